@@ -1,0 +1,40 @@
+"""API authentication: a bearer token becomes the request's actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from autocrm.core import audit
+
+from .selectors import actor_build
+from .services import token_authenticate
+
+
+class BearerAuth(HttpBearer):
+    """``Authorization: Bearer <token>``; the token's user, scopes and store make the actor.
+    ``X-Store: <store id>`` picks the current store for multi-store users."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = token_authenticate(secret=token)
+        if found is None:
+            return None
+        store_header = request.headers.get("X-Store")
+        try:
+            store_id = int(store_header) if store_header else None
+        except ValueError:
+            store_id = None
+        scopes = frozenset(found.scopes or [])
+        actor = actor_build(
+            user=found.user,
+            store_id=store_id or found.store_id,
+            token_scopes=None if "*" in scopes else scopes,
+            token_store_id=found.store_id,
+            request=request,
+        )
+        request.actor = actor  # type: ignore[attr-defined]
+        request.api_token = found  # type: ignore[attr-defined]
+        audit.set_actor(actor)
+        return found

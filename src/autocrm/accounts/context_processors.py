@@ -1,0 +1,25 @@
+"""What the shell (navigation, store switcher, user menu) needs on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from autocrm.core.navigation import menu_for
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    actor = getattr(request, "actor", None)
+    if actor is None or not request.user.is_authenticated:
+        return {}
+    from autocrm.tenancy.models import Store
+
+    stores = list(Store.objects.filter(pk__in=actor.member_store_ids).only("id", "name", "brand", "code"))
+    current = next((s for s in stores if s.pk == actor.store_id), None)
+    return {
+        "actor": actor,
+        "current_store": current,
+        "switchable_stores": stores,
+        "menu": menu_for(actor, request.path),
+    }

@@ -1,0 +1,36 @@
+"""Puts ``request.actor`` (user + current store + role) on every request and makes it the
+audit actor for the request's duration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
+
+from autocrm.core import audit
+
+from .selectors import actor_build
+
+SESSION_STORE_KEY = "autocrm_store_id"
+
+
+class ActorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        def build():  # type: ignore[no-untyped-def]
+            return actor_build(user=request.user, store_id=request.session.get(SESSION_STORE_KEY), request=request)
+
+        request.actor = SimpleLazyObject(build)  # type: ignore[attr-defined]
+        token = audit.set_actor(request.actor)  # type: ignore[attr-defined]
+        user = request.user
+        if user.is_authenticated and getattr(user, "language", "") and not request.COOKIES.get("django_language"):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        try:
+            return self.get_response(request)
+        finally:
+            audit._current_actor.reset(token)

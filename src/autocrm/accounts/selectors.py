@@ -1,0 +1,68 @@
+"""Reads for accounts: building the actor, listing memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from autocrm.core.actor import Actor
+from autocrm.tenancy.models import Store
+
+from .models import Membership, User
+
+
+def memberships_of(user: User) -> list[Membership]:
+    return list(Membership.objects.filter(user=user, is_active=True).select_related("store").order_by("store_id"))
+
+
+def actor_build(
+    *,
+    user: User,
+    store_id: int | None = None,
+    token_scopes: frozenset[str] | None = None,
+    token_store_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> Actor:
+    """The actor for ``user`` working in ``store_id`` (or their default / first store).
+
+    A user with an organization-wide membership may work in any active store of their
+    organization; others only in stores where they hold an active membership. A token bound
+    to a store pins the actor there."""
+    request_id = getattr(request, "request_id", None) if request is not None else None
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    if not user.is_authenticated or not user.is_active or user.organization_id is None:
+        return Actor(user=user, organization_id=None, store_id=None, role=None, request_id=request_id, ip=ip)
+    memberships = memberships_of(user)
+    org_store_ids = tuple(
+        Store.objects.filter(organization_id=user.organization_id, is_active=True)
+        .order_by("code")
+        .values_list("pk", flat=True)
+    )
+    org_role = next((m.role for m in memberships if m.store_id is None), None)
+    roles: dict[int, str] = {}
+    if org_role:
+        roles = dict.fromkeys(org_store_ids, org_role)
+    for m in memberships:
+        if m.store_id is not None and m.store_id in org_store_ids:
+            roles[m.store_id] = m.role  # a store role overrides the org-wide one there
+    if token_store_id is not None:
+        roles = {sid: r for sid, r in roles.items() if sid == token_store_id}
+    chosen = store_id if store_id in roles else None
+    if chosen is None and user.default_store_id in roles:
+        chosen = user.default_store_id
+    if chosen is None and roles:
+        chosen = next(iter(sid for sid in org_store_ids if sid in roles))
+    extra: dict[str, Any] = {}
+    return Actor(
+        user=user,
+        organization_id=user.organization_id,
+        store_id=chosen,
+        role=roles.get(chosen) if chosen is not None else None,
+        organization_store_ids=org_store_ids,
+        member_store_ids=tuple(sid for sid in org_store_ids if sid in roles),
+        token_scopes=token_scopes,
+        request_id=request_id,
+        ip=ip,
+        extra=extra,
+    )

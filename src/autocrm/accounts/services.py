@@ -1,0 +1,284 @@
+"""Writes for accounts: sign-in with lock-out, API tokens, second factor, users and roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import audit
+from autocrm.core.actor import Actor
+from autocrm.core.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated, ValidationError
+from autocrm.core.roles import ORGANIZATION_ROLES, Role
+
+from .choices import UserKind
+from .models import ApiToken, LoginAttempt, Membership, User
+
+TOKEN_PREFIX = "acrm_"  # noqa: S105 (a public prefix, not a secret)
+KNOWN_SCOPES = frozenset(
+    f"{resource}:{mode}"
+    for resource in (
+        "customers", "vehicles", "leads", "sales", "service", "parts", "care", "loyalty",
+        "marketing", "analytics", "stores", "accounts", "audit", "integrations",
+    )
+    for mode in ("read", "write")
+)  # fmt: skip
+
+
+def _lockout_window_start() -> dt.datetime:
+    return timezone.now() - dt.timedelta(minutes=settings.AUTOCRM_LOCKOUT_MINUTES)
+
+
+def login_locked_until(username: str) -> dt.datetime | None:
+    """When the lock on ``username`` ends, or None. Locked after N failures within the window
+    since the last successful sign-in."""
+    since = _lockout_window_start()
+    last_ok = (
+        LoginAttempt.objects.filter(username=username, success=True, at__gte=since)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    failures = LoginAttempt.objects.filter(username=username, success=False, at__gte=last_ok or since)
+    times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.AUTOCRM_LOCKOUT_FAILURES])
+    if len(times) < settings.AUTOCRM_LOCKOUT_FAILURES:
+        return None
+    return times[-1] + dt.timedelta(minutes=settings.AUTOCRM_LOCKOUT_MINUTES)
+
+
+def login_authenticate(*, username: str, password: str, ip: str | None, request: Any = None) -> User:
+    """Check a username and password, with lock-out.
+
+    After AUTOCRM_LOCKOUT_FAILURES failures within AUTOCRM_LOCKOUT_MINUTES the account is locked
+    for that long, even for the right password. Every attempt is recorded."""
+    username = (username or "").strip()
+    locked_until = login_locked_until(username)
+    if locked_until is not None:
+        LoginAttempt.objects.create(username=username, ip=ip, success=False)
+        audit.record("login.locked", extra={"username": username}, object_type="accounts.user", object_repr=username)
+        minutes = max(1, int((locked_until - timezone.now()).total_seconds() // 60) + 1)
+        raise RateLimited(
+            _("Too many failed sign-ins. This account is locked; try again in %(minutes)s minutes.")
+            % {"minutes": minutes},
+            retry_after=minutes * 60,
+        )
+    user = authenticate(request, username=username, password=password)
+    if user is None or getattr(user, "kind", UserKind.STAFF) != UserKind.STAFF:
+        LoginAttempt.objects.create(username=username, ip=ip, success=False)
+        audit.record("login.failed", extra={"username": username}, object_type="accounts.user", object_repr=username)
+        raise Unauthenticated(_("The username or password is not correct."))
+    LoginAttempt.objects.create(username=username, ip=ip, success=True)
+    return user  # type: ignore[return-value]
+
+
+def login_record_success(*, user: User, ip: str | None) -> None:
+    audit.record("login", obj=user, extra={"ip": ip}, organization_id=user.organization_id)
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def token_issue_session(*, user: User) -> tuple[ApiToken, str]:
+    """A short-lived token with the user's own rights, from ``POST /api/v1/auth/token``."""
+    secret = _new_secret()
+    token = ApiToken.objects.create(
+        user=user,
+        name="session",
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=_hash(secret),
+        scopes=["*"],
+        expires_at=timezone.now() + dt.timedelta(hours=settings.AUTOCRM_API_TOKEN_HOURS),
+        created_by=user,
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_create(
+    *,
+    actor: Actor,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int = 365,
+    store_id: int | None = None,
+) -> tuple[ApiToken, str]:
+    """An administrator's token for an integration (or a user), scoped and expiring.
+
+    The secret is returned once and never stored."""
+    if actor.role != Role.ADMIN or user.organization_id != actor.organization_id:
+        raise PermissionDenied()
+    errors: dict[str, list[Any]] = {}
+    if not name.strip():
+        errors["name"] = [_("Give the token a name.")]
+    unknown = sorted(set(scopes) - KNOWN_SCOPES - {"*"})
+    if not scopes:
+        errors["scopes"] = [_("Choose at least one scope.")]
+    elif unknown:
+        errors["scopes"] = [_("Unknown scope: %(scopes)s") % {"scopes": ", ".join(unknown)}]
+    if not 1 <= expires_in_days <= 730:
+        errors["expires_in_days"] = [_("A token expires within 1 to 730 days.")]
+    if store_id is not None and store_id not in actor.organization_store_ids:
+        errors["store"] = [_("Choose a store of your organization.")]
+    if errors:
+        raise ValidationError(_("The token could not be created."), fields=errors)
+    secret = _new_secret()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip(),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=_hash(secret),
+        scopes=sorted(set(scopes)),
+        store_id=store_id,
+        expires_at=timezone.now() + dt.timedelta(days=expires_in_days),
+        created_by=actor.user,
+    )
+    audit.record(
+        "token.create",
+        obj=token,
+        actor=actor,
+        organization_id=actor.organization_id,
+        extra={"scopes": token.scopes, "user": user.username},
+    )
+    return token, secret
+
+
+def token_authenticate(*, secret: str) -> ApiToken | None:
+    """The active token matching ``secret``, or None. Only the hash is compared."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret)).first()
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=token_id, user__organization_id=actor.organization_id).first()
+    if token is None:
+        raise NotFound()
+    if actor.role != Role.ADMIN and token.user_id != actor.user_id:
+        raise PermissionDenied()
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record("token.revoke", obj=token, actor=actor, organization_id=actor.organization_id)
+    return token
+
+
+# --- second factor ------------------------------------------------------------------------
+
+TOTP_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+
+
+def totp_allowed(user: User) -> bool:
+    return Membership.objects.filter(user=user, is_active=True, role__in=TOTP_ROLES).exists()
+
+
+@transaction.atomic
+def totp_begin(*, user: User) -> str:
+    """Start enrolment: a fresh secret, not yet enforced until confirmed with a code."""
+    if not totp_allowed(user):
+        raise PermissionDenied(_("Two-factor sign-in is for managers, directors and administrators."))
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled = False
+    user.save(update_fields=["totp_secret", "totp_enabled"])
+    return user.totp_secret
+
+
+def totp_verify(*, user: User, code: str) -> bool:
+    if not user.totp_secret:
+        return False
+    return pyotp.TOTP(user.totp_secret).verify((code or "").strip(), valid_window=1)
+
+
+@transaction.atomic
+def totp_confirm(*, user: User, code: str) -> None:
+    if not totp_verify(user=user, code=code):
+        raise ValidationError(_("The code is not correct."), fields={"code": [_("The code is not correct.")]})
+    user.totp_enabled = True
+    user.save(update_fields=["totp_enabled"])
+
+
+@transaction.atomic
+def totp_disable(*, user: User, code: str) -> None:
+    if not totp_verify(user=user, code=code):
+        raise ValidationError(_("The code is not correct."), fields={"code": [_("The code is not correct.")]})
+    user.totp_enabled = False
+    user.totp_secret = ""
+    user.save(update_fields=["totp_enabled", "totp_secret"])
+
+
+def totp_uri(*, user: User) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name="autocrm")
+
+
+# --- users and memberships (administration and demo) -------------------------------------------
+
+
+@transaction.atomic
+def user_create(
+    *,
+    organization_id: int,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    kind: str = UserKind.STAFF,
+    email: str = "",
+) -> User:
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(fields={"username": [_("This username is taken.")]})
+    user = User(
+        username=username,
+        organization_id=organization_id,
+        display_name=display_name,
+        kind=kind,
+        email=email,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def membership_set(*, user: User, role: str, store_id: int | None) -> Membership:
+    """Give ``user`` ``role`` in a store (or organization-wide for directors/administrators)."""
+    if role not in Role.values:
+        raise ValidationError(fields={"role": [_("Unknown role.")]})
+    if (role in ORGANIZATION_ROLES) != (store_id is None):
+        raise ValidationError(
+            fields={"store": [_("Directors and administrators span the organization; other roles need a store.")]}
+        )
+    membership, _created = Membership.objects.update_or_create(
+        user=user,
+        store_id=store_id,
+        defaults={"role": role, "organization_id": user.organization_id, "is_active": True},
+    )
+    if user.default_store_id is None and store_id is not None:
+        user.default_store_id = store_id
+        user.save(update_fields=["default_store"])
+    return membership

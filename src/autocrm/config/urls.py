@@ -1,0 +1,19 @@
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from autocrm.core import views as core_views
+
+from .api import api
+
+handler403 = "autocrm.core.views.permission_denied"
+handler404 = "autocrm.core.views.page_not_found"
+handler500 = "autocrm.core.views.server_error"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("autocrm.accounts.urls")),
+    path("audit/", include("autocrm.audit.urls")),
+    path("api/v1/", api.urls),
+]

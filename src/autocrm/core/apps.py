@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class CoreConfig(AppConfig):
+    name = "autocrm.core"
+    label = "core"
+
+    def ready(self) -> None:
+        # Each app's permissions.py registers its rule table with the engine.
+        autodiscover_modules("permissions")

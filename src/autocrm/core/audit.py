@@ -1,0 +1,93 @@
+"""Audit: who did what, when, to which record, with before and after.
+
+Core holds the mechanism; the concrete append-only table lives in the ``audit`` app and is
+reached through the app registry, so core imports no app. The current actor and request id
+travel in a context variable set by the request middleware, the API auth and tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.db import models
+
+if TYPE_CHECKING:
+    from .actor import Actor
+
+_current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("autocrm_actor", default=None)
+_current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("autocrm_request_id", default=None)
+
+
+def current_actor() -> Actor | None:
+    return _current_actor.get()
+
+
+def current_request_id() -> str | None:
+    return _current_request_id.get()
+
+
+def set_request_id(request_id: str | None) -> contextvars.Token[str | None]:
+    return _current_request_id.set(request_id)
+
+
+def set_actor(actor: Actor | None) -> contextvars.Token[Actor | None]:
+    return _current_actor.set(actor)
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor | None) -> Iterator[None]:
+    """Attribute every change made inside the block to ``actor`` (services, tasks, commands)."""
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+def _object_store_ids(obj: models.Model | None) -> tuple[int | None, int | None]:
+    if obj is None:
+        return None, None
+    store_field = getattr(obj, "scope_store_field", None)
+    if store_field == "pk":  # the Store itself
+        return obj.pk, getattr(obj, "organization_id", None)
+    store_id = getattr(obj, "store_id", None)
+    org_id = getattr(obj, "organization_id", None)
+    return store_id, org_id
+
+
+def record(
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    actor: Actor | None = None,
+    changes: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    store_id: int | None = None,
+    organization_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
+) -> Any:
+    """Append one audit event. Never raises for a missing actor (system work is recorded too)."""
+    actor = actor or current_actor()
+    obj_store, obj_org = _object_store_ids(obj)
+    event_model = apps.get_model("audit", "AuditEvent")
+    user_id = actor.user_id if actor else None
+    return event_model.objects.create(
+        action=action,
+        actor_id=user_id,
+        actor_label=(actor.label if actor else "system")[:150],
+        store_id=store_id if store_id is not None else obj_store if obj_store is not None else None,
+        organization_id=organization_id or obj_org or (actor.organization_id if actor else None),
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=object_id or (str(obj.pk) if obj is not None and obj.pk is not None else ""),
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        changes=changes or {},
+        extra=extra or {},
+        request_id=(actor.request_id if actor and actor.request_id else current_request_id()) or "",
+        ip=(actor.ip if actor else None),
+    )

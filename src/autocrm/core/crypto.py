@@ -1,0 +1,105 @@
+"""Field encryption (AES-256-GCM with a key id) and HMAC blind indexes.
+
+AUTOCRM_DATA_KEY holds one or more keys, ``kid:base64key`` separated by commas. The first
+encrypts; every key decrypts, so a new key can be put first and ``autocrm rotate-keys``
+re-encrypts the rows at leisure. Blind indexes are HMAC-SHA256 under a key derived from each
+data key; lookups try every key's index, so search keeps working mid-rotation.
+
+Stored form: ``enc:v1:<kid>:<base64(nonce ‖ ciphertext ‖ tag)>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+PREFIX = "enc:v1:"
+
+
+@dataclass(frozen=True)
+class Key:
+    kid: str
+    aead: AESGCM
+    index_key: bytes
+
+
+def _derive(secret: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+@lru_cache(maxsize=8)
+def _parse(spec: str) -> tuple[Key, ...]:
+    keys: list[Key] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ":" not in part:
+            raise ImproperlyConfigured("AUTOCRM_DATA_KEY entries must look like kid:base64key")
+        kid, b64 = part.split(":", 1)
+        try:
+            raw = base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"AUTOCRM_DATA_KEY key {kid!r} is not base64") from exc
+        if len(raw) != 32:
+            raise ImproperlyConfigured(f"AUTOCRM_DATA_KEY key {kid!r} must be 32 bytes")
+        keys.append(Key(kid, AESGCM(_derive(raw, b"autocrm field encryption")), _derive(raw, b"autocrm blind index")))
+    if not keys:
+        raise ImproperlyConfigured("AUTOCRM_DATA_KEY holds no key")
+    return tuple(keys)
+
+
+def keys() -> tuple[Key, ...]:
+    return _parse(settings.AUTOCRM_DATA_KEY)
+
+
+def active_kid() -> str:
+    return keys()[0].kid
+
+
+def encrypt(plaintext: str) -> str:
+    key = keys()[0]
+    nonce = os.urandom(12)
+    sealed = key.aead.encrypt(nonce, plaintext.encode("utf-8"), key.kid.encode())
+    return f"{PREFIX}{key.kid}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def is_encrypted(stored: str) -> bool:
+    return stored.startswith(PREFIX)
+
+
+def key_id_of(stored: str) -> str | None:
+    if not is_encrypted(stored):
+        return None
+    return stored[len(PREFIX) :].split(":", 1)[0]
+
+
+def decrypt(stored: str) -> str:
+    if not is_encrypted(stored):
+        return stored  # legacy plaintext (before encryption was enabled); rotate-keys encrypts it
+    kid, payload = stored[len(PREFIX) :].split(":", 1)
+    for key in keys():
+        if key.kid == kid:
+            raw = base64.b64decode(payload)
+            return key.aead.decrypt(raw[:12], raw[12:], kid.encode()).decode("utf-8")
+    raise ImproperlyConfigured(f"No data key {kid!r} in AUTOCRM_DATA_KEY to decrypt a stored value")
+
+
+def blind_index(normalised: str, key: Key | None = None) -> str:
+    key = key or keys()[0]
+    return hmac.new(key.index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def blind_index_candidates(normalised: str) -> list[str]:
+    """The index of ``normalised`` under every key, for lookups during a rotation."""
+    return [blind_index(normalised, key) for key in keys()]

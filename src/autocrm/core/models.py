@@ -1,0 +1,89 @@
+"""Abstract base models. Core has no concrete models: apps build on these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from . import permissions
+from .fields import BlindIndexField, EncryptedTextField
+
+
+class TrackedModel(models.Model):
+    """Remembers the values it was loaded with, so the audit trail can record before/after
+    without an extra query."""
+
+    audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = dict(zip(field_names, values, strict=False))
+        return instance
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        """Current values of audited fields, with sensitive ones reduced to a masked form."""
+        out: dict[str, Any] = {}
+        for field in self._meta.concrete_fields:
+            if field.name in self.audit_exclude or isinstance(field, BlindIndexField):
+                continue
+            value = getattr(self, field.attname)
+            out[field.attname] = audit_value(field, value)
+        return out
+
+    def audit_before(self) -> dict[str, Any] | None:
+        loaded = getattr(self, "_loaded", None)
+        if loaded is None:
+            return None
+        out: dict[str, Any] = {}
+        for field in self._meta.concrete_fields:
+            if field.attname not in loaded or field.name in self.audit_exclude or isinstance(field, BlindIndexField):
+                continue
+            raw = loaded[field.attname]
+            if isinstance(field, EncryptedTextField):
+                raw = field.from_db_value(raw, None, None)
+            else:
+                raw = field.to_python(raw) if raw is not None else None
+            out[field.attname] = audit_value(field, raw)
+        return out
+
+
+def audit_value(field: models.Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(field, EncryptedTextField):
+        mask = field.mask
+        return (mask(value) if mask else "***") if value else ""
+    if isinstance(value, (int, float, bool, str)):
+        return value
+    return str(value)
+
+
+class StoreScopedQuerySet(models.QuerySet):
+    def for_actor(self, actor: Any, action: str = "view") -> StoreScopedQuerySet:
+        """The rows ``actor`` may ``action``: always the store rule, then the role's scope."""
+        return permissions.restrict(self, actor, action)
+
+
+StoreScopedManager = models.Manager.from_queryset(StoreScopedQuerySet)
+
+
+class TenantModel(TrackedModel):
+    """A row owned by one store. ``store`` is never taken from the client; reads go through
+    ``objects.for_actor(actor, action)``. Subclasses set ``scope_owner_field`` (e.g.
+    ``"assigned_to"``) when the own/own-or-unassigned scopes apply to them."""
+
+    store = models.ForeignKey("tenancy.Store", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    scope_owner_field: str | None = None
+
+    objects = StoreScopedManager()
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,44 @@
+"""Navigation registry: apps register menu entries with the permission they need; the shell
+shows each actor only what their role can open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: Any  # lazy translated string
+    url_name: str
+    icon: str
+    order: int
+    visible: Callable[[Any], bool]
+
+
+_ITEMS: dict[str, MenuItem] = {}
+
+
+def register_menu(
+    key: str, label: Any, url_name: str, *, icon: str = "circle", order: int = 100,
+    visible: Callable[[Any], bool] = lambda actor: True,
+) -> None:  # fmt: skip
+    _ITEMS[key] = MenuItem(key, label, url_name, icon, order, visible)
+
+
+def menu_for(actor: Any, path: str = "") -> list[dict[str, Any]]:
+    items = []
+    for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.key)):
+        if not item.visible(actor):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"key": item.key, "label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items

@@ -1,0 +1,215 @@
+"""The permission engine: one point where role × model × action × scope is decided.
+
+Each app's ``permissions.py`` declares data — a rule table — with :func:`register`:
+
+    register("customers.customer", {
+        Role.SALES:   ("view add change reveal", Scope.OWN),
+        Role.MANAGER: ("view add change delete reveal export", Scope.STORE),
+    }, fields={"cost_price": {Role.SALES: Access.HIDDEN}})
+
+``for_actor`` (on every tenant queryset), ``can`` and ``get_in_scope`` read the table, so the UI,
+the API and background tasks share one rule. Out of scope is 404 like a missing row; in scope
+but not allowed is 403 with an ``authz.denied`` audit event.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import models
+
+from . import audit
+from .errors import NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from .actor import Actor
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Scope(enum.StrEnum):
+    OWN = "own"  # rows whose owner field is the actor, in the current store
+    OWN_OR_UNASSIGNED = "own_or_unassigned"  # own rows plus rows with no owner, in the current store
+    STORE = "store"  # every row of the current store
+    ORGANIZATION = "organization"  # every row of every store of the organization
+
+
+class Access(enum.StrEnum):
+    FULL = "full"
+    MASKED = "masked"
+    HIDDEN = "hidden"
+
+
+READ_ACTIONS = frozenset({"view", "export"})
+
+
+@dataclass(frozen=True)
+class Grant:
+    actions: frozenset[str]
+    scope: Scope
+
+
+_RULES: dict[str, dict[str, Grant]] = {}
+_FIELDS: dict[str, dict[str, dict[str, Access]]] = {}
+_RESOURCES: dict[str, str] = {}
+
+
+def model_key(model: type[models.Model] | models.Model) -> str:
+    return model._meta.label_lower
+
+
+def register(
+    model: str,
+    grants: Mapping[str, tuple[str, Scope]],
+    *,
+    fields: Mapping[str, Mapping[str, Access]] | None = None,
+    resource: str | None = None,
+) -> None:
+    """Declare a model's rule table. ``resource`` names the API token scope (``customers`` →
+    ``customers:read`` / ``customers:write``); it defaults to the app label."""
+    key = model.lower()
+    _RULES[key] = {str(role): Grant(frozenset(actions.split()), scope) for role, (actions, scope) in grants.items()}
+    _FIELDS[key] = {name: {str(r): a for r, a in per_role.items()} for name, per_role in (fields or {}).items()}
+    _RESOURCES[key] = resource or key.split(".")[0]
+
+
+def rule_table() -> dict[str, dict[str, Grant]]:
+    """The whole table, for the admin's role overview and for tests."""
+    return {k: dict(v) for k, v in _RULES.items()}
+
+
+def token_allows(actor: Actor, key: str, action: str) -> bool:
+    if actor.token_scopes is None or "*" in actor.token_scopes:
+        return True
+    resource = _RESOURCES.get(key, key.split(".")[0])
+    needed = f"{resource}:{'read' if action in READ_ACTIONS else 'write'}"
+    return needed in actor.token_scopes or f"{resource}:*" in actor.token_scopes
+
+
+def scope_for(actor: Actor, model: type[models.Model] | models.Model, action: str) -> Scope | None:
+    """The scope within which ``actor`` may do ``action`` on ``model``; None when not at all."""
+    if actor is None or actor.role is None or actor.store_id is None:
+        return None
+    key = model_key(model)
+    grant = _RULES.get(key, {}).get(actor.role)
+    if grant is None or action not in grant.actions:
+        return None
+    if not token_allows(actor, key, action):
+        return None
+    return grant.scope
+
+
+def owner_field(model: type[models.Model] | models.Model) -> str | None:
+    return getattr(model, "scope_owner_field", None)
+
+
+def store_ids_for(actor: Actor, scope: Scope) -> tuple[int, ...]:
+    if scope is Scope.ORGANIZATION:
+        return actor.organization_store_ids
+    return (actor.store_id,) if actor.store_id is not None else ()
+
+
+def restrict(queryset: models.QuerySet[M], actor: Actor, action: str) -> models.QuerySet[M]:
+    """Narrow ``queryset`` to the rows ``actor`` may ``action``: the store rule, then the scope."""
+    model = queryset.model
+    scope = scope_for(actor, model, action)
+    if scope is None:
+        return queryset.none()
+    store_field = getattr(model, "scope_store_field", "store")
+    ids = store_ids_for(actor, scope)
+    if len(ids) == 1:
+        queryset = queryset.filter(**{f"{store_field}_id": ids[0]} if store_field != "pk" else {"pk": ids[0]})
+    else:
+        queryset = queryset.filter(**({f"{store_field}_id__in": ids} if store_field != "pk" else {"pk__in": ids}))
+    owner = owner_field(model)
+    if owner and scope is Scope.OWN:
+        queryset = queryset.filter(**{f"{owner}_id": actor.user_id})
+    elif owner and scope is Scope.OWN_OR_UNASSIGNED:
+        queryset = queryset.filter(
+            models.Q(**{f"{owner}_id": actor.user_id}) | models.Q(**{f"{owner}_id__isnull": True})
+        )
+    return queryset
+
+
+def in_scope(actor: Actor, obj: models.Model, action: str) -> bool:
+    """The in-memory twin of :func:`restrict` for one loaded row (no query)."""
+    scope = scope_for(actor, obj, action)
+    if scope is None:
+        return False
+    store_field = getattr(obj, "scope_store_field", "store")
+    store_id = obj.pk if store_field == "pk" else getattr(obj, f"{store_field}_id")
+    if store_id not in store_ids_for(actor, scope):
+        return False
+    owner = owner_field(obj)
+    if owner and scope is Scope.OWN:
+        return getattr(obj, f"{owner}_id") == actor.user_id
+    if owner and scope is Scope.OWN_OR_UNASSIGNED:
+        return getattr(obj, f"{owner}_id") in (None, actor.user_id)
+    return True
+
+
+def can(actor: Actor | None, action: str, obj: models.Model | type[models.Model]) -> bool:
+    """May ``actor`` do ``action`` on this row (or, given a model class, on some row of it)?
+
+    Templates use the same function to hide buttons; hiding is never the check."""
+    if actor is None:
+        return False
+    if isinstance(obj, type):
+        return scope_for(actor, obj, action) is not None
+    return in_scope(actor, obj, action)
+
+
+def require(actor: Actor, action: str, obj: models.Model) -> None:
+    """Raise 403 (and audit it) unless ``actor`` may ``action`` on ``obj``, which must already be
+    known to be visible to the actor."""
+    if not in_scope(actor, obj, action):
+        audit.record("authz.denied", obj=obj, actor=actor, extra={"attempted": action, "role": actor.role})
+        raise PermissionDenied()
+
+
+def get_in_scope(model: type[M], actor: Actor, pk: Any, action: str = "view") -> M:
+    """Fetch one row by primary key for ``action``.
+
+    Not visible to the actor (other store, other consultant's, or missing) → :class:`NotFound`,
+    identical in every case. Visible but ``action`` not allowed → :class:`PermissionDenied`.
+    """
+    try:
+        obj = restrict(model._default_manager.all(), actor, "view").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    if action != "view":
+        require(actor, action, obj)
+    return obj
+
+
+def field_access(actor: Actor | None, model: type[models.Model] | models.Model, field: str) -> Access:
+    """How ``actor`` sees one field. Sensitive (encrypted) fields default to masked; other fields
+    default to full unless the rule table hides them for the role."""
+    key = model_key(model)
+    configured = _FIELDS.get(key, {}).get(field, {})
+    role = actor.role if actor is not None else None
+    if role in configured:
+        return configured[role]
+    if actor is None:
+        return Access.HIDDEN
+    model_field = model._meta.get_field(field)
+    return Access.MASKED if getattr(model_field, "sensitive", False) else Access.FULL
+
+
+def present(actor: Actor | None, obj: models.Model, field: str) -> Any:
+    """The value of ``field`` as ``actor`` may see it: full, masked, or None when hidden."""
+    access = field_access(actor, obj, field)
+    if access is Access.HIDDEN:
+        return None
+    value = getattr(obj, field)
+    if access is Access.MASKED:
+        masker = getattr(obj._meta.get_field(field), "mask", None)
+        return masker(value) if masker and value else value
+    return value
+
+
+def visible_fields(actor: Actor | None, obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
+    return {name: present(actor, obj, name) for name in names if field_access(actor, obj, name) is not Access.HIDDEN}

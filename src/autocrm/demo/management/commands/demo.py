@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from autocrm.demo.services import demo_create, demo_logins
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization, stores a and b, and the demo logins (idempotent; never in production)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=0, help="customers per store (filled by later modules)")
+        parser.add_argument("--seed", type=int, default=42, help="random seed for generated data")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("autocrm demo refuses to run when AUTOCRM_ENV=production")
+        result = demo_create(customers=options["customers"], seed=options["seed"])
+        self.stdout.write(f"Demo organization: {result['organization'].name}")
+        self.stdout.write(f"Logins (password {settings.AUTOCRM_DEMO_PASSWORD}):")
+        self.stdout.write("  " + "  ".join(login.username for login in demo_logins()))

@@ -1,0 +1,119 @@
+"""The demo organization: two stores of two brands and the logins of API.md.
+
+Idempotent: running it again changes nothing that is already there. Refuses in production.
+Later modules add their data through ``demo_hooks`` (customers, leads, …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from autocrm.accounts.models import Membership, User
+from autocrm.accounts.services import membership_set, user_create
+from autocrm.core.roles import Role
+from autocrm.tenancy.models import Organization, Store
+
+ORG = {"code": "demo", "name": "华东示范汽车集团"}
+STORES = [
+    {
+        "code": "a",
+        "name": "上海浦东比亚迪4S店",
+        "brand": "比亚迪",
+        "province": "上海市",
+        "city": "上海市",
+        "address": "上海市浦东新区张杨路1200号",
+        "phone": "021-58881234",
+        "opening_hours": "08:30-18:00",
+    },
+    {
+        "code": "b",
+        "name": "杭州西湖丰田4S店",
+        "brand": "丰田",
+        "province": "浙江省",
+        "city": "杭州市",
+        "address": "浙江省杭州市西湖区文三路398号",
+        "phone": "0571-87654321",
+        "opening_hours": "08:30-18:00",
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    role: str
+    store_code: str | None
+
+
+def demo_logins() -> list[DemoLogin]:
+    logins = [
+        DemoLogin("admin", "系统管理员", Role.ADMIN, None),
+        DemoLogin("director", "集团总监 周明", Role.DIRECTOR, None),
+    ]
+    names = {
+        "a": {
+            "manager": "王建国",
+            "sales1": "李娜",
+            "sales2": "张伟",
+            "advisor": "陈刚",
+            "agent": "刘芳",
+            "marketing": "赵敏",
+        },
+        "b": {
+            "manager": "孙强",
+            "sales1": "周婷",
+            "sales2": "吴磊",
+            "advisor": "郑浩",
+            "agent": "何静",
+            "marketing": "冯雪",
+        },
+    }
+    for code in ("a", "b"):
+        n = names[code]
+        logins += [
+            DemoLogin(f"manager_{code}", n["manager"], Role.MANAGER, code),
+            DemoLogin(f"sales_{code}1", n["sales1"], Role.SALES, code),
+            DemoLogin(f"sales_{code}2", n["sales2"], Role.SALES, code),
+            DemoLogin(f"advisor_{code}1", n["advisor"], Role.ADVISOR, code),
+            DemoLogin(f"agent_{code}1", n["agent"], Role.AGENT, code),
+            DemoLogin(f"marketing_{code}1", n["marketing"], Role.MARKETING, code),
+        ]
+    return logins
+
+
+# Later modules register functions that add their demo data: fn(organization, stores, options).
+demo_hooks: list[Callable[..., Any]] = []
+
+
+@transaction.atomic
+def demo_create(**options: Any) -> dict[str, Any]:
+    if getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("autocrm demo refuses to run when AUTOCRM_ENV=production")
+    org, _ = Organization.objects.get_or_create(code=ORG["code"], defaults={"name": ORG["name"]})
+    stores: dict[str, Store] = {}
+    for spec in STORES:
+        store, _ = Store.objects.get_or_create(organization=org, code=spec["code"], defaults=spec)
+        stores[spec["code"]] = store
+    created = 0
+    for login in demo_logins():
+        user = User.objects.filter(username=login.username).first()
+        if user is None:
+            user = user_create(
+                organization_id=org.pk,
+                username=login.username,
+                password=settings.AUTOCRM_DEMO_PASSWORD,
+                display_name=login.display_name,
+            )
+            created += 1
+        store_id = stores[login.store_code].pk if login.store_code else None
+        if not Membership.objects.filter(user=user, store_id=store_id, role=login.role).exists():
+            membership_set(user=user, role=login.role, store_id=store_id)
+    for hook in demo_hooks:
+        hook(organization=org, stores=stores, options=options)
+    return {"organization": org, "stores": stores, "users_created": created}

@@ -1,0 +1,15 @@
+from autocrm.core.permissions import Scope, register
+from autocrm.core.roles import Role
+
+_STAFF = (Role.SALES, Role.ADVISOR, Role.AGENT, Role.MARKETING)
+
+register(
+    "tenancy.store",
+    {
+        **dict.fromkeys(_STAFF, ("view", Scope.STORE)),
+        Role.MANAGER: ("view change", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+        Role.ADMIN: ("view add change", Scope.ORGANIZATION),
+    },
+    resource="stores",
+)
