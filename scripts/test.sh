@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test run behind `make test`: lint, checks, the suite on SQLite, the same suite on
+# PostgreSQL, then the browser tests. With CI=true a missing PostgreSQL or Chromium fails the
+# run instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+CI="${CI:-false}"
+export AUTOCRM_DATA_DIR="${AUTOCRM_TEST_DATA_DIR:-$PWD/var/test}"
+mkdir -p "$AUTOCRM_DATA_DIR" test-output
+unset DATABASE_URL REDIS_URL AUTOCRM_ENV
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+step "lint (ruff, import layers)"
+$BIN/ruff check .
+$BIN/ruff format --check .
+$BIN/lint-imports
+
+step "Django checks and migrations"
+$BIN/autocrm check --fail-level WARNING
+$BIN/autocrm makemigrations --check --dry-run >/dev/null || fail "models changed without a migration (run: autocrm makemigrations)"
+
+step "tests on SQLite"
+$BIN/pytest -m "not e2e" -q -n 2
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+PG_URL="${AUTOCRM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/autocrm}"
+pg_up() { $BIN/python - "$PG_URL" <<'PY'
+import sys, psycopg
+from urllib.parse import urlsplit
+u = urlsplit(sys.argv[1])
+try:
+    psycopg.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+                    password=u.password or None, dbname="postgres", connect_timeout=3).close()
+except Exception as exc:
+    print(exc, file=sys.stderr); sys.exit(1)
+PY
+}
+if ! pg_up 2>/dev/null && [ -z "${AUTOCRM_TEST_DATABASE_URL:-}" ] && command -v pg_ctlcluster >/dev/null; then
+  step "starting the local PostgreSQL cluster"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if pg_up; then
+  step "tests on PostgreSQL ($PG_URL)"
+  DATABASE_URL="$PG_URL" $BIN/pytest -m "not e2e" -q -n 2
+  PG_OK=1
+else
+  [ "$CI" = "true" ] && fail "PostgreSQL is not reachable at $PG_URL (required when CI=true)"
+  echo "SKIPPED: PostgreSQL is not reachable at $PG_URL; set AUTOCRM_TEST_DATABASE_URL to test on it."
+  PG_OK=0
+fi
+
+# --- browser tests ---------------------------------------------------------------------------
+CHROMIUM="${AUTOCRM_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ] && command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+  step "installing Chromium and CJK fonts with apt-get"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || true
+fi
+if [ -x "$CHROMIUM" ]; then
+  step "browser tests on SQLite"
+  $BIN/pytest -m e2e -q -p no:xdist
+  if [ "$PG_OK" = 1 ]; then
+    step "browser tests on PostgreSQL"
+    DATABASE_URL="$PG_URL" $BIN/pytest -m e2e -q -p no:xdist
+  fi
+else
+  [ "$CI" = "true" ] && fail "Chromium is missing at $CHROMIUM (required when CI=true)"
+  echo "SKIPPED: no Chromium at $CHROMIUM; install Debian's chromium to run the browser tests."
+fi
+step "all tests passed"
