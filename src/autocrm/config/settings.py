@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "autocrm.tenancy",
     "autocrm.accounts",
     "autocrm.audit",
+    "autocrm.customers",
+    "autocrm.vehicles",
     "autocrm.demo",
 ]
 

@@ -31,6 +31,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 class Scope(enum.StrEnum):
+    # A model names its owner with ``scope_owner_field``, a field or a path through parents
+    # (``customer__consultant``), so child rows follow their parent's owner.
     OWN = "own"  # rows whose owner field is the actor, in the current store
     OWN_OR_UNASSIGNED = "own_or_unassigned"  # own rows plus rows with no owner, in the current store
     STORE = "store"  # every row of the current store
@@ -145,10 +147,21 @@ def in_scope(actor: Actor, obj: models.Model, action: str) -> bool:
         return False
     owner = owner_field(obj)
     if owner and scope is Scope.OWN:
-        return getattr(obj, f"{owner}_id") == actor.user_id
+        return _owner_id(obj, owner) == actor.user_id
     if owner and scope is Scope.OWN_OR_UNASSIGNED:
-        return getattr(obj, f"{owner}_id") in (None, actor.user_id)
+        return _owner_id(obj, owner) in (None, actor.user_id)
     return True
+
+
+def _owner_id(obj: models.Model, owner: str) -> Any:
+    """Follow ``customer__consultant`` style paths: child rows take their parent's owner."""
+    *path, last = owner.split("__")
+    target: Any = obj
+    for part in path:
+        target = getattr(target, part)
+        if target is None:
+            return None
+    return getattr(target, f"{last}_id")
 
 
 def can(actor: Actor | None, action: str, obj: models.Model | type[models.Model]) -> bool:

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core.fields import BlindIndexField, EncryptedTextField
+from autocrm.core.models import TenantModel
+
+from .choices import (
+    Channel,
+    ConsentPurpose,
+    CustomerKind,
+    Gender,
+    IncomeBand,
+    LifecycleStage,
+    Relation,
+    SourceChannel,
+)
+
+
+class Tag(TenantModel):
+    """An interest or marketing tag of one store (golf, self-drive travel, 价格敏感…)."""
+
+    name = models.CharField(_("name"), max_length=40)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(fields=["store", "name"], name="tag_unique_name_in_store")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(TenantModel):
+    """A person or company the store deals with — one customer, one record (统一客户视图).
+
+    Mobile, ID number and street address are encrypted; blind indexes make exact lookups by
+    mobile and ID number possible. The name's pinyin (full and initials) is kept for search.
+    A sales consultant sees the customers assigned to them (``consultant``)."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.PERSON)
+    name = models.CharField(_("name"), max_length=100)
+    name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
+    name_initials = models.CharField(max_length=60, blank=True, editable=False)
+    mobile = EncryptedTextField(_("mobile"), mask="autocrm.core.masking.mask_mobile")
+    mobile_index = BlindIndexField(source="mobile", normalizer="autocrm.core.normalize.normalize_mobile")
+    mobile_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    other_phones = EncryptedTextField(_("other phones"), mask="autocrm.core.masking.mask_generic")
+    wechat_id = models.CharField(_("WeChat ID"), max_length=60, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True, default="")
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    id_number = EncryptedTextField(_("ID number"), mask="autocrm.core.masking.mask_id_number")
+    id_number_index = BlindIndexField(source="id_number", normalizer="autocrm.core.normalize.normalize_id_number")
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    district = models.CharField(_("district"), max_length=30, blank=True)
+    address = EncryptedTextField(_("street address"), mask="autocrm.core.masking.mask_address")
+    community = models.CharField(_("residential community"), max_length=60, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=60, blank=True)
+    employer = models.CharField(_("employer"), max_length=100, blank=True)
+    income_band = models.CharField(_("income band"), max_length=10, choices=IncomeBand.choices, blank=True, default="")
+    preferred_channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel.choices, blank=True)
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    source_channel = models.CharField(
+        _("source channel"), max_length=20, choices=SourceChannel.choices, blank=True, default=""
+    )
+    consultant = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("sales consultant"),
+    )  # fmt: skip
+    advisor = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("service advisor"),
+    )  # fmt: skip
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=12, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    external_id = models.CharField(_("external ID"), max_length=64, blank=True)
+    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    is_minor = models.BooleanField(_("under 14"), default=False)
+
+    scope_owner_field = "consultant"
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["store", "name"], name="customer_store_name"),
+            models.Index(fields=["store", "name_initials"], name="customer_store_initials"),
+            models.Index(fields=["store", "name_pinyin"], name="customer_store_pinyin"),
+            models.Index(fields=["store", "mobile_last4"], name="customer_store_last4"),
+            models.Index(fields=["store", "consultant", "-id"], name="customer_store_consultant"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "external_id"], condition=~models.Q(external_id=""), name="customer_external_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(TenantModel):
+    """People seen together: a family, or a company with its drivers."""
+
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HouseholdMember(TenantModel):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="household_links")
+    relation = models.CharField(_("relation"), max_length=12, choices=Relation.choices)
+
+    scope_owner_field = "customer__consultant"
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        constraints = [
+            models.UniqueConstraint(fields=["household", "customer"], name="household_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.customer}"
+
+
+class Consent(TenantModel):
+    """Consent of one customer for one purpose on one channel (PIPL): granted with a source
+    and time, withdrawable. The newest row per (customer, purpose, channel) is in force."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=12, choices=ConsentPurpose.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    granted = models.BooleanField(_("granted"), default=True)
+    source = models.CharField(_("source"), max_length=60, blank=True)
+    at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    scope_owner_field = "customer__consultant"
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["customer", "purpose", "channel", "-at"], name="consent_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose}/{self.channel} {'✓' if self.granted else '✗'}"
+
+
+class TimelineEvent(TenantModel):
+    """One touch in a customer's history, written by every module through
+    ``customers.services.timeline_record``; the 360 page reads it newest first."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=40)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    summary = models.CharField(_("summary"), max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+
+    scope_owner_field = "customer__consultant"
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        indexes = [models.Index(fields=["customer", "-at", "-id"], name="timeline_customer_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.kind} {self.summary}"
