@@ -1,9 +1,1 @@
-import pytest
-
-from autocrm.demo.services import demo_create
-
-
-@pytest.fixture
-def demo(db):
-    """The demo organization, stores a/b and logins, created through the real service."""
-    return demo_create()
+"""Fixtures for tests under tests/ (the shared ones live in the root conftest.py)."""

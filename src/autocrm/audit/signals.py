@@ -18,7 +18,12 @@ from .models import AuditEvent
 
 
 def _tracked(sender: Any) -> bool:
-    return isinstance(sender, type) and issubclass(sender, TrackedModel) and sender is not AuditEvent
+    return (
+        isinstance(sender, type)
+        and issubclass(sender, TrackedModel)
+        and sender is not AuditEvent
+        and sender.audit_enabled
+    )
 
 
 @receiver(post_save, dispatch_uid="autocrm_audit_save")

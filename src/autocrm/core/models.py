@@ -15,6 +15,8 @@ class TrackedModel(models.Model):
     without an extra query."""
 
     audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
+    # Rows that are themselves a log (timeline events) set this to False.
+    audit_enabled: bool = True
 
     class Meta:
         abstract = True

@@ -183,15 +183,17 @@ def require(actor: Actor, action: str, obj: models.Model) -> None:
         raise PermissionDenied()
 
 
-def get_in_scope(model: type[M], actor: Actor, pk: Any, action: str = "view") -> M:
-    """Fetch one row by primary key for ``action``.
+def get_in_scope(model: type[M] | models.QuerySet[M], actor: Actor, pk: Any, action: str = "view") -> M:
+    """Fetch one row by primary key for ``action`` (``model`` may be a queryset carrying
+    ``select_related``/``prefetch_related``).
 
     Not visible to the actor (other store, other consultant's, or missing) → :class:`NotFound`,
     identical in every case. Visible but ``action`` not allowed → :class:`PermissionDenied`.
     """
+    queryset = model if isinstance(model, models.QuerySet) else model._default_manager.all()
     try:
-        obj = restrict(model._default_manager.all(), actor, "view").get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
+        obj = restrict(queryset, actor, "view").get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     if action != "view":
         require(actor, action, obj)

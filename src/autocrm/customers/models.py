@@ -174,6 +174,7 @@ class TimelineEvent(TenantModel):
     object_id = models.CharField(max_length=64, blank=True)
 
     scope_owner_field = "customer__consultant"
+    audit_enabled = False  # the timeline is itself a record of what happened
 
     class Meta:
         verbose_name = _("timeline event")

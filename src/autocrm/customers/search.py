@@ -1,0 +1,70 @@
+"""Search keys kept on the customer row and the one search box that reads them.
+
+A query is classified once: digits → mobile (11 digits, via the blind index) or its last four;
+a plate or VIN shape → vehicles; Latin letters → pinyin (initials or full, prefix match); other
+text → name substring. Everything starts from the actor's scope."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q, QuerySet
+
+from autocrm.core import identifiers
+from autocrm.core.normalize import normalize_mobile
+from autocrm.core.pinyin import pinyin_full, pinyin_initials
+
+from .models import Customer
+
+_LATIN = re.compile(r"^[a-zA-Z][a-zA-Z\s']*$")
+_DIGITS = re.compile(r"^\+?[\d\s\-]+$")
+
+
+def refresh_search_keys(customer: Customer) -> None:
+    """Recompute pinyin keys and the mobile's last four from the row's own values."""
+    person = customer.kind != "company"
+    customer.name_pinyin = pinyin_full(customer.name, person=person)[:200]
+    customer.name_initials = pinyin_initials(customer.name, person=person)[:60]
+    digits = normalize_mobile(customer.mobile)
+    customer.mobile_last4 = digits[-4:] if len(digits) >= 4 else ""
+
+
+def classify(query: str) -> tuple[str, str]:
+    """``(kind, normalised)`` with kind one of mobile, last4, plate, vin, pinyin, name, empty."""
+    q = (query or "").strip()
+    if not q:
+        return "empty", ""
+    if _DIGITS.match(q):
+        digits = normalize_mobile(q)
+        if len(digits) == 11:
+            return "mobile", digits
+        if len(digits) == 4:
+            return "last4", digits
+        return "digits", digits
+    compact = identifiers.clean_plate(q)
+    if len(compact) == 17 and re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", compact):
+        return "vin", compact
+    if identifiers.plate_kind(compact):
+        return "plate", compact
+    if _LATIN.match(q):
+        return "pinyin", re.sub(r"[\s']", "", q).lower()
+    return "name", q
+
+
+def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Narrow an already scoped customer queryset by the search box's text."""
+    kind, value = classify(query)
+    if kind == "empty":
+        return queryset
+    if kind == "mobile":
+        return queryset.filter(**Customer._meta.get_field("mobile_index").lookup(value))
+    if kind == "last4":
+        return queryset.filter(mobile_last4=value)
+    if kind == "digits":
+        return queryset.none() if len(value) < 4 else queryset.filter(mobile_last4=value[-4:])
+    if kind == "pinyin":
+        return queryset.filter(Q(name_initials__startswith=value) | Q(name_pinyin__startswith=value))
+    if kind in ("plate", "vin"):
+        field = "vehicles__plate" if kind == "plate" else "vehicles__vin"
+        return queryset.filter(**{field: value}).distinct()
+    return queryset.filter(name__contains=value)

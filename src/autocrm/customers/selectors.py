@@ -1,0 +1,96 @@
+"""Reads of customer master data, always from the actor's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from autocrm.core.actor import Actor
+from autocrm.core.extensions import panels_for
+from autocrm.core.pagination import Page, paginate
+from autocrm.core.permissions import get_in_scope
+
+from .models import Consent, Customer, HouseholdMember, TimelineEvent
+from .search import customer_search
+
+LIST_FIELDS = (
+    "id", "store_id", "kind", "name", "mobile", "province", "city", "district", "consultant_id", "advisor_id",
+    "lifecycle_stage", "created_at", "updated_at", "external_id", "source_channel", "gender",
+)  # fmt: skip
+
+
+def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Customer]:
+    """Customers the actor may see, narrowed by ``q`` (the search box) and field filters.
+    Merged-away records are hidden. Order is left to the caller's paginator."""
+    filters = filters or {}
+    qs = Customer.objects.for_actor(actor, action).filter(merged_into__isnull=True)
+    if filters.get("q"):
+        qs = customer_search(qs, str(filters["q"]))
+    for name in ("kind", "lifecycle_stage", "source_channel", "district", "city"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    if filters.get("consultant"):
+        qs = qs.filter(consultant_id=filters["consultant"])
+    if filters.get("tag"):
+        qs = qs.filter(tags__name=filters["tag"])
+    if filters.get("external_id"):
+        qs = qs.filter(external_id=filters["external_id"])
+    return qs
+
+
+def customer_page(
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
+) -> Page:
+    return paginate(customer_list(actor=actor, filters=filters).select_related("consultant"), ordering=("-id",),
+                    limit=limit, cursor=cursor)  # fmt: skip
+
+
+def customer_get(*, actor: Actor, pk: Any, action: str = "view") -> Customer:
+    """One customer in scope (404 otherwise; 403 if in scope but ``action`` not allowed)."""
+    return get_in_scope(Customer, actor, pk, action)
+
+
+def consents_in_force(*, customer: Customer) -> list[Consent]:
+    """The newest consent row per (purpose, channel)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for consent in Consent.objects.filter(customer=customer).order_by("-at", "-id")[:200]:
+        key = (consent.purpose, consent.channel)
+        if key not in seen:
+            seen.add(key)
+            out.append(consent)
+    return sorted(out, key=lambda c: (c.purpose, c.channel))
+
+
+def household_of(*, customer: Customer) -> list[HouseholdMember]:
+    link = HouseholdMember.objects.filter(customer=customer).only("household_id").first()
+    if link is None:
+        return []
+    return list(
+        HouseholdMember.objects.filter(household_id=link.household_id)
+        .exclude(customer_id=customer.pk)
+        .select_related("customer")
+        .order_by("id")
+    )
+
+
+def timeline_page(*, actor: Actor, customer: Customer, limit: Any = 30, cursor: str | None = None) -> Page:
+    qs = TimelineEvent.objects.filter(customer=customer, store_id=customer.store_id)
+    return paginate(qs, ordering=("-at", "-id"), limit=limit, cursor=cursor)
+
+
+def customer_360(*, actor: Actor, pk: Any) -> dict[str, Any]:
+    """Everything the 360 page shows, in a bounded number of queries: the customer (with
+    consultant, advisor, tags), household, consents in force, the first page of the timeline
+    and the panels other modules registered (vehicles, leads, repair orders…)."""
+    customer = get_in_scope(
+        Customer.objects.select_related("consultant", "advisor").prefetch_related("tags"), actor, pk
+    )
+    return {
+        "customer": customer,
+        "household": household_of(customer=customer),
+        "consents": consents_in_force(customer=customer),
+        "timeline": timeline_page(actor=actor, customer=customer),
+        "panels": panels_for("customers.customer", actor, customer),
+    }

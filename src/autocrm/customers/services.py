@@ -1,0 +1,413 @@
+"""Writes of customer master data. Every function is atomic, checks the actor's rights and
+leaves an audit trail (automatic for saved rows; explicit for domain events)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.accounts.models import Membership
+from autocrm.core import identifiers
+from autocrm.core.actor import Actor
+from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.permissions import can, require, scope_for
+from autocrm.core.roles import Role
+
+from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
+from .models import Consent, Customer, Household, HouseholdMember, Tag, TimelineEvent
+from .search import refresh_search_keys
+
+# Fields a person may set through a form, the API or an import.
+EDITABLE_FIELDS = (
+    "kind", "name", "mobile", "other_phones", "wechat_id", "email", "gender", "birthday", "id_number", "uscc",
+    "province", "city", "district", "address", "community", "occupation", "employer", "income_band",
+    "preferred_channel", "quiet_hours_start", "quiet_hours_end", "source_channel", "external_id",
+)  # fmt: skip
+_CHOICES = {
+    "kind": CustomerKind,
+    "gender": Gender,
+    "income_band": IncomeBand,
+    "preferred_channel": Channel,
+    "source_channel": SourceChannel,
+}
+_MAX_LENGTHS = {f.name: f.max_length for f in Customer._meta.concrete_fields if getattr(f, "max_length", None)}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+    """Validate and normalise customer fields (all errors at once, each naming its field).
+
+    Mobile → E.164, ID number → upper-case with checksum and birth date verified (gender and
+    birthday filled from it when empty; under-14 flagged), USCC verified for companies, other
+    phones each validated. Unknown fields are ignored; only fields present are returned."""
+    errors: dict[str, list[Any]] = {}
+    out: dict[str, Any] = {}
+    for name in EDITABLE_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        try:
+            out[name] = _clean_field(name, value, today=today)
+        except ValidationError as exc:
+            for field, messages in (exc.fields or {name: [exc.message]}).items():
+                errors.setdefault(field, []).extend(messages)
+    if "name" in data and not out.get("name"):
+        errors.setdefault("name", []).append(_("Enter the customer's name."))
+    if out.get("quiet_hours_start") and not out.get("quiet_hours_end", data.get("quiet_hours_end")):
+        errors.setdefault("quiet_hours_end", []).append(_("Give both ends of the quiet hours."))
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    if out.get("id_number"):
+        number = out["id_number"]
+        if not out.get("birthday"):
+            out["birthday"] = identifiers.id_birth_date(number)
+        if not out.get("gender"):
+            out["gender"] = identifiers.id_gender(number)
+        out["is_minor"] = identifiers.id_is_under_14(number, today)
+    return out
+
+
+def _clean_field(name: str, value: Any, *, today: dt.date | None) -> Any:
+    if name in ("birthday",):
+        if value in (None, ""):
+            return None
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(_text(value))
+        except ValueError:
+            raise ValidationError(fields={name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+    if name in ("quiet_hours_start", "quiet_hours_end"):
+        if value in (None, ""):
+            return None
+        if isinstance(value, dt.time):
+            return value
+        try:
+            return dt.time.fromisoformat(_text(value))
+        except ValueError:
+            raise ValidationError(fields={name: [_("Enter a time as HH:MM.")]}) from None
+    text = _text(value)
+    if name == "mobile":
+        return identifiers.normalize_mobile(text) if text else ""
+    if name == "other_phones":
+        items = value if isinstance(value, list | tuple) else text.replace("，", ",").split(",")
+        phones = [identifiers.normalize_phone(_text(p), field=name) for p in items if _text(p)]
+        return ",".join(phones)
+    if name == "id_number":
+        return identifiers.normalize_id_number(text, today=today) if text else ""
+    if name == "uscc":
+        return identifiers.normalize_uscc(text) if text else ""
+    if name == "email" and text:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(text)
+        except Exception:
+            raise ValidationError(fields={name: [_("Enter a valid email address.")]}) from None
+    if name in _CHOICES and text not in _CHOICES[name].values:
+        raise ValidationError(fields={name: [_("Choose one of the listed values.")]})
+    if name in _MAX_LENGTHS and len(text) > _MAX_LENGTHS[name]:
+        raise ValidationError(
+            fields={name: [_("At most %(n)s characters.") % {"n": _MAX_LENGTHS[name]}]}  # type: ignore[str-format]
+        )
+    return text
+
+
+def _check_staff(actor: Actor, user_id: Any, field: str, roles: Iterable[str]) -> int | None:
+    if user_id in (None, ""):
+        return None
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        raise ValidationError(fields={field: [_("Choose a member of this store.")]}) from None
+    ok = Membership.objects.filter(user_id=uid, store_id=actor.store_id, role__in=list(roles), is_active=True)
+    if not ok.exists():
+        raise ValidationError(fields={field: [_("Choose a member of this store with the right role.")]})
+    return uid
+
+
+def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id: int | None = None) -> list[Customer]:
+    """Customers of the actor's store that look like the same person: the same mobile, the same
+    ID number, or the same name in the same district. Checked across the whole store, not only
+    what the actor may see, so a consultant cannot create a second record of a colleague's
+    customer; callers show out-of-scope matches without their details."""
+    from django.db.models import Q
+
+    base = Customer.objects.filter(store_id=actor.store_id, merged_into__isnull=True)
+    condition = Q()
+    if cleaned.get("mobile"):
+        condition |= Q(**Customer._meta.get_field("mobile_index").lookup(cleaned["mobile"]))
+    if cleaned.get("id_number"):
+        condition |= Q(**Customer._meta.get_field("id_number_index").lookup(cleaned["id_number"]))
+    if cleaned.get("name") and cleaned.get("district"):
+        condition |= Q(name=cleaned["name"], district=cleaned["district"])
+    if not condition:
+        return []
+    qs = base.filter(condition)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return list(qs.order_by("id")[:10])
+
+
+def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[str, Any]) -> Conflict:
+    strong = [
+        m
+        for m in matches
+        if (cleaned.get("mobile") and m.mobile == cleaned["mobile"])
+        or (cleaned.get("id_number") and m.id_number == cleaned["id_number"])
+    ]
+    field = "mobile" if any(m.mobile == cleaned.get("mobile") for m in strong) else "id_number"
+    message = (
+        _("A customer with this mobile or ID number already exists in this store.")
+        if strong
+        else _("A customer with the same name already lives in this district. Link to them or confirm a new record.")
+    )
+    exc = Conflict(message, fields={field if strong else "name": [message]})
+    exc.duplicates = [  # type: ignore[attr-defined]
+        {"id": m.pk if can(actor, "view", m) else None, "name": m.name if can(actor, "view", m) else m.name[:1] + "*"}
+        for m in matches
+    ]
+    exc.strong = bool(strong)  # type: ignore[attr-defined]
+    return exc
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    consultant_id: int | None = None,
+    advisor_id: int | None = None,
+    tags: Iterable[str] = (),
+    consents: Iterable[Mapping[str, Any]] = (),
+    confirm_new: bool = False,
+) -> Customer:
+    """Create a customer in the actor's current store.
+
+    The same mobile or ID number in the store is a 409 (one customer, one record); the same
+    name in the same district is a 409 too unless ``confirm_new``. A sales consultant's new
+    customers are assigned to themselves."""
+    if scope_for(actor, Customer, "add") is None:
+        raise PermissionDenied()
+    cleaned = customer_clean(data)
+    if not cleaned.get("name"):
+        raise ValidationError(fields={"name": [_("Enter the customer's name.")]})
+    matches = customer_duplicates(actor=actor, cleaned=cleaned)
+    if matches:
+        exc = _duplicate_conflict(actor, matches, cleaned)
+        if exc.strong or not confirm_new:  # type: ignore[attr-defined]
+            raise exc
+    if actor.role == Role.SALES:
+        consultant_id = actor.user_id
+    customer = Customer(store_id=actor.store_id, **cleaned)
+    customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
+    customer.advisor_id = _check_staff(actor, advisor_id, "advisor", (Role.ADVISOR, Role.MANAGER))
+    refresh_search_keys(customer)
+    customer.save()
+    _set_tags(actor, customer, tags)
+    for consent in consents:
+        consent_record(actor=actor, customer=customer, **consent)
+    timeline_record(customer=customer, kind="customer.created", summary=str(_("Customer record created")))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any], confirm: bool = False) -> Customer:
+    """Change fields of a customer the actor may change. Changing mobile or ID number to one
+    another customer of the store holds is a 409."""
+    require(actor, "change", customer)
+    cleaned = customer_clean(data)
+    if "name" in cleaned and not cleaned["name"]:
+        raise ValidationError(fields={"name": [_("Enter the customer's name.")]})
+    identity = {k: cleaned[k] for k in ("mobile", "id_number") if cleaned.get(k) and cleaned[k] != getattr(customer, k)}
+    if identity:
+        matches = customer_duplicates(actor=actor, cleaned=identity, exclude_id=customer.pk)
+        if matches:
+            raise _duplicate_conflict(actor, matches, identity)
+    for name, value in cleaned.items():
+        setattr(customer, name, value)
+    refresh_search_keys(customer)
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_assign(*, actor: Actor, customer: Customer, consultant_id: int | None, reason: str = "") -> Customer:
+    require(actor, "assign", customer)
+    customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
+    customer.save(update_fields=["consultant", "updated_at"])
+    timeline_record(customer=customer, kind="customer.assigned", summary=reason or str(_("Consultant changed")))
+    return customer
+
+
+def _set_tags(actor: Actor, customer: Customer, names: Iterable[str]) -> None:
+    names = sorted({n.strip() for n in names if n and n.strip()})
+    if not names:
+        return
+    existing = {t.name: t for t in Tag.objects.filter(store_id=customer.store_id, name__in=names)}
+    missing = [n for n in names if n not in existing]
+    if missing and not can(actor, "add", Tag):
+        raise PermissionDenied(_("You may not create new tags."))
+    for name in missing:
+        if len(name) > 40:
+            raise ValidationError(fields={"tags": [_("A tag has at most 40 characters.")]})
+        existing[name] = Tag.objects.create(store_id=customer.store_id, name=name)
+    customer.tags.add(*existing.values())
+
+
+@transaction.atomic
+def customer_tag(*, actor: Actor, customer: Customer, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Customer:
+    require(actor, "change", customer)
+    _set_tags(actor, customer, add)
+    drop = [n.strip() for n in remove if n and n.strip()]
+    if drop:
+        customer.tags.remove(*Tag.objects.filter(store_id=customer.store_id, name__in=drop))
+    return customer
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: Actor,
+    customer: Customer,
+    purpose: str,
+    channel: str,
+    granted: bool = True,
+    source: str = "",
+) -> Consent:
+    """Record a grant (or refusal) of consent for one purpose on one channel (PIPL)."""
+    require(actor, "change", customer)
+    errors: dict[str, list[Any]] = {}
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = [_("Choose one of the listed values.")]
+    if channel not in Channel.values:
+        errors["channel"] = [_("Choose one of the listed values.")]
+    if errors:
+        raise ValidationError(fields=errors)
+    consent = Consent.objects.create(
+        store_id=customer.store_id,
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source=_text(source)[:60],
+    )
+    timeline_record(
+        customer=customer,
+        kind="consent.granted" if granted else "consent.refused",
+        summary=f"{ConsentPurpose(purpose).label} · {Channel(channel).label}",
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, actor: Actor, customer: Customer, purpose: str, channel: str, source: str = ""
+) -> Consent | None:
+    """Withdraw consent: the grant in force is closed with the time, and nothing is sent on that
+    channel for that purpose from now on."""
+    require(actor, "change", customer)
+    current = Consent.objects.filter(customer=customer, purpose=purpose, channel=channel).order_by("-at", "-id").first()
+    if current is None or not current.granted or current.withdrawn_at is not None:
+        return None
+    current.withdrawn_at = timezone.now()
+    current.save(update_fields=["withdrawn_at", "updated_at"])
+    timeline_record(
+        customer=customer,
+        kind="consent.withdrawn",
+        summary=f"{ConsentPurpose(purpose).label} · {Channel(channel).label}",
+    )
+    return current
+
+
+def consent_allows(*, customer: Customer, purpose: str, channel: str) -> bool:
+    """Does the customer's consent in force allow ``purpose`` on ``channel`` right now?"""
+    current = Consent.objects.filter(customer=customer, purpose=purpose, channel=channel).order_by("-at", "-id").first()
+    return bool(current and current.granted and current.withdrawn_at is None)
+
+
+# --- households --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_link(*, actor: Actor, customer: Customer, member: Customer, relation: str) -> Household:
+    """Put ``member`` in ``customer``'s household (created on first use) with ``relation``."""
+    require(actor, "change", customer)
+    require(actor, "view", member)
+    if member.store_id != customer.store_id:
+        raise ValidationError(fields={"member": [_("Both customers must belong to the same store.")]})
+    if member.pk == customer.pk:
+        raise ValidationError(fields={"member": [_("Choose another customer.")]})
+    if relation not in Relation.values:
+        raise ValidationError(fields={"relation": [_("Choose one of the listed values.")]})
+    link = HouseholdMember.objects.filter(customer=customer).select_related("household").first()
+    if link is None:
+        household = Household.objects.create(store_id=customer.store_id, name=customer.name)
+        HouseholdMember.objects.create(
+            store_id=customer.store_id, household=household, customer=customer, relation=Relation.SELF
+        )
+    else:
+        household = link.household
+    other = HouseholdMember.objects.filter(customer=member).exclude(household=household).first()
+    if other is not None:
+        raise Conflict(_("This customer already belongs to another household."), fields={"member": [""]})
+    HouseholdMember.objects.update_or_create(
+        household=household, customer=member, defaults={"relation": relation, "store_id": customer.store_id}
+    )
+    timeline_record(customer=customer, kind="household.linked", summary=member.name)
+    return household
+
+
+@transaction.atomic
+def household_unlink(*, actor: Actor, customer: Customer, member: Customer) -> None:
+    require(actor, "change", customer)
+    link = HouseholdMember.objects.filter(customer=customer).first()
+    if link is None:
+        return
+    HouseholdMember.objects.filter(household_id=link.household_id, customer=member).delete()
+
+
+# --- timeline -----------------------------------------------------------------------------------
+
+
+def timeline_record(
+    *,
+    customer: Customer | int,
+    kind: str,
+    summary: str,
+    at: dt.datetime | None = None,
+    link: str = "",
+    obj: Any = None,
+    store_id: int | None = None,
+) -> TimelineEvent:
+    """Append one touch to a customer's timeline. Every module calls this (or the
+    ``customers.timeline`` event) for leads, visits, calls, messages, deals, repair orders…;
+    it is bookkeeping inside the caller's transaction, not a permission-checked action."""
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    if store_id is None:
+        store_id = (
+            customer.store_id
+            if not isinstance(customer, int)
+            else Customer.objects.values_list("store_id", flat=True).get(pk=customer_id)
+        )
+    return TimelineEvent.objects.create(
+        store_id=store_id,
+        customer_id=customer_id,
+        kind=kind,
+        at=at or timezone.now(),
+        summary=summary[:300],
+        link=link[:300],
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+    )

@@ -1,0 +1,275 @@
+"""Writes of vehicle records: registration with VIN/plate validation, odometer readings,
+ownership transfer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import identifiers
+from autocrm.core.actor import Actor
+from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.permissions import can, require, scope_for
+from autocrm.customers.models import Customer
+from autocrm.customers.services import timeline_record
+
+from .choices import FuelType, ReadingSource, Usage
+from .models import Brand, OdometerReading, Ownership, Series, Trim, Vehicle
+
+DATE_FIELDS = (
+    "purchase_date", "delivery_date", "warranty_end", "extended_warranty_end", "insurance_expiry", "inspection_due",
+)  # fmt: skip
+EDITABLE_FIELDS = ("vin", "plate", "fuel_type", "usage", "colour", "model_year", "external_id", *DATE_FIELDS)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def vehicle_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Validate and normalise vehicle fields; returns ``(cleaned, warnings)``. All field errors
+    are reported at once, each naming its field and rule."""
+    errors: dict[str, list[Any]] = {}
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+
+    def fail(exc: ValidationError, name: str) -> None:
+        for field, messages in (exc.fields or {name: [exc.message]}).items():
+            errors.setdefault(field, []).extend(messages)
+
+    if "vin" in data:
+        try:
+            out["vin"], vin_warnings = identifiers.vin_validate(_text(data["vin"]))
+            warnings += [str(w) for w in vin_warnings]
+        except ValidationError as exc:
+            fail(exc, "vin")
+    if "plate" in data:
+        text = _text(data["plate"])
+        try:
+            out["plate"] = identifiers.normalize_plate(text) if text else ""
+            out["plate_kind"] = identifiers.plate_kind(out["plate"]) or "" if text else ""
+        except ValidationError as exc:
+            fail(exc, "plate")
+    for name in DATE_FIELDS:
+        if name in data:
+            value = data[name]
+            if value in (None, ""):
+                out[name] = None
+            elif isinstance(value, dt.date):
+                out[name] = value
+            else:
+                try:
+                    out[name] = dt.date.fromisoformat(_text(value))
+                except ValueError:
+                    errors.setdefault(name, []).append(_("Enter a date as YYYY-MM-DD."))
+    for name, choices in (("fuel_type", FuelType), ("usage", Usage)):
+        if name in data:
+            text = _text(data[name])
+            if text and text not in choices.values:
+                errors.setdefault(name, []).append(_("Choose one of the listed values."))
+            out[name] = text
+    if "model_year" in data:
+        value = data["model_year"]
+        if value in (None, ""):
+            out["model_year"] = None
+        else:
+            try:
+                year = int(value)
+                if not 1980 <= year <= timezone.localdate().year + 1:
+                    raise ValueError
+                out["model_year"] = year
+            except (TypeError, ValueError):
+                errors.setdefault("model_year", []).append(_("Enter a model year between 1980 and next year."))
+    for name in ("colour", "external_id"):
+        if name in data:
+            out[name] = _text(data[name])[: Vehicle._meta.get_field(name).max_length]
+    if out.get("delivery_date") and out.get("purchase_date") and out["delivery_date"] < out["purchase_date"]:
+        errors.setdefault("delivery_date", []).append(_("Delivery cannot be before purchase."))
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    return out, warnings
+
+
+def _decode_into(vehicle: Vehicle) -> None:
+    info = identifiers.vin_decode(vehicle.vin)
+    vehicle.maker = (info.maker or "")[:60]
+    if vehicle.model_year is None and info.model_years:
+        this_year = timezone.localdate().year + 1
+        plausible = [y for y in info.model_years if y <= this_year]
+        vehicle.model_year = max(plausible) if plausible else None
+
+
+def _vin_conflict(actor: Actor, vin: str) -> Conflict:
+    existing = Vehicle.objects.filter(organization_id=actor.organization_id, vin=vin).first()
+    message = _("This VIN is already registered in your organization.")
+    exc = Conflict(message, fields={"vin": [message]})
+    exc.existing_id = existing.pk if existing is not None and can(actor, "view", existing) else None  # type: ignore[attr-defined]
+    return exc
+
+
+def _catalogue(data: Mapping[str, Any], vehicle: Vehicle) -> None:
+    """Set brand/series/trim from ids when given; keep them consistent with each other."""
+    trim_id, series_id, brand_id = data.get("trim"), data.get("series"), data.get("brand")
+    if trim_id:
+        trim = Trim.objects.select_related("series__brand").filter(pk=trim_id).first()
+        if trim is None:
+            raise ValidationError(fields={"trim": [_("Choose a trim from the catalogue.")]})
+        vehicle.trim, vehicle.series, vehicle.brand = trim, trim.series, trim.series.brand
+        vehicle.fuel_type = vehicle.fuel_type or trim.fuel_type
+        vehicle.model_year = vehicle.model_year or trim.model_year
+    elif series_id:
+        series = Series.objects.select_related("brand").filter(pk=series_id).first()
+        if series is None:
+            raise ValidationError(fields={"series": [_("Choose a series from the catalogue.")]})
+        vehicle.series, vehicle.brand, vehicle.trim = series, series.brand, None
+    elif brand_id:
+        brand = Brand.objects.filter(pk=brand_id).first()
+        if brand is None:
+            raise ValidationError(fields={"brand": [_("Choose a brand from the catalogue.")]})
+        vehicle.brand, vehicle.series, vehicle.trim = brand, None, None
+
+
+@transaction.atomic
+def vehicle_create(
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    customer: Customer | None = None,
+    mileage_km: int | None = None,
+) -> Vehicle:
+    """Register a vehicle in the actor's store, optionally with its owner and a first reading.
+
+    A VIN already registered anywhere in the organization is a 409 naming the existing vehicle
+    when the actor may see it."""
+    if scope_for(actor, Vehicle, "add") is None:
+        raise PermissionDenied()
+    if "vin" not in data or not _text(data.get("vin")):
+        raise ValidationError(fields={"vin": [_("Enter the VIN.")]})
+    cleaned, warnings = vehicle_clean(data)
+    if customer is not None:
+        require(actor, "change", customer)
+        if customer.store_id != actor.store_id:
+            raise ValidationError(fields={"customer": [_("The owner must be a customer of this store.")]})
+    if Vehicle.objects.filter(organization_id=actor.organization_id, vin=cleaned["vin"]).exists():
+        raise _vin_conflict(actor, cleaned["vin"])
+    vehicle = Vehicle(store_id=actor.store_id, organization_id=actor.organization_id, customer=customer, **cleaned)
+    vehicle.vin_warnings = warnings
+    _catalogue(data, vehicle)
+    _decode_into(vehicle)
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError:  # a concurrent registration of the same VIN
+        raise _vin_conflict(actor, cleaned["vin"]) from None
+    if customer is not None:
+        Ownership.objects.create(
+            store_id=vehicle.store_id,
+            vehicle=vehicle,
+            customer=customer,
+            started_on=vehicle.purchase_date or timezone.localdate(),
+        )
+        timeline_record(customer=customer, kind="vehicle.added", summary=str(vehicle), obj=vehicle)
+    if mileage_km is not None:
+        odometer_record(actor=actor, vehicle=vehicle, km=mileage_km, source=ReadingSource.DELIVERY)
+    return vehicle
+
+
+@transaction.atomic
+def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -> Vehicle:
+    require(actor, "change", vehicle)
+    cleaned, warnings = vehicle_clean(data)
+    if cleaned.get("vin") and cleaned["vin"] != vehicle.vin:
+        if Vehicle.objects.filter(organization_id=vehicle.organization_id, vin=cleaned["vin"]).exists():
+            raise _vin_conflict(actor, cleaned["vin"])
+        vehicle.vin_warnings = warnings
+    for name, value in cleaned.items():
+        setattr(vehicle, name, value)
+    _catalogue(data, vehicle)
+    if "vin" in cleaned:
+        _decode_into(vehicle)
+    vehicle.save()
+    return vehicle
+
+
+@transaction.atomic
+def odometer_record(
+    *,
+    actor: Actor,
+    vehicle: Vehicle,
+    km: Any,
+    at: dt.datetime | None = None,
+    source: str = ReadingSource.RECEPTION,
+    correction_reason: str = "",
+) -> OdometerReading:
+    """Add a mileage reading. A reading lower than the latest one is refused unless it is a
+    correction with a reason (a replaced instrument cluster, a typo at reception)."""
+    require(actor, "view", vehicle)
+    if scope_for(actor, OdometerReading, "add") is None:
+        raise PermissionDenied()
+    try:
+        km = int(km)
+        if not 0 <= km <= 2_000_000:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError(fields={"km": [_("Enter the mileage in whole kilometres.")]}) from None
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValidationError(fields={"at": [_("Give the time with its time zone.")]})
+    if at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError(fields={"at": [_("A reading cannot be in the future.")]})
+    reason = _text(correction_reason)
+    latest = OdometerReading.objects.filter(vehicle=vehicle).order_by("-at", "-id").first()
+    if latest is not None and km < latest.km and not reason:
+        raise ValidationError(
+            _("The mileage is lower than the last reading (%(km)s km). Give a correction reason.") % {"km": latest.km},
+            fields={"correction_reason": [_("A lower reading needs a correction reason.")]},
+        )
+    if source not in ReadingSource.values:
+        raise ValidationError(fields={"source": [_("Choose one of the listed values.")]})
+    reading = OdometerReading.objects.create(
+        store_id=vehicle.store_id,
+        vehicle=vehicle,
+        km=km,
+        at=at,
+        source=ReadingSource.CORRECTION if reason and latest and km < latest.km else source,
+        correction_reason=reason[:200],
+    )
+    if vehicle.mileage_at is None or at >= vehicle.mileage_at or reason:
+        vehicle.mileage_km, vehicle.mileage_at = km, at
+        vehicle.save(update_fields=["mileage_km", "mileage_at", "updated_at"])
+    return reading
+
+
+@transaction.atomic
+def ownership_transfer(
+    *, actor: Actor, vehicle: Vehicle, new_owner: Customer, on: dt.date | None = None, note: str = ""
+) -> Ownership:
+    """Hand the vehicle to another customer of the store. The past owner's ownership row is
+    closed and their history (timeline, past repair orders) stays with them."""
+    require(actor, "transfer", vehicle)
+    require(actor, "view", new_owner)
+    if new_owner.store_id != vehicle.store_id:
+        raise ValidationError(fields={"new_owner": [_("The new owner must be a customer of this store.")]})
+    if vehicle.customer_id == new_owner.pk:
+        raise ValidationError(fields={"new_owner": [_("This customer already owns the vehicle.")]})
+    on = on or timezone.localdate()
+    current = Ownership.objects.filter(vehicle=vehicle, ended_on__isnull=True).first()
+    if current is not None:
+        if on < current.started_on:
+            raise ValidationError(fields={"on": [_("The transfer cannot be before the current ownership began.")]})
+        current.ended_on = on
+        current.save(update_fields=["ended_on", "updated_at"])
+        timeline_record(customer=current.customer_id, kind="vehicle.transferred_out", summary=str(vehicle),
+                        obj=vehicle, store_id=vehicle.store_id)  # fmt: skip
+    ownership = Ownership.objects.create(
+        store_id=vehicle.store_id, vehicle=vehicle, customer=new_owner, started_on=on, note=_text(note)[:200]
+    )
+    vehicle.customer = new_owner
+    vehicle.save(update_fields=["customer", "updated_at"])
+    timeline_record(customer=new_owner, kind="vehicle.transferred_in", summary=str(vehicle), obj=vehicle)
+    return ownership
