@@ -8,4 +8,5 @@ from . import views
 urlpatterns = [
     *base,
     path("testapp/tickets/<int:pk>/", views.ticket_detail, name="testapp_ticket_detail"),
+    path("testapp/tickets/<int:pk>/reveal/", views.ticket_reveal, name="testapp_ticket_reveal"),
 ]

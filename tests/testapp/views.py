@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import present
+from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import scoped_object_or_404
 
 from .models import Ticket
@@ -11,3 +14,16 @@ from .models import Ticket
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = scoped_object_or_404(Ticket, request.actor, pk)
     return HttpResponse(f"{ticket.title} {present(request.actor, ticket, 'mobile')}")
+
+
+@login_required
+def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The htmx partial that swaps a masked value for the full one."""
+    ticket = scoped_object_or_404(Ticket, request.actor, pk)
+    try:
+        value = field_reveal(actor=request.actor, obj=ticket, field=request.GET.get("field", ""))
+    except PermissionDenied:
+        raise DjangoPermissionDenied() from None
+    except ValidationError as exc:
+        return HttpResponseBadRequest(str(exc.message))
+    return HttpResponse(value, content_type="text/plain; charset=utf-8")
