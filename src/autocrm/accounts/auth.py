@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from autocrm.core import audit
+from autocrm.core import audit, ratelimit
 
 from .selectors import actor_build
 from .services import token_authenticate
@@ -15,12 +15,14 @@ from .services import token_authenticate
 
 class BearerAuth(HttpBearer):
     """``Authorization: Bearer <token>``; the token's user, scopes and store make the actor.
-    ``X-Store: <store id>`` picks the current store for multi-store users."""
+    ``X-Store: <store id>`` picks the current store for multi-store users. Each token may make
+    ``AUTOCRM_API_RATE_TOKEN`` calls per window (429 with ``Retry-After`` beyond)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         found = token_authenticate(secret=token)
         if found is None:
             return None
+        ratelimit.check("AUTOCRM_API_RATE_TOKEN", str(found.pk))
         store_header = request.headers.get("X-Store")
         try:
             store_id = int(store_header) if store_header else None

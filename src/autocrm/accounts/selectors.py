@@ -66,3 +66,28 @@ def actor_build(
         ip=ip,
         extra=extra,
     )
+
+
+def actor_stores(*, actor: Actor) -> list[tuple[Store, str]]:
+    """The stores ``actor`` may work in (``member_store_ids``, already narrowed to a token's
+    store), each with the actor's role there, in the organization's store order."""
+    if not actor.member_store_ids:
+        return []
+    memberships = memberships_of(actor.user)
+    org_role = next((m.role for m in memberships if m.store_id is None), None)
+    store_roles = {m.store_id: m.role for m in memberships if m.store_id is not None}
+    stores = Store.objects.filter(pk__in=actor.member_store_ids).order_by("code", "pk")
+    return [(s, store_roles.get(s.pk) or org_role or "") for s in stores]
+
+
+def api_token_list(*, actor: Actor) -> Any:
+    """Every API token of the actor's organization, newest first (administrators only; others
+    get :class:`PermissionDenied`). The secret is never stored, so it cannot leak from here."""
+    from autocrm.core.errors import PermissionDenied
+    from autocrm.core.roles import Role
+
+    from .models import ApiToken
+
+    if actor.role != Role.ADMIN or actor.organization_id is None:
+        raise PermissionDenied()
+    return ApiToken.objects.filter(user__organization_id=actor.organization_id).select_related("user", "store")

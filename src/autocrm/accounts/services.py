@@ -282,3 +282,67 @@ def membership_set(*, user: User, role: str, store_id: int | None) -> Membership
         user.default_store_id = store_id
         user.save(update_fields=["default_store"])
     return membership
+
+
+@transaction.atomic
+def integration_token_create(
+    *,
+    actor: Actor,
+    username: str,
+    integration_name: str | None = None,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int = 365,
+    store_id: int | None = None,
+) -> tuple[ApiToken, str]:
+    """``POST /api/v1/api-tokens``: a token for the integration user ``username`` of the actor's
+    organization (administrators only).
+
+    With ``integration_name`` and no such user yet, the integration user is created first, with
+    a store manager's role in the token's store (or in every store of the organization when the
+    token is not pinned to one); the token's scopes then narrow what it may do. Nothing is
+    written when any field is wrong; the secret is returned once."""
+    if actor.role != Role.ADMIN or actor.organization_id is None:
+        raise PermissionDenied()
+    username = (username or "").strip()
+    user = User.objects.filter(username=username, organization_id=actor.organization_id).first()
+    if user is None and integration_name and integration_name.strip():
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            User.username_validator(username)
+        except DjangoValidationError:
+            raise ValidationError(
+                _("The token could not be created."),
+                fields={"user": [_("Use letters, digits and @ . + - _ only.")]},
+            ) from None
+        if store_id is not None and store_id not in actor.organization_store_ids:
+            raise ValidationError(
+                _("The token could not be created."), fields={"store": [_("Choose a store of your organization.")]}
+            )
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("The token could not be created."), fields={"user": [_("This username is taken.")]})
+        user = user_create(
+            organization_id=actor.organization_id,
+            username=username,
+            password=None,
+            display_name=integration_name.strip()[:60],
+            kind=UserKind.INTEGRATION,
+        )
+        for sid in [store_id] if store_id is not None else list(actor.organization_store_ids):
+            membership_set(user=user, role=Role.MANAGER, store_id=sid)
+        audit.record(
+            "integration.create",
+            obj=user,
+            actor=actor,
+            organization_id=actor.organization_id,
+            extra={"store": store_id},
+        )
+    if user is None or user.kind != UserKind.INTEGRATION:
+        raise ValidationError(
+            _("The token could not be created."),
+            fields={"user": [_("No integration user with this username in your organization.")]},
+        )
+    return token_create(
+        actor=actor, user=user, name=name, scopes=scopes, expires_in_days=expires_in_days, store_id=store_id
+    )

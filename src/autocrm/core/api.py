@@ -69,10 +69,12 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(
+        code = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(
             exc.status_code, "error"
         )
-        return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
+        # ninja raises 400 for an unreadable body with an English text: answer in the request's language
+        message = _("The request is not valid.") if exc.status_code == 400 else str(exc)
+        return api.create_response(request, error_body(code, message), status=exc.status_code)
 
 
 def mount_routers(api: NinjaAPI) -> None:

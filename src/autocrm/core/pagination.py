@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -91,7 +92,10 @@ def paginate(
             op = "lt" if ordering[i].startswith("-") else "gt"
             step &= models.Q(**{f"{name}__{op}": values[i]})
             condition |= step
-        qs = qs.filter(condition)
+        try:  # a tampered cursor may decode to values of the wrong type
+            qs = qs.filter(condition)
+        except (ValueError, TypeError, DjangoValidationError):
+            raise ValidationError(fields={"cursor": [_("The cursor is not valid.")]}) from None
     rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:

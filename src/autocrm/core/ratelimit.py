@@ -1,0 +1,68 @@
+"""Fixed-window rate limits kept in Django's cache (Redis in production, memory embedded).
+
+One ``add`` and one ``incr`` per request: cheap enough to run on every API call. Limits are
+settings written as ``"<count>/<period>"`` with period ``s``, ``min`` (or ``m``), ``h`` or ``d``:
+
+- ``AUTOCRM_API_RATE_TOKEN`` (default ``600/min``): calls per API token;
+- ``AUTOCRM_API_RATE_AUTH`` (default ``20/min``): ``POST /api/v1/auth/token`` calls per client IP.
+
+Going over answers 429 (:class:`~autocrm.core.errors.RateLimited`) with ``Retry-After`` set to
+the seconds left in the window. With several web nodes the cache must be shared (Redis) for the
+limit to be global; with the in-memory cache each process counts on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .errors import RateLimited
+
+DEFAULTS = {
+    "AUTOCRM_API_RATE_TOKEN": "600/min",
+    "AUTOCRM_API_RATE_AUTH": "20/min",
+}
+_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"600/min"`` → ``(600, 60)``; ``"5/10s"`` → ``(5, 10)``. A count of 0 blocks every call."""
+    count, _, period = rate.strip().partition("/")
+    period = period.strip().lower() or "min"
+    digits = "".join(ch for ch in period if ch.isdigit())
+    unit = period[len(digits) :]
+    if unit not in _PERIODS:
+        raise ValueError(f"unknown rate period in {rate!r}")
+    return int(count), _PERIODS[unit] * (int(digits) if digits else 1)
+
+
+def rate_for(setting: str) -> tuple[int, int]:
+    return parse_rate(str(getattr(settings, setting, None) or DEFAULTS[setting]))
+
+
+def hit(key: str, *, limit: int, window: int, now: float | None = None) -> int:
+    """Count one call against ``key`` in the current window; the count so far.
+
+    Raises :class:`RateLimited` (with ``retry_after``) once the count passes ``limit``."""
+    now = time.time() if now is None else now
+    bucket = int(now // window)
+    cache_key = f"autocrm:rl:{key}:{window}:{bucket}"
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        retry_after = max(1, math.ceil((bucket + 1) * window - now))
+        raise RateLimited(retry_after=retry_after)
+    return count
+
+
+def check(setting: str, key: str) -> int:
+    """Apply the limit named by ``setting`` (see the module docstring) to ``key``."""
+    limit, window = rate_for(setting)
+    return hit(f"{setting}:{key}", limit=limit, window=window)
