@@ -6,3 +6,16 @@ class AccountsConfig(AppConfig):
     name = "autocrm.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.views import register_home_panel
+
+        from . import views
+
+        register_menu("home", _("Home"), "home", icon="home", order=0)
+        register_menu("security", _("Account security"), "accounts:security", icon="shield-lock", order=900)
+        register_home_panel(
+            "my_stores", template="accounts/panels/my_stores.html", context=views.panel_my_stores, order=10
+        )
+        register_home_panel("team", template="accounts/panels/team.html", context=views.panel_team, order=20)

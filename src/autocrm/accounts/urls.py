@@ -1,8 +1,12 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.login_view, name="login"),
+    path("login/code/", views.login_totp_view, name="login_totp"),
+    path("logout/", views.logout_view, name="logout"),
+    path("security/", views.security_view, name="security"),
+    path("store/", views.switch_store_view, name="switch_store"),
 ]

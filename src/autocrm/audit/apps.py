@@ -8,4 +8,18 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
+
+        from . import (
+            signals,  # noqa: F401
+            views,
+        )
+        from .models import AuditEvent
+
+        register_menu(
+            "audit", _("Audit log"), "audit:event_list", icon="history", order=800,
+            visible=lambda actor: can(actor, "view", AuditEvent),
+        )  # fmt: skip
+        register_home_panel("activity", template="audit/panels/activity.html", context=views.panel_activity, order=30)

@@ -1,15 +1,46 @@
-"""Shell views: the role home page and the error pages."""
+"""Shell views: the role home page and the error pages.
+
+The home page is assembled from panels that apps register (``register_home_panel`` in their
+``AppConfig.ready``), so core shows accounts' and audit's data without importing them. A panel's
+context function returns None when the panel has nothing to say to this actor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    key: str
+    template: str
+    context: Callable[[HttpRequest], dict[str, Any] | None]
+    order: int
+
+
+_HOME_PANELS: dict[str, HomePanel] = {}
+
+
+def register_home_panel(
+    key: str, *, template: str, context: Callable[[HttpRequest], dict[str, Any] | None], order: int = 100
+) -> None:
+    _HOME_PANELS[key] = HomePanel(key, template, context, order)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    panels = []
+    for panel in sorted(_HOME_PANELS.values(), key=lambda p: (p.order, p.key)):
+        data = panel.context(request)
+        if data is not None:
+            panels.append({"key": panel.key, "template": panel.template, **data})
+    return render(request, "core/home.html", {"panels": panels})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -21,7 +52,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    # No request context: the context processors may need the database that just failed.
+    return HttpResponseServerError(loader.get_template("500.html").render({}))
 
 
 def scoped_object_or_404(model, actor, pk, action: str = "view"):  # type: ignore[no-untyped-def]

@@ -1,0 +1,38 @@
+"""Forms of the staff shell: sign-in, second factor, store switch."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class TotpCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"),
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise forms.ValidationError(_("Enter the 6 digits shown in your authenticator app."))
+        return code
+
+
+class StoreSwitchForm(forms.Form):
+    store = forms.IntegerField(label=_("Store"))
