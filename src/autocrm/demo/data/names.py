@@ -1,6 +1,6 @@
 """Chinese names: surnames weighted by frequency, given-name characters, homophones for typos.
 
-Surname weights are rounded shares (per mille) of the population from the 2020 census
+Surname weights are approximate shares (per mille) of the population, in the order of the 2020 census
 rankings; the long tail is flattened because a demo does not need it exact.
 """
 
