@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from autocrm.core import permissions, ratelimit
 from autocrm.core.api import ErrorOut, PageOut
@@ -104,7 +104,7 @@ def _token_out(token: ApiToken) -> dict[str, Any]:
 
 
 @router.post("/api-tokens", response={201: ApiTokenCreatedOut, **ERRORS})
-def api_token_create(request: HttpRequest, payload: ApiTokenIn) -> tuple[int, dict[str, Any]]:
+def api_token_create(request: HttpRequest, payload: ApiTokenIn) -> Status[dict[str, Any]]:
     """Create an integration token (administrators). The secret is in this response only."""
     token, secret = services.integration_token_create(
         actor=request.actor,  # type: ignore[attr-defined]
@@ -115,7 +115,7 @@ def api_token_create(request: HttpRequest, payload: ApiTokenIn) -> tuple[int, di
         expires_in_days=payload.expires_in_days,
         store_id=payload.store,
     )
-    return 201, {**_token_out(token), "token": secret}
+    return Status(201, {**_token_out(token), "token": secret})
 
 
 @router.get("/api-tokens", response={200: PageOut[ApiTokenOut], **ERRORS})

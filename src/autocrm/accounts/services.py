@@ -80,7 +80,9 @@ def login_authenticate(*, username: str, password: str, ip: str | None, request:
 
 
 def login_record_success(*, user: User, ip: str | None) -> None:
-    audit.record("login", obj=user, extra={"ip": ip}, organization_id=user.organization_id)
+    """The audit line of a successful sign-in, attributed to the user who signed in."""
+    actor = Actor(user=user, organization_id=user.organization_id, store_id=None, role=None, ip=ip)
+    audit.record("login", obj=user, actor=actor, extra={"ip": ip}, organization_id=user.organization_id)
 
 
 # --- API tokens -------------------------------------------------------------------------

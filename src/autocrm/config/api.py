@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 
 from autocrm.accounts.auth import BearerAuth
 from autocrm.core.api import install_handlers, mount_routers
@@ -22,7 +22,7 @@ install_handlers(api)
 
 
 @api.get("/health", auth=None, tags=["system"], response={200: dict, 503: dict})
-def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
+def health(request: HttpRequest) -> Status[dict[str, str]]:
     """No auth. 200 when the database and the queue answer; 503 naming what is down."""
     db_ok, queue_ok = check_database(), check_queue()
     body = {
@@ -30,7 +30,7 @@ def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
         "database": "ok" if db_ok else "down",
         "queue": "ok" if queue_ok else "down",
     }
-    return (200 if db_ok and queue_ok else 503), body
+    return Status(200 if db_ok and queue_ok else 503, body)
 
 
 mount_routers(api)

@@ -35,8 +35,13 @@ def env_bool(name: str, default: bool = False) -> bool:
 AUTOCRM_ENV = env("AUTOCRM_ENV", "development")
 PRODUCTION = AUTOCRM_ENV == "production"
 DATA_DIR = Path(env("AUTOCRM_DATA_DIR", str(Path.cwd() / "var"))).resolve()  # type: ignore[arg-type]
-if not PRODUCTION:
+try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:  # production may keep no local state; the SQLite queue and uploads need it
+    if not PRODUCTION:
+        raise
+    if not env("REDIS_URL"):
+        raise ImproperlyConfigured(f"AUTOCRM_DATA_DIR {DATA_DIR} cannot be created: {exc}") from exc
 
 
 def _secret(name: str, filename: str, generate) -> str:  # type: ignore[no-untyped-def]
@@ -184,6 +189,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTOCRM_LOCKOUT_FAILURES = int(env("AUTOCRM_LOCKOUT_FAILURES", "5"))  # type: ignore[arg-type]
 AUTOCRM_LOCKOUT_MINUTES = int(env("AUTOCRM_LOCKOUT_MINUTES", "15"))  # type: ignore[arg-type]
 AUTOCRM_API_TOKEN_HOURS = int(env("AUTOCRM_API_TOKEN_HOURS", "12"))  # type: ignore[arg-type]
+# API rate limits ("N/sec|min|hour"): per token, and per client IP on the token endpoint.
+AUTOCRM_API_RATE_TOKEN = env("AUTOCRM_API_RATE_TOKEN", "600/min")
+AUTOCRM_API_RATE_AUTH = env("AUTOCRM_API_RATE_AUTH", "20/min")
 # Idle sessions end after two hours; every request slides the window.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(2 * 3600)))  # type: ignore[arg-type]
 SESSION_SAVE_EVERY_REQUEST = True
@@ -202,6 +210,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders here; it wants the root to exist
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "uploads"
 WHITENOISE_USE_FINDERS = not PRODUCTION

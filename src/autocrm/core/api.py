@@ -47,7 +47,8 @@ def _field_name(loc: list[Any]) -> str:
 def install_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        response = api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        body = {**error_body(exc.code, exc.message, exc.fields), **exc.extra}
+        response = api.create_response(request, body, status=exc.status)
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response

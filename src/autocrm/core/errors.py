@@ -12,9 +12,13 @@ class DomainError(Exception):
     code = "invalid"
     default_message: Any = _("The request is not valid.")
 
-    def __init__(self, message: Any = None, *, fields: dict[str, list[Any]] | None = None) -> None:
+    def __init__(
+        self, message: Any = None, *, fields: dict[str, list[Any]] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         self.message = message if message is not None else self.default_message
         self.fields = fields or {}
+        # Extra keys of the API error body, e.g. the duplicates behind a 409.
+        self.extra = extra or {}
         super().__init__(str(self.message))
 
 

@@ -170,11 +170,12 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
         if strong
         else _("A customer with the same name already lives in this district. Link to them or confirm a new record.")
     )
-    exc = Conflict(message, fields={field if strong else "name": [message]})
-    exc.duplicates = [  # type: ignore[attr-defined]
+    duplicates = [
         {"id": m.pk if can(actor, "view", m) else None, "name": m.name if can(actor, "view", m) else m.name[:1] + "*"}
         for m in matches
     ]
+    exc = Conflict(message, fields={field if strong else "name": [message]}, extra={"duplicates": duplicates})
+    exc.duplicates = duplicates  # type: ignore[attr-defined]
     exc.strong = bool(strong)  # type: ignore[attr-defined]
     return exc
 

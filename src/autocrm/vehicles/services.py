@@ -107,8 +107,9 @@ def _decode_into(vehicle: Vehicle) -> None:
 def _vin_conflict(actor: Actor, vin: str) -> Conflict:
     existing = Vehicle.objects.filter(organization_id=actor.organization_id, vin=vin).first()
     message = _("This VIN is already registered in your organization.")
-    exc = Conflict(message, fields={"vin": [message]})
-    exc.existing_id = existing.pk if existing is not None and can(actor, "view", existing) else None  # type: ignore[attr-defined]
+    existing_id = existing.pk if existing is not None and can(actor, "view", existing) else None
+    exc = Conflict(message, fields={"vin": [message]}, extra={"existing_id": existing_id})
+    exc.existing_id = existing_id  # type: ignore[attr-defined]
     return exc
 
 

@@ -1,0 +1,141 @@
+"""/api/v1/customers: thin handlers over customers.services and customers.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from autocrm.core.permissions import visible_fields
+from autocrm.core.sensitive import field_reveal
+
+from . import selectors, services
+from .models import Customer
+from .schemas import (
+    AssignIn,
+    ConsentIn,
+    ConsentOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    RevealOut,
+    TimelinePage,
+)
+
+router = Router(tags=["customers"])
+PREFIX = "/customers"
+
+_DETAIL_FIELDS = [f for f in CustomerOut.model_fields if f not in {"id", "store", "consultant", "advisor", "tags"}]
+_LIST_FIELDS = ["kind", "name", "mobile", "district", "lifecycle_stage"]
+
+
+def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict[str, Any]:
+    """The customer as ``actor`` may see it: hidden fields omitted, personal data masked."""
+    data = visible_fields(actor, customer, _DETAIL_FIELDS if detail else _LIST_FIELDS)
+    data.update(id=customer.pk, store=customer.store_id, consultant=customer.consultant_id)
+    if detail:
+        data.update(advisor=customer.advisor_id, tags=sorted(t.name for t in customer.tags.all()))
+    return data
+
+
+class CustomerFilters(Schema):
+    q: str | None = None
+    kind: str | None = None
+    lifecycle_stage: str | None = None
+    source_channel: str | None = None
+    district: str | None = None
+    city: str | None = None
+    consultant: int | None = None
+    tag: str | None = None
+    external_id: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@router.get("", response=CustomerPage)
+def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+    """Customers in scope. ``q`` finds by name (substring), pinyin or initials (``zw``), mobile
+    (full, or last four digits), plate or VIN. Keyset pages, newest first."""
+    params = filters.dict(exclude_none=True)
+    page = selectors.customer_page(
+        actor=request.actor, filters=params, limit=params.pop("limit", None), cursor=params.pop("cursor", None)
+    )
+    return {
+        "items": [customer_out(request.actor, c, detail=False) for c in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.post("", response={201: CustomerOut})
+def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
+    """Create a customer in the current store. 409 when the mobile or ID number is already a
+    customer of the store, or (unless ``confirm_new``) the same name lives in the same district."""
+    data = payload.dict(exclude={"consultant", "advisor", "tags", "confirm_new"}, exclude_none=True)
+    customer = services.customer_create(
+        actor=request.actor,
+        data=data,
+        consultant_id=payload.consultant,
+        advisor_id=payload.advisor,
+        tags=payload.tags,
+        confirm_new=payload.confirm_new,
+    )
+    return Status(201, customer_out(request.actor, customer))
+
+
+@router.get("/{int:customer_id}", response=CustomerOut)
+def customer_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    return customer_out(request.actor, customer)
+
+
+@router.patch("/{int:customer_id}", response=CustomerOut)
+def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    customer = services.customer_update(actor=request.actor, customer=customer, data=payload.dict(exclude_unset=True))
+    return customer_out(request.actor, customer)
+
+
+@router.get("/{int:customer_id}/reveal", response=RevealOut)
+def customer_reveal(request: HttpRequest, customer_id: int, field: str) -> dict[str, str]:
+    """The full value of a masked field; each reveal is written to the access log."""
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    return {"field": field, "value": field_reveal(actor=request.actor, obj=customer, field=field)}
+
+
+@router.post("/{int:customer_id}/assign", response=CustomerOut)
+def customer_assign(request: HttpRequest, customer_id: int, payload: AssignIn) -> dict[str, Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    customer = services.customer_assign(
+        actor=request.actor, customer=customer, consultant_id=payload.consultant, reason=payload.reason
+    )
+    return customer_out(request.actor, customer)
+
+
+@router.get("/{int:customer_id}/consents", response=list[ConsentOut])
+def consent_list(request: HttpRequest, customer_id: int) -> list[Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    return selectors.consents_in_force(customer=customer)
+
+
+@router.post("/{int:customer_id}/consents", response={201: ConsentOut})
+def consent_record(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Status[Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    return Status(201, services.consent_record(actor=request.actor, customer=customer, **payload.dict()))
+
+
+@router.post("/{int:customer_id}/consents/withdraw", response=list[ConsentOut])
+def consent_withdraw(request: HttpRequest, customer_id: int, payload: ConsentIn) -> list[Any]:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    services.consent_withdraw(
+        actor=request.actor, customer=customer, purpose=payload.purpose, channel=payload.channel, source=payload.source
+    )
+    return selectors.consents_in_force(customer=customer)
+
+
+@router.get("/{int:customer_id}/timeline", response=TimelinePage)
+def timeline(request: HttpRequest, customer_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
+    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    page = selectors.timeline_page(actor=request.actor, customer=customer, limit=limit or 30, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}

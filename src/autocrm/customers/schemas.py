@@ -1,0 +1,152 @@
+"""API schemas for customers (API.md): separate in and out shapes; personal data masked on read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class CustomerIn(Schema):
+    name: str
+    kind: str = "person"
+    mobile: str | None = None
+    other_phones: list[str] | None = None
+    wechat_id: str | None = None
+    email: str | None = None
+    gender: str | None = None
+    birthday: str | None = None
+    id_number: str | None = None
+    uscc: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    community: str | None = None
+    occupation: str | None = None
+    employer: str | None = None
+    income_band: str | None = None
+    preferred_channel: str | None = None
+    quiet_hours_start: str | None = None
+    quiet_hours_end: str | None = None
+    source_channel: str | None = None
+    external_id: str | None = None
+    consultant: int | None = None
+    advisor: int | None = None
+    tags: list[str] = []
+    confirm_new: bool = False
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    kind: str | None = None
+    mobile: str | None = None
+    other_phones: list[str] | None = None
+    wechat_id: str | None = None
+    email: str | None = None
+    gender: str | None = None
+    birthday: str | None = None
+    id_number: str | None = None
+    uscc: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    community: str | None = None
+    occupation: str | None = None
+    employer: str | None = None
+    income_band: str | None = None
+    preferred_channel: str | None = None
+    quiet_hours_start: str | None = None
+    quiet_hours_end: str | None = None
+    source_channel: str | None = None
+    external_id: str | None = None
+
+
+class CustomerOut(Schema):
+    id: int
+    store: int
+    kind: str
+    name: str
+    mobile: str | None = None
+    other_phones: str | None = None
+    wechat_id: str | None = None
+    email: str | None = None
+    gender: str | None = None
+    birthday: dt.date | None = None
+    id_number: str | None = None
+    uscc: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    community: str | None = None
+    occupation: str | None = None
+    employer: str | None = None
+    income_band: str | None = None
+    preferred_channel: str | None = None
+    source_channel: str | None = None
+    lifecycle_stage: str
+    consultant: int | None = None
+    advisor: int | None = None
+    tags: list[str] = []
+    external_id: str | None = None
+    is_minor: bool = False
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CustomerListItem(Schema):
+    id: int
+    store: int
+    kind: str
+    name: str
+    mobile: str | None = None
+    district: str | None = None
+    lifecycle_stage: str
+    consultant: int | None = None
+
+
+class CustomerPage(Schema):
+    items: list[CustomerListItem]
+    next_cursor: str | None = None
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class ConsentIn(Schema):
+    purpose: str
+    channel: str
+    granted: bool = True
+    source: str = ""
+
+
+class ConsentOut(Schema):
+    purpose: str
+    channel: str
+    granted: bool
+    source: str
+    at: dt.datetime
+    withdrawn_at: dt.datetime | None = None
+
+
+class AssignIn(Schema):
+    consultant: int | None
+    reason: str = ""
+
+
+class TimelineItem(Schema):
+    kind: str
+    at: dt.datetime
+    summary: str
+    link: str
+    object_type: str
+    object_id: str
+
+
+class TimelinePage(Schema):
+    items: list[TimelineItem]
+    next_cursor: str | None = None

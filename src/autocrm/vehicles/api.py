@@ -1,0 +1,112 @@
+"""/api/v1/vehicles: thin handlers over vehicles.services and vehicles.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from autocrm.customers.selectors import customer_get
+
+from . import selectors, services
+from .models import Vehicle
+from .schemas import (
+    OwnershipOut,
+    ReadingIn,
+    ReadingOut,
+    ReadingPage,
+    TransferIn,
+    VehicleIn,
+    VehicleOut,
+    VehiclePage,
+    VehiclePatch,
+)
+
+router = Router(tags=["vehicles"])
+PREFIX = "/vehicles"
+
+
+def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(vehicle, f)
+            for f in VehicleOut.model_fields
+            if f not in {"id", "store", "customer", "brand", "series", "trim"}
+        },
+        "id": vehicle.pk,
+        "store": vehicle.store_id,
+        "customer": vehicle.customer_id,
+        "brand": vehicle.brand.name if vehicle.brand_id else None,
+        "series": vehicle.series.name if vehicle.series_id else None,
+        "trim": vehicle.trim.name if vehicle.trim_id else None,
+    }
+
+
+class VehicleFilters(Schema):
+    q: str | None = None
+    customer: int | None = None
+    fuel_type: str | None = None
+    usage: str | None = None
+    external_id: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@router.get("", response=VehiclePage)
+def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[str, Any]:
+    """Vehicles in scope. ``q``: full plate or VIN, last six of the VIN, or the end of a plate."""
+    params = filters.dict(exclude_none=True)
+    page = selectors.vehicle_page(
+        actor=request.actor, filters=params, limit=params.pop("limit", None), cursor=params.pop("cursor", None)
+    )
+    return {"items": [vehicle_out(v) for v in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("", response={201: VehicleOut})
+def vehicle_create(request: HttpRequest, payload: VehicleIn) -> Status[dict[str, Any]]:
+    """Register a vehicle. 400 names the field and rule (VIN check digit, plate format); 409 when
+    the VIN is already registered in the organization."""
+    customer = customer_get(actor=request.actor, pk=payload.customer) if payload.customer else None
+    data = payload.dict(exclude={"customer", "mileage_km"}, exclude_none=True)
+    vehicle = services.vehicle_create(actor=request.actor, data=data, customer=customer, mileage_km=payload.mileage_km)
+    return Status(201, vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle.pk)))
+
+
+@router.get("/{int:vehicle_id}", response=VehicleOut)
+def vehicle_get(request: HttpRequest, vehicle_id: int) -> dict[str, Any]:
+    return vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id))
+
+
+@router.patch("/{int:vehicle_id}", response=VehicleOut)
+def vehicle_update(request: HttpRequest, vehicle_id: int, payload: VehiclePatch) -> dict[str, Any]:
+    vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
+    services.vehicle_update(actor=request.actor, vehicle=vehicle, data=payload.dict(exclude_unset=True))
+    return vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id))
+
+
+@router.get("/{int:vehicle_id}/odometer-readings", response=ReadingPage)
+def reading_list(request: HttpRequest, vehicle_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
+    vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
+    page = selectors.reading_page(vehicle=vehicle, limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/{int:vehicle_id}/odometer-readings", response={201: ReadingOut})
+def reading_create(request: HttpRequest, vehicle_id: int, payload: ReadingIn) -> Status[Any]:
+    """A lower reading than the last one needs ``correction_reason``."""
+    vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
+    return Status(201, services.odometer_record(actor=request.actor, vehicle=vehicle, **payload.dict()))
+
+
+@router.post("/{int:vehicle_id}/transfer", response=list[OwnershipOut])
+def vehicle_transfer(request: HttpRequest, vehicle_id: int, payload: TransferIn) -> list[dict[str, Any]]:
+    vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
+    new_owner = customer_get(actor=request.actor, pk=payload.new_owner)
+    services.ownership_transfer(
+        actor=request.actor, vehicle=vehicle, new_owner=new_owner, on=payload.on, note=payload.note
+    )
+    return [
+        {"customer": o.customer_id, "started_on": o.started_on, "ended_on": o.ended_on, "note": o.note}
+        for o in selectors.ownership_history(vehicle=vehicle)
+    ]

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class VehicleIn(Schema):
+    vin: str
+    plate: str | None = None
+    customer: int | None = None
+    brand: int | None = None
+    series: int | None = None
+    trim: int | None = None
+    model_year: int | None = None
+    fuel_type: str | None = None
+    colour: str | None = None
+    usage: str | None = None
+    purchase_date: str | None = None
+    delivery_date: str | None = None
+    warranty_end: str | None = None
+    extended_warranty_end: str | None = None
+    insurance_expiry: str | None = None
+    inspection_due: str | None = None
+    external_id: str | None = None
+    mileage_km: int | None = None
+
+
+class VehiclePatch(Schema):
+    vin: str | None = None
+    plate: str | None = None
+    brand: int | None = None
+    series: int | None = None
+    trim: int | None = None
+    model_year: int | None = None
+    fuel_type: str | None = None
+    colour: str | None = None
+    usage: str | None = None
+    purchase_date: str | None = None
+    delivery_date: str | None = None
+    warranty_end: str | None = None
+    extended_warranty_end: str | None = None
+    insurance_expiry: str | None = None
+    inspection_due: str | None = None
+    external_id: str | None = None
+
+
+class VehicleOut(Schema):
+    id: int
+    store: int
+    vin: str
+    plate: str
+    plate_kind: str
+    customer: int | None = None
+    brand: str | None = None
+    series: str | None = None
+    trim: str | None = None
+    maker: str
+    model_year: int | None = None
+    fuel_type: str
+    colour: str
+    usage: str
+    purchase_date: dt.date | None = None
+    delivery_date: dt.date | None = None
+    warranty_end: dt.date | None = None
+    extended_warranty_end: dt.date | None = None
+    insurance_expiry: dt.date | None = None
+    inspection_due: dt.date | None = None
+    mileage_km: int | None = None
+    mileage_at: dt.datetime | None = None
+    external_id: str
+    vin_warnings: list[str] = []
+
+
+class VehiclePage(Schema):
+    items: list[VehicleOut]
+    next_cursor: str | None = None
+
+
+class ReadingIn(Schema):
+    km: int
+    at: dt.datetime | None = None
+    source: str = "reception"
+    correction_reason: str = ""
+
+
+class ReadingOut(Schema):
+    id: int
+    km: int
+    at: dt.datetime
+    source: str
+    correction_reason: str
+
+
+class ReadingPage(Schema):
+    items: list[ReadingOut]
+    next_cursor: str | None = None
+
+
+class TransferIn(Schema):
+    new_owner: int
+    on: dt.date | None = None
+    note: str = ""
+
+
+class OwnershipOut(Schema):
+    customer: int
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    note: str

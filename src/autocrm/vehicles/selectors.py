@@ -1,0 +1,71 @@
+"""Reads of vehicles, always from the actor's scope."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from autocrm.core import identifiers
+from autocrm.core.actor import Actor
+from autocrm.core.pagination import Page, paginate
+from autocrm.core.permissions import get_in_scope
+
+from .models import OdometerReading, Ownership, Vehicle
+
+_VIN_TAIL = re.compile(r"^[A-HJ-NPR-Z0-9]{6}$")
+
+
+def vehicle_search(queryset: QuerySet[Vehicle], query: str) -> QuerySet[Vehicle]:
+    """Full plate or VIN exactly; the last six of a VIN; otherwise the end of a plate
+    (``12345`` finds 沪A12345)."""
+    q = identifiers.clean_plate(query)
+    if not q:
+        return queryset
+    if len(q) == 17:
+        return queryset.filter(vin=q)
+    if identifiers.plate_kind(q):
+        return queryset.filter(plate=q)
+    if len(q) == 6 and _VIN_TAIL.match(q):
+        return queryset.filter(Q(vin__endswith=q) | Q(plate__endswith=q))
+    if len(q) >= 3:
+        return queryset.filter(plate__endswith=q)
+    return queryset.none()
+
+
+def vehicle_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Vehicle]:
+    filters = filters or {}
+    qs = Vehicle.objects.for_actor(actor, "view")
+    if filters.get("q"):
+        qs = vehicle_search(qs, str(filters["q"]))
+    if filters.get("customer"):
+        qs = qs.filter(customer_id=filters["customer"])
+    for name in ("fuel_type", "usage", "external_id"):
+        if filters.get(name):
+            qs = qs.filter(**{name: filters[name]})
+    return qs
+
+
+def vehicle_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: Any = None) -> Page:
+    qs = vehicle_list(actor=actor, filters=filters).select_related("brand", "series", "trim")
+    return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
+
+
+def vehicle_get(*, actor: Actor, pk: Any, action: str = "view") -> Vehicle:
+    return get_in_scope(Vehicle.objects.select_related("brand", "series", "trim", "customer"), actor, pk, action)
+
+
+def vehicles_of_customer(*, customer_id: int) -> list[Vehicle]:
+    """The vehicles a customer owns now (visibility follows the customer, already checked)."""
+    return list(Vehicle.objects.filter(customer_id=customer_id).select_related("brand", "series").order_by("id"))
+
+
+def reading_page(*, vehicle: Vehicle, limit: Any = None, cursor: Any = None) -> Page:
+    return paginate(
+        OdometerReading.objects.filter(vehicle=vehicle), ordering=("-at", "-id"), limit=limit, cursor=cursor
+    )
+
+
+def ownership_history(*, vehicle: Vehicle) -> list[Ownership]:
+    return list(Ownership.objects.filter(vehicle=vehicle).select_related("customer").order_by("started_on", "id"))
