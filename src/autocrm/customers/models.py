@@ -11,7 +11,11 @@ from .choices import (
     Channel,
     ConsentPurpose,
     CustomerKind,
+    DuplicateStatus,
     Gender,
+    ImportKind,
+    ImportMode,
+    ImportStatus,
     IncomeBand,
     LifecycleStage,
     Relation,
@@ -183,3 +187,84 @@ class TimelineEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d} {self.kind} {self.summary}"
+
+
+class DuplicatePair(TenantModel):
+    """Two customers of one store that may be the same person, found on entry or by the batch
+    finder, with a score in [0, 1] and the reasons (same mobile, similar name + district…).
+    ``customer_a`` has the lower id. Reviewed by merging or dismissing."""
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN)
+    reviewed_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(customer_a__lt=models.F("customer_b")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "status", "-score"], name="duplicate_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_a_id} ~ {self.customer_b_id} ({self.score:.2f})"
+
+
+class CustomerMerge(TenantModel):
+    """One merge of ``merged`` into ``survivor``: what moved and what changed, so it can be undone.
+
+    ``survivor_before`` (the survivor's fields before the merge, as JSON) is encrypted because it
+    holds personal data; ``moved`` maps ``app.model.field`` to the ids of the rows re-pointed."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    choices = models.JSONField(_("field choices"), default=dict)
+    survivor_before = EncryptedTextField(mask="autocrm.core.masking.mask_generic")
+    moved = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.survivor_id}"
+
+
+class ImportJob(TenantModel):
+    """An upload of customers or vehicles from CSV or Excel: column mapping, a dry run that
+    lists every bad row with its reasons, then an all-or-nothing (or valid-rows-only) commit.
+    Big files run in the worker; ``processed_rows`` drives the progress bar."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=ImportKind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    mode = models.CharField(_("mode"), max_length=12, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    bad_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(_("report"), default=dict)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    scope_owner_field = "created_by"
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.original_name

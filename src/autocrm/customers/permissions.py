@@ -52,3 +52,29 @@ register(
     },
     resource="customers",
 )
+
+register(
+    "customers.duplicatepair",
+    {
+        Role.SALES: ("view", Scope.STORE),
+        Role.ADVISOR: ("view", Scope.STORE),
+        Role.AGENT: ("view", Scope.STORE),
+        Role.MANAGER: ("view change merge", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="customers",
+)
+register(
+    "customers.customermerge",
+    {Role.MANAGER: ("view undo", Scope.STORE), Role.DIRECTOR: ("view", Scope.ORGANIZATION)},
+    resource="customers",
+)
+register(
+    "customers.importjob",
+    {
+        Role.ADVISOR: ("view add", Scope.OWN),
+        Role.MANAGER: ("view add change", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="customers",
+)
