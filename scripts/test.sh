@@ -22,6 +22,17 @@ step "Django checks and migrations"
 $BIN/autocrm check --fail-level WARNING
 $BIN/autocrm makemigrations --check --dry-run >/dev/null || fail "models changed without a migration (run: autocrm makemigrations)"
 
+step "zh-Hans catalogue complete and compiled"
+if ! command -v xgettext >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) || true
+fi
+if command -v xgettext >/dev/null; then
+  $BIN/python scripts/check_messages.py
+else
+  [ "$CI" = "true" ] && fail "GNU gettext is missing (required when CI=true to check the catalogue)"
+  echo "SKIPPED: GNU gettext is missing; install it to check the zh-Hans catalogue."
+fi
+
 step "tests on SQLite"
 $BIN/pytest -m "not e2e" -q -n 2
 
