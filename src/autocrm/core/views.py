@@ -7,7 +7,6 @@ context function returns None when the panel has nothing to say to this actor.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -15,31 +14,22 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
-
-@dataclass(frozen=True)
-class HomePanel:
-    key: str
-    template: str
-    context: Callable[[HttpRequest], dict[str, Any] | None]
-    order: int
-
-
-_HOME_PANELS: dict[str, HomePanel] = {}
+from .extensions import Panel, panels_for, register_panel
 
 
 def register_home_panel(
     key: str, *, template: str, context: Callable[[HttpRequest], dict[str, Any] | None], order: int = 100
 ) -> None:
-    _HOME_PANELS[key] = HomePanel(key, template, context, order)
+    """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it."""
+    register_panel(Panel("core.home", key, template, lambda actor, request: context(request), order))
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    panels = []
-    for panel in sorted(_HOME_PANELS.values(), key=lambda p: (p.order, p.key)):
-        data = panel.context(request)
-        if data is not None:
-            panels.append({"key": panel.key, "template": panel.template, **data})
+    panels = [
+        {"key": panel.key, "template": panel.template, **data}
+        for panel, data in panels_for("core.home", request.actor, request)  # type: ignore[attr-defined]
+    ]
     return render(request, "core/home.html", {"panels": panels})
 
 
