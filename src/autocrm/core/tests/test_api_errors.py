@@ -118,7 +118,7 @@ def test_in_scope_but_not_allowed_is_403_and_audited(demo):
 
 
 def test_list_without_the_right_is_403_with_the_shape(demo, client):
-    resp = client.get("/api/v1/audit-events", headers=bearer("advisor_a1", HTTP_ACCEPT_LANGUAGE="en"))
+    resp = client.get("/api/v1/audit-events", headers=bearer("advisor_a1", **{"Accept-Language": "en"}))
 
     assert resp.status_code == 403
     assert resp.json() == {"code": "forbidden", "message": "You do not have permission to do this.", "fields": {}}

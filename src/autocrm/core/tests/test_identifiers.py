@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
 from autocrm.core.errors import ValidationError
 from autocrm.core.identifiers import (
@@ -37,6 +38,14 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VIN_VALUE = dict(zip("0123456789", range(10), strict=True)) | dict(
     zip("ABCDEFGHJKLMNPRSTUVWXYZ", (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9), strict=True)
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the rule named in the English message; the zh-Hans text is checked
+    by the catalogue check."""
+    with translation.override("en"):
+        yield
 
 
 def field_error(exc_info, field):
