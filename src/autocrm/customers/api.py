@@ -139,3 +139,8 @@ def timeline(request: HttpRequest, customer_id: int, limit: int | None = None, c
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     page = selectors.timeline_page(actor=request.actor, customer=customer, limit=limit or 30, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+from .api_quality import router as quality_router  # noqa: E402
+
+router.add_router("", quality_router)

@@ -117,3 +117,13 @@ def demo_create(**options: Any) -> dict[str, Any]:
     for hook in demo_hooks:
         hook(organization=org, stores=stores, options=options)
     return {"organization": org, "stores": stores, "users_created": created}
+
+
+def _register_default_hooks() -> None:
+    from .loader import demo_hook  # customers and vehicles first: later modules' demo data hangs on them
+
+    if demo_hook not in demo_hooks:
+        demo_hooks.insert(0, demo_hook)
+
+
+_register_default_hooks()

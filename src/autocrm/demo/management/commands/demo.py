@@ -3,6 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from autocrm.demo import loader
+from autocrm.demo.loader import DEFAULT_CUSTOMERS
 from autocrm.demo.services import demo_create, demo_logins
 
 
@@ -10,13 +12,25 @@ class Command(BaseCommand):
     help = "Create the demo organization, stores a and b, and the demo logins (idempotent; never in production)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--customers", type=int, default=0, help="customers per store (filled by later modules)")
+        parser.add_argument(
+            "--customers", type=int, default=DEFAULT_CUSTOMERS,
+            help="generated customers per store (with vehicles, odometer histories and ~3%% near-duplicates)",
+        )  # fmt: skip
         parser.add_argument("--seed", type=int, default=42, help="random seed for generated data")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("autocrm demo refuses to run when AUTOCRM_ENV=production")
         result = demo_create(customers=options["customers"], seed=options["seed"])
+        stats = loader.last_stats
+        if stats is not None and stats.customers:
+            self.stdout.write(
+                f"Demo customers: {stats.customers} ({stats.duplicates} near-duplicates), {stats.vehicles} vehicles, "
+                f"{stats.readings} odometer readings; {stats.rows} rows in {stats.seconds:.1f}s "
+                f"({stats.rows_per_second:,.0f} rows/s)"
+            )
+        elif stats is not None and stats.skipped_stores:
+            self.stdout.write("Demo customers already present: nothing added.")
         self.stdout.write(f"Demo organization: {result['organization'].name}")
         self.stdout.write(f"Logins (password {settings.AUTOCRM_DEMO_PASSWORD}):")
         self.stdout.write("  " + "  ".join(login.username for login in demo_logins()))

@@ -1,0 +1,41 @@
+"""PostgreSQL-only search indexes (nothing on SQLite, whose test databases stay small).
+
+- pg_trgm and a GIN trigram index on the name: substring search (``name LIKE '%…%'``) of three
+  characters or more without scanning the store's customers.
+- ``varchar_pattern_ops`` btrees on (store, initials) and (store, pinyin): prefix search
+  (``LIKE 'zw%'``) whatever the database collation (the plain btrees only serve ``=`` there).
+"""
+
+from django.db import migrations
+
+FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS customer_name_trgm ON customers_customer USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS customer_store_initials_like "
+    "ON customers_customer (store_id, name_initials varchar_pattern_ops)",
+    "CREATE INDEX IF NOT EXISTS customer_store_pinyin_like "
+    "ON customers_customer (store_id, name_pinyin varchar_pattern_ops)",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS customer_name_trgm",
+    "DROP INDEX IF EXISTS customer_store_initials_like",
+    "DROP INDEX IF EXISTS customer_store_pinyin_like",
+]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in FORWARD:
+            schema_editor.execute(sql)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in BACKWARD:
+            schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("customers", "0002_merge_dedup_import")]
+
+    operations = [migrations.RunPython(forward, backward, elidable=False)]
