@@ -144,3 +144,8 @@ def timeline(request: HttpRequest, customer_id: int, limit: int | None = None, c
 from .api_quality import router as quality_router  # noqa: E402
 
 router.add_router("", quality_router)
+
+
+from .api_duplicates import router as duplicates_router  # noqa: E402
+
+router.add_router("", duplicates_router)

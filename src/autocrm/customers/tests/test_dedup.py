@@ -1,0 +1,168 @@
+"""The batch duplicate finder and the review queue (issue 4 item 7)."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import include, path
+
+from autocrm.audit.models import AuditEvent
+from autocrm.config.urls import urlpatterns as base_urls
+from autocrm.core.errors import PermissionDenied
+from autocrm.customers.dedup import duplicates_find, score_pair
+from autocrm.customers.merging import duplicate_dismiss
+from autocrm.customers.models import Customer, DuplicatePair
+from autocrm.vehicles.services import vehicle_create
+
+from .factories import actor_for, make_customer
+from .test_api import bearer
+
+# The project's URLs, with the duplicates pages mounted if urls.py does not mount them yet.
+urlpatterns = [*base_urls]
+if not any(getattr(p, "namespace", None) == "duplicates" for p in base_urls):
+    urlpatterns.append(path("duplicates/", include("autocrm.customers.urls_duplicates")))
+pytestmark = pytest.mark.urls(__name__)
+
+
+@pytest.fixture
+def manager(demo):
+    return actor_for("manager_a")
+
+
+def pairs(store_id=None):
+    qs = DuplicatePair.objects.all() if store_id is None else DuplicatePair.objects.filter(store_id=store_id)
+    return {
+        frozenset(Customer.objects.get(pk=pk).name for pk in (p.customer_a_id, p.customer_b_id)): p
+        for p in qs.order_by("id")
+    }
+
+
+def same_mobile_copy(original, **changes):
+    """A second record of the same person, as an import would bring it (bypassing the entry check)."""
+    copy = make_customer(actor_for("manager_a"), **changes)
+    copy.mobile = original.mobile
+    copy.save()
+    return copy
+
+
+def test_finder_catches_same_mobile_typo_name_and_swapped_formats(manager):
+    zhang = make_customer(manager, name="张伟", mobile="13812345678", district="浦东新区")
+    typo = same_mobile_copy(zhang, name="张玮", district="浦东新区")  # homophone typo, same mobile
+    make_customer(manager, name="李 娜", mobile="+86 139-0000-1111", district="徐汇区", birthday="1985-03-02")
+    make_customer(manager, name="李娜", mobile="13900002222", district="徐汇区", birthday="1985-03-02")
+    make_customer(manager, name="王晓明", district="静安区", birthday="1979-11-20", community="阳光花园")
+    make_customer(manager, name="王小明", district="静安区", birthday="1979-11-20")
+    make_customer(manager, name="Tom Li", email="tom.li@example.com")
+    make_customer(manager, name="Li Tom", email="Tom.Li@example.com")
+
+    result = duplicates_find(actor=manager)
+
+    found = pairs()
+    assert set(found) == {
+        frozenset({"张伟", "张玮"}),
+        frozenset({"李 娜", "李娜"}),
+        frozenset({"王晓明", "王小明"}),
+        frozenset({"Tom Li", "Li Tom"}),
+    }
+    assert result.pairs == 4 and result.created == 4
+    pair = found[frozenset({"张伟", "张玮"})]
+    assert (pair.customer_a_id, pair.customer_b_id) == (zhang.pk, typo.pk)
+    assert pair.status == "open" and 0.9 < pair.score <= 1
+    assert pair.reasons[0]["code"] == "same_mobile"
+    assert {r["code"] for r in found[frozenset({"王晓明", "王小明"})].reasons} >= {"same_pinyin", "same_birthday"}
+    assert AuditEvent.objects.filter(action="customer.duplicates_found").exists()
+
+
+def test_people_sharing_a_surname_or_a_common_name_are_not_paired(manager):
+    make_customer(manager, name="张伟", district="浦东新区", birthday="1980-01-01", gender="male")
+    make_customer(manager, name="张芳", district="浦东新区", birthday="1980-01-01", gender="female")
+    make_customer(manager, name="张伟", district="浦东新区", birthday="1991-06-15", gender="male")
+    make_customer(manager, name="张伟", district="黄浦区", birthday="1980-01-01")
+    make_customer(manager, name="张卫国", district="浦东新区", birthday="1966-05-05")
+    duplicates_find(actor=manager)
+    assert not DuplicatePair.objects.exists()
+
+
+def test_shared_plate_pairs_records_and_dismissed_stays_dismissed(manager):
+    a = make_customer(manager, name="陈静", district="闵行区")
+    b = make_customer(manager, name="陈静怡", district="闵行区")
+    vehicle_create(actor=manager, data={"vin": "LSJA24U62JG269225", "plate": "沪AD12345"}, customer=a)
+    vehicle_create(actor=manager, data={"vin": "1M8GDM9AXKP042788", "plate": "沪A D12345"}, customer=b)
+    duplicates_find(actor=manager)
+    pair = DuplicatePair.objects.get()
+    assert "same_plate" in {r["code"] for r in pair.reasons}
+
+    duplicate_dismiss(actor=manager, pair=pair)
+    result = duplicates_find(actor=manager)
+    pair.refresh_from_db()
+    assert pair.status == "dismissed" and result.created == 0 and DuplicatePair.objects.count() == 1
+
+
+def test_merged_customers_and_other_stores_are_left_out(manager, demo):
+    original = make_customer(manager, name="赵磊", mobile="13700001111")
+    copy = same_mobile_copy(original, name="赵垒")
+    other_store = actor_for("manager_b")
+    make_customer(other_store, name="赵磊", mobile="13700001111")
+    Customer.objects.filter(pk=copy.pk).update(merged_into=original)
+    duplicates_find(actor=manager)
+    duplicates_find(actor=other_store)
+    assert not DuplicatePair.objects.exists()
+
+
+def test_only_managers_run_the_finder(manager):
+    with pytest.raises(PermissionDenied):
+        duplicates_find(actor=actor_for("sales_a1"))
+
+
+def test_score_is_a_probability_with_reasons():
+    row = (1, "张伟", "zhangwei", "person", "浦东新区", "上海", "", dt.date(1980, 1, 1), "male", "m1", "", "", "", None)
+    other = (2, "李娜", "lina", "person", "黄浦区", "上海", "", dt.date(1990, 1, 1), "female", "m1", "", "", "", None)
+    score, reasons = score_pair(row, other)
+    assert 0 <= score < 0.1  # a shared phone alone (a spouse's mobile) is not the same person
+    codes = [r["code"] for r in reasons]
+    assert codes[0] == "same_mobile" and "different_name" in codes and "other_gender" in codes
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(demo):
+    return Client()
+
+
+def test_api_find_list_and_dismiss(api, manager):
+    original = make_customer(manager, name="孙丽", mobile="13600001234")
+    same_mobile_copy(original, name="孙莉")
+    h = bearer("manager_a")
+    r = api.post("/api/v1/customers/duplicates/find", {}, content_type="application/json", **h)
+    assert r.status_code == 200, r.content
+    assert r.json()["pairs"] == 1
+    body = api.get("/api/v1/customers/duplicates", **h).json()
+    (item,) = body["items"]
+    assert body["next_cursor"] is None
+    assert {item["customer_a"]["name"], item["customer_b"]["name"]} == {"孙丽", "孙莉"}
+    assert item["customer_a"]["mobile"] == "136****1234"
+    assert item["reasons"][0]["code"] == "same_mobile" and item["reasons"][0]["text"]
+
+    assert api.post(f"/api/v1/customers/duplicates/{item['id']}/dismiss", **bearer("sales_a1")).status_code == 403
+    assert api.post(f"/api/v1/customers/duplicates/{item['id']}/dismiss", **bearer("manager_b")).status_code == 404
+    r = api.post(f"/api/v1/customers/duplicates/{item['id']}/dismiss", **h)
+    assert r.status_code == 200 and r.json()["status"] == "dismissed"
+    assert api.get("/api/v1/customers/duplicates", **h).json()["items"] == []
+    dismissed = api.get("/api/v1/customers/duplicates", {"status": "dismissed"}, **h).json()["items"]
+    assert [p["id"] for p in dismissed] == [item["id"]]
+
+
+def test_api_find_is_for_managers_and_pages_are_keyset(api, manager):
+    r = api.post("/api/v1/customers/duplicates/find", content_type="application/json", **bearer("sales_a1"))
+    assert r.status_code == 403
+    for i in range(3):
+        original = make_customer(manager, name="周杰", mobile=f"1350000{i:04d}", district=f"区{i}")
+        same_mobile_copy(original, name="周洁", district=f"区{i}")
+    duplicates_find(actor=manager)
+    h = bearer("manager_a")
+    first = api.get("/api/v1/customers/duplicates", {"limit": 2}, **h).json()
+    second = api.get("/api/v1/customers/duplicates", {"limit": 2, "cursor": first["next_cursor"]}, **h).json()
+    ids = [p["id"] for p in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) == 3 and second["next_cursor"] is None
