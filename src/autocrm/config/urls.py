@@ -15,6 +15,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
     path("audit/", include("autocrm.audit.urls")),
+    path("customers/", include("autocrm.customers.urls")),
+    path("vehicles/", include("autocrm.vehicles.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("api/v1/", api.urls),
 ]

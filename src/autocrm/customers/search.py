@@ -1,14 +1,16 @@
 """Search keys kept on the customer row and the one search box that reads them.
 
-A query is classified once: digits → mobile (11 digits, via the blind index) or its last four;
-a plate or VIN shape → vehicles; Latin letters → pinyin (initials or full, prefix match); other
-text → name substring. Everything starts from the actor's scope."""
+A query is classified once: digits → mobile (11 digits, via the blind index) or its last four,
+five or more other digits → the end of a vehicle's plate; a plate or VIN shape → vehicles;
+Latin letters → pinyin (initials or full, prefix match); other text → name substring.
+Everything starts from the actor's scope."""
 
 from __future__ import annotations
 
 import re
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
 from autocrm.core import identifiers
 from autocrm.core.normalize import normalize_mobile
@@ -61,10 +63,29 @@ def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Custom
     if kind == "last4":
         return queryset.filter(mobile_last4=value)
     if kind == "digits":
-        return queryset.none() if len(value) < 4 else queryset.filter(mobile_last4=value[-4:])
+        if len(value) >= 5:
+            # The digits of a plate's tail (``12345`` finds 沪AD12345): what people remember of a car.
+            return queryset.filter(vehicles__plate__endswith=value).distinct()
+        return queryset.none()
     if kind == "pinyin":
         return queryset.filter(Q(name_initials__startswith=value) | Q(name_pinyin__startswith=value))
     if kind in ("plate", "vin"):
         field = "vehicles__plate" if kind == "plate" else "vehicles__vin"
         return queryset.filter(**{field: value}).distinct()
-    return queryset.filter(name__contains=value)
+    return name_contains(queryset, value)
+
+
+def name_contains(queryset: QuerySet[Customer], value: str) -> QuerySet[Customer]:
+    """Customers whose name contains ``value``. On PostgreSQL the name's characters are matched
+    first against the GIN index on them (customers migration 0003), so even a rare two-character
+    name — too short for trigrams — is found without reading every customer of the store; the
+    LIKE keeps the match exact. A common single character (王) is left to the planner, which
+    then walks the newest rows instead."""
+    queryset = queryset.filter(name__contains=value)
+    chars = sorted({ch for ch in value if not ch.isspace()})
+    if connections[queryset.db].vendor != "postgresql" or not chars:
+        return queryset
+    from django.contrib.postgres.fields import ArrayField
+
+    name_chars = Func(F("name"), Value(""), function="regexp_split_to_array", output_field=ArrayField(TextField()))
+    return queryset.alias(name_chars=name_chars).filter(name_chars__contains=chars)

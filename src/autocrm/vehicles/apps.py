@@ -6,3 +6,11 @@ class VehiclesConfig(AppConfig):
     name = "autocrm.vehicles"
     label = "vehicles"
     verbose_name = _("Vehicles")
+
+    def ready(self) -> None:
+        from autocrm.customers.views import register_create_extra
+
+        from . import panels, views
+
+        panels.register()  # the vehicles panel of the customer 360 page
+        register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"

@@ -1,0 +1,435 @@
+"""The customer UI: list and search as you type, create/edit with duplicates on entry, and the
+customer 360 page (masking, reveal, tags, consent, timeline, panels, bounded queries)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from autocrm.accounts.models import User
+from autocrm.audit.models import AuditEvent
+from autocrm.customers.models import Consent, Customer
+from autocrm.customers.services import consent_allows, consent_record, customer_tag, timeline_record
+
+from .factories import actor_for, make_customer
+
+MISSING_PK = 987654
+
+
+@pytest.fixture
+def world(demo):
+    a1 = actor_for("sales_a1", "a")
+    a2 = actor_for("sales_a2", "a")
+    b1 = actor_for("sales_b1", "b")
+    return {
+        "own": make_customer(
+            a1,
+            name="张伟",
+            mobile="13812345678",
+            id_number="11010519491231002X",
+            address="上海市浦东新区张杨路1200号",
+            district="浦东新区",
+        ),
+        "colleague": make_customer(a2, name="王芳", mobile="13900009999"),
+        "other_store": make_customer(b1, name="赵雷", mobile="13700007777"),
+    }
+
+
+def login(client: Client, username: str) -> Client:
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def names(body: str) -> list[str]:
+    return re.findall(r'class="customer-name">([^<]+)<', body)
+
+
+def _page404(response, pk) -> bytes:
+    """The 404 page with what legitimately differs masked: the path and the CSRF token."""
+    body = response.content.replace(f"/customers/{pk}/".encode(), b"/customers/<pk>/")
+    return re.sub(rb'(csrfmiddlewaretoken" value="|csrf-token" content="|"X-CSRFToken": ")[^"]*', rb"\1<csrf>", body)
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    pk = world["own"].pk
+    for url in (
+        reverse("customers:customer_list"),
+        reverse("customers:customer_create"),
+        reverse("customers:customer_detail", args=[pk]),
+        reverse("customers:customer_edit", args=[pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    assert client.post(reverse("customers:customer_reveal", args=[pk]), {"field": "mobile"}).status_code == 302
+    assert not AuditEvent.objects.filter(action="pii.reveal").exists()
+
+
+def test_sales_sees_own_customers_only(client, world):
+    login(client, "sales_a1")
+    response = client.get(reverse("customers:customer_list"))
+    assert response.status_code == 200
+    body = html(response)
+    assert "张伟" in body and "王芳" not in body and "赵雷" not in body
+    assert client.get(reverse("customers:customer_detail", args=[world["own"].pk])).status_code == 200
+    assert client.get(reverse("customers:customer_detail", args=[world["colleague"].pk])).status_code == 404
+
+
+def test_out_of_scope_360_is_404_byte_identical_to_missing(client, world):
+    login(client, "sales_a1")
+    missing = client.get(reverse("customers:customer_detail", args=[MISSING_PK]))
+    assert missing.status_code == 404
+    for name in ("colleague", "other_store"):
+        customer = world[name]
+        response = client.get(reverse("customers:customer_detail", args=[customer.pk]))
+        assert response.status_code == 404
+        assert _page404(response, customer.pk) == _page404(missing, MISSING_PK)
+        assert customer.name.encode() not in response.content
+
+
+def test_manager_sees_the_store_and_director_the_organization(client, world):
+    login(client, "manager_a")
+    body = html(client.get(reverse("customers:customer_list")))
+    assert "张伟" in body and "王芳" in body and "赵雷" not in body
+    assert client.get(reverse("customers:customer_detail", args=[world["other_store"].pk])).status_code == 404
+    login(client, "director")
+    assert client.get(reverse("customers:customer_detail", args=[world["other_store"].pk])).status_code == 200
+
+
+def test_role_without_customer_rights_gets_403_and_no_menu(client, world):
+    login(client, "admin")
+    assert client.get(reverse("customers:customer_list")).status_code == 403
+    response = client.get(reverse("home"))
+    assert "customers" not in [item["key"] for item in response.context["menu"]]
+    assert 'id="global-search"' not in html(response)
+
+
+def test_global_search_box_in_the_shell_goes_to_the_list(client, world):
+    login(client, "sales_a1")
+    body = html(client.get(reverse("home")))
+    match = re.search(r'<form method="get" action="([^"]+)"[^>]*id="global-search"', body)
+    assert match and match.group(1) == reverse("customers:customer_list")
+    response = client.get(reverse("customers:customer_list"), {"q": "zw"})
+    assert "张伟" in html(response)
+
+
+# --- list and search -------------------------------------------------------------------------
+
+
+def test_list_masks_the_mobile(client, world):
+    login(client, "sales_a1")
+    body = html(client.get(reverse("customers:customer_list")))
+    assert "138****5678" in body
+    assert "13812345678" not in body
+
+
+def test_search_as_you_type_returns_the_rows_partial(client, world):
+    login(client, "manager_a")
+    url = reverse("customers:customer_list")
+    page = html(client.get(url))
+    assert 'hx-trigger="keyup changed delay:250ms, search"' in page
+    for q, expected in (
+        ("zw", "张伟"),
+        ("zhangwei", "张伟"),
+        ("5678", "张伟"),
+        ("13900009999", "王芳"),
+        ("王", "王芳"),
+    ):
+        response = client.get(url, {"q": q}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert next(t.name for t in response.templates) == "customers/partials/customer_rows.html"
+        body = html(response)
+        assert "<html" not in body
+        assert names(body) == [expected], q
+    response = client.get(url, {"q": "nobody"}, HTTP_HX_REQUEST="true")
+    assert "customer-empty" in html(response)
+
+
+def test_filters_narrow_the_list(client, world):
+    manager = actor_for("manager_a", "a")
+    make_customer(manager, name="刘洋", source_channel="referral")
+    login(client, "manager_a")
+    url = reverse("customers:customer_list")
+    assert names(html(client.get(url, {"source_channel": "referral"}))) == ["刘洋"]
+    sales2 = User.objects.get(username="sales_a2")
+    assert names(html(client.get(url, {"consultant": sales2.pk}))) == ["王芳"]
+    assert names(html(client.get(url, {"lifecycle_stage": "loyal"}))) == []
+    assert len(names(html(client.get(url, {"lifecycle_stage": "prospect"})))) == 3
+    # A consultant has no consultant filter: they only ever see their own.
+    login(client, "sales_a1")
+    assert "consultant" not in client.get(url).context["form"].fields
+
+
+def test_keyset_load_more_without_counting(client, demo, django_assert_max_num_queries):
+    actor = actor_for("sales_a1", "a")
+    for i in range(30):
+        make_customer(actor, name=f"客户{i:02d}")
+    login(client, "sales_a1")
+    url = reverse("customers:customer_list")
+    response = client.get(url)
+    assert html(response).count('class="customer-row"') == 25
+    cursor = response.context["next_cursor"]
+    assert cursor and 'id="customer-load-more"' in html(response)
+    with django_assert_max_num_queries(12) as queries:
+        more = client.get(url, {"cursor": cursor}, HTTP_HX_REQUEST="true")
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert html(more).count('class="customer-row"') == 5
+    assert "customer-load-more" not in html(more)
+    assert client.get(url, {"cursor": "%%%"}).status_code == 400
+
+
+# --- create, duplicates on entry, edit ---------------------------------------------------------
+
+
+def test_create_saves_and_opens_the_360(client, demo):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"), {"kind": "person", "name": "陈静", "mobile": "139 1111 2222"}
+    )
+    customer = Customer.objects.get(name="陈静")
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "customers:customer_detail", args=[customer.pk]
+    )
+    assert customer.mobile == "+8613911112222"
+    assert customer.consultant.username == "sales_a1"
+
+
+def test_bad_input_shows_the_error_on_the_field_and_saves_nothing(client, demo):
+    login(client, "sales_a1")
+    response = client.post(reverse("customers:customer_create"), {"kind": "person", "name": "陈静", "mobile": "12345"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["mobile"]
+    assert 'data-error-for="mobile"' in html(response)
+    assert not Customer.objects.filter(name="陈静").exists()
+
+
+def test_same_mobile_shows_the_existing_customer_and_cannot_be_forced(client, world):
+    login(client, "sales_a1")
+    url = reverse("customers:customer_create")
+    data = {"kind": "person", "name": "张卫", "mobile": "+86 138 1234 5678"}
+    response = client.post(url, data)
+    body = html(response)
+    assert response.status_code == 200
+    assert 'id="duplicate-candidates"' in body
+    assert reverse("customers:customer_detail", args=[world["own"].pk]) in body
+    assert 'data-testid="confirm-new"' not in body
+    response = client.post(url, {**data, "confirm_new": "1"})
+    assert 'id="duplicate-candidates"' in html(response)
+    assert Customer.objects.filter(mobile_last4="5678").count() == 1
+
+
+def test_colleagues_duplicate_is_named_without_a_link(client, world):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"), {"kind": "person", "name": "王小芳", "mobile": "13900009999"}
+    )
+    body = html(response)
+    assert 'id="duplicate-candidates"' in body
+    assert reverse("customers:customer_detail", args=[world["colleague"].pk]) not in body
+    assert "王*" in body and "王芳" not in body
+
+
+def test_same_name_in_district_can_be_saved_as_new_after_seeing_candidates(client, world):
+    login(client, "sales_a1")
+    url = reverse("customers:customer_create")
+    data = {"kind": "person", "name": "张伟", "district": "浦东新区", "mobile": "13600001234"}
+    response = client.post(url, data)
+    body = html(response)
+    assert 'id="duplicate-candidates"' in body and 'data-testid="confirm-new"' in body
+    assert reverse("customers:customer_detail", args=[world["own"].pk]) in body
+    assert Customer.objects.filter(name="张伟").count() == 1
+    response = client.post(url, {**data, "confirm_new": "1"})
+    assert response.status_code == 302
+    assert Customer.objects.filter(name="张伟").count() == 2
+
+
+def test_create_with_first_vehicle_in_one_step(client, demo):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"),
+        {"kind": "person", "name": "张伟", "mobile": "13812345678", "vehicle-vin": "lsja24u62jg269225",
+         "vehicle-plate": "沪AD 12345", "vehicle-mileage_km": "1200"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    customer = Customer.objects.get(name="张伟")
+    [vehicle] = customer.vehicles.all()
+    assert (vehicle.vin, vehicle.plate, vehicle.mileage_km) == ("LSJA24U62JG269225", "沪AD12345", 1200)
+    body = html(client.get(response["Location"]))
+    assert "沪AD12345" in body
+    # Found by the tail of the plate, as a person remembers it.
+    rows = html(client.get(reverse("customers:customer_list"), {"q": "12345"}, HTTP_HX_REQUEST="true"))
+    assert "张伟" in rows
+
+
+def test_bad_first_vehicle_saves_neither(client, demo):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"),
+        {"kind": "person", "name": "张伟", "mobile": "13812345678", "vehicle-vin": "LSJA24U62JG269226"},
+    )
+    assert response.status_code == 200
+    [extra] = response.context["extras"]
+    assert extra["form"].errors["vin"]
+    assert 'data-error-for="vehicle-vin"' in html(response)
+    assert not Customer.objects.exists()
+
+
+def test_edit_keeps_protected_values_left_empty_and_never_shows_them(client, world):
+    customer = world["own"]
+    login(client, "sales_a1")
+    url = reverse("customers:customer_edit", args=[customer.pk])
+    body = html(client.get(url))
+    assert "13812345678" not in body and "11010519491231002X" not in body
+    assert "138****5678" in body  # as the placeholder
+    response = client.post(url, {"kind": "person", "name": "张伟伟", "mobile": "", "id_number": "", "address": ""})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "张伟伟"
+    assert customer.mobile == "+8613812345678" and customer.id_number == "11010519491231002X"
+
+
+def test_edit_to_a_mobile_another_customer_holds_is_refused(client, world):
+    login(client, "manager_a")
+    url = reverse("customers:customer_edit", args=[world["own"].pk])
+    response = client.post(url, {"kind": "person", "name": "张伟", "mobile": "13900009999"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["mobile"]
+    world["own"].refresh_from_db()
+    assert world["own"].mobile == "+8613812345678"
+
+
+# --- the 360 page ----------------------------------------------------------------------------
+
+
+def test_360_masks_and_reveal_is_logged(client, world):
+    customer = world["own"]
+    login(client, "sales_a1")
+    body = html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    assert "138****5678" in body and "110105********002X" in body
+    assert "13812345678" not in body and "11010519491231002X" not in body and "张杨路1200号" not in body
+    assert 'data-testid="reveal-mobile"' in body and 'data-testid="reveal-id_number"' in body
+    response = client.post(reverse("customers:customer_reveal", args=[customer.pk]), {"field": "mobile"})
+    assert response.status_code == 200 and "+8613812345678" in html(response)
+    event = AuditEvent.objects.get(action="pii.reveal")
+    assert event.object_id == str(customer.pk) and event.extra["field"] == "mobile"
+    assert event.actor_id == User.objects.get(username="sales_a1").pk
+
+
+def test_marketing_sees_the_360_without_reveal_and_without_the_id_number(client, world):
+    customer = world["own"]
+    login(client, "marketing_a1")
+    response = client.get(reverse("customers:customer_detail", args=[customer.pk]))
+    body = html(response)
+    assert response.status_code == 200
+    assert "138****5678" in body
+    assert "110105" not in body and "002X" not in body and 'id="profile-id_number"' not in body
+    assert 'id="profile-address"' not in body
+    assert 'data-testid="reveal-' not in body
+    assert 'data-testid="customer-edit"' not in body
+    assert client.post(reverse("customers:customer_reveal", args=[customer.pk]), {"field": "mobile"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="pii.reveal").exists()
+    assert AuditEvent.objects.filter(action="authz.denied", object_id=str(customer.pk)).exists()
+    assert client.get(reverse("customers:customer_edit", args=[customer.pk])).status_code == 403
+
+
+def test_reveal_of_an_unprotected_field_is_400(client, world):
+    login(client, "sales_a1")
+    response = client.post(reverse("customers:customer_reveal", args=[world["own"].pk]), {"field": "name"})
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action="pii.reveal").exists()
+
+
+def test_placeholders_say_not_computed_yet(client, world):
+    login(client, "sales_a1")
+    body = html(client.get(reverse("customers:customer_detail", args=[world["own"].pk])))
+    for slot in ("segment", "value", "churn_risk", "next_best_action"):
+        assert re.search(rf'data-slot="{slot}">\s*Not computed yet', body), slot
+
+
+def test_tags_added_and_removed_from_the_360(client, world):
+    customer = world["own"]
+    login(client, "sales_a1")
+    url = reverse("customers:customer_tags", args=[customer.pk])
+    assert client.post(url, {"add": "高尔夫"}).status_code == 302
+    assert [t.name for t in customer.tags.all()] == ["高尔夫"]
+    assert "高尔夫" in html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    client.post(url, {"remove": "高尔夫"})
+    assert not customer.tags.exists()
+
+
+def test_consent_granted_and_withdrawn_through_the_grid(client, world):
+    customer = world["own"]
+    login(client, "sales_a1")
+    url = reverse("customers:customer_consent", args=[customer.pk])
+    client.post(url, {"purpose": "marketing", "channel": "wechat", "action": "grant"})
+    assert consent_allows(customer=customer, purpose="marketing", channel="wechat")
+    body = html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    assert 'data-consent="marketing-wechat" data-state="granted"' in body
+    assert 'data-testid="withdraw-marketing-wechat"' in body
+    response = client.post(url, {"purpose": "marketing", "channel": "wechat", "action": "withdraw"})
+    assert response.status_code == 302
+    assert not consent_allows(customer=customer, purpose="marketing", channel="wechat")
+    assert Consent.objects.get(customer=customer).withdrawn_at is not None
+    body = html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    assert 'data-consent="marketing-wechat" data-state="withdrawn"' in body
+    assert client.post(url, {"purpose": "x", "channel": "wechat", "action": "grant"}).status_code == 400
+
+
+def test_marketing_cannot_change_consent(client, world):
+    login(client, "marketing_a1")
+    url = reverse("customers:customer_consent", args=[world["own"].pk])
+    assert client.post(url, {"purpose": "marketing", "channel": "sms", "action": "grant"}).status_code == 403
+    assert not Consent.objects.exists()
+
+
+def _rich_customer(n_vehicles: int, n_events: int) -> Customer:
+    from autocrm.core.identifiers import vin_with_check_digit
+    from autocrm.vehicles.services import vehicle_create
+
+    actor = actor_for("sales_a1", "a")
+    customer = make_customer(actor, name=f"富客{n_vehicles}", mobile=f"1350000{n_vehicles:04d}")
+    for i in range(n_vehicles):
+        vin = vin_with_check_digit(f"LSJA24U6JG{n_vehicles:02d}{i:04d}")
+        vehicle_create(actor=actor, data={"vin": vin, "plate": f"沪A{n_vehicles}{i:04d}"}, customer=customer)
+    for i in range(n_events):
+        timeline_record(customer=customer, kind="note", summary=f"事件 {i}")
+    consent_record(actor=actor, customer=customer, purpose="service", channel="sms")
+    customer_tag(actor=actor, customer=customer, add=["高尔夫", "自驾游"])
+    return customer
+
+
+def test_360_query_count_is_bounded(client, demo, django_assert_max_num_queries):
+    small = _rich_customer(1, 2)
+    big = _rich_customer(5, 40)
+    login(client, "sales_a1")
+    client.get(reverse("customers:customer_detail", args=[small.pk]))  # warm caches (content types, session)
+    with django_assert_max_num_queries(20) as small_queries:
+        client.get(reverse("customers:customer_detail", args=[small.pk]))
+    with django_assert_max_num_queries(20) as big_queries:
+        response = client.get(reverse("customers:customer_detail", args=[big.pk]))
+    assert len(big_queries.captured_queries) == len(small_queries.captured_queries)
+    body = html(response)
+    assert body.count('class="list-group-item customer-vehicle"') == 5
+    assert body.count('class="list-group-item timeline-event"') == 30
+    assert 'id="timeline-load-more"' in body
+
+
+def test_timeline_load_more(client, demo):
+    customer = _rich_customer(0, 40)
+    login(client, "sales_a1")
+    response = client.get(reverse("customers:customer_detail", args=[customer.pk]))
+    more_url = response.context["timeline_more_url"]
+    more = html(client.get(more_url, HTTP_HX_REQUEST="true"))
+    # 40 notes + "created" + one consent + nothing else: 30 on the page, the rest here.
+    total = customer.timeline.count()
+    assert more.count('class="list-group-item timeline-event"') == total - 30
+    assert "timeline-load-more" not in more
