@@ -2,6 +2,8 @@
 
 - pg_trgm and a GIN trigram index on the name: substring search (``name LIKE '%…%'``) of three
   characters or more without scanning the store's customers.
+- a GIN index on the name's characters (``regexp_split_to_array(name, '')``): substrings of one or
+  two characters, which trigrams cannot serve (``customers.search.name_contains`` uses it).
 - ``varchar_pattern_ops`` btrees on (store, initials) and (store, pinyin): prefix search
   (``LIKE 'zw%'``) whatever the database collation (the plain btrees only serve ``=`` there).
 """
@@ -11,6 +13,8 @@ from django.db import migrations
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS customer_name_trgm ON customers_customer USING gin (name gin_trgm_ops)",
+    # The name's characters, for substrings too short for trigrams (two-character Chinese names).
+    "CREATE INDEX IF NOT EXISTS customer_name_chars ON customers_customer USING gin (regexp_split_to_array(name, ''))",
     "CREATE INDEX IF NOT EXISTS customer_store_initials_like "
     "ON customers_customer (store_id, name_initials varchar_pattern_ops)",
     "CREATE INDEX IF NOT EXISTS customer_store_pinyin_like "
@@ -18,6 +22,7 @@ FORWARD = [
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS customer_name_trgm",
+    "DROP INDEX IF EXISTS customer_name_chars",
     "DROP INDEX IF EXISTS customer_store_initials_like",
     "DROP INDEX IF EXISTS customer_store_pinyin_like",
 ]
