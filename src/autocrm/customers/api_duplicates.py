@@ -83,6 +83,9 @@ class MergeOut(Schema):
 
 
 def _customer(actor: Any, customer: Customer) -> dict[str, Any]:
+    if not can(actor, "view", customer):
+        # A colleague's customer: named as on entry (surname only), nothing else.
+        return {"id": customer.pk, "name": customer.name[:1] + "*", "merged_into": customer.merged_into_id}
     data = visible_fields(actor, customer, ["name", "mobile", "district"])
     return {**data, "id": customer.pk, "merged_into": customer.merged_into_id}
 

@@ -52,6 +52,14 @@ def _shown(actor: Any, customer: Customer, name: str) -> Any:
     return value if value not in (None, "") else None
 
 
+def _summary(actor: Any, customer: Customer) -> dict[str, Any]:
+    """How a customer shows in the queue: a colleague's customer by surname only (as on entry)."""
+    if not can(actor, "view", customer):
+        return {"id": customer.pk, "name": customer.name[:1] + "*", "mobile": None, "district": None}
+    return {"id": customer.pk, "name": customer.name, "mobile": present(actor, customer, "mobile"),
+            "district": customer.district}  # fmt: skip
+
+
 def _completeness(customer: Customer) -> int:
     return sum(1 for n in MERGE_FIELDS if getattr(customer, Customer._meta.get_field(n).attname) not in (None, ""))
 
@@ -74,8 +82,9 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             "pair": pair,
             "percent": round(pair.score * 100),
             "reasons": [reason_text(r) for r in pair.reasons or []],
-            "a_mobile": present(actor, pair.customer_a, "mobile"),
-            "b_mobile": present(actor, pair.customer_b, "mobile"),
+            "a": _summary(actor, pair.customer_a),
+            "b": _summary(actor, pair.customer_b),
+            "can_open": can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b),
         }
         for pair in page.items
     ]
@@ -139,6 +148,8 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
     or the newer record's), and a merge button."""
     actor = _actor(request)
     pair = scoped_object_or_404(DuplicatePair.objects.select_related("customer_a", "customer_b"), actor, pk)
+    if not (can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b)):
+        raise DjangoPermissionDenied()
     survivor, merged = _sides(pair, request.POST.get("survivor") or request.GET.get("survivor"))
     if request.method == "POST":
         if not can(actor, "change", pair):

@@ -166,3 +166,19 @@ def test_api_find_is_for_managers_and_pages_are_keyset(api, manager):
     second = api.get("/api/v1/customers/duplicates", {"limit": 2, "cursor": first["next_cursor"]}, **h).json()
     ids = [p["id"] for p in first["items"] + second["items"]]
     assert len(ids) == len(set(ids)) == 3 and second["next_cursor"] is None
+
+
+def test_worker_task_rechecks_the_user_in_the_store(manager, demo):
+    from huey.exceptions import TaskException
+
+    from autocrm.customers.tasks import duplicates_find_task
+
+    original = make_customer(manager, name="钱伟", mobile="13300001234")
+    same_mobile_copy(original, name="钱玮")
+    sales = actor_for("sales_a1")
+    with pytest.raises(TaskException, match="PermissionDenied"):
+        duplicates_find_task(manager.store_id, sales.user_id)()  # immediate mode: runs here
+    assert not DuplicatePair.objects.exists()
+    result = duplicates_find_task(manager.store_id, manager.user_id)()
+    assert result["pairs"] == 1 and DuplicatePair.objects.count() == 1
+    assert duplicates_find_task(manager.store_id)()["created"] == 0
