@@ -412,9 +412,9 @@ def test_360_query_count_is_bounded(client, demo, django_assert_max_num_queries)
     big = _rich_customer(5, 40)
     login(client, "sales_a1")
     client.get(reverse("customers:customer_detail", args=[small.pk]))  # warm caches (content types, session)
-    with django_assert_max_num_queries(20) as small_queries:
+    with django_assert_max_num_queries(15) as small_queries:
         client.get(reverse("customers:customer_detail", args=[small.pk]))
-    with django_assert_max_num_queries(20) as big_queries:
+    with django_assert_max_num_queries(15) as big_queries:
         response = client.get(reverse("customers:customer_detail", args=[big.pk]))
     assert len(big_queries.captured_queries) == len(small_queries.captured_queries)
     body = html(response)
