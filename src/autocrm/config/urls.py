@@ -18,5 +18,6 @@ urlpatterns = [
     path("customers/", include("autocrm.customers.urls")),
     path("vehicles/", include("autocrm.vehicles.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
+    path("imports/", include("autocrm.customers.urls_imports")),
     path("api/v1/", api.urls),
 ]

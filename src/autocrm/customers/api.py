@@ -149,3 +149,8 @@ router.add_router("", quality_router)
 from .api_duplicates import router as duplicates_router  # noqa: E402
 
 router.add_router("", duplicates_router)
+
+
+from .api_imports import router as imports_router  # noqa: E402
+
+router.add_router("", imports_router)

@@ -14,3 +14,6 @@ class VehiclesConfig(AppConfig):
 
         panels.register()  # the vehicles panel of the customer 360 page
         register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
+        from . import importing as vehicle_importing
+
+        vehicle_importing.register()  # vehicles in the customers import/export machinery

@@ -1,0 +1,994 @@
+"""Import of customers (and, through the registry, vehicles) from CSV or Excel files.
+
+The flow is the same for every kind: :func:`import_job_create` stores the file and maps its
+columns from the header (Chinese or English); :func:`import_job_check` is a dry run that
+validates every row with the app's own clean function (``customers.services.customer_clean``,
+``vehicles.services.vehicle_clean``), finds duplicates inside the file and against the store,
+and lists every bad row with its field and reason — nothing is written; :func:`import_job_commit`
+writes all rows in one transaction (any bad row → nothing) or, when the user chose so, only the
+valid rows. Rows whose ``external_id`` already exists update that record, so re-importing a DMS
+export is safe.
+
+Big files (more than ``BACKGROUND_ROWS``) run in the worker (``import_tasks``); rows are written
+with ``bulk_create``/``bulk_update`` in batches, encryption, blind indexes and pinyin keys
+computed in Python. Bulk writes bypass the per-row audit signals, so each import writes one
+``import`` audit event with its counts, and timeline events are written in bulk.
+
+Other apps plug in with :func:`register_importer` (customers cannot import vehicles; the
+vehicles app registers its importer from its ``AppConfig.ready``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import audit, crypto
+from autocrm.core.actor import Actor
+from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.permissions import can, get_in_scope, scope_for
+
+from .choices import CustomerKind, Gender, ImportKind, ImportMode, ImportStatus, SourceChannel
+from .models import Customer, ImportJob, TimelineEvent
+from .search import refresh_search_keys
+from .services import customer_clean
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+BACKGROUND_ROWS = 2000  # files with more data rows run in the worker
+BATCH_SIZE = 1000
+MAX_REPORTED_ERRORS = 20_000  # the report keeps this many reasons; the counts are always exact
+PREVIEW_ROWS = 3
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One importable field: its name, a label for the mapping screen and header aliases."""
+
+    name: str
+    label: Any
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass
+class Row:
+    """One data row of the file as it goes through checking and writing."""
+
+    number: int  # the row number as the spreadsheet shows it (the header is row 1)
+    raw: dict[str, Any]
+    cleaned: dict[str, Any] | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    target_id: int | None = None  # the existing record this row updates
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def fail(self, name: str, message: Any) -> None:
+        self.errors.append((name, str(message)))
+
+
+class Importer:
+    """What a kind of import must provide. Subclasses hold no state; per-run state lives in
+    the context object returned by :meth:`start`."""
+
+    kind: str = ""
+    model: Any = None
+    fields: tuple[FieldSpec, ...] = ()
+
+    def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> Any:
+        raise NotImplementedError
+
+    def check_batch(self, ctx: Any, rows: list[Row]) -> None:
+        """Clean every row and look for duplicates; fill ``row.cleaned``/``row.errors``/``row.target_id``."""
+        raise NotImplementedError
+
+    def write_batch(self, ctx: Any, rows: list[Row]) -> tuple[int, int]:
+        """Write the (valid) rows; return ``(created, updated)``."""
+        raise NotImplementedError
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+_IMPORTERS: dict[str, Importer] = {}
+
+
+def register_importer(kind: str, importer: Importer) -> None:
+    """Make ``kind`` importable (``vehicles`` registers itself from ``VehiclesConfig.ready``)."""
+    importer.kind = kind
+    _IMPORTERS[kind] = importer
+
+
+def importer_for(kind: str) -> Importer:
+    importer = _IMPORTERS.get(kind)
+    if importer is None:
+        raise ValidationError(fields={"kind": [_("Choose what the file holds: customers or vehicles.")]})
+    return importer
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def _decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first; Chinese Excel saves CSV in GBK, read as GB18030 (its superset)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            fields={"file": [_("The file's text encoding is not recognised. Save it as UTF-8 or GBK CSV.")]}
+        ) from None
+
+
+def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+    text = _decode_csv(data)
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(text, newline=""), dialect)
+
+
+def _xlsx_rows(handle: Any) -> Iterator[list[Any]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise ValidationError(fields={"file": [_("The file is not a readable Excel (.xlsx) workbook.")]}) from None
+    try:
+        sheet = book.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        book.close()
+
+
+def file_kind(name: str) -> str:
+    ext = os.path.splitext(name or "")[1].lower()
+    if ext in (".csv", ".txt"):
+        return "csv"
+    if ext in (".xlsx", ".xlsm"):
+        return "xlsx"
+    raise ValidationError(fields={"file": [_("Upload a .csv or .xlsx file (save old .xls files as .xlsx first).")]})
+
+
+def read_table(handle: Any, name: str) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header and an iterator of ``(row number, values)`` of a CSV or .xlsx file. Fully
+    empty rows are skipped (their numbers too, so numbers match what the spreadsheet shows)."""
+    kind = file_kind(name)
+    raw = _csv_rows(handle.read()) if kind == "csv" else _xlsx_rows(handle)
+    number = 0
+    header: list[str] | None = None
+    for values in raw:
+        number += 1
+        if not any(v not in (None, "") and str(v).strip() for v in values):
+            continue
+        header = [_text(v) for v in values]
+        break
+    if header is None:
+        raise ValidationError(fields={"file": [_("The file is empty.")]})
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        n = number
+        for values in raw:
+            n += 1
+            if any(v not in (None, "") and (not isinstance(v, str) or v.strip()) for v in values):
+                yield n, values
+
+    return header, rows()
+
+
+@contextlib.contextmanager
+def _open_job_table(job: ImportJob) -> Iterator[tuple[list[str], Iterator[tuple[int, list[Any]]]]]:
+    with job.file.open("rb") as handle:
+        yield read_table(handle, job.original_name)
+
+
+# --------------------------------------------------------------------------- mapping
+
+_HEADER_JUNK = re.compile(r"[（(【\[].*?[）)】\]]|[\s_\-*:：/\\.。]")
+
+
+def normalize_header(text: str) -> str:
+    """``手机号(必填)`` → ``手机号``; ``Mobile Phone`` → ``mobilephone``; ``id_number`` → ``idnumber``."""
+    return _HEADER_JUNK.sub("", str(text or "")).lower()
+
+
+def auto_map(headers: list[str], importer: Importer) -> dict[str, int]:
+    """``{field: column index}`` from the header: exact field names, Chinese and English aliases."""
+    lookup: dict[str, str] = {}
+    for spec in importer.fields:
+        for alias in (spec.name, *spec.aliases):
+            lookup.setdefault(normalize_header(alias), spec.name)
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        name = lookup.get(normalize_header(header))
+        if name and name not in mapping:
+            mapping[name] = index
+    return mapping
+
+
+def mapping_clean(importer: Importer, headers: list[str], columns: Mapping[str, Any]) -> dict[str, int]:
+    """Validate a mapping edited by a person: known fields, real columns, each column used once."""
+    out: dict[str, int] = {}
+    used: dict[int, str] = {}
+    for name, index in columns.items():
+        if index in (None, ""):
+            continue
+        if importer.field(name) is None:
+            raise ValidationError(fields={"mapping": [_("Unknown field in the column mapping.")]})
+        try:
+            i = int(index)
+        except (TypeError, ValueError):
+            raise ValidationError(fields={"mapping": [_("Choose a column of the file.")]}) from None
+        if not 0 <= i < len(headers):
+            raise ValidationError(fields={"mapping": [_("Choose a column of the file.")]})
+        if i in used:
+            raise ValidationError(fields={"mapping": [_("Each column can feed only one field.")]})
+        used[i] = name
+        out[name] = i
+    missing = [str(f.label) for f in importer.fields if f.required and f.name not in out]
+    if missing:
+        raise ValidationError(
+            _("Map a column to every required field: %(fields)s.") % {"fields": ", ".join(missing)},
+            fields={
+                "mapping": [_("Map a column to every required field: %(fields)s.") % {"fields": ", ".join(missing)}]
+            },
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- cell values
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores mobiles typed as numbers as floats
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def cell_date(value: Any) -> Any:
+    """A date from an Excel date cell or the usual Chinese spellings; anything else is passed on
+    unchanged so the clean function reports it."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value)
+    if not text:
+        return ""
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+        except ValueError:
+            continue
+    return text
+
+
+_CHOICE_CACHE: dict[str, dict[str, str]] = {}
+
+
+def choice_value(choices: Any, value: Any, extra: Mapping[str, str] | None = None) -> str:
+    """A TextChoices value from what a spreadsheet holds: the value itself, or its label in
+    Chinese or English (``男``/``Male`` → ``male``)."""
+    key = choices.__name__
+    table = _CHOICE_CACHE.get(key)
+    if table is None:
+        table = {}
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                for v, label in choices.choices:
+                    table.setdefault(str(label).strip().lower(), v)
+        for v in choices.values:
+            table[str(v).lower()] = v
+        table.update({k.lower(): v for k, v in (extra or {}).items()})
+        _CHOICE_CACHE[key] = table
+    text = _text(value)
+    return table.get(text.lower(), text)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """Progress of a running job for the UI's progress bar.
+
+    Outside a transaction the job row is updated directly. Inside the commit's transaction an
+    update would stay invisible until the end, so on PostgreSQL a second, autocommit connection
+    writes it (only when the import itself opened the transaction, so it never waits on a lock
+    held by an outer one). SQLite allows one writer, so there the bar jumps at the end."""
+
+    def __init__(self, job: ImportJob, *, side_connection: bool) -> None:
+        self.job = job
+        self.side = None
+        if side_connection and connection.vendor == "postgresql":
+            from django.db import connections
+
+            try:
+                self.side = connections.create_connection("default")
+                self.side.ensure_connection()
+                self.side.set_autocommit(True)
+                with self.side.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '500ms'")
+            except Exception:  # progress is a nicety: never fail an import for it
+                log.warning("import %s: no side connection for progress", job.pk, exc_info=True)
+                self.side = None
+
+    def __call__(self, processed: int, *, in_transaction: bool = False) -> None:
+        self.job.processed_rows = processed
+        if not in_transaction:
+            ImportJob.objects.filter(pk=self.job.pk).update(processed_rows=processed)
+            return
+        if self.side is None:
+            return
+        try:
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET processed_rows = %s WHERE id = %s", [processed, self.job.pk]
+                )
+        except Exception:
+            log.warning("import %s: progress not saved", self.job.pk, exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            with contextlib.suppress(Exception):
+                self.side.close()
+
+
+# --------------------------------------------------------------------------- services
+
+
+def _may_import(actor: Actor, importer: Importer) -> bool:
+    return can(actor, "add", ImportJob) and scope_for(actor, importer.model, "add") is not None
+
+
+def _job_language() -> str:
+    return translation.get_language() or "zh-hans"
+
+
+def import_job_create(
+    *,
+    actor: Actor,
+    upload: UploadedFile,
+    kind: str,
+    mode: str = ImportMode.ALL_OR_NOTHING,
+    check: bool = True,
+) -> ImportJob:
+    """Store an uploaded CSV/.xlsx file as an import job of the actor's store with its columns
+    mapped from the header, then (``check``) run the dry run — in the worker for big files.
+
+    Needs the right to add import jobs and to add records of ``kind``. A file that cannot be
+    read, is empty or too big is a 400 naming ``file``; nothing is stored."""
+    if kind not in ImportKind.values:
+        raise ValidationError(fields={"kind": [_("Choose what the file holds: customers or vehicles.")]})
+    importer = importer_for(kind)
+    if not _may_import(actor, importer):
+        raise PermissionDenied()
+    if mode not in ImportMode.values:
+        raise ValidationError(fields={"mode": [_("Choose one of the listed values.")]})
+    if upload is None:
+        raise ValidationError(fields={"file": [_("Choose a file to upload.")]})
+    if upload.size and upload.size > MAX_FILE_BYTES:
+        raise ValidationError(fields={"file": [_("The file is larger than 50 MB. Split it into smaller files.")]})
+    name = os.path.basename(upload.name or "import.csv")[:200]
+    file_kind(name)
+    upload.seek(0)
+    headers, rows = read_table(upload, name)
+    total = sum(1 for _ in rows)
+    upload.seek(0)
+    job = ImportJob(
+        store_id=actor.store_id,
+        kind=kind,
+        original_name=name,
+        mode=mode,
+        created_by_id=actor.user_id,
+        mapping={"headers": headers, "columns": auto_map(headers, importer)},
+        total_rows=total,
+        report={"language": _job_language()},
+    )
+    job.file.save(name, upload, save=False)
+    job.save()
+    if check:
+        _start(job, actor, "check")
+        job.refresh_from_db()
+    return job
+
+
+def import_job_get(*, actor: Actor, pk: Any) -> ImportJob:
+    """One import job in the actor's scope (404 otherwise)."""
+    return get_in_scope(ImportJob.objects.select_related("created_by"), actor, pk)
+
+
+def import_job_list(*, actor: Actor) -> Any:
+    return ImportJob.objects.for_actor(actor, "view").select_related("created_by").order_by("-id")
+
+
+def import_job_map(*, actor: Actor, job: ImportJob, columns: Mapping[str, Any]) -> ImportJob:
+    """Change the column mapping before (re-)checking. Only while the job is not running or done."""
+    import_job_authorize(actor, job)
+    if job.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING, ImportStatus.DONE):
+        raise ValidationError(_("This import cannot be changed any more."), fields={"mapping": [""]})
+    importer = importer_for(job.kind)
+    job.mapping = {**job.mapping, "columns": mapping_clean(importer, job.mapping.get("headers", []), columns)}
+    job.status = ImportStatus.UPLOADED
+    job.save(update_fields=["mapping", "status", "updated_at"])
+    return job
+
+
+def import_job_authorize(actor: Actor, job: ImportJob) -> None:
+    """Who may check and commit a job: its uploader while they still may import, or a role that
+    may change import jobs in scope (a manager)."""
+    importer = importer_for(job.kind)
+    own = job.created_by_id == actor.user_id and _may_import(actor, importer)
+    if not (own or (can(actor, "change", job) and _may_import(actor, importer))):
+        audit.record("authz.denied", obj=job, actor=actor, extra={"attempted": "import", "role": actor.role})
+        raise PermissionDenied()
+
+
+def import_job_check(*, actor: Actor, job: ImportJob, background: bool | None = None) -> ImportJob:
+    """The dry run: validate every row, look for duplicates in the file and in the store, and
+    list every bad row (row number, field, reason). Nothing but the job is written. Runs in the
+    worker when the file has more than ``BACKGROUND_ROWS`` rows (unless ``background`` says)."""
+    import_job_authorize(actor, job)
+    if job.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING, ImportStatus.DONE):
+        raise ValidationError(_("This import is running or finished."), fields={"status": [""]})
+    return _dispatch(job, actor, "check", background)
+
+
+def import_job_commit(
+    *, actor: Actor, job: ImportJob, mode: str | None = None, background: bool | None = None
+) -> ImportJob:
+    """Write the file: all rows in one transaction — any bad row and nothing is imported — or,
+    with ``mode="valid_only"``, the valid rows only. Rows whose ``external_id`` exists update
+    that record. One ``import`` audit event records the counts."""
+    import_job_authorize(actor, job)
+    if job.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING, ImportStatus.DONE):
+        raise ValidationError(_("This import is running or finished."), fields={"status": [""]})
+    if mode:
+        if mode not in ImportMode.values:
+            raise ValidationError(fields={"mode": [_("Choose one of the listed values.")]})
+        job.mode = mode
+        job.save(update_fields=["mode", "updated_at"])
+    if job.mode == ImportMode.ALL_OR_NOTHING and job.status == ImportStatus.CHECKED and job.bad_rows:
+        message = _job_bad_message(job.bad_rows)
+        raise ValidationError(message, fields={"mode": [message]})
+    return _dispatch(job, actor, "commit", background)
+
+
+def _job_bad_message(bad: int) -> str:
+    return gettext(
+        "%(n)s rows are not valid, so nothing was imported. Correct them, or choose to import only the valid rows."
+    ) % {"n": bad}
+
+
+def _dispatch(job: ImportJob, actor: Actor, step: str, background: bool | None) -> ImportJob:
+    if background is None:
+        background = job.total_rows > BACKGROUND_ROWS
+    if background:
+        status = ImportStatus.CHECKING if step == "check" else ImportStatus.IMPORTING
+        ImportJob.objects.filter(pk=job.pk).update(status=status, processed_rows=0, error="")
+        job.status, job.processed_rows, job.error = status, 0, ""
+        from . import import_tasks
+
+        task = import_tasks.import_check_task if step == "check" else import_tasks.import_commit_task
+        transaction.on_commit(lambda: task(job.pk, actor.user_id, actor.store_id))
+        return job
+    run_step(job, actor, step)
+    job.refresh_from_db()
+    return job
+
+
+def _start(job: ImportJob, actor: Actor, step: str) -> None:
+    try:
+        _dispatch(job, actor, step, None)
+    except Exception:  # the job records the failure; the upload itself succeeded
+        log.exception("import %s: %s failed to start", job.pk, step)
+
+
+def run_step(job: ImportJob, actor: Actor, step: str) -> None:
+    """Run a check or commit now (in the request, or in the worker)."""
+    language = (job.report or {}).get("language") or _job_language()
+    with translation.override(language), audit.acting_as(actor):
+        try:
+            if step == "check":
+                _check(job, actor)
+            else:
+                _commit(job, actor)
+        except ValidationError as exc:
+            message = "; ".join(str(m) for ms in exc.fields.values() for m in ms if str(m)) or str(exc.message)
+            _finish(job, ImportStatus.FAILED, error=message)
+        except Exception as exc:
+            log.exception("import %s: %s failed", job.pk, step)
+            _finish(job, ImportStatus.FAILED, error=gettext("The import failed: %(error)s") % {"error": exc})
+
+
+def _finish(job: ImportJob, status: str, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(job, name, value)
+    job.status = status
+    if status in (ImportStatus.DONE, ImportStatus.FAILED):
+        job.finished_at = timezone.now()
+    names = ["status", "finished_at", "updated_at", *values]
+    job.save(update_fields=list(dict.fromkeys(names)))
+
+
+class _Scan:
+    """Walks the file in batches and keeps the report: counts and every bad row's reasons."""
+
+    def __init__(self, job: ImportJob, actor: Actor) -> None:
+        self.job = job
+        self.importer = importer_for(job.kind)
+        self.ctx = self.importer.start(actor=actor, job=job, today=timezone.localdate())
+        self.columns: dict[str, int] = {k: int(v) for k, v in (job.mapping.get("columns") or {}).items()}
+        self.errors: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, Any]] = []
+        self.bad = self.processed = self.new = self.updates = 0
+        self.bad_numbers: list[int] = []
+
+    def batches(self) -> Iterator[list[Row]]:
+        missing = [str(f.label) for f in self.importer.fields if f.required and f.name not in self.columns]
+        if missing:
+            message = _("Map a column to every required field: %(fields)s.") % {"fields": ", ".join(missing)}
+            raise ValidationError(message, fields={"mapping": [message]})
+        with _open_job_table(self.job) as (_headers, rows):
+            batch: list[Row] = []
+            items = list(self.columns.items())
+            for number, values in rows:
+                size = len(values)
+                batch.append(Row(number, {name: values[i] if i < size else None for name, i in items}))
+                if len(batch) >= BATCH_SIZE:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+    def collect(self, rows: list[Row]) -> None:
+        self.processed += len(rows)
+        for row in rows:
+            if row.errors:
+                self.bad += 1
+                if len(self.bad_numbers) < MAX_REPORTED_ERRORS:
+                    self.bad_numbers.append(row.number)
+                for name, message in row.errors:
+                    if len(self.errors) < MAX_REPORTED_ERRORS:
+                        self.errors.append({"row": row.number, "field": name, "message": message})
+            elif row.target_id:
+                self.updates += 1
+            else:
+                self.new += 1
+            for name, message in row.warnings:
+                if len(self.warnings) < MAX_REPORTED_ERRORS:
+                    self.warnings.append({"row": row.number, "field": name, "message": message})
+
+    def report(self, **extra: Any) -> dict[str, Any]:
+        return {
+            **(self.job.report or {}),
+            "rows": self.processed,
+            "valid": self.processed - self.bad,
+            "new": self.new,
+            "updates": self.updates,
+            "bad": self.bad,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "errors_truncated": len(self.errors) >= MAX_REPORTED_ERRORS,
+            **extra,
+        }
+
+
+def _check(job: ImportJob, actor: Actor) -> None:
+    _finish(job, ImportStatus.CHECKING, processed_rows=0, error="")
+    scan = _Scan(job, actor)
+    progress = _Progress(job, side_connection=False)
+    for rows in scan.batches():
+        scan.importer.check_batch(scan.ctx, rows)
+        scan.collect(rows)
+        progress(scan.processed)
+    _finish(
+        job,
+        ImportStatus.CHECKED,
+        total_rows=scan.processed,
+        processed_rows=scan.processed,
+        bad_rows=scan.bad,
+        report=scan.report(checked_at=timezone.now().isoformat(), step="check"),
+    )
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _commit(job: ImportJob, actor: Actor) -> None:
+    _finish(job, ImportStatus.IMPORTING, processed_rows=0, error="")
+    scan = _Scan(job, actor)
+    valid_only = job.mode == ImportMode.VALID_ONLY
+    outer = connection.in_atomic_block
+    progress = _Progress(job, side_connection=not outer)
+    created = updated = 0
+    try:
+        with transaction.atomic():
+            for rows in scan.batches():
+                scan.importer.check_batch(scan.ctx, rows)
+                scan.collect(rows)
+                if valid_only or not scan.bad:
+                    c, u = scan.importer.write_batch(scan.ctx, [r for r in rows if r.ok])
+                    created += c
+                    updated += u
+                progress(scan.processed, in_transaction=True)
+            if scan.bad and not valid_only:
+                raise _Rollback
+            audit.record(
+                "import",
+                obj=job,
+                actor=actor,
+                extra={
+                    "kind": job.kind,
+                    "file": job.original_name,
+                    "mode": job.mode,
+                    "rows": scan.processed,
+                    "created": created,
+                    "updated": updated,
+                    "skipped": scan.bad,
+                },
+            )
+            _finish(
+                job,
+                ImportStatus.DONE,
+                total_rows=scan.processed,
+                processed_rows=scan.processed,
+                bad_rows=scan.bad,
+                created_count=created,
+                updated_count=updated,
+                report=scan.report(step="commit", created=created, updated=updated, skipped=scan.bad),
+            )
+    except _Rollback:
+        _finish(
+            job,
+            ImportStatus.FAILED,
+            total_rows=scan.processed,
+            processed_rows=scan.processed,
+            bad_rows=scan.bad,
+            created_count=0,
+            updated_count=0,
+            error=_job_bad_message(scan.bad),
+            report=scan.report(step="commit", created=0, updated=0, skipped=0),
+        )
+    finally:
+        progress.close()
+
+
+def import_preview(*, job: ImportJob, limit: int = PREVIEW_ROWS) -> list[list[str]]:
+    """The first rows of the file, for the mapping screen (shown to whoever may see the job)."""
+    out: list[list[str]] = []
+    try:
+        with _open_job_table(job) as (_headers, rows):
+            for _number, values in rows:
+                out.append([_text(v) for v in values])
+                if len(out) >= limit:
+                    break
+    except (ValidationError, OSError):
+        return []
+    return out
+
+
+# --------------------------------------------------------------------------- customers
+
+_GENDER_EXTRA = {"男": "male", "女": "female", "m": "male", "f": "female", "未知": ""}
+_KIND_EXTRA = {"个人": "person", "企业": "company", "公司": "company", "单位": "company", "对公": "company"}
+_SOURCE_EXTRA = {"展厅": "walk_in", "到店": "walk_in", "自然到店": "walk_in", "电话": "phone", "dms": "dms"}
+
+
+@dataclass
+class _CustomerContext:
+    actor: Actor
+    job: ImportJob
+    store_id: int
+    today: dt.date
+    now: dt.datetime
+    seen: dict[str, dict[str, int]] = field(default_factory=lambda: {"external_id": {}, "mobile": {}, "id_number": {}})
+    mobile_field: Any = None
+    id_field: Any = None
+    summary: str = ""
+
+
+class CustomerImporter(Importer):
+    model = Customer
+    fields = (
+        FieldSpec("name", _("name"), ("姓名", "客户姓名", "客户名称", "名称", "客户", "name", "customer name", "full name"), required=True),
+        FieldSpec("mobile", _("mobile"), ("手机", "手机号", "手机号码", "联系电话", "电话", "移动电话", "联系方式", "mobile", "phone", "mobile phone", "cell phone")),
+        FieldSpec("kind", _("kind"), ("客户类型", "类型", "kind", "customer type")),
+        FieldSpec("id_number", _("ID number"), ("身份证号", "身份证", "身份证号码", "证件号码", "证件号", "id number", "id card", "id_number")),
+        FieldSpec("uscc", _("unified social credit code"), ("统一社会信用代码", "信用代码", "uscc")),
+        FieldSpec("gender", _("gender"), ("性别", "gender", "sex")),
+        FieldSpec("birthday", _("birthday"), ("生日", "出生日期", "birthday", "birth date", "date of birth")),
+        FieldSpec("province", _("province"), ("省", "省份", "province")),
+        FieldSpec("city", _("city"), ("市", "城市", "city")),
+        FieldSpec("district", _("district"), ("区", "区县", "区/县", "district", "county")),
+        FieldSpec("address", _("street address"), ("详细地址", "地址", "住址", "联系地址", "address", "street address")),
+        FieldSpec("community", _("residential community"), ("小区", "community")),
+        FieldSpec("email", _("email"), ("邮箱", "电子邮箱", "邮件", "email", "e-mail")),
+        FieldSpec("wechat_id", _("WeChat ID"), ("微信", "微信号", "wechat", "wechat id")),
+        FieldSpec("other_phones", _("other phones"), ("其他电话", "备用电话", "other phones")),
+        FieldSpec("occupation", _("occupation"), ("职业", "occupation")),
+        FieldSpec("employer", _("employer"), ("工作单位", "单位名称", "employer")),
+        FieldSpec("source_channel", _("source channel"), ("来源", "客户来源", "来源渠道", "source", "source channel")),
+        FieldSpec("external_id", _("external ID"), ("外部编号", "DMS编号", "DMS客户编号", "客户编号", "外部ID", "external id", "external_id", "dms id")),
+    )  # fmt: skip
+
+    def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> _CustomerContext:
+        return _CustomerContext(
+            actor=actor,
+            job=job,
+            store_id=actor.store_id,  # type: ignore[arg-type]
+            today=today,
+            now=timezone.now(),
+            mobile_field=Customer._meta.get_field("mobile_index"),
+            id_field=Customer._meta.get_field("id_number_index"),
+            summary=gettext("Imported from %(file)s") % {"file": job.original_name},
+        )
+
+    @staticmethod
+    def _prepare(raw: Mapping[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name == "birthday":
+                value = cell_date(value)
+            elif name == "gender":
+                value = choice_value(Gender, value, _GENDER_EXTRA)
+            elif name == "kind":
+                value = choice_value(CustomerKind, value, _KIND_EXTRA)
+            elif name == "source_channel":
+                value = choice_value(SourceChannel, value, _SOURCE_EXTRA)
+            else:
+                value = _text(value)
+            if value in ("", None) and name != "name":
+                continue  # an empty cell leaves the field as it is (or at its default)
+            data[name] = value
+        return data
+
+    def check_batch(self, ctx: _CustomerContext, rows: list[Row]) -> None:
+        for row in rows:
+            data = self._prepare(row.raw)
+            data.setdefault("name", "")
+            try:
+                cleaned = customer_clean(data, today=ctx.today)
+            except ValidationError as exc:
+                for name, messages in exc.fields.items():
+                    for message in messages:
+                        row.fail(name, message)
+                continue
+            row.cleaned = cleaned
+            for key in ("external_id", "mobile", "id_number"):
+                value = cleaned.get(key)
+                if not value:
+                    continue
+                first = ctx.seen[key].get(value)
+                if first is not None:
+                    row.fail(key, gettext("The same value is already in row %(row)s of this file.") % {"row": first})
+                else:
+                    ctx.seen[key][value] = row.number
+        self._match_store(ctx, [r for r in rows if r.ok])
+
+    def _match_store(self, ctx: _CustomerContext, rows: list[Row]) -> None:
+        """Duplicates against the store: ``external_id`` → the row updates that customer; the
+        same mobile or ID number on another customer → the row is refused (one customer, one record)."""
+        if not rows:
+            return
+        by_index: dict[str, tuple[str, str]] = {}  # blind index candidate → (field, normalised value)
+        ext_ids = []
+        for row in rows:
+            c = row.cleaned or {}
+            if c.get("external_id"):
+                ext_ids.append(c["external_id"])
+            for name, fld in (("mobile", ctx.mobile_field), ("id_number", ctx.id_field)):
+                if c.get(name):
+                    normalised = fld.normalizer(c[name])
+                    for candidate in crypto.blind_index_candidates(normalised):
+                        by_index[candidate] = (name, normalised)
+        condition = Q()
+        if ext_ids:
+            condition |= Q(external_id__in=ext_ids)
+        mobiles = [k for k, (n, _v) in by_index.items() if n == "mobile"]
+        ids = [k for k, (n, _v) in by_index.items() if n == "id_number"]
+        if mobiles:
+            condition |= Q(mobile_index__in=mobiles)
+        if ids:
+            condition |= Q(id_number_index__in=ids)
+        if not condition:
+            return
+        found = list(
+            Customer.objects.filter(condition, store_id=ctx.store_id).values_list(
+                "id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id"
+            )
+        )
+        by_ext: dict[str, tuple[Any, ...]] = {}
+        by_value: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        for rec in found:
+            _pk, ext, mi, ii, _merged, _consultant = rec
+            if ext:
+                by_ext[ext] = rec
+            for index in (mi, ii):
+                if index and index in by_index:
+                    by_value.setdefault(by_index[index], []).append(rec)
+        for row in rows:
+            c = row.cleaned or {}
+            target = None
+            rec = by_ext.get(c.get("external_id") or "")
+            if rec is not None:
+                target = rec[4] or rec[0]  # a merged-away record: update its survivor
+                if not self._may_change(ctx, rec):
+                    row.fail("external_id", _("You may not change the existing customer with this external ID."))
+                    continue
+                row.target_id = target
+                if rec[4]:
+                    row.extra["keep_external_id"] = True
+            for name, fld in (("mobile", ctx.mobile_field), ("id_number", ctx.id_field)):
+                if not c.get(name):
+                    continue
+                others = [
+                    r for r in by_value.get((name, fld.normalizer(c[name])), []) if r[4] is None and r[0] != target
+                ]
+                if others:
+                    message = (
+                        _("A customer with this mobile already exists in this store (customer %(id)s).")
+                        if name == "mobile"
+                        else _("A customer with this ID number already exists in this store (customer %(id)s).")
+                    )
+                    row.fail(name, message % {"id": others[0][0]})
+
+    @staticmethod
+    def _may_change(ctx: _CustomerContext, rec: tuple[Any, ...]) -> bool:
+        probe = Customer(pk=rec[0], store_id=ctx.store_id, consultant_id=rec[5])
+        return can(ctx.actor, "change", probe)
+
+    def write_batch(self, ctx: _CustomerContext, rows: list[Row]) -> tuple[int, int]:
+        creates: list[Customer] = []
+        update_rows = [r for r in rows if r.target_id]
+        for row in rows:
+            if row.target_id:
+                continue
+            customer = Customer(store_id=ctx.store_id, **(row.cleaned or {}))
+            refresh_search_keys(customer)
+            customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
+            customer.id_number_index = ctx.id_field.compute(customer.id_number)
+            creates.append(customer)
+        if creates:
+            Customer.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+        updated: list[Customer] = []
+        if update_rows:
+            existing = Customer.objects.in_bulk([r.target_id for r in update_rows])
+            names: set[str] = set()
+            for row in update_rows:
+                customer = existing.get(row.target_id)  # type: ignore[arg-type]
+                if customer is None:
+                    continue
+                values = dict(row.cleaned or {})
+                if row.extra.get("keep_external_id"):
+                    values.pop("external_id", None)
+                for name, value in values.items():
+                    setattr(customer, name, value)
+                names.update(values)
+                refresh_search_keys(customer)
+                customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
+                customer.id_number_index = ctx.id_field.compute(customer.id_number)
+                customer.updated_at = ctx.now
+                updated.append(customer)
+            if updated:
+                names |= {
+                    "name_pinyin",
+                    "name_initials",
+                    "mobile_last4",
+                    "mobile_index",
+                    "id_number_index",
+                    "updated_at",
+                }
+                Customer.objects.bulk_update(updated, sorted(names), batch_size=BATCH_SIZE)
+        kind_created, kind_updated = "customer.imported", "customer.import_updated"
+        events = [self._event(ctx, c.pk, kind_created) for c in creates]
+        events += [self._event(ctx, c.pk, kind_updated) for c in updated]
+        if events:
+            TimelineEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+        return len(creates), len(updated)
+
+    @staticmethod
+    def _event(ctx: _CustomerContext, customer_id: int, kind: str) -> TimelineEvent:
+        return TimelineEvent(
+            store_id=ctx.store_id,
+            customer_id=customer_id,
+            kind=kind,
+            at=ctx.now,
+            summary=ctx.summary[:300],
+            object_type="customers.importjob",
+            object_id=str(ctx.job.pk),
+        )
+
+
+register_importer(ImportKind.CUSTOMERS, CustomerImporter())
+
+
+def bad_rows_grouped(job: ImportJob) -> list[dict[str, Any]]:
+    """The report's reasons grouped by row, with field labels, for the UI and the API."""
+    importer = _IMPORTERS.get(job.kind)
+    grouped: dict[int, list[dict[str, str]]] = {}
+    for item in (job.report or {}).get("errors", []):
+        spec = importer.field(item["field"]) if importer else None
+        label = str(spec.label) if spec else _model_label(importer, item["field"])
+        grouped.setdefault(item["row"], []).append({"field": item["field"], "label": label, "message": item["message"]})
+    return [{"row": row, "reasons": reasons} for row, reasons in sorted(grouped.items())]
+
+
+def _model_label(importer: Importer | None, name: str) -> str:
+    if importer is not None and importer.model is not None:
+        try:
+            return str(importer.model._meta.get_field(name).verbose_name)
+        except Exception:
+            return name
+    return name
+
+
+def field_choices(kind: str) -> list[tuple[str, Any]]:
+    return [(f.name, f.label) for f in importer_for(kind).fields]
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _register_menu() -> None:
+    # Registered when this module loads (VehiclesConfig.ready imports it in every process), so the
+    # customers app's ready() need not know about imports.
+    from autocrm.core.navigation import register_menu
+
+    register_menu(
+        "imports", _("Import and export"), "imports:job_list", icon="file-import", order=28,
+        visible=lambda actor: can(actor, "view", ImportJob) or can(actor, "export", Customer),
+    )  # fmt: skip
+
+
+_register_menu()
+
+from . import import_tasks  # noqa: E402,F401  (registers the worker tasks wherever this module is loaded)

@@ -1,0 +1,181 @@
+"""Import and export in the staff UI: upload, column mapping, the dry-run report, the commit
+choice (all or nothing / valid rows only), a progress bar polled with htmx for big files, and
+downloads of filtered lists. Thin: every step calls one service of ``importing``/``exporting``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from autocrm.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from autocrm.core.permissions import can
+
+from . import exporting, importing
+from .choices import ImportKind, ImportMode, ImportStatus
+from .models import Customer, ImportJob
+
+RUNNING = (ImportStatus.CHECKING, ImportStatus.IMPORTING)
+
+
+def _error_text(exc: DomainError) -> str:
+    details = [str(m) for ms in exc.fields.values() for m in ms if str(m)]
+    return " ".join(details) if details else str(exc.message)
+
+
+def _export_kinds(actor: Any) -> list[tuple[str, Any]]:
+    kinds = []
+    for kind, label in ImportKind.choices:
+        try:
+            exporter = exporting.exporter_for(kind)
+        except ValidationError:
+            continue
+        if can(actor, "export", exporter.model):
+            kinds.append((kind, label))
+    return kinds
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    may_import = can(actor, "add", ImportJob)
+    if not (can(actor, "view", ImportJob) or can(actor, "export", Customer)):
+        raise DjangoPermissionDenied()
+    if request.method == "POST":
+        if not may_import:
+            raise DjangoPermissionDenied()
+        try:
+            job = importing.import_job_create(
+                actor=actor,
+                upload=request.FILES.get("file"),  # type: ignore[arg-type]
+                kind=request.POST.get("kind", ""),
+                mode=request.POST.get("mode") or ImportMode.ALL_OR_NOTHING,
+            )
+        except PermissionDenied:
+            raise DjangoPermissionDenied() from None
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("imports:job_list")
+        return redirect("imports:job_detail", pk=job.pk)
+    jobs = list(importing.import_job_list(actor=actor)[:50]) if can(actor, "view", ImportJob) else []
+    return render(
+        request,
+        "customers/imports.html",
+        {
+            "jobs": jobs,
+            "may_import": may_import,
+            "kinds": ImportKind.choices,
+            "modes": ImportMode.choices,
+            "export_kinds": _export_kinds(actor),
+            "may_reveal": can(actor, "reveal", Customer),
+        },
+    )
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    try:
+        return importing.import_job_get(actor=request.actor, pk=pk)  # type: ignore[attr-defined]
+    except NotFound:
+        raise Http404() from None
+
+
+def _detail_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
+    actor = request.actor  # type: ignore[attr-defined]
+    headers = (job.mapping or {}).get("headers", [])
+    columns = (job.mapping or {}).get("columns", {})
+    by_column = {int(i): name for name, i in columns.items()}
+    preview = importing.import_preview(job=job) if job.status not in (ImportStatus.DONE,) else []
+    try:
+        importing.import_job_authorize(actor, job)
+        may_act = True
+    except PermissionDenied:
+        may_act = False
+    report = job.report or {}
+    return {
+        "job": job,
+        "running": job.status in RUNNING,
+        "may_act": may_act and job.status not in (*RUNNING, ImportStatus.DONE),
+        "mapping_rows": [
+            {
+                "index": i,
+                "header": h,
+                "field": by_column.get(i, ""),
+                "samples": [r[i] if i < len(r) else "" for r in preview],
+            }
+            for i, h in enumerate(headers)
+        ],
+        "field_choices": importing.field_choices(job.kind),
+        "bad": importing.bad_rows_grouped(job),
+        "warnings": report.get("warnings", [])[:200],
+        "report": report,
+        "modes": ImportMode.choices,
+        "percent": _percent(job),
+    }
+
+
+def _percent(job: ImportJob) -> int:
+    return min(100, round(100 * job.processed_rows / job.total_rows)) if job.total_rows else 0
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    job = _job(request, pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "map":
+                columns = {
+                    request.POST[f"column_{i}"]: i
+                    for i in range(len(job.mapping.get("headers", [])))
+                    if request.POST.get(f"column_{i}")
+                }
+                job = importing.import_job_map(actor=actor, job=job, columns=columns)
+                job = importing.import_job_check(actor=actor, job=job)
+            elif action == "commit":
+                job = importing.import_job_commit(actor=actor, job=job, mode=request.POST.get("mode"))
+            else:
+                raise ValidationError(fields={"action": [""]})
+        except PermissionDenied:
+            raise DjangoPermissionDenied() from None
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("imports:job_detail", pk=job.pk)
+    return render(request, "customers/imports_detail.html", _detail_context(request, job))
+
+
+@login_required
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled every second while the job runs; once it has finished the page
+    reloads itself to show the report."""
+    job = _job(request, pk)
+    if job.status not in RUNNING:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "customers/partials/import_progress.html", {"job": job, "percent": _percent(job)})
+
+
+@login_required
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Download the filtered list (the list pages link here with their query string)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    params = request.GET.dict()
+    fmt = params.pop("format", "csv")
+    full = params.pop("full", "") in ("1", "on", "true")
+    try:
+        prepared = exporting.export_prepare(actor=actor, kind=kind, filters=params, fmt=fmt, full=full)
+    except PermissionDenied:
+        raise DjangoPermissionDenied() from None
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(reverse("imports:job_list"))
+    return exporting.export_response(prepared)

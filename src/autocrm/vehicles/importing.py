@@ -1,0 +1,389 @@
+"""Vehicles in the customers app's import and export machinery.
+
+Customers may not import vehicles (layers), so this module registers a vehicle importer and a
+vehicle exporter with ``customers.importing`` / ``customers.exporting`` from
+``VehiclesConfig.ready``. Rows are validated with ``vehicles.services.vehicle_clean`` (VIN check
+digit — a hard error for Chinese ``L…`` VINs —, plate, dates); the owner is found by the mobile
+in the file through the customers' blind index; a VIN or ``external_id`` already in the store
+updates that vehicle, a VIN registered in another store of the organization is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import crypto, identifiers
+from autocrm.core.actor import Actor
+from autocrm.core.errors import ValidationError
+from autocrm.core.permissions import can
+from autocrm.customers import exporting, importing
+from autocrm.customers.importing import BATCH_SIZE, FieldSpec, Importer, Row, cell_date, choice_value
+from autocrm.customers.models import Customer, ImportJob, TimelineEvent
+
+from . import selectors, services
+from .choices import FuelType, ReadingSource, Usage
+from .models import Brand, OdometerReading, Ownership, Series, Vehicle
+
+_DATES = (
+    "purchase_date",
+    "delivery_date",
+    "warranty_end",
+    "extended_warranty_end",
+    "insurance_expiry",
+    "inspection_due",
+)
+_FUEL_EXTRA = {"燃油": "petrol", "汽油": "petrol", "柴油": "petrol", "混动": "hybrid", "插混": "hybrid",
+               "油电混合": "hybrid", "纯电": "electric", "纯电动": "electric", "电动": "electric"}  # fmt: skip
+_USAGE_EXTRA = {"家用": "family", "商务": "business", "越野": "offroad"}
+
+
+@dataclass
+class _VehicleContext:
+    actor: Actor
+    job: ImportJob
+    store_id: int
+    organization_id: int
+    today: dt.date
+    now: dt.datetime
+    brands: dict[str, int]
+    series: dict[tuple[int, str], int]
+    seen: dict[str, dict[str, int]] = field(default_factory=lambda: {"vin": {}, "external_id": {}, "plate": {}})
+    summary: str = ""
+
+
+class VehicleImporter(Importer):
+    model = Vehicle
+    fields = (
+        FieldSpec("vin", _("VIN"), ("VIN", "VIN码", "车架号", "车辆识别代号", "车辆识别代码", "车辆识别号", "底盘号"), required=True),
+        FieldSpec("plate", _("plate"), ("车牌", "车牌号", "车牌号码", "号牌号码", "plate", "plate number", "licence plate")),
+        FieldSpec("owner_mobile", _("owner's mobile"), ("客户手机", "车主手机", "车主电话", "客户电话", "手机", "手机号", "owner mobile", "customer mobile", "mobile")),
+        FieldSpec("brand", _("brand"), ("品牌", "厂牌", "brand", "make")),
+        FieldSpec("series", _("series"), ("车型", "车系", "series", "model")),
+        FieldSpec("model_year", _("model year"), ("年款", "车型年款", "model year")),
+        FieldSpec("fuel_type", _("fuel type"), ("燃料类型", "能源类型", "动力类型", "fuel", "fuel type")),
+        FieldSpec("colour", _("colour"), ("颜色", "车身颜色", "colour", "color")),
+        FieldSpec("usage", _("usage"), ("用途", "使用性质", "usage")),
+        FieldSpec("purchase_date", _("purchase date"), ("购车日期", "购买日期", "开票日期", "purchase date")),
+        FieldSpec("delivery_date", _("delivery date"), ("交车日期", "交付日期", "delivery date")),
+        FieldSpec("warranty_end", _("warranty end"), ("保修到期", "质保到期", "warranty end")),
+        FieldSpec("extended_warranty_end", _("extended warranty end"), ("延保到期", "extended warranty end")),
+        FieldSpec("insurance_expiry", _("insurance expiry"), ("保险到期", "保险到期日", "商业险到期", "insurance expiry")),
+        FieldSpec("inspection_due", _("annual inspection due"), ("年检到期", "年检日期", "年审到期", "inspection due")),
+        FieldSpec("mileage_km", _("current mileage (km)"), ("里程", "行驶里程", "公里数", "表显里程", "mileage", "odometer", "mileage km")),
+        FieldSpec("external_id", _("external ID"), ("外部编号", "DMS编号", "车辆编号", "外部ID", "external id", "external_id", "dms id")),
+    )  # fmt: skip
+
+    def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> _VehicleContext:
+        brands: dict[str, int] = {}
+        for pk, name, name_en in Brand.objects.values_list("id", "name", "name_en"):
+            brands[name.lower()] = pk
+            if name_en:
+                brands.setdefault(name_en.lower(), pk)
+        series = {(b, n.lower()): pk for pk, b, n in Series.objects.values_list("id", "brand_id", "name")}
+        return _VehicleContext(
+            actor=actor,
+            job=job,
+            store_id=actor.store_id,  # type: ignore[arg-type]
+            organization_id=actor.organization_id,  # type: ignore[arg-type]
+            today=today,
+            now=timezone.now(),
+            brands=brands,
+            series=series,
+            summary=gettext("Imported from %(file)s") % {"file": job.original_name},
+        )
+
+    @staticmethod
+    def _prepare(raw: Mapping[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name in _DATES:
+                value = cell_date(value)
+            elif name == "fuel_type":
+                value = choice_value(FuelType, value, _FUEL_EXTRA)
+            elif name == "usage":
+                value = choice_value(Usage, value, _USAGE_EXTRA)
+            else:
+                value = importing._text(value)
+            if value in ("", None) and name != "vin":
+                continue
+            data[name] = value
+        return data
+
+    def check_batch(self, ctx: _VehicleContext, rows: list[Row]) -> None:
+        for row in rows:
+            data = self._prepare(row.raw)
+            data.setdefault("vin", "")
+            extra: dict[str, Any] = {}
+            if not data["vin"]:
+                row.fail("vin", _("Enter the VIN."))
+                continue
+            try:
+                cleaned, warnings = services.vehicle_clean(
+                    {k: v for k, v in data.items() if k in services.EDITABLE_FIELDS}
+                )
+                row.warnings += [("vin", str(w)) for w in warnings]
+            except ValidationError as exc:
+                cleaned = {}
+                for name, messages in exc.fields.items():
+                    for message in messages:
+                        row.fail(name, message)
+            if "mileage_km" in data:
+                try:
+                    km = int(float(str(data["mileage_km"]).replace(",", "")))
+                    if not 0 <= km <= 2_000_000:
+                        raise ValueError
+                    extra["mileage_km"] = km
+                except (TypeError, ValueError):
+                    row.fail("mileage_km", _("Enter the mileage in whole kilometres."))
+            if data.get("owner_mobile"):
+                try:
+                    extra["owner_mobile"] = identifiers.normalize_mobile(data["owner_mobile"], field="owner_mobile")
+                except ValidationError as exc:
+                    row.fail("owner_mobile", exc.message)
+            if data.get("brand"):
+                brand_id = ctx.brands.get(str(data["brand"]).lower())
+                if brand_id is None:
+                    row.warnings.append(
+                        ("brand", gettext("Brand not in the catalogue; the vehicle is saved without it."))
+                    )
+                else:
+                    extra["brand_id"] = brand_id
+                    if data.get("series"):
+                        series_id = ctx.series.get((brand_id, str(data["series"]).lower()))
+                        if series_id is None:
+                            row.warnings.append(
+                                ("series", gettext("Series not in the catalogue; the vehicle is saved without it."))
+                            )
+                        else:
+                            extra["series_id"] = series_id
+            if row.errors:
+                continue
+            row.cleaned = cleaned
+            row.extra.update(extra, vin_warnings=[m for _f, m in row.warnings if _f == "vin"])
+            for key in ("vin", "external_id", "plate"):
+                value = cleaned.get(key)
+                if not value:
+                    continue
+                first = ctx.seen[key].get(value)
+                if first is not None:
+                    row.fail(key, gettext("The same value is already in row %(row)s of this file.") % {"row": first})
+                else:
+                    ctx.seen[key][value] = row.number
+        self._match_store(ctx, [r for r in rows if r.ok])
+
+    def _match_store(self, ctx: _VehicleContext, rows: list[Row]) -> None:
+        if not rows:
+            return
+        vins = [r.cleaned["vin"] for r in rows if r.cleaned]
+        exts = [r.cleaned["external_id"] for r in rows if r.cleaned and r.cleaned.get("external_id")]
+        condition = Q(organization_id=ctx.organization_id, vin__in=vins)
+        if exts:
+            condition |= Q(store_id=ctx.store_id, external_id__in=exts)
+        cols = ("id", "vin", "store_id", "external_id", "customer_id", "customer__consultant_id", "mileage_km")
+        found = [dict(zip(cols, v, strict=True)) for v in Vehicle.objects.filter(condition).values_list(*cols)]
+        by_vin = {v["vin"]: v for v in found}
+        by_ext = {v["external_id"]: v for v in found if v["external_id"] and v["store_id"] == ctx.store_id}
+        # Owners by mobile, through the customers' blind index.
+        index_field = Customer._meta.get_field("mobile_index")
+        candidates: dict[str, str] = {}
+        for row in rows:
+            mobile = row.extra.get("owner_mobile")
+            if mobile:
+                normalised = index_field.normalizer(mobile)
+                for candidate in crypto.blind_index_candidates(normalised):
+                    candidates[candidate] = normalised
+        owners: dict[str, tuple[int, Any]] = {}
+        if candidates:
+            for pk, index, consultant in (
+                Customer.objects.filter(
+                    store_id=ctx.store_id, merged_into__isnull=True, mobile_index__in=list(candidates)
+                )
+                .order_by("id")
+                .values_list("id", "mobile_index", "consultant_id")
+            ):
+                owners.setdefault(candidates[index], (pk, consultant))
+        for row in rows:
+            c = row.cleaned or {}
+            existing = by_ext.get(c.get("external_id") or "") or by_vin.get(c["vin"])
+            same_vin = by_vin.get(c["vin"])
+            if same_vin is not None and (existing is None or same_vin["id"] != existing["id"]):
+                row.fail("vin", _("This VIN is already registered in your organization."))
+                continue
+            if existing is not None and existing["store_id"] != ctx.store_id:
+                row.fail("vin", _("This VIN is already registered in your organization."))
+                continue
+            owner = None
+            mobile = row.extra.get("owner_mobile")
+            if mobile:
+                owner = owners.get(index_field.normalizer(mobile))
+                if owner is None:
+                    row.fail(
+                        "owner_mobile", _("No customer of this store has this mobile. Import the customers first.")
+                    )
+                    continue
+                probe = Customer(pk=owner[0], store_id=ctx.store_id, consultant_id=owner[1])
+                if not can(ctx.actor, "change", probe):
+                    row.fail("owner_mobile", _("You may not add vehicles to this customer."))
+                    continue
+                row.extra["owner_id"] = owner[0]
+            if existing is not None:
+                probe_vehicle = Vehicle(pk=existing["id"], store_id=existing["store_id"])
+                probe_vehicle.customer = (
+                    Customer(pk=existing["customer_id"], store_id=existing["store_id"],
+                             consultant_id=existing["customer__consultant_id"])
+                    if existing["customer_id"] else None
+                )  # fmt: skip
+                if not can(ctx.actor, "change", probe_vehicle):
+                    row.fail("vin", _("You may not change the existing vehicle with this VIN."))
+                    continue
+                if owner is not None and existing["customer_id"] not in (None, owner[0]):
+                    row.fail(
+                        "owner_mobile",
+                        _("The vehicle belongs to another customer. Transfer it from the vehicle page."),
+                    )
+                    continue
+                km = row.extra.get("mileage_km")
+                if km is not None and existing["mileage_km"] is not None and km < existing["mileage_km"]:
+                    row.fail(
+                        "mileage_km",
+                        gettext("The mileage is lower than the last reading (%(km)s km).")
+                        % {"km": existing["mileage_km"]},
+                    )
+                    continue
+                row.target_id = existing["id"]
+                row.extra["had_owner"] = existing["customer_id"] is not None
+
+    def write_batch(self, ctx: _VehicleContext, rows: list[Row]) -> tuple[int, int]:
+        creates: list[Vehicle] = []
+        for row in rows:
+            if row.target_id:
+                continue
+            vehicle = Vehicle(
+                store_id=ctx.store_id,
+                organization_id=ctx.organization_id,
+                customer_id=row.extra.get("owner_id"),
+                **(row.cleaned or {}),
+            )
+            self._apply_extra(ctx, vehicle, row)
+            vehicle.vin_warnings = row.extra.get("vin_warnings", [])
+            services._decode_into(vehicle)
+            creates.append(vehicle)
+        if creates:
+            Vehicle.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+        updated: list[Vehicle] = []
+        new_owner: list[Vehicle] = []
+        update_rows = [r for r in rows if r.target_id]
+        if update_rows:
+            existing = Vehicle.objects.in_bulk([r.target_id for r in update_rows])
+            names: set[str] = {"updated_at"}
+            for row in update_rows:
+                vehicle = existing.get(row.target_id)  # type: ignore[arg-type]
+                if vehicle is None:
+                    continue
+                for name, value in (row.cleaned or {}).items():
+                    setattr(vehicle, name, value)
+                names.update(row.cleaned or {})
+                if row.extra.get("owner_id") and vehicle.customer_id is None:
+                    vehicle.customer_id = row.extra["owner_id"]
+                    names.add("customer")
+                    new_owner.append(vehicle)
+                names.update(self._apply_extra(ctx, vehicle, row))
+                vehicle.updated_at = ctx.now
+                updated.append(vehicle)
+            Vehicle.objects.bulk_update(updated, sorted(names), batch_size=BATCH_SIZE)
+        owned = [v for v in creates if v.customer_id] + new_owner
+        Ownership.objects.bulk_create(
+            [
+                Ownership(store_id=ctx.store_id, vehicle=v, customer_id=v.customer_id,
+                          started_on=v.purchase_date or ctx.today, note=ctx.summary[:200])
+                for v in owned
+            ],
+            batch_size=BATCH_SIZE,
+        )  # fmt: skip
+        readings = [
+            OdometerReading(store_id=ctx.store_id, vehicle=v, km=v.mileage_km, at=ctx.now, source=ReadingSource.IMPORT)
+            for v in [*creates, *updated]
+            if getattr(v, "_imported_km", None) is not None
+        ]
+        OdometerReading.objects.bulk_create(readings, batch_size=BATCH_SIZE)
+        TimelineEvent.objects.bulk_create(
+            [
+                TimelineEvent(store_id=ctx.store_id, customer_id=v.customer_id, kind="vehicle.added", at=ctx.now,
+                              summary=str(v)[:300], object_type="vehicles.vehicle", object_id=str(v.pk))
+                for v in owned
+            ],
+            batch_size=BATCH_SIZE,
+        )  # fmt: skip
+        return len(creates), len(updated)
+
+    @staticmethod
+    def _apply_extra(ctx: _VehicleContext, vehicle: Vehicle, row: Row) -> set[str]:
+        changed: set[str] = set()
+        if row.extra.get("brand_id"):
+            vehicle.brand_id = row.extra["brand_id"]
+            vehicle.series_id = row.extra.get("series_id")
+            changed |= {"brand", "series"}
+        km = row.extra.get("mileage_km")
+        if km is not None and km != vehicle.mileage_km:
+            vehicle.mileage_km, vehicle.mileage_at = km, ctx.now
+            vehicle._imported_km = km  # type: ignore[attr-defined]
+            changed |= {"mileage_km", "mileage_at"}
+        return changed
+
+
+class VehicleExporter(exporting.Exporter):
+    model = Vehicle
+    filter_names = ("q", "customer", "fuel_type", "usage", "external_id")
+
+    def queryset(self, actor: Actor, filters: Mapping[str, Any]) -> QuerySet[Any]:
+        return (
+            selectors.vehicle_list(actor=actor, filters=dict(filters))
+            .filter(pk__in=Vehicle.objects.for_actor(actor, "export").values("pk"))
+            .select_related("customer", "brand", "series")
+            .order_by("id")
+        )
+
+    def may_reveal(self, actor: Actor) -> bool:
+        return can(actor, "reveal", Customer)
+
+    def columns(self, actor: Actor, full: bool) -> list[exporting.Column]:
+        m = Vehicle
+
+        def plain(name: str) -> exporting.Column:
+            return exporting.Column(name, exporting._label(m, name), lambda o: getattr(o, name))
+
+        def owner_mobile(o: Vehicle) -> Any:
+            return exporting.sensitive_value(actor, o.customer, "mobile", full) if o.customer_id else ""
+
+        return [
+            exporting.Column("id", "ID", lambda o: o.pk),
+            plain("vin"),
+            plain("plate"),
+            exporting.Column("brand", _("brand"), lambda o: o.brand.name if o.brand_id else ""),
+            exporting.Column("series", _("series"), lambda o: o.series.name if o.series_id else ""),
+            plain("model_year"),
+            exporting.Column("fuel_type", exporting._label(m, "fuel_type"), exporting._choice("fuel_type", m)),
+            plain("colour"),
+            plain("purchase_date"),
+            plain("delivery_date"),
+            plain("warranty_end"),
+            plain("insurance_expiry"),
+            plain("inspection_due"),
+            plain("mileage_km"),
+            exporting.Column("owner", _("owner"), lambda o: o.customer.name if o.customer_id else ""),
+            exporting.Column("owner_mobile", _("owner's mobile"), owner_mobile),
+            plain("external_id"),
+        ]
+
+
+def register() -> None:
+    """Called from ``VehiclesConfig.ready``."""
+    importing.register_importer("vehicles", VehicleImporter())
+    exporting.register_exporter("vehicles", VehicleExporter())
