@@ -50,6 +50,7 @@ MAX_BLOCK = 60
 PRIOR = -6.0
 WEIGHTS = {
     "same_id_number": 10.0,
+    "other_id_number": -5.0,
     "same_mobile": 6.0,
     "same_vin": 6.0,
     "same_plate": 4.0,
@@ -69,6 +70,7 @@ NAME_SLOPE = 6.0  # similar_name adds NAME_SLOPE * (similarity - 0.5): 0.5 → 0
 
 REASON_LABELS: dict[str, Any] = {
     "same_id_number": _("Same ID number"),
+    "other_id_number": _("Different ID numbers"),
     "same_mobile": _("Same mobile"),
     "same_vin": _("Same vehicle (VIN)"),
     "same_plate": _("Same plate"),
@@ -151,8 +153,9 @@ def score_pair(
         logit += WEIGHTS[code]
         reasons.append({"code": code, **extra})
 
-    if a[_IDNO] and a[_IDNO] == b[_IDNO]:
-        add("same_id_number")
+    if a[_IDNO] and b[_IDNO]:
+        # Two valid ID numbers (the check character catches most typos) are two people.
+        add("same_id_number" if a[_IDNO] == b[_IDNO] else "other_id_number")
     if a[_MOBILE] and a[_MOBILE] == b[_MOBILE]:
         add("same_mobile")
     for code in sorted(set(shared)):

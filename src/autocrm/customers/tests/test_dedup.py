@@ -79,6 +79,9 @@ def test_people_sharing_a_surname_or_a_common_name_are_not_paired(manager):
     make_customer(manager, name="张伟", district="浦东新区", birthday="1991-06-15", gender="male")
     make_customer(manager, name="张伟", district="黄浦区", birthday="1980-01-01")
     make_customer(manager, name="张卫国", district="浦东新区", birthday="1966-05-05")
+    # same name, birthday and district, but two different valid ID numbers: two people
+    make_customer(manager, name="刘阳", district="闵行区", id_number="11010519491231002X")
+    make_customer(manager, name="刘阳", district="闵行区", id_number="110105194912310046")
     duplicates_find(actor=manager)
     assert not DuplicatePair.objects.exists()
 
