@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core.actor import Actor
 from autocrm.core.errors import DomainError
-from autocrm.core.permissions import Access, field_access
+from autocrm.core.permissions import Access, can, field_access
 from autocrm.core.roles import Role
 
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, SourceChannel
@@ -127,7 +127,11 @@ class CustomerForm(StyledForm):
                 masked = masker(getattr(instance, name)) if masker else "********"
                 self.fields[name].widget.attrs["placeholder"] = masked
                 self.fields[name].help_text = _("Leave empty to keep the current value.")
-        self._staff_field("consultant", (Role.SALES, Role.MANAGER), show=instance is None and actor.role != Role.SALES)
+        # On create a non-consultant picks the consultant; afterwards, changing it is an assignment.
+        may_assign = can(actor, "assign", instance) if instance is not None else actor.role != Role.SALES
+        self._staff_field("consultant", (Role.SALES, Role.MANAGER), show=may_assign)
+        if instance is not None and "consultant" in self.fields:
+            self.initial.setdefault("consultant", instance.consultant_id)
         self._staff_field("advisor", (Role.ADVISOR, Role.MANAGER), show=instance is None)
 
     @staticmethod

@@ -206,7 +206,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(actor=actor, customer=customer, data=form.service_data())
+            with transaction.atomic():
+                services.customer_update(actor=actor, customer=customer, data=form.service_data())
+                consultant_id = form.cleaned_data.get("consultant")
+                if "consultant" in form.fields and consultant_id != customer.consultant_id:
+                    services.customer_assign(actor=actor, customer=customer, consultant_id=consultant_id)
         except Conflict as exc:
             duplicates = list(getattr(exc, "duplicates", []))
             add_domain_errors(form, exc)

@@ -433,3 +433,20 @@ def test_timeline_load_more(client, demo):
     total = customer.timeline.count()
     assert more.count('class="list-group-item timeline-event"') == total - 30
     assert "timeline-load-more" not in more
+
+
+def test_manager_reassigns_the_consultant_from_the_edit_page(client, world):
+    customer = world["own"]
+    sales2 = User.objects.get(username="sales_a2")
+    login(client, "sales_a1")
+    assert "consultant" not in client.get(reverse("customers:customer_edit", args=[customer.pk])).context["form"].fields
+    login(client, "manager_a")
+    url = reverse("customers:customer_edit", args=[customer.pk])
+    response = client.post(url, {"kind": "person", "name": "张伟", "consultant": sales2.pk})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.consultant_id == sales2.pk
+    assert customer.timeline.filter(kind="customer.assigned").exists()
+    # Now sales_a1 no longer sees them.
+    login(client, "sales_a1")
+    assert client.get(reverse("customers:customer_detail", args=[customer.pk])).status_code == 404
