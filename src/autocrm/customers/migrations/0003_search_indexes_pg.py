@@ -19,6 +19,8 @@ FORWARD = [
     "ON customers_customer (store_id, name_initials varchar_pattern_ops)",
     "CREATE INDEX IF NOT EXISTS customer_store_pinyin_like "
     "ON customers_customer (store_id, name_pinyin varchar_pattern_ops)",
+    # Expression indexes have no statistics until ANALYZE; without them the planner ignores them.
+    "ANALYZE customers_customer",
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS customer_name_trgm",

@@ -125,5 +125,7 @@ def test_manager_finds_demo_customers_by_plate_tail_and_initials(demo, code, man
     actor = actor_for(manager)
     vehicle = Vehicle.objects.filter(store__code=code).first()
     assert vehicle in vehicle_list(actor=actor, filters={"q": vehicle.plate[-5:]})
+    assert list(vehicle_list(actor=actor, filters={"q": vehicle.vin[-6:]})) == [vehicle]
+    assert not vehicle_list(actor=actor, filters={"q": vehicle.plate[-5:-1]}).filter(pk=vehicle.pk).exists()
     customer = vehicle.customer
     assert customer in customer_list(actor=actor, filters={"q": customer.name_initials})
