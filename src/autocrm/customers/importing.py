@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit, crypto
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
-from autocrm.core.permissions import can, get_in_scope, scope_for
+from autocrm.core.permissions import Scope, can, get_in_scope, scope_for
 
 from .choices import CustomerKind, Gender, ImportKind, ImportMode, ImportStatus, SourceChannel
 from .models import Customer, ImportJob, TimelineEvent
@@ -726,6 +726,7 @@ class _CustomerContext:
     mobile_field: Any = None
     id_field: Any = None
     summary: str = ""
+    change_scope: Scope | None = None
 
 
 class CustomerImporter(Importer):
@@ -762,6 +763,7 @@ class CustomerImporter(Importer):
             mobile_field=Customer._meta.get_field("mobile_index"),
             id_field=Customer._meta.get_field("id_number_index"),
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
+            change_scope=scope_for(actor, Customer, "change"),
         )
 
     @staticmethod
@@ -875,6 +877,8 @@ class CustomerImporter(Importer):
 
     @staticmethod
     def _may_change(ctx: _CustomerContext, rec: tuple[Any, ...]) -> bool:
+        if ctx.change_scope in (Scope.STORE, Scope.ORGANIZATION):
+            return True  # the row is in the actor's store (the lookup is filtered by it)
         probe = Customer(pk=rec[0], store_id=ctx.store_id, consultant_id=rec[5])
         return can(ctx.actor, "change", probe)
 
