@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -170,6 +171,8 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
     rows = []
     for name in MERGE_FIELDS:
         left, right = _shown(actor, survivor, name), _shown(actor, merged, name)
+        if left is None and right is None:
+            continue  # nothing to choose
         rows.append(
             {
                 "name": name,
@@ -215,11 +218,20 @@ def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("duplicates:duplicate_list")
 
 
+def _relation_label(key: str) -> str:
+    """``vehicles.vehicle.customer`` → "Vehicles" (the raw key when the app is gone)."""
+    label = key.rsplit(".", 1)[0]
+    try:
+        return str(capfirst(apps.get_model(label)._meta.verbose_name_plural))
+    except (LookupError, ValueError):
+        return key
+
+
 @login_required
 def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     merge = scoped_object_or_404(CustomerMerge.objects.select_related("survivor", "merged", "actor"), actor, pk)
-    moved = [{"key": key, "count": len(ids)} for key, ids in (merge.moved or {}).items()]
+    moved = [{"key": key, "label": _relation_label(key), "count": len(ids)} for key, ids in (merge.moved or {}).items()]
     taken = [
         capfirst(Customer._meta.get_field(name).verbose_name)
         for name, source in (merge.choices or {}).items()
