@@ -112,7 +112,8 @@ def _clean_field(name: str, value: Any, *, today: dt.date | None) -> Any:
             validate_email(text)
         except Exception:
             raise ValidationError(fields={name: [_("Enter a valid email address.")]}) from None
-    if name in _CHOICES and text not in _CHOICES[name].values:
+    blank_ok = Customer._meta.get_field(name).blank if name in _CHOICES else False
+    if name in _CHOICES and text not in _CHOICES[name].values and not (blank_ok and text == ""):
         raise ValidationError(fields={name: [_("Choose one of the listed values.")]})
     if name in _MAX_LENGTHS and len(text) > _MAX_LENGTHS[name]:
         raise ValidationError(

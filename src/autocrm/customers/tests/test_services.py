@@ -137,3 +137,13 @@ def test_household_links_family(sales):
     assert {m.customer_id for m in household.members.all()} == {head.pk, spouse.pk}
     with pytest.raises(ValidationError):
         household_link(actor=sales, customer=head, member=spouse, relation="cousin-ish")
+
+
+def test_optional_choice_can_be_cleared(sales):
+    c = make_customer(sales, preferred_channel="wechat")
+    customer_update(actor=sales, customer=c, data={"preferred_channel": ""})
+    c.refresh_from_db()
+    assert c.preferred_channel == ""
+    with pytest.raises(ValidationError) as exc:
+        customer_update(actor=sales, customer=c, data={"kind": ""})
+    assert "kind" in exc.value.fields
