@@ -19,5 +19,6 @@ urlpatterns = [
     path("vehicles/", include("autocrm.vehicles.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.customers.urls_imports")),
+    path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("api/v1/", api.urls),
 ]
