@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -76,8 +77,18 @@ def _parse_cn(value: str | None, field: str, message: Any) -> phonenumbers.Phone
 _MOBILE_RULE = _("Enter a valid mainland China mobile number: 11 digits starting with 13 to 19, optionally with +86.")
 
 
+# The CN mobile pattern from phonenumbers' own metadata: the fast path below accepts exactly the
+# numbers phonenumbers calls mobile, without its parsing overhead (an import checks millions).
+_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+_FAST_MOBILE = re.compile(r"^(?:\+86|0086|86)?(1\d{10})$")
+
+
 def normalize_mobile(value: str | None, *, field: str = "mobile") -> str:
     """Mainland mobile number → E.164 (``+8613812345678``); spaces, dashes, +86 and 0086 accepted."""
+    text = _PHONE_JUNK.sub("", value or "")
+    fast = _FAST_MOBILE.match(text) if text.isascii() else None
+    if fast and _CN_MOBILE.fullmatch(fast.group(1)):
+        return "+86" + fast.group(1)
     number = _parse_cn(value, field, _MOBILE_RULE)
     if (
         number.country_code != 86
@@ -113,14 +124,32 @@ _ID_RULE = _(
 )
 
 
-def normalize_id_number(value: str | None, *, field: str = "id_number", today: datetime.date | None = None) -> str:
-    """居民身份证: 18 characters, region known for the birth year, real past birth date, check digit."""
-    text = re.sub(r"[\s\-]", "", value or "").upper()
+_ID_FORMAT = re.compile(r"^\d{17}[\dX]$")
+
+
+@lru_cache(maxsize=16384)
+def _region_known(code: str, year: int) -> bool:
+    """Was the 6-digit region code assigned in ``year``? (stdnum's table, looked up once per pair.)"""
     try:
-        number = ric.validate(text)
+        ric.get_birth_place(f"{code}{year:04d}01010000")
     except StdnumError:
+        return False
+    return True
+
+
+def normalize_id_number(value: str | None, *, field: str = "id_number", today: datetime.date | None = None) -> str:
+    """居民身份证: 18 characters, region known for the birth year, real past birth date, check digit.
+
+    The same rules as ``stdnum.cn.ric.validate``, with the region lookup cached: imports check
+    hundreds of thousands of numbers from a few thousand regions."""
+    number = re.sub(r"[\s\-]", "", value or "").upper()
+    if not _ID_FORMAT.match(number) or number[-1] != ric.calc_check_digit(number):
+        raise _fail(field, _ID_RULE)
+    try:
+        born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise _fail(field, _ID_RULE) from None
-    if ric.get_birth_date(number) > (today or timezone.localdate()):
+    if not _region_known(number[:6], born.year) or born > (today or timezone.localdate()):
         raise _fail(field, _ID_RULE)
     return number
 

@@ -317,3 +317,43 @@ def test_plate_mutations_fail_naming_the_field(bad):
 def test_clean_plate_only_strips_and_upcases():
     assert clean_plate(" 沪a · d1 2345 ") == "沪AD12345"
     assert clean_plate(None) == ""
+
+
+def test_fast_paths_agree_with_the_libraries():
+    """The regex fast paths accept exactly what phonenumbers and stdnum accept."""
+    import random
+
+    import phonenumbers
+    from stdnum.cn import ric
+
+    from autocrm.core.errors import ValidationError as DomainValidationError
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        d = rng.choice(["", "+86", "0086", "86"]) + "1" + "".join(rng.choice("0123456789") for _ in range(10))
+        try:
+            n = phonenumbers.parse("+" + d[2:] if d.startswith("00") else d, "CN")
+            slow = (
+                n.country_code == 86
+                and phonenumbers.is_valid_number(n)
+                and phonenumbers.number_type(n)
+                in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+            )
+        except phonenumbers.NumberParseException:
+            slow = False
+        try:
+            normalize_mobile(d)
+            fast = True
+        except DomainValidationError:
+            fast = False
+        assert slow == fast, d
+    for _ in range(20000):
+        code = rng.choice(["110105", "310115", "330106", "440106", "999999", "110100", "320102"])
+        body = f"{code}{rng.randint(1930, 2020):04d}{rng.randint(1, 13):02d}{rng.randint(1, 31):02d}{rng.randint(0, 999):03d}"
+        number = body + (ric.calc_check_digit(body + "0") if rng.random() < 0.9 else rng.choice("0123456789X"))
+        try:
+            normalize_id_number(number)
+            fast = True
+        except DomainValidationError:
+            fast = False
+        assert ric.is_valid(number) == fast, number
