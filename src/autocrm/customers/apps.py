@@ -11,9 +11,21 @@ class CustomersConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
-        from .models import Customer
+        from .models import Customer, DuplicatePair, ImportJob
 
         register_menu(
             "customers", _("Customers"), "customers:customer_list", icon="users", order=20,
             visible=lambda actor: can(actor, "view", Customer),
+        )  # fmt: skip
+        register_menu(
+            "duplicates", _("Possible duplicates"), "duplicates:duplicate_list", icon="copy", order=25,
+            visible=lambda actor: can(actor, "merge", DuplicatePair),
+        )  # fmt: skip
+        register_menu(
+            "imports", _("Import and export"), "imports:job_list", icon="file-import", order=28,
+            visible=lambda actor: can(actor, "view", ImportJob) or can(actor, "export", Customer),
+        )  # fmt: skip
+        register_menu(
+            "data_quality", _("Data quality"), "quality:quality_overview", icon="checkup-list", order=120,
+            visible=lambda actor: can(actor, "quality", Customer),
         )  # fmt: skip

@@ -982,17 +982,4 @@ def iter_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _register_menu() -> None:
-    # Registered when this module loads (VehiclesConfig.ready imports it in every process), so the
-    # customers app's ready() need not know about imports.
-    from autocrm.core.navigation import register_menu
-
-    register_menu(
-        "imports", _("Import and export"), "imports:job_list", icon="file-import", order=28,
-        visible=lambda actor: can(actor, "view", ImportJob) or can(actor, "export", Customer),
-    )  # fmt: skip
-
-
-_register_menu()
-
 from . import import_tasks  # noqa: E402,F401  (registers the worker tasks wherever this module is loaded)

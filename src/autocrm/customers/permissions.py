@@ -13,8 +13,8 @@ CUSTOMER_RULES = {
     Role.ADVISOR: ("view add change reveal", Scope.STORE),
     Role.AGENT: ("view change reveal", Scope.STORE),
     Role.MARKETING: ("view export", Scope.STORE),
-    Role.MANAGER: ("view add change delete reveal export merge import assign", Scope.STORE),
-    Role.DIRECTOR: ("view export", Scope.ORGANIZATION),
+    Role.MANAGER: ("view add change delete reveal export merge import assign quality", Scope.STORE),
+    Role.DIRECTOR: ("view export quality", Scope.ORGANIZATION),
 }
 
 register(
