@@ -48,7 +48,7 @@ bench: $(VENV)/.installed-dev
 	@for b in benchmarks/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 messages: $(VENV)/.installed-dev
-	cd src/autocrm && ../../$(BIN)/autocrm makemessages -l zh_Hans --no-obsolete --no-location -i 'static/*' && ../../$(BIN)/autocrm compilemessages -l zh_Hans
+	cd src/autocrm && ../../$(BIN)/autocrm makemessages -l zh_Hans --no-obsolete --no-location -i 'static/*' -i '*/tests/*' -i 'demo/data/*' && ../../$(BIN)/autocrm compilemessages -l zh_Hans
 
 vendor:
 	bash scripts/vendor.sh
