@@ -41,17 +41,18 @@ class QualityOut(Schema):
 
 
 @router.get("/quality", response=QualityOut)
-def customer_quality(request: HttpRequest) -> dict[str, Any]:
+def customer_quality(request: HttpRequest, refresh: bool = False) -> dict[str, Any]:
     """Per store: invalid identifiers (mobile, ID number, VIN, plate), missing data (the
     three-element check 姓名+电话+地址 and other key fields), probable duplicates waiting for
     review, the three-element rate and the completeness rate. Counts are of customers; each
-    problem is listed at ``/quality/<key>/`` in the UI for fixing."""
+    problem is listed at ``/quality/<key>/`` in the UI for fixing. Figures are kept for a minute
+    per scope; ``refresh=true`` recomputes them."""
     from autocrm.core.permissions import scope_for
 
     if scope_for(request.actor, Customer, "view") is None:
         raise PermissionDenied()
     stores = []
-    for sq in quality_report(actor=request.actor):
+    for sq in quality_report(actor=request.actor, refresh=refresh):
         stores.append(
             {
                 "store": sq.store_id,

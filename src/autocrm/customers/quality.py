@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Length, Right, Trim
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import crypto
 from autocrm.core.actor import Actor
 from autocrm.core.identifiers import _PLATE_PATTERNS
-from autocrm.core.permissions import scope_for
+from autocrm.core.permissions import Scope, scope_for
 from autocrm.tenancy.models import Store
 
 from .choices import CustomerKind, DuplicateStatus
@@ -166,10 +167,28 @@ def _base(actor: Actor) -> QuerySet[Customer]:
     return Customer.objects.for_actor(actor, "view").filter(merged_into__isnull=True)
 
 
-def quality_report(*, actor: Actor) -> list[StoreQuality]:
-    """One entry per store in the actor's scope (a manager: their store; a director: each store)."""
-    if scope_for(actor, Customer, "view") is None:
+CACHE_SECONDS = 60
+
+
+def quality_report(*, actor: Actor, refresh: bool = False) -> list[StoreQuality]:
+    """One entry per store in the actor's scope (a manager: their store; a director: each store).
+
+    At 500,000 customers a store takes a few seconds to scan, so the figures are kept for
+    ``CACHE_SECONDS`` per scope; ``refresh`` recomputes them (the page's refresh link)."""
+    scope = scope_for(actor, Customer, "view")
+    if scope is None:
         return []
+    key = "customers.quality:" + ",".join(map(str, actor_store_ids(actor)))
+    if scope in (Scope.OWN, Scope.OWN_OR_UNASSIGNED):
+        key += f":{scope.value}:{actor.user_id}"
+    report = None if refresh else cache.get(key)
+    if report is None:
+        report = _compute(actor)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _compute(actor: Actor) -> list[StoreQuality]:
     rows = annotated(_base(actor))
     customer_keys = [p.key for p in PROBLEMS if p.key not in ("invalid_vin", "invalid_plate", "duplicates")]
     aggregates: dict[str, Any] = {

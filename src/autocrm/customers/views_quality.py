@@ -34,7 +34,10 @@ def quality_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "customers/quality.html",
-        {"stores": quality_report(actor=actor), "problems": PROBLEMS},
+        {
+            "stores": quality_report(actor=actor, refresh=bool(request.GET.get("refresh"))),
+            "problems": PROBLEMS,
+        },
     )
 
 

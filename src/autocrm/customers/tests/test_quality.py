@@ -108,3 +108,14 @@ def test_page_links_each_problem_to_its_customers(crafted):
     assert f'data-customer="{crafted["bad"].pk}"' in listing and "王强" in listing
     assert f'data-customer="{crafted["good"][0].pk}"' not in listing
     assert client.get("/quality/no_such_problem/").status_code == 404
+
+
+def test_counts_are_kept_a_minute_and_recounted_on_demand(crafted):
+    manager = actor_for("manager_a")
+    assert quality_report(actor=manager)[0].counts["missing_address"] == 1
+    Customer.objects.filter(pk=crafted["no_address"].pk).update(district="")  # fixed elsewhere: now no district
+    assert quality_report(actor=manager)[0].counts["missing_district"] == 0  # the kept figures
+    assert quality_report(actor=manager, refresh=True)[0].counts["missing_district"] == 1
+    client = Client()
+    client.force_login(User.objects.get(username="manager_a"))
+    assert 'id="quality-refresh"' in client.get("/quality/").content.decode()
