@@ -7,37 +7,9 @@ import datetime as dt
 from ninja import Schema
 
 
-class CustomerIn(Schema):
-    name: str
-    kind: str = "person"
-    mobile: str | None = None
-    other_phones: list[str] | None = None
-    wechat_id: str | None = None
-    email: str | None = None
-    gender: str | None = None
-    birthday: str | None = None
-    id_number: str | None = None
-    uscc: str | None = None
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
-    address: str | None = None
-    community: str | None = None
-    occupation: str | None = None
-    employer: str | None = None
-    income_band: str | None = None
-    preferred_channel: str | None = None
-    quiet_hours_start: str | None = None
-    quiet_hours_end: str | None = None
-    source_channel: str | None = None
-    external_id: str | None = None
-    consultant: int | None = None
-    advisor: int | None = None
-    tags: list[str] = []
-    confirm_new: bool = False
+class CustomerFields(Schema):
+    """Every writable field, all optional: a PATCH sends what changes."""
 
-
-class CustomerPatch(Schema):
     name: str | None = None
     kind: str | None = None
     mobile: str | None = None
@@ -61,6 +33,19 @@ class CustomerPatch(Schema):
     quiet_hours_end: str | None = None
     source_channel: str | None = None
     external_id: str | None = None
+
+
+class CustomerIn(CustomerFields):
+    name: str
+    kind: str = "person"
+    consultant: int | None = None
+    advisor: int | None = None
+    tags: list[str] = []
+    confirm_new: bool = False
+
+
+class CustomerPatch(CustomerFields):
+    pass
 
 
 class CustomerOut(Schema):

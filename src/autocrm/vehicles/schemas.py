@@ -5,28 +5,9 @@ import datetime as dt
 from ninja import Schema
 
 
-class VehicleIn(Schema):
-    vin: str
-    plate: str | None = None
-    customer: int | None = None
-    brand: int | None = None
-    series: int | None = None
-    trim: int | None = None
-    model_year: int | None = None
-    fuel_type: str | None = None
-    colour: str | None = None
-    usage: str | None = None
-    purchase_date: str | None = None
-    delivery_date: str | None = None
-    warranty_end: str | None = None
-    extended_warranty_end: str | None = None
-    insurance_expiry: str | None = None
-    inspection_due: str | None = None
-    external_id: str | None = None
-    mileage_km: int | None = None
+class VehicleFields(Schema):
+    """Every writable field, all optional: a PATCH sends what changes."""
 
-
-class VehiclePatch(Schema):
     vin: str | None = None
     plate: str | None = None
     brand: int | None = None
@@ -43,6 +24,16 @@ class VehiclePatch(Schema):
     insurance_expiry: str | None = None
     inspection_due: str | None = None
     external_id: str | None = None
+
+
+class VehicleIn(VehicleFields):
+    vin: str
+    customer: int | None = None
+    mileage_km: int | None = None
+
+
+class VehiclePatch(VehicleFields):
+    pass
 
 
 class VehicleOut(Schema):
