@@ -143,6 +143,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # SSD storage: random reads cost little more than sequential ones. With PostgreSQL's default
+    # (4.0, for spinning disks) the planner walks the primary key instead of the store's index and
+    # a first page of a name search in a large store takes hundreds of milliseconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c random_page_cost={env('AUTOCRM_PG_RANDOM_PAGE_COST', '1.1')}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- background work -------------------------------------------------------------------
