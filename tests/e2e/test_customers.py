@@ -88,7 +88,7 @@ def test_create_find_and_open_a_customer(e2e_db: None, live_server: Any, page: A
         assert page.locator(f"[data-slot={slot}]").is_visible()
     page.click("[data-testid=reveal-mobile]")
     page.wait_for_selector("#profile-mobile .revealed")
-    assert page.locator("#profile-mobile .revealed").inner_text().strip() == "+8613812345678"
+    assert page.locator("#profile-mobile .revealed").inner_text().strip() == "138 1234 5678"
     event = AuditEvent.objects.get(action="pii.reveal")
     assert event.object_id == str(customer.pk) and event.extra == {"field": "mobile"}
     screenshot("13-customer-360-revealed")

@@ -43,6 +43,7 @@ __all__ = [
     "normalize_plate",
     "normalize_uscc",
     "normalize_vin",
+    "phone_display",
     "plate_kind",
     "vin_check_digit",
     "vin_decode",
@@ -109,6 +110,23 @@ def normalize_phone(value: str | None, *, field: str = "phone") -> str:
     if not phonenumbers.is_valid_number(number):
         raise _fail(field, _PHONE_RULE)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str) -> str:
+    """How people read a number: ``+8613812345678`` → ``138 1234 5678``; ``+862158881234`` →
+    ``021 5888 1234``; anything else as stored. Several numbers (comma-separated) each."""
+    if "," in e164:
+        return ", ".join(phone_display(p.strip()) for p in e164.split(","))
+    if not e164.startswith("+86"):
+        return e164
+    national = e164[3:]
+    if len(national) == 11 and national.startswith("1"):
+        return f"{national[:3]} {national[3:7]} {national[7:]}"
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def mobile_national(e164: str) -> str:

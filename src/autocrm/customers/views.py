@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from autocrm.core.permissions import Access, can, field_access, present
@@ -376,6 +377,8 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         raise DjangoPermissionDenied() from None
     except ValidationError as exc:
         return HttpResponseBadRequest(str(exc.message))
+    if field in ("mobile", "other_phones"):
+        value = identifiers.phone_display(value)
     return HttpResponse(format_html('<span class="revealed font-monospace" data-field="{}">{}</span>', field, value))
 
 
