@@ -45,7 +45,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-dev
-	@for b in benchmarks/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+	bash benchmarks/run_all.sh
 
 messages: $(VENV)/.installed-dev
 	cd src/autocrm && ../../$(BIN)/autocrm makemessages -l zh_Hans --no-obsolete --no-location -i 'static/*' -i '*/tests/*' -i 'demo/data/*' && ../../$(BIN)/autocrm compilemessages -l zh_Hans

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of issue 4 on a local PostgreSQL, printing its figures.
+# BENCH_PG (default postgres://postgres@127.0.0.1:5432) names the server; BENCH_CUSTOMERS the
+# demo customers per store for the lookup and 360 benchmarks (default 500,000: two stores make
+# the 1,000,000 of the targets; loading takes about 30 minutes once, then it is reused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+PER_STORE="${BENCH_CUSTOMERS:-500000}"
+export AUTOCRM_DATA_DIR="${AUTOCRM_BENCH_DATA_DIR:-$PWD/var/bench}"
+mkdir -p "$AUTOCRM_DATA_DIR"
+
+echo "== duplicate finder (100,000 customers)"
+DATABASE_URL="$PG/autocrm_bench_dedup" $PY benchmarks/dedup.py
+echo "== import (100,000 rows)"
+DATABASE_URL="$PG/autocrm_bench_import" $PY benchmarks/import_customers.py
+echo "== lookups and search ($PER_STORE customers per store)"
+export DATABASE_URL="$PG/autocrm_bench"
+$PY - "$PG" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1] + "/postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'autocrm_bench'").fetchone():
+        conn.execute('CREATE DATABASE "autocrm_bench"')
+PY
+.venv/bin/autocrm migrate --no-input -v0
+.venv/bin/autocrm demo --customers "$PER_STORE"
+$PY benchmarks/lookup.py
+echo "== customer 360"
+$PY benchmarks/customer360.py
