@@ -17,6 +17,7 @@ step "lint (ruff, import layers)"
 $BIN/ruff check .
 $BIN/ruff format --check .
 $BIN/lint-imports
+$BIN/python tools/check_scoping.py
 
 step "Django checks and migrations"
 $BIN/autocrm check --fail-level WARNING

@@ -26,7 +26,7 @@ def tenant_models() -> set[str]:
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
-                if "TenantModel" in bases or "AuditEvent" == node.name:
+                if "TenantModel" in bases or node.name == "AuditEvent":
                     names.add(node.name)
     return names
 
