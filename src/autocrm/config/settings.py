@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files, never from a CDN
     "huey.contrib.djhuey",
     "autocrm.core",
     "autocrm.tenancy",
