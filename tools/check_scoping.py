@@ -3,7 +3,7 @@
 Flags ``<TenantModel>.objects.…`` in views, API handlers, forms, tables, filtersets, panels and
 template tags unless the chain goes through ``for_actor`` or is handed to ``get_in_scope`` /
 ``scoped_object_or_404`` (which apply the scope themselves). A line that is scoped another way
-says so with a ``# scoped: <why>`` comment.
+says so with a ``# scoped: <why>`` comment on it or on the line above.
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ def main() -> int:
             continue
         if not (INTERFACE.match(path.name) or path.parent.name == "templatetags"):
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not pattern.search(line) or "# scoped:" in line:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            previous = lines[number - 2] if number > 1 else ""
+            if not pattern.search(line) or "# scoped:" in line or "# scoped:" in previous:
                 continue
             if any(s in line for s in SCOPERS):
                 continue

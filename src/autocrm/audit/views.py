@@ -200,8 +200,7 @@ def panel_activity(request: HttpRequest) -> dict[str, Any] | None:
     if can(actor, "view", AuditEvent):
         events = audit_event_list(actor=actor)[:PANEL_SIZE]
         return {"rows": event_rows(events), "scope": "store" if actor.role == Role.MANAGER else "organization"}
-    # One's own actions: the actor id is the scope, whatever the store.
-    events = AuditEvent.objects.filter(actor_id=actor.user_id).order_by("-id")[
-        :PANEL_SIZE
-    ]  # scoped: only the actor's own actions
+    # scoped: one's own actions — the actor id is the scope, whatever the store.
+    own = AuditEvent.objects.filter(actor_id=actor.user_id)
+    events = own.order_by("-id")[:PANEL_SIZE]
     return {"rows": event_rows(events), "scope": "own"}
