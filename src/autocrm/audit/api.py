@@ -35,7 +35,7 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 
 def _require_list(actor: Actor) -> None:
     if not permissions.can(actor, "view", AuditEvent):
-        audit.record(
+        audit.record_durable(
             "authz.denied",
             actor=actor,
             object_type="audit.auditevent",

@@ -22,6 +22,14 @@ _current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("a
 _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("autocrm_request_id", default=None)
 
 
+# Events that must survive a rollback (a 403 raised inside a service's transaction takes its
+# own audit line down with it). The request middleware opens the list and, when the request
+# ends, writes again any of them that a rollback removed.
+_durable: contextvars.ContextVar[list[tuple[int, dict[str, Any]]] | None] = contextvars.ContextVar(
+    "autocrm_durable_events", default=None
+)
+
+
 def current_actor() -> Actor | None:
     return _current_actor.get()
 
@@ -91,3 +99,35 @@ def record(
         request_id=(actor.request_id if actor and actor.request_id else current_request_id()) or "",
         ip=(actor.ip if actor else None),
     )
+
+
+def record_durable(action: str, **kwargs: Any) -> Any:
+    """Like :func:`record`, for events that must outlive a rolled-back transaction (denied
+    actions). Written at once; if a rollback removes the row, the end of the request writes it
+    again. Outside a request (tasks, commands) it is a plain :func:`record`."""
+    from django.db import connection
+
+    event = record(action, **kwargs)
+    pending = _durable.get()
+    if pending is not None and connection.in_atomic_block:
+        kwargs = {**kwargs, "actor": kwargs.get("actor") or current_actor()}
+        pending.append((event.pk, {"action": action, **kwargs}))
+    return event
+
+
+@contextlib.contextmanager
+def durable_scope() -> Iterator[None]:
+    """Around one request: collect durable events, then restore those a rollback removed."""
+    token = _durable.set([])
+    try:
+        yield
+    finally:
+        pending = _durable.get() or []
+        _durable.reset(token)
+        if pending:
+            event_model = apps.get_model("audit", "AuditEvent")
+            present = set(event_model.objects.filter(pk__in=[pk for pk, _ in pending]).values_list("pk", flat=True))
+            for pk, kwargs in pending:
+                if pk not in present:
+                    action = kwargs.pop("action")
+                    record(action, **kwargs)

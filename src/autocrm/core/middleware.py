@@ -23,7 +23,8 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = audit.set_request_id(request_id)
         try:
-            response = self.get_response(request)
+            with audit.durable_scope():
+                response = self.get_response(request)
         finally:
             audit._current_request_id.reset(token)
         response["X-Request-ID"] = request_id

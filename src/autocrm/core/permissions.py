@@ -179,7 +179,7 @@ def require(actor: Actor, action: str, obj: models.Model) -> None:
     """Raise 403 (and audit it) unless ``actor`` may ``action`` on ``obj``, which must already be
     known to be visible to the actor."""
     if not in_scope(actor, obj, action):
-        audit.record("authz.denied", obj=obj, actor=actor, extra={"attempted": action, "role": actor.role})
+        audit.record_durable("authz.denied", obj=obj, actor=actor, extra={"attempted": action, "role": actor.role})
         raise PermissionDenied()
 
 

@@ -42,7 +42,7 @@ def field_reveal(*, actor: Actor, obj: models.Model, field: str) -> str:
     _sensitive_field(obj, field)
     permissions.require(actor, "reveal", obj)
     if permissions.field_access(actor, obj, field) is permissions.Access.HIDDEN:
-        audit.record("authz.denied", obj=obj, actor=actor, extra={"attempted": "reveal", "field": field})
+        audit.record_durable("authz.denied", obj=obj, actor=actor, extra={"attempted": "reveal", "field": field})
         raise PermissionDenied()
     with transaction.atomic():
         audit.record("pii.reveal", obj=obj, actor=actor, extra={"field": field})
@@ -67,7 +67,7 @@ def export_logged(
     The role needs the ``export`` action on the model (else 403 and an ``authz.denied`` event);
     call it before the file is handed out. Returns the audit event."""
     if not permissions.can(actor, "export", model):
-        audit.record(
+        audit.record_durable(
             "authz.denied",
             actor=actor,
             store_id=actor.store_id,

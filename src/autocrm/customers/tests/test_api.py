@@ -90,3 +90,13 @@ def test_consent_withdrawal_via_api(api):
     r = api.post(url + "/withdraw", {"purpose": "marketing", "channel": "wechat"}, content_type="application/json", **h)
     [consent] = r.json()
     assert consent["granted"] and consent["withdrawn_at"]
+
+
+def test_denied_write_inside_a_transaction_is_still_audited(api):
+    """A 403 raised inside a service's transaction must not roll back its own audit line."""
+    cid = create(api, "sales_a1", mobile="13812345678").json()["id"]
+    r = api.patch(f"/api/v1/customers/{cid}", {"name": "改名"}, content_type="application/json", **bearer("marketing_a1"))
+    assert r.status_code == 403
+    assert Customer.objects.get(pk=cid).name == "张伟"
+    event = AuditEvent.objects.get(action="authz.denied", object_id=str(cid))
+    assert event.extra["attempted"] == "change" and event.actor_label == "marketing_a1"
