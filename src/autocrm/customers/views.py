@@ -122,6 +122,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(str(exc.message))
     query = request.GET.copy()
     query.pop("cursor", None)
+    export_query = query.urlencode()  # the export downloads exactly this filtered list
     if page.next_cursor:
         query["cursor"] = page.next_cursor
     context = {
@@ -132,6 +133,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "first_page": not request.GET.get("cursor"),
         "filtered": bool(filters),
         "can_add": can(actor, "add", Customer),
+        "can_export": can(actor, "export", Customer),
+        "export_query": export_query,
     }
     if getattr(request, "htmx", False):
         return render(request, "customers/partials/customer_rows.html", context)

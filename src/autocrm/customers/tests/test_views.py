@@ -453,3 +453,15 @@ def test_manager_reassigns_the_consultant_from_the_edit_page(client, world):
     # Now sales_a1 no longer sees them.
     login(client, "sales_a1")
     assert client.get(reverse("customers:customer_detail", args=[customer.pk])).status_code == 404
+
+
+def test_list_links_to_an_export_of_the_same_filter(client, demo):
+    make_customer(actor_for("manager_a", "a"), name="导出甲")
+    login(client, "manager_a")
+    body = html(client.get(reverse("customers:customer_list"), {"q": "导出"}))
+    assert "imports/export/customers/?q=" in body
+    response = client.get(reverse("imports:export", args=["customers"]), {"q": "导出", "format": "csv"})
+    assert response.status_code == 200
+    assert "导出甲" in b"".join(response.streaming_content).decode("utf-8-sig")
+    login(client, "sales_a1")
+    assert "customer-export" not in html(client.get(reverse("customers:customer_list")))
