@@ -8,9 +8,17 @@ class VehiclesConfig(AppConfig):
     verbose_name = _("Vehicles")
 
     def ready(self) -> None:
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
         from autocrm.customers.views import register_create_extra
 
         from . import panels, views
+        from .models import Vehicle
+
+        register_menu(
+            "vehicles", _("Vehicles"), "vehicles:vehicle_list", icon="car", order=22,
+            visible=lambda actor: can(actor, "view", Vehicle),
+        )  # fmt: skip
 
         panels.register()  # the vehicles panel of the customer 360 page
         register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"

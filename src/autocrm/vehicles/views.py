@@ -308,3 +308,53 @@ def catalogue_trims(request: HttpRequest) -> HttpResponse:
     return render(
         request, "vehicles/partials/catalogue_options.html", {"options": trim_options(_int(request.GET.get("series")))}
     )
+
+
+LIST_SIZE = 25
+
+
+@login_required
+@require_GET
+def vehicle_list(request: HttpRequest) -> HttpResponse:
+    """Vehicles in the actor's scope, newest first, keyset "load more". The search box takes a
+    full plate or VIN, the last six of a VIN or the last digits of a plate; htmx gets the rows."""
+    actor = _actor(request)
+    if not can(actor, "view", Vehicle):
+        raise DjangoPermissionDenied()
+    q = (request.GET.get("q") or "").strip()
+    try:
+        page = selectors.vehicle_page(
+            actor=actor, filters={"q": q} if q else {}, limit=LIST_SIZE, cursor=request.GET.get("cursor") or None
+        )
+    except DomainError as exc:
+        return HttpResponseBadRequest(str(exc.message))
+    today = timezone.localdate()
+    owners = {
+        c.pk: c
+        for c in Customer.objects.for_actor(actor, "view").filter(
+            pk__in={v.customer_id for v in page.items if v.customer_id}
+        )
+    }
+    rows = [
+        {
+            "vehicle": v,
+            "url": reverse("vehicles:vehicle_detail", args=[v.pk]),
+            "owner": owners.get(v.customer_id),
+            "due": due_dates(v, today),
+        }
+        for v in page.items
+    ]
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    if page.next_cursor:
+        query["cursor"] = page.next_cursor
+    context = {
+        "rows": rows,
+        "q": q,
+        "next_cursor": page.next_cursor,
+        "more_query": query.urlencode(),
+        "first_page": not request.GET.get("cursor"),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "vehicles/partials/vehicle_rows.html", context)
+    return render(request, "vehicles/vehicle_list.html", context)

@@ -191,3 +191,27 @@ def test_edit_vehicle(client, world):
     assert (vehicle.plate, vehicle.colour) == ("浙A12345", "白")
     login(client, "agent_a1")  # the care desk reads vehicles, does not change them
     assert client.get(url).status_code == 403
+
+
+def test_vehicle_list_search_scope_and_queries(client, demo, django_assert_max_num_queries):
+    from autocrm.customers.tests.factories import actor_for, make_customer
+    from autocrm.vehicles.services import vehicle_create
+
+    sales = actor_for("sales_a1", "a")
+    owner = make_customer(sales, name="车主甲")
+    vehicle_create(actor=sales, data={"vin": "LSJA24U62JG269225", "plate": "沪AD12345"}, customer=owner)
+    other = make_customer(actor_for("sales_a2", "a"), name="车主乙")
+    vehicle_create(
+        actor=actor_for("sales_a2", "a"), data={"vin": "1M8GDM9AXKP042788", "plate": "沪B54321"}, customer=other
+    )
+    client.login(username="sales_a1", password="autocrm-demo")
+    url = reverse("vehicles:vehicle_list")
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        body = client.get(url).content.decode()
+    assert "沪AD12345" in body and "车主甲" in body and "沪B54321" not in body  # only own customers' cars
+    rows = client.get(url, {"q": "12345"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "沪AD12345" in rows and "<html" not in rows
+    assert "沪AD12345" not in client.get(url, {"q": "99999"}).content.decode()
+    client.login(username="manager_b", password="autocrm-demo")
+    assert "沪AD12345" not in client.get(url).content.decode()
