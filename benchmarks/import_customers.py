@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the first commit to PATH")
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autocrm_bench_import")
@@ -105,7 +106,14 @@ def main() -> None:
         job = importing.import_job_check(actor=actor, job=job, background=False)
         t2, c2 = time.perf_counter(), time.process_time()
         assert job.status == "checked" and job.bad_rows == 0, (job.status, job.error, job.report.get("errors", [])[:5])
-        job = importing.import_job_commit(actor=actor, job=job, background=False)
+        if args.profile and label == "first import":
+            import cProfile
+
+            profiler = cProfile.Profile()
+            job = profiler.runcall(importing.import_job_commit, actor=actor, job=job, background=False)
+            profiler.dump_stats(args.profile)
+        else:
+            job = importing.import_job_commit(actor=actor, job=job, background=False)
         t3, c3 = time.perf_counter(), time.process_time()
         assert job.status == "done", job.error
         n = job.total_rows

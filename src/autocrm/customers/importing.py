@@ -10,7 +10,8 @@ valid rows. Rows whose ``external_id`` already exists update that record, so re-
 export is safe.
 
 Big files (more than ``BACKGROUND_ROWS``) run in the worker (``import_tasks``); rows are written
-with ``bulk_create``/``bulk_update`` in batches, encryption, blind indexes and pinyin keys
+in batches through ``core.bulk`` (COPY on PostgreSQL, ``bulk_create``/``bulk_update`` elsewhere),
+encryption, blind indexes (once per row, shared with the duplicate check) and pinyin keys
 computed in Python. Bulk writes bypass the per-row audit signals, so each import writes one
 ``import`` audit event with its counts, and timeline events are written in bulk.
 
@@ -29,16 +30,16 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, crypto
+from autocrm.core import audit, bulk, crypto
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import Scope, can, get_in_scope, scope_for
@@ -55,6 +56,7 @@ BACKGROUND_ROWS = 2000  # files with more data rows run in the worker
 BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 20_000  # the report keeps this many reasons; the counts are always exact
 PREVIEW_ROWS = 3
+ANALYZE_AFTER = 5000  # on PostgreSQL, refresh the table's statistics once an import has added this many rows
 
 
 # --------------------------------------------------------------------------- registry
@@ -727,6 +729,10 @@ class _CustomerContext:
     id_field: Any = None
     summary: str = ""
     change_scope: Scope | None = None
+    default_kind: str = CustomerKind.PERSON.value
+    normalizers: dict[str, Any] = field(default_factory=dict)
+    inserted: int = 0
+    analyze_at: int = 0
 
 
 class CustomerImporter(Importer):
@@ -754,16 +760,21 @@ class CustomerImporter(Importer):
     )  # fmt: skip
 
     def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> _CustomerContext:
+        mobile_field: Any = Customer._meta.get_field("mobile_index")
+        id_field: Any = Customer._meta.get_field("id_number_index")
         return _CustomerContext(
             actor=actor,
             job=job,
             store_id=actor.store_id,  # type: ignore[arg-type]
             today=today,
             now=timezone.now(),
-            mobile_field=Customer._meta.get_field("mobile_index"),
-            id_field=Customer._meta.get_field("id_number_index"),
+            mobile_field=mobile_field,
+            id_field=id_field,
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
             change_scope=scope_for(actor, Customer, "change"),
+            default_kind=Customer._meta.get_field("kind").get_default(),  # type: ignore[union-attr]
+            analyze_at=max(ANALYZE_AFTER, bulk.estimated_rows(Customer)) if bulk.copy_supported() else 1 << 62,
+            normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
         )
 
     @staticmethod
@@ -819,27 +830,34 @@ class CustomerImporter(Importer):
             c = row.cleaned or {}
             if c.get("external_id"):
                 ext_ids.append(c["external_id"])
-            for name, fld in (("mobile", ctx.mobile_field), ("id_number", ctx.id_field)):
+            for name in ("mobile", "id_number"):
                 if c.get(name):
-                    normalised = fld.normalizer(c[name])
-                    for candidate in crypto.blind_index_candidates(normalised):
+                    normalised = ctx.normalizers[name](c[name])
+                    if not normalised:
+                        continue
+                    candidates = crypto.blind_index_candidates(normalised)
+                    row.extra[f"{name}_index"] = candidates[0]  # the active key's: what the write stores
+                    for candidate in candidates:
                         by_index[candidate] = (name, normalised)
-        condition = Q()
-        if ext_ids:
-            condition |= Q(external_id__in=ext_ids)
+        # One query per index: an OR of the three makes PostgreSQL scan the store's rows.
+        wanted = ("id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id")
+        in_store = Customer.objects.filter(store_id=ctx.store_id)
         mobiles = [k for k, (n, _v) in by_index.items() if n == "mobile"]
         ids = [k for k, (n, _v) in by_index.items() if n == "id_number"]
-        if mobiles:
-            condition |= Q(mobile_index__in=mobiles)
-        if ids:
-            condition |= Q(id_number_index__in=ids)
-        if not condition:
-            return
-        found = list(
-            Customer.objects.filter(condition, store_id=ctx.store_id).values_list(
-                "id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id"
-            )
-        )
+        found_by_pk: dict[int, tuple[Any, ...]] = {}
+        for lookup, values in (
+            ("external_id__in", ext_ids),
+            ("mobile_index__in", mobiles),
+            ("id_number_index__in", ids),
+        ):
+            if not values:
+                continue
+            query = in_store.filter(**{lookup: values})
+            if lookup == "external_id__in":
+                query = query.exclude(external_id="")  # matches the partial unique index
+            for rec in query.values_list(*wanted):
+                found_by_pk[rec[0]] = rec
+        found = list(found_by_pk.values())
         by_ext: dict[str, tuple[Any, ...]] = {}
         by_value: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         for rec in found:
@@ -861,11 +879,13 @@ class CustomerImporter(Importer):
                 row.target_id = target
                 if rec[4]:
                     row.extra["keep_external_id"] = True
-            for name, fld in (("mobile", ctx.mobile_field), ("id_number", ctx.id_field)):
+            for name in ("mobile", "id_number"):
                 if not c.get(name):
                     continue
                 others = [
-                    r for r in by_value.get((name, fld.normalizer(c[name])), []) if r[4] is None and r[0] != target
+                    r
+                    for r in by_value.get((name, ctx.normalizers[name](c[name])), [])
+                    if r[4] is None and r[0] != target
                 ]
                 if others:
                     message = (
@@ -882,19 +902,37 @@ class CustomerImporter(Importer):
         probe = Customer(pk=rec[0], store_id=ctx.store_id, consultant_id=rec[5])
         return can(ctx.actor, "change", probe)
 
+    @staticmethod
+    def _indexes(ctx: _CustomerContext, row: Row, values: Mapping[str, Any]) -> dict[str, str]:
+        """Blind indexes of the row, reusing those the duplicate check computed."""
+        return {
+            "mobile_index": row.extra.get("mobile_index") or ctx.mobile_field.compute(values.get("mobile")),
+            "id_number_index": row.extra.get("id_number_index") or ctx.id_field.compute(values.get("id_number")),
+        }
+
     def write_batch(self, ctx: _CustomerContext, rows: list[Row]) -> tuple[int, int]:
-        creates: list[Customer] = []
         update_rows = [r for r in rows if r.target_id]
+        new: list[dict[str, Any]] = []
         for row in rows:
             if row.target_id:
                 continue
-            customer = Customer(store_id=ctx.store_id, **(row.cleaned or {}))
-            refresh_search_keys(customer)
-            customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
-            customer.id_number_index = ctx.id_field.compute(customer.id_number)
-            creates.append(customer)
-        if creates:
-            Customer.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+            values: dict[str, Any] = {"store_id": ctx.store_id, **(row.cleaned or {})}
+            keys = SimpleNamespace(
+                kind=values.get("kind") or ctx.default_kind,
+                name=values.get("name", ""),
+                mobile=values.get("mobile", ""),
+            )
+            refresh_search_keys(keys)  # type: ignore[arg-type]  # reads kind/name/mobile, sets the keys
+            values["name_pinyin"] = keys.name_pinyin
+            values["name_initials"] = keys.name_initials
+            values["mobile_last4"] = keys.mobile_last4
+            values.update(self._indexes(ctx, row, values))
+            new.append(values)
+        created_ids = bulk.insert_rows(Customer, new)  # COPY on PostgreSQL
+        ctx.inserted += len(created_ids)
+        if ctx.inserted >= ctx.analyze_at:  # the table grew many times over: fresh planner statistics
+            bulk.analyze(Customer)
+            ctx.analyze_at = ctx.inserted * 3
         updated: list[Customer] = []
         if update_rows:
             existing = Customer.objects.in_bulk([r.target_id for r in update_rows])
@@ -910,8 +948,14 @@ class CustomerImporter(Importer):
                     setattr(customer, name, value)
                 names.update(values)
                 refresh_search_keys(customer)
-                customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
-                customer.id_number_index = ctx.id_field.compute(customer.id_number)
+                if "mobile" in values:
+                    customer.mobile_index = self._indexes(ctx, row, values)["mobile_index"]
+                else:
+                    customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
+                if "id_number" in values:
+                    customer.id_number_index = self._indexes(ctx, row, values)["id_number_index"]
+                else:
+                    customer.id_number_index = ctx.id_field.compute(customer.id_number)
                 customer.updated_at = ctx.now
                 updated.append(customer)
             if updated:
@@ -923,25 +967,24 @@ class CustomerImporter(Importer):
                     "id_number_index",
                     "updated_at",
                 }
-                Customer.objects.bulk_update(updated, sorted(names), batch_size=BATCH_SIZE)
+                bulk.update_instances(Customer, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
         kind_created, kind_updated = "customer.imported", "customer.import_updated"
-        events = [self._event(ctx, c.pk, kind_created) for c in creates]
+        events = [self._event(ctx, pk, kind_created) for pk in created_ids]
         events += [self._event(ctx, c.pk, kind_updated) for c in updated]
-        if events:
-            TimelineEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-        return len(creates), len(updated)
+        bulk.insert_rows(TimelineEvent, events, returning=False)
+        return len(created_ids), len(updated)
 
     @staticmethod
-    def _event(ctx: _CustomerContext, customer_id: int, kind: str) -> TimelineEvent:
-        return TimelineEvent(
-            store_id=ctx.store_id,
-            customer_id=customer_id,
-            kind=kind,
-            at=ctx.now,
-            summary=ctx.summary[:300],
-            object_type="customers.importjob",
-            object_id=str(ctx.job.pk),
-        )
+    def _event(ctx: _CustomerContext, customer_id: int, kind: str) -> dict[str, Any]:
+        return {
+            "store_id": ctx.store_id,
+            "customer_id": customer_id,
+            "kind": kind,
+            "at": ctx.now,
+            "summary": ctx.summary[:300],
+            "object_type": "customers.importjob",
+            "object_id": str(ctx.job.pk),
+        }
 
 
 register_importer(ImportKind.CUSTOMERS, CustomerImporter())

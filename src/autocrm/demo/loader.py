@@ -5,9 +5,9 @@ the benchmark size (500,000 customers per store, 1.2 vehicles each, their odomet
 Writes bypass the services on purpose — the generator's data is valid by construction and
 ``tests/test_loader.py`` proves it against ``core.identifiers`` — but store exactly what the
 services would: encrypted mobile/ID/address (``EncryptedTextField.get_prep_value`` runs in
-``bulk_create``), blind indexes computed with ``BlindIndexField.compute`` (its ``pre_save`` does
-not run there), pinyin keys through ``customers.search.refresh_search_keys``, E.164 mobiles,
-normalised plates.
+``bulk_create`` and in ``core.bulk``'s COPY), blind indexes computed with
+``BlindIndexField.compute`` (its ``pre_save`` does not run there), pinyin keys through
+``customers.search.refresh_search_keys``, E.164 mobiles, normalised plates.
 
 Every demo customer carries ``external_id`` ``demo:<key>``; a deliberate near-duplicate carries
 ``demo:<key>:dup:<original key>`` — the truth a duplicate finder is scored against: pair each
@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import JSONField
 from django.utils import timezone
 
 from autocrm.accounts.models import Membership
-from autocrm.core.fields import EncryptedTextField
+from autocrm.core.bulk import RawRows as _RawRows
+from autocrm.core.bulk import insert_instances as _insert_instances
 from autocrm.core.identifiers import clean_plate, plate_kind
 from autocrm.core.roles import Role
 from autocrm.customers.choices import Channel, ConsentPurpose, LifecycleStage, SourceChannel
@@ -97,76 +97,6 @@ def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(iterable)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
-
-
-class _RawRows:
-    """Rows of a child table as tuples of database-ready values, inserted without model instances:
-    COPY on PostgreSQL, ``executemany`` elsewhere. For the high-volume tables (odometer readings,
-    timeline, consents, ownerships, tags) where building model instances would cost most of the time."""
-
-    def __init__(self, model: type, columns: tuple[str, ...]) -> None:
-        self.table = model._meta.db_table
-        self.columns = columns
-        self.rows: list[tuple[Any, ...]] = []
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values)
-
-    def flush(self) -> int:
-        rows, self.rows = self.rows, []
-        if not rows:
-            return 0
-        qn = connection.ops.quote_name
-        cols = ", ".join(qn(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {qn(self.table)} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {qn(self.table)} ({cols}) VALUES ({marks})", rows)
-        return len(rows)
-
-
-def _insert_instances(model: type, objs: list[Any]) -> list[Any]:
-    """``bulk_create`` on most databases; on PostgreSQL, ids drawn from the sequence and one COPY,
-    which skips Django's per-field SQL compilation (most of the cost at a million rows). Values are
-    prepared as ``bulk_create`` would: encrypted fields encrypted, JSON adapted, timestamps set."""
-    if not objs:
-        return objs
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=BATCH)
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    now = timezone.now()
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        plans = []
-        for f in fields:
-            if isinstance(f, EncryptedTextField):
-                plans.append((f.attname, f.get_prep_value))
-            elif isinstance(f, JSONField):
-                plans.append((f.attname, lambda v, f=f: f.get_db_prep_save(v, connection)))
-            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                plans.append((f.attname, lambda v: now))
-            else:
-                plans.append((f.attname, None))
-        cols = ", ".join(qn(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row(
-                    [getattr(obj, name) if prep is None else prep(getattr(obj, name)) for name, prep in plans]
-                )
-    for obj in objs:
-        obj._state.adding = False
-    return objs
 
 
 class _Stamp:
