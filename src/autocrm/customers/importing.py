@@ -880,7 +880,7 @@ class CustomerImporter(Importer):
                 if rec[4]:
                     row.extra["keep_external_id"] = True
             for name in ("mobile", "id_number"):
-                if not c.get(name):
+                if not by_value or not c.get(name):
                     continue
                 others = [
                     r
