@@ -38,11 +38,33 @@ def _wait_port(port: int, *, open_: bool, within: float = 10.0) -> None:
     raise AssertionError(f"port {port} did not become {'open' if open_ else 'closed'} within {within}s")
 
 
+@pytest.fixture(autouse=True)
+def _no_heartbeat():
+    """The in-memory test queue outlives a test: start each without a worker stamp."""
+    from huey.contrib.djhuey import HUEY
+
+    from autocrm.core.tasks import HEARTBEAT_KEY
+
+    HUEY.get(HEARTBEAT_KEY)  # get() without peek removes the key
+    yield
+    HUEY.get(HEARTBEAT_KEY)
+
+
 def test_health_ok(db, client):
     resp = client.get(URL)
 
     assert resp.status_code == 200
-    assert resp.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+    assert resp.json() == {"status": "ok", "database": "ok", "queue": "ok", "worker": "unknown"}
+
+
+def test_health_reports_the_worker_heartbeat(db, client, monkeypatch):
+    from autocrm.core import tasks
+
+    tasks.worker_heartbeat()  # what a running worker does every minute
+    assert client.get(URL).json()["worker"] == "ok"
+    monkeypatch.setattr(tasks.time, "time", lambda: 10**10)  # long after the last stamp
+    body = client.get(URL).json()
+    assert body["worker"] == "stale" and body["status"] == "ok"
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
@@ -68,9 +90,9 @@ def test_health_reports_a_stopped_queue(db, client, monkeypatch):
             proc.wait(timeout=10)
 
     assert up.status_code == 200
-    assert up.json() == {"status": "ok", "database": "ok", "queue": "ok"}
+    assert up.json() == {"status": "ok", "database": "ok", "queue": "ok", "worker": "unknown"}
     assert down.status_code == 503
-    assert down.json() == {"status": "down", "database": "ok", "queue": "down"}
+    assert down.json() == {"status": "down", "database": "ok", "queue": "down", "worker": "unknown"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -97,7 +119,7 @@ def test_health_reports_an_unreachable_database(client, tmp_path):
             connection.close()
 
     assert down.status_code == 503
-    assert down.json() == {"status": "down", "database": "down", "queue": "ok"}
+    assert down.json() == {"status": "down", "database": "down", "queue": "ok", "worker": "unknown"}
     assert client.get(URL).status_code == 200
 
 
