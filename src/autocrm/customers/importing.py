@@ -549,7 +549,32 @@ def _finish(job: ImportJob, status: str, **values: Any) -> None:
     if status in (ImportStatus.DONE, ImportStatus.FAILED):
         job.finished_at = timezone.now()
     names = ["status", "finished_at", "updated_at", *values]
+    if status == ImportStatus.DONE and job.file:
+        # The upload holds personal data in plain text: once imported it has no further use.
+        stored, job.file = job.file.name, ""
+        names.append("file")
+        transaction.on_commit(lambda: job.file.storage.delete(stored))
     job.save(update_fields=list(dict.fromkeys(names)))
+
+
+UPLOAD_RETENTION_DAYS = 7
+
+
+def import_files_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete uploads of jobs left unfinished for UPLOAD_RETENTION_DAYS (personal data must not
+    linger); the job is marked failed with the reason. Returns how many files were removed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=UPLOAD_RETENTION_DAYS)
+    removed = 0
+    stale = ImportJob.objects.filter(created_at__lt=cutoff).exclude(file="")  # scoped: retention, all stores
+    for job in stale.iterator():
+        job.file.storage.delete(job.file.name)
+        job.file = ""
+        if job.status != ImportStatus.DONE:
+            job.status = ImportStatus.FAILED
+            job.error = str(_("The uploaded file was deleted after %(days)s days.") % {"days": UPLOAD_RETENTION_DAYS})
+        job.save(update_fields=["file", "status", "error", "updated_at"])
+        removed += 1
+    return removed
 
 
 class _Scan:

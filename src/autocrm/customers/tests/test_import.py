@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
@@ -386,3 +386,22 @@ def test_ui_export_download(demo):
     text = b"".join(r.streaming_content).decode()
     assert "张伟" in text and "138****5678" in text
     assert AuditEvent.objects.filter(action="export").count() == 1
+
+
+def test_uploads_do_not_outlive_the_import(manager, tmp_path, django_capture_on_commit_callbacks):
+    """The uploaded file holds personal data in plain text: deleted once imported, and swept
+    after a week when the import was never finished."""
+    done = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
+    path = tmp_path / done.file.name
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = import_job_commit(actor=manager, job=done)
+    assert done.status == "done" and not done.file and not path.exists()
+
+    left = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
+    left_path = tmp_path / left.file.name
+    assert importing.import_files_purge() == 0 and left_path.exists()  # fresh uploads stay
+    later = timezone.now() + dt.timedelta(days=importing.UPLOAD_RETENTION_DAYS + 1)
+    assert importing.import_files_purge(now=later) == 1
+    left.refresh_from_db()
+    assert not left_path.exists() and left.status == "failed" and not left.file
