@@ -95,7 +95,9 @@ def test_consent_withdrawal_via_api(api):
 def test_denied_write_inside_a_transaction_is_still_audited(api):
     """A 403 raised inside a service's transaction must not roll back its own audit line."""
     cid = create(api, "sales_a1", mobile="13812345678").json()["id"]
-    r = api.patch(f"/api/v1/customers/{cid}", {"name": "改名"}, content_type="application/json", **bearer("marketing_a1"))
+    r = api.patch(
+        f"/api/v1/customers/{cid}", {"name": "改名"}, content_type="application/json", **bearer("marketing_a1")
+    )
     assert r.status_code == 403
     assert Customer.objects.get(pk=cid).name == "张伟"
     event = AuditEvent.objects.get(action="authz.denied", object_id=str(cid))
