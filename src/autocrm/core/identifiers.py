@@ -173,7 +173,8 @@ def normalize_id_number(value: str | None, *, field: str = "id_number", today: d
 
 
 def id_birth_date(number: str) -> datetime.date:
-    return ric.get_birth_date(number)
+    """The birth date in a normalised ID number (positions 7–14, YYYYMMDD)."""
+    return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def id_gender(number: str) -> str:

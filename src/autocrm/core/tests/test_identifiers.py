@@ -357,3 +357,5 @@ def test_fast_paths_agree_with_the_libraries():
         except DomainValidationError:
             fast = False
         assert ric.is_valid(number) == fast, number
+        if fast:
+            assert id_birth_date(number) == ric.get_birth_date(number)
