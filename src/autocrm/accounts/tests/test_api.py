@@ -5,29 +5,14 @@ from __future__ import annotations
 import hashlib
 
 import pyotp
-import pytest
-from django.core.cache import cache
 from django.db import connection
 
 from autocrm.accounts.models import ApiToken, LoginAttempt, User
 from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
-from autocrm.demo.services import demo_create
 
 TOKEN_URL = "/api/v1/auth/token"
 PASSWORD = "autocrm-demo"
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def sign_in(client, username, password=PASSWORD, **extra):

@@ -23,14 +23,8 @@ from autocrm.accounts.services import (
 from autocrm.audit.models import AuditEvent
 from autocrm.config import settings as production_settings
 from autocrm.core.errors import PermissionDenied, RateLimited, Unauthenticated, ValidationError
-from autocrm.demo.services import demo_create
 
 PASSWORD = "autocrm-demo"
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 def _fail(username: str = "sales_a1") -> None:

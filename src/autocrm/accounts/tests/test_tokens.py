@@ -8,7 +8,6 @@ import hashlib
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from testapp.models import Ticket
 
@@ -17,22 +16,9 @@ from autocrm.accounts.selectors import actor_build
 from autocrm.accounts.services import token_create, token_issue_session, user_create
 from autocrm.audit.models import AuditEvent
 from autocrm.core import ratelimit
-from autocrm.demo.services import demo_create
 from autocrm.tenancy.models import Organization, Store
 
 URL = "/api/v1/api-tokens"
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def bearer(secret, **headers):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from testapp.models import Ticket
 
@@ -15,21 +14,8 @@ from autocrm.accounts.selectors import actor_build
 from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
 from autocrm.core import audit
-from autocrm.demo.services import demo_create
 
 URL = "/api/v1/audit-events"
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -18,22 +18,9 @@ from autocrm.audit.models import AuditEvent
 from autocrm.core import ratelimit
 from autocrm.core.errors import NotFound, PermissionDenied, RateLimited
 from autocrm.core.permissions import get_in_scope
-from autocrm.demo.services import demo_create
 
 TOKEN_URL = "/api/v1/auth/token"
 INVALID_EN = "The request is not valid."
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def bearer(username, **headers):

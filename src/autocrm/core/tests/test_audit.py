@@ -15,14 +15,8 @@ from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
 from autocrm.core import audit
-from autocrm.demo.services import demo_create
 
 PLAIN = ("13812345678", "11010519491231002X", "13987654321", "110105194912310036")
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 def _assert_no_plaintext(event: AuditEvent) -> None:

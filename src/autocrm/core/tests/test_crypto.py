@@ -13,12 +13,6 @@ from testapp.models import Ticket
 
 from autocrm.core import crypto
 from autocrm.core.fields import blind_lookup
-from autocrm.demo.services import demo_create
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 def _raw(pk: int, *columns: str) -> tuple:

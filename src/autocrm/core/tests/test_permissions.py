@@ -16,15 +16,9 @@ from autocrm.audit.models import AuditEvent
 from autocrm.core import permissions
 from autocrm.core.errors import NotFound, PermissionDenied
 from autocrm.core.roles import Role
-from autocrm.demo.services import demo_create
 
 ACTIONS = ("view", "add", "change", "delete", "reveal", "export", "audit")
 MISSING_PK = 987654321
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 @pytest.fixture

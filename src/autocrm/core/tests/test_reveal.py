@@ -12,12 +12,6 @@ from autocrm.audit.models import AuditEvent
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import get_in_scope
 from autocrm.core.sensitive import export_logged, field_reveal
-from autocrm.demo.services import demo_create
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from testapp.models import Ticket
 from autocrm.audit.models import AuditEvent
 from autocrm.core import crypto
 from autocrm.core.fields import blind_lookup
-from autocrm.demo.services import demo_create
 
 
 def _key() -> str:
@@ -24,11 +23,6 @@ def _key() -> str:
 
 
 K1, K2 = f"k1:{_key()}", f"k2:{_key()}"
-
-
-@pytest.fixture
-def demo(db):
-    return demo_create()
 
 
 def _raw_rows() -> list[tuple[int, str, str, str]]:
