@@ -9,11 +9,16 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
+        from autocrm.core.roles import Role
         from autocrm.core.views import register_home_panel
 
         from . import views
 
         register_menu("home", _("Home"), "home", icon="home", order=0)
+        register_menu(
+            "users_admin", _("Users and roles"), "accounts_admin:user_list", icon="users-group", order=800,
+            visible=lambda actor: getattr(actor, "role", None) == Role.ADMIN,
+        )  # fmt: skip
         register_menu("security", _("Account security"), "accounts:security", icon="shield-lock", order=900)
         register_home_panel(
             "my_stores", template="accounts/panels/my_stores.html", context=views.panel_my_stores, order=10

@@ -348,3 +348,147 @@ def integration_token_create(
     return token_create(
         actor=actor, user=user, name=name, scopes=scopes, expires_in_days=expires_in_days, store_id=store_id
     )
+
+
+# --- administration of users, memberships and passwords (administrators only) ----------------
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN or actor.organization_id is None:
+        raise PermissionDenied()
+
+
+def _admin_user(actor: Actor, user_id: int) -> User:
+    """A user of the administrator's own organization; another organization's looks missing."""
+    _require_admin(actor)
+    user = User.objects.select_for_update().filter(pk=user_id, organization_id=actor.organization_id).first()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def _password_errors(password: str, user: User) -> list[Any]:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    if not password:
+        return [_("Enter a password.")]
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def _check_store(actor: Actor, store_id: int | None) -> None:
+    if store_id is not None and store_id not in actor.organization_store_ids:
+        raise ValidationError(fields={"store": [_("Choose a store of your organization.")]})
+
+
+@transaction.atomic
+def admin_user_create(
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    email: str,
+    password: str,
+    role: str,
+    store_id: int | None,
+) -> User:
+    """A staff user of the administrator's organization with a first membership. Nothing is
+    written when any field is wrong."""
+    _require_admin(actor)
+    username = (username or "").strip()
+    errors: dict[str, list[Any]] = {}
+    if not username:
+        errors["username"] = [_("Enter a username.")]
+    elif User.objects.filter(username=username).exists():
+        errors["username"] = [_("This username is taken.")]
+    password_errors = _password_errors(
+        password, User(username=username, email=email, display_name=display_name, organization_id=actor.organization_id)
+    )
+    if password_errors:
+        errors["password"] = password_errors
+    if store_id is not None and store_id not in actor.organization_store_ids:
+        errors["store"] = [_("Choose a store of your organization.")]
+    if errors:
+        raise ValidationError(_("The user could not be created."), fields=errors)
+    user = user_create(
+        organization_id=actor.organization_id,  # type: ignore[arg-type]
+        username=username,
+        password=password,
+        display_name=(display_name or "").strip(),
+        email=(email or "").strip(),
+        kind=UserKind.STAFF,
+    )
+    membership_set(user=user, role=role, store_id=store_id)
+    return user
+
+
+@transaction.atomic
+def admin_membership_set(*, actor: Actor, user_id: int, role: str, store_id: int | None) -> Membership:
+    """Give a user of the organization ``role`` in a store (or organization-wide)."""
+    user = _admin_user(actor, user_id)
+    _check_store(actor, store_id)
+    if user.pk == actor.user_id and not (role == Role.ADMIN and store_id is None):
+        current = Membership.objects.filter(user=user, store_id=store_id, is_active=True).first()
+        if current is not None and current.role == Role.ADMIN:
+            raise ValidationError(fields={"role": [_("You cannot remove your own administrator role.")]})
+    return membership_set(user=user, role=role, store_id=store_id)
+
+
+@transaction.atomic
+def admin_membership_deactivate(*, actor: Actor, membership_id: int) -> Membership:
+    _require_admin(actor)
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(pk=membership_id, organization_id=actor.organization_id)
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise NotFound()
+    if membership.user_id == actor.user_id and membership.role == Role.ADMIN:
+        raise ValidationError(_("You cannot remove your own administrator role."))
+    if membership.is_active:
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+    return membership
+
+
+@transaction.atomic
+def user_set_active(*, actor: Actor, user_id: int, is_active: bool) -> User:
+    """Deactivate (no sign-in, no API access) or reactivate a user. Administrators cannot
+    deactivate themselves."""
+    user = _admin_user(actor, user_id)
+    if not is_active and user.pk == actor.user_id:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if user.is_active != is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_password_reset(*, actor: Actor, user_id: int, password: str) -> User:
+    """An administrator sets a new password for a staff user; the user's active API tokens
+    are revoked so old sessions stop working."""
+    user = _admin_user(actor, user_id)
+    if user.kind != UserKind.STAFF:
+        raise ValidationError(fields={"password": [_("Integration users sign in with tokens, not passwords.")]})
+    errors = _password_errors(password, user)
+    if errors:
+        raise ValidationError(_("The password was not changed."), fields={"password": errors})
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+    audit.record(
+        "password.reset",
+        obj=user,
+        actor=actor,
+        organization_id=actor.organization_id,
+        extra={"tokens_revoked": revoked},
+    )
+    return user
