@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
@@ -27,9 +28,15 @@ class ActorMiddleware:
         request.actor = SimpleLazyObject(build)  # type: ignore[attr-defined]
         token = audit.set_actor(request.actor)  # type: ignore[attr-defined]
         user = request.user
-        if user.is_authenticated and getattr(user, "language", "") and not request.COOKIES.get("django_language"):
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+        if not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+            # Chinese first: the staff UI follows the user's saved choice or the site default,
+            # not the browser's language (many staff run English-language browsers). The API
+            # keeps Accept-Language, which its clients set on purpose.
+            language = getattr(user, "language", "") if user.is_authenticated else ""
+            if language or not request.path.startswith("/api/"):
+                language = language or settings.LANGUAGE_CODE
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         try:
             return self.get_response(request)
         finally:

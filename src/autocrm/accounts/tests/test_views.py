@@ -253,3 +253,14 @@ def test_error_pages_render(client, demo):
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500
     assert "500" in response.content.decode()
+
+
+def test_ui_is_chinese_first_whatever_the_browser_says(client, demo):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        sign_in = translation.gettext("Sign in")
+    body = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert sign_in in body and 'lang="zh-hans"' in body
+    client.cookies["django_language"] = "en"  # the language switch sets this cookie
+    assert 'lang="en"' in client.get("/accounts/login/").content.decode()
