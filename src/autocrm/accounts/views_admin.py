@@ -32,12 +32,7 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         actor = request.actor  # type: ignore[attr-defined]
         if actor.role != Role.ADMIN:
             raise DjangoPermissionDenied()
-        try:
-            return view(request, actor, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
+        return view(request, actor, *args, **kwargs)
 
     return wrapper
 

@@ -12,14 +12,14 @@ from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.errors import DomainError, NotFound, PermissionDenied
+from autocrm.core.errors import DomainError
 from autocrm.core.models import TrackedModel
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import can
@@ -175,12 +175,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    try:
-        obj, events = audit_history_for(actor=actor, object_type=object_type, object_id=object_id)
-    except NotFound:
-        raise Http404() from None
-    except PermissionDenied:
-        raise DjangoPermissionDenied() from None
+    obj, events = audit_history_for(actor=actor, object_type=object_type, object_id=object_id)
     return _page_response(
         request,
         events,

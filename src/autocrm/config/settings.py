@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "autocrm.accounts.middleware.ActorMiddleware",
+    "autocrm.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "autocrm.config.urls"

@@ -33,3 +33,26 @@ class RequestIdMiddleware:
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
+
+
+class DomainErrorMiddleware:
+    """Pages raise the same domain errors as services: a record missing or outside the actor's
+    scope (``NotFound``) becomes the 404 page, an action the role lacks (``PermissionDenied``)
+    the 403 page — so views need no try/except to translate them. The API maps them itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+        from django.http import Http404
+
+        from .errors import NotFound, PermissionDenied
+
+        if isinstance(exception, NotFound):
+            raise Http404() from None
+        if isinstance(exception, PermissionDenied):
+            raise DjangoPermissionDenied() from None

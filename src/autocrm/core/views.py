@@ -47,17 +47,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def scoped_object_or_404(model, actor, pk, action: str = "view"):  # type: ignore[no-untyped-def]
-    """The UI twin of ``permissions.get_in_scope``: out of scope or missing → the 404 page,
-    visible but not allowed → the 403 page (and an ``authz.denied`` audit event)."""
-    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-    from django.http import Http404
-
-    from .errors import NotFound, PermissionDenied
+    """``permissions.get_in_scope`` for pages: out of scope or missing → the 404 page, visible
+    but not allowed → the 403 page (``DomainErrorMiddleware`` translates the errors)."""
     from .permissions import get_in_scope
 
-    try:
-        return get_in_scope(model, actor, pk, action)
-    except NotFound:
-        raise Http404() from None
-    except PermissionDenied:
-        raise DjangoPermissionDenied() from None
+    return get_in_scope(model, actor, pk, action)

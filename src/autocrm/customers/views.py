@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
-from autocrm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import scoped_object_or_404
@@ -319,10 +319,7 @@ def _timeline_context(customer: Customer, page: Any) -> dict[str, Any]:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer 360 page, read in a bounded number of queries by ``customer_360``."""
     actor = _actor(request)
-    try:
-        data = selectors.customer_360(actor=actor, pk=pk)
-    except NotFound:
-        raise Http404() from None
+    data = selectors.customer_360(actor=actor, pk=pk)
     customer = data["customer"]
     # Panels are rendered without the request (running the context processors again would
     # repeat the shell's queries once per panel); they get the CSRF token for their forms.

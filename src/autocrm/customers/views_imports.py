@@ -9,12 +9,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from autocrm.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from autocrm.core.errors import DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import can
 
 from . import exporting, importing
@@ -80,10 +80,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
-    try:
-        return importing.import_job_get(actor=request.actor, pk=pk)  # type: ignore[attr-defined]
-    except NotFound:
-        raise Http404() from None
+    return importing.import_job_get(actor=request.actor, pk=pk)  # type: ignore[attr-defined]
 
 
 def _detail_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:

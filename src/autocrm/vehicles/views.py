@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,12 +41,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _vehicle(actor: Actor, pk: Any, action: str = "view") -> Vehicle:
-    try:
-        return selectors.vehicle_get(actor=actor, pk=pk, action=action)
-    except NotFound:
-        raise Http404() from None
-    except PermissionDenied:
-        raise DjangoPermissionDenied() from None
+    return selectors.vehicle_get(actor=actor, pk=pk, action=action)
 
 
 def _vin_conflict_error(form: Any, exc: Conflict) -> None:
@@ -231,12 +226,7 @@ def vehicle_create(request: HttpRequest) -> HttpResponse:
     customer = None
     customer_id = request.POST.get("customer") or request.GET.get("customer")
     if customer_id:
-        try:
-            customer = customer_get(actor=actor, pk=customer_id, action="change")
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
+        customer = customer_get(actor=actor, pk=customer_id, action="change")
     form = VehicleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
