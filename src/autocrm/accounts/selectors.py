@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from autocrm.core.actor import Actor
+from autocrm.core.roles import Role
 from autocrm.tenancy.models import Store
 
 from .models import Membership, User
@@ -91,3 +92,18 @@ def api_token_list(*, actor: Actor) -> Any:
     if actor.role != Role.ADMIN or actor.organization_id is None:
         raise PermissionDenied()
     return ApiToken.objects.filter(user__organization_id=actor.organization_id).select_related("user", "store")
+
+
+TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+
+
+def team_members(*, actor: Actor, limit: int = 100) -> tuple[list[Membership], bool] | None:
+    """The people a manager (their current store) or a director/administrator (the whole
+    organization) works with, and whether the list was cut at ``limit``; None for other roles."""
+    if actor.role not in TEAM_ROLES or actor.store_id is None:
+        return None
+    members = Membership.objects.filter(organization_id=actor.organization_id, is_active=True, user__is_active=True)
+    if actor.role == Role.MANAGER:
+        members = members.filter(store_id=actor.store_id)
+    rows = list(members.select_related("user", "store").order_by("store__code", "role", "user__username")[: limit + 1])
+    return rows[:limit], len(rows) > limit

@@ -1,9 +1,11 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views_admin
 
 app_name = "accounts_admin"
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts_admin:user_list"), name="index"),
     path("users/", views_admin.user_list, name="user_list"),
     path("users/new/", views_admin.user_create, name="user_create"),
     path("users/<int:pk>/", views_admin.user_detail, name="user_detail"),

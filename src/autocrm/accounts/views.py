@@ -28,14 +28,13 @@ from autocrm.tenancy.models import Store
 from . import services
 from .forms import LoginForm, StoreSwitchForm, TotpCodeForm
 from .middleware import SESSION_STORE_KEY
-from .models import Membership, User
-from .selectors import actor_build, memberships_of
+from .models import User
+from .selectors import actor_build, memberships_of, team_members
 
 # A password-checked user waiting for their second factor: {"user_id", "backend", "next", "at", "tries"}.
 PENDING_KEY = "autocrm_2fa_pending"
 PENDING_SECONDS = 300
 TOTP_MAX_TRIES = 5
-TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
 TEAM_LIMIT = 100
 
 
@@ -187,16 +186,8 @@ def panel_team(request: HttpRequest) -> dict[str, Any] | None:
     """For managers, the people of their current store; for directors and administrators,
     everyone with a role in the organization."""
     actor = request.actor  # type: ignore[attr-defined]
-    if actor.role not in TEAM_ROLES or actor.store_id is None:
+    team = team_members(actor=actor, limit=TEAM_LIMIT)
+    if team is None:
         return None
-    members = Membership.objects.filter(organization_id=actor.organization_id, is_active=True, user__is_active=True)
-    if actor.role == Role.MANAGER:
-        members = members.filter(store_id=actor.store_id)
-    rows = list(
-        members.select_related("user", "store").order_by("store__code", "role", "user__username")[: TEAM_LIMIT + 1]
-    )
-    return {
-        "members": rows[:TEAM_LIMIT],
-        "truncated": len(rows) > TEAM_LIMIT,
-        "organization_wide": actor.role != Role.MANAGER,
-    }
+    rows, truncated = team
+    return {"members": rows, "truncated": truncated, "organization_wide": actor.role != Role.MANAGER}
