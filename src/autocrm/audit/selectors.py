@@ -56,3 +56,9 @@ def audit_history_for(
         permissions.require(actor, "audit", obj)  # records authz.denied and raises 403
     events = AuditEvent.objects.filter(object_type=model._meta.label_lower, object_id=str(obj.pk)).order_by("-id")
     return obj, events
+
+
+def own_audit_events(*, actor: Actor) -> models.QuerySet[AuditEvent]:
+    """What the actor did, newest first, in every store: the actor id is the scope, so roles
+    that may not read the audit trail still see their own actions."""
+    return AuditEvent.objects.filter(actor_id=actor.user_id).order_by("-id")

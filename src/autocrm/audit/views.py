@@ -26,7 +26,7 @@ from autocrm.core.permissions import can
 from autocrm.core.roles import Role
 
 from .models import AuditEvent
-from .selectors import audit_event_list, audit_history_for
+from .selectors import audit_event_list, audit_history_for, own_audit_events
 
 PAGE_SIZE = 50
 PANEL_SIZE = 10
@@ -195,7 +195,4 @@ def panel_activity(request: HttpRequest) -> dict[str, Any] | None:
     if can(actor, "view", AuditEvent):
         events = audit_event_list(actor=actor)[:PANEL_SIZE]
         return {"rows": event_rows(events), "scope": "store" if actor.role == Role.MANAGER else "organization"}
-    # scoped: one's own actions — the actor id is the scope, whatever the store.
-    own = AuditEvent.objects.filter(actor_id=actor.user_id)
-    events = own.order_by("-id")[:PANEL_SIZE]
-    return {"rows": event_rows(events), "scope": "own"}
+    return {"rows": event_rows(own_audit_events(actor=actor)[:PANEL_SIZE]), "scope": "own"}
