@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Each app's permissions.py registers its rule table with the engine.
         autodiscover_modules("permissions")
+        from . import lookups
+
+        lookups.register()

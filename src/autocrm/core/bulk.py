@@ -13,13 +13,18 @@ blind indexes computed from their source when the caller did not give them, JSON
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import JSONField
 from django.utils import timezone
+from psycopg.types.json import Json, Jsonb
 
 from .fields import BlindIndexField, EncryptedTextField
 
@@ -30,6 +35,23 @@ BATCH = 2000
 
 def copy_supported() -> bool:
     return connection.vendor == "postgresql"
+
+
+class IdPool:
+    """Primary keys drawn from a table's sequence in blocks, for a run that prepares many
+    batches: each draw outside a transaction is a commit the disk must flush, so one per block
+    instead of one per batch. Ids left over are simply never used (sequences have gaps)."""
+
+    def __init__(self, model: Any, *, block: int = 20_000) -> None:
+        self.model = model
+        self.block = block
+        self.free: list[int] = []
+
+    def take(self, count: int) -> list[int]:
+        if len(self.free) < count:
+            self.free += reserve_ids(self.model, max(self.block, count - len(self.free)))
+        taken, self.free = self.free[:count], self.free[count:]
+        return taken
 
 
 def reserve_ids(model: Any, count: int) -> list[int]:
@@ -49,7 +71,7 @@ def _preparer(field: Any, now: Any) -> Callable[[Any], Any] | None:
     """How a Python value of ``field`` becomes a COPY value (``None``: as it is; ``now`` None:
     timestamps as given)."""
     if isinstance(field, EncryptedTextField):
-        return field.get_prep_value
+        return field.to_db
     if isinstance(field, JSONField):
         return lambda v: field.get_db_prep_save(v, connection)
     if now is not None and (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)):
@@ -65,45 +87,155 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
             copy.write_row(row)
 
 
+class Prepared:
+    """Rows of one table made ready to write: on PostgreSQL ids drawn from the sequence and the
+    COPY payload formatted; elsewhere the rows as given, for ``bulk_create``. Preparing needs no
+    transaction (sequences are not transactional), so a read-ahead thread can prepare batch
+    n + 1 while the writer's transaction stores batch n and the writer's thread only ships bytes."""
+
+    def __init__(self, model: Any, columns: list[str], *, ids: list[int] | None, payload: bytes = b"",
+                 rows: Sequence[Mapping[str, Any]] = (), returning: bool = True) -> None:  # fmt: skip
+        self.model = model
+        self.columns = columns
+        self.ids = ids  # known once prepared on PostgreSQL; after the write elsewhere
+        self.payload = payload
+        self.rows = rows
+        self.returning = returning
+
+
+def prepare_rows(
+    model: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: bool = True,
+    now: dt.datetime | None = None,
+    ids: list[int] | None = None,
+) -> Prepared:
+    """Make ``rows`` (``{attname: Python value}``; missing fields take their default) ready for
+    :func:`write_prepared`: values stored exactly as ``bulk_create`` would store them (encrypted
+    fields encrypted, blind indexes computed from their source when not given, JSON adapted,
+    ``auto_now``/``auto_now_add`` set to ``now``, by default the present). With ``returning``
+    the rows get ``ids`` (drawn from the sequence when not given)."""
+    if not copy_supported():
+        return Prepared(model, [], ids=None, rows=rows, returning=returning)
+    meta = model._meta
+    now = now or timezone.now()
+    pk = meta.pk
+    # The defaults are formatted once per call; each row copies them and formats only the values
+    # it gives. (Formatting every field of every row cost as much as the server's COPY.)
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    offset = 1 if returning else 0
+    slot: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
+    base: list[str] = [""] * offset
+    derived: list[tuple[int, str, Any]] = []  # blind indexes the row does not give: from their source
+    for i, f in enumerate(fields, start=offset):
+        prep = _preparer(f, now)
+        default = f.get_default()
+        base.append(copy_text(default if prep is None else prep(default)))
+        slot[f.attname] = (i, prep)
+        if isinstance(f, BlindIndexField):
+            derived.append((i, meta.get_field(f.source).attname, f))
+    columns = [f.column for f in fields]
+    if not returning:
+        ids = []
+    elif ids is None:
+        ids = reserve_ids(model, len(rows))
+    elif len(ids) != len(rows):
+        raise ValueError("one id per row")
+    if returning:
+        columns.insert(0, pk.column)
+    moments: dict[Any, str] = {}  # the same timestamp on every row: formatted once
+    special = _COPY_SPECIAL.search
+    lines: list[str] = []
+    for n, row in enumerate(rows):
+        out = base.copy()
+        if returning:
+            out[0] = str(ids[n])
+        texts: list[str] = []  # the row's strings, searched once for characters to escape
+        for name, value in row.items():
+            i, prep = slot[name]
+            if prep is not None:
+                value = prep(value)
+            kind = type(value)
+            if kind is str:
+                out[i] = value
+                texts.append(value)
+            elif kind is dt.datetime:
+                text = moments.get(value)
+                if text is None:
+                    text = moments[value] = value.isoformat()
+                out[i] = text
+            else:
+                out[i] = copy_text(value)
+        for i, source, f in derived:
+            if f.attname not in row:
+                out[i] = copy_text(f.compute(row.get(source) or ""))
+        if texts and special("".join(texts)):
+            for name, value in row.items():
+                i, prep = slot[name]
+                out[i] = copy_text(value if prep is None else prep(value))
+        lines.append("\t".join(out))
+    lines.append("")
+    return Prepared(model, columns, ids=ids, payload="\n".join(lines).encode(), returning=returning)
+
+
+def write_prepared(prepared: Prepared) -> list[int]:
+    """Insert what :func:`prepare_rows` made ready; the new ids in order (empty when not
+    ``returning``)."""
+    model = prepared.model
+    if not copy_supported():
+        if not prepared.rows:
+            return []
+        objs = model.objects.bulk_create([model(**row) for row in prepared.rows], batch_size=BATCH)
+        prepared.ids = [o.pk for o in objs] if prepared.returning else []
+        return prepared.ids
+    copy_payload(model._meta.db_table, prepared.columns, prepared.payload)
+    return prepared.ids or []
+
+
+def copy_payload(table: str, columns: Sequence[str], payload: bytes) -> None:
+    """COPY rows already in COPY's text format into ``table`` (PostgreSQL)."""
+    if not payload:
+        return
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        copy.write(payload)
+
+
 def insert_rows(model: Any, rows: Sequence[Mapping[str, Any]], *, returning: bool = True) -> list[int]:
     """Insert ``rows`` (``{attname: Python value}``; missing fields take their default) and
     return their ids in order (an empty list when not ``returning``). No model instances are
     built on PostgreSQL; elsewhere this is ``bulk_create``."""
     if not rows:
         return []
-    if not copy_supported():
-        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
-        return [o.pk for o in objs] if returning else []
-    meta = model._meta
-    now = timezone.now()
-    pk = meta.pk
-    plan: list[tuple[str, Any, Callable[[Any], Any] | None, Any]] = []  # attname, default, prep, blind source
-    columns: list[str] = []
-    for f in meta.concrete_fields:
-        if f is pk:
-            continue
-        source = meta.get_field(f.source).attname if isinstance(f, BlindIndexField) else None
-        plan.append((f.attname, f.get_default(), _preparer(f, now), (f, source) if source else None))
-        columns.append(f.column)
-    ids = reserve_ids(model, len(rows)) if returning else []
-    if returning:
-        columns.insert(0, pk.column)
+    return write_prepared(prepare_rows(model, rows, returning=returning))
 
-    def values() -> Iterable[list[Any]]:
-        for i, row in enumerate(rows):
-            out: list[Any] = [ids[i]] if returning else []
-            for attname, default, prep, blind in plan:
-                if attname in row:
-                    value = row[attname]
-                elif blind is not None:
-                    value = blind[0].compute(row.get(blind[1]) or "")
-                else:
-                    value = default
-                out.append(value if prep is None else prep(value))
-            yield out
 
-    _copy(meta.db_table, columns, values())
-    return ids
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: Any) -> str:
+    """One value in COPY's text format (``\\N`` for NULL; backslash, tab and line ends escaped)."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is bool:
+        return "t" if value else "f"
+    elif kind is int or kind is Decimal or kind is float:
+        return str(value)
+    elif kind is dt.datetime or kind is dt.date or kind is dt.time:
+        return value.isoformat()
+    elif isinstance(value, Json | Jsonb):
+        text = (value.dumps or json.dumps)(value.obj)
+    elif isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError("binary values are not written by bulk COPY")
+    else:
+        text = str(value)
+    return text.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(text) else text
 
 
 def insert_instances(model: Any, objs: list[Any], *, batch_size: int = BATCH) -> list[Any]:

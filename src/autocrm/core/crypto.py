@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+from binascii import b2a_base64
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 PREFIX = "enc:v1:"
 
@@ -31,6 +34,8 @@ class Key:
     kid: str
     aead: AESGCM
     index_key: bytes
+    index_mac: hmac.HMAC  # keyed once; each index copies it (half the cost of hmac.new per value)
+    aad: bytes = b""  # the key id, bound to every ciphertext
 
 
 def _derive(secret: bytes, info: bytes) -> bytes:
@@ -53,14 +58,41 @@ def _parse(spec: str) -> tuple[Key, ...]:
             raise ImproperlyConfigured(f"AUTOCRM_DATA_KEY key {kid!r} is not base64") from exc
         if len(raw) != 32:
             raise ImproperlyConfigured(f"AUTOCRM_DATA_KEY key {kid!r} must be 32 bytes")
-        keys.append(Key(kid, AESGCM(_derive(raw, b"autocrm field encryption")), _derive(raw, b"autocrm blind index")))
+        index_key = _derive(raw, b"autocrm blind index")
+        keys.append(
+            Key(
+                kid,
+                AESGCM(_derive(raw, b"autocrm field encryption")),
+                index_key,
+                hmac.new(index_key, None, hashlib.sha256),
+                kid.encode(),
+            )
+        )
     if not keys:
         raise ImproperlyConfigured("AUTOCRM_DATA_KEY holds no key")
     return tuple(keys)
 
 
+_current: list[tuple[Key, ...]] = []  # the parsed keys of the current settings (emptied when they change)
+
+
 def keys() -> tuple[Key, ...]:
-    return _parse(settings.AUTOCRM_DATA_KEY)
+    # Reading the setting costs more than an encryption (LazySettings), and this runs for every
+    # protected value an import writes; a settings change (tests) empties the cache.
+    if not _current:
+        _current.append(_parse(settings.AUTOCRM_DATA_KEY))
+    return _current[0]
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: object) -> None:
+    if setting == "AUTOCRM_DATA_KEY":
+        _current.clear()
+
+
+def key_ids() -> list[str]:
+    """The configured key ids, the active one first."""
+    return [key.kid for key in keys()]
 
 
 def active_kid() -> str:
@@ -68,10 +100,10 @@ def active_kid() -> str:
 
 
 def encrypt(plaintext: str) -> str:
-    key = keys()[0]
+    key = (_current[0] if _current else keys())[0]
     nonce = os.urandom(12)
-    sealed = key.aead.encrypt(nonce, plaintext.encode("utf-8"), key.kid.encode())
-    return f"{PREFIX}{key.kid}:{base64.b64encode(nonce + sealed).decode()}"
+    sealed = key.aead.encrypt(nonce, plaintext.encode("utf-8"), key.aad)
+    return f"{PREFIX}{key.kid}:{b2a_base64(nonce + sealed, newline=False).decode()}"
 
 
 def is_encrypted(stored: str) -> bool:
@@ -96,8 +128,9 @@ def decrypt(stored: str) -> str:
 
 
 def blind_index(normalised: str, key: Key | None = None) -> str:
-    key = key or keys()[0]
-    return hmac.new(key.index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    mac = (key or keys()[0]).index_mac.copy()
+    mac.update(normalised.encode("utf-8"))
+    return mac.hexdigest()
 
 
 def blind_index_candidates(normalised: str) -> list[str]:

@@ -54,6 +54,12 @@ class EncryptedTextField(models.TextField):
             return value
         return crypto.encrypt(str(value))
 
+    def to_db(self, value: Any) -> Any:
+        """:meth:`get_prep_value` for the plain values a bulk write holds (no expressions)."""
+        if value is None or value == "":
+            return value
+        return crypto.encrypt(value if type(value) is str else str(value))
+
     def get_lookup(self, lookup_name: str) -> Any:
         # Ciphertext is randomised: anything but isnull would silently never match.
         if lookup_name != "isnull":
@@ -62,10 +68,12 @@ class EncryptedTextField(models.TextField):
 
 
 class BlindIndexField(models.CharField):
-    """HMAC of the normalised value of another field, indexed, for exact-match search.
+    """HMAC of the normalised value of another field, for exact-match search.
 
     Filled on every save from ``source``; look up with :meth:`lookup`, which tries the index
-    under every configured key so rotations never break search.
+    under every configured key so rotations never break search. Index it with a named
+    ``models.Index`` in the model's Meta: ``db_index`` would also give PostgreSQL a
+    ``varchar_pattern_ops`` twin that no query uses and every insert pays for.
     """
 
     def __init__(
@@ -76,7 +84,7 @@ class BlindIndexField(models.CharField):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
-        kwargs.setdefault("db_index", True)
+        kwargs.setdefault("db_index", False)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
+_NON_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
+
 
 def normalize_mobile(value: str | None) -> str:
     """Digits only, China's +86 / 0086 prefix removed: ``+86 138-1234-5678`` → ``13812345678``."""
     if not value:
         return ""
-    digits = re.sub(r"\D", "", value)
+    if len(value) == 14 and value.startswith("+86") and value[3:].isdigit() and value.isascii():
+        return value[3:]  # already E.164, as every validated mobile is stored
+    digits = _NON_DIGIT.sub("", value)
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix) :]
@@ -19,4 +24,4 @@ def normalize_mobile(value: str | None) -> str:
 def normalize_id_number(value: str | None) -> str:
     if not value:
         return ""
-    return re.sub(r"\s", "", value).upper()
+    return _SPACE.sub("", value).upper()

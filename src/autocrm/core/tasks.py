@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import time
 
+from django.apps import apps
 from huey import crontab
-from huey.contrib.djhuey import HUEY, periodic_task
+from huey.contrib.djhuey import HUEY, db_task, periodic_task
+
+from . import bulk
 
 HEARTBEAT_KEY = "autocrm:worker-heartbeat"
+
+
+@db_task()
+def table_analyze_task(label: str) -> None:
+    """Refresh the planner's statistics of a table a bulk write just grew (PostgreSQL)."""
+    bulk.analyze(apps.get_model(label))
 
 
 @periodic_task(crontab(minute="*"))

@@ -28,8 +28,10 @@ import io
 import logging
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,7 +41,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, bulk, crypto
+from autocrm.core import audit, bulk, crypto, readahead, stagefile
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import Scope, can, get_in_scope, scope_for
@@ -107,9 +109,31 @@ class Importer:
         """Clean every row and look for duplicates; fill ``row.cleaned``/``row.errors``/``row.target_id``."""
         raise NotImplementedError
 
-    def write_batch(self, ctx: Any, rows: list[Row]) -> tuple[int, int]:
+    def prepare_batch(self, ctx: Any, rows: list[Row]) -> Any:
+        """Optional work on the valid rows that needs no transaction (building values, encrypting,
+        formatting), done beside the writer when the import reads ahead; passed to
+        :meth:`write_batch`."""
+        return None
+
+    def write_batch(self, ctx: Any, rows: list[Row], prepared: Any = None) -> tuple[int, int]:
         """Write the (valid) rows; return ``(created, updated)``."""
         raise NotImplementedError
+
+    # Staging (optional): the dry run keeps its prepared writes so the commit need not redo them.
+    def stage_start(self, ctx: Any) -> dict[str, Any] | None:
+        """What a stage of this run must record (``marker``: the timestamp text in its payloads),
+        or None when this importer or database does not stage."""
+        return None
+
+    def stage_batch(
+        self, ctx: Any, rows: list[Row], prepared: Any
+    ) -> tuple[dict[str, Any], list[bulk.Prepared]] | None:
+        """The batch's metadata (at least ``created``) and payloads, or None when it cannot be staged."""
+        return None
+
+    def stage_conflicts(self, ctx: Any, meta: Mapping[str, Any]) -> bool:
+        """Whether the store changed since the dry run in a way that would change this batch."""
+        return True
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -276,6 +300,8 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # nearly every cell of a CSV file
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -336,11 +362,15 @@ class _Progress:
     Outside a transaction the job row is updated directly. Inside the commit's transaction an
     update would stay invisible until the end, so on PostgreSQL a second, autocommit connection
     writes it (only when the import itself opened the transaction, so it never waits on a lock
-    held by an outer one). SQLite allows one writer, so there the bar jumps at the end."""
+    held by an outer one). SQLite allows one writer, so there the bar jumps at the end. At most
+    one write every ``EVERY`` seconds: each is a commit the disk must flush."""
+
+    EVERY = 0.5
 
     def __init__(self, job: ImportJob, *, side_connection: bool) -> None:
         self.job = job
         self.side = None
+        self.last = 0.0
         if side_connection and connection.vendor == "postgresql":
             from django.db import connections
 
@@ -356,6 +386,10 @@ class _Progress:
 
     def __call__(self, processed: int, *, in_transaction: bool = False) -> None:
         self.job.processed_rows = processed
+        now = time.monotonic()
+        if now - self.last < self.EVERY:
+            return
+        self.last = now
         if not in_transaction:
             ImportJob.objects.filter(pk=self.job.pk).update(processed_rows=processed)
             return
@@ -451,6 +485,7 @@ def import_job_map(*, actor: Actor, job: ImportJob, columns: Mapping[str, Any]) 
     importer = importer_for(job.kind)
     job.mapping = {**job.mapping, "columns": mapping_clean(importer, job.mapping.get("headers", []), columns)}
     job.status = ImportStatus.UPLOADED
+    stage_discard(job)
     job.save(update_fields=["mapping", "status", "updated_at"])
     return job
 
@@ -551,6 +586,7 @@ def _finish(job: ImportJob, status: str, **values: Any) -> None:
     names = ["status", "finished_at", "updated_at", *values]
     if status == ImportStatus.DONE and job.file:
         # The upload holds personal data in plain text: once imported it has no further use.
+        stage_discard(job)
         stored, job.file = job.file.name, ""
         names.append("file")
         transaction.on_commit(lambda: job.file.storage.delete(stored))
@@ -567,6 +603,7 @@ def import_files_purge(*, now: dt.datetime | None = None) -> int:
     removed = 0
     stale = ImportJob.objects.filter(created_at__lt=cutoff).exclude(file="")  # scoped: retention, all stores
     for job in stale.iterator():
+        stage_discard(job)
         job.file.storage.delete(job.file.name)
         job.file = ""
         if job.status != ImportStatus.DONE:
@@ -589,6 +626,7 @@ class _Scan:
         self.warnings: list[dict[str, Any]] = []
         self.bad = self.processed = self.new = self.updates = 0
         self.bad_numbers: list[int] = []
+        self.preparing = True  # the dry run stops preparing once its stage is given up
 
     def batches(self) -> Iterator[list[Row]]:
         missing = [str(f.label) for f in self.importer.fields if f.required and f.name not in self.columns]
@@ -606,6 +644,17 @@ class _Scan:
                     batch = []
             if batch:
                 yield batch
+
+    def checked(self) -> Iterator[list[Row]]:
+        for rows in self.batches():
+            self.importer.check_batch(self.ctx, rows)
+            yield rows
+
+    def prepared(self, checked: Iterator[list[Row]]) -> Iterator[tuple[list[Row], Any]]:
+        """Checked batches with the importer's preparation of their valid rows."""
+        with contextlib.closing(checked):  # type: ignore[type-var]
+            for rows in checked:
+                yield rows, self.importer.prepare_batch(self.ctx, [r for r in rows if r.ok]) if self.preparing else None
 
     def collect(self, rows: list[Row]) -> None:
         self.processed += len(rows)
@@ -642,12 +691,34 @@ class _Scan:
 
 def _check(job: ImportJob, actor: Actor) -> None:
     _finish(job, ImportStatus.CHECKING, processed_rows=0, error="")
+    stage_discard(job)
     scan = _Scan(job, actor)
     progress = _Progress(job, side_connection=False)
-    for rows in scan.batches():
-        scan.importer.check_batch(scan.ctx, rows)
-        scan.collect(rows)
-        progress(scan.processed)
+    stage = _stage_open(job, actor, scan)
+    ahead = not connection.in_atomic_block and bulk.copy_supported()
+    checked = readahead.read_ahead(scan.checked(), name="import-check") if ahead else scan.checked()
+    batches: Iterator[tuple[list[Row], Any]] = scan.prepared(checked) if stage else ((r, None) for r in checked)
+    if ahead and stage:
+        batches = readahead.read_ahead(batches, name="import-prepare")
+    try:
+        for rows, prepared in batches:
+            scan.collect(rows)
+            if stage is not None:
+                staged = scan.importer.stage_batch(scan.ctx, [r for r in rows if r.ok], prepared)
+                if staged is None:  # e.g. rows updating existing customers: the commit writes from fresh rows
+                    stage.abort()
+                    stage, scan.preparing = None, False
+                else:
+                    stage.add({**staged[0], "rows": len(rows)}, staged[1])
+            progress(scan.processed)
+        if stage is not None:
+            stage.close()
+    except BaseException:
+        if stage is not None:
+            stage.abort()
+        raise
+    finally:
+        batches.close()  # type: ignore[attr-defined]
     _finish(
         job,
         ImportStatus.CHECKED,
@@ -658,29 +729,162 @@ def _check(job: ImportJob, actor: Actor) -> None:
     )
 
 
+# --------------------------------------------------------------------------- staging
+# The dry run already validated, encrypted and formatted every new row; on PostgreSQL it keeps
+# that work in a stage file beside the upload (core.stagefile). The commit then checks only what
+# may have changed — the same user, day, mapping, keys, and no customer in the store since then
+# with any staged row's external ID, mobile or ID number — and ships the bytes, with the commit's
+# time in place of the dry run's. Anything else, and the commit checks the file again.
+
+
+def _stage_path(job: ImportJob) -> Path | None:
+    if not job.file:
+        return None
+    try:
+        return Path(job.file.path + ".stage")
+    except NotImplementedError:  # storage without local files: no stage, the commit checks again
+        return None
+
+
+def stage_discard(job: ImportJob) -> None:
+    """Forget the dry run's stage (the mapping changed, the job ended or its file is purged)."""
+    path = _stage_path(job)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _stage_identity(job: ImportJob, actor: Actor) -> dict[str, Any]:
+    return {
+        "job": job.pk,
+        "file": job.file.name,
+        "columns": job.mapping.get("columns") or {},
+        "store": actor.store_id,
+        "user": actor.user_id,
+        "today": timezone.localdate().isoformat(),
+        "keys": crypto.key_ids(),
+    }
+
+
+def _stage_open(job: ImportJob, actor: Actor, scan: _Scan) -> stagefile.StageWriter | None:
+    path = _stage_path(job)
+    extra = scan.importer.stage_start(scan.ctx) if path is not None else None
+    if path is None or extra is None:
+        scan.preparing = False
+        return None
+    return stagefile.StageWriter(path, {**_stage_identity(job, actor), **extra})
+
+
+def _analyze_later(model: Any) -> None:
+    """The table grew many times over: once committed, the worker refreshes the planner's
+    statistics (as autovacuum would, a minute or so later)."""
+    if bulk.copy_supported():
+        from autocrm.core.tasks import table_analyze_task
+
+        transaction.on_commit(lambda: table_analyze_task(model._meta.label))
+
+
+def _commit_staged(job: ImportJob, actor: Actor) -> bool:
+    """Commit from the dry run's stage when nothing it depends on changed; False to check again."""
+    path = _stage_path(job)
+    if path is None or not path.exists():
+        return False
+    try:
+        stage = stagefile.StageReader(path)
+    except (OSError, ValueError):
+        log.warning("import %s: unreadable stage ignored", job.pk, exc_info=True)
+        return False
+    header = stage.header
+    if any(header.get(k) != v for k, v in _stage_identity(job, actor).items()):
+        return False
+    importer = importer_for(job.kind)
+    ctx = importer.start(actor=actor, job=job, today=timezone.localdate())
+    checked = job.report or {}
+    bad = job.bad_rows
+    if bad and job.mode != ImportMode.VALID_ONLY:
+        _finish(job, ImportStatus.FAILED, processed_rows=job.total_rows, created_count=0, updated_count=0,
+                error=_job_bad_message(bad), report={**checked, "step": "commit", "created": 0, "updated": 0, "skipped": 0})  # fmt: skip
+        return True
+    marker, now = header["marker"].encode(), ctx.now.isoformat().encode()
+    outer = connection.in_atomic_block
+    progress = _Progress(job, side_connection=not outer)
+    rows_before = bulk.estimated_rows(importer.model)
+    created = processed = 0
+
+    def verified() -> Iterator[tuple[dict[str, Any], list[tuple[str, list[str], bytes]]]]:
+        for meta, bodies in stage.batches():
+            if importer.stage_conflicts(ctx, meta):
+                raise _StageChanged
+            yield meta, bodies
+
+    # Each batch is verified (in a second thread when the commit owns its transaction) while the
+    # one before it is written; a change found part-way rolls the writes back.
+    batches = readahead.read_ahead(verified(), name="import-verify") if not outer else verified()
+    try:
+        with transaction.atomic():
+            for meta, bodies in batches:
+                for table, columns, body in bodies:
+                    bulk.copy_payload(table, columns, body.replace(marker, now))
+                created += meta["created"]
+                processed += meta["rows"]
+                progress(processed, in_transaction=True)
+            if created >= max(ANALYZE_AFTER, rows_before):
+                _analyze_later(importer.model)
+            audit.record("import", obj=job, actor=actor, extra={
+                "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": job.total_rows,
+                "created": created, "updated": 0, "skipped": bad,
+            })  # fmt: skip
+            _finish(job, ImportStatus.DONE, processed_rows=job.total_rows, created_count=created, updated_count=0,
+                    report={**checked, "step": "commit", "created": created, "updated": 0, "skipped": bad})  # fmt: skip
+    except _StageChanged:
+        return False
+    finally:
+        batches.close()
+        progress.close()
+    return True
+
+
+class _StageChanged(Exception):
+    """The store gained a customer a staged row would duplicate or update: check the file again."""
+
+
 class _Rollback(Exception):
     pass
 
 
 def _commit(job: ImportJob, actor: Actor) -> None:
+    staged = job.status == ImportStatus.CHECKED
     _finish(job, ImportStatus.IMPORTING, processed_rows=0, error="")
+    if staged and _commit_staged(job, actor):
+        return
     scan = _Scan(job, actor)
     valid_only = job.mode == ImportMode.VALID_ONLY
     outer = connection.in_atomic_block
     progress = _Progress(job, side_connection=not outer)
     created = updated = 0
+    # When the import owns its transaction on PostgreSQL, the next batch is checked in a second
+    # thread while the server stores this one (core.readahead): the duplicate checks then read
+    # the customers that existed before the import, and duplicates inside the file are caught
+    # by the check's memory of the rows before them — the same result as checking in turn.
+    ahead = not outer and bulk.copy_supported()
+    checked = readahead.read_ahead(scan.checked(), name="import-check") if ahead else scan.checked()
+    batches = scan.prepared(checked)
+    if ahead:
+        batches = readahead.read_ahead(batches, name="import-prepare")
+    model = scan.importer.model
+    rows_before = bulk.estimated_rows(model)
     try:
         with transaction.atomic():
-            for rows in scan.batches():
-                scan.importer.check_batch(scan.ctx, rows)
+            for rows, prepared in batches:
                 scan.collect(rows)
                 if valid_only or not scan.bad:
-                    c, u = scan.importer.write_batch(scan.ctx, [r for r in rows if r.ok])
+                    c, u = scan.importer.write_batch(scan.ctx, [r for r in rows if r.ok], prepared)
                     created += c
                     updated += u
                 progress(scan.processed, in_transaction=True)
             if scan.bad and not valid_only:
                 raise _Rollback
+            if created >= max(ANALYZE_AFTER, rows_before):
+                _analyze_later(model)
             audit.record(
                 "import",
                 obj=job,
@@ -718,6 +922,7 @@ def _commit(job: ImportJob, actor: Actor) -> None:
             report=scan.report(step="commit", created=0, updated=0, skipped=0),
         )
     finally:
+        batches.close()  # stops the read-ahead thread if the loop ended early
         progress.close()
 
 
@@ -756,8 +961,7 @@ class _CustomerContext:
     change_scope: Scope | None = None
     default_kind: str = CustomerKind.PERSON.value
     normalizers: dict[str, Any] = field(default_factory=dict)
-    inserted: int = 0
-    analyze_at: int = 0
+    ids: bulk.IdPool = field(default_factory=lambda: bulk.IdPool(Customer))
 
 
 class CustomerImporter(Importer):
@@ -798,25 +1002,24 @@ class CustomerImporter(Importer):
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
             change_scope=scope_for(actor, Customer, "change"),
             default_kind=Customer._meta.get_field("kind").get_default(),  # type: ignore[union-attr]
-            analyze_at=max(ANALYZE_AFTER, bulk.estimated_rows(Customer)) if bulk.copy_supported() else 1 << 62,
             normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
         )
 
-    @staticmethod
-    def _prepare(raw: Mapping[str, Any]) -> dict[str, Any]:
+    _CELLS: dict[str, Any] = {
+        "birthday": cell_date,
+        "gender": lambda v: choice_value(Gender, v, _GENDER_EXTRA),
+        "kind": lambda v: choice_value(CustomerKind, v, _KIND_EXTRA),
+        "source_channel": lambda v: choice_value(SourceChannel, v, _SOURCE_EXTRA),
+    }
+
+    @classmethod
+    def _prepare(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        cells = cls._CELLS
         for name, value in raw.items():
-            if name == "birthday":
-                value = cell_date(value)
-            elif name == "gender":
-                value = choice_value(Gender, value, _GENDER_EXTRA)
-            elif name == "kind":
-                value = choice_value(CustomerKind, value, _KIND_EXTRA)
-            elif name == "source_channel":
-                value = choice_value(SourceChannel, value, _SOURCE_EXTRA)
-            else:
-                value = _text(value)
-            if value in ("", None) and name != "name":
+            convert = cells.get(name)
+            value = _text(value) if convert is None else convert(value)
+            if (value == "" or value is None) and name != "name":
                 continue  # an empty cell leaves the field as it is (or at its default)
             data[name] = value
         return data
@@ -850,11 +1053,11 @@ class CustomerImporter(Importer):
         if not rows:
             return
         by_index: dict[str, tuple[str, str]] = {}  # blind index candidate → (field, normalised value)
-        ext_ids = []
+        ext_ids = set()
         for row in rows:
             c = row.cleaned or {}
             if c.get("external_id"):
-                ext_ids.append(c["external_id"])
+                ext_ids.add(c["external_id"])
             for name in ("mobile", "id_number"):
                 if c.get(name):
                     normalised = ctx.normalizers[name](c[name])
@@ -862,26 +1065,31 @@ class CustomerImporter(Importer):
                         continue
                     candidates = crypto.blind_index_candidates(normalised)
                     row.extra[f"{name}_index"] = candidates[0]  # the active key's: what the write stores
+                    row.extra[f"{name}_candidates"] = candidates
                     for candidate in candidates:
                         by_index[candidate] = (name, normalised)
-        # One query per index: an OR of the three makes PostgreSQL scan the store's rows.
-        wanted = ("id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id")
-        in_store = Customer.objects.filter(store_id=ctx.store_id)
-        mobiles = [k for k, (n, _v) in by_index.items() if n == "mobile"]
-        ids = [k for k, (n, _v) in by_index.items() if n == "id_number"]
+        # One query per index (an OR of the three makes PostgreSQL scan the store's rows), each with
+        # its values as one parameter (``any_of``: a batch's 2,000 placeholders cost more than the
+        # query). The blind-index queries leave the store to Python: given the choice, a planner
+        # with the statistics of a table that was empty before the import walks the store's rows
+        # (the whole file, as the import fills it) instead of probing the index.
+        wanted = ("id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id", "store_id")
+        mobiles = {k for k, (n, _v) in by_index.items() if n == "mobile"}
+        ids = {k for k, (n, _v) in by_index.items() if n == "id_number"}
+        queries = []
+        if ext_ids:  # excluding "" matches the partial unique index
+            queries.append(
+                Customer.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).exclude(external_id="")
+            )
+        if mobiles:
+            queries.append(Customer.objects.filter(mobile_index__any_of=mobiles))
+        if ids:
+            queries.append(Customer.objects.filter(id_number_index__any_of=ids))
         found_by_pk: dict[int, tuple[Any, ...]] = {}
-        for lookup, values in (
-            ("external_id__in", ext_ids),
-            ("mobile_index__in", mobiles),
-            ("id_number_index__in", ids),
-        ):
-            if not values:
-                continue
-            query = in_store.filter(**{lookup: values})
-            if lookup == "external_id__in":
-                query = query.exclude(external_id="")  # matches the partial unique index
+        for query in queries:
             for rec in query.values_list(*wanted):
-                found_by_pk[rec[0]] = rec
+                if rec[6] == ctx.store_id:
+                    found_by_pk[rec[0]] = rec[:6]
         found = list(found_by_pk.values())
         by_ext: dict[str, tuple[Any, ...]] = {}
         by_value: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
@@ -935,29 +1143,60 @@ class CustomerImporter(Importer):
             "id_number_index": row.extra.get("id_number_index") or ctx.id_field.compute(values.get("id_number")),
         }
 
-    def write_batch(self, ctx: _CustomerContext, rows: list[Row]) -> tuple[int, int]:
-        update_rows = [r for r in rows if r.target_id]
-        new: list[dict[str, Any]] = []
+    def prepare_batch(self, ctx: _CustomerContext, rows: list[Row]) -> tuple[bulk.Prepared, bulk.Prepared | None]:
+        """The new customers ready to COPY (ids drawn, search keys, blind indexes, encryption) and,
+        once their ids are known, their timeline events."""
+        new = [
+            (r.cleaned or {}, r.extra.get("mobile_index"), r.extra.get("id_number_index"))
+            for r in rows
+            if not r.target_id
+        ]
+        ids = ctx.ids.take(len(new)) if bulk.copy_supported() else None
+        spec = _NewCustomers(ctx.store_id, ctx.default_kind, ctx.now, ctx.summary[:300], str(ctx.job.pk))
+        return _prepare_new_customers(spec, new, ids)
+
+    def _events(self, ctx: _CustomerContext, ids: list[int] | None, kind: str) -> bulk.Prepared | None:
+        spec = _NewCustomers(ctx.store_id, ctx.default_kind, ctx.now, ctx.summary[:300], str(ctx.job.pk))
+        return _timeline(spec, ids, kind)
+
+    def stage_start(self, ctx: _CustomerContext) -> dict[str, Any] | None:
+        return {"marker": ctx.now.isoformat()} if bulk.copy_supported() else None
+
+    def stage_batch(
+        self, ctx: _CustomerContext, rows: list[Row], prepared: tuple[bulk.Prepared, bulk.Prepared | None] | None
+    ) -> tuple[dict[str, Any], list[bulk.Prepared]] | None:
+        """New customers only (a row updating a customer is written from the customer as it is at
+        commit), with the blind indexes and external IDs the commit looks for again."""
+        if prepared is None or prepared[1] is None or any(r.target_id for r in rows):
+            return None
+        keys: dict[str, list[str]] = {"external_id": [], "mobile_index": [], "id_number_index": []}
         for row in rows:
-            if row.target_id:
-                continue
-            values: dict[str, Any] = {"store_id": ctx.store_id, **(row.cleaned or {})}
-            keys = SimpleNamespace(
-                kind=values.get("kind") or ctx.default_kind,
-                name=values.get("name", ""),
-                mobile=values.get("mobile", ""),
-            )
-            refresh_search_keys(keys)  # type: ignore[arg-type]  # reads kind/name/mobile, sets the keys
-            values["name_pinyin"] = keys.name_pinyin
-            values["name_initials"] = keys.name_initials
-            values["mobile_last4"] = keys.mobile_last4
-            values.update(self._indexes(ctx, row, values))
-            new.append(values)
-        created_ids = bulk.insert_rows(Customer, new)  # COPY on PostgreSQL
-        ctx.inserted += len(created_ids)
-        if ctx.inserted >= ctx.analyze_at:  # the table grew many times over: fresh planner statistics
-            bulk.analyze(Customer)
-            ctx.analyze_at = ctx.inserted * 3
+            if (row.cleaned or {}).get("external_id"):
+                keys["external_id"].append(row.cleaned["external_id"])  # type: ignore[index]
+            keys["mobile_index"] += row.extra.get("mobile_candidates", [])
+            keys["id_number_index"] += row.extra.get("id_number_candidates", [])
+        return {"created": len(rows), "keys": keys}, [prepared[0], prepared[1]]
+
+    def stage_conflicts(self, ctx: _CustomerContext, meta: Mapping[str, Any]) -> bool:
+        keys = meta["keys"]
+        in_store = Customer.objects.filter(store_id=ctx.store_id)
+        if keys["external_id"] and in_store.filter(external_id__any_of=set(keys["external_id"])).exists():
+            return True
+        for name in ("mobile_index", "id_number_index"):
+            # Store checked in Python: see _match_store on the planner and freshly filled tables.
+            if keys[name] and ctx.store_id in set(
+                Customer.objects.filter(**{f"{name}__any_of": set(keys[name])}).values_list("store_id", flat=True)
+            ):
+                return True
+        return False
+
+    def write_batch(
+        self, ctx: _CustomerContext, rows: list[Row], prepared: tuple[bulk.Prepared, bulk.Prepared | None] | None = None
+    ) -> tuple[int, int]:
+        customers, events = prepared or self.prepare_batch(ctx, rows)
+        created_ids = bulk.write_prepared(customers)  # COPY on PostgreSQL
+        bulk.write_prepared(events or self._events(ctx, created_ids, "customer.imported"))  # type: ignore[arg-type]
+        update_rows = [r for r in rows if r.target_id]
         updated: list[Customer] = []
         if update_rows:
             existing = Customer.objects.in_bulk([r.target_id for r in update_rows])
@@ -993,23 +1232,53 @@ class CustomerImporter(Importer):
                     "updated_at",
                 }
                 bulk.update_instances(Customer, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
-        kind_created, kind_updated = "customer.imported", "customer.import_updated"
-        events = [self._event(ctx, pk, kind_created) for pk in created_ids]
-        events += [self._event(ctx, c.pk, kind_updated) for c in updated]
-        bulk.insert_rows(TimelineEvent, events, returning=False)
+        if updated:
+            bulk.write_prepared(self._events(ctx, [c.pk for c in updated], "customer.import_updated"))  # type: ignore[arg-type]
         return len(created_ids), len(updated)
 
-    @staticmethod
-    def _event(ctx: _CustomerContext, customer_id: int, kind: str) -> dict[str, Any]:
-        return {
-            "store_id": ctx.store_id,
-            "customer_id": customer_id,
-            "kind": kind,
-            "at": ctx.now,
-            "summary": ctx.summary[:300],
-            "object_type": "customers.importjob",
-            "object_id": str(ctx.job.pk),
-        }
+
+@dataclass(frozen=True)
+class _NewCustomers:
+    store_id: int
+    default_kind: str
+    now: dt.datetime
+    summary: str
+    job_id: str
+
+
+def _prepare_new_customers(
+    spec: _NewCustomers, new: list[tuple[dict[str, Any], str | None, str | None]], ids: list[int] | None
+) -> tuple[bulk.Prepared, bulk.Prepared | None]:
+    """Pure work on validated rows (search keys, blind indexes, encryption, COPY text): no
+    database, so it can run beside the checking of the next batch."""
+    mobile_field: Any = Customer._meta.get_field("mobile_index")
+    id_field: Any = Customer._meta.get_field("id_number_index")
+    values_list = []
+    for cleaned, mobile_index, id_number_index in new:
+        values: dict[str, Any] = {"store_id": spec.store_id, **cleaned}
+        keys = SimpleNamespace(
+            kind=values.get("kind") or spec.default_kind, name=values.get("name", ""), mobile=values.get("mobile", "")
+        )
+        refresh_search_keys(keys)  # type: ignore[arg-type]  # reads kind/name/mobile, sets the keys
+        values["name_pinyin"] = keys.name_pinyin
+        values["name_initials"] = keys.name_initials
+        values["mobile_last4"] = keys.mobile_last4
+        values["mobile_index"] = mobile_index or mobile_field.compute(values.get("mobile"))
+        values["id_number_index"] = id_number_index or id_field.compute(values.get("id_number"))
+        values_list.append(values)
+    customers = bulk.prepare_rows(Customer, values_list, now=spec.now, ids=ids)
+    return customers, _timeline(spec, customers.ids, "customer.imported")
+
+
+def _timeline(spec: _NewCustomers, ids: list[int] | None, kind: str) -> bulk.Prepared | None:
+    if ids is None:
+        return None
+    events = [
+        {"store_id": spec.store_id, "customer_id": pk, "kind": kind, "at": spec.now, "summary": spec.summary,
+         "object_type": "customers.importjob", "object_id": spec.job_id}
+        for pk in ids
+    ]  # fmt: skip
+    return bulk.prepare_rows(TimelineEvent, events, returning=False, now=spec.now)
 
 
 register_importer(ImportKind.CUSTOMERS, CustomerImporter())

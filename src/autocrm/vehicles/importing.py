@@ -260,7 +260,7 @@ class VehicleImporter(Importer):
                 row.target_id = existing["id"]
                 row.extra["had_owner"] = existing["customer_id"] is not None
 
-    def write_batch(self, ctx: _VehicleContext, rows: list[Row]) -> tuple[int, int]:
+    def write_batch(self, ctx: _VehicleContext, rows: list[Row], prepared: Any = None) -> tuple[int, int]:
         creates: list[Vehicle] = []
         for row in rows:
             if row.target_id:

@@ -55,3 +55,34 @@ def test_update_instances_writes_the_named_fields_only(store):
     b.refresh_from_db()
     assert (a.title, a.mobile, b.mobile) == ("a", "+8613900000002", "+8613900000003")
     assert _stored(a.pk, "mobile").startswith("enc:v1:")
+
+
+def test_text_with_tabs_line_ends_and_backslashes_survives_copy(store):
+    tricky = 'tab\there\nnew line\r\\N back\\slash "quoted" 张伟'
+    ids = bulk.insert_rows(Ticket, [{"store_id": store.pk, "title": tricky[:100], "cost_price": Decimal("1.05")}])
+    ticket = Ticket.objects.get(pk=ids[0])
+    assert ticket.title == tricky[:100] and ticket.cost_price == Decimal("1.05") and ticket.owner_id is None
+
+
+def test_prepared_rows_can_be_built_before_and_written_later(store):
+    prepared = bulk.prepare_rows(Ticket, [{"store_id": store.pk, "title": f"t{n}"} for n in range(3)])
+    assert not Ticket.objects.exists()  # preparing writes nothing
+    ids = bulk.write_prepared(prepared)
+    assert [t.title for t in Ticket.objects.filter(pk__in=ids).order_by("pk")] == ["t0", "t1", "t2"]
+    if connection.vendor == "postgresql":
+        assert prepared.ids == ids  # drawn from the sequence while preparing
+
+
+def test_copy_text_format():
+    import datetime as dt
+
+    from psycopg.types.json import Jsonb
+
+    assert bulk.copy_text(None) == "\\N"
+    assert bulk.copy_text("a\tb\\c\nd\re") == "a\\tb\\\\c\\nd\\re"
+    assert bulk.copy_text(True) == "t" and bulk.copy_text(False) == "f"
+    assert bulk.copy_text(Decimal("12.50")) == "12.50" and bulk.copy_text(7) == "7"
+    assert bulk.copy_text(dt.date(2026, 11, 27)) == "2026-11-27"
+    assert bulk.copy_text(Jsonb({"k": "x\ty"})) == '{"k": "x\\\\ty"}'
+    with pytest.raises(TypeError):
+        bulk.copy_text(b"bytes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 
 import openpyxl
 import pytest
@@ -29,6 +30,7 @@ from autocrm.customers.importing import (
 from autocrm.customers.models import Customer, ImportJob, TimelineEvent
 from autocrm.customers.search import customer_search
 from autocrm.customers.tests.factories import actor_for, make_customer
+from autocrm.demo.services import demo_create
 from autocrm.vehicles.models import OdometerReading, Ownership, Vehicle
 
 HEADER = ["客户姓名", "手机号", "身份证号", "性别", "出生日期", "省", "市", "区", "详细地址", "外部编号"]
@@ -397,6 +399,7 @@ def test_uploads_do_not_outlive_the_import(manager, tmp_path, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         done = import_job_commit(actor=manager, job=done)
     assert done.status == "done" and not done.file and not path.exists()
+    assert not list(tmp_path.rglob("*.stage*"))  # nor the dry run's prepared rows
 
     left = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
     left_path = tmp_path / left.file.name
@@ -405,3 +408,90 @@ def test_uploads_do_not_outlive_the_import(manager, tmp_path, django_capture_on_
     assert importing.import_files_purge(now=later) == 1
     left.refresh_from_db()
     assert not left_path.exists() and left.status == "failed" and not left.file
+    assert not list(tmp_path.rglob("*.stage*"))
+
+
+# --------------------------------------------------------------------------- the dry run's stage
+# On PostgreSQL the dry run keeps its prepared rows; the commit re-checks the store and ships them.
+
+
+def stage_of(job):
+    return importing._stage_path(job)
+
+
+def test_the_commit_writes_the_dry_runs_rows_at_its_own_time(manager):
+    job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
+    staged = stage_of(job).exists()
+    assert staged == (connection.vendor == "postgresql")
+    before_commit = timezone.now()
+    job = import_job_commit(actor=manager, job=job)
+    assert job.status == "done" and job.created_count == 3 and job.report["step"] == "commit"
+    zhang = Customer.objects.get(external_id="DMS-1")
+    assert zhang.created_at >= before_commit and zhang.updated_at >= before_commit  # not the dry run's time
+    event = TimelineEvent.objects.get(kind="customer.imported", customer=zhang)
+    assert event.at >= before_commit
+    assert zhang.mobile == "+8613812345678" and zhang.is_minor is False and zhang.birthday == dt.date(1949, 12, 31)
+    assert list(customer_search(Customer.objects.for_actor(manager), "zw")) == [zhang]
+
+
+def test_a_customer_added_after_the_dry_run_is_still_caught(manager):
+    job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
+    assert job.bad_rows == 0
+    make_customer(manager, name="李娜", mobile="13900001111")  # someone typed her in meanwhile
+    job = import_job_commit(actor=manager, job=job)
+    assert job.status == "failed" and job.created_count == 0 and Customer.objects.count() == 1
+    assert {(e["row"], e["field"]) for e in job.report["errors"]} == {(3, "mobile")}
+    job = import_job_commit(actor=manager, job=job, mode="valid_only")
+    assert job.status == "done" and job.created_count == 2 and Customer.objects.count() == 3
+
+
+def test_changing_the_mapping_sets_the_stage_aside(manager):
+    job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
+    if connection.vendor != "postgresql":
+        pytest.skip("stages are kept on PostgreSQL only")
+    columns = dict(job.mapping["columns"])
+    columns.pop("address")
+    importing.import_job_map(actor=manager, job=job, columns=columns)
+    assert not stage_of(job).exists()
+    job = import_job_check(actor=manager, job=job)
+    assert stage_of(job).exists()
+    job = import_job_commit(actor=manager, job=job)
+    assert job.status == "done" and Customer.objects.get(external_id="DMS-1").address == ""
+
+
+def test_a_commit_that_owns_its_transaction_checks_ahead_with_the_same_result(committed_db, monkeypatch):
+    """Run as the worker runs it (no outer transaction): on PostgreSQL the next batches are
+    checked and prepared in other threads while this one is written. Duplicates against the
+    store, duplicates across batches of the file, all-or-nothing and valid-only behave as in turn."""
+    demo_create()
+    manager = actor_for("manager_a")
+    make_customer(manager, name="张伟", mobile="13812345678", id_number="11010519491231002X")
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)  # several batches from a small file
+    spawned = []
+    real = importing.readahead.read_ahead
+    monkeypatch.setattr(importing.readahead, "read_ahead", lambda items, **kw: spawned.append(kw) or real(items, **kw))
+    rows = [
+        ["赵一", "13700000001", "", "", "", "", "", "", "", "P-1"],
+        ["张伟", "138 1234 5678", "", "", "", "", "", "", "", "P-2"],  # the store has this mobile
+        ["钱二", "13700000002", "", "", "", "", "", "", "", "P-3"],
+        ["孙三", "13700000003", "", "", "", "", "", "", "", "P-4"],
+        ["李四", "13700000001", "", "", "", "", "", "", "", "P-5"],  # row 2's mobile, another batch
+        ["周五", "13700000005", "11010519491231002X", "", "", "", "", "", "", "P-6"],  # the store has this ID
+        ["吴六", "13700000006", "", "", "", "", "", "", "", "P-7"],
+    ]
+    before = Customer.objects.count()
+    job = import_job_create(actor=manager, upload=csv_upload(rows), kind="customers", check=False)
+    job = import_job_commit(actor=manager, job=job)
+    assert job.status == "failed" and job.bad_rows == 3
+    assert Customer.objects.count() == before and not TimelineEvent.objects.filter(kind="customer.imported").exists()
+    assert {(e["row"], e["field"]) for e in job.report["errors"]} == {(3, "mobile"), (6, "mobile"), (7, "id_number")}
+
+    job = import_job_commit(actor=manager, job=job, mode="valid_only")
+    assert job.status == "done" and (job.created_count, job.bad_rows) == (4, 3)
+    imported = Customer.objects.filter(external_id__startswith="P-").order_by("external_id")
+    assert [c.name for c in imported] == ["赵一", "钱二", "孙三", "吴六"]
+    assert imported[0].mobile == "+8613700000001" and imported[0].name_initials == "zy"
+    assert TimelineEvent.objects.filter(kind="customer.imported", customer__in=imported).count() == 4
+    assert list(customer_search(Customer.objects.for_actor(manager), "qe")) == [imported[1]]
+    assert len(spawned) == (4 if connection.vendor == "postgresql" else 0)  # two stages per commit
+    assert not [t for t in threading.enumerate() if t.name.startswith("autocrm-import")]
