@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import time
 
-from django.apps import apps
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_task, periodic_task
-
-from . import bulk
+from huey.contrib.djhuey import HUEY, periodic_task
 
 HEARTBEAT_KEY = "autocrm:worker-heartbeat"
-
-
-@db_task()
-def table_analyze_task(label: str) -> None:
-    """Refresh the planner's statistics of a table a bulk write just grew (PostgreSQL)."""
-    bulk.analyze(apps.get_model(label))
 
 
 @periodic_task(crontab(minute="*"))

@@ -775,12 +775,10 @@ def _stage_open(job: ImportJob, actor: Actor, scan: _Scan) -> stagefile.StageWri
 
 
 def _analyze_later(model: Any) -> None:
-    """The table grew many times over: once committed, the worker refreshes the planner's
-    statistics (as autovacuum would, a minute or so later)."""
+    """The table grew many times over: right after the commit, fresh planner statistics (the
+    next import's duplicate checks and every search would otherwise plan for the small table)."""
     if bulk.copy_supported():
-        from autocrm.core.tasks import table_analyze_task
-
-        transaction.on_commit(lambda: table_analyze_task(model._meta.label))
+        transaction.on_commit(lambda: bulk.analyze(model))
 
 
 def _commit_staged(job: ImportJob, actor: Actor) -> bool:
