@@ -11,8 +11,10 @@ purchase dates over eight years and odometer histories. A share of deliberate ne
 Uniqueness by construction, so bulk inserts never collide: mobiles are a bijection of the
 customer key, VIN serials and plates come from per-run counters spread by a multiplicative
 permutation, ID sequence numbers from per-(region, birth date) counters. A near-duplicate shares
-its original's mobile, ID and vehicles (same VINs, plates typed differently): the loader should
-link them, as a clerk would have, rather than insert the vehicles twice.
+its original's vehicles (same VINs, plates typed differently): the loader should link them, as a
+clerk would have, rather than insert the vehicles twice. Most near-duplicates keep the mobile and
+ID number (typed differently); some were taken without the ID card, some after the customer
+changed phone number — and a few both, leaving only the name, the address and the birth date.
 
 Pure Python on ``random.Random``; see ``test_generators.py`` for the speed it reaches.
 """
@@ -110,7 +112,7 @@ class DemoPerson:
     key: int
     name: str
     gender: str  # "male" / "female"
-    birth_date: datetime.date
+    birth_date: datetime.date | None
     id_number: str
     mobile: str  # as typed: 11 digits for originals, a variant format for near-duplicates
     address: DemoAddress
@@ -332,7 +334,10 @@ class DemoGenerator:
             if len(recent) > 1000:
                 del recent[:500]
             if duplicate_rate and self.rng.random() < duplicate_rate:
-                yield near_duplicate(recent[self.rng.randrange(len(recent))], key=dup_key, rng=self.rng)
+                original = recent[self.rng.randrange(len(recent))]
+                # A number no original has (keys of originals stay far below 50,000,000).
+                new_mobile = self.mobile(50_000_000 + dup_key)
+                yield near_duplicate(original, key=dup_key, rng=self.rng, new_mobile=new_mobile)
                 dup_key += 1
 
 
@@ -369,16 +374,27 @@ def _plate_variant(plate: str, rng: random.Random) -> str:
     return plate.lower()
 
 
-def near_duplicate(person: DemoPerson, *, key: int | None = None, rng: random.Random | None = None) -> DemoPerson:
+def near_duplicate(
+    person: DemoPerson, *, key: int | None = None, rng: random.Random | None = None, new_mobile: str | None = None
+) -> DemoPerson:
     """The same customer typed again by someone else: mobile in another format, a homophone in the
-    name or a space inside it, plates with spaces or lower case. ``duplicate_of`` and ``mutations``
-    record the truth. Always at least one change; the same inputs give the same copy."""
+    name or a space inside it, plates with spaces or lower case; harder, with ``new_mobile`` given,
+    a changed phone number (15%), and the ID number not taken (25%; birth date then unknown too).
+    ``duplicate_of`` and ``mutations`` record the truth. Always at least one change; the same
+    inputs give the same copy."""
     rng = rng or random.Random(person.key * 7919 + 17)
     mutations: list[str] = []
     name, mobile, vehicles = person.name, person.mobile, person.vehicles
-    if rng.random() < 0.7:
+    id_number, birth_date = person.id_number, person.birth_date
+    if new_mobile is not None and rng.random() < 0.15:
+        mobile = new_mobile
+        mutations.append("mobile_changed")
+    elif rng.random() < 0.7:
         mobile = _mobile_variant(person.mobile, rng)
         mutations.append("mobile_format")
+    if new_mobile is not None and rng.random() < 0.25:
+        id_number = ""
+        mutations.append("id_missing")
     roll = rng.random()
     if roll < 0.5:
         typo = _homophone(name, rng)
@@ -399,6 +415,8 @@ def near_duplicate(person: DemoPerson, *, key: int | None = None, rng: random.Ra
         key=person.key if key is None else key,
         name=name,
         mobile=mobile,
+        id_number=id_number,
+        birth_date=birth_date if id_number else None,
         address=replace(person.address),
         vehicles=list(vehicles),
         duplicate_of=person.key,

@@ -191,7 +191,7 @@ class _StoreLoader:
             name=person.name,
             mobile="+86" + clean_mobile(person.mobile),
             gender=person.gender,
-            birthday=None if no_id else person.birth_date,
+            birthday=None if no_id else person.birth_date,  # None too when a near-duplicate has no ID
             id_number="" if no_id else person.id_number,
             province=a.province,
             city=a.city + "市" if not a.city.endswith("市") else a.city,

@@ -133,7 +133,7 @@ def test_near_duplicates_keep_the_truth_and_normalise_back_to_the_original():
         original = by_key[dup.duplicate_of]
         assert original is person and dup.mutations
         seen.update(dup.mutations)
-        assert normalize_mobile(dup.mobile) == normalize_mobile(original.mobile)
+        assert normalize_mobile(dup.mobile) == normalize_mobile(original.mobile)  # no new number given
         assert pinyin_full(dup.name) == pinyin_full(original.name)
         assert dup.id_number == original.id_number
         assert [v.vin for v in dup.vehicles] == [v.vin for v in original.vehicles]
@@ -160,3 +160,21 @@ def test_homophones_sound_the_same():
 def test_unknown_city_is_refused():
     with pytest.raises(ValueError, match="unknown city"):
         DemoGenerator(1, city="火星")
+
+
+def test_some_near_duplicates_changed_phone_or_gave_no_id():
+    people = list(DemoGenerator(5, today=TODAY).customers(8000, duplicate_rate=0.1))
+    by_key = {p.key: p for p in people}
+    dups = [p for p in people if p.duplicate_of is not None]
+    changed = [d for d in dups if "mobile_changed" in d.mutations]
+    no_id = [d for d in dups if "id_missing" in d.mutations]
+    assert 0.08 < len(changed) / len(dups) < 0.25 and 0.15 < len(no_id) / len(dups) < 0.35
+    for dup in changed:
+        original = by_key[dup.duplicate_of]
+        assert normalize_mobile(dup.mobile) != normalize_mobile(original.mobile)
+        assert normalize_mobile(dup.mobile).startswith("+86")  # a valid mobile all the same
+    for dup in no_id:
+        assert dup.id_number == "" and dup.birth_date is None
+    mobiles = [normalize_mobile(p.mobile) for p in people if p.duplicate_of is None or "mobile_changed" in p.mutations]
+    assert len(set(mobiles)) == len(mobiles)  # a changed number is nobody else's
+    assert any("mobile_changed" in d.mutations and "id_missing" in d.mutations for d in dups)
