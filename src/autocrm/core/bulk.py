@@ -179,6 +179,26 @@ def prepare_rows(
     return Prepared(model, columns, ids=ids, payload="\n".join(lines).encode(), returning=returning)
 
 
+def prepare_repeated(
+    model: Any, row: Mapping[str, Any], field: str, values: Sequence[Any], *, now: dt.datetime | None = None
+) -> Prepared:
+    """:func:`prepare_rows` (not ``returning``) for rows equal to ``row`` but for ``field``, which
+    takes each of ``values`` in turn — an event per imported customer: one line formatted, then
+    only the one column per row."""
+    if not copy_supported() or not values:
+        return prepare_rows(model, [{**row, field: v} for v in values], returning=False, now=now)
+    first = prepare_rows(model, [{**row, field: values[0]}], returning=False, now=now)
+    column = model._meta.get_field(field).column
+    i = first.columns.index(column)
+    parts = first.payload.decode().rstrip("\n").split("\t")
+    lines = []
+    for value in values:
+        parts[i] = copy_text(value)
+        lines.append("\t".join(parts))
+    lines.append("")
+    return Prepared(model, first.columns, ids=[], payload="\n".join(lines).encode(), returning=False)
+
+
 def write_prepared(prepared: Prepared) -> list[int]:
     """Insert what :func:`prepare_rows` made ready; the new ids in order (empty when not
     ``returning``)."""

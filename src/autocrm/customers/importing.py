@@ -1271,12 +1271,9 @@ def _prepare_new_customers(
 def _timeline(spec: _NewCustomers, ids: list[int] | None, kind: str) -> bulk.Prepared | None:
     if ids is None:
         return None
-    events = [
-        {"store_id": spec.store_id, "customer_id": pk, "kind": kind, "at": spec.now, "summary": spec.summary,
-         "object_type": "customers.importjob", "object_id": spec.job_id}
-        for pk in ids
-    ]  # fmt: skip
-    return bulk.prepare_rows(TimelineEvent, events, returning=False, now=spec.now)
+    event = {"store_id": spec.store_id, "kind": kind, "at": spec.now, "summary": spec.summary,
+             "object_type": "customers.importjob", "object_id": spec.job_id}  # fmt: skip
+    return bulk.prepare_repeated(TimelineEvent, event, "customer_id", ids, now=spec.now)
 
 
 register_importer(ImportKind.CUSTOMERS, CustomerImporter())

@@ -86,3 +86,12 @@ def test_copy_text_format():
     assert bulk.copy_text(Jsonb({"k": "x\ty"})) == '{"k": "x\\\\ty"}'
     with pytest.raises(TypeError):
         bulk.copy_text(b"bytes")
+
+
+def test_repeated_rows_differ_only_in_the_given_field(store):
+    owners = [None, None, None]
+    prepared = bulk.prepare_repeated(Ticket, {"store_id": store.pk, "title": "same\ttitle"}, "cost_price",
+                                     [Decimal("1.00"), Decimal("2.50"), Decimal("3.75")])  # fmt: skip
+    bulk.write_prepared(prepared)
+    rows = list(Ticket.objects.order_by("cost_price").values_list("title", "cost_price", "owner_id"))
+    assert rows == [("same\ttitle", Decimal(p), o) for p, o in zip(("1.00", "2.50", "3.75"), owners, strict=True)]
