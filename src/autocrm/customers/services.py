@@ -75,26 +75,24 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
     return out
 
 
-def _clean_date(name: str, value: Any, today: dt.date | None) -> Any:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_text(value))
-    except ValueError:
-        raise ValidationError(fields={name: [_("Enter a date as YYYY-MM-DD.")]}) from None
+def _iso_cleaner(kind: type, message: Any) -> Any:
+    """A cleaner for ``date``/``time`` fields: the value itself, or its ISO text."""
+
+    def clean(name: str, value: Any, today: dt.date | None) -> Any:
+        if value in (None, ""):
+            return None
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind.fromisoformat(_text(value))  # type: ignore[attr-defined]
+        except ValueError:
+            raise ValidationError(fields={name: [message]}) from None
+
+    return clean
 
 
-def _clean_time(name: str, value: Any, today: dt.date | None) -> Any:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.time):
-        return value
-    try:
-        return dt.time.fromisoformat(_text(value))
-    except ValueError:
-        raise ValidationError(fields={name: [_("Enter a time as HH:MM.")]}) from None
+_clean_date = _iso_cleaner(dt.date, _("Enter a date as YYYY-MM-DD."))
+_clean_time = _iso_cleaner(dt.time, _("Enter a time as HH:MM."))
 
 
 def _clean_mobile(name: str, value: Any, today: dt.date | None) -> str:
