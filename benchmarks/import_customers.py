@@ -123,8 +123,8 @@ def main() -> None:
         print(f"\n{label}: {n:,} rows, {job.created_count:,} created, {job.updated_count:,} updated")
         print(f"  upload (store + count rows) {t1 - t0:6.2f} s")
         print(f"  check  (dry run)            {t2 - t1:6.2f} s  {n / (t2 - t1):8,.0f} rows/s")
-        how = "from the stage" if staged else "checked again"
-        print(f"  commit ({how:14s})     {t3 - t2:6.2f} s  {n / (t3 - t2):8,.0f} rows/s")
+        how = "(from the stage)" if staged else "(checked again)"
+        print(f"  commit {how:20s} {t3 - t2:6.2f} s  {n / (t3 - t2):8,.0f} rows/s")
         print(f"  check + commit              {t3 - t1:6.2f} s  {n / (t3 - t1):8,.0f} rows/s")
         print(f"  upload + check + commit     {t3 - t0:6.2f} s  {n / (t3 - t0):8,.0f} rows/s")
         # CPU time of this process (Python: parsing, validation, encryption, ORM), which does not
