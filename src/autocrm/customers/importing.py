@@ -850,9 +850,11 @@ class _Rollback(Exception):
 
 
 def _commit(job: ImportJob, actor: Actor) -> None:
-    staged = job.status == ImportStatus.CHECKED
     _finish(job, ImportStatus.IMPORTING, processed_rows=0, error="")
-    if staged and _commit_staged(job, actor):
+    # A stage exists only after a complete dry run of the current mapping (a new check or a
+    # mapping change discards it first), whatever the job's status says by now (the worker
+    # sees "importing").
+    if _commit_staged(job, actor):
         return
     scan = _Scan(job, actor)
     valid_only = job.mode == ImportMode.VALID_ONLY

@@ -254,6 +254,9 @@ def test_mapping_can_be_edited_before_checking(manager):
 def test_big_files_run_in_the_worker_with_progress(manager, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(importing, "BACKGROUND_ROWS", 2)
     monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    staged = []
+    real = importing._commit_staged
+    monkeypatch.setattr(importing, "_commit_staged", lambda job, actor: staged.append(real(job, actor)) or staged[-1])
     with django_capture_on_commit_callbacks(execute=True):
         job = import_job_create(actor=manager, upload=csv_upload([*GOOD, BAD]), kind="customers")
     job.refresh_from_db()
@@ -262,6 +265,7 @@ def test_big_files_run_in_the_worker_with_progress(manager, monkeypatch, django_
         import_job_commit(actor=manager, job=job, mode="valid_only")
     job.refresh_from_db()
     assert job.status == "done" and job.created_count == 3 and job.processed_rows == 4
+    assert staged == [connection.vendor == "postgresql"]  # the worker committed from the dry run's stage
 
 
 # --------------------------------------------------------------------------- permissions
