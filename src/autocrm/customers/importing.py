@@ -94,6 +94,21 @@ class Row:
         self.errors.append((name, str(message)))
 
 
+def mark_repeats(row: Row, seen: dict[str, dict[str, int]]) -> None:
+    """Refuse a row whose value of a key in ``seen`` (``{key: {value: row number}}``) an earlier
+    row of the file already had; otherwise remember it."""
+    cleaned = row.cleaned or {}
+    for key, firsts in seen.items():
+        value = cleaned.get(key)
+        if not value:
+            continue
+        first = firsts.get(value)
+        if first is not None:
+            row.fail(key, gettext("The same value is already in row %(row)s of this file.") % {"row": first})
+        else:
+            firsts[value] = row.number
+
+
 class Importer:
     """What a kind of import must provide. Subclasses hold no state; per-run state lives in
     the context object returned by :meth:`start`."""
@@ -799,8 +814,7 @@ def _commit_staged(job: ImportJob, actor: Actor) -> bool:
     checked = job.report or {}
     bad = job.bad_rows
     if bad and job.mode != ImportMode.VALID_ONLY:
-        _finish(job, ImportStatus.FAILED, processed_rows=job.total_rows, created_count=0, updated_count=0,
-                error=_job_bad_message(bad), report={**checked, "step": "commit", "created": 0, "updated": 0, "skipped": 0})  # fmt: skip
+        _commit_refused(job, rows=job.total_rows, bad=bad, report={**checked, "step": "commit"})
         return True
     marker, now = header["marker"].encode(), ctx.now.isoformat().encode()
     outer = connection.in_atomic_block
@@ -825,20 +839,36 @@ def _commit_staged(job: ImportJob, actor: Actor) -> bool:
                 created += meta["created"]
                 processed += meta["rows"]
                 progress(processed, in_transaction=True)
-            if created >= max(ANALYZE_AFTER, rows_before):
-                _analyze_later(importer.model)
-            audit.record("import", obj=job, actor=actor, extra={
-                "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": job.total_rows,
-                "created": created, "updated": 0, "skipped": bad,
-            })  # fmt: skip
-            _finish(job, ImportStatus.DONE, processed_rows=job.total_rows, created_count=created, updated_count=0,
-                    report={**checked, "step": "commit", "created": created, "updated": 0, "skipped": bad})  # fmt: skip
+            _commit_done(job, actor, importer.model, rows=job.total_rows, bad=bad, created=created, updated=0,
+                         rows_before=rows_before, report={**checked, "step": "commit"})  # fmt: skip
     except _StageChanged:
         return False
     finally:
         batches.close()
         progress.close()
     return True
+
+
+def _commit_done(
+    job: ImportJob, actor: Actor, model: Any, *, rows: int, bad: int, created: int, updated: int, rows_before: int,
+    report: dict[str, Any],
+) -> None:  # fmt: skip
+    """Inside the commit's transaction: fresh statistics if the table grew many times over, the
+    one ``import`` audit event with the counts, the job done."""
+    if created >= max(ANALYZE_AFTER, rows_before):
+        _analyze_later(model)
+    audit.record("import", obj=job, actor=actor, extra={
+        "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": rows,
+        "created": created, "updated": updated, "skipped": bad,
+    })  # fmt: skip
+    _finish(job, ImportStatus.DONE, total_rows=rows, processed_rows=rows, bad_rows=bad, created_count=created,
+            updated_count=updated, report={**report, "created": created, "updated": updated, "skipped": bad})  # fmt: skip
+
+
+def _commit_refused(job: ImportJob, *, rows: int, bad: int, report: dict[str, Any]) -> None:
+    """All-or-nothing with bad rows: nothing written, the job failed with the count."""
+    _finish(job, ImportStatus.FAILED, total_rows=rows, processed_rows=rows, bad_rows=bad, created_count=0,
+            updated_count=0, error=_job_bad_message(bad), report={**report, "created": 0, "updated": 0, "skipped": 0})  # fmt: skip
 
 
 class _StageChanged(Exception):
@@ -883,44 +913,10 @@ def _commit(job: ImportJob, actor: Actor) -> None:
                 progress(scan.processed, in_transaction=True)
             if scan.bad and not valid_only:
                 raise _Rollback
-            if created >= max(ANALYZE_AFTER, rows_before):
-                _analyze_later(model)
-            audit.record(
-                "import",
-                obj=job,
-                actor=actor,
-                extra={
-                    "kind": job.kind,
-                    "file": job.original_name,
-                    "mode": job.mode,
-                    "rows": scan.processed,
-                    "created": created,
-                    "updated": updated,
-                    "skipped": scan.bad,
-                },
-            )
-            _finish(
-                job,
-                ImportStatus.DONE,
-                total_rows=scan.processed,
-                processed_rows=scan.processed,
-                bad_rows=scan.bad,
-                created_count=created,
-                updated_count=updated,
-                report=scan.report(step="commit", created=created, updated=updated, skipped=scan.bad),
-            )
+            _commit_done(job, actor, model, rows=scan.processed, bad=scan.bad, created=created, updated=updated,
+                         rows_before=rows_before, report=scan.report(step="commit"))  # fmt: skip
     except _Rollback:
-        _finish(
-            job,
-            ImportStatus.FAILED,
-            total_rows=scan.processed,
-            processed_rows=scan.processed,
-            bad_rows=scan.bad,
-            created_count=0,
-            updated_count=0,
-            error=_job_bad_message(scan.bad),
-            report=scan.report(step="commit", created=0, updated=0, skipped=0),
-        )
+        _commit_refused(job, rows=scan.processed, bad=scan.bad, report=scan.report(step="commit"))
     finally:
         batches.close()  # stops the read-ahead thread if the loop ended early
         progress.close()
@@ -1036,15 +1032,7 @@ class CustomerImporter(Importer):
                         row.fail(name, message)
                 continue
             row.cleaned = cleaned
-            for key in ("external_id", "mobile", "id_number"):
-                value = cleaned.get(key)
-                if not value:
-                    continue
-                first = ctx.seen[key].get(value)
-                if first is not None:
-                    row.fail(key, gettext("The same value is already in row %(row)s of this file.") % {"row": first})
-                else:
-                    ctx.seen[key][value] = row.number
+            mark_repeats(row, ctx.seen)
         self._match_store(ctx, [r for r in rows if r.ok])
 
     def _match_store(self, ctx: _CustomerContext, rows: list[Row]) -> None:
@@ -1152,12 +1140,14 @@ class CustomerImporter(Importer):
             if not r.target_id
         ]
         ids = ctx.ids.take(len(new)) if bulk.copy_supported() else None
-        spec = _NewCustomers(ctx.store_id, ctx.default_kind, ctx.now, ctx.summary[:300], str(ctx.job.pk))
-        return _prepare_new_customers(spec, new, ids)
+        return _prepare_new_customers(self._spec(ctx), new, ids)
+
+    @staticmethod
+    def _spec(ctx: _CustomerContext) -> _NewCustomers:
+        return _NewCustomers(ctx.store_id, ctx.default_kind, ctx.now, ctx.summary[:300], str(ctx.job.pk))
 
     def _events(self, ctx: _CustomerContext, ids: list[int] | None, kind: str) -> bulk.Prepared | None:
-        spec = _NewCustomers(ctx.store_id, ctx.default_kind, ctx.now, ctx.summary[:300], str(ctx.job.pk))
-        return _timeline(spec, ids, kind)
+        return _timeline(self._spec(ctx), ids, kind)
 
     def stage_start(self, ctx: _CustomerContext) -> dict[str, Any] | None:
         return {"marker": ctx.now.isoformat()} if bulk.copy_supported() else None

@@ -24,7 +24,7 @@ from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.permissions import can
 from autocrm.customers import exporting, importing
-from autocrm.customers.importing import BATCH_SIZE, FieldSpec, Importer, Row, cell_date, choice_value
+from autocrm.customers.importing import BATCH_SIZE, FieldSpec, Importer, Row, cell_date, choice_value, mark_repeats
 from autocrm.customers.models import Customer, ImportJob, TimelineEvent
 
 from . import selectors, services
@@ -167,15 +167,7 @@ class VehicleImporter(Importer):
                 continue
             row.cleaned = cleaned
             row.extra.update(extra, vin_warnings=[m for _f, m in row.warnings if _f == "vin"])
-            for key in ("vin", "external_id", "plate"):
-                value = cleaned.get(key)
-                if not value:
-                    continue
-                first = ctx.seen[key].get(value)
-                if first is not None:
-                    row.fail(key, gettext("The same value is already in row %(row)s of this file.") % {"row": first})
-                else:
-                    ctx.seen[key][value] = row.number
+            mark_repeats(row, ctx.seen)
         self._match_store(ctx, [r for r in rows if r.ok])
 
     def _match_store(self, ctx: _VehicleContext, rows: list[Row]) -> None:
