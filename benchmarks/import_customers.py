@@ -67,7 +67,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-reimport", action="store_true")
-    parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the first commit to PATH")
+    parser.add_argument(
+        "--direct", action="store_true", help="also import into a second store in one step (no dry run first)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="write cProfiles of the first dry run and commit to PATH.check and PATH.commit",
+    )
     args = parser.parse_args()
 
     url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autocrm_bench_import")
@@ -98,6 +105,18 @@ def main() -> None:
     build_csv(path, args.rows, args.seed)
     print(f"built {args.rows:,} rows in {time.perf_counter() - t:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
 
+    profile = [args.profile]
+
+    def profiled(step: str, func, **kwargs):
+        if not profile[0]:
+            return func(**kwargs)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(func, **kwargs)
+        profiler.dump_stats(f"{profile[0]}.{step}")
+        return result
+
     def run(label: str) -> None:
         with path.open("rb") as handle:
             t0 = time.perf_counter()
@@ -105,18 +124,11 @@ def main() -> None:
                                               check=False)  # fmt: skip
         t1 = time.perf_counter()
         c1 = time.process_time()
-        job = importing.import_job_check(actor=actor, job=job, background=False)
+        job = profiled("check", importing.import_job_check, actor=actor, job=job, background=False)
         t2, c2 = time.perf_counter(), time.process_time()
         assert job.status == "checked" and job.bad_rows == 0, (job.status, job.error, job.report.get("errors", [])[:5])
         staged = importing._stage_path(job) is not None and importing._stage_path(job).exists()
-        if args.profile and label == "first import":
-            import cProfile
-
-            profiler = cProfile.Profile()
-            job = profiler.runcall(importing.import_job_commit, actor=actor, job=job, background=False)
-            profiler.dump_stats(args.profile)
-        else:
-            job = importing.import_job_commit(actor=actor, job=job, background=False)
+        job = profiled("commit", importing.import_job_commit, actor=actor, job=job, background=False)
         t3, c3 = time.perf_counter(), time.process_time()
         assert job.status == "done", job.error
         n = job.total_rows
@@ -131,7 +143,30 @@ def main() -> None:
         # grow when other work shares the machine; the database's own time is not in it.
         print(f"  CPU here: check {c2 - c1:.2f} s, commit {c3 - c2:.2f} s; load average {os.getloadavg()[0]:.1f}")
 
+    def run_direct(label: str, store_code: str) -> None:
+        """Upload, then commit at once: the commit validates, encrypts and checks duplicates as it
+        writes (the checking path), all or nothing."""
+        who = actor_build(user=User.objects.get(username=f"manager_{store_code}"),
+                          store_id=Store.objects.get(code=store_code).pk)  # fmt: skip
+        with path.open("rb") as handle:
+            t0 = time.perf_counter()
+            job = importing.import_job_create(actor=who, upload=File(handle, name="customers.csv"), kind="customers",
+                                              check=False)  # fmt: skip
+        t1, c1 = time.perf_counter(), time.process_time()
+        job = importing.import_job_commit(actor=who, job=job, background=False)
+        t2, c2 = time.perf_counter(), time.process_time()
+        assert job.status == "done", job.error
+        n = job.total_rows
+        print(f"\n{label}: {n:,} rows, {job.created_count:,} created, {job.updated_count:,} updated")
+        print(f"  upload (store + count rows) {t1 - t0:6.2f} s")
+        print(f"  commit (checked as written) {t2 - t1:6.2f} s  {n / (t2 - t1):8,.0f} rows/s")
+        print(f"  upload + commit             {t2 - t0:6.2f} s  {n / (t2 - t0):8,.0f} rows/s")
+        print(f"  CPU here: commit {c2 - c1:.2f} s; load average {os.getloadavg()[0]:.1f}")
+
     run("first import")
+    profile[0] = None
+    if args.direct:
+        run_direct("import in one step into store b (no dry run)", "b")
     assert Customer.objects.count() == args.rows
     if not args.no_reimport:
         run("re-import (updates by external id)")

@@ -100,13 +100,18 @@ class Customer(TenantModel):
         verbose_name_plural = _("customers")
         # Each index is paid for by every insert (an import of 100,000 rows spends most of its
         # database time here), so there are no twins: pinyin and initials prefix search has
-        # PostgreSQL varchar_pattern_ops indexes (migration 0003; SQLite gets plain ones in 0004),
-        # and the links to users and the survivor of a merge are indexed only where set (for
-        # the ON DELETE SET NULL of a deleted user or customer).
+        # PostgreSQL varchar_pattern_ops indexes (migration 0003; SQLite gets plain ones in 0004);
+        # the name is found through the GIN index on its characters (0003), exact names too
+        # (``search.name_equals``); a consultant's own list and the links to users and to the
+        # survivor of a merge are indexed only where set (imported customers are mostly not
+        # assigned yet). Migration 0005 and docs/adr/0004 give the cost of each.
         indexes = [
-            models.Index(fields=["store", "name"], name="customer_store_name"),
             models.Index(fields=["store", "mobile_last4"], name="customer_store_last4"),
-            models.Index(fields=["store", "consultant", "-id"], name="customer_store_consultant"),
+            models.Index(
+                fields=["store", "consultant", "-id"],
+                condition=models.Q(consultant__isnull=False),
+                name="customer_store_consultant_set",
+            ),
             models.Index(fields=["mobile_index"], name="customer_mobile_index"),
             models.Index(fields=["id_number_index"], name="customer_id_number_index"),
             models.Index(
@@ -183,9 +188,20 @@ class Consent(TenantModel):
 
 class TimelineEvent(TenantModel):
     """One touch in a customer's history, written by every module through
-    ``customers.services.timeline_record``; the 360 page reads it newest first."""
+    ``customers.services.timeline_record``; the 360 page reads it newest first.
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    The busiest table to write (an import adds one row per customer), so it carries no database
+    foreign keys: a deferred key check per row cost more than the row and its indexes together.
+    The writers take the customer and store from rows they hold, and Django's ``on_delete``
+    still removes a deleted customer's events."""
+
+    store = models.ForeignKey(
+        "tenancy.Store", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    # Indexed by ``timeline_customer_at``, which leads with the customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False, db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=40)
     at = models.DateTimeField(_("at"), default=timezone.now)
     summary = models.CharField(_("summary"), max_length=300)

@@ -77,15 +77,23 @@ def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Custom
 
 def name_contains(queryset: QuerySet[Customer], value: str) -> QuerySet[Customer]:
     """Customers whose name contains ``value``. On PostgreSQL the name's characters are matched
-    first against the GIN index on them (customers migration 0003), so even a rare two-character
-    name — too short for trigrams — is found without reading every customer of the store; the
-    LIKE keeps the match exact. A common single character (王) is left to the planner, which
-    then walks the newest rows instead."""
-    queryset = queryset.filter(name__contains=value)
+    first against the GIN index on them (customers migration 0003), so any substring — even a
+    rare two-character name, too short for trigrams — is found without reading every customer
+    of the store; the LIKE keeps the match exact. A common single character (王) is left to the
+    planner, which then walks the newest rows instead."""
+    queryset, condition = name_condition(queryset, value, exact=False)
+    return queryset.filter(condition)
+
+
+def name_condition(queryset: QuerySet[Customer], value: str, *, exact: bool) -> tuple[QuerySet[Customer], Q]:
+    """The queryset (with the name's characters as an alias on PostgreSQL) and a condition for
+    names equal to, or containing, ``value`` that the GIN index on those characters serves, so it
+    can be combined with others (the duplicate check on entry ORs it with the blind indexes)."""
+    condition = Q(name=value) if exact else Q(name__contains=value)
     chars = sorted({ch for ch in value if not ch.isspace()})
     if connections[queryset.db].vendor != "postgresql" or not chars:
-        return queryset
+        return queryset, condition
     from django.contrib.postgres.fields import ArrayField
 
     name_chars = Func(F("name"), Value(""), function="regexp_split_to_array", output_field=ArrayField(TextField()))
-    return queryset.alias(name_chars=name_chars).filter(name_chars__contains=chars)
+    return queryset.alias(name_chars=name_chars), condition & Q(name_chars__contains=chars)

@@ -20,7 +20,7 @@ from autocrm.core.roles import Role
 
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
 from .models import Consent, Customer, Household, HouseholdMember, Tag, TimelineEvent
-from .search import refresh_search_keys
+from .search import name_condition, refresh_search_keys
 
 # Fields a person may set through a form, the API or an import.
 EDITABLE_FIELDS = (
@@ -195,7 +195,8 @@ def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id:
     if cleaned.get("id_number"):
         condition |= Q(**Customer._meta.get_field("id_number_index").lookup(cleaned["id_number"]))
     if cleaned.get("name") and cleaned.get("district"):
-        condition |= Q(name=cleaned["name"], district=cleaned["district"])
+        base, same_name = name_condition(base, cleaned["name"], exact=True)  # indexed by the name's characters
+        condition |= same_name & Q(district=cleaned["district"])
     if not condition:
         return []
     qs = base.filter(condition)

@@ -147,3 +147,19 @@ def test_optional_choice_can_be_cleared(sales):
     with pytest.raises(ValidationError) as exc:
         customer_update(actor=sales, customer=c, data={"kind": ""})
     assert "kind" in exc.value.fields
+
+
+def test_timeline_follows_its_customer_without_database_keys(sales, demo):
+    """The timeline has no foreign keys in the database (a cheap write); the service still refuses
+    an event for a customer that does not exist, and a deleted customer takes its events along."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from autocrm.customers.services import timeline_record
+
+    c = customer_create(actor=sales, data={"name": "周敏", "mobile": "13912345671"})
+    timeline_record(customer=c.pk, kind="note", summary="来电")
+    assert TimelineEvent.objects.filter(customer_id=c.pk).count() == 2  # created + note
+    with pytest.raises(ObjectDoesNotExist):
+        timeline_record(customer=c.pk + 10_000, kind="note", summary="无此客户")
+    Customer.objects.filter(pk=c.pk).delete()
+    assert not TimelineEvent.objects.filter(customer_id=c.pk).exists()
