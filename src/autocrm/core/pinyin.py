@@ -17,7 +17,7 @@ import re
 from pypinyin import lazy_pinyin
 from pypinyin.phrases_dict import phrases_dict
 
-__all__ = ["SURNAME_READINGS", "pinyin_full", "pinyin_initials", "pinyin_syllables", "search_keys"]
+__all__ = ["SURNAME_READINGS", "pinyin_full", "pinyin_initials", "pinyin_keys", "pinyin_syllables", "search_keys"]
 
 # Surname readings that differ from the character's most common reading, plus compound surnames
 # (whose pinyin must be read as a unit). Sources: the standard 百家姓 readings.
@@ -101,6 +101,7 @@ _RUNS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002fa1f]+|[A-Za-z0-
 _CHAR_CACHE: dict[str, str] = {}
 _NAME_CACHE: dict[tuple[str, bool], tuple[tuple[str, bool], ...]] = {}
 _NAME_CACHE_SIZE = 200_000
+_KEYS_CACHE: dict[tuple[str, bool], tuple[str, str]] = {}
 _PHRASE_CACHE: dict[str, list[str]] = {}
 
 
@@ -170,14 +171,28 @@ def pinyin_syllables(name: str | None, *, person: bool = True) -> list[str]:
     return [t for t, _ in _tokens(name or "", person=person)]
 
 
+def pinyin_keys(name: str | None, *, person: bool = True) -> tuple[str, str]:
+    """The full pinyin and the initials together (what a customer row keeps for search), looked
+    up once per distinct name: an import asks for every row."""
+    key = (name or "", person)
+    keys = _KEYS_CACHE.get(key)
+    if keys is None:
+        tokens = _tokens(key[0], person=person)
+        keys = ("".join(t for t, _ in tokens), "".join(t[0] for t, _ in tokens))
+        if len(_KEYS_CACHE) >= _NAME_CACHE_SIZE:
+            _KEYS_CACHE.clear()
+        _KEYS_CACHE[key] = keys
+    return keys
+
+
 def pinyin_full(name: str | None, *, person: bool = True) -> str:
     """``张伟`` → ``zhangwei``; ``Tom Li`` → ``tomli``; ``张Tom`` → ``zhangtom``."""
-    return "".join(t for t, _ in _tokens(name or "", person=person))
+    return pinyin_keys(name, person=person)[0]
 
 
 def pinyin_initials(name: str | None, *, person: bool = True) -> str:
     """``张伟`` → ``zw``; ``欧阳娜娜`` → ``oynn``; ``Tom Li`` → ``tl``."""
-    return "".join(t[0] for t, _ in _tokens(name or "", person=person))
+    return pinyin_keys(name, person=person)[1]
 
 
 def search_keys(name: str | None, *, person: bool = True) -> set[str]:

@@ -14,7 +14,7 @@ from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
 from autocrm.core import identifiers
 from autocrm.core.normalize import normalize_mobile
-from autocrm.core.pinyin import pinyin_full, pinyin_initials
+from autocrm.core.pinyin import pinyin_keys
 
 from .models import Customer
 
@@ -22,13 +22,18 @@ _LATIN = re.compile(r"^[a-zA-Z][a-zA-Z\s']*$")
 _DIGITS = re.compile(r"^\+?[\d\s\-]+$")
 
 
+def customer_search_keys(kind: str, name: str, mobile: str) -> tuple[str, str, str]:
+    """A customer's search keys from its own values: full pinyin, initials, the mobile's last four."""
+    full, initials = pinyin_keys(name, person=kind != "company")
+    digits = normalize_mobile(mobile)
+    return full[:200], initials[:60], digits[-4:] if len(digits) >= 4 else ""
+
+
 def refresh_search_keys(customer: Customer) -> None:
     """Recompute pinyin keys and the mobile's last four from the row's own values."""
-    person = customer.kind != "company"
-    customer.name_pinyin = pinyin_full(customer.name, person=person)[:200]
-    customer.name_initials = pinyin_initials(customer.name, person=person)[:60]
-    digits = normalize_mobile(customer.mobile)
-    customer.mobile_last4 = digits[-4:] if len(digits) >= 4 else ""
+    customer.name_pinyin, customer.name_initials, customer.mobile_last4 = customer_search_keys(
+        customer.kind, customer.name, customer.mobile
+    )
 
 
 def classify(query: str) -> tuple[str, str]:
