@@ -170,7 +170,7 @@ def main() -> None:
     assert Customer.objects.count() == args.rows
     if not args.no_reimport:
         run("re-import (updates by external id)")
-        assert Customer.objects.count() == args.rows
+        assert Customer.objects.filter(store__code="a").count() == args.rows
 
 
 if __name__ == "__main__":

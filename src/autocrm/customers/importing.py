@@ -805,7 +805,7 @@ def _analyze_later(model: Any) -> None:
     """The table grew many times over: right after the commit, fresh planner statistics (the
     next import's duplicate checks and every search would otherwise plan for the small table)."""
     if bulk.copy_supported():
-        transaction.on_commit(lambda: bulk.analyze(model))
+        transaction.on_commit(lambda: bulk.analyze(model, quick=True))
 
 
 def _commit_staged(job: ImportJob, actor: Actor) -> bool:

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.fields import BlindIndexField, EncryptedTextField
+from autocrm.core.fields import BlindIndexField, EncryptedTextField, EqualityIndex
 from autocrm.core.models import TenantModel
 
 from .choices import (
@@ -112,8 +112,8 @@ class Customer(TenantModel):
                 condition=models.Q(consultant__isnull=False),
                 name="customer_store_consultant_set",
             ),
-            models.Index(fields=["mobile_index"], name="customer_mobile_index"),
-            models.Index(fields=["id_number_index"], name="customer_id_number_index"),
+            EqualityIndex(fields=["mobile_index"], name="customer_mobile_index"),
+            EqualityIndex(fields=["id_number_index"], name="customer_id_number_index"),
             models.Index(
                 fields=["consultant"], condition=models.Q(consultant__isnull=False), name="customer_consultant_set"
             ),

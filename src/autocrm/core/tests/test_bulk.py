@@ -95,3 +95,21 @@ def test_repeated_rows_differ_only_in_the_given_field(store):
     bulk.write_prepared(prepared)
     rows = list(Ticket.objects.order_by("cost_price").values_list("title", "cost_price", "owner_id"))
     assert rows == [("same\ttitle", Decimal(p), o) for p, o in zip(("1.00", "2.50", "3.75"), owners, strict=True)]
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_analyze_counts_the_rows_just_written_and_keeps_the_session_setting(store, quick):
+    """After a big import the planner must know the table grew; the quick sample's smaller target
+    lasts for that ANALYZE only."""
+    if connection.vendor != "postgresql":
+        bulk.analyze(Ticket, quick=quick)  # nothing to do elsewhere, and no error
+        return
+    bulk.insert_rows(Ticket, [{"store_id": store.pk, "title": f"t{i}"} for i in range(500)])
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW default_statistics_target")
+        before = cursor.fetchone()[0]
+        bulk.analyze(Ticket, quick=quick)
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Ticket._meta.db_table])
+        assert cursor.fetchone()[0] >= 500
+        cursor.execute("SHOW default_statistics_target")
+        assert cursor.fetchone()[0] == before

@@ -15,7 +15,8 @@ def test_customer_indexes_on_postgresql():
         indexes = dict(cursor.fetchall())
     defs = list(indexes.values())
     for column in ("mobile_index", "id_number_index"):
-        assert sum(f"({column})" in d for d in defs) == 1, column  # exactly one plain btree
+        assert [d for d in defs if f"({column})" in d] == [indexes[f"customer_{column}"]], column  # one index
+        assert f"USING hash ({column})" in indexes[f"customer_{column}"]  # exact matches only
     assert not [
         d for d in defs if "mobile_index varchar_pattern_ops" in d or "id_number_index varchar_pattern_ops" in d
     ]
