@@ -9,7 +9,13 @@ from the stage when nothing changed — docs/adr/0004) separately and together, 
 the same file (every row an update by external id, which takes the checking path).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/autocrm_bench_import \
-        .venv/bin/python benchmarks/import_customers.py [--rows 100000] [--seed 1] [--no-reimport]
+        .venv/bin/python benchmarks/import_customers.py [--rows 100000] [--seed 1] [--no-reimport] \
+        [--direct] [--vehicles] [--profile PATH]
+
+``--direct`` also imports the file into store b in one step (the commit checks as it writes, no
+dry run first); ``--vehicles`` then imports as many vehicles of store a's new customers (owner
+found by mobile, VIN check digit, plate, catalogue); ``--profile`` writes cProfiles of the first
+dry run and commit.
 
 The database named in DATABASE_URL is dropped and created again.
 """
@@ -62,6 +68,31 @@ def build_csv(path: Path, rows: int, seed: int) -> None:
             )
 
 
+def build_vehicles_csv(path: Path, rows: int, seed: int) -> None:
+    """The vehicles of the same customers (the same generator and seed), as a DMS exports them:
+    one row per vehicle with the owner's mobile; ``rows`` vehicles (a VIN or plate the generator
+    happened to give twice is left out)."""
+    from autocrm.demo.generators import DemoGenerator
+
+    generator = DemoGenerator(seed, city="上海")
+    seen: set[str] = set()
+    written = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["VIN", "车牌号", "车主手机", "品牌", "车系", "年款", "购车日期", "行驶里程", "车辆编号"])
+        for person in generator.customers(rows, duplicate_rate=0):
+            for vehicle in person.vehicles:
+                if vehicle.vin in seen or vehicle.plate in seen:
+                    continue
+                seen.update((vehicle.vin, vehicle.plate))
+                km = vehicle.odometer[-1][1] if vehicle.odometer else ""
+                writer.writerow([vehicle.vin, vehicle.plate, person.mobile, vehicle.brand, vehicle.model.series,
+                                 vehicle.model_year, vehicle.purchase_date.isoformat(), km, f"V{written:07d}"])  # fmt: skip
+                written += 1
+                if written >= rows:
+                    return
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -70,6 +101,7 @@ def main() -> None:
     parser.add_argument(
         "--direct", action="store_true", help="also import into a second store in one step (no dry run first)"
     )
+    parser.add_argument("--vehicles", action="store_true", help="then import as many vehicles of those customers")
     parser.add_argument(
         "--profile",
         metavar="PATH",
@@ -117,10 +149,10 @@ def main() -> None:
         profiler.dump_stats(f"{profile[0]}.{step}")
         return result
 
-    def run(label: str) -> None:
-        with path.open("rb") as handle:
+    def run(label: str, source: Path = path, kind: str = "customers") -> None:
+        with source.open("rb") as handle:
             t0 = time.perf_counter()
-            job = importing.import_job_create(actor=actor, upload=File(handle, name="customers.csv"), kind="customers",
+            job = importing.import_job_create(actor=actor, upload=File(handle, name=source.name), kind=kind,
                                               check=False)  # fmt: skip
         t1 = time.perf_counter()
         c1 = time.process_time()
@@ -171,6 +203,13 @@ def main() -> None:
     if not args.no_reimport:
         run("re-import (updates by external id)")
         assert Customer.objects.filter(store__code="a").count() == args.rows
+    if args.vehicles:
+        from autocrm.vehicles.models import Vehicle
+
+        vehicles = work / "vehicles.csv"
+        build_vehicles_csv(vehicles, args.rows, args.seed)
+        run("vehicles of those customers (linked by the owner's mobile)", vehicles, "vehicles")
+        assert Vehicle.objects.filter(store__code="a").count() == args.rows
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import crypto, identifiers
+from autocrm.core import bulk, crypto, identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.permissions import can
@@ -268,7 +268,7 @@ class VehicleImporter(Importer):
             services._decode_into(vehicle)
             creates.append(vehicle)
         if creates:
-            Vehicle.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+            bulk.insert_instances(Vehicle, creates)  # COPY on PostgreSQL
         updated: list[Vehicle] = []
         new_owner: list[Vehicle] = []
         update_rows = [r for r in rows if r.target_id]
@@ -289,9 +289,10 @@ class VehicleImporter(Importer):
                 names.update(self._apply_extra(ctx, vehicle, row))
                 vehicle.updated_at = ctx.now
                 updated.append(vehicle)
-            Vehicle.objects.bulk_update(updated, sorted(names), batch_size=BATCH_SIZE)
+            bulk.update_instances(Vehicle, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
         owned = [v for v in creates if v.customer_id] + new_owner
-        Ownership.objects.bulk_create(
+        bulk.insert_instances(
+            Ownership,
             [
                 Ownership(store_id=ctx.store_id, vehicle=v, customer_id=v.customer_id,
                           started_on=v.purchase_date or ctx.today, note=ctx.summary[:200])
@@ -304,8 +305,9 @@ class VehicleImporter(Importer):
             for v in [*creates, *updated]
             if getattr(v, "_imported_km", None) is not None
         ]
-        OdometerReading.objects.bulk_create(readings, batch_size=BATCH_SIZE)
-        TimelineEvent.objects.bulk_create(
+        bulk.insert_instances(OdometerReading, readings)
+        bulk.insert_instances(
+            TimelineEvent,
             [
                 TimelineEvent(store_id=ctx.store_id, customer_id=v.customer_id, kind="vehicle.added", at=ctx.now,
                               summary=str(v)[:300], object_type="vehicles.vehicle", object_id=str(v.pk))
