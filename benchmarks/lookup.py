@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -59,6 +60,7 @@ def main() -> None:
     from autocrm.core.pagination import paginate
     from autocrm.customers.models import Customer
     from autocrm.customers.selectors import customer_list
+    from autocrm.customers.services import customer_duplicates
     from autocrm.vehicles.models import Vehicle
     from autocrm.vehicles.selectors import vehicle_list
 
@@ -79,7 +81,7 @@ def main() -> None:
         rng.shuffle(rows)
         return rows
 
-    customers = sample(store_customers, n, ("id", "name", "name_initials", "name_pinyin", "mobile"))
+    customers = sample(store_customers, n, ("id", "name", "name_initials", "name_pinyin", "mobile", "district"))
     vehicles = sample(store_vehicles, n, ("id", "plate", "vin"))
 
     def first_customers(q: str) -> tuple[list, object]:
@@ -90,7 +92,12 @@ def main() -> None:
         qs = vehicle_list(actor=actor, filters={"q": q})
         return paginate(qs, ordering=("-id",), limit=PAGE).items, qs
 
-    kinds: list[tuple[str, str, Callable[[str], tuple[list, object]], list[str], float]] = [
+    def duplicates_on_entry(entry: tuple[str, str, str]) -> tuple[list, object]:
+        """What saving a new customer checks first: same mobile, or same name in the same district."""
+        name, district, mobile = entry
+        return customer_duplicates(actor=actor, cleaned={"name": name, "district": district, "mobile": mobile}), None
+
+    kinds: list[tuple[str, str, Callable[[Any], tuple[list, object]], list[Any], float]] = [
         ("mobile (blind index)", "lookup", first_customers, [mobile_national(c.mobile) for c in customers], 20),
         ("plate", "lookup", first_vehicles, [v.plate for v in vehicles], 20),
         ("VIN", "lookup", first_vehicles, [v.vin for v in vehicles], 20),
@@ -103,6 +110,9 @@ def main() -> None:
         ("name (common surname)", "search", first_customers, [rng.choice(COMMON_SURNAMES) for _ in range(n)], 150),
         ("pinyin initials", "search", first_customers, [c.name_initials for c in customers], 150),
         ("pinyin full", "search", first_customers, [c.name_pinyin for c in customers], 150),
+        # A new mobile, so the name and district find the match (the same person typed again).
+        ("duplicate check on entry", "check", duplicates_on_entry,
+         [(c.name, c.district, f"+86139{rng.randrange(10**8):08d}") for c in customers], 150),
     ]  # fmt: skip
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; customers {total_customers:,}, "
@@ -125,7 +135,7 @@ def main() -> None:
         failures += not ok
         print(f"{label:26} {len(ms):5d} {found:6d} {p50:8.1f} {p95:8.1f} {max(ms):8.1f} {'<' + str(int(target)):>8}  "
               f"{'yes' if ok else 'NO'}")  # fmt: skip
-        if args.explain and connection.vendor == "postgresql":
+        if args.explain and connection.vendor == "postgresql" and _qs is not None:
             slow_ms, slow_value = max(timings)
             _items, qs = fn(slow_value)
             page_qs = qs.order_by("-id")[: PAGE + 1]

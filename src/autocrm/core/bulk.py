@@ -343,12 +343,11 @@ def analyze(model: Any, *, quick: bool = False) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             if quick:
                 # For this ANALYZE only (SET LOCAL alone would last to the end of an outer transaction).
-                cursor.execute(
-                    "SELECT current_setting('default_statistics_target'), "
-                    "set_config('default_statistics_target', %s, true)",
-                    [str(QUICK_STATISTICS_TARGET)],
-                )
+                cursor.execute("SELECT current_setting('default_statistics_target')")
                 previous = cursor.fetchone()[0]
+                cursor.execute(
+                    "SELECT set_config('default_statistics_target', %s, true)", [str(QUICK_STATISTICS_TARGET)]
+                )
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
             if quick:
                 cursor.execute("SELECT set_config('default_statistics_target', %s, true)", [previous])

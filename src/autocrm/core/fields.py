@@ -119,11 +119,17 @@ class BlindIndexField(models.CharField):
 
 
 class EqualityIndex(models.Index):
-    """An index for exact matches only, as a :class:`BlindIndexField` is looked up: a hash index
-    on PostgreSQL and a btree elsewhere (SQLite has no other kind). A blind index is 64 random
-    hex characters, the worst key a btree can get; the hash index stores 4 bytes per row and
-    takes a third less time to fill (COPY of 100,000 customers: +0.37 s for each instead of
-    +0.53–0.64 s). One column only (PostgreSQL's hash indexes take one)."""
+    """An index for exact matches only, as a :class:`BlindIndexField` is looked up: on PostgreSQL
+    a hash index of the non-blank values, elsewhere a btree (SQLite has no other kind, and would
+    not use a partial one for ``IN`` lookups).
+
+    A blind index is 64 random hex characters, the worst key a btree can get: a hash index keeps
+    a 4-byte hash in place of the key and fills faster (COPY of 100,000 customers: +0.37 s instead
+    of +0.53–0.64 s). Blank values ('' — a customer without a mobile or an ID number) stay out of
+    it: a hash index piles equal keys into one bucket, and each insert walks that bucket's chain
+    (100,000 rows, half of them blank: 0.75 s, then 1.9 s for the next 100,000); no lookup asks
+    for a blank value. A query matching many values at once (``any_of``) must say ``<> ''`` too,
+    so PostgreSQL can prove the partial index applies. One column only."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +140,14 @@ class EqualityIndex(models.Index):
         if schema_editor.connection.vendor == "postgresql":
             using = " USING hash"
         return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def _get_condition_sql(self, model: Any, schema_editor: Any) -> str | None:
+        own = super()._get_condition_sql(model, schema_editor)
+        if schema_editor.connection.vendor != "postgresql":
+            return own
+        column = schema_editor.quote_name(model._meta.get_field(self.fields[0]).column)
+        not_blank = f"{column} <> ''"
+        return f"({own}) AND {not_blank}" if own else not_blank
 
 
 def blind_lookup(model: type[models.Model], index_field: str, raw: str) -> dict[str, list[str]]:

@@ -37,6 +37,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -1082,9 +1083,9 @@ class CustomerImporter(Importer):
                 Customer.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).exclude(external_id="")
             )
         if mobiles:
-            queries.append(Customer.objects.filter(mobile_index__any_of=mobiles))
+            queries.append(blind_matches("mobile_index", mobiles))
         if ids:
-            queries.append(Customer.objects.filter(id_number_index__any_of=ids))
+            queries.append(blind_matches("id_number_index", ids))
         found_by_pk: dict[int, tuple[Any, ...]] = {}
         for query in queries:
             for rec in query.values_list(*wanted):
@@ -1187,7 +1188,7 @@ class CustomerImporter(Importer):
         for name in ("mobile_index", "id_number_index"):
             # Store checked in Python: see _match_store on the planner and freshly filled tables.
             if keys[name] and ctx.store_id in set(
-                Customer.objects.filter(**{f"{name}__any_of": set(keys[name])}).values_list("store_id", flat=True)
+                blind_matches(name, set(keys[name])).values_list("store_id", flat=True)
             ):
                 return True
         return False
@@ -1237,6 +1238,14 @@ class CustomerImporter(Importer):
         if updated:
             bulk.write_prepared(self._events(ctx, [c.pk for c in updated], "customer.import_updated"))  # type: ignore[arg-type]
         return len(created_ids), len(updated)
+
+
+def blind_matches(name: str, values: set[str]) -> QuerySet[Customer]:
+    """Customers of any store whose blind index ``name`` is one of ``values`` (the callers check
+    the store in Python: see ``_match_store``). Blind indexes looked up are never blank; saying so
+    lets PostgreSQL prove that the partial hash index applies to an array of a thousand values
+    (core.fields.EqualityIndex)."""
+    return Customer.objects.filter(**{f"{name}__any_of": values}).exclude(**{name: ""})
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,9 @@ class Customer(TenantModel):
         # database time here), so there are no twins: pinyin and initials prefix search has
         # PostgreSQL varchar_pattern_ops indexes (migration 0003; SQLite gets plain ones in 0004);
         # the name is found through the GIN index on its characters (0003), exact names too
-        # (``search.name_equals``); a consultant's own list and the links to users and to the
+        # (``search.name_condition``); a consultant's own list and the links to users and to the
         # survivor of a merge are indexed only where set (imported customers are mostly not
-        # assigned yet). Migration 0005 and docs/adr/0004 give the cost of each.
+        # assigned yet). Migrations 0005 and 0006 and docs/adr/0005 give the cost of each.
         indexes = [
             models.Index(fields=["store", "mobile_last4"], name="customer_store_last4"),
             models.Index(

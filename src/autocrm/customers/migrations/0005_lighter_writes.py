@@ -5,7 +5,7 @@ key only, 0.7–0.8 s): the trigram GIN index on the name +0.61 s, the (store, n
 store +0.50 s and its customer +0.68 s (more than the row and its indexes together).
 
 - ``customer_name_trgm`` goes (PostgreSQL): the GIN index on the name's characters already finds
-  any substring, and exact names (the duplicate check on entry) through ``search.name_equals``;
+  any substring, and exact names (the duplicate check on entry) through ``search.name_condition``;
   ``customer_store_name`` goes with it.
 - A consultant's own list is indexed only where a consultant is set.
 - The timeline keeps no database foreign keys, nor an index on the customer alone (the

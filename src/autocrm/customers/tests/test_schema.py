@@ -16,7 +16,8 @@ def test_customer_indexes_on_postgresql():
     defs = list(indexes.values())
     for column in ("mobile_index", "id_number_index"):
         assert [d for d in defs if f"({column})" in d] == [indexes[f"customer_{column}"]], column  # one index
-        assert f"USING hash ({column})" in indexes[f"customer_{column}"]  # exact matches only
+        # Exact matches only; blank values (no mobile, no ID number) are not indexed.
+        assert f"USING hash ({column}) WHERE (({column})::text <> ''::text)" in indexes[f"customer_{column}"]
     assert not [
         d for d in defs if "mobile_index varchar_pattern_ops" in d or "id_number_index varchar_pattern_ops" in d
     ]
@@ -43,3 +44,21 @@ def test_timeline_is_cheap_to_write():
     assert not [name for name, c in constraints.items() if c["foreign_key"]]
     indexes = sorted(tuple(c["columns"]) for c in constraints.values() if c["index"] and not c["primary_key"])
     assert indexes == [("customer_id", "at", "id")]
+
+
+@pytest.mark.django_db
+def test_an_import_batch_lookup_can_use_the_partial_blind_indexes():
+    """An import looks up a batch's blind indexes with one array of a thousand values: PostgreSQL
+    must be able to prove the partial (non-blank) hash index applies, or it reads the table."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans")
+    from autocrm.customers.importing import blind_matches
+
+    for name in ("mobile_index", "id_number_index"):
+        query = blind_matches(name, {f"{i:064x}" for i in range(1000)}).values_list("store_id", flat=True)
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert f"customer_{name}" in plan, plan
