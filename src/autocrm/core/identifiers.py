@@ -292,6 +292,34 @@ def vin_decode(value: str) -> VinInfo:
     )
 
 
+_VIN_FACTS: dict[tuple[str, str, int], tuple[str | None, tuple[int, ...]]] = {}
+_VIN_YEAR_POSITION: dict[str, int] = {}  # per WMI: where the maker puts its year code (vininfo)
+
+
+def vin_facts(vin: str) -> tuple[str | None, tuple[int, ...]]:
+    """``(maker, possible model years)`` of a normalised VIN, as :func:`vin_decode` gives them,
+    remembered per key: vininfo takes the maker from the WMI (positions 1–3) and the years from
+    one year-code character (position 10 unless the maker says otherwise) and the current year.
+    An import of 100,000 vehicles has a few hundred such keys."""
+    wmi = vin[:3]
+    position = _VIN_YEAR_POSITION.get(wmi)
+    if position is None:
+        try:
+            position = int(getattr(Vin(vin).assembler, "year_position", 0) or 0)
+        except (VinInfoError, KeyError, ValueError, AttributeError, IndexError):  # pragma: no cover - defensive
+            position = 0
+        _VIN_YEAR_POSITION[wmi] = position
+    key = (wmi, vin[9 + position : 10 + position], datetime.date.today().year)  # noqa: DTZ011 - as vininfo
+    facts = _VIN_FACTS.get(key)
+    if facts is None:
+        info = vin_decode(vin)
+        facts = (info.maker, info.model_years)
+        if len(_VIN_FACTS) >= 50_000:
+            _VIN_FACTS.clear()  # bounded; a few hundred keys in practice
+        _VIN_FACTS[key] = facts
+    return facts
+
+
 # --------------------------------------------------------------------------- plates
 
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"

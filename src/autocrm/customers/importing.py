@@ -343,6 +343,12 @@ def cell_date(value: Any) -> Any:
     text = _text(value)
     if not text:
         return ""
+    digits = text[:4] + text[5:7] + text[8:]
+    if len(text) == 10 and text[4] == text[7] and text[4] in "-/." and digits.isascii() and digits.isdigit():
+        try:  # 2019-03-15, 2019/03/15, 2019.03.15: most files, without strptime
+            return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            pass  # not a real date (2019-02-30): the formats below decide, and the clean reports it
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone

@@ -31,9 +31,10 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def vehicle_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> tuple[dict[str, Any], list[str]]:
     """Validate and normalise vehicle fields; returns ``(cleaned, warnings)``. All field errors
-    are reported at once, each naming its field and rule."""
+    are reported at once, each naming its field and rule. ``today`` (default: the local date)
+    bounds the model year; an import passes it once for all its rows."""
     errors: dict[str, list[Any]] = {}
     out: dict[str, Any] = {}
     warnings: list[str] = []
@@ -80,7 +81,7 @@ def vehicle_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         else:
             try:
                 year = int(value)
-                if not 1980 <= year <= timezone.localdate().year + 1:
+                if not 1980 <= year <= (today or timezone.localdate()).year + 1:
                     raise ValueError
                 out["model_year"] = year
             except (TypeError, ValueError):
@@ -95,13 +96,21 @@ def vehicle_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return out, warnings
 
 
+def decoded_fields(vin: str, model_year: int | None, *, today: dt.date | None = None) -> tuple[str, int | None]:
+    """``(maker, model year)`` of a vehicle from its VIN (vininfo): the model year given wins;
+    else the latest year the VIN's year code allows that is not after next year. The maker and
+    years depend only on the VIN's maker and year positions, so they are looked up once per such
+    key (an import of 100,000 vehicles has a few hundred)."""
+    maker, years = identifiers.vin_facts(vin)
+    if model_year is None and years:
+        this_year = (today or timezone.localdate()).year + 1
+        plausible = [y for y in years if y <= this_year]
+        model_year = max(plausible) if plausible else None
+    return (maker or "")[:60], model_year
+
+
 def _decode_into(vehicle: Vehicle) -> None:
-    info = identifiers.vin_decode(vehicle.vin)
-    vehicle.maker = (info.maker or "")[:60]
-    if vehicle.model_year is None and info.model_years:
-        this_year = timezone.localdate().year + 1
-        plausible = [y for y in info.model_years if y <= this_year]
-        vehicle.model_year = max(plausible) if plausible else None
+    vehicle.maker, vehicle.model_year = decoded_fields(vehicle.vin, vehicle.model_year)
 
 
 def _vin_conflict(actor: Actor, vin: str) -> Conflict:

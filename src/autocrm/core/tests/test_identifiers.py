@@ -359,3 +359,18 @@ def test_fast_paths_agree_with_the_libraries():
         assert ric.is_valid(number) == fast, number
         if fast:
             assert id_birth_date(number) == ric.get_birth_date(number)
+
+
+def test_vin_facts_remembered_per_key_match_a_full_decode():
+    """The import looks the maker and model years up once per WMI and year code: the same answer
+    as decoding every VIN (published examples and the demo's VINs of every brand)."""
+    from autocrm.core import identifiers
+    from autocrm.demo.generators import DemoGenerator
+
+    generator = DemoGenerator(7)
+    vins = ["LSJA24U62JG269225", "1M8GDM9AXKP042788"] + [generator.vehicle().vin for _ in range(2000)]
+    identifiers._VIN_FACTS.clear()
+    for vin in vins:
+        info = identifiers.vin_decode(vin)
+        assert identifiers.vin_facts(vin) == (info.maker, info.model_years), vin
+    assert len(identifiers._VIN_FACTS) < len(vins) / 4  # remembered, not recomputed

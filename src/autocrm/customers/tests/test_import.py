@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
+from autocrm.core import identifiers
 from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.customers import importing
 from autocrm.customers.importing import (
@@ -322,8 +323,12 @@ def test_vehicles_link_owners_by_mobile_and_reject_bad_check_digits(manager):
     assert vehicle.purchase_date == dt.date(2023, 5, 1) and vehicle.insurance_expiry == dt.date(2026, 5, 1)
     assert vehicle.mileage_km == 12000 and vehicle.organization_id == manager.organization_id
     assert Ownership.objects.get(vehicle=vehicle).customer_id == owner.pk
-    assert OdometerReading.objects.get(vehicle=vehicle).km == 12000
-    assert TimelineEvent.objects.filter(customer=owner, kind="vehicle.added").exists()
+    assert OdometerReading.objects.get(vehicle=vehicle).km == 12000 and vehicle.mileage_at is not None
+    event = TimelineEvent.objects.get(customer=owner, kind="vehicle.added")
+    assert (event.summary, event.object_id) == ("沪A12345", str(vehicle.pk))
+    decoded = identifiers.vin_decode(VIN_CN)  # maker and model year from the VIN, as entered by hand
+    assert (vehicle.maker, vehicle.model_year) == (decoded.maker, max(decoded.model_years))
+    assert vehicle.vin_warnings == [] and vehicle.created_at is not None
 
     # Re-importing the same export updates by external id; a VIN of another store is refused.
     rows[1][4] = "15000"
