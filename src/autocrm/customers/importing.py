@@ -49,7 +49,7 @@ from autocrm.core.permissions import Scope, can, get_in_scope, scope_for
 
 from .choices import CustomerKind, Gender, ImportKind, ImportMode, ImportStatus, SourceChannel
 from .models import Customer, ImportJob, TimelineEvent
-from .search import customer_search_keys, refresh_search_keys
+from .search import customer_search_keys
 from .services import customer_clean
 
 log = logging.getLogger(__name__)
@@ -1208,38 +1208,42 @@ class CustomerImporter(Importer):
         update_rows = [r for r in rows if r.target_id]
         updated: list[Customer] = []
         if update_rows:
-            existing = Customer.objects.in_bulk([r.target_id for r in update_rows])
-            names: set[str] = set()
+            changes = []
             for row in update_rows:
-                customer = existing.get(row.target_id)  # type: ignore[arg-type]
-                if customer is None:
-                    continue
                 values = dict(row.cleaned or {})
                 if row.extra.get("keep_external_id"):
                     values.pop("external_id", None)
+                changes.append((row, values))
+            names: set[str] = set().union(*(v for _r, v in changes))
+            every_row = set.intersection(*(set(v) for _r, v in changes))
+            # Only what the update reads or keeps: the search keys' sources, the keys themselves,
+            # and the fields some rows set and others leave as they are. Loading whole customers
+            # decrypted every protected field (6.5 s of 9 s per 100,000 updates).
+            load = {"kind", "name", "name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index"}
+            existing = Customer.objects.only(*(load | (names - every_row))).in_bulk([r.target_id for r, _v in changes])
+            for row, values in changes:
+                customer = existing.get(row.target_id)  # type: ignore[arg-type]
+                if customer is None:
+                    continue
                 for name, value in values.items():
                     setattr(customer, name, value)
-                names.update(values)
-                refresh_search_keys(customer)
+                if values.keys() & {"name", "kind", "mobile"}:  # the search keys of what changed
+                    pinyin, initials, last4 = customer_search_keys(
+                        customer.kind, customer.name, values.get("mobile", "")
+                    )
+                    if values.keys() & {"name", "kind"}:
+                        customer.name_pinyin, customer.name_initials = pinyin, initials
+                    if "mobile" in values:
+                        customer.mobile_last4 = last4
                 if "mobile" in values:
                     customer.mobile_index = self._indexes(ctx, row, values)["mobile_index"]
-                else:
-                    customer.mobile_index = ctx.mobile_field.compute(customer.mobile)
                 if "id_number" in values:
                     customer.id_number_index = self._indexes(ctx, row, values)["id_number_index"]
-                else:
-                    customer.id_number_index = ctx.id_field.compute(customer.id_number)
                 customer.updated_at = ctx.now
                 updated.append(customer)
             if updated:
-                names |= {
-                    "name_pinyin",
-                    "name_initials",
-                    "mobile_last4",
-                    "mobile_index",
-                    "id_number_index",
-                    "updated_at",
-                }
+                names |= {"name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index"}
+                names.add("updated_at")
                 bulk.update_instances(Customer, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
         if updated:
             bulk.write_prepared(self._events(ctx, [c.pk for c in updated], "customer.import_updated"))  # type: ignore[arg-type]

@@ -230,13 +230,23 @@ def test_reimport_with_external_id_updates_instead_of_duplicating(manager):
     changed = [list(r) for r in GOOD]
     changed[0][8] = "世纪大道200号"  # moved house
     changed[1][1] = ""  # an empty cell leaves the mobile as it is
+    changed[2][0], changed[2][1] = "王芳芳", "13700009999"  # a new name and a new mobile
     job = import_job_create(actor=manager, upload=csv_upload(changed), kind="customers")
     assert job.report["updates"] == 3 and job.report["new"] == 0
     job = import_job_commit(actor=manager, job=job)
     assert (job.created_count, job.updated_count) == (0, 3)
     assert Customer.objects.count() == 3
-    assert Customer.objects.get(external_id="DMS-1").address == "世纪大道200号"
-    assert Customer.objects.get(external_id="DMS-2").mobile == "+8613900001111"
+    zhang = Customer.objects.get(external_id="DMS-1")
+    assert (zhang.address, zhang.name_initials, zhang.mobile_last4) == ("世纪大道200号", "zw", "5678")
+    li = Customer.objects.get(external_id="DMS-2")
+    assert (li.mobile, li.mobile_last4, li.district) == ("+8613900001111", "1111", "徐汇区")
+    wang = Customer.objects.get(external_id="DMS-3")
+    assert (wang.name, wang.name_pinyin, wang.name_initials) == ("王芳芳", "wangfangfang", "wff")
+    assert (wang.mobile, wang.mobile_last4) == ("+8613700009999", "9999")
+    everyone = Customer.objects.for_actor(manager)
+    assert list(customer_search(everyone, "13700009999")) == [wang]  # the blind index follows the new mobile
+    assert not list(customer_search(everyone, "13700002222"))
+    assert list(customer_search(everyone, "13900001111")) == [li]  # and stays where the mobile stayed
     assert TimelineEvent.objects.filter(kind="customer.import_updated").count() == 3
 
 
