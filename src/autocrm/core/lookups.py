@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import CharField, Lookup
+from django.db.models import CharField, IntegerField, Lookup
 
 
 class AnyOf(Lookup):
@@ -22,9 +22,11 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [str(v) for v in self.rhs]
+        integers = isinstance(self.lhs.output_field, IntegerField)  # ids: compared as numbers
+        values: list[Any] = [int(v) for v in self.rhs] if integers else [str(v) for v in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, array_literal(values)]
+            cast = "bigint[]" if integers else "text[]"
+            return f"{lhs} = ANY(%s::{cast})", [*lhs_params, array_literal([str(v) for v in values])]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values, ensure_ascii=False)]
 
 
@@ -35,3 +37,4 @@ def array_literal(values: list[str]) -> str:
 
 def register() -> None:
     CharField.register_lookup(AnyOf)
+    IntegerField.register_lookup(AnyOf)  # primary keys too (AutoField and BigAutoField are integer fields)

@@ -1220,7 +1220,9 @@ class CustomerImporter(Importer):
             # and the fields some rows set and others leave as they are. Loading whole customers
             # decrypted every protected field (6.5 s of 9 s per 100,000 updates).
             load = {"kind", "name", "name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index"}
-            existing = Customer.objects.only(*(load | (names - every_row))).in_bulk([r.target_id for r, _v in changes])
+            # The ids as one parameter (any_of): a thousand placeholders cost more than the query.
+            wanted = Customer.objects.only(*(load | (names - every_row)))
+            existing = {c.pk: c for c in wanted.filter(pk__any_of={r.target_id for r, _v in changes})}
             for row, values in changes:
                 customer = existing.get(row.target_id)  # type: ignore[arg-type]
                 if customer is None:

@@ -23,3 +23,11 @@ def test_any_of_matches_exactly_the_listed_values(store):
     assert not Ticket.objects.filter(title__any_of=set()).exists()
     many = {f"v{n}" for n in range(5000)} | {"plain"}
     assert list(Ticket.objects.filter(title__any_of=many).values_list("title", flat=True)) == ["plain"]
+
+
+def test_any_of_on_ids_compares_numbers(store):
+    """Primary keys (and other integer columns) as one array of numbers, not text."""
+    tickets = [Ticket.objects.create(store=store, title=f"t{n}") for n in range(5)]
+    wanted = {tickets[1].pk, tickets[3].pk, 10**12}  # one id that does not exist
+    found = Ticket.objects.filter(pk__any_of=wanted).order_by("pk").values_list("title", flat=True)
+    assert list(found) == ["t1", "t3"]
