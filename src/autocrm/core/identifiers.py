@@ -309,7 +309,7 @@ def vin_facts(vin: str) -> tuple[str | None, tuple[int, ...]]:
         except (VinInfoError, KeyError, ValueError, AttributeError, IndexError):  # pragma: no cover - defensive
             position = 0
         _VIN_YEAR_POSITION[wmi] = position
-    key = (wmi, vin[9 + position : 10 + position], datetime.date.today().year)  # noqa: DTZ011 - as vininfo
+    key = (wmi, vin[9 + position : 10 + position], datetime.datetime.now(datetime.UTC).year)  # vininfo's year
     facts = _VIN_FACTS.get(key)
     if facts is None:
         info = vin_decode(vin)

@@ -5,7 +5,8 @@ each): at a few thousand values — the duplicate check of an import batch — t
 the query. ``any_of`` sends the values as one text parameter: an array literal for
 ``= ANY(%s::text[])`` on PostgreSQL, a JSON array for ``json_each`` on SQLite; both use the
 column's index. Pass a set (or any iterable but a list or tuple, which Django walks value by
-value before the lookup sees them).
+value before the lookup sees them). Text and integer columns, primary keys included; not foreign
+keys (Django keeps their own set of lookups), and no ``None``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Lighter writes (an import adds a vehicle, an ownership and an odometer reading per row; see
-docs/adr/0005): no index on the store alone (every store index leads with it), none twice on the
+docs/adr/0005): no index on the store alone (the vehicles' store indexes lead with it; readings
+and ownerships are read by vehicle or customer), none twice on the
 owner (``vehicle_customer`` stays) or on a reading's vehicle (``reading_vehicle_at`` leads with it),
 none on the catalogue links (no list filters by them), and on PostgreSQL no trigram index on the
 VIN (a VIN is found whole, or by its end through the reversed-VIN index of 0002).
