@@ -59,6 +59,7 @@ class _VehicleContext:
     # A store- or organization-wide right to change customers covers every owner found in the
     # store: no per-row permission probe then.
     may_change_any_customer: bool = False
+    may_change_any_vehicle: bool = False
 
 
 class VehicleImporter(Importer):
@@ -101,6 +102,8 @@ class VehicleImporter(Importer):
             series=series,
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
             may_change_any_customer=scope_for(actor, Customer, "change") in (Scope.STORE, Scope.ORGANIZATION),
+            # Only vehicles of the actor's store reach the check (others are refused before).
+            may_change_any_vehicle=scope_for(actor, Vehicle, "change") in (Scope.STORE, Scope.ORGANIZATION),
         )
 
     @staticmethod
@@ -174,6 +177,16 @@ class VehicleImporter(Importer):
             mark_repeats(row, ctx.seen)
         self._match_store(ctx, [r for r in rows if r.ok])
 
+    @staticmethod
+    def _may_change(ctx: _VehicleContext, existing: Mapping[str, Any]) -> bool:
+        probe = Vehicle(pk=existing["id"], store_id=existing["store_id"])
+        probe.customer = (
+            Customer(pk=existing["customer_id"], store_id=existing["store_id"],
+                     consultant_id=existing["customer__consultant_id"])
+            if existing["customer_id"] else None
+        )  # fmt: skip
+        return can(ctx.actor, "change", probe)
+
     def _match_store(self, ctx: _VehicleContext, rows: list[Row]) -> None:
         if not rows:
             return
@@ -233,13 +246,7 @@ class VehicleImporter(Importer):
                     continue
                 row.extra["owner_id"] = owner[0]
             if existing is not None:
-                probe_vehicle = Vehicle(pk=existing["id"], store_id=existing["store_id"])
-                probe_vehicle.customer = (
-                    Customer(pk=existing["customer_id"], store_id=existing["store_id"],
-                             consultant_id=existing["customer__consultant_id"])
-                    if existing["customer_id"] else None
-                )  # fmt: skip
-                if not can(ctx.actor, "change", probe_vehicle):
+                if not ctx.may_change_any_vehicle and not self._may_change(ctx, existing):
                     row.fail("vin", _("You may not change the existing vehicle with this VIN."))
                     continue
                 if owner is not None and existing["customer_id"] not in (None, owner[0]):
@@ -304,7 +311,7 @@ class VehicleImporter(Importer):
         new_owner: list[Vehicle] = []
         update_rows = [r for r in rows if r.target_id]
         if update_rows:
-            existing = Vehicle.objects.in_bulk([r.target_id for r in update_rows])
+            existing = {v.pk: v for v in Vehicle.objects.filter(pk__any_of={r.target_id for r in update_rows})}
             names: set[str] = {"updated_at"}
             for row in update_rows:
                 vehicle = existing.get(row.target_id)  # type: ignore[arg-type]
