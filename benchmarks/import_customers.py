@@ -141,70 +141,56 @@ def main() -> None:
     build_csv(path, args.rows, args.seed, args.blank_ids)
     print(f"built {args.rows:,} rows in {time.perf_counter() - t:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
 
-    profile = [args.profile]
-    kind_now = ["customers"]
-
-    def profiled(step: str, func, **kwargs):
-        if not profile[0]:
+    def profiled(prefix: str | None, step: str, func, **kwargs):
+        if not prefix:
             return func(**kwargs)
         import cProfile
 
         profiler = cProfile.Profile()
         result = profiler.runcall(func, **kwargs)
-        profiler.dump_stats(f"{profile[0]}.{kind_now[0]}.{step}")
+        profiler.dump_stats(f"{prefix}.{step}")
         return result
 
-    def run(label: str, source: Path = path, kind: str = "customers") -> None:
-        kind_now[0] = kind
+    def run(label: str, source: Path = path, kind: str = "customers", *, store_code: str = "a",
+            dry_run: bool = True, profile: bool = False) -> None:  # fmt: skip
+        """Upload, dry run, commit — or, without ``dry_run``, commit at once: the commit then
+        validates, encrypts and checks duplicates as it writes (the checking path), all or nothing."""
+        who = actor if store_code == "a" else actor_build(
+            user=User.objects.get(username=f"manager_{store_code}"), store_id=Store.objects.get(code=store_code).pk
+        )  # fmt: skip
+        prefix = f"{args.profile}.{kind}" if profile and args.profile else None
         with source.open("rb") as handle:
             t0 = time.perf_counter()
-            job = importing.import_job_create(actor=actor, upload=File(handle, name=source.name), kind=kind,
+            job = importing.import_job_create(actor=who, upload=File(handle, name=source.name), kind=kind,
                                               check=False)  # fmt: skip
-        t1 = time.perf_counter()
-        c1 = time.process_time()
-        job = profiled("check", importing.import_job_check, actor=actor, job=job, background=False)
+        t1, c1 = time.perf_counter(), time.process_time()
+        if dry_run:
+            job = profiled(prefix, "check", importing.import_job_check, actor=who, job=job, background=False)
+            assert job.status == "checked" and job.bad_rows == 0, (job.status, job.error, job.report["errors"][:5])
         t2, c2 = time.perf_counter(), time.process_time()
-        assert job.status == "checked" and job.bad_rows == 0, (job.status, job.error, job.report.get("errors", [])[:5])
         staged = importing._stage_path(job) is not None and importing._stage_path(job).exists()
-        job = profiled("commit", importing.import_job_commit, actor=actor, job=job, background=False)
+        job = profiled(prefix, "commit", importing.import_job_commit, actor=who, job=job, background=False)
         t3, c3 = time.perf_counter(), time.process_time()
         assert job.status == "done", job.error
         n = job.total_rows
         print(f"\n{label}: {n:,} rows, {job.created_count:,} created, {job.updated_count:,} updated")
         print(f"  upload (store + count rows) {t1 - t0:6.2f} s")
-        print(f"  check  (dry run)            {t2 - t1:6.2f} s  {n / (t2 - t1):8,.0f} rows/s")
-        how = "(from the stage)" if staged else "(checked again)"
+        if dry_run:
+            print(f"  check  (dry run)            {t2 - t1:6.2f} s  {n / (t2 - t1):8,.0f} rows/s")
+        how = "(from the stage)" if staged else "(checked again)" if dry_run else "(checked as written)"
         print(f"  commit {how:20s} {t3 - t2:6.2f} s  {n / (t3 - t2):8,.0f} rows/s")
-        print(f"  check + commit              {t3 - t1:6.2f} s  {n / (t3 - t1):8,.0f} rows/s")
-        print(f"  upload + check + commit     {t3 - t0:6.2f} s  {n / (t3 - t0):8,.0f} rows/s")
+        if dry_run:
+            print(f"  check + commit              {t3 - t1:6.2f} s  {n / (t3 - t1):8,.0f} rows/s")
+        whole = "upload + check + commit" if dry_run else "upload + commit"
+        print(f"  {whole:28s}{t3 - t0:6.2f} s  {n / (t3 - t0):8,.0f} rows/s")
         # CPU time of this process (Python: parsing, validation, encryption, ORM), which does not
         # grow when other work shares the machine; the database's own time is not in it.
         print(f"  CPU here: check {c2 - c1:.2f} s, commit {c3 - c2:.2f} s; load average {os.getloadavg()[0]:.1f}")
 
-    def run_direct(label: str, store_code: str) -> None:
-        """Upload, then commit at once: the commit validates, encrypts and checks duplicates as it
-        writes (the checking path), all or nothing."""
-        who = actor_build(user=User.objects.get(username=f"manager_{store_code}"),
-                          store_id=Store.objects.get(code=store_code).pk)  # fmt: skip
-        with path.open("rb") as handle:
-            t0 = time.perf_counter()
-            job = importing.import_job_create(actor=who, upload=File(handle, name="customers.csv"), kind="customers",
-                                              check=False)  # fmt: skip
-        t1, c1 = time.perf_counter(), time.process_time()
-        job = importing.import_job_commit(actor=who, job=job, background=False)
-        t2, c2 = time.perf_counter(), time.process_time()
-        assert job.status == "done", job.error
-        n = job.total_rows
-        print(f"\n{label}: {n:,} rows, {job.created_count:,} created, {job.updated_count:,} updated")
-        print(f"  upload (store + count rows) {t1 - t0:6.2f} s")
-        print(f"  commit (checked as written) {t2 - t1:6.2f} s  {n / (t2 - t1):8,.0f} rows/s")
-        print(f"  upload + commit             {t2 - t0:6.2f} s  {n / (t2 - t0):8,.0f} rows/s")
-        print(f"  CPU here: commit {c2 - c1:.2f} s; load average {os.getloadavg()[0]:.1f}")
-
-    run("first import")
-    profile[0] = None if args.vehicles else profile[0]  # with --vehicles: the vehicles' import instead
+    # --profile: the first customer import, or with --vehicles the vehicles' import.
+    run("first import", profile=not args.vehicles)
     if args.direct:
-        run_direct("import in one step into store b (no dry run)", "b")
+        run("import in one step into store b (no dry run)", store_code="b", dry_run=False)
     assert Customer.objects.filter(store__code="a").count() == args.rows
     if not args.no_reimport:
         run("re-import (updates by external id)")
@@ -214,8 +200,7 @@ def main() -> None:
 
         vehicles = work / "vehicles.csv"
         build_vehicles_csv(vehicles, args.rows, args.seed)
-        profile[0] = args.profile
-        run("vehicles of those customers (linked by the owner's mobile)", vehicles, "vehicles")
+        run("vehicles of those customers (linked by the owner's mobile)", vehicles, "vehicles", profile=True)
         assert Vehicle.objects.filter(store__code="a").count() == args.rows
 
 

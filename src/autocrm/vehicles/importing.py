@@ -24,7 +24,7 @@ from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.permissions import Scope, can, scope_for
 from autocrm.customers import exporting, importing
-from autocrm.customers.importing import BATCH_SIZE, FieldSpec, Importer, Row, cell_date, choice_value, mark_repeats
+from autocrm.customers.importing import FieldSpec, Importer, Row, cell_date, choice_value, mark_repeats
 from autocrm.customers.models import Customer, ImportJob, TimelineEvent
 
 from . import selectors, services
@@ -286,29 +286,16 @@ class VehicleImporter(Importer):
             )
             creates.append(values)
         created_ids = bulk.insert_rows(Vehicle, creates)
-        owned_new = [(pk, v) for pk, v in zip(created_ids, creates, strict=True) if v["customer_id"]]
-        bulk.insert_rows(
-            Ownership,
-            [{"store_id": ctx.store_id, "vehicle_id": pk, "customer_id": v["customer_id"],
-              "started_on": v.get("purchase_date") or ctx.today, "note": ctx.summary[:200]} for pk, v in owned_new],
-            returning=False,
-        )  # fmt: skip
-        bulk.insert_rows(
-            OdometerReading,
-            [{"store_id": ctx.store_id, "vehicle_id": pk, "km": v["mileage_km"], "at": ctx.now,
-              "source": ReadingSource.IMPORT} for pk, v in zip(created_ids, creates, strict=True)
-             if v.get("mileage_km") is not None],
-            returning=False,
-        )  # fmt: skip
-        bulk.insert_rows(
-            TimelineEvent,
-            [{"store_id": ctx.store_id, "customer_id": v["customer_id"], "kind": "vehicle.added", "at": ctx.now,
-              "summary": (v.get("plate") or v["vin"])[:300], "object_type": "vehicles.vehicle",
-              "object_id": str(pk)} for pk, v in owned_new],
-            returning=False,
-        )  # fmt: skip
+        # What the history tables get, from new vehicles and from updated ones alike: a first
+        # owner (vehicle id, customer, owned from, label) and a new odometer reading (vehicle id, km).
+        owned: list[tuple[int, int, Any, str]] = []
+        readings: list[tuple[int, int]] = []
+        for pk, v in zip(created_ids, creates, strict=True):
+            if v["customer_id"]:
+                owned.append((pk, v["customer_id"], v.get("purchase_date"), v.get("plate") or v["vin"]))
+            if v.get("mileage_km") is not None:
+                readings.append((pk, v["mileage_km"]))
         updated: list[Vehicle] = []
-        new_owner: list[Vehicle] = []
         update_rows = [r for r in rows if r.target_id]
         if update_rows:
             existing = {v.pk: v for v in Vehicle.objects.filter(pk__any_of={r.target_id for r in update_rows})}
@@ -323,35 +310,32 @@ class VehicleImporter(Importer):
                 if row.extra.get("owner_id") and vehicle.customer_id is None:
                     vehicle.customer_id = row.extra["owner_id"]
                     names.add("customer")
-                    new_owner.append(vehicle)
-                names.update(self._apply_extra(ctx, vehicle, row))
+                    owned.append((vehicle.pk, vehicle.customer_id, vehicle.purchase_date, str(vehicle)))
+                changed = self._apply_extra(ctx, vehicle, row)
+                if "mileage_km" in changed:
+                    readings.append((vehicle.pk, vehicle.mileage_km))  # type: ignore[arg-type]
+                names.update(changed)
                 vehicle.updated_at = ctx.now
                 updated.append(vehicle)
             bulk.update_instances(Vehicle, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
-        # Vehicles already here that gain their first owner: their ownership and timeline event.
-        bulk.insert_instances(
+        bulk.insert_rows(
             Ownership,
-            [
-                Ownership(store_id=ctx.store_id, vehicle=v, customer_id=v.customer_id,
-                          started_on=v.purchase_date or ctx.today, note=ctx.summary[:200])
-                for v in new_owner
-            ],
-            batch_size=BATCH_SIZE,
+            [{"store_id": ctx.store_id, "vehicle_id": pk, "customer_id": owner, "started_on": since or ctx.today,
+              "note": ctx.summary[:200]} for pk, owner, since, _label in owned],
+            returning=False,
         )  # fmt: skip
-        readings = [
-            OdometerReading(store_id=ctx.store_id, vehicle=v, km=v.mileage_km, at=ctx.now, source=ReadingSource.IMPORT)
-            for v in updated
-            if getattr(v, "_imported_km", None) is not None
-        ]
-        bulk.insert_instances(OdometerReading, readings)
-        bulk.insert_instances(
+        bulk.insert_rows(
+            OdometerReading,
+            [{"store_id": ctx.store_id, "vehicle_id": pk, "km": km, "at": ctx.now, "source": ReadingSource.IMPORT}
+             for pk, km in readings],
+            returning=False,
+        )  # fmt: skip
+        bulk.insert_rows(
             TimelineEvent,
-            [
-                TimelineEvent(store_id=ctx.store_id, customer_id=v.customer_id, kind="vehicle.added", at=ctx.now,
-                              summary=str(v)[:300], object_type="vehicles.vehicle", object_id=str(v.pk))
-                for v in new_owner
-            ],
-            batch_size=BATCH_SIZE,
+            [{"store_id": ctx.store_id, "customer_id": owner, "kind": "vehicle.added", "at": ctx.now,
+              "summary": label[:300], "object_type": "vehicles.vehicle", "object_id": str(pk)}
+             for pk, owner, _since, label in owned],
+            returning=False,
         )  # fmt: skip
         return len(creates), len(updated)
 
@@ -365,7 +349,6 @@ class VehicleImporter(Importer):
         km = row.extra.get("mileage_km")
         if km is not None and km != vehicle.mileage_km:
             vehicle.mileage_km, vehicle.mileage_at = km, ctx.now
-            vehicle._imported_km = km  # type: ignore[attr-defined]
             changed |= {"mileage_km", "mileage_at"}
         return changed
 
