@@ -9,6 +9,8 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
+from .extensions import Registry, registry
+
 
 @dataclass(frozen=True)
 class MenuItem:
@@ -20,19 +22,19 @@ class MenuItem:
     visible: Callable[[Any], bool]
 
 
-_ITEMS: dict[str, MenuItem] = {}
+MENU: Registry[MenuItem] = registry("navigation")
 
 
 def register_menu(
     key: str, label: Any, url_name: str, *, icon: str = "circle", order: int = 100,
     visible: Callable[[Any], bool] = lambda actor: True,
 ) -> None:  # fmt: skip
-    _ITEMS[key] = MenuItem(key, label, url_name, icon, order, visible)
+    MENU.register(MenuItem(key, label, url_name, icon, order, visible), key=key, order=order)
 
 
 def menu_for(actor: Any, path: str = "") -> list[dict[str, Any]]:
     items = []
-    for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.key)):
+    for item in MENU.entries():
         if not item.visible(actor):
             continue
         try:
