@@ -178,4 +178,6 @@ def register() -> None:
         formatters={"report": _report, "mapping": _mapping},
         url=_url("imports:job_detail"),
     )
-    register_model("customers.duplicatepair", url=_url("duplicates:duplicate_compare"))
+    register_model(
+        "customers.duplicatepair", labels={"reviewed_at": _("reviewed at")}, url=_url("duplicates:duplicate_compare")
+    )
