@@ -145,6 +145,10 @@ def visible(model: type[models.Model], actor: Any) -> models.QuerySet[Any]:
     return manager.all()
 
 
+# Foreign keys that models' ``__str__`` reads, loaded with the row instead of one query each.
+_NAMED_BY = frozenset({"user", "customer", "vehicle", "series", "brand", "survivor", "merged", "household"})
+
+
 class Names:
     """``(object_type, pk)`` → the record's name and page, for the records the reader may see."""
 
@@ -161,7 +165,9 @@ class Names:
                 with contextlib.suppress(DjangoValidationError, TypeError, ValueError):
                     keys.add(model._meta.pk.to_python(pk))
             spec = _spec(model)
-            for obj in visible(model, actor).filter(pk__in=keys):
+            # A record's name may come from the rows it points to (an ownership: vehicle · owner).
+            related = [f.name for f in model._meta.concrete_fields if f.is_relation and f.name in _NAMED_BY]
+            for obj in visible(model, actor).filter(pk__in=keys).select_related(*related):
                 key = (object_type, str(obj.pk))
                 self._names[key] = str(obj)
                 self._urls[key] = spec.url(obj.pk) if spec is not None and spec.url else None
@@ -264,6 +270,8 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
         model = model_for(event.object_type)
         if event.actor_id:
             wanted[user_type].add(event.actor_id)
+        if event.object_id and model is not None:
+            wanted[event.object_type].add(event.object_id)
         for name, before, after in _pairs(event.changes):
             target = _relation_target(model, name)
             if target:
@@ -302,8 +310,11 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
         if _has_history(model) and event.object_id:
             history_url = reverse("audit:history", args=[event.object_type, event.object_id])
         object_url = None
+        # The record as it is named now, in the reader's language; as recorded if gone or out of sight.
+        object_name = (event.object_repr or event.object_id) if event.object_id else ""
         if event.object_id and names.known(event.object_type, event.object_id):
             object_url = names.url(event.object_type, event.object_id)
+            object_name = names.name(event.object_type, event.object_id)
         if event.actor_id and names.known(user_type, event.actor_id):
             actor_name = names.name(user_type, event.actor_id)
         elif event.actor_label in ("", "system"):
@@ -318,7 +329,7 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
                 "action_label": str(action.label) if action is not None else event.action,
                 "type_label": type_label(event.object_type) if event.object_type else "",
                 # An event about a kind of record (an export) has no record: the type says it all.
-                "object_name": (event.object_repr or event.object_id) if event.object_id else "",
+                "object_name": object_name,
                 "object_url": object_url,
                 "changes": changes,
                 "facts": [{"label": str(f.label), "value": f.value, "url": f.url} for f in facts],
