@@ -258,11 +258,11 @@ def _has_history(model: type[models.Model] | None) -> bool:
     return model is not None and hasattr(model._default_manager, "for_actor")
 
 
-def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
+def event_rows(events: Iterable[Any], *, actor: Any, changes: bool = True) -> list[dict[str, Any]]:
     """What the pages and the API's human-facing fields show of each event: the action's label,
     the object's type and name, each change as field: before → after with foreign keys named,
     and the action's summary. A bounded number of queries whatever the number of events: one
-    per model named."""
+    per model named. ``changes=False`` (the home feed) leaves the changes out, and their names."""
     events = list(events)
     user_type = settings.AUTH_USER_MODEL.lower()
     wanted: dict[str, set[Any]] = defaultdict(set)
@@ -272,7 +272,7 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
             wanted[user_type].add(event.actor_id)
         if event.object_id and model is not None:
             wanted[event.object_type].add(event.object_id)
-        for name, before, after in _pairs(event.changes):
+        for name, before, after in _pairs(event.changes if changes else None):
             target = _relation_target(model, name)
             if target:
                 wanted[target].update(v for v in (before, after) if v not in (None, ""))
@@ -286,13 +286,15 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
     rows = []
     for event in events:
         model = model_for(event.object_type)
-        changes = []
-        for name, before, after in _pairs(event.changes):
+        shown_changes = []
+        for name, before, after in _pairs(event.changes if changes else None):
             if field_hidden(model, name):
                 continue
             before_text, before_url = shown(model, name, before, names)
             after_text, after_url = shown(model, name, after, names)
-            changes.append(
+            if before_text is None and after_text is None:
+                continue  # nothing to nothing (an empty list of warnings)
+            shown_changes.append(
                 {
                     "name": name,
                     "field": field_label(model, name),
@@ -331,7 +333,7 @@ def event_rows(events: Iterable[Any], *, actor: Any) -> list[dict[str, Any]]:
                 # An event about a kind of record (an export) has no record: the type says it all.
                 "object_name": object_name,
                 "object_url": object_url,
-                "changes": changes,
+                "changes": shown_changes,
                 "facts": [{"label": str(f.label), "value": f.value, "url": f.url} for f in facts],
                 "history_url": history_url,
             }

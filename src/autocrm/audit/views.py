@@ -127,7 +127,7 @@ def panel_activity(request: HttpRequest) -> dict[str, Any] | None:
     if not show_all:
         events = events.exclude(action__in=noise_actions())
     return {
-        "rows": event_rows(events[:PANEL_SIZE], actor=actor),
+        "rows": event_rows(events[:PANEL_SIZE], actor=actor, changes=False),
         "scope": scope,
         "show_all": show_all,
         "time_zone": time_zone_label(),
