@@ -280,3 +280,18 @@ def test_makers_decoded_from_vins_in_the_readers_language(client, manager):
     read_as(client, "manager_a")
     text = visible_text(client.get(reverse("vehicles:vehicle_detail", args=[vehicle.pk])).content.decode())
     assert "上汽名爵" in text and "SAIC" not in text
+
+
+def test_the_timeline_api_keeps_kinds_and_adds_their_labels(client, manager):
+    from autocrm.accounts.services import token_issue_session
+
+    customer = make_customer(actor_for("sales_a1"), name="有车的客户")
+    vehicle_create(actor=manager, data={"vin": "LSJA24U62JG269225", "plate": "沪AD12345"}, customer=customer)
+    _token, secret = token_issue_session(user=User.objects.get(username="manager_a"))
+    response = client.get(
+        f"/api/v1/customers/{customer.pk}/timeline", HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    labels = {item["kind"]: item["kind_label"] for item in response.json()["items"]}
+    assert labels["vehicle.added"] == "Vehicle added"
+    assert labels["customer.created"] == "Created"
