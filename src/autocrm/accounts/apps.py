@@ -12,7 +12,9 @@ class AccountsConfig(AppConfig):
         from autocrm.core.roles import Role
         from autocrm.core.views import register_home_panel
 
-        from . import views
+        from . import audit_labels, views
+
+        audit_labels.register()  # how the audit trail names sign-ins, tokens…
 
         register_menu("home", _("Home"), "home", icon="home", order=0)
         register_menu(

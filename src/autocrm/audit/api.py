@@ -23,8 +23,9 @@ from autocrm.core.api import ErrorOut, PageOut
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
 
+from .formatting import event_rows
 from .models import AuditEvent
-from .schemas import AuditEventFilter, AuditEventOut, AuditHistoryIn
+from .schemas import AuditEventFilter, AuditEventOut, AuditHistoryIn, event_out
 from .selectors import audit_event_list, audit_history_for
 
 router = Router(tags=["audit"])
@@ -54,16 +55,13 @@ def audit_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> Any:
     page = paginate(
         audit_event_list(actor=actor, filters=data), ordering=("-id",), limit=filters.limit, cursor=filters.cursor
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": [event_out(r) for r in event_rows(page.items, actor=actor)], "next_cursor": page.next_cursor}
 
 
 @router.get("/history", response={200: PageOut[AuditEventOut], **ERRORS})
 def audit_history(request: HttpRequest, query: Query[AuditHistoryIn]) -> Any:
     """The history of one record in the caller's scope, newest first."""
-    _obj, events = audit_history_for(
-        actor=request.actor,  # type: ignore[attr-defined]
-        object_type=query.object_type,
-        object_id=query.object_id,
-    )
+    actor = request.actor  # type: ignore[attr-defined]
+    _obj, events = audit_history_for(actor=actor, object_type=query.object_type, object_id=query.object_id)
     page = paginate(events, ordering=("-id",), limit=query.limit, cursor=query.cursor)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": [event_out(r) for r in event_rows(page.items, actor=actor)], "next_cursor": page.next_cursor}

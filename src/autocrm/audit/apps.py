@@ -13,6 +13,7 @@ class AuditConfig(AppConfig):
         from autocrm.core.views import register_home_panel
 
         from . import (
+            labels,
             signals,  # noqa: F401
             views,
         )
@@ -22,4 +23,5 @@ class AuditConfig(AppConfig):
             "audit", _("Audit log"), "audit:event_list", icon="history", order=800,
             visible=lambda actor: can(actor, "view", AuditEvent),
         )  # fmt: skip
+        labels.register()  # the actions core records; apps register their own
         register_home_panel("activity", template="audit/panels/activity.html", context=views.panel_activity, order=30)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.db import models
+
+from .extensions import Registry, registry
 
 if TYPE_CHECKING:
     from .actor import Actor
@@ -131,3 +134,87 @@ def durable_scope() -> Iterator[None]:
                 if pk not in present:
                     action = kwargs.pop("action")
                     record(action, **kwargs)
+
+
+# --- how the trail reads ------------------------------------------------------------------------
+# The table keeps machine codes (``customer.merge``, field names, ids); people read labels. Each app
+# registers, in its ``AppConfig.ready``, a label for every action it records and, for its models,
+# labels of fields without a ``verbose_name``, fields not worth showing, value formatters and the
+# page a record opens on. The ``audit`` app reads these registries; no app imports it for that.
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of an event's summary: ``label: value``, the value linked when ``url`` is set."""
+
+    label: Any
+    value: Any
+    url: str | None = None
+
+
+class Names(Protocol):
+    """Names of records the reader may see, resolved in bulk before summaries are built."""
+
+    def known(self, object_type: str, pk: Any) -> bool: ...
+
+    def name(self, object_type: str, pk: Any) -> str: ...
+
+    def url(self, object_type: str, pk: Any) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class AuditAction:
+    code: str
+    label: Any  # lazy translated
+    noise: bool = False  # routine (sign-ins, denials): left out of the home feed unless asked for
+    # (object_type, pk) of the records the summary names, so they are resolved in one query per model
+    refs: Callable[[Any], Iterable[tuple[str, Any]]] | None = None
+    summary: Callable[[Any, Names], list[Fact]] | None = None  # (event, names) → facts from ``extra``
+
+
+@dataclass(frozen=True)
+class AuditModel:
+    object_type: str  # model label, e.g. "customers.customer"
+    labels: Mapping[str, Any] = field(default_factory=dict)  # attname → label where verbose_name is missing
+    hidden: frozenset[str] = frozenset()  # attnames derived from others (pinyin, last four digits…)
+    formatters: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)  # attname → value → text
+    url: Callable[[Any], str] | None = None  # pk → the page of the record
+
+
+ACTIONS: Registry[AuditAction] = registry("audit.actions")
+MODELS: Registry[AuditModel] = registry("audit.models")
+
+
+def register_action(
+    code: str,
+    label: Any,
+    *,
+    noise: bool = False,
+    refs: Callable[[Any], Iterable[tuple[str, Any]]] | None = None,
+    summary: Callable[[Any, Names], list[Fact]] | None = None,
+) -> None:
+    """Name an action code for people (zh-Hans and English through gettext_lazy)."""
+    ACTIONS.register(AuditAction(code, label, noise, refs, summary), key=code)
+
+
+def register_model(
+    object_type: str,
+    *,
+    labels: Mapping[str, Any] | None = None,
+    hidden: Iterable[str] = (),
+    formatters: Mapping[str, Callable[[Any], Any]] | None = None,
+    url: Callable[[Any], str] | None = None,
+) -> None:
+    """How the trail shows one model's records and fields (see :class:`AuditModel`)."""
+    MODELS.register(
+        AuditModel(object_type, dict(labels or {}), frozenset(hidden), dict(formatters or {}), url), key=object_type
+    )
+
+
+def action_label(code: str) -> Any:
+    entry = ACTIONS.get(code)
+    return entry.label if entry is not None else code
+
+
+def noise_actions() -> list[str]:
+    return [a.code for a in ACTIONS.entries() if a.noise]

@@ -36,6 +36,7 @@ __all__ = [
     "id_birth_date",
     "id_gender",
     "id_is_under_14",
+    "maker_label",
     "mobile_national",
     "normalize_id_number",
     "normalize_mobile",
@@ -290,6 +291,116 @@ def vin_decode(value: str) -> VinInfo:
         model_years=years,
         check_digit_valid=vin_check_digit(vin) == vin[8],
     )
+
+
+# Makers sold in China by their Chinese names, keyed by vininfo's manufacturer name (what
+# ``vin_decode`` gives and ``Vehicle.maker`` stores): the stored value stays vininfo's, people
+# read the name printed on the registration certificate when the UI is Chinese.
+MAKERS_ZH: dict[str, str] = {
+    "SAIC MG": "上汽名爵",
+    "SAIC Volkswagen": "上汽大众",
+    "SAIC General Motors": "上汽通用",
+    "SAIC GM Wuling": "上汽通用五菱",
+    "FAW-Volkswagen": "一汽-大众",
+    "FAW Car": "一汽轿车",
+    "FAW Toyota": "一汽丰田",
+    "FAW Toyota (Tianjin)": "一汽丰田（天津）",
+    "FAW Haima": "一汽海马",
+    "GAC Toyota": "广汽丰田",
+    "GAC Trumpchi": "广汽传祺",
+    "GAC Fiat": "广汽菲亚特",
+    "Guangzhou Honda": "广汽本田",
+    "Dongfeng Honda": "东风本田",
+    "Dongfeng Nissan": "东风日产",
+    "Dongfeng Peugeot-Citroën": "东风标致雪铁龙",
+    "Dongfeng Yueda Kia": "东风悦达起亚",
+    "Dongfeng Fengshen": "东风风神",
+    "Dong Feng (DFM), China": "东风汽车",
+    "Changan Ford": "长安福特",
+    "Changan Mazda": "长安马自达",
+    "Changan Suzuki": "长安铃木",
+    "Changan PSA (DS Automobiles)": "长安标致雪铁龙（DS）",
+    "Beijing Hyundai": "北京现代",
+    "Beijing Benz": "北京奔驰",
+    "BMW Brilliance": "华晨宝马",
+    "Brilliance Zhonghua": "华晨中华",
+    "BYD Auto": "比亚迪",
+    "BYD Bus": "比亚迪客车",
+    "Geely": "吉利汽车",
+    "Great Wall (Havel)": "长城汽车（哈弗）",
+    "Chery": "奇瑞汽车",
+    "JAC": "江淮汽车",
+    "Lifan": "力帆汽车",
+    "Tesla China": "特斯拉（上海）",
+    "Tesla": "特斯拉",
+    "Volvo China": "沃尔沃亚太",
+    "Volvo": "沃尔沃",
+    "Volvo Cars": "沃尔沃",
+    "Buick China": "上汽通用别克",
+    "Buick": "别克",
+    "Isuzu Guangzhou": "广汽五十铃",
+    "Shaanxi Automobile Group": "陕西汽车",
+    "Suzhou King Long": "苏州金龙",
+    "Zhongtong Coach": "中通客车",
+    "Yutong": "宇通客车",
+    "BMW": "宝马",
+    "MINI": "MINI",
+    "Mercedes-Benz": "梅赛德斯-奔驰",
+    "Mercedes Benz": "梅赛德斯-奔驰",
+    "Audi": "奥迪",
+    "Volkswagen": "大众",
+    "Porsche car": "保时捷",
+    "Porsche SUV": "保时捷",
+    "Toyota": "丰田",
+    "Lexus": "雷克萨斯",
+    "Honda": "本田",
+    "Nissan (Nissan)": "日产",
+    "Nissan (Infiniti)": "英菲尼迪",
+    "Mazda": "马自达",
+    "Subaru": "斯巴鲁",
+    "Mitsubishi": "三菱",
+    "Suzuki": "铃木",
+    "Hyundai": "现代",
+    "Kia": "起亚",
+    "Genesis": "捷尼赛思",
+    "Ford": "福特",
+    "Lincoln": "林肯",
+    "Chevrolet": "雪佛兰",
+    "Cadillac": "凯迪拉克",
+    "Jeep": "Jeep",
+    "Land Rover": "路虎",
+    "Jaguar": "捷豹",
+    "JLR Jaguar Land Rover": "捷豹路虎",
+    "Peugeot": "标致",
+    "Citroën": "雪铁龙",
+    "Citroen": "雪铁龙",
+    "Renault (Renault)": "雷诺",
+    "Skoda": "斯柯达",
+    "Škoda": "斯柯达",
+    "Ferrari": "法拉利",
+    "Lamborghini": "兰博基尼",
+    "Maserati": "玛莎拉蒂",
+    "Bentley": "宾利",
+    "Rolls Royce": "劳斯莱斯",
+    "Aston Martin Lagonda Limited": "阿斯顿·马丁",
+    "Mclaren": "迈凯伦",
+    "Alfa Romeo": "阿尔法·罗密欧",
+    "Fiat": "菲亚特",
+    "Smart": "smart",
+}
+
+
+def maker_label(maker: str | None) -> str:
+    """A maker as the reader's language names it: 上汽名爵 in Chinese, vininfo's "SAIC MG" in
+    English; a maker not in the table as stored."""
+    from django.utils import translation
+
+    if not maker:
+        return ""
+    language = (translation.get_language() or "").lower()
+    if language.startswith("zh"):
+        return MAKERS_ZH.get(maker, maker)
+    return maker
 
 
 _VIN_FACTS: dict[tuple[str, str, int], tuple[str | None, tuple[int, ...]]] = {}

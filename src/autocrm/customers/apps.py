@@ -11,7 +11,11 @@ class CustomersConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
+        from . import audit_labels, timeline
         from .models import Customer, DuplicatePair, ImportJob
+
+        audit_labels.register()  # how the audit trail names customers' actions and fields
+        timeline.register()  # labels of the timeline kinds customers writes
 
         register_menu(
             "customers", _("Customers"), "customers:customer_list", icon="users", order=20,

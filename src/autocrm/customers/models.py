@@ -268,7 +268,7 @@ class CustomerMerge(TenantModel):
         verbose_name_plural = _("customer merges")
 
     def __str__(self) -> str:
-        return f"{self.merged_id} → {self.survivor_id}"
+        return f"{self.merged} → {self.survivor}"
 
 
 class ImportJob(TenantModel):

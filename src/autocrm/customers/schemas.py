@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from .timeline import timeline_label
 
 
 class CustomerFields(Schema):
@@ -125,11 +128,16 @@ class AssignIn(Schema):
 
 class TimelineItem(Schema):
     kind: str
+    kind_label: str = Field("", description="The kind in the request's language (the badge on the 360 page).")
     at: dt.datetime
     summary: str
     link: str
     object_type: str
     object_id: str
+
+    @staticmethod
+    def resolve_kind_label(obj: Any) -> str:
+        return str(timeline_label(obj.kind if not isinstance(obj, dict) else obj["kind"]))
 
 
 class TimelinePage(Schema):

@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
@@ -43,6 +42,7 @@ from .filtersets import CustomerFilterSet
 from .forms import CustomerForm, TagForm, add_domain_errors
 from .models import Customer
 from .tables import CustomerTable
+from .timeline import timeline_label
 
 PAGE_SIZE = 25
 TIMELINE_SIZE = 30
@@ -290,27 +290,11 @@ def _consent_grid(consents: list[Any]) -> list[dict[str, Any]]:
     return grid
 
 
-# What the timeline calls the kinds it knows; other modules' kinds show as written.
-TIMELINE_LABELS = {
-    "customer.created": gettext_lazy("Created"),
-    "customer.assigned": gettext_lazy("Assigned"),
-    "consent.granted": gettext_lazy("Consent granted"),
-    "consent.refused": gettext_lazy("Consent refused"),
-    "consent.withdrawn": gettext_lazy("Consent withdrawn"),
-    "household.linked": gettext_lazy("Household"),
-    "vehicle.added": gettext_lazy("Vehicle added"),
-    "vehicle.transferred_in": gettext_lazy("Vehicle received"),
-    "vehicle.transferred_out": gettext_lazy("Vehicle handed over"),
-    "customer.merged": gettext_lazy("Merged"),
-    "customer.merge_undone": gettext_lazy("Merge undone"),
-}
-
-
 def _timeline_context(customer: Customer, page: Any) -> dict[str, Any]:
     more_url = None
     if page.next_cursor:
         more_url = reverse("customers:customer_timeline", args=[customer.pk]) + "?cursor=" + page.next_cursor
-    events = [{"event": e, "label": TIMELINE_LABELS.get(e.kind, e.kind)} for e in page.items]
+    events = [{"event": e, "label": timeline_label(e.kind)} for e in page.items]
     return {"events": events, "timeline_more_url": more_url}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,6 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from autocrm.audit.formatting import type_label
 from autocrm.core.errors import DomainError
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import Access, can, field_access, present
@@ -219,12 +219,9 @@ def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _relation_label(key: str) -> str:
-    """``vehicles.vehicle.customer`` → "Vehicles" (the raw key when the app is gone)."""
-    label = key.rsplit(".", 1)[0]
-    try:
-        return str(capfirst(apps.get_model(label)._meta.verbose_name_plural))
-    except (LookupError, ValueError):
-        return key
+    """``vehicles.vehicle.customer`` → "Vehicle"; a many-to-many table by its owner and field
+    (``customers.customer_tags.customer`` → 客户标签, not "Customer-tag关系")."""
+    return type_label(key.rsplit(".", 1)[0])
 
 
 @login_required

@@ -12,7 +12,7 @@ class VehiclesConfig(AppConfig):
         from autocrm.core.permissions import can
         from autocrm.customers.views import register_create_extra
 
-        from . import panels, views
+        from . import audit_labels, panels, timeline_kinds, views
         from .models import Vehicle
 
         register_menu(
@@ -20,6 +20,8 @@ class VehiclesConfig(AppConfig):
             visible=lambda actor: can(actor, "view", Vehicle),
         )  # fmt: skip
 
+        audit_labels.register()  # vehicles' fields in the audit trail
+        timeline_kinds.register()  # labels of the timeline kinds vehicles writes
         panels.register()  # the vehicles panel of the customer 360 page
         register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
         from . import importing as vehicle_importing
