@@ -11,6 +11,12 @@ from .models import Ticket
 
 
 @login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    titles = Ticket.objects.for_actor(request.actor, "view").order_by("pk").values_list("title", flat=True)
+    return HttpResponse(" ".join(titles) or "no tickets")
+
+
+@login_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = scoped_object_or_404(Ticket, request.actor, pk)
     return HttpResponse(f"{ticket.title} {present(request.actor, ticket, 'mobile')}")

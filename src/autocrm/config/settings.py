@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "autocrm.accounts.middleware.ActorMiddleware",
+    "autocrm.core.modules.ModuleMiddleware",  # pages of a module switched off in the store → 404
     "autocrm.core.middleware.DomainErrorMiddleware",
 ]
 
