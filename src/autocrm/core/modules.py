@@ -19,7 +19,11 @@ With the key declared, an app gets four enforcement points without writing any o
 - API: :func:`mount_routers` gates the app's router (404 in the API error shape, after
   authentication, before input validation);
 - scheduled jobs: :func:`store_periodic_task` runs a job once per active store that has the
-  module on (and ``module_enabled`` re-checks a store in a task queued earlier).
+  module on (and ``module_enabled`` re-checks a store in a task queued earlier);
+- and panels: a customer 360 or home panel of the app is not shown (``core.extensions``).
+
+Not gated (yet): search keys, importers/exporters, timeline kinds and events — a module's
+data stays visible where master data shows it.
 """
 
 from __future__ import annotations
@@ -175,7 +179,8 @@ def stores_with_module(key: str) -> list[int]:
 
 
 def module_of_view(view_func: Callable[..., Any]) -> str | None:
-    """The module of the app whose code holds ``view_func`` (class-based views too)."""
+    """The module of the app whose code holds ``view_func`` (class-based views too; any callable,
+    e.g. a panel's context function)."""
     target = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None) or view_func
     name = getattr(target, "__module__", None)
     if not name:

@@ -190,3 +190,18 @@ def test_the_actor_reads_its_store_once_per_request(stores, django_assert_num_qu
         assert module_enabled(actor, "sales")
     assert module_enabled(actor, None)  # master data: no query, always on
     assert Module("x", "x").default is True
+
+
+def test_panels_of_a_module_follow_it(stores):
+    from testapp.views import ticket_panel
+
+    from autocrm.core.extensions import PANELS, Panel, panels_for, register_panel
+
+    register_panel(Panel("testapp.target", "tickets", "x.html", ticket_panel))
+    try:
+        in_a = panels_for("testapp.target", actor_for("director", "a"), None)
+        in_b = panels_for("testapp.target", actor_for("director", "b"), None)
+    finally:
+        PANELS.unregister("tickets", group="testapp.target")
+    assert [p.key for p, _ctx in in_a] == ["tickets"]
+    assert in_b == []
