@@ -183,10 +183,15 @@ def module_of_view(view_func: Callable[..., Any]) -> str | None:
     e.g. a panel's context function)."""
     target = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None) or view_func
     name = getattr(target, "__module__", None)
-    if not name:
-        return None
-    config = apps.get_containing_app_config(name)
-    return getattr(config, "module_key", None) if config is not None else None
+    config = apps.get_containing_app_config(name) if name else None
+    key = getattr(config, "module_key", None) if config is not None else None
+    if key is None:
+        # A generic view of core used as it is (``ObjectListView.as_view(model=Lead)``): its model's app.
+        model = (getattr(view_func, "view_initkwargs", None) or {}).get("model") or getattr(target, "model", None)
+        meta = getattr(model, "_meta", None)
+        if meta is not None:
+            key = module_of_app(meta.app_label)
+    return key
 
 
 class ModuleMiddleware:

@@ -205,3 +205,12 @@ def test_panels_of_a_module_follow_it(stores):
         PANELS.unregister("tickets", group="testapp.target")
     assert [p.key for p, _ctx in in_a] == ["tickets"]
     assert in_b == []
+
+
+def test_a_generic_view_of_core_follows_its_models_module(stores):
+    from django.views.generic import ListView
+
+    from autocrm.core.modules import module_of_view
+
+    assert module_of_view(ListView.as_view(model=Ticket)) == KEY
+    assert module_of_view(ListView.as_view(model=Store)) is None  # master data, always on
