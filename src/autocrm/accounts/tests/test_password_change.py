@@ -176,3 +176,18 @@ def test_api_bad_input_is_400_naming_the_field(demo, client, payload, field):
 def test_api_needs_a_token(demo, client):
     response = client.post(API, {"current_password": DEMO, "new_password": NEW}, content_type="application/json")
     assert response.status_code == 401
+
+
+def test_an_integration_user_has_no_password_to_change(demo, client):
+    from testapp.factories import actor_for
+
+    from autocrm.accounts.services import integration_token_create
+
+    _token, secret = integration_token_create(
+        actor=actor_for("admin", "a"), username="dms-sync", integration_name="DMS", name="n", scopes=["*"]
+    )
+    response = client.post(
+        API, {"current_password": "x", "new_password": NEW}, content_type="application/json", headers=bearer(secret)
+    )
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["new_password"]
+    assert not AuditEvent.objects.filter(action="password.change").exists()
