@@ -7,6 +7,7 @@ from . import views
 
 urlpatterns = [
     *base,
+    path("testapp/tickets/", views.ticket_list, name="testapp_ticket_list"),
     path("testapp/tickets/<int:pk>/", views.ticket_detail, name="testapp_ticket_detail"),
     path("testapp/tickets/<int:pk>/reveal/", views.ticket_reveal, name="testapp_ticket_reveal"),
 ]

@@ -11,6 +11,12 @@ from .models import Ticket
 
 
 @login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    titles = Ticket.objects.for_actor(request.actor, "view").order_by("pk").values_list("title", flat=True)
+    return HttpResponse(" ".join(titles) or "no tickets")
+
+
+@login_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = scoped_object_or_404(Ticket, request.actor, pk)
     return HttpResponse(f"{ticket.title} {present(request.actor, ticket, 'mobile')}")
@@ -27,3 +33,8 @@ def ticket_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponseBadRequest(str(exc.message))
     return HttpResponse(value, content_type="text/plain; charset=utf-8")
+
+
+def ticket_panel(actor, obj):  # type: ignore[no-untyped-def]
+    """A panel of the test module (its app declares the module, so the panel follows it)."""
+    return {"tickets": True}

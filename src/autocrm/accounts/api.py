@@ -4,6 +4,7 @@
   token with the user's own rights. Lock-out applies (429 with ``Retry-After``); a user with
   two-factor sign-in must send ``otp``.
 - ``GET /me`` → user, organization, current store, stores with roles, permissions, scopes.
+- ``POST /me/password`` → change the caller's own password (current one required).
 - ``POST|GET /api-tokens``, ``DELETE /api-tokens/{id}`` → integration tokens (administrators;
   anyone may revoke a token of their own). A token of another organization is 404.
 """
@@ -25,7 +26,16 @@ from autocrm.core.pagination import paginate
 
 from . import selectors, services
 from .models import ApiToken
-from .schemas import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, MeOut, TokenIn, TokenOut
+from .schemas import (
+    ApiTokenCreatedOut,
+    ApiTokenIn,
+    ApiTokenOut,
+    MeOut,
+    PasswordChangeIn,
+    PasswordChangeOut,
+    TokenIn,
+    TokenOut,
+)
 
 router = Router(tags=["accounts"])
 PREFIX = ""
@@ -82,6 +92,19 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "permissions": grants,
         "scopes": sorted(request.auth.scopes or []),  # type: ignore[attr-defined]
     }
+
+
+@router.post("/me/password", response={200: PasswordChangeOut, **ERRORS})
+def me_password(request: HttpRequest, payload: PasswordChangeIn) -> dict[str, Any]:
+    """Change the caller's own password (staff users). The calling token stays valid; every
+    other API token of the user is revoked and browser sessions end. A wrong current password
+    counts as a failed sign-in (lock-out: 429)."""
+    return services.password_change(
+        actor=request.actor,  # type: ignore[attr-defined]
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        keep_token_id=getattr(getattr(request, "api_token", None), "pk", None),
+    )
 
 
 def _token_out(token: ApiToken) -> dict[str, Any]:

@@ -36,3 +36,32 @@ class TotpCodeForm(forms.Form):
 
 class StoreSwitchForm(forms.Form):
     store = forms.IntegerField(label=_("Store"))
+
+
+class PasswordChangeForm(forms.Form):
+    """Current password and the new one twice; the service applies Django's validators."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"class": "form-control", "autocomplete": "current-password", "autofocus": True}
+        ),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", _("The two new passwords do not match."))
+        return data

@@ -85,3 +85,12 @@ class ApiTokenOut(Schema):
 
 class ApiTokenCreatedOut(ApiTokenOut):
     token: str = Field(..., description="The secret. Shown only in this response; store it now.")
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(..., max_length=4096)
+    new_password: str = Field(..., max_length=4096)
+
+
+class PasswordChangeOut(Schema):
+    tokens_revoked: int = Field(..., description="Other API tokens of the user revoked (the calling token stays).")

@@ -492,3 +492,83 @@ def user_password_reset(*, actor: Actor, user_id: int, password: str) -> User:
         extra={"tokens_revoked": revoked},
     )
     return user
+
+
+# --- a user changes their own password ---------------------------------------------------------
+
+
+def _has_nul(value: str) -> bool:
+    return "\x00" in (value or "")
+
+
+def password_change(
+    *, actor: Actor, current_password: str, new_password: str, keep_token_id: int | None = None
+) -> dict[str, int]:
+    """The signed-in staff user sets a new password after giving the current one.
+
+    Django's password validators apply (and the new one must differ from the current one). A
+    wrong current password counts as a failed sign-in (so guessing it through this form meets
+    the same lock-out), is audited, and changes nothing else: that check runs before the write's
+    transaction so its record survives. On success, in one transaction, every active API token
+    of the user is revoked except ``keep_token_id`` (the token making an API call: that session
+    stays, like the browser session that changed it); other browser sessions end on their next
+    request, because Django checks each session against the password hash. Audited as
+    ``password.change``."""
+    user = User.objects.filter(pk=actor.user_id, is_active=True).first()
+    if user is None:
+        raise Unauthenticated()
+    if user.kind != UserKind.STAFF:
+        raise ValidationError(
+            _("The password was not changed."),
+            fields={"new_password": [_("Integration users sign in with tokens, not passwords.")]},
+        )
+    nul = _("Null characters are not allowed.")
+    errors: dict[str, list[Any]] = {}
+    if not current_password:
+        errors["current_password"] = [_("Enter your current password.")]
+    elif _has_nul(current_password):
+        errors["current_password"] = [nul]
+    if _has_nul(new_password):
+        errors["new_password"] = [nul]
+    if errors:
+        raise ValidationError(_("The password was not changed."), fields=errors)
+    locked_until = login_locked_until(user.username)
+    if locked_until is not None:
+        minutes = max(1, int((locked_until - timezone.now()).total_seconds() // 60) + 1)
+        raise RateLimited(
+            _("Too many wrong passwords. Try again in %(minutes)s minutes.") % {"minutes": minutes},
+            retry_after=minutes * 60,
+        )
+    if not user.check_password(current_password):
+        LoginAttempt.objects.create(username=user.username, ip=actor.ip, success=False)
+        audit.record_durable("password.change_failed", obj=user, actor=actor, organization_id=user.organization_id)
+        raise ValidationError(
+            _("The password was not changed."),
+            fields={"current_password": [_("Your current password is not correct.")]},
+        )
+    new_errors = _password_errors(new_password, user)
+    if not new_errors and new_password == current_password:
+        new_errors = [_("Choose a password different from the current one.")]
+    if new_errors:
+        raise ValidationError(_("The password was not changed."), fields={"new_password": new_errors})
+    return _password_set(actor=actor, user=user, new_password=new_password, keep_token_id=keep_token_id)
+
+
+@transaction.atomic
+def _password_set(*, actor: Actor, user: User, new_password: str, keep_token_id: int | None) -> dict[str, int]:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+    if keep_token_id is not None:
+        tokens = tokens.exclude(pk=keep_token_id)
+    revoked = tokens.update(revoked_at=now)
+    audit.record(
+        "password.change",
+        obj=user,
+        actor=actor,
+        organization_id=user.organization_id,
+        extra={"tokens_revoked": revoked, "kept_token": keep_token_id},
+    )
+    return {"tokens_revoked": revoked}

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "autocrm.accounts.middleware.ActorMiddleware",
+    "autocrm.core.modules.ModuleMiddleware",  # pages of a module switched off in the store → 404
     "autocrm.core.middleware.DomainErrorMiddleware",
 ]
 
@@ -254,7 +255,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    # The huey logger has its own handler and does not propagate: huey's run_huey adds a second
+    # handler of its own to a handler-less "huey" logger, and every worker line was printed twice
+    # (once by that handler, once by the root's). Quiet in web processes; `autocrm worker` raises
+    # it to LOG_LEVEL.
+    "loggers": {"huey": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
 # Demo logins exist only outside production.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
+    path("admin/stores/", include("autocrm.tenancy.urls")),
     path("admin/", include("autocrm.accounts.urls_admin")),
     path("audit/", include("autocrm.audit.urls")),
     path("customers/", include("autocrm.customers.urls")),

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from .errors import DomainError, RateLimited
+from .modules import gated_router_auth
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,5 +92,11 @@ def mount_routers(api: NinjaAPI) -> None:
                 continue
             raise
         router = getattr(module, "router", None)
-        if router is not None:
+        if router is None:
+            continue
+        key = getattr(config, "module_key", None)  # a module switched off in the caller's store → 404
+        auth = gated_router_auth(router, api.auth, key) if key else None
+        if auth is not None:
+            api.add_router(getattr(module, "PREFIX", ""), router, auth=auth)
+        else:
             api.add_router(getattr(module, "PREFIX", ""), router)

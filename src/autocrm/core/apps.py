@@ -9,6 +9,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Each app's permissions.py registers its rule table with the engine.
         autodiscover_modules("permissions")
-        from . import lookups
+        from django.core import checks
+
+        from . import lookups, modules
 
         lookups.register()
+        checks.register(modules.check_declarations)

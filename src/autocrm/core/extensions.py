@@ -84,6 +84,9 @@ class Panel:
     context: Callable[[Any, Any], dict[str, Any] | None]  # (actor, obj) → context, None hides the panel
     order: int = 100
     api_key: str | None = None  # name in the API's 360 payload, when the panel has data for it
+    # The module (core.modules) whose panel this is; None: the module of the app holding ``context``.
+    # A panel of a module switched off in the actor's store is not shown.
+    module: str | None = None
 
 
 PANELS: Registry[Panel] = registry("panels")
@@ -94,9 +97,14 @@ def register_panel(panel: Panel) -> None:
 
 
 def panels_for(target: str, actor: Any, obj: Any) -> list[tuple[Panel, dict[str, Any]]]:
-    """The panels of ``target`` that have something to show ``actor`` for ``obj``, in order."""
+    """The panels of ``target`` that have something to show ``actor`` for ``obj``, in order
+    (none of a module switched off in the actor's store)."""
+    from .modules import module_enabled, module_of_view
+
     out = []
     for panel in PANELS.entries(target):
+        if not module_enabled(actor, panel.module or module_of_view(panel.context)):
+            continue
         ctx = panel.context(actor, obj)
         if ctx is not None:
             out.append((panel, ctx))

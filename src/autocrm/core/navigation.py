@@ -10,6 +10,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 
 from .extensions import Registry, registry
+from .modules import module_enabled
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class MenuItem:
     icon: str
     order: int
     visible: Callable[[Any], bool]
+    module: str | None = None  # hidden when this module is off in the actor's store (core.modules)
 
 
 MENU: Registry[MenuItem] = registry("navigation")
@@ -27,15 +29,15 @@ MENU: Registry[MenuItem] = registry("navigation")
 
 def register_menu(
     key: str, label: Any, url_name: str, *, icon: str = "circle", order: int = 100,
-    visible: Callable[[Any], bool] = lambda actor: True,
+    visible: Callable[[Any], bool] = lambda actor: True, module: str | None = None,
 ) -> None:  # fmt: skip
-    MENU.register(MenuItem(key, label, url_name, icon, order, visible), key=key, order=order)
+    MENU.register(MenuItem(key, label, url_name, icon, order, visible, module), key=key, order=order)
 
 
 def menu_for(actor: Any, path: str = "") -> list[dict[str, Any]]:
     items = []
     for item in MENU.entries():
-        if not item.visible(actor):
+        if not module_enabled(actor, item.module) or not item.visible(actor):
             continue
         try:
             url = reverse(item.url_name)

@@ -21,7 +21,13 @@ def register_home_panel(
     key: str, *, template: str, context: Callable[[HttpRequest], dict[str, Any] | None], order: int = 100
 ) -> None:
     """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it."""
-    register_panel(Panel("core.home", key, template, lambda actor, request: context(request), order))
+    from .modules import module_of_view
+
+    register_panel(
+        Panel(
+            "core.home", key, template, lambda actor, request: context(request), order, module=module_of_view(context)
+        )
+    )
 
 
 @login_required

@@ -127,3 +127,27 @@ def _register_default_hooks() -> None:
 
 
 _register_default_hooks()
+
+
+def demo_modules_on(*, organization: Organization, stores: dict[str, Store], options: dict[str, Any]) -> None:
+    """``demo_create`` hook: every module on in the demo stores, so each module's pages show."""
+    from autocrm.core.modules import module_keys
+
+    every = dict.fromkeys(module_keys(), True)
+    for store in stores.values():
+        if store.modules != every:
+            Store.objects.filter(pk=store.pk).update(modules=every)
+            store.modules = every
+
+
+def _register_household_hooks() -> None:
+    from .households import demo_households_hook  # after the customers and vehicles: it links them
+    from .loader import demo_hook
+
+    if demo_modules_on not in demo_hooks:
+        demo_hooks.insert(0, demo_modules_on)
+    if demo_households_hook not in demo_hooks:
+        demo_hooks.insert(demo_hooks.index(demo_hook) + 1, demo_households_hook)
+
+
+_register_household_hooks()

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.models import StoreScopedManager, TrackedModel
+from autocrm.core.modules import default_choices, effective
 
 
 class Organization(TrackedModel):
@@ -37,6 +38,9 @@ class Store(TrackedModel):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True, default="08:30-18:00")
     is_active = models.BooleanField(_("active"), default=True)
+    # Modules switched on here ({key: bool}, see core.modules); a key not set takes the
+    # module's default. Changed only through ``tenancy.services.store_modules_set``.
+    modules = models.JSONField(_("modules"), default=default_choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_store_field = "pk"
@@ -50,3 +54,8 @@ class Store(TrackedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def modules_on(self) -> frozenset[str]:
+        """The module keys switched on in this store."""
+        return effective(self.modules)

@@ -9,7 +9,7 @@ register(
         **dict.fromkeys(_STAFF, ("view", Scope.STORE)),
         Role.MANAGER: ("view change", Scope.STORE),
         Role.DIRECTOR: ("view", Scope.ORGANIZATION),
-        Role.ADMIN: ("view add change", Scope.ORGANIZATION),
+        Role.ADMIN: ("view add change modules", Scope.ORGANIZATION),  # modules: switch them on and off
     },
     resource="stores",
 )

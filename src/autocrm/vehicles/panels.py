@@ -15,34 +15,44 @@ from autocrm.core.permissions import can
 from .models import Vehicle
 from .selectors import vehicles_of_customer
 
-SOON_DAYS = 30
+SOON_DAYS = 30  # the reminder window: a date within it is due
 
+# (field, label, what a past date means). A warranty that ended is a fact, not a task: nothing
+# can be done about it, so it is shown as ended. A missed insurance renewal or annual
+# inspection still has to be done, so it stays a reminder, overdue.
 DUE_FIELDS = (
-    ("warranty_end", _("Warranty end")),
-    ("extended_warranty_end", _("Extended warranty end")),
-    ("insurance_expiry", _("Insurance expiry")),
-    ("inspection_due", _("Annual inspection due")),
+    ("warranty_end", _("Warranty end"), "ended"),
+    ("extended_warranty_end", _("Extended warranty end"), "ended"),
+    ("insurance_expiry", _("Insurance expiry"), "overdue"),
+    ("inspection_due", _("Annual inspection due"), "overdue"),
 )
+REMINDER_STATUSES = frozenset({"soon", "overdue"})
 
 
-def due_status(value: dt.date | None, today: dt.date) -> str:
-    """``overdue`` (in the past), ``soon`` (within 30 days), or ``""``."""
+def due_status(value: dt.date | None, today: dt.date, *, past: str = "overdue") -> str:
+    """``soon`` (today up to ``SOON_DAYS`` ahead), ``past`` for a date before today (``overdue``
+    for a task still to do, ``ended`` for a period that is over), or ``""`` (later, or unknown).
+    ``today`` is the store's local date (``timezone.localdate()``, Asia/Shanghai)."""
     if value is None:
         return ""
     if value < today:
-        return "overdue"
+        return past
     if value <= today + dt.timedelta(days=SOON_DAYS):
         return "soon"
     return ""
 
 
 def due_dates(vehicle: Vehicle, today: dt.date) -> list[dict[str, Any]]:
-    """The known due dates of a vehicle, each with its status."""
+    """The known due dates of a vehicle, each with its status and whether it is a reminder
+    (due soon or overdue; an ended warranty is not)."""
     out = []
-    for name, label in DUE_FIELDS:
+    for name, label, past in DUE_FIELDS:
         value = getattr(vehicle, name)
         if value is not None:
-            out.append({"name": name, "label": label, "date": value, "status": due_status(value, today)})
+            status = due_status(value, today, past=past)
+            out.append(
+                {"name": name, "label": label, "date": value, "status": status, "reminder": status in REMINDER_STATUSES}
+            )
     return out
 
 

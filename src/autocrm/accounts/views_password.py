@@ -1,0 +1,47 @@
+"""A staff user changes their own password (from the user menu). The browser session that
+changed it stays signed in; other sessions and the user's API tokens end (see
+``services.password_change``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from autocrm.core.errors import DomainError
+
+from . import services
+from .forms import PasswordChangeForm
+from .forms_admin import add_domain_errors
+
+
+@sensitive_post_parameters("current_password", "new_password", "new_password_again")
+@never_cache
+@login_required
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.password_change(
+                actor=request.actor,  # type: ignore[attr-defined]
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            request.user.refresh_from_db(fields=["password"])
+            update_session_auth_hash(request, request.user)  # this session stays signed in
+            messages.success(
+                request,
+                _("Your password was changed. Other sessions and %(count)s API tokens were signed out.")
+                % {"count": result["tokens_revoked"]},
+            )
+            return redirect("accounts:security")
+    return render(request, "accounts/password_change.html", {"form": form})

@@ -1,0 +1,20 @@
+"""The form of the store's modules page; the service checks everything again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import modules
+
+
+class StoreModulesForm(forms.Form):
+    modules = forms.MultipleChoiceField(
+        label=_("Modules switched on"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["modules"].choices = [(m.key, m.label) for m in modules.modules()]
