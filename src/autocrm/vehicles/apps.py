@@ -8,9 +8,9 @@ class VehiclesConfig(AppConfig):
     verbose_name = _("Vehicles")
 
     def ready(self) -> None:
+        from autocrm.core.forms import register_create_extra
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
-        from autocrm.customers.views import register_create_extra
 
         from . import panels, views
         from .models import Vehicle
@@ -21,7 +21,7 @@ class VehiclesConfig(AppConfig):
         )  # fmt: skip
 
         panels.register()  # the vehicles panel of the customer 360 page
-        register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
+        register_create_extra("customers.customer", views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
         from . import importing as vehicle_importing
 
         vehicle_importing.register()  # vehicles in the customers import/export machinery
