@@ -30,11 +30,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from .errors import DomainError, NotFound, PermissionDenied, Unauthenticated
+from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import registry
 
-# Domain errors a person fixes by changing what they typed; the others are pages (404/403) or bugs.
-_PASSED_THROUGH = (NotFound, PermissionDenied, Unauthenticated)
+# Not form errors: the 404 and 403 pages (DomainErrorMiddleware). Every other domain error is
+# something the person can fix in what they typed (bad input, a conflict, a wrong password).
+_PASSED_THROUGH = (NotFound, PermissionDenied)
 
 
 class StyledForm(forms.Form):
@@ -73,7 +74,10 @@ def _as_list(form: FormOrForms) -> list[forms.Form]:
 
 def _target(forms_: list[forms.Form], key: str, aliases: Mapping[str, str]) -> tuple[forms.Form, str | None]:
     """Which form and field a service's field key names: ``vin`` on the first form that has it,
-    ``vehicle-vin`` on the form with prefix ``vehicle``; else the first form's non-field errors."""
+    ``vehicle-vin`` on the form with prefix ``vehicle``; else the first form's non-field errors.
+    A form's ``error_aliases`` (service name → field name) rename keys, e.g. ``user`` → ``username``."""
+    for form in forms_:
+        key = getattr(form, "error_aliases", {}).get(key, key)
     key = aliases.get(key, key)
     for form in forms_:
         if form.prefix and key.startswith(f"{form.prefix}-") and key[len(form.prefix) + 1 :] in form.fields:
