@@ -190,7 +190,7 @@ def test_worker_task_rechecks_the_user_in_the_store(manager, demo):
 class _QueuedTask:
     """Stands in for the huey task when a worker runs: records what was queued."""
 
-    class huey:  # noqa: N801 - mirrors the task's attribute
+    class huey:  # mirrors the task's attribute
         immediate = False
 
     def __init__(self) -> None:
