@@ -167,3 +167,14 @@ def test_filterset_drops_bad_values_on_the_page_and_refuses_them_in_the_api(demo
     assert ThingFilters({"store": "7"}, actor=actor, api=True).api_filters() == {"store": 7}
     schema = ThingFilters.query_schema("ThingQuery", limit=int)
     assert set(schema.model_fields) == {"q", "colour", "store", "limit"}
+
+
+def test_bad_input_escaping_a_page_is_a_400_not_a_500(client, demo):
+    """A hand-edited cursor reaches the selector outside any form: the middleware answers 400."""
+    from django.urls import reverse
+
+    client.force_login(User.objects.get(username="manager_a"))
+    for url in (reverse("customers:customer_list"), reverse("vehicles:vehicle_list"), reverse("audit:event_list")):
+        response = client.get(url, {"cursor": "not-a-cursor"})
+        assert response.status_code == 400, url
+        assert response["Content-Type"].startswith("text/plain")
