@@ -107,8 +107,12 @@ def add_domain_errors(form: FormOrForms, exc: DomainError, *, aliases: Mapping[s
             if not str(text):
                 continue
             target, name = _target(forms_, key, aliases or {})
-            target.add_error(name, str(text))
             placed = True
+            if name is not None and name in target.errors:
+                # The form's own parsing already refused this field (the service got no value
+                # for it): its error says more than "enter a value".
+                continue
+            target.add_error(name, str(text))
     if not placed:
         forms_[0].add_error(None, str(exc.message))
     _mark(forms_)

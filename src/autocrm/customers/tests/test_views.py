@@ -508,3 +508,10 @@ def test_list_links_to_an_export_of_the_same_filter(client, demo):
     assert "导出甲" in b"".join(response.streaming_content).decode("utf-8-sig")
     login(client, "sales_a1")
     assert "customer-export" not in html(client.get(reverse("customers:customer_list")))
+
+
+def test_a_missing_name_is_said_once(client, demo):
+    login(client, "sales_a1")
+    response = client.post(reverse("customers:customer_create"), {"kind": "person", "name": "", "mobile": "12345"})
+    form = response.context["form"]
+    assert len(form.errors["name"]) == 1 and form.errors["mobile"]
