@@ -59,8 +59,10 @@ class CustomerFilterSet(FilterSet):
             # A consultant sees only their own customers: the filter would say nothing.
             del self.fields["consultant"]
         else:
+            # The consultants of the listed stores: every store of the list with "all stores".
+            store_ids = [v for v, _label in self.fields["store"].choices if v] if self.show_store else [actor.store_id]
             members = (
-                Membership.objects.filter(store_id=actor.store_id, role__in=(Role.SALES, Role.MANAGER), is_active=True)
+                Membership.objects.filter(store_id__in=store_ids, role__in=(Role.SALES, Role.MANAGER), is_active=True)
                 .select_related("user")
                 .order_by("user__username")
             )

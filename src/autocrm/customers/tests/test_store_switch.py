@@ -88,6 +88,8 @@ def test_director_with_all_stores_gets_a_store_column_and_filter(client, world):
     assert world["a"].name in body and world["b"].name in body
     assert world["other"].name not in body and "孙丽" not in body
     assert names(client, store=world["b"].pk) == ["赵雷"]
+    consultants = [label for value, label in response.context["form"].fields["consultant"].choices if value]
+    assert {"李娜", "周婷"} <= set(consultants)  # sales_a1 and sales_b1: the consultants of every listed store
     # A store outside the organization is not a choice: the filter is dropped, never obeyed.
     assert "孙丽" not in names(client, store=world["other"].pk)
     vehicles = client.get(reverse("vehicles:vehicle_list")).content.decode()
