@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from autocrm.core.navigation import menu_for
+from autocrm.core.roles import ORGANIZATION_ROLES
+from autocrm.core.views import all_stores_chosen
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -21,5 +23,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "actor": actor,
         "current_store": current,
         "switchable_stores": stores,
+        # An organization-wide role may show every store in the lists ("all stores").
+        "can_pick_all_stores": actor.role in ORGANIZATION_ROLES and len(stores) > 1,
+        "all_stores": all_stores_chosen(request),
         "menu": menu_for(actor, request.path),
     }

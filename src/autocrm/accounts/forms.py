@@ -35,7 +35,9 @@ class TotpCodeForm(forms.Form):
 
 
 class StoreSwitchForm(forms.Form):
-    store = forms.IntegerField(label=_("Store"))
+    ALL = "all"  # every store, for the lists of an organization-wide role
+
+    store = forms.CharField(label=_("Store"), max_length=20)
 
 
 class PasswordChangeForm(forms.Form):

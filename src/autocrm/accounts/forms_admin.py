@@ -63,6 +63,8 @@ class PasswordResetForm(forms.Form):
 
 
 class TokenCreateForm(_StoreForm):
+    error_aliases = {"user": "username"}  # the service names the integration user "user"
+
     username = forms.CharField(
         label=_("Integration user"),
         max_length=150,
@@ -86,15 +88,3 @@ class TokenCreateForm(_StoreForm):
         super().__init__(*args, stores=stores, **kwargs)
         self.fields["store"].choices = [("", _("— every store —")), *list(self.fields["store"].choices)[1:]]
         self.fields["store"].help_text = _("Pin the token to one store, or leave empty.")
-
-
-def add_domain_errors(form: forms.Form, exc: Any) -> None:
-    """Put a service's field errors on the form's fields (others on the form)."""
-    for field, errors in exc.fields.items():
-        target = field if field in form.fields else None
-        if field == "user" and "username" in form.fields:
-            target = "username"
-        for error in errors:
-            form.add_error(target, error)
-    if not exc.fields:
-        form.add_error(None, exc.message)

@@ -21,8 +21,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from autocrm.core import audit
-from autocrm.core.errors import DomainError
-from autocrm.core.roles import Role
+from autocrm.core.forms import run_service
+from autocrm.core.roles import ORGANIZATION_ROLES, Role
+from autocrm.core.views import ALL_STORES_SESSION_KEY
 from autocrm.tenancy.models import Store
 
 from . import services
@@ -66,16 +67,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, next_url))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.login_authenticate(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                ip=_ip(request),
-                request=request,
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
+        user = run_service(
+            form,
+            services.login_authenticate,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            ip=_ip(request),
+            request=request,
+        )
+        if user is not None:
             backend = getattr(user, "backend", "django.contrib.auth.backends.ModelBackend")
             if user.totp_enabled:
                 request.session[PENDING_KEY] = {
@@ -135,24 +135,18 @@ def security_view(request: HttpRequest) -> HttpResponse:
     form = TotpCodeForm(request.POST or None) if request.method == "POST" else TotpCodeForm()
     if request.method == "POST" and allowed:
         action = request.POST.get("action")
-        try:
-            if action == "begin":
-                services.totp_begin(user=user)
-                return redirect("accounts:security")
-            if action in ("confirm", "disable") and form.is_valid():
+        if action == "begin":
+            services.totp_begin(user=user)  # refuses only users without the right (``allowed``)
+            return redirect("accounts:security")
+        if action in ("confirm", "disable") and form.is_valid():
+            service = services.totp_confirm if action == "confirm" else services.totp_disable
+            run_service(form, service, user=user, code=form.cleaned_data["code"])
+            if form.service_error is None:  # type: ignore[attr-defined]
                 if action == "confirm":
-                    services.totp_confirm(user=user, code=form.cleaned_data["code"])
                     messages.success(request, _("Two-factor sign-in is on. You will be asked for a code at sign-in."))
                 else:
-                    services.totp_disable(user=user, code=form.cleaned_data["code"])
                     messages.success(request, _("Two-factor sign-in is off."))
                 return redirect("accounts:security")
-        except DomainError as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-            if not exc.fields:
-                form.add_error(None, exc.message)
     context: dict[str, Any] = {"totp_allowed": allowed, "form": form, "memberships": memberships_of(user)}
     if allowed and user.totp_secret and not user.totp_enabled:
         uri = services.totp_uri(user=user)
@@ -163,12 +157,30 @@ def security_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_store_view(request: HttpRequest) -> HttpResponse:
+    """The header's store switch. Picking a store makes it the one you work in: lists show it
+    and new records are saved in it. An organization-wide role (director, administrator) may
+    pick "all stores" instead: lists then show every store with a store column and filter,
+    and new records still go to the store you last worked in."""
     form = StoreSwitchForm(request.POST)
     actor = request.actor  # type: ignore[attr-defined]
-    if not form.is_valid() or form.cleaned_data["store"] not in actor.member_store_ids:
+    if not form.is_valid():
+        raise Http404()
+    choice = form.cleaned_data["store"]
+    if choice == StoreSwitchForm.ALL:
+        if actor.role not in ORGANIZATION_ROLES or len(actor.member_store_ids) < 2:
+            raise Http404()
+        request.session[ALL_STORES_SESSION_KEY] = True
+        store = Store.objects.only("name").get(pk=actor.store_id)
+        messages.success(
+            request,
+            _("Lists now show every store. New records are still saved in %(store)s.") % {"store": store.name},
+        )
+        return redirect(_safe_next(request, request.POST.get("next")))
+    store_id = int(choice) if choice.isdigit() else None
+    if store_id not in actor.member_store_ids:
         raise Http404()  # a store you are not a member of looks like no store at all
-    store_id = form.cleaned_data["store"]
     request.session[SESSION_STORE_KEY] = store_id
+    request.session.pop(ALL_STORES_SESSION_KEY, None)
     store = Store.objects.only("name").get(pk=store_id)
     messages.success(request, _("You are now working in %(store)s.") % {"store": store.name})
     return redirect(_safe_next(request, request.POST.get("next")))

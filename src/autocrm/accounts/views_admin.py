@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,11 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from autocrm.core.errors import DomainError, NotFound, PermissionDenied
+from autocrm.core.errors import PermissionDenied
+from autocrm.core.forms import REFUSED, run_action, run_service
 from autocrm.core.roles import Role
 
 from . import selectors_admin, services
-from .forms_admin import MembershipForm, PasswordResetForm, TokenCreateForm, UserCreateForm, add_domain_errors
+from .forms_admin import MembershipForm, PasswordResetForm, TokenCreateForm, UserCreateForm
 
 
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -31,7 +31,7 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         actor = request.actor  # type: ignore[attr-defined]
         if actor.role != Role.ADMIN:
-            raise DjangoPermissionDenied()
+            raise PermissionDenied()
         return view(request, actor, *args, **kwargs)
 
     return wrapper
@@ -51,21 +51,18 @@ def user_create(request: HttpRequest, actor: Any) -> HttpResponse:
     form = UserCreateForm(request.POST or None, stores=stores)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = services.admin_user_create(
-                actor=actor,
-                username=data["username"],
-                display_name=data["display_name"],
-                email=data["email"],
-                password=data["password"],
-                role=data["role"],
-                store_id=data["store"],
-            )
-        except DomainError as exc:
-            if isinstance(exc, (NotFound, PermissionDenied)):
-                raise
-            add_domain_errors(form, exc)
-        else:
+        user = run_service(
+            form,
+            services.admin_user_create,
+            actor=actor,
+            username=data["username"],
+            display_name=data["display_name"],
+            email=data["email"],
+            password=data["password"],
+            role=data["role"],
+            store_id=data["store"],
+        )
+        if user is not None:
             messages.success(request, _("User %(username)s was created.") % {"username": user.username})
             return redirect("accounts_admin:user_detail", user.pk)
     return render(request, "accounts/admin/user_form.html", {"form": form})
@@ -96,15 +93,15 @@ def membership_set(request: HttpRequest, actor: Any, pk: int) -> HttpResponse:
     selectors_admin.admin_user_get(actor=actor, user_id=pk)
     form = MembershipForm(request.POST, stores=selectors_admin.admin_store_choices(actor=actor))
     if form.is_valid():
-        try:
-            services.admin_membership_set(
-                actor=actor, user_id=pk, role=form.cleaned_data["role"], store_id=form.cleaned_data["store"]
-            )
-        except DomainError as exc:
-            if isinstance(exc, (NotFound, PermissionDenied)):
-                raise
-            add_domain_errors(form, exc)
-        else:
+        done = run_service(
+            form,
+            services.admin_membership_set,
+            actor=actor,
+            user_id=pk,
+            role=form.cleaned_data["role"],
+            store_id=form.cleaned_data["store"],
+        )
+        if done is not None:
             messages.success(request, _("The role was saved."))
             return redirect("accounts_admin:user_detail", pk)
     return _detail(request, actor, pk, membership_form=form)
@@ -116,13 +113,10 @@ def membership_deactivate(request: HttpRequest, actor: Any, pk: int, membership_
     user = selectors_admin.admin_user_get(actor=actor, user_id=pk)
     if not any(m.pk == membership_id for m in user.memberships.all()):
         raise Http404()
-    try:
-        services.admin_membership_deactivate(actor=actor, membership_id=membership_id)
-    except DomainError as exc:
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise
-        messages.error(request, str(exc.message))
-    else:
+    if (
+        run_action(request, services.admin_membership_deactivate, actor=actor, membership_id=membership_id)
+        is not REFUSED
+    ):
         messages.success(request, _("The role was removed."))
     return redirect("accounts_admin:user_detail", pk)
 
@@ -131,13 +125,7 @@ def membership_deactivate(request: HttpRequest, actor: Any, pk: int, membership_
 @admin_required
 def user_active(request: HttpRequest, actor: Any, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
-    try:
-        services.user_set_active(actor=actor, user_id=pk, is_active=active)
-    except DomainError as exc:
-        if isinstance(exc, (NotFound, PermissionDenied)):
-            raise
-        messages.error(request, str(exc.message))
-    else:
+    if run_action(request, services.user_set_active, actor=actor, user_id=pk, is_active=active) is not REFUSED:
         messages.success(request, _("The user was reactivated.") if active else _("The user was deactivated."))
     return redirect("accounts_admin:user_detail", pk)
 
@@ -149,13 +137,10 @@ def user_password(request: HttpRequest, actor: Any, pk: int) -> HttpResponse:
     selectors_admin.admin_user_get(actor=actor, user_id=pk)
     form = PasswordResetForm(request.POST)
     if form.is_valid():
-        try:
-            services.user_password_reset(actor=actor, user_id=pk, password=form.cleaned_data["password"])
-        except DomainError as exc:
-            if isinstance(exc, (NotFound, PermissionDenied)):
-                raise
-            add_domain_errors(form, exc)
-        else:
+        done = run_service(
+            form, services.user_password_reset, actor=actor, user_id=pk, password=form.cleaned_data["password"]
+        )
+        if done is not None:
             messages.success(request, _("The password was changed and the user's API tokens were revoked."))
             return redirect("accounts_admin:user_detail", pk)
     return _detail(request, actor, pk, password_form=form)
@@ -170,21 +155,19 @@ def token_list(request: HttpRequest, actor: Any) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            created, secret = services.integration_token_create(
-                actor=actor,
-                username=data["username"],
-                integration_name=data["integration_name"] or None,
-                name=data["name"],
-                scopes=data["scopes"],
-                expires_in_days=data["expires_in_days"],
-                store_id=data["store"],
-            )
-        except DomainError as exc:
-            if isinstance(exc, (NotFound, PermissionDenied)):
-                raise
-            add_domain_errors(form, exc)
-        else:
+        made = run_service(
+            form,
+            services.integration_token_create,
+            actor=actor,
+            username=data["username"],
+            integration_name=data["integration_name"] or None,
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_in_days=data["expires_in_days"],
+            store_id=data["store"],
+        )
+        if made is not None:
+            created, secret = made
             form = TokenCreateForm(stores=stores)
     tokens, truncated = selectors_admin.admin_token_list(actor=actor)
     context = {

@@ -38,7 +38,10 @@ def client_ip(request: HttpRequest) -> str | None:
 class DomainErrorMiddleware:
     """Pages raise the same domain errors as services: a record missing or outside the actor's
     scope (``NotFound``) becomes the 404 page, an action the role lacks (``PermissionDenied``)
-    the 403 page — so views need no try/except to translate them. The API maps them itself."""
+    the 403 page — so views need no try/except to translate them. Bad input that reaches a page
+    outside a form (a hand-edited cursor or field name in a URL: ``ValidationError``,
+    ``Conflict``) answers 400/409 with the error's sentence, never a 500. Form input goes
+    through ``core.forms.run_service`` and comes back as form errors. The API maps errors itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,13 +49,18 @@ class DomainErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
         from django.http import Http404
 
-        from .errors import NotFound, PermissionDenied
+        from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 
         if isinstance(exception, NotFound):
             raise Http404() from None
         if isinstance(exception, PermissionDenied):
             raise DjangoPermissionDenied() from None
+        if isinstance(exception, ValidationError | Conflict):
+            return HttpResponse(
+                str(exception.message), status=exception.status, content_type="text/plain; charset=utf-8"
+            )
+        return None

@@ -58,3 +58,16 @@ def scoped_object_or_404(model, actor, pk, action: str = "view"):  # type: ignor
     from .permissions import get_in_scope
 
     return get_in_scope(model, actor, pk, action)
+
+
+# The header's store switch: an organization-wide actor (director, administrator) may pick
+# "all stores" for the lists; writes still go to their current store (``actor.store_id``).
+ALL_STORES_SESSION_KEY = "autocrm_all_stores"
+
+
+def all_stores_chosen(request: HttpRequest) -> bool:
+    """Has an organization-wide actor picked "all stores" in the header's store switch?"""
+    from .roles import ORGANIZATION_ROLES
+
+    actor = getattr(request, "actor", None)
+    return bool(request.session.get(ALL_STORES_SESSION_KEY)) and getattr(actor, "role", None) in ORGANIZATION_ROLES

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from autocrm.core.permissions import visible_fields
 from autocrm.core.sensitive import field_reveal
 
 from . import selectors, services
+from .filtersets import CustomerFilterSet
 from .models import Customer
 from .schemas import (
     AssignIn,
@@ -40,30 +41,22 @@ def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict
     return data
 
 
-class CustomerFilters(Schema):
-    q: str | None = None
-    kind: str | None = None
-    lifecycle_stage: str | None = None
-    source_channel: str | None = None
-    district: str | None = None
-    city: str | None = None
-    consultant: int | None = None
-    tag: str | None = None
-    external_id: str | None = None
-    limit: int | None = None
-    cursor: str | None = None
+# The query parameters are the list page's filters (one definition, customers.filtersets).
+CustomerFilters = CustomerFilterSet.query_schema("CustomerFilters", limit=int, cursor=str)
 
 
 @router.get("", response=CustomerPage)
-def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:  # type: ignore[valid-type]
     """Customers in scope. ``q`` finds by name (substring), pinyin or initials (``zw``), mobile
-    (full, or last four digits), plate or VIN. Keyset pages, newest first."""
-    params = filters.dict(exclude_none=True)
-    page = selectors.customer_page(
-        actor=request.actor, filters=params, limit=params.pop("limit", None), cursor=params.pop("cursor", None)
-    )
+    (full, or last four digits), plate or VIN; ``store`` narrows to one store of the actor's
+    scope (another store matches nothing). A bad filter value is a 400 naming it. Keyset pages,
+    newest first."""
+    params = filters.dict(exclude_none=True)  # type: ignore[attr-defined]
+    limit, cursor = params.pop("limit", None), params.pop("cursor", None)
+    chosen = CustomerFilterSet(params, actor=request.actor, api=True).api_filters()  # type: ignore[attr-defined]
+    page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)  # type: ignore[attr-defined]
     return {
-        "items": [customer_out(request.actor, c, detail=False) for c in page.items],
+        "items": [customer_out(request.actor, c, detail=False) for c in page.items],  # type: ignore[attr-defined]
         "next_cursor": page.next_cursor,
     }
 

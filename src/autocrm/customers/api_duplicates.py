@@ -7,10 +7,8 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
-from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import can, get_in_scope, visible_fields
 
 from . import merging, selectors
@@ -134,18 +132,11 @@ def duplicate_list(
 def duplicate_find(request: HttpRequest, payload: FindIn | None = None) -> Status[dict[str, Any]]:
     """Run the duplicate finder over the current store (managers). Queued in the worker when one
     runs (202); run at once otherwise (200, with what it found)."""
-    from .tasks import duplicates_find_task
-
-    actor = request.actor  # type: ignore[attr-defined]
     threshold = payload.threshold if payload is not None else DEFAULT_THRESHOLD
-    if not can(actor, "change", DuplicatePair):
-        raise PermissionDenied()
-    if not 0 < threshold <= 1:
-        raise ValidationError(fields={"threshold": [_("Choose a threshold between 0 and 1.")]})
-    if duplicates_find_task.huey.immediate:
-        return Status(200, merging.duplicates_find(actor=actor, threshold=threshold).as_dict())
-    duplicates_find_task(actor.store_id, actor.user_id, threshold)
-    return Status(202, {"queued": True, "store": actor.store_id})
+    result = merging.duplicates_find(actor=request.actor, threshold=threshold)  # type: ignore[attr-defined]
+    if result.queued:
+        return Status(202, {"queued": True, "store": result.store_id})
+    return Status(200, result.as_dict())
 
 
 @router.get("/duplicates/{int:pair_id}", response=PairOut)

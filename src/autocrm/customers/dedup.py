@@ -114,6 +114,7 @@ class FinderResult:
     """What one run of the finder did (returned by :func:`duplicates_find`, shown to the user)."""
 
     store_id: int
+    queued: bool = False  # handed to the worker: the figures come when it has run
     customers: int = 0
     candidate_pairs: int = 0
     pairs: int = 0
@@ -125,6 +126,7 @@ class FinderResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "queued": self.queued,
             "store": self.store_id,
             "customers": self.customers,
             "candidate_pairs": self.candidate_pairs,
@@ -299,21 +301,32 @@ def duplicates_find(
     actor: Actor | None = None,
     store_id: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    run_now: bool = False,
 ) -> FinderResult:
-    """Run the finder over one store and fill the review queue.
+    """Run the finder over one store and fill the review queue — the one entry point of the
+    page, the API and the worker.
 
     With an ``actor`` the store is the actor's current store and the actor must be allowed to
-    change duplicate pairs (managers); without one (the worker, benchmarks) ``store_id`` is
-    required. New pairs are created open; open pairs are re-scored; dismissed and merged pairs
-    keep their status, so a reviewer's "not a duplicate" sticks."""
+    change duplicate pairs (managers; else 403); a threshold outside (0, 1] is a 400. When a
+    worker runs (the queue is not immediate) and not ``run_now``, the run is queued instead and
+    the result says ``queued`` (the task re-checks the actor's rights in that store and runs it
+    with ``run_now``). Without an actor (the worker, benchmarks) ``store_id`` is required. New
+    pairs are created open; open pairs are re-scored; dismissed and merged pairs keep their
+    status, so a reviewer's "not a duplicate" sticks."""
     if actor is not None:
         if not can(actor, "change", DuplicatePair):
             raise PermissionDenied()
         store_id = actor.store_id
     if store_id is None:
         raise ValidationError(fields={"store": [_("Choose a store.")]})
-    if not 0 < threshold <= 1:
+    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
         raise ValidationError(fields={"threshold": [_("Choose a threshold between 0 and 1.")]})
+    if actor is not None and not run_now:
+        from .tasks import duplicates_find_task
+
+        if not duplicates_find_task.huey.immediate:
+            duplicates_find_task(store_id, actor.user_id, threshold)
+            return FinderResult(store_id=store_id, queued=True)
     started = time.perf_counter()
     result = FinderResult(store_id=store_id)
     rows, vehicles = load_rows(store_id)

@@ -1,4 +1,6 @@
-"""The customer list's search box and filters, turned into ``customer_list`` filters."""
+"""The customer list's filters — one definition for the list page and ``GET /api/v1/customers``
+(``core.forms.FilterSet``): the page shows the search box and the pickers in ``page_fields``;
+the API takes every field as a query parameter and refuses a bad value with a 400."""
 
 from __future__ import annotations
 
@@ -9,13 +11,18 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.accounts.models import Membership
 from autocrm.core.actor import Actor
+from autocrm.core.forms import FilterSet
 from autocrm.core.roles import Role
 
-from .choices import LifecycleStage, SourceChannel
-from .forms import StyledForm
+from .choices import CustomerKind, LifecycleStage, SourceChannel
+from .models import Customer
 
 
-class CustomerFilterSet(StyledForm):
+class CustomerFilterSet(FilterSet):
+    model = Customer
+    page_fields = ("store", "lifecycle_stage", "source_channel", "consultant")
+    api_int_fields = ("store", "consultant")
+
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -28,23 +35,34 @@ class CustomerFilterSet(StyledForm):
             }
         ),
     )
+    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
     lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), required=False)
     source_channel = forms.ChoiceField(label=_("Source channel"), required=False)
     consultant = forms.TypedChoiceField(label=_("Sales consultant"), required=False, coerce=int, empty_value=None)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    district = forms.CharField(label=_("District"), required=False, max_length=30)
+    city = forms.CharField(label=_("City"), required=False, max_length=30)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=40)
+    external_id = forms.CharField(label=_("External ID"), required=False, max_length=64)
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, actor=actor, **kwargs)
         self.fields["lifecycle_stage"].choices = [("", _("All stages")), *LifecycleStage.choices]
         self.fields["source_channel"].choices = [
             ("", _("All sources")),
             *[(v, label) for v, label in SourceChannel.choices if v],
         ]
+        self.fields["kind"].choices = [("", _("All kinds")), *CustomerKind.choices]
+        if self.api:
+            return
         if actor.role == Role.SALES:
             # A consultant sees only their own customers: the filter would say nothing.
             del self.fields["consultant"]
         else:
+            # The consultants of the listed stores: every store of the list with "all stores".
+            store_ids = [v for v, _label in self.fields["store"].choices if v] if self.show_store else [actor.store_id]
             members = (
-                Membership.objects.filter(store_id=actor.store_id, role__in=(Role.SALES, Role.MANAGER), is_active=True)
+                Membership.objects.filter(store_id__in=store_ids, role__in=(Role.SALES, Role.MANAGER), is_active=True)
                 .select_related("user")
                 .order_by("user__username")
             )
@@ -52,11 +70,3 @@ class CustomerFilterSet(StyledForm):
             for m in members:
                 seen.setdefault(m.user_id, m.user.display_name or m.user.username)
             self.fields["consultant"].choices = [("", _("All consultants")), *seen.items()]
-
-    def filters(self) -> dict[str, Any]:
-        """Valid filters only: a bad value is dropped (and shown as an error), not an error page."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {k: v for k, v in data.items() if v not in (None, "") and k not in self.errors}

@@ -21,7 +21,8 @@ LIST_FIELDS = (
 
 
 def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Customer]:
-    """Customers the actor may see, narrowed by ``q`` (the search box) and field filters.
+    """Customers the actor may see, narrowed by ``q`` (the search box) and field filters
+    (``customers.filtersets.CustomerFilterSet``; ``store`` narrows within the actor's scope).
     Merged-away records are hidden. Order is left to the caller's paginator."""
     filters = filters or {}
     qs = Customer.objects.for_actor(actor, action).filter(merged_into__isnull=True)
@@ -30,6 +31,9 @@ def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action
     for name in ("kind", "lifecycle_stage", "source_channel", "district", "city"):
         if filters.get(name):
             qs = qs.filter(**{name: filters[name]})
+    if filters.get("store"):
+        # Within the scope only: a store outside it matches nothing.
+        qs = qs.filter(store_id=filters["store"])
     if filters.get("consultant"):
         qs = qs.filter(consultant_id=filters["consultant"])
     if filters.get("tag"):

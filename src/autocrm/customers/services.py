@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
-from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.core.roles import Role
 
@@ -228,6 +228,70 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
     return exc
 
 
+CREATE_TARGET = "customers.customer"  # the create page's extras (core.forms.register_create_extra)
+
+
+def _merge_errors(errors: dict[str, list[Any]], exc: DomainError, *, prefix: str = "", default: str = "") -> None:
+    for field, messages in (exc.fields or {default or "__all__": [exc.message]}).items():
+        key = f"{prefix}-{field}" if prefix else field
+        errors.setdefault(key, []).extend(messages)
+
+
+def customer_create_check(
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    consultant_id: int | None = None,
+    advisor_id: int | None = None,
+    extras: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate a new customer and the extras of the create page together, writing nothing.
+
+    Returns ``(cleaned customer fields, {extra key: what its save needs})``. Every error of
+    every part is raised at once as one ``ValidationError``: the customer's under their field
+    names, an extra's as ``<key>-<field>`` (the prefix of the extra's form). Empty extras are
+    skipped. Not allowed to add customers (or a visible extra's records) → 403."""
+    from autocrm.core.forms import create_extra
+
+    if scope_for(actor, Customer, "add") is None:
+        raise PermissionDenied()
+    errors: dict[str, list[Any]] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = customer_clean(data)
+    except ValidationError as exc:
+        _merge_errors(errors, exc)
+    if "name" not in errors and not _text(data.get("name")):
+        errors.setdefault("name", []).append(_("Enter the customer's name."))
+    if actor.role == Role.SALES:
+        consultant_id = actor.user_id
+    for field, user_id, roles in (
+        ("consultant", consultant_id, (Role.SALES, Role.MANAGER)),
+        ("advisor", advisor_id, (Role.ADVISOR, Role.MANAGER)),
+    ):
+        try:
+            cleaned[field + "_id"] = _check_staff(actor, user_id, field, roles)
+        except ValidationError as exc:
+            _merge_errors(errors, exc)
+    checked: dict[str, Any] = {}
+    for key, extra_data in (extras or {}).items():
+        extra = create_extra(CREATE_TARGET, key)
+        if extra is None:
+            errors.setdefault("__all__", []).append(_("Choose one of the listed values."))
+            continue
+        if extra.is_empty(extra_data):
+            continue
+        if not extra.visible(actor):
+            raise PermissionDenied()
+        try:
+            checked[key] = extra.check(actor, extra_data)
+        except (ValidationError, Conflict) as exc:
+            _merge_errors(errors, exc, prefix=key)
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    return cleaned, checked
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -238,40 +302,51 @@ def customer_create(
     tags: Iterable[str] = (),
     consents: Iterable[Mapping[str, Any]] = (),
     confirm_new: bool = False,
+    extras: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Customer:
-    """Create a customer in the actor's current store.
+    """Create a customer in the actor's current store, with the create page's extras (the
+    first vehicle, …) in the same transaction.
 
-    The same mobile or ID number in the store is a 409 (one customer, one record); the same
-    name in the same district is a 409 too unless ``confirm_new``. A sales consultant's new
-    customers are assigned to themselves."""
-    if scope_for(actor, Customer, "add") is None:
-        raise PermissionDenied()
-    cleaned = customer_clean(data)
-    if not cleaned.get("name"):
-        raise ValidationError(fields={"name": [_("Enter the customer's name.")]})
+    The customer and every extra are validated together first (:func:`customer_create_check`:
+    one ``ValidationError`` with every field's errors), so a bad part saves nothing. The same
+    mobile or ID number in the store is a 409 (one customer, one record); the same name in the
+    same district is a 409 too unless ``confirm_new``. A sales consultant's new customers are
+    assigned to themselves."""
+    cleaned, checked = customer_create_check(
+        actor=actor, data=data, consultant_id=consultant_id, advisor_id=advisor_id, extras=extras
+    )
     matches = customer_duplicates(actor=actor, cleaned=cleaned)
     if matches:
         exc = _duplicate_conflict(actor, matches, cleaned)
         if exc.strong or not confirm_new:  # type: ignore[attr-defined]
             raise exc
-    if actor.role == Role.SALES:
-        consultant_id = actor.user_id
     customer = Customer(store_id=actor.store_id, **cleaned)
-    customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
-    customer.advisor_id = _check_staff(actor, advisor_id, "advisor", (Role.ADVISOR, Role.MANAGER))
     refresh_search_keys(customer)
     customer.save()
     _set_tags(actor, customer, tags)
     for consent in consents:
         consent_record(actor=actor, customer=customer, **consent)
     timeline_record(customer=customer, kind="customer.created", summary=str(_("Customer record created")))
+    if checked:
+        from autocrm.core.forms import create_extra
+
+        for key, value in checked.items():
+            extra = create_extra(CREATE_TARGET, key)
+            assert extra is not None  # checked above
+            extra.save(actor, customer, value)
     return customer
 
 
+_KEEP: Any = object()
+
+
 @transaction.atomic
-def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any], confirm: bool = False) -> Customer:
+def customer_update(
+    *, actor: Actor, customer: Customer, data: Mapping[str, Any], confirm: bool = False, consultant_id: Any = _KEEP
+) -> Customer:
     """Change fields of a customer the actor may change. Changing mobile or ID number to one
-    another customer of the store holds is a 409."""
+    another customer of the store holds is a 409. With ``consultant_id`` (the edit page of a
+    role that may assign) a changed consultant is assigned in the same transaction."""
     require(actor, "change", customer)
     cleaned = customer_clean(data)
     if "name" in cleaned and not cleaned["name"]:
@@ -285,6 +360,8 @@ def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any]
         setattr(customer, name, value)
     refresh_search_keys(customer)
     customer.save()
+    if consultant_id is not _KEEP and consultant_id != customer.consultant_id:
+        customer_assign(actor=actor, customer=customer, consultant_id=consultant_id)
     return customer
 
 

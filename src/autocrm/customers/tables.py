@@ -25,9 +25,16 @@ class CustomerTable:
         ("created_at", _("Created")),
     )
 
-    def __init__(self, actor: Actor, customers: Iterable[Customer]) -> None:
+    def __init__(self, actor: Actor, customers: Iterable[Customer], *, show_store: bool = False) -> None:
         self.actor = actor
         self.customers = list(customers)
+        # "All stores" in the header's switch: a store column, named in one query.
+        self.store_names: dict[int, str] = {}
+        if show_store:
+            from autocrm.tenancy.models import Store
+
+            ids = {c.store_id for c in self.customers}
+            self.store_names = dict(Store.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
     def rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -46,6 +53,7 @@ class CustomerTable:
                     "source_channel": c.get_source_channel_display() if c.source_channel else "",
                     "consultant": (consultant.display_name or consultant.username) if consultant else "",
                     "created_at": c.created_at,
+                    "store": self.store_names.get(c.store_id, ""),
                 }
             )
         return rows

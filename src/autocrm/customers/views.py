@@ -2,23 +2,21 @@
 duplicates shown before saving, and the customer 360 page (profile with reveal, tags,
 household, consent grid, timeline, and the panels other apps register).
 
-Views are thin: forms parse, ``customers.services`` decide, ``customers.selectors`` read.
+Views are thin: forms parse, ``customers.services`` decide, ``customers.selectors`` read, and
+every service call goes through ``core.forms.run_service``/``run_action`` (domain errors become
+form errors; 404/403 are the middleware's).
 
-Higher apps may add a small form to the create page (the first vehicle, for instance) with
-:func:`register_create_extra`; its ``save`` runs in the same transaction as the customer, so
-a bad extra leaves nothing behind and ``customers`` imports none of those apps."""
+Higher apps add a small form to the create page (the first vehicle, for instance) with
+``core.forms.register_create_extra("customers.customer", …)``; ``customer_create`` validates
+the customer and every extra together and saves them in one transaction, so ``customers``
+imports none of those apps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -31,15 +29,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
-from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from autocrm.core.errors import Conflict, PermissionDenied
+from autocrm.core.forms import REFUSED, ServiceFormView, create_extras, run_action, run_service
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
-from autocrm.core.views import scoped_object_or_404
+from autocrm.core.views import all_stores_chosen, scoped_object_or_404
 
 from . import selectors, services
 from .choices import Channel, ConsentPurpose
 from .filtersets import CustomerFilterSet
-from .forms import CustomerForm, TagForm, add_domain_errors
+from .forms import CustomerForm, TagForm
 from .models import Customer
 from .tables import CustomerTable
 from .timeline import timeline_label
@@ -47,43 +46,6 @@ from .timeline import timeline_label
 PAGE_SIZE = 25
 TIMELINE_SIZE = 30
 REVEALABLE = ("mobile", "id_number", "address", "other_phones")
-
-
-# --- extension point: extra forms on the create page ------------------------------------------
-
-
-@dataclass(frozen=True)
-class CreateExtra:
-    """A form another app adds to the customer create page.
-
-    ``save(actor, customer, form)`` runs inside the customer's transaction after the customer
-    is created; a :class:`DomainError` it raises is shown on ``form`` and undoes everything."""
-
-    key: str
-    form_class: type[forms.Form]
-    template: str
-    save: Callable[[Actor, Customer, forms.Form], Any]
-    visible: Callable[[Actor], bool] = lambda actor: True
-    order: int = 100
-
-
-_CREATE_EXTRAS: dict[str, CreateExtra] = {}
-
-
-def register_create_extra(extra: CreateExtra) -> None:
-    _CREATE_EXTRAS[extra.key] = extra
-
-
-def _extras_for(actor: Actor, data: Any = None) -> list[tuple[CreateExtra, forms.Form]]:
-    out = []
-    for extra in sorted(_CREATE_EXTRAS.values(), key=lambda e: (e.order, e.key)):
-        if extra.visible(actor):
-            out.append((extra, extra.form_class(data, prefix=extra.key)))
-    return out
-
-
-class _Rollback(Exception):
-    pass
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -95,7 +57,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _require_model(actor: Actor, action: str) -> None:
     if not can(actor, action, Customer):
-        raise DjangoPermissionDenied()
+        raise PermissionDenied()
 
 
 def _get(actor: Actor, pk: Any, action: str = "view") -> Customer:
@@ -109,17 +71,16 @@ def _get(actor: Actor, pk: Any, action: str = "view") -> Customer:
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     """Customers in the actor's scope, newest first, in keyset pages ("load more", no count).
-    An htmx request (typing in the search box, "load more") gets only the rows."""
+    A director sees the store picked in the header's switch, or every store (with a store
+    column and filter) after picking "all stores". An htmx request (typing in the search box,
+    "load more") gets only the rows."""
     actor = _actor(request)
     _require_model(actor, "view")
-    form = CustomerFilterSet(request.GET or None, actor=actor)
+    form = CustomerFilterSet(request.GET or None, actor=actor, all_stores=all_stores_chosen(request))
     filters = form.filters()
-    try:
-        page = selectors.customer_page(
-            actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
-        )
-    except DomainError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+    page = selectors.customer_page(
+        actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     export_query = query.urlencode()  # the export downloads exactly this filtered list
@@ -127,11 +88,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         query["cursor"] = page.next_cursor
     context = {
         "form": form,
-        "rows": CustomerTable(actor, page.items).rows(),
+        "rows": CustomerTable(actor, page.items, show_store=form.show_store).rows(),
+        "show_store": form.show_store,
+        "columns": 8 if form.show_store else 7,
+        "list_store": _store_name(form),
         "next_cursor": page.next_cursor,
         "more_query": query.urlencode(),
         "first_page": not request.GET.get("cursor"),
-        "filtered": bool(filters),
+        "filtered": bool(form.chosen()),
         "can_add": can(actor, "add", Customer),
         "can_export": can(actor, "export", Customer),
         "export_query": export_query,
@@ -141,54 +105,60 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/customer_list.html", context)
 
 
+def _store_name(form: Any) -> str | None:
+    """The store a director's list is narrowed to by the header's switch (None: not narrowed)."""
+    store_id = form.fixed.get("store")
+    if store_id is None:
+        return None
+    from autocrm.tenancy.models import Store
+
+    return Store.objects.filter(pk=store_id).values_list("name", flat=True).first()
+
+
 # --- create / edit -----------------------------------------------------------------------------
 
 
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
-    """Create a customer. When the service finds likely duplicates (409), they are shown before
-    anything is saved: open the existing record, or — when only the name and district match —
-    save a new record anyway (``confirm_new``)."""
+    """Create a customer, with the extras other apps add (the first vehicle). The customer and
+    every extra are checked together — one submit shows every error of every part — and saved
+    in one service call, so nothing is saved when any part is bad. When the service finds
+    likely duplicates (409), they are shown before anything is saved: open the existing record,
+    or — when only the name and district match — save a new record anyway (``confirm_new``)."""
     actor = _actor(request)
     _require_model(actor, "add")
-    form = CustomerForm(request.POST or None, actor=actor)
-    extras = _extras_for(actor, request.POST or None)
+    data = request.POST or None
+    form = CustomerForm(data, actor=actor)
+    extras = [
+        (extra, extra.form_class(data, prefix=extra.key)) for extra in create_extras(services.CREATE_TARGET, actor)
+    ]
+    every_form = [form, *(extra_form for _extra, extra_form in extras)]
     duplicates: list[dict[str, Any]] = []
     strong = False
     if request.method == "POST":
-        valid = form.is_valid()
-        for _extra, extra_form in extras:  # validate every form, so every error shows at once
-            valid = extra_form.is_valid() and valid
+        results = [f.is_valid() for f in every_form]  # every form validates, so every error shows
+        valid = all(results)
+        kwargs = {
+            "actor": actor,
+            "data": form.service_data(),
+            "consultant_id": form.cleaned_data.get("consultant"),
+            "advisor_id": form.cleaned_data.get("advisor"),
+            "extras": {extra.key: extra_form.cleaned_data for extra, extra_form in extras},
+        }
         if valid:
-            try:
-                with transaction.atomic():
-                    customer = services.customer_create(
-                        actor=actor,
-                        data=form.service_data(),
-                        consultant_id=form.cleaned_data.get("consultant"),
-                        advisor_id=form.cleaned_data.get("advisor"),
-                        confirm_new=bool(form.cleaned_data.get("confirm_new")),
-                    )
-                    for extra, extra_form in extras:
-                        try:
-                            extra.save(actor, customer, extra_form)
-                        except DomainError as exc:
-                            if not extra_form.errors:  # the extra may have placed its errors itself
-                                add_domain_errors(extra_form, exc)
-                            raise _Rollback() from exc
-            except _Rollback:
-                pass
-            except Conflict as exc:
-                duplicates = list(getattr(exc, "duplicates", []))
-                strong = bool(getattr(exc, "strong", True))
-                add_domain_errors(form, exc)
-            except PermissionDenied:
-                raise DjangoPermissionDenied() from None
-            except DomainError as exc:
-                add_domain_errors(form, exc)
-            else:
+            customer = run_service(
+                every_form, services.customer_create, confirm_new=bool(form.cleaned_data.get("confirm_new")), **kwargs
+            )
+            if customer is not None:
                 messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
                 return redirect("customers:customer_detail", pk=customer.pk)
+            if isinstance(form.service_error, Conflict):  # type: ignore[attr-defined]
+                duplicates = list(getattr(form.service_error, "duplicates", []))  # type: ignore[attr-defined]
+                strong = bool(getattr(form.service_error, "strong", True))  # type: ignore[attr-defined]
+        else:
+            # Some field failed the form's own parsing: still check what did parse, so the
+            # service's errors (a bad mobile, a bad VIN) show in the same answer.
+            run_service(every_form, services.customer_create_check, **kwargs)
     return render(
         request,
         "customers/customer_form.html",
@@ -202,35 +172,37 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    customer = _get(actor, pk, "change")
-    form = CustomerForm(request.POST or None, actor=actor, instance=customer)
-    duplicates: list[dict[str, Any]] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                services.customer_update(actor=actor, customer=customer, data=form.service_data())
-                consultant_id = form.cleaned_data.get("consultant")
-                if "consultant" in form.fields and consultant_id != customer.consultant_id:
-                    services.customer_assign(actor=actor, customer=customer, consultant_id=consultant_id)
-        except Conflict as exc:
-            duplicates = list(getattr(exc, "duplicates", []))
-            add_domain_errors(form, exc)
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
-            return redirect("customers:customer_detail", pk=customer.pk)
-        customer.refresh_from_db()
-    return render(
-        request,
-        "customers/customer_form.html",
-        {"form": form, "customer": customer, "duplicates": duplicates, "strong": True, "creating": False},
-    )
+class CustomerEditView(ServiceFormView):
+    """Edit a customer; a role that may assign changes the consultant in the same save."""
+
+    form_class = CustomerForm
+    template_name = "customers/customer_form.html"
+
+    def setup_view(self, request: HttpRequest, **kwargs: Any) -> None:
+        self.customer = _get(self.actor, kwargs["pk"], "change")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"actor": self.actor, "instance": self.customer}
+
+    def call(self, form: Any) -> Customer:
+        assign = {"consultant_id": form.cleaned_data.get("consultant")} if "consultant" in form.fields else {}
+        return services.customer_update(actor=self.actor, customer=self.customer, data=form.service_data(), **assign)
+
+    def success_url(self, result: Customer) -> str:
+        return reverse("customers:customer_detail", args=[self.customer.pk])
+
+    def message(self, result: Customer) -> str:
+        return _("Customer %(name)s saved.") % {"name": self.customer.name}
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        error = getattr(context["form"], "service_error", None)
+        if error is not None:
+            self.customer.refresh_from_db()  # the refused save may have set attributes in memory
+        duplicates = list(getattr(error, "duplicates", [])) if isinstance(error, Conflict) else []
+        return {**context, "customer": self.customer, "duplicates": duplicates, "strong": True, "creating": False}
+
+
+customer_edit = CustomerEditView.as_view()
 
 
 # --- 360 ---------------------------------------------------------------------------------------
@@ -339,12 +311,9 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The next page of the timeline ("load more")."""
     actor = _actor(request)
     customer = _get(actor, pk)
-    try:
-        page = selectors.timeline_page(
-            actor=actor, customer=customer, limit=TIMELINE_SIZE, cursor=request.GET.get("cursor") or None
-        )
-    except DomainError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+    page = selectors.timeline_page(
+        actor=actor, customer=customer, limit=TIMELINE_SIZE, cursor=request.GET.get("cursor") or None
+    )
     return render(request, "customers/partials/timeline_rows.html", _timeline_context(customer, page))
 
 
@@ -355,12 +324,7 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     customer = _get(actor, pk)
     field = request.POST.get("field", "")
-    try:
-        value = field_reveal(actor=actor, obj=customer, field=field)
-    except PermissionDenied:
-        raise DjangoPermissionDenied() from None
-    except ValidationError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+    value = field_reveal(actor=actor, obj=customer, field=field)  # a field that is not protected: 400
     if field in ("mobile", "other_phones"):
         value = identifiers.phone_display(value)
     return HttpResponse(format_html('<span class="revealed font-monospace" data-field="{}">{}</span>', field, value))
@@ -375,12 +339,7 @@ def customer_tags(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         add = [form.cleaned_data["add"]] if form.cleaned_data["add"] else []
         remove = [form.cleaned_data["remove"]] if form.cleaned_data["remove"] else []
-        try:
-            services.customer_tag(actor=actor, customer=customer, add=add, remove=remove)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc.message))
-        except DomainError as exc:
-            messages.error(request, "; ".join(str(m) for ms in exc.fields.values() for m in ms) or str(exc.message))
+        run_action(request, services.customer_tag, actor=actor, customer=customer, add=add, remove=remove)
     else:
         messages.error(request, _("A tag has at most 40 characters."))
     return redirect(reverse("customers:customer_detail", args=[customer.pk]) + "#tags")
@@ -395,22 +354,21 @@ def customer_consent(request: HttpRequest, pk: int) -> HttpResponse:
     purpose, channel, action = (request.POST.get(k, "") for k in ("purpose", "channel", "action"))
     if purpose not in ConsentPurpose.values or channel not in Channel.values or action not in ("grant", "withdraw"):
         return HttpResponseBadRequest(_("Choose one of the listed values."))
-    try:
-        if action == "grant":
-            services.consent_record(
-                actor=actor, customer=customer, purpose=purpose, channel=channel, granted=True,
-                source=str(_("Staff UI")),
-            )  # fmt: skip
+    source = str(_("Staff UI"))
+    if action == "grant":
+        done = run_action(
+            request, services.consent_record, actor=actor, customer=customer, purpose=purpose, channel=channel,
+            granted=True, source=source,
+        )  # fmt: skip
+        if done is not REFUSED:
             messages.success(request, _("Consent recorded."))
-        else:
-            services.consent_withdraw(
-                actor=actor, customer=customer, purpose=purpose, channel=channel, source=str(_("Staff UI"))
-            )
+    else:
+        done = run_action(
+            request, services.consent_withdraw, actor=actor, customer=customer, purpose=purpose, channel=channel,
+            source=source,
+        )  # fmt: skip
+        if done is not REFUSED:
             messages.success(
                 request, _("Consent withdrawn at %(at)s.") % {"at": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
             )
-    except PermissionDenied:
-        raise DjangoPermissionDenied() from None
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
     return redirect(reverse("customers:customer_detail", args=[customer.pk]) + "#consent")

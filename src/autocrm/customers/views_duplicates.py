@@ -8,8 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -17,7 +16,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autocrm.audit.formatting import type_label
-from autocrm.core.errors import DomainError
+from autocrm.core.errors import PermissionDenied
+from autocrm.core.forms import REFUSED, run_action
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.views import scoped_object_or_404
@@ -33,11 +33,6 @@ PAGE_SIZE = 50
 
 def _actor(request: HttpRequest) -> Any:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _fail(request: HttpRequest, exc: DomainError) -> None:
-    texts = [str(exc.message)] + [str(m) for msgs in exc.fields.values() for m in msgs if str(m)]
-    messages.error(request, " ".join(dict.fromkeys(texts)))
 
 
 def _shown(actor: Any, customer: Customer, name: str) -> Any:
@@ -69,15 +64,12 @@ def _completeness(customer: Customer) -> int:
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not can(actor, "view", DuplicatePair):
-        raise DjangoPermissionDenied()
+        raise PermissionDenied()
     status = request.GET.get("status") or DuplicateStatus.OPEN
     if status not in DuplicateStatus.values:
         status = DuplicateStatus.OPEN
-    try:
-        page = paginate(duplicate_pair_list(actor=actor, status=status), ordering=("-score", "-id"),
-                        limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)  # fmt: skip
-    except DomainError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+    page = paginate(duplicate_pair_list(actor=actor, status=status), ordering=("-score", "-id"),
+                    limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)  # fmt: skip
     rows = [
         {
             "pair": pair,
@@ -111,25 +103,18 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def duplicate_find(request: HttpRequest) -> HttpResponse:
-    from .tasks import duplicates_find_task
-
-    actor = _actor(request)
-    if not can(actor, "change", DuplicatePair):
-        raise DjangoPermissionDenied()
-    if duplicates_find_task.huey.immediate:
-        try:
-            result = merging.duplicates_find(actor=actor, threshold=DEFAULT_THRESHOLD)
-        except DomainError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(
-                request,
-                gettext("Checked %(customers)s customers: %(pairs)s possible duplicates, %(created)s new.")
-                % {"customers": result.customers, "pairs": result.pairs, "created": result.created},
-            )
-    else:
-        duplicates_find_task(actor.store_id, actor.user_id, DEFAULT_THRESHOLD)
+    """Run the finder now, or queue it when a worker runs (the service decides)."""
+    result = run_action(request, merging.duplicates_find, actor=_actor(request), threshold=DEFAULT_THRESHOLD)
+    if result is REFUSED:
+        pass
+    elif result.queued:
         messages.info(request, gettext("The duplicate check is running. Reload this page in a minute."))
+    else:
+        messages.success(
+            request,
+            gettext("Checked %(customers)s customers: %(pairs)s possible duplicates, %(created)s new.")
+            % {"customers": result.customers, "pairs": result.pairs, "created": result.created},
+        )
     return redirect("duplicates:duplicate_list")
 
 
@@ -150,21 +135,19 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     pair = scoped_object_or_404(DuplicatePair.objects.select_related("customer_a", "customer_b"), actor, pk)
     if not (can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b)):
-        raise DjangoPermissionDenied()
+        raise PermissionDenied()
     survivor, merged = _sides(pair, request.POST.get("survivor") or request.GET.get("survivor"))
     if request.method == "POST":
         if not can(actor, "change", pair):
-            raise DjangoPermissionDenied()
+            raise PermissionDenied()
         choices = {}
         for name in MERGE_FIELDS:
             picked = request.POST.get(f"choice_{name}")
             if picked in (str(survivor.pk), str(merged.pk)):
                 choices[name] = SURVIVOR if picked == str(survivor.pk) else MERGED
-        try:
-            merge = merging.customer_merge(actor=actor, survivor=survivor, merged=merged, choices=choices)
-        except DomainError as exc:
-            _fail(request, exc)
-        else:
+        merge = run_action(request, merging.customer_merge, actor=actor, survivor=survivor, merged=merged,
+                           choices=choices)  # fmt: skip
+        if merge is not REFUSED:
             messages.success(request, gettext("The two records are now one. You can undo this merge here."))
             return redirect("duplicates:merge_detail", pk=merge.pk)
     defaults = merge_defaults(survivor, merged)
@@ -207,13 +190,7 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     pair = scoped_object_or_404(DuplicatePair, actor, pk)
-    try:
-        merging.duplicate_dismiss(actor=actor, pair=pair)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise DjangoPermissionDenied() from None
-        _fail(request, exc)
-    else:
+    if run_action(request, merging.duplicate_dismiss, actor=actor, pair=pair) is not REFUSED:
         messages.success(request, gettext("Marked as not a duplicate."))
     return redirect("duplicates:duplicate_list")
 
@@ -251,12 +228,6 @@ def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     merge = scoped_object_or_404(CustomerMerge, actor, pk)
-    try:
-        merging.customer_merge_undo(actor=actor, merge=merge)
-    except DomainError as exc:
-        if exc.status == 403:
-            raise DjangoPermissionDenied() from None
-        _fail(request, exc)
-    else:
+    if run_action(request, merging.customer_merge_undo, actor=actor, merge=merge) is not REFUSED:
         messages.success(request, gettext("The merge was undone: both records are back as they were."))
     return redirect("duplicates:merge_detail", pk=merge.pk)

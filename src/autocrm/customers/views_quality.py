@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
+from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import can, present, scope_for
 
@@ -30,7 +30,7 @@ def _customer_url(name: str, pk: int) -> str | None:
 def quality_overview(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     if scope_for(actor, Customer, "view") is None:
-        raise DjangoPermissionDenied
+        raise PermissionDenied()
     return render(
         request,
         "customers/quality.html",
@@ -46,7 +46,7 @@ def quality_overview(request: HttpRequest) -> HttpResponse:
 def quality_problem(request: HttpRequest, problem: str) -> HttpResponse:
     actor = request.actor
     if scope_for(actor, Customer, "view") is None:
-        raise DjangoPermissionDenied
+        raise PermissionDenied()
     if problem not in PROBLEM_KEYS:
         raise Http404
     try:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from autocrm.customers.selectors import customer_get
 
 from . import selectors, services
+from .filtersets import VehicleFilterSet
 from .models import Vehicle
 from .schemas import (
     OwnershipOut,
@@ -43,23 +44,19 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
     }
 
 
-class VehicleFilters(Schema):
-    q: str | None = None
-    customer: int | None = None
-    fuel_type: str | None = None
-    usage: str | None = None
-    external_id: str | None = None
-    limit: int | None = None
-    cursor: str | None = None
+# The query parameters are the list page's filters (one definition, vehicles.filtersets).
+VehicleFilters = VehicleFilterSet.query_schema("VehicleFilters", limit=int, cursor=str)
 
 
 @router.get("", response=VehiclePage)
-def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[str, Any]:
-    """Vehicles in scope. ``q``: full plate or VIN, last six of the VIN, or the end of a plate."""
-    params = filters.dict(exclude_none=True)
-    page = selectors.vehicle_page(
-        actor=request.actor, filters=params, limit=params.pop("limit", None), cursor=params.pop("cursor", None)
-    )
+def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Vehicles in scope. ``q``: full plate or VIN, last six of the VIN, or the end of a plate;
+    ``store`` narrows to one store of the actor's scope (another store matches nothing). A bad
+    filter value is a 400 naming it."""
+    params = filters.dict(exclude_none=True)  # type: ignore[attr-defined]
+    limit, cursor = params.pop("limit", None), params.pop("cursor", None)
+    chosen = VehicleFilterSet(params, actor=request.actor, api=True).api_filters()  # type: ignore[attr-defined]
+    page = selectors.vehicle_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)  # type: ignore[attr-defined]
     return {"items": [vehicle_out(v) for v in page.items], "next_cursor": page.next_cursor}
 
 

@@ -8,9 +8,9 @@ class VehiclesConfig(AppConfig):
     verbose_name = _("Vehicles")
 
     def ready(self) -> None:
+        from autocrm.core.forms import register_create_extra
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
-        from autocrm.customers.views import register_create_extra
 
         from . import audit_labels, panels, timeline_kinds, views
         from .models import Vehicle
@@ -23,7 +23,7 @@ class VehiclesConfig(AppConfig):
         audit_labels.register()  # vehicles' fields in the audit trail
         timeline_kinds.register()  # labels of the timeline kinds vehicles writes
         panels.register()  # the vehicles panel of the customer 360 page
-        register_create_extra(views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
+        register_create_extra("customers.customer", views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
         from . import importing as vehicle_importing
 
         vehicle_importing.register()  # vehicles in the customers import/export machinery

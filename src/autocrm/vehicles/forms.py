@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.customers.forms import StyledForm
+from autocrm.core.errors import Conflict, DomainError
+from autocrm.core.forms import StyledForm
 
 from .choices import FuelType, ReadingSource, Usage
 from .models import Brand, Series, Trim, Vehicle
@@ -27,7 +30,28 @@ def _blank(choices: Any) -> list[tuple[Any, Any]]:
     return [("", "—"), *[(v, label) for v, label in choices if v != ""]]
 
 
-class VehicleForm(StyledForm):
+class VinConflictLink:
+    """A VIN already registered: said on the VIN field, with a link to the existing vehicle
+    when the actor may see it (``core.forms.add_domain_errors`` asks the form first)."""
+
+    def place_domain_error(self, exc: DomainError) -> bool:
+        if not isinstance(exc, Conflict) or "vin" not in (exc.fields or {}) or "vin" not in self.fields:  # type: ignore[attr-defined]
+            return False
+        existing_id = getattr(exc, "existing_id", None)
+        if existing_id:
+            message: Any = format_html(
+                '{} <a href="{}" data-testid="existing-vehicle">{}</a>',
+                exc.message,
+                reverse("vehicles:vehicle_detail", args=[existing_id]),
+                _("Open the existing vehicle"),
+            )
+        else:
+            message = str(exc.message)
+        self.add_error("vin", message)  # type: ignore[attr-defined]
+        return True
+
+
+class VehicleForm(VinConflictLink, StyledForm):
     vin = forms.CharField(label=_("VIN"), max_length=30,
                           widget=forms.TextInput(attrs={"autocomplete": "off", "class": "text-uppercase"}))  # fmt: skip
     plate = forms.CharField(label=_("Plate"), required=False, max_length=20)
@@ -98,7 +122,7 @@ def trim_options(series_id: int | None) -> list[tuple[Any, Any]]:
     return [("", "—"), *[(t.pk, f"{t.model_year or ''} {t.name}".strip()) for t in trims]]
 
 
-class FirstVehicleForm(StyledForm):
+class FirstVehicleForm(VinConflictLink, StyledForm):
     """The optional first vehicle on the customer create page: empty means no vehicle."""
 
     vin = forms.CharField(label=_("VIN"), required=False, max_length=30,

@@ -51,8 +51,12 @@ def _ends_with(queryset: QuerySet[Vehicle], value: str, fields: tuple[str, ...])
 
 
 def vehicle_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Vehicle]:
+    """Vehicles the actor may see, narrowed by ``vehicles.filtersets.VehicleFilterSet``'s
+    filters (``store`` within the actor's scope: a store outside it matches nothing)."""
     filters = filters or {}
     qs = Vehicle.objects.for_actor(actor, "view")
+    if filters.get("store"):
+        qs = qs.filter(store_id=filters["store"])
     if filters.get("q"):
         qs = vehicle_search(qs, str(filters["q"]))
     if filters.get("customer"):

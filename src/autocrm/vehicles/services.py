@@ -144,6 +144,26 @@ def _catalogue(data: Mapping[str, Any], vehicle: Vehicle) -> None:
         vehicle.brand, vehicle.series, vehicle.trim = brand, None, None
 
 
+def vehicle_create_check(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a new vehicle without writing anything: the cleaned fields, or every field
+    error at once (``ValidationError``), or a 409 when the VIN is already registered in the
+    organization. The customer create page checks its first vehicle with this before anything
+    is saved."""
+    if scope_for(actor, Vehicle, "add") is None:
+        raise PermissionDenied()
+    if "vin" not in data or not _text(data.get("vin")):
+        errors: dict[str, list[Any]] = {"vin": [_("Enter the VIN.")]}
+        try:
+            vehicle_clean({k: v for k, v in data.items() if k != "vin"})
+        except ValidationError as exc:
+            errors.update(exc.fields)
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    cleaned, _warnings = vehicle_clean(data)
+    if Vehicle.objects.filter(organization_id=actor.organization_id, vin=cleaned["vin"]).exists():
+        raise _vin_conflict(actor, cleaned["vin"])
+    return cleaned
+
+
 @transaction.atomic
 def vehicle_create(
     *,

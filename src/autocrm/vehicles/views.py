@@ -1,34 +1,36 @@
 """The vehicle UI: detail (readings, ownership, add a reading, transfer), add and edit with the
-catalogue pickers, and the optional first vehicle on the customer create page.
+catalogue pickers, the list, and the optional first vehicle on the customer create page.
 
-The first vehicle is a :class:`customers.views.CreateExtra` registered in ``VehiclesConfig``:
-it is saved with ``vehicle_create`` in the same transaction as the customer, so a bad VIN or
-plate leaves neither behind, and ``customers`` never imports this app."""
+The first vehicle is a ``core.forms.CreateExtra`` registered in ``VehiclesConfig``: the customer
+service checks it (``vehicle_create_check``) together with the customer and saves it with
+``vehicle_create`` in the same transaction, so a bad VIN or plate leaves neither behind, and
+``customers`` never imports this app. Every service call goes through ``core.forms``'
+``run_service``; 404/403 are the middleware's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core.actor import Actor
-from autocrm.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from autocrm.core.errors import NotFound, PermissionDenied
+from autocrm.core.forms import CreateExtra, ServiceFormView, run_service
 from autocrm.core.permissions import can
-from autocrm.customers.forms import add_domain_errors
+from autocrm.core.views import all_stores_chosen
 from autocrm.customers.models import Customer
 from autocrm.customers.selectors import customer_get, customer_page
-from autocrm.customers.views import CreateExtra
 
 from . import selectors, services
+from .filtersets import VehicleFilterSet
 from .forms import FirstVehicleForm, ReadingForm, TransferForm, VehicleForm, series_options, trim_options
 from .models import OdometerReading, Vehicle
 from .panels import due_dates
@@ -44,44 +46,25 @@ def _vehicle(actor: Actor, pk: Any, action: str = "view") -> Vehicle:
     return selectors.vehicle_get(actor=actor, pk=pk, action=action)
 
 
-def _vin_conflict_error(form: Any, exc: Conflict) -> None:
-    """A VIN already registered: say so on the field, with a link when the actor may see it."""
-    existing_id = getattr(exc, "existing_id", None)
-    if existing_id:
-        form.add_error(
-            "vin",
-            format_html(
-                '{} <a href="{}" data-testid="existing-vehicle">{}</a>',
-                exc.message,
-                reverse("vehicles:vehicle_detail", args=[existing_id]),
-                _("Open the existing vehicle"),
-            ),
-        )
-    else:
-        form.add_error("vin", str(exc.message))
-    form.mark_invalid()
-
-
 # --- the first vehicle on the customer create page ---------------------------------------------
 
 
-def first_vehicle_save(actor: Actor, customer: Customer, form: FirstVehicleForm) -> Vehicle | None:
-    if form.is_empty():
-        return None
-    data = {k: form.cleaned_data[k] for k in ("vin", "plate")}
-    try:
-        return services.vehicle_create(
-            actor=actor, data=data, customer=customer, mileage_km=form.cleaned_data.get("mileage_km")
-        )
-    except Conflict as exc:
-        _vin_conflict_error(form, exc)
-        raise
+def first_vehicle_check(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    services.vehicle_create_check(actor=actor, data={k: data.get(k) for k in ("vin", "plate")})
+    return {"data": {k: data.get(k) for k in ("vin", "plate")}, "mileage_km": data.get("mileage_km")}
+
+
+def first_vehicle_save(actor: Actor, customer: Customer, checked: Mapping[str, Any]) -> Vehicle:
+    return services.vehicle_create(
+        actor=actor, data=checked["data"], customer=customer, mileage_km=checked["mileage_km"]
+    )
 
 
 FIRST_VEHICLE = CreateExtra(
     key="vehicle",
     form_class=FirstVehicleForm,
     template="vehicles/partials/first_vehicle_fields.html",
+    check=first_vehicle_check,
     save=first_vehicle_save,
     visible=lambda actor: can(actor, "add", Vehicle),
     order=10,
@@ -128,10 +111,7 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def vehicle_readings(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     vehicle = _vehicle(actor, pk)
-    try:
-        page = selectors.reading_page(vehicle=vehicle, limit=READINGS_SIZE, cursor=request.GET.get("cursor") or None)
-    except DomainError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+    page = selectors.reading_page(vehicle=vehicle, limit=READINGS_SIZE, cursor=request.GET.get("cursor") or None)
     return render(request, "vehicles/partials/reading_rows.html", _readings_context(vehicle, page))
 
 
@@ -143,20 +123,17 @@ def reading_create(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = _vehicle(actor, pk)
     form = ReadingForm(request.POST)
     if form.is_valid():
-        try:
-            services.odometer_record(
-                actor=actor,
-                vehicle=vehicle,
-                km=form.cleaned_data["km"],
-                at=form.cleaned_data.get("at") or None,
-                source=form.cleaned_data["source"],
-                correction_reason=form.cleaned_data.get("correction_reason") or "",
-            )
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        done = run_service(
+            form,
+            services.odometer_record,
+            actor=actor,
+            vehicle=vehicle,
+            km=form.cleaned_data["km"],
+            at=form.cleaned_data.get("at") or None,
+            source=form.cleaned_data["source"],
+            correction_reason=form.cleaned_data.get("correction_reason") or "",
+        )
+        if done is not None:
             messages.success(request, _("Reading recorded."))
             return redirect(reverse("vehicles:vehicle_detail", args=[vehicle.pk]) + "#readings")
     vehicle.refresh_from_db()
@@ -190,22 +167,22 @@ def vehicle_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             new_owner = customer_get(actor=actor, pk=form.cleaned_data["new_owner"])
-            services.ownership_transfer(
+        except NotFound:
+            # Not a customer the actor may see: a form error, never a hint that one exists.
+            form.add_error("new_owner", _("Choose a customer from the search results."))
+        else:
+            done = run_service(
+                form,
+                services.ownership_transfer,
                 actor=actor,
                 vehicle=vehicle,
                 new_owner=new_owner,
                 on=form.cleaned_data.get("on"),
                 note=form.cleaned_data.get("note") or "",
             )
-        except NotFound:
-            form.add_error("new_owner", _("Choose a customer from the search results."))
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Vehicle transferred to %(name)s.") % {"name": new_owner.name})
-            return redirect(reverse("vehicles:vehicle_detail", args=[vehicle.pk]) + "#ownership")
+            if done is not None:
+                messages.success(request, _("Vehicle transferred to %(name)s.") % {"name": new_owner.name})
+                return redirect(reverse("vehicles:vehicle_detail", args=[vehicle.pk]) + "#ownership")
     elif "new_owner" in form.errors:
         form.errors["new_owner"] = form.error_class([_("Choose a customer from the search results.")])
     vehicle.refresh_from_db()
@@ -217,58 +194,67 @@ def vehicle_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 # --- add / edit --------------------------------------------------------------------------------
 
 
-@login_required
-def vehicle_create(request: HttpRequest) -> HttpResponse:
+class VehicleCreateView(ServiceFormView):
     """Register a vehicle, for a customer (``?customer=<id>``) or without an owner yet."""
-    actor = _actor(request)
-    if not can(actor, "add", Vehicle):
-        raise DjangoPermissionDenied()
-    customer = None
-    customer_id = request.POST.get("customer") or request.GET.get("customer")
-    if customer_id:
-        customer = customer_get(actor=actor, pk=customer_id, action="change")
-    form = VehicleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            vehicle = services.vehicle_create(
-                actor=actor, data=form.service_data(), customer=customer, mileage_km=form.cleaned_data.get("mileage_km")
-            )
-        except Conflict as exc:
-            _vin_conflict_error(form, exc)
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Vehicle %(vehicle)s saved.") % {"vehicle": vehicle})
-            if customer is not None:
-                return redirect("customers:customer_detail", pk=customer.pk)
-            return redirect("vehicles:vehicle_detail", pk=vehicle.pk)
-    return render(request, "vehicles/vehicle_form.html", {"form": form, "customer": customer, "creating": True})
+
+    form_class = VehicleForm
+    template_name = "vehicles/vehicle_form.html"
+
+    def setup_view(self, request: HttpRequest, **kwargs: Any) -> None:
+        if not can(self.actor, "add", Vehicle):
+            raise PermissionDenied()
+        self.customer = None
+        customer_id = request.POST.get("customer") or request.GET.get("customer")
+        if customer_id:
+            self.customer = customer_get(actor=self.actor, pk=customer_id, action="change")
+
+    def call(self, form: Any) -> Vehicle:
+        return services.vehicle_create(
+            actor=self.actor,
+            data=form.service_data(),
+            customer=self.customer,
+            mileage_km=form.cleaned_data.get("mileage_km"),
+        )
+
+    def message(self, result: Vehicle) -> str:
+        return _("Vehicle %(vehicle)s saved.") % {"vehicle": result}
+
+    def success_url(self, result: Vehicle) -> str:
+        if self.customer is not None:
+            return reverse("customers:customer_detail", args=[self.customer.pk])
+        return reverse("vehicles:vehicle_detail", args=[result.pk])
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return {**context, "customer": self.customer, "creating": True}
 
 
-@login_required
-def vehicle_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
-    vehicle = _vehicle(actor, pk, "change")
-    form = VehicleForm(request.POST or None, instance=vehicle)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.vehicle_update(actor=actor, vehicle=vehicle, data=form.service_data())
-        except Conflict as exc:
-            _vin_conflict_error(form, exc)
-        except PermissionDenied:
-            raise DjangoPermissionDenied() from None
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Vehicle %(vehicle)s saved.") % {"vehicle": vehicle})
-            return redirect("vehicles:vehicle_detail", pk=vehicle.pk)
-        vehicle.refresh_from_db()
-    return render(
-        request, "vehicles/vehicle_form.html", {"form": form, "vehicle": vehicle, "customer": vehicle.customer,
-                                                "creating": False}
-    )  # fmt: skip
+class VehicleEditView(ServiceFormView):
+    form_class = VehicleForm
+    template_name = "vehicles/vehicle_form.html"
+
+    def setup_view(self, request: HttpRequest, **kwargs: Any) -> None:
+        self.vehicle = _vehicle(self.actor, kwargs["pk"], "change")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {"instance": self.vehicle}
+
+    def call(self, form: Any) -> Vehicle:
+        return services.vehicle_update(actor=self.actor, vehicle=self.vehicle, data=form.service_data())
+
+    def message(self, result: Vehicle) -> str:
+        return _("Vehicle %(vehicle)s saved.") % {"vehicle": result}
+
+    def success_url(self, result: Vehicle) -> str:
+        return reverse("vehicles:vehicle_detail", args=[self.vehicle.pk])
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        if getattr(context["form"], "service_error", None) is not None:
+            self.vehicle.refresh_from_db()  # the refused save may have set attributes in memory
+        return {**context, "vehicle": self.vehicle, "customer": self.vehicle.customer, "creating": False}
+
+
+vehicle_create = VehicleCreateView.as_view()
+vehicle_edit = VehicleEditView.as_view()
 
 
 # --- catalogue pickers (htmx) ------------------------------------------------------------------
@@ -310,14 +296,12 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     full plate or VIN, the last six of a VIN or the last digits of a plate; htmx gets the rows."""
     actor = _actor(request)
     if not can(actor, "view", Vehicle):
-        raise DjangoPermissionDenied()
-    q = (request.GET.get("q") or "").strip()
-    try:
-        page = selectors.vehicle_page(
-            actor=actor, filters={"q": q} if q else {}, limit=LIST_SIZE, cursor=request.GET.get("cursor") or None
-        )
-    except DomainError as exc:
-        return HttpResponseBadRequest(str(exc.message))
+        raise PermissionDenied()
+    form = VehicleFilterSet(request.GET or None, actor=actor, all_stores=all_stores_chosen(request))
+    chosen = form.chosen()
+    page = selectors.vehicle_page(
+        actor=actor, filters=form.filters(), limit=LIST_SIZE, cursor=request.GET.get("cursor") or None
+    )
     today = timezone.localdate()
     owners = {
         c.pk: c
@@ -338,9 +322,27 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
+    store_names: dict[int, str] = {}
+    if form.show_store and page.items:
+        from autocrm.tenancy.models import Store
+
+        ids = {v.store_id for v in page.items}
+        store_names = dict(Store.objects.filter(pk__in=ids).values_list("pk", "name"))
+    for row in rows:
+        row["store"] = store_names.get(row["vehicle"].store_id, "")
+    list_store = None
+    if "store" in form.fixed:
+        from autocrm.tenancy.models import Store
+
+        list_store = Store.objects.filter(pk=form.fixed["store"]).values_list("name", flat=True).first()
     context = {
+        "form": form,
         "rows": rows,
-        "q": q,
+        "q": chosen.get("q", ""),
+        "filtered": bool(chosen),
+        "show_store": form.show_store,
+        "columns": 7 if form.show_store else 6,
+        "list_store": list_store,
         "next_cursor": page.next_cursor,
         "more_query": query.urlencode(),
         "first_page": not request.GET.get("cursor"),

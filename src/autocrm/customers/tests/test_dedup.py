@@ -185,3 +185,44 @@ def test_worker_task_rechecks_the_user_in_the_store(manager, demo):
     result = duplicates_find_task(manager.store_id, manager.user_id)()
     assert result["pairs"] == 1 and DuplicatePair.objects.count() == 1
     assert duplicates_find_task(manager.store_id)()["created"] == 0
+
+
+class _QueuedTask:
+    """Stands in for the huey task when a worker runs: records what was queued."""
+
+    class huey:  # mirrors the task's attribute
+        immediate = False
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def __call__(self, *args):
+        self.calls.append(args)
+
+
+def test_the_service_decides_run_now_or_queue_for_page_and_api(manager, demo, client, monkeypatch):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    from autocrm.accounts.models import User
+    from autocrm.customers import tasks
+
+    queued = _QueuedTask()
+    monkeypatch.setattr(tasks, "duplicates_find_task", queued)
+    # Refused before anything is queued: a role without the right, a threshold out of range.
+    response = Client().post("/api/v1/customers/duplicates/find", {}, content_type="application/json",
+                             **bearer("sales_a1"))  # fmt: skip
+    assert response.status_code == 403
+    response = Client().post("/api/v1/customers/duplicates/find", {"threshold": 1.5},
+                             content_type="application/json", **bearer("manager_a"))  # fmt: skip
+    assert response.status_code == 400 and "threshold" in response.json()["fields"]
+    assert queued.calls == []
+    response = Client().post("/api/v1/customers/duplicates/find", {"threshold": 0.7},
+                             content_type="application/json", **bearer("manager_a"))  # fmt: skip
+    assert response.status_code == 202 and response.json()["queued"] is True
+    client.force_login(User.objects.get(username="manager_a"))
+    response = client.post(reverse("duplicates:duplicate_find"))
+    assert response.status_code == 302
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["info"]
+    assert queued.calls == [(manager.store_id, manager.user_id, 0.7), (manager.store_id, manager.user_id, 0.6)]
+    assert not DuplicatePair.objects.exists()  # queued, not run

@@ -163,3 +163,37 @@ def test_timeline_follows_its_customer_without_database_keys(sales, demo):
         timeline_record(customer=c.pk + 10_000, kind="note", summary="无此客户")
     Customer.objects.filter(pk=c.pk).delete()
     assert not TimelineEvent.objects.filter(customer_id=c.pk).exists()
+
+
+def test_update_and_reassign_are_one_transaction(demo):
+    """The edit page's save: a refused reassignment leaves the changed fields unsaved too."""
+    from autocrm.accounts.models import User
+
+    manager = actor_for("manager_a", "a")
+    customer = make_customer(actor_for("sales_a1", "a"), name="张伟")
+    advisor = User.objects.get(username="advisor_a1")  # not a consultant: may not be assigned
+    with pytest.raises(ValidationError) as refused:
+        customer_update(actor=manager, customer=customer, data={"name": "张伟伟"}, consultant_id=advisor.pk)
+    assert "consultant" in refused.value.fields
+    customer.refresh_from_db()
+    assert customer.name == "张伟" and customer.consultant.username == "sales_a1"
+    sales2 = User.objects.get(username="sales_a2")
+    customer_update(actor=manager, customer=customer, data={"name": "张伟伟"}, consultant_id=sales2.pk)
+    customer.refresh_from_db()
+    assert (customer.name, customer.consultant_id) == ("张伟伟", sales2.pk)
+    assert customer.timeline.filter(kind="customer.assigned").exists()
+
+
+def test_create_check_reports_the_customer_and_every_extra_together(demo):
+    from autocrm.customers.services import customer_create_check
+
+    actor = actor_for("sales_a1", "a")
+    with pytest.raises(ValidationError) as refused:
+        customer_create_check(
+            actor=actor, data={"name": "", "mobile": "12345"}, extras={"vehicle": {"vin": "LSJA24U62JG269226"}}
+        )
+    assert {"name", "mobile", "vehicle-vin"} <= set(refused.value.fields)
+    cleaned, checked = customer_create_check(
+        actor=actor, data={"name": "张伟"}, extras={"vehicle": {"vin": "", "plate": "", "mileage_km": None}}
+    )
+    assert cleaned["name"] == "张伟" and checked == {}  # an empty extra is no extra

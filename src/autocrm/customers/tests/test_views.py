@@ -284,6 +284,49 @@ def test_bad_first_vehicle_saves_neither(client, demo):
     assert not Customer.objects.exists()
 
 
+def test_bad_mobile_and_bad_vin_show_both_errors_at_once_and_save_nothing(client, demo):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"),
+        {"kind": "person", "name": "张伟", "mobile": "12345", "vehicle-vin": "LSJA24U62JG269226",
+         "vehicle-plate": "沪AD12345"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    body = html(response)
+    assert 'data-error-for="mobile"' in body and 'data-error-for="vehicle-vin"' in body
+    assert response.context["form"].errors["mobile"]
+    [extra] = response.context["extras"]
+    assert extra["form"].errors["vin"] and "mobile" not in extra["form"].errors
+    assert not Customer.objects.exists()
+
+
+def test_a_field_the_form_cannot_parse_still_shows_the_services_errors(client, demo):
+    """Mileage that is not a number fails the form itself; the bad mobile is still reported."""
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"),
+        {"kind": "person", "name": "张伟", "mobile": "12345", "vehicle-vin": "LSJA24U62JG269225",
+         "vehicle-mileage_km": "lots"},
+    )  # fmt: skip
+    body = html(response)
+    assert 'data-error-for="mobile"' in body and 'data-error-for="vehicle-mileage_km"' in body
+    assert 'data-error-for="vehicle-vin"' not in body  # the VIN is good
+    assert not Customer.objects.exists()
+
+
+def test_duplicate_customer_with_a_first_vehicle_saves_neither(client, world):
+    login(client, "sales_a1")
+    response = client.post(
+        reverse("customers:customer_create"),
+        {"kind": "person", "name": "张卫", "mobile": "13812345678", "vehicle-vin": "LSJA24U62JG269225"},
+    )
+    assert 'id="duplicate-candidates"' in html(response)
+    assert Customer.objects.filter(mobile_last4="5678").count() == 1
+    from autocrm.vehicles.models import Vehicle
+
+    assert not Vehicle.objects.exists()
+
+
 def test_edit_keeps_protected_values_left_empty_and_never_shows_them(client, world):
     customer = world["own"]
     login(client, "sales_a1")
@@ -465,3 +508,10 @@ def test_list_links_to_an_export_of_the_same_filter(client, demo):
     assert "导出甲" in b"".join(response.streaming_content).decode("utf-8-sig")
     login(client, "sales_a1")
     assert "customer-export" not in html(client.get(reverse("customers:customer_list")))
+
+
+def test_a_missing_name_is_said_once(client, demo):
+    login(client, "sales_a1")
+    response = client.post(reverse("customers:customer_create"), {"kind": "person", "name": "", "mobile": "12345"})
+    form = response.context["form"]
+    assert len(form.errors["name"]) == 1 and form.errors["mobile"]
