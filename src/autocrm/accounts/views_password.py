@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from autocrm.core.errors import DomainError
+from autocrm.core.forms import run_service
 
 from . import services
 from .forms import PasswordChangeForm
-from .forms_admin import add_domain_errors
 
 
 @sensitive_post_parameters("current_password", "new_password", "new_password_again")
@@ -27,15 +26,14 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            result = services.password_change(
-                actor=request.actor,  # type: ignore[attr-defined]
-                current_password=data["current_password"],
-                new_password=data["new_password"],
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
+        result = run_service(
+            form,
+            services.password_change,
+            actor=request.actor,  # type: ignore[attr-defined]
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+        )
+        if result is not None:
             request.user.refresh_from_db(fields=["password"])
             update_session_auth_hash(request, request.user)  # this session stays signed in
             messages.success(

@@ -3,16 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FuelType(models.TextChoices):
-    PETROL = "petrol", _("Petrol (燃油)")
-    HYBRID = "hybrid", _("Hybrid (混动)")
-    ELECTRIC = "electric", _("Battery electric (纯电)")
+    PETROL = "petrol", _("Petrol")
+    HYBRID = "hybrid", _("Hybrid")
+    ELECTRIC = "electric", _("Battery electric")
 
 
 class Usage(models.TextChoices):
     UNKNOWN = "", _("Unknown")
-    FAMILY = "family", _("Family commuting (家用代步)")
-    BUSINESS = "business", _("Business travel (商务出行)")
-    OFFROAD = "offroad", _("Off-road / modified (越野改装)")
+    FAMILY = "family", _("Family commuting")
+    BUSINESS = "business", _("Business travel")
+    OFFROAD = "offroad", _("Off-road / modified")
 
 
 class PlateKind(models.TextChoices):

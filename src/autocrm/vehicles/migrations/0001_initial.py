@@ -55,9 +55,9 @@ class Migration(migrations.Migration):
                     "fuel_type",
                     models.CharField(
                         choices=[
-                            ("petrol", "Petrol (燃油)"),
-                            ("hybrid", "Hybrid (混动)"),
-                            ("electric", "Battery electric (纯电)"),
+                            ("petrol", "Petrol"),
+                            ("hybrid", "Hybrid"),
+                            ("electric", "Battery electric"),
                         ],
                         max_length=10,
                         verbose_name="fuel type",
@@ -104,9 +104,9 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         choices=[
-                            ("petrol", "Petrol (燃油)"),
-                            ("hybrid", "Hybrid (混动)"),
-                            ("electric", "Battery electric (纯电)"),
+                            ("petrol", "Petrol"),
+                            ("hybrid", "Hybrid"),
+                            ("electric", "Battery electric"),
                         ],
                         max_length=10,
                         verbose_name="fuel type",
@@ -130,9 +130,9 @@ class Migration(migrations.Migration):
                         blank=True,
                         choices=[
                             ("", "Unknown"),
-                            ("family", "Family commuting (家用代步)"),
-                            ("business", "Business travel (商务出行)"),
-                            ("offroad", "Off-road / modified (越野改装)"),
+                            ("family", "Family commuting"),
+                            ("business", "Business travel"),
+                            ("offroad", "Off-road / modified"),
                         ],
                         default="",
                         max_length=10,
