@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from autocrm.core import audit
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import DomainError
 from autocrm.core.roles import Role
 from autocrm.tenancy.models import Store
@@ -162,9 +163,9 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_store_view(request: HttpRequest) -> HttpResponse:
+def switch_store_view(request: ActorRequest) -> HttpResponse:
     form = StoreSwitchForm(request.POST)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if not form.is_valid() or form.cleaned_data["store"] not in actor.member_store_ids:
         raise Http404()  # a store you are not a member of looks like no store at all
     store_id = form.cleaned_data["store"]
@@ -182,10 +183,10 @@ def panel_my_stores(request: HttpRequest) -> dict[str, Any] | None:
     return {"memberships": memberships_of(request.user)}  # type: ignore[arg-type]
 
 
-def panel_team(request: HttpRequest) -> dict[str, Any] | None:
+def panel_team(request: ActorRequest) -> dict[str, Any] | None:
     """For managers, the people of their current store; for directors and administrators,
     everyone with a role in the organization."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     team = team_members(actor=actor, limit=TEAM_LIMIT)
     if team is None:
         return None

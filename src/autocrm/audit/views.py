@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import DomainError
 from autocrm.core.models import TrackedModel
 from autocrm.core.pagination import paginate
@@ -155,8 +156,8 @@ def _page_response(
 
 
 @login_required
-def event_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def event_list(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
     if not can(actor, "view", AuditEvent):
         raise DjangoPermissionDenied()
     form = AuditFilterForm(request.GET or None)
@@ -173,8 +174,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def history(request: ActorRequest, object_type: str, object_id: str) -> HttpResponse:
+    actor = request.actor
     obj, events = audit_history_for(actor=actor, object_type=object_type, object_id=object_id)
     return _page_response(
         request,
@@ -188,10 +189,10 @@ def history(request: HttpRequest, object_type: str, object_id: str) -> HttpRespo
     )
 
 
-def panel_activity(request: HttpRequest) -> dict[str, Any] | None:
+def panel_activity(request: ActorRequest) -> dict[str, Any] | None:
     """Home panel: recent events in the actor's audit scope, or — for roles that may not read
     the audit trail — the actor's own recent actions."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if can(actor, "view", AuditEvent):
         events = audit_event_list(actor=actor)[:PANEL_SIZE]
         return {"rows": event_rows(events), "scope": "store" if actor.role == Role.MANAGER else "organization"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -44,7 +45,7 @@ except OSError as exc:  # production may keep no local state; the SQLite queue a
         raise ImproperlyConfigured(f"AUTOCRM_DATA_DIR {DATA_DIR} cannot be created: {exc}") from exc
 
 
-def _secret(name: str, filename: str, generate) -> str:  # type: ignore[no-untyped-def]
+def _secret(name: str, filename: str, generate: Callable[[], str]) -> str:
     """Read a secret from the environment; in the embedded default, generate it once into the data dir."""
     value = env(name)
     if value:

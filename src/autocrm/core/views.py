@@ -14,21 +14,22 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
+from .actor import ActorRequest
 from .extensions import Panel, panels_for, register_panel
 
 
 def register_home_panel(
-    key: str, *, template: str, context: Callable[[HttpRequest], dict[str, Any] | None], order: int = 100
+    key: str, *, template: str, context: Callable[[ActorRequest], dict[str, Any] | None], order: int = 100
 ) -> None:
     """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it."""
     register_panel(Panel("core.home", key, template, lambda actor, request: context(request), order))
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ActorRequest) -> HttpResponse:
     panels = [
         {"key": panel.key, "template": panel.template, **data}
-        for panel, data in panels_for("core.home", request.actor, request)  # type: ignore[attr-defined]
+        for panel, data in panels_for("core.home", request.actor, request)
     ]
     return render(request, "core/home.html", {"panels": panels})
 

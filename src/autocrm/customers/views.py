@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
@@ -90,7 +90,7 @@ class _Rollback(Exception):
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    return actor_of(request)
 
 
 def _require_model(actor: Actor, action: str) -> None:

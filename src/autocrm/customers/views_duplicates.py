@@ -17,6 +17,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import DomainError
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import Access, can, field_access, present
@@ -31,8 +32,8 @@ from .models import Customer, CustomerMerge, DuplicatePair
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
+def _actor(request: HttpRequest) -> Actor:
+    return actor_of(request)
 
 
 def _fail(request: HttpRequest, exc: DomainError) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.api import ErrorOut, PageOut
 from autocrm.core.pagination import paginate
 
@@ -36,8 +36,8 @@ class StoreListIn(Schema):
 
 
 @router.get("", response={200: PageOut[StoreOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut})
-def store_list(request: HttpRequest, query: Query[StoreListIn]) -> Any:
+def store_list(request: ActorRequest, query: Query[StoreListIn]) -> Any:
     """Stores in the caller's scope, by code."""
-    stores = Store.objects.for_actor(request.actor, "view")  # type: ignore[attr-defined]
+    stores = Store.objects.for_actor(request.actor, "view")
     page = paginate(stores, ordering=("code", "id"), limit=query.limit, cursor=query.cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

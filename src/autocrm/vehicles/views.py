@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from autocrm.core.permissions import can
 from autocrm.customers.forms import add_domain_errors
@@ -37,7 +37,7 @@ READINGS_SIZE = 20
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    return actor_of(request)
 
 
 def _vehicle(actor: Actor, pk: Any, action: str = "view") -> Vehicle:
