@@ -36,7 +36,7 @@ class ActorMiddleware:
             # Chinese first: the staff UI follows the user's saved choice or the site default,
             # not the browser's language (many staff run English-language browsers). The API
             # keeps Accept-Language, which its clients set on purpose.
-            language = getattr(user, "language", "") if user.is_authenticated else ""
+            language: str = getattr(user, "language", "") if user.is_authenticated else ""
             if language or not request.path.startswith("/api/"):
                 language = language or settings.LANGUAGE_CODE
                 translation.activate(language)

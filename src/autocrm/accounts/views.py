@@ -97,7 +97,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] | None = request.session.get(PENDING_KEY)
     user = None
     if pending and time.time() - pending.get("at", 0) <= PENDING_SECONDS:
-        user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+        user = User.objects.filter(pk=pending.get("user_id", 0), is_active=True).first()
     if pending is None or user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Please sign in again."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.apps import apps
@@ -128,11 +128,12 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *ACTION_LABELS.items()]
-        self.fields["object_type"].choices = _object_type_choices()
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", _("All actions")), *ACTION_LABELS.items()]
+        cast(forms.ChoiceField, self.fields["object_type"]).choices = _object_type_choices()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", gettext("The end date is before the start date."))
         return data

@@ -209,7 +209,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- i18n ------------------------------------------------------------------------------
-LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
+LANGUAGE_CODE = env("LANGUAGE_CODE") or "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")

@@ -73,6 +73,15 @@ def audit_value(field: models.Field, value: Any) -> Any:
     return str(value)
 
 
+def model_field(model: type[models.Model] | models.Model, name: str) -> models.Field[Any, Any]:
+    """``model._meta.get_field(name)`` for a field declared on the model, typed as a Field:
+    ``get_field`` also answers reverse relations, which have no column (``attname``)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model._meta.label}.{name} is a reverse relation, not a field")
+    return field
+
+
 class StoreScopedQuerySet(models.QuerySet[_M]):
     def for_actor(self, actor: Actor, action: str = "view") -> Self:
         """The rows ``actor`` may ``action``: always the store rule, then the role's scope."""

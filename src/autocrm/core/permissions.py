@@ -24,6 +24,7 @@ from django.db import models
 
 from . import audit
 from .errors import NotFound, PermissionDenied
+from .roles import Role
 
 if TYPE_CHECKING:
     from .actor import Actor
@@ -67,9 +68,9 @@ def model_key(model: type[models.Model] | models.Model) -> str:
 
 def register(
     model: str,
-    grants: Mapping[str, tuple[str, Scope]],
+    grants: Mapping[Role, tuple[str, Scope]] | Mapping[str, tuple[str, Scope]],
     *,
-    fields: Mapping[str, Mapping[str, Access]] | None = None,
+    fields: Mapping[str, Mapping[Role, Access] | Mapping[str, Access]] | None = None,
     resource: str | None = None,
 ) -> None:
     """Declare a model's rule table. ``resource`` names the API token scope (``customers`` →

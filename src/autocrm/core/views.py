@@ -7,15 +7,18 @@ context function returns None when the panel has nothing to say to this actor.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
-from .actor import ActorRequest
+from .actor import Actor, ActorRequest
 from .extensions import Panel, panels_for, register_panel
+
+M = TypeVar("M", bound=Model)
 
 
 def register_home_panel(
@@ -47,7 +50,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponseServerError(loader.get_template("500.html").render({}))
 
 
-def scoped_object_or_404(model, actor, pk, action: str = "view"):  # type: ignore[no-untyped-def]
+def scoped_object_or_404(model: type[M] | QuerySet[M], actor: Actor, pk: Any, action: str = "view") -> M:
     """``permissions.get_in_scope`` for pages: out of scope or missing → the 404 page, visible
     but not allowed → the 403 page (``DomainErrorMiddleware`` translates the errors)."""
     from .permissions import get_in_scope

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -135,7 +135,7 @@ class ExportFilters(Schema):
 
 
 @router.get("/export", response={200: None})
-def customer_export(request: ActorRequest, filters: Query[ExportFilters]) -> HttpResponse:
+def customer_export(request: ActorRequest, filters: Query[ExportFilters]) -> HttpResponseBase:
     """The customers in scope matching the list filters, as CSV (streamed) or .xlsx. Personal data
     masked; ``full=true`` gives full values to roles that may reveal them. Every export is logged."""
     params = filters.dict(exclude_none=True)

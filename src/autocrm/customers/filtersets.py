@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -34,8 +34,11 @@ class CustomerFilterSet(StyledForm):
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lifecycle_stage"].choices = [("", _("All stages")), *LifecycleStage.choices]
-        self.fields["source_channel"].choices = [
+        cast(forms.ChoiceField, self.fields["lifecycle_stage"]).choices = [
+            ("", _("All stages")),
+            *LifecycleStage.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["source_channel"]).choices = [
             ("", _("All sources")),
             *[(v, label) for v, label in SourceChannel.choices if v],
         ]
@@ -44,14 +47,16 @@ class CustomerFilterSet(StyledForm):
             del self.fields["consultant"]
         else:
             members = (
-                Membership.objects.filter(store_id=actor.store_id, role__in=(Role.SALES, Role.MANAGER), is_active=True)
+                Membership.objects.filter(
+                    store_id=actor.require_store_id(), role__in=(Role.SALES, Role.MANAGER), is_active=True
+                )
                 .select_related("user")
                 .order_by("user__username")
             )
             seen: dict[int, str] = {}
             for m in members:
                 seen.setdefault(m.user_id, m.user.display_name or m.user.username)
-            self.fields["consultant"].choices = [("", _("All consultants")), *seen.items()]
+            cast(forms.ChoiceField, self.fields["consultant"]).choices = [("", _("All consultants")), *seen.items()]
 
     def filters(self) -> dict[str, Any]:
         """Valid filters only: a bad value is dropped (and shown as an error), not an error page."""

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +15,7 @@ from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.core.roles import Role
 
@@ -119,7 +120,7 @@ def _clean_text(name: str, value: Any, today: dt.date | None) -> str:
     text = value.strip() if type(value) is str else _text(value)
     limit = _MAX_LENGTHS.get(name)
     if limit is not None and len(text) > limit:
-        raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})  # type: ignore[str-format]
+        raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})
     return text
 
 
@@ -137,7 +138,7 @@ def _clean_email(name: str, value: Any, today: dt.date | None) -> str:
 
 def _choice_cleaner(name: str) -> Any:
     allowed = set(_CHOICES[name].values)
-    if Customer._meta.get_field(name).blank:
+    if model_field(Customer, name).blank:
         allowed.add("")
 
     def clean(name: str, value: Any, today: dt.date | None) -> str:
@@ -175,7 +176,7 @@ def _check_staff(actor: Actor, user_id: Any, field: str, roles: Iterable[str]) -
         uid = int(user_id)
     except (TypeError, ValueError):
         raise ValidationError(fields={field: [_("Choose a member of this store.")]}) from None
-    ok = Membership.objects.filter(user_id=uid, store_id=actor.store_id, role__in=list(roles), is_active=True)
+    ok = Membership.objects.filter(user_id=uid, store_id=actor.require_store_id(), role__in=list(roles), is_active=True)
     if not ok.exists():
         raise ValidationError(fields={field: [_("Choose a member of this store with the right role.")]})
     return uid
@@ -188,7 +189,9 @@ def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id:
     customer; callers show out-of-scope matches without their details."""
     from django.db.models import Q
 
-    base = Customer.objects.filter(store_id=actor.store_id, merged_into__isnull=True)
+    base: models.QuerySet[Customer] = Customer.objects.filter(
+        store_id=actor.require_store_id(), merged_into__isnull=True
+    )
     condition = Q()
     if cleaned.get("mobile"):
         condition |= Q(**Customer._meta.get_field("mobile_index").lookup(cleaned["mobile"]))
@@ -256,7 +259,7 @@ def customer_create(
             raise exc
     if actor.role == Role.SALES:
         consultant_id = actor.user_id
-    customer = Customer(store_id=actor.store_id, **cleaned)
+    customer = Customer(store_id=actor.require_store_id(), **cleaned)
     customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
     customer.advisor_id = _check_staff(actor, advisor_id, "advisor", (Role.ADVISOR, Role.MANAGER))
     refresh_search_keys(customer)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import scoped_object_or_404
@@ -52,29 +53,32 @@ REVEALABLE = ("mobile", "id_number", "address", "other_phones")
 # --- extension point: extra forms on the create page ------------------------------------------
 
 
+F = TypeVar("F", bound=forms.Form)
+
+
 @dataclass(frozen=True)
-class CreateExtra:
+class CreateExtra(Generic[F]):
     """A form another app adds to the customer create page.
 
     ``save(actor, customer, form)`` runs inside the customer's transaction after the customer
     is created; a :class:`DomainError` it raises is shown on ``form`` and undoes everything."""
 
     key: str
-    form_class: type[forms.Form]
+    form_class: type[F]
     template: str
-    save: Callable[[Actor, Customer, forms.Form], Any]
+    save: Callable[[Actor, Customer, F], Any]
     visible: Callable[[Actor], bool] = lambda actor: True
     order: int = 100
 
 
-_CREATE_EXTRAS: dict[str, CreateExtra] = {}
+_CREATE_EXTRAS: dict[str, CreateExtra[Any]] = {}
 
 
-def register_create_extra(extra: CreateExtra) -> None:
+def register_create_extra(extra: CreateExtra[Any]) -> None:
     _CREATE_EXTRAS[extra.key] = extra
 
 
-def _extras_for(actor: Actor, data: Any = None) -> list[tuple[CreateExtra, forms.Form]]:
+def _extras_for(actor: Actor, data: Any = None) -> list[tuple[CreateExtra[Any], forms.Form]]:
     out = []
     for extra in sorted(_CREATE_EXTRAS.values(), key=lambda e: (e.order, e.key)):
         if extra.visible(actor):
@@ -249,7 +253,7 @@ def _profile(actor: Actor, customer: Customer) -> list[dict[str, Any]]:
         access = field_access(actor, customer, name)
         if access is Access.HIDDEN:
             continue
-        field = Customer._meta.get_field(name)
+        field = model_field(Customer, name)
         if getattr(field, "choices", None):
             raw = getattr(customer, name)
             value = getattr(customer, f"get_{name}_display")() if raw else ""

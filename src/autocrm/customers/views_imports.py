@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -163,7 +164,7 @@ def job_progress(request: ActorRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export(request: ActorRequest, kind: str) -> HttpResponse:
+def export(request: ActorRequest, kind: str) -> HttpResponseBase:
     """Download the filtered list (the list pages link here with their query string)."""
     actor = request.actor
     params = request.GET.dict()

@@ -37,9 +37,9 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
         "id": vehicle.pk,
         "store": vehicle.store_id,
         "customer": vehicle.customer_id,
-        "brand": vehicle.brand.name if vehicle.brand_id else None,
-        "series": vehicle.series.name if vehicle.series_id else None,
-        "trim": vehicle.trim.name if vehicle.trim_id else None,
+        "brand": vehicle.brand.name if vehicle.brand else None,
+        "series": vehicle.series.name if vehicle.series else None,
+        "trim": vehicle.trim.name if vehicle.trim else None,
     }
 
 

@@ -52,7 +52,7 @@ def _ends_with(queryset: QuerySet[Vehicle], value: str, fields: tuple[str, ...])
 
 def vehicle_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Vehicle]:
     filters = filters or {}
-    qs = Vehicle.objects.for_actor(actor, "view")
+    qs: QuerySet[Vehicle] = Vehicle.objects.for_actor(actor, "view")
     if filters.get("q"):
         qs = vehicle_search(qs, str(filters["q"]))
     if filters.get("customer"):
