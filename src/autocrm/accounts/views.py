@@ -170,7 +170,7 @@ def switch_store_view(request: ActorRequest) -> HttpResponse:
         raise Http404()  # a store you are not a member of looks like no store at all
     store_id = form.cleaned_data["store"]
     request.session[SESSION_STORE_KEY] = store_id
-    store = Store.objects.only("name").get(pk=store_id)
+    store = Store.objects.only("name").get(pk=store_id)  # scoped: one of actor.member_store_ids, checked above
     messages.success(request, _("You are now working in %(store)s.") % {"store": store.name})
     return redirect(_safe_next(request, request.POST.get("next")))
 
