@@ -81,7 +81,7 @@ def me(request: ActorRequest) -> dict[str, Any]:
         "stores": stores,
         "role": actor.role,
         "permissions": grants,
-        "scopes": sorted(request.auth.scopes or []),  # type: ignore[attr-defined]
+        "scopes": sorted(request.auth.scopes or []),  # type: ignore[attr-defined]  # ninja's: BearerAuth's ApiToken
     }
 
 

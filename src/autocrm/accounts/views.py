@@ -131,7 +131,7 @@ def _qr_svg(uri: str) -> str:
 @login_required
 @never_cache
 def security_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required: never AnonymousUser
     allowed = services.totp_allowed(user)
     form = TotpCodeForm(request.POST or None) if request.method == "POST" else TotpCodeForm()
     if request.method == "POST" and allowed:
@@ -180,7 +180,7 @@ def switch_store_view(request: ActorRequest) -> HttpResponse:
 
 def panel_my_stores(request: HttpRequest) -> dict[str, Any] | None:
     """The actor's stores and role in each."""
-    return {"memberships": memberships_of(request.user)}  # type: ignore[arg-type]
+    return {"memberships": memberships_of(request.user)}  # type: ignore[arg-type]  # the home page requires login
 
 
 def panel_team(request: ActorRequest) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
     return out
 
 
-def _iso_cleaner(kind: type, message: Any) -> Any:
+def _iso_cleaner(kind: type[dt.date] | type[dt.time], message: Any) -> Any:
     """A cleaner for ``date``/``time`` fields: the value itself, or its ISO text."""
 
     def clean(name: str, value: Any, today: dt.date | None) -> Any:
@@ -85,7 +85,7 @@ def _iso_cleaner(kind: type, message: Any) -> Any:
         if isinstance(value, kind):
             return value
         try:
-            return kind.fromisoformat(_text(value))  # type: ignore[attr-defined]
+            return kind.fromisoformat(_text(value))
         except ValueError:
             raise ValidationError(fields={name: [message]}) from None
 
@@ -208,7 +208,19 @@ def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id:
     return list(qs.order_by("id")[:10])
 
 
-def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[str, Any]) -> Conflict:
+class _DuplicateConflict(Conflict):
+    """A 409 naming the likely duplicates (``extra["duplicates"]``); ``strong`` when the mobile or
+    the ID number matched, which confirming a new record cannot override."""
+
+    def __init__(
+        self, message: Any, *, fields: dict[str, list[Any]], duplicates: list[dict[str, Any]], strong: bool
+    ) -> None:
+        super().__init__(message, fields=fields, extra={"duplicates": duplicates})
+        self.duplicates = duplicates
+        self.strong = strong
+
+
+def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[str, Any]) -> _DuplicateConflict:
     strong = [
         m
         for m in matches
@@ -225,10 +237,9 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
         {"id": m.pk if can(actor, "view", m) else None, "name": m.name if can(actor, "view", m) else m.name[:1] + "*"}
         for m in matches
     ]
-    exc = Conflict(message, fields={field if strong else "name": [message]}, extra={"duplicates": duplicates})
-    exc.duplicates = duplicates  # type: ignore[attr-defined]
-    exc.strong = bool(strong)  # type: ignore[attr-defined]
-    return exc
+    return _DuplicateConflict(
+        message, fields={field if strong else "name": [message]}, duplicates=duplicates, strong=bool(strong)
+    )
 
 
 @transaction.atomic
@@ -255,7 +266,7 @@ def customer_create(
     matches = customer_duplicates(actor=actor, cleaned=cleaned)
     if matches:
         exc = _duplicate_conflict(actor, matches, cleaned)
-        if exc.strong or not confirm_new:  # type: ignore[attr-defined]
+        if exc.strong or not confirm_new:
             raise exc
     if actor.role == Role.SALES:
         consultant_id = actor.user_id
