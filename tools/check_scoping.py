@@ -1,7 +1,8 @@
 """House rule 3: interface code and background tasks read tenant data only through ``for_actor``.
 
-Checks the syntax tree (not the text) of views, API handlers, forms, tables, filtersets, panels,
-template tags and tasks (``tasks.py``, ``*_tasks.py``) for a manager of a tenant model —
+Checks the syntax tree (not the text) of views, API handlers and schemas, forms, tables,
+filtersets, panels, template tags, context processors, admin and tasks (``tasks.py``,
+``*_tasks.py``) for a manager of a tenant model —
 ``<Model>.objects``, ``._default_manager``, ``._base_manager`` — whose queryset (or the rows it
 reads) is used without going through ``.for_actor(actor, action)`` or being handed to a scoping
 helper (``get_in_scope``, ``scoped_object_or_404``, ``restrict``), which apply the scope
@@ -35,7 +36,9 @@ SCOPED_MANAGER = "StoreScopedManager"
 MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 SCOPING_METHODS = frozenset({"for_actor"})
 SCOPING_HELPERS = frozenset({"get_in_scope", "scoped_object_or_404", "restrict"})
-INTERFACE = re.compile(r"^(views|api|forms|tables|filtersets|panels)(_\w+)?\.py$|^(\w+_)?tasks\.py$")
+INTERFACE = re.compile(
+    r"^(views|api|forms|tables|filtersets|panels|schemas|admin|context_processors)(_\w+)?\.py$|^(\w+_)?tasks\.py$"
+)
 SCOPED_COMMENT = re.compile(r"#\s*scoped:\s*\S")
 
 
@@ -50,8 +53,7 @@ class Problem:
 
 
 def is_interface(path: Path) -> bool:
-    """Views, API, forms, tables, filtersets, panels, template tags and tasks: code that runs for
-    a request or a job, where a read must be scoped to the actor."""
+    """Code that runs for a request or a job, where a read must be scoped to the actor."""
     if "tests" in path.parts or "migrations" in path.parts:
         return False
     return bool(INTERFACE.match(path.name)) or path.parent.name == "templatetags"
