@@ -38,7 +38,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_scoping.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -13,9 +13,10 @@ unset DATABASE_URL REDIS_URL AUTOCRM_ENV
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
-step "lint (ruff, import layers)"
+step "lint (ruff, mypy, import layers, scoping)"
 $BIN/ruff check .
 $BIN/ruff format --check .
+$BIN/mypy  # configuration and incremental cache (.venv/mypy-cache) in pyproject.toml
 $BIN/lint-imports
 $BIN/python tools/check_scoping.py
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema, Status
 
 from autocrm.core import permissions, ratelimit
+from autocrm.core.actor import ActorRequest
 from autocrm.core.api import ErrorOut, PageOut
 from autocrm.core.errors import Unauthenticated
 from autocrm.core.middleware import client_ip
@@ -65,9 +66,9 @@ def auth_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
 
 
 @router.get("/me", response={200: MeOut, **ERRORS})
-def me(request: HttpRequest) -> dict[str, Any]:
+def me(request: ActorRequest) -> dict[str, Any]:
     """The caller: user, organization, current store, stores with roles, permissions, scopes."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     user = actor.user
     stores = [
         {"id": s.pk, "code": s.code, "name": s.name, "brand": s.brand, "role": role}
@@ -90,7 +91,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "stores": stores,
         "role": actor.role,
         "permissions": grants,
-        "scopes": sorted(request.auth.scopes or []),  # type: ignore[attr-defined]
+        "scopes": sorted(request.auth.scopes or []),  # type: ignore[attr-defined]  # ninja's: BearerAuth's ApiToken
     }
 
 
@@ -127,10 +128,10 @@ def _token_out(token: ApiToken) -> dict[str, Any]:
 
 
 @router.post("/api-tokens", response={201: ApiTokenCreatedOut, **ERRORS})
-def api_token_create(request: HttpRequest, payload: ApiTokenIn) -> Status[dict[str, Any]]:
+def api_token_create(request: ActorRequest, payload: ApiTokenIn) -> Status[dict[str, Any]]:
     """Create an integration token (administrators). The secret is in this response only."""
     token, secret = services.integration_token_create(
-        actor=request.actor,  # type: ignore[attr-defined]
+        actor=request.actor,
         username=payload.user,
         integration_name=payload.integration_name,
         name=payload.name,
@@ -142,16 +143,16 @@ def api_token_create(request: HttpRequest, payload: ApiTokenIn) -> Status[dict[s
 
 
 @router.get("/api-tokens", response={200: PageOut[ApiTokenOut], **ERRORS})
-def api_token_list(request: HttpRequest, page: Query[PageIn]) -> dict[str, Any]:
+def api_token_list(request: ActorRequest, page: Query[PageIn]) -> dict[str, Any]:
     """The organization's tokens, newest first (administrators). Never the secret or its hash."""
-    tokens = selectors.api_token_list(actor=request.actor)  # type: ignore[attr-defined]
+    tokens = selectors.api_token_list(actor=request.actor)
     result = paginate(tokens, ordering=("-id",), limit=page.limit, cursor=page.cursor)
     return {"items": [_token_out(t) for t in result.items], "next_cursor": result.next_cursor}
 
 
 @router.delete("/api-tokens/{token_id}", response={204: None, **ERRORS})
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def api_token_revoke(request: ActorRequest, token_id: int) -> HttpResponse:
     """Revoke a token at once. Administrators revoke any token of the organization; others only
     their own (e.g. to sign out a session token)."""
-    services.token_revoke(actor=request.actor, token_id=token_id)  # type: ignore[attr-defined]
+    services.token_revoke(actor=request.actor, token_id=token_id)
     return HttpResponse(status=204)

@@ -36,7 +36,7 @@ class BearerAuth(HttpBearer):
             token_store_id=found.store_id,
             request=request,
         )
-        request.actor = actor  # type: ignore[attr-defined]
-        request.api_token = found  # type: ignore[attr-defined]
+        request.actor = actor  # type: ignore[attr-defined]  # the attribute core.actor.ActorRequest declares
+        request.api_token = found  # type: ignore[attr-defined]  # set for the handlers; HttpRequest has no such field
         audit.set_actor(actor)
         return found

@@ -17,6 +17,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {}
     from autocrm.tenancy.models import Store
 
+    # scoped: the stores the actor is a member of (the store switcher), not only the current one
     stores = list(Store.objects.filter(pk__in=actor.member_store_ids).only("id", "name", "brand", "code"))
     current = next((s for s in stores if s.pk == actor.store_id), None)
     return {

@@ -5,7 +5,7 @@ everything again."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -86,5 +86,7 @@ class TokenCreateForm(_StoreForm):
 
     def __init__(self, *args: Any, stores: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, stores=stores, **kwargs)
-        self.fields["store"].choices = [("", _("— every store —")), *list(self.fields["store"].choices)[1:]]
+        field = cast(forms.ChoiceField, self.fields["store"])
+        # Django keeps choices as a list of pairs once set; the stubs type the getter as any input.
+        field.choices = [("", _("— every store —")), *cast(list[tuple[Any, Any]], field.choices)[1:]]
         self.fields["store"].help_text = _("Pin the token to one store, or leave empty.")

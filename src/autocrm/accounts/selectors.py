@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from autocrm.core.actor import Actor
@@ -19,7 +20,7 @@ def memberships_of(user: User) -> list[Membership]:
 
 def actor_build(
     *,
-    user: User,
+    user: User | AnonymousUser,
     store_id: int | None = None,
     token_scopes: frozenset[str] | None = None,
     token_store_id: int | None = None,
@@ -102,7 +103,9 @@ def team_members(*, actor: Actor, limit: int = 100) -> tuple[list[Membership], b
     organization) works with, and whether the list was cut at ``limit``; None for other roles."""
     if actor.role not in TEAM_ROLES or actor.store_id is None:
         return None
-    members = Membership.objects.filter(organization_id=actor.organization_id, is_active=True, user__is_active=True)
+    members = Membership.objects.filter(
+        organization_id=actor.require_organization_id(), is_active=True, user__is_active=True
+    )
     if actor.role == Role.MANAGER:
         members = members.filter(store_id=actor.store_id)
     rows = list(members.select_related("user", "store").order_by("store__code", "role", "user__username")[: limit + 1])

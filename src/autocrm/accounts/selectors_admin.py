@@ -23,7 +23,7 @@ def _require_admin(actor: Actor) -> None:
 def _users(actor: Actor) -> QuerySet[User]:
     _require_admin(actor)
     memberships = Membership.objects.select_related("store").order_by("store__code", "pk")
-    return User.objects.filter(organization_id=actor.organization_id).prefetch_related(
+    return User.objects.filter(organization_id=actor.require_organization_id()).prefetch_related(
         Prefetch("memberships", queryset=memberships)
     )
 
@@ -56,7 +56,7 @@ def admin_token_list(*, actor: Actor, limit: int = LIST_LIMIT) -> tuple[list[Api
     """API tokens of the organization's users, newest first."""
     _require_admin(actor)
     rows = list(
-        ApiToken.objects.filter(user__organization_id=actor.organization_id)
+        ApiToken.objects.filter(user__organization_id=actor.require_organization_id())
         .select_related("user", "store")
         .order_by("-created_at", "-pk")[: limit + 1]
     )

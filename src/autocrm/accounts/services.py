@@ -76,7 +76,7 @@ def login_authenticate(*, username: str, password: str, ip: str | None, request:
         audit.record("login.failed", extra={"username": username}, object_type="accounts.user", object_repr=username)
         raise Unauthenticated(_("The username or password is not correct."))
     LoginAttempt.objects.create(username=username, ip=ip, success=True)
-    return user  # type: ignore[return-value]
+    return user
 
 
 def login_record_success(*, user: User, ip: str | None) -> None:
@@ -177,7 +177,7 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
 
 @transaction.atomic
 def token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
-    token = ApiToken.objects.filter(pk=token_id, user__organization_id=actor.organization_id).first()
+    token = ApiToken.objects.filter(pk=token_id, user__organization_id=actor.require_organization_id()).first()
     if token is None:
         raise NotFound()
     if actor.role != Role.ADMIN and token.user_id != actor.user_id:
@@ -203,10 +203,11 @@ def totp_begin(*, user: User) -> str:
     """Start enrolment: a fresh secret, not yet enforced until confirmed with a code."""
     if not totp_allowed(user):
         raise PermissionDenied(_("Two-factor sign-in is for managers, directors and administrators."))
-    user.totp_secret = pyotp.random_base32()
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
     user.totp_enabled = False
     user.save(update_fields=["totp_secret", "totp_enabled"])
-    return user.totp_secret
+    return secret
 
 
 def totp_verify(*, user: User, code: str) -> bool:
@@ -361,7 +362,7 @@ def _require_admin(actor: Actor) -> None:
 def _admin_user(actor: Actor, user_id: int) -> User:
     """A user of the administrator's own organization; another organization's looks missing."""
     _require_admin(actor)
-    user = User.objects.select_for_update().filter(pk=user_id, organization_id=actor.organization_id).first()
+    user = User.objects.select_for_update().filter(pk=user_id, organization_id=actor.require_organization_id()).first()
     if user is None:
         raise NotFound()
     return user
@@ -415,7 +416,7 @@ def admin_user_create(
     if errors:
         raise ValidationError(_("The user could not be created."), fields=errors)
     user = user_create(
-        organization_id=actor.organization_id,  # type: ignore[arg-type]
+        organization_id=actor.require_organization_id(),
         username=username,
         password=password,
         display_name=(display_name or "").strip(),
@@ -432,7 +433,8 @@ def admin_membership_set(*, actor: Actor, user_id: int, role: str, store_id: int
     user = _admin_user(actor, user_id)
     _check_store(actor, store_id)
     if user.pk == actor.user_id and not (role == Role.ADMIN and store_id is None):
-        current = Membership.objects.filter(user=user, store_id=store_id, is_active=True).first()
+        # store_id None is the organization-wide membership (IS NULL); django-stubs types lookups non-null.
+        current = Membership.objects.filter(user=user, store_id=store_id, is_active=True).first()  # type: ignore[misc]
         if current is not None and current.role == Role.ADMIN:
             raise ValidationError(fields={"role": [_("You cannot remove your own administrator role.")]})
     return membership_set(user=user, role=role, store_id=store_id)
@@ -443,7 +445,7 @@ def admin_membership_deactivate(*, actor: Actor, membership_id: int) -> Membersh
     _require_admin(actor)
     membership = (
         Membership.objects.select_for_update()
-        .filter(pk=membership_id, organization_id=actor.organization_id)
+        .filter(pk=membership_id, organization_id=actor.require_organization_id())
         .select_related("user")
         .first()
     )

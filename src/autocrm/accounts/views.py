@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from autocrm.core import audit
+from autocrm.core.actor import ActorRequest
 from autocrm.core.forms import run_service
 from autocrm.core.roles import ORGANIZATION_ROLES, Role
 from autocrm.core.views import ALL_STORES_SESSION_KEY
@@ -96,7 +97,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] | None = request.session.get(PENDING_KEY)
     user = None
     if pending and time.time() - pending.get("at", 0) <= PENDING_SECONDS:
-        user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+        user = User.objects.filter(pk=pending.get("user_id", 0), is_active=True).first()
     if pending is None or user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("Please sign in again."))
@@ -130,7 +131,7 @@ def _qr_svg(uri: str) -> str:
 @login_required
 @never_cache
 def security_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user  # type: ignore[assignment]  # login_required: never AnonymousUser
     allowed = services.totp_allowed(user)
     form = TotpCodeForm(request.POST or None) if request.method == "POST" else TotpCodeForm()
     if request.method == "POST" and allowed:
@@ -191,13 +192,13 @@ def switch_store_view(request: HttpRequest) -> HttpResponse:
 
 def panel_my_stores(request: HttpRequest) -> dict[str, Any] | None:
     """The actor's stores and role in each."""
-    return {"memberships": memberships_of(request.user)}  # type: ignore[arg-type]
+    return {"memberships": memberships_of(request.user)}  # type: ignore[arg-type]  # the home page requires login
 
 
-def panel_team(request: HttpRequest) -> dict[str, Any] | None:
+def panel_team(request: ActorRequest) -> dict[str, Any] | None:
     """For managers, the people of their current store; for directors and administrators,
     everyone with a role in the organization."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     team = team_members(actor=actor, limit=TEAM_LIMIT)
     if team is None:
         return None

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.forms import REFUSED, run_action, run_service
 from autocrm.core.roles import Role
@@ -28,8 +29,8 @@ from .forms_admin import MembershipForm, PasswordResetForm, TokenCreateForm, Use
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        actor = request.actor  # type: ignore[attr-defined]
+    def wrapper(request: ActorRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = request.actor
         if actor.role != Role.ADMIN:
             raise PermissionDenied()
         return view(request, actor, *args, **kwargs)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router
 
 from autocrm.core import audit, permissions
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, ActorRequest
 from autocrm.core.api import ErrorOut, PageOut
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
@@ -47,9 +46,9 @@ def _require_list(actor: Actor) -> None:
 
 
 @router.get("", response={200: PageOut[AuditEventOut], **ERRORS})
-def audit_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> Any:
+def audit_events(request: ActorRequest, filters: Query[AuditEventFilter]) -> Any:
     """Audit events the caller may read, newest first."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     _require_list(actor)
     data = filters.dict(exclude={"limit", "cursor"})
     page = paginate(
@@ -59,7 +58,7 @@ def audit_events(request: HttpRequest, filters: Query[AuditEventFilter]) -> Any:
 
 
 @router.get("/history", response={200: PageOut[AuditEventOut], **ERRORS})
-def audit_history(request: HttpRequest, query: Query[AuditHistoryIn]) -> Any:
+def audit_history(request: ActorRequest, query: Query[AuditHistoryIn]) -> Any:
     """The history of one record in the caller's scope, newest first."""
     actor = request.actor  # type: ignore[attr-defined]
     _obj, events = audit_history_for(actor=actor, object_type=query.object_type, object_id=query.object_id)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.audit import ACTIONS, noise_actions
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
@@ -47,7 +48,8 @@ class AuditFilterForm(forms.Form):
         self.fields["object_type"].choices = _object_type_choices()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", gettext("The end date is before the start date."))
         return data
@@ -75,8 +77,8 @@ def _page_response(
 
 
 @login_required
-def event_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def event_list(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
     if not can(actor, "view", AuditEvent):
         raise PermissionDenied()
     form = AuditFilterForm(request.GET or None)
@@ -93,8 +95,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def history(request: ActorRequest, object_type: str, object_id: str) -> HttpResponse:
+    actor = request.actor
     obj, events = audit_history_for(actor=actor, object_type=object_type, object_id=object_id)
     return _page_response(
         request,
@@ -108,7 +110,7 @@ def history(request: HttpRequest, object_type: str, object_id: str) -> HttpRespo
     )
 
 
-def panel_activity(request: HttpRequest) -> dict[str, Any] | None:
+def panel_activity(request: ActorRequest) -> dict[str, Any] | None:
     """Home panel: recent events in the actor's audit scope, or — for roles that may not read
     the audit trail — the actor's own recent actions. Routine events (sign-ins, denials: the
     actions registered as ``noise``) are left out unless the reader asks for all

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +22,12 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/autocrm
 
 
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
+    """The variable's value; unset or empty gives ``default``."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -34,7 +41,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 AUTOCRM_ENV = env("AUTOCRM_ENV", "development")
 PRODUCTION = AUTOCRM_ENV == "production"
-DATA_DIR = Path(env("AUTOCRM_DATA_DIR", str(Path.cwd() / "var"))).resolve()  # type: ignore[arg-type]
+DATA_DIR = Path(env("AUTOCRM_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as exc:  # production may keep no local state; the SQLite queue and uploads need it
@@ -44,7 +51,7 @@ except OSError as exc:  # production may keep no local state; the SQLite queue a
         raise ImproperlyConfigured(f"AUTOCRM_DATA_DIR {DATA_DIR} cannot be created: {exc}") from exc
 
 
-def _secret(name: str, filename: str, generate) -> str:  # type: ignore[no-untyped-def]
+def _secret(name: str, filename: str, generate: Callable[[], str]) -> str:
     """Read a secret from the environment; in the embedded default, generate it once into the data dir."""
     value = env(name)
     if value:
@@ -131,7 +138,7 @@ TEMPLATES = [
 # --- database --------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'autocrm.sqlite3'}"),  # type: ignore[arg-type]
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'autocrm.sqlite3'}"),
         conn_max_age=60,
         conn_health_checks=True,
     )
@@ -163,7 +170,7 @@ if REDIS_URL:
         "name": env("HUEY_NAME", "autocrm"),
         "url": REDIS_URL,
         "immediate": False,
-        "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},  # type: ignore[arg-type]
+        "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 else:
     HUEY = {
@@ -171,7 +178,7 @@ else:
         "name": "autocrm",
         "filename": str(DATA_DIR / "queue.sqlite3"),
         "immediate": False,
-        "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},  # type: ignore[arg-type]
+        "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 
 CACHES = {
@@ -196,20 +203,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-AUTOCRM_LOCKOUT_FAILURES = int(env("AUTOCRM_LOCKOUT_FAILURES", "5"))  # type: ignore[arg-type]
-AUTOCRM_LOCKOUT_MINUTES = int(env("AUTOCRM_LOCKOUT_MINUTES", "15"))  # type: ignore[arg-type]
-AUTOCRM_API_TOKEN_HOURS = int(env("AUTOCRM_API_TOKEN_HOURS", "12"))  # type: ignore[arg-type]
+AUTOCRM_LOCKOUT_FAILURES = int(env("AUTOCRM_LOCKOUT_FAILURES", "5"))
+AUTOCRM_LOCKOUT_MINUTES = int(env("AUTOCRM_LOCKOUT_MINUTES", "15"))
+AUTOCRM_API_TOKEN_HOURS = int(env("AUTOCRM_API_TOKEN_HOURS", "12"))
 # API rate limits ("N/sec|min|hour"): per token, and per client IP on the token endpoint.
 AUTOCRM_API_RATE_TOKEN = env("AUTOCRM_API_RATE_TOKEN", "600/min")
 AUTOCRM_API_RATE_AUTH = env("AUTOCRM_API_RATE_AUTH", "20/min")
 # Idle sessions end after two hours; every request slides the window.
-SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(2 * 3600)))  # type: ignore[arg-type]
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(2 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- i18n ------------------------------------------------------------------------------
-LANGUAGE_CODE = env("LANGUAGE_CODE", "zh-hans")
+LANGUAGE_CODE = env("LANGUAGE_CODE") or "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
@@ -245,7 +252,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))  # type: ignore[arg-type]
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 

@@ -7,7 +7,11 @@ their first argument. It holds ids only, so core depends on no concrete app.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+from django.http import HttpRequest
+
+from .errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -30,3 +34,33 @@ class Actor:
     @property
     def label(self) -> str:
         return getattr(self.user, "username", "") or "system"
+
+    def require_store_id(self) -> int:
+        """The current store, for a write or a store-wide read that needs one. An actor without a
+        current store holds no role, so a permission check has already refused it; should one be
+        skipped, this refuses too (403) instead of matching the rows of no store."""
+        if self.store_id is None:
+            raise PermissionDenied()
+        return self.store_id
+
+    def require_organization_id(self) -> int:
+        """The actor's organization, refused (403) for an actor without one (anonymous, or a user
+        of no organization), so that ``organization_id=None`` never matches ownerless rows."""
+        if self.organization_id is None:
+            raise PermissionDenied()
+        return self.organization_id
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """``request.actor`` of a request typed as Django's own (a helper shared by views)."""
+    # cast: the attribute is added at run time by the middleware / API auth (see ActorRequest).
+    return cast(ActorRequest, request).actor
+
+
+class ActorRequest(HttpRequest):
+    """The type of a request that went through ``accounts``' ActorMiddleware (pages) or its
+    ``BearerAuth`` (API), which set ``request.actor``. Annotate views and API handlers that read
+    ``request.actor`` with it. For type checking only, as django-stubs advises for attributes that
+    middleware adds: at run time requests stay Django's own objects."""
+
+    actor: Actor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import models
@@ -35,7 +35,7 @@ class EncryptedTextField(models.TextField):
     def mask(self) -> Callable[[str], str] | None:
         return _resolve(self._mask_ref)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         if isinstance(self._mask_ref, str):
             kwargs["mask"] = self._mask_ref
@@ -92,7 +92,7 @@ class BlindIndexField(models.CharField):
     def normalizer(self) -> Callable[[str], str]:
         return _resolve(self._normalizer_ref) or (lambda v: v.strip())
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
         ref = self._normalizer_ref
@@ -142,7 +142,8 @@ class EqualityIndex(models.Index):
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
     def _get_condition_sql(self, model: Any, schema_editor: Any) -> str | None:
-        own = super()._get_condition_sql(model, schema_editor)
+        # Index._get_condition_sql is private Django API (5.2), absent from django-stubs.
+        own = super()._get_condition_sql(model, schema_editor)  # type: ignore[misc]
         if schema_editor.connection.vendor != "postgresql":
             return own
         column = schema_editor.quote_name(model._meta.get_field(self.fields[0]).column)

@@ -81,7 +81,15 @@ _MOBILE_RULE = _("Enter a valid mainland China mobile number: 11 digits starting
 
 # The CN mobile pattern from phonenumbers' own metadata: the fast path below accepts exactly the
 # numbers phonenumbers calls mobile, without its parsing overhead (an import checks millions).
-_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+def _cn_mobile_pattern() -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    pattern = metadata.mobile.national_number_pattern if metadata is not None and metadata.mobile else None
+    if not pattern:  # phonenumbers always ships CN; fail at import rather than accept every number
+        raise ImportError("phonenumbers has no CN mobile number pattern")
+    return str(pattern)
+
+
+_CN_MOBILE = re.compile(_cn_mobile_pattern())
 _FAST_MOBILE = re.compile(r"^(?:\+86|0086|86)?(1\d{10})$")
 
 

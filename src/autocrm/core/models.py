@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 
 from . import permissions
 from .fields import BlindIndexField, EncryptedTextField
+
+if TYPE_CHECKING:
+    from .actor import Actor
+
+_M = TypeVar("_M", bound=models.Model, covariant=True)
 
 
 class TrackedModel(models.Model):
@@ -17,12 +23,14 @@ class TrackedModel(models.Model):
     audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
     # Rows that are themselves a log (timeline events) set this to False.
     audit_enabled: bool = True
+    # The values the row was loaded (or last saved) with; absent on a row never loaded.
+    _loaded: dict[str, Any]
 
     class Meta:
         abstract = True
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         instance = super().from_db(db, field_names, values)
         instance._loaded = dict(zip(field_names, values, strict=False))
         return instance
@@ -65,8 +73,17 @@ def audit_value(field: models.Field, value: Any) -> Any:
     return str(value)
 
 
-class StoreScopedQuerySet(models.QuerySet):
-    def for_actor(self, actor: Any, action: str = "view") -> StoreScopedQuerySet:
+def model_field(model: type[models.Model] | models.Model, name: str) -> models.Field[Any, Any]:
+    """``model._meta.get_field(name)`` for a field declared on the model, typed as a Field:
+    ``get_field`` also answers reverse relations, which have no column (``attname``)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model._meta.label}.{name} is a reverse relation, not a field")
+    return field
+
+
+class StoreScopedQuerySet(models.QuerySet[_M]):
+    def for_actor(self, actor: Actor, action: str = "view") -> Self:
         """The rows ``actor`` may ``action``: always the store rule, then the role's scope."""
         return permissions.restrict(self, actor, action)
 

@@ -19,15 +19,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from . import audit
 from .errors import NotFound, PermissionDenied
+from .roles import Role
 
 if TYPE_CHECKING:
     from .actor import Actor
 
 M = TypeVar("M", bound=models.Model)
+QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 
 class Scope(enum.StrEnum):
@@ -65,9 +68,9 @@ def model_key(model: type[models.Model] | models.Model) -> str:
 
 def register(
     model: str,
-    grants: Mapping[str, tuple[str, Scope]],
+    grants: Mapping[Role, tuple[str, Scope]] | Mapping[str, tuple[str, Scope]],
     *,
-    fields: Mapping[str, Mapping[str, Access]] | None = None,
+    fields: Mapping[str, Mapping[Role, Access] | Mapping[str, Access]] | None = None,
     resource: str | None = None,
 ) -> None:
     """Declare a model's rule table. ``resource`` names the API token scope (``customers`` →
@@ -114,7 +117,7 @@ def store_ids_for(actor: Actor, scope: Scope) -> tuple[int, ...]:
     return (actor.store_id,) if actor.store_id is not None else ()
 
 
-def restrict(queryset: models.QuerySet[M], actor: Actor, action: str) -> models.QuerySet[M]:
+def restrict(queryset: QS, actor: Actor, action: str) -> QS:
     """Narrow ``queryset`` to the rows ``actor`` may ``action``: the store rule, then the scope."""
     model = queryset.model
     scope = scope_for(actor, model, action)
@@ -153,7 +156,7 @@ def in_scope(actor: Actor, obj: models.Model, action: str) -> bool:
     return True
 
 
-def _owner_id(obj: models.Model, owner: str) -> Any:
+def _owner_id(obj: models.Model, owner: str) -> int | None:
     """Follow ``customer__consultant`` style paths: child rows take their parent's owner."""
     *path, last = owner.split("__")
     target: Any = obj
@@ -161,7 +164,8 @@ def _owner_id(obj: models.Model, owner: str) -> Any:
         target = getattr(target, part)
         if target is None:
             return None
-    return getattr(target, f"{last}_id")
+    owner_id: int | None = getattr(target, f"{last}_id")
+    return owner_id
 
 
 def can(actor: Actor | None, action: str, obj: models.Model | type[models.Model]) -> bool:
@@ -193,7 +197,7 @@ def get_in_scope(model: type[M] | models.QuerySet[M], actor: Actor, pk: Any, act
     queryset = model if isinstance(model, models.QuerySet) else model._default_manager.all()
     try:
         obj = restrict(queryset, actor, "view").get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):  # every model's DoesNotExist is one
         raise NotFound() from None
     if action != "view":
         require(actor, action, obj)

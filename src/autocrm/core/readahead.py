@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any, TypeVar
 
 from django.db import connections
@@ -26,7 +26,7 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def read_ahead(items: Iterable[T], *, depth: int = 2, name: str = "read-ahead") -> Iterator[T]:
+def read_ahead(items: Iterable[T], *, depth: int = 2, name: str = "read-ahead") -> Generator[T]:
     """Iterate ``items`` in a worker thread, at most ``depth`` items ahead of the consumer.
 
     Items come out in order; an exception raised while producing is raised here, at the item it

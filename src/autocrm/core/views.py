@@ -7,18 +7,22 @@ context function returns None when the panel has nothing to say to this actor.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
+from .actor import Actor, ActorRequest
 from .extensions import Panel, panels_for, register_panel
+
+M = TypeVar("M", bound=Model)
 
 
 def register_home_panel(
-    key: str, *, template: str, context: Callable[[HttpRequest], dict[str, Any] | None], order: int = 100
+    key: str, *, template: str, context: Callable[[ActorRequest], dict[str, Any] | None], order: int = 100
 ) -> None:
     """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it."""
     from .modules import module_of_view
@@ -31,10 +35,10 @@ def register_home_panel(
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ActorRequest) -> HttpResponse:
     panels = [
         {"key": panel.key, "template": panel.template, **data}
-        for panel, data in panels_for("core.home", request.actor, request)  # type: ignore[attr-defined]
+        for panel, data in panels_for("core.home", request.actor, request)
     ]
     return render(request, "core/home.html", {"panels": panels})
 
@@ -52,7 +56,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponseServerError(loader.get_template("500.html").render({}))
 
 
-def scoped_object_or_404(model, actor, pk, action: str = "view"):  # type: ignore[no-untyped-def]
+def scoped_object_or_404(model: type[M] | QuerySet[M], actor: Actor, pk: Any, action: str = "view") -> M:
     """``permissions.get_in_scope`` for pages: out of scope or missing → the 404 page, visible
     but not allowed → the 403 page (``DomainErrorMiddleware`` translates the errors)."""
     from .permissions import get_in_scope

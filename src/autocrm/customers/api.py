@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import visible_fields
 from autocrm.core.sensitive import field_reveal
 
@@ -62,7 +63,7 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict
 
 
 @router.post("", response={201: CustomerOut})
-def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
+def customer_create(request: ActorRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     """Create a customer in the current store. 409 when the mobile or ID number is already a
     customer of the store, or (unless ``confirm_new``) the same name lives in the same district."""
     data = payload.dict(exclude={"consultant", "advisor", "tags", "confirm_new"}, exclude_none=True)
@@ -78,27 +79,27 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
 
 
 @router.get("/{int:customer_id}", response=CustomerOut)
-def customer_get(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def customer_get(request: ActorRequest, customer_id: int) -> dict[str, Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     return customer_out(request.actor, customer)
 
 
 @router.patch("/{int:customer_id}", response=CustomerOut)
-def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+def customer_update(request: ActorRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     customer = services.customer_update(actor=request.actor, customer=customer, data=payload.dict(exclude_unset=True))
     return customer_out(request.actor, customer)
 
 
 @router.get("/{int:customer_id}/reveal", response=RevealOut)
-def customer_reveal(request: HttpRequest, customer_id: int, field: str) -> dict[str, str]:
+def customer_reveal(request: ActorRequest, customer_id: int, field: str) -> dict[str, str]:
     """The full value of a masked field; each reveal is written to the access log."""
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     return {"field": field, "value": field_reveal(actor=request.actor, obj=customer, field=field)}
 
 
 @router.post("/{int:customer_id}/assign", response=CustomerOut)
-def customer_assign(request: HttpRequest, customer_id: int, payload: AssignIn) -> dict[str, Any]:
+def customer_assign(request: ActorRequest, customer_id: int, payload: AssignIn) -> dict[str, Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     customer = services.customer_assign(
         actor=request.actor, customer=customer, consultant_id=payload.consultant, reason=payload.reason
@@ -107,19 +108,19 @@ def customer_assign(request: HttpRequest, customer_id: int, payload: AssignIn) -
 
 
 @router.get("/{int:customer_id}/consents", response=list[ConsentOut])
-def consent_list(request: HttpRequest, customer_id: int) -> list[Any]:
+def consent_list(request: ActorRequest, customer_id: int) -> list[Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     return selectors.consents_in_force(customer=customer)
 
 
 @router.post("/{int:customer_id}/consents", response={201: ConsentOut})
-def consent_record(request: HttpRequest, customer_id: int, payload: ConsentIn) -> Status[Any]:
+def consent_record(request: ActorRequest, customer_id: int, payload: ConsentIn) -> Status[Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     return Status(201, services.consent_record(actor=request.actor, customer=customer, **payload.dict()))
 
 
 @router.post("/{int:customer_id}/consents/withdraw", response=list[ConsentOut])
-def consent_withdraw(request: HttpRequest, customer_id: int, payload: ConsentIn) -> list[Any]:
+def consent_withdraw(request: ActorRequest, customer_id: int, payload: ConsentIn) -> list[Any]:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     services.consent_withdraw(
         actor=request.actor, customer=customer, purpose=payload.purpose, channel=payload.channel, source=payload.source
@@ -128,7 +129,7 @@ def consent_withdraw(request: HttpRequest, customer_id: int, payload: ConsentIn)
 
 
 @router.get("/{int:customer_id}/timeline", response=TimelinePage)
-def timeline(request: HttpRequest, customer_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
+def timeline(request: ActorRequest, customer_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
     page = selectors.timeline_page(actor=request.actor, customer=customer, limit=limit or 30, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

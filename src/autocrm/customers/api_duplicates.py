@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import can, get_in_scope, visible_fields
 
 from . import merging, selectors
@@ -115,21 +115,21 @@ def merge_out(merge: CustomerMerge) -> dict[str, Any]:
 
 @router.get("/duplicates", response=PairPage)
 def duplicate_list(
-    request: HttpRequest, status: str = DuplicateStatus.OPEN, limit: int | None = None, cursor: str | None = None
+    request: ActorRequest, status: str = DuplicateStatus.OPEN, limit: int | None = None, cursor: str | None = None
 ) -> dict[str, Any]:
     """The review queue: suggested pairs, best score first (``status`` open by default; ``all``
     for every status). Keyset pages."""
     page = duplicate_pair_page(
-        actor=request.actor,  # type: ignore[attr-defined]
+        actor=request.actor,
         status=None if status == "all" else status,
         limit=limit,
         cursor=cursor,
     )
-    return {"items": [pair_out(request.actor, p) for p in page.items], "next_cursor": page.next_cursor}  # type: ignore[attr-defined]
+    return {"items": [pair_out(request.actor, p) for p in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post("/duplicates/find", response={200: FindOut, 202: FindOut})
-def duplicate_find(request: HttpRequest, payload: FindIn | None = None) -> Status[dict[str, Any]]:
+def duplicate_find(request: ActorRequest, payload: FindIn | None = None) -> Status[dict[str, Any]]:
     """Run the duplicate finder over the current store (managers). Queued in the worker when one
     runs (202); run at once otherwise (200, with what it found)."""
     threshold = payload.threshold if payload is not None else DEFAULT_THRESHOLD
@@ -140,24 +140,24 @@ def duplicate_find(request: HttpRequest, payload: FindIn | None = None) -> Statu
 
 
 @router.get("/duplicates/{int:pair_id}", response=PairOut)
-def duplicate_get(request: HttpRequest, pair_id: int) -> dict[str, Any]:
-    return pair_out(request.actor, duplicate_pair_get(actor=request.actor, pk=pair_id))  # type: ignore[attr-defined]
+def duplicate_get(request: ActorRequest, pair_id: int) -> dict[str, Any]:
+    return pair_out(request.actor, duplicate_pair_get(actor=request.actor, pk=pair_id))
 
 
 @router.post("/duplicates/{int:pair_id}/dismiss", response=PairOut)
-def duplicate_dismiss(request: HttpRequest, pair_id: int) -> dict[str, Any]:
+def duplicate_dismiss(request: ActorRequest, pair_id: int) -> dict[str, Any]:
     """Not a duplicate: the pair leaves the queue and later runs of the finder keep it so."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     pair = merging.duplicate_dismiss(actor=actor, pair=duplicate_pair_get(actor=actor, pk=pair_id))
     return pair_out(actor, pair)
 
 
 @router.post("/{int:customer_id}/merge", response={201: MergeOut})
-def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> Status[dict[str, Any]]:
+def customer_merge(request: ActorRequest, customer_id: int, payload: MergeIn) -> Status[dict[str, Any]]:
     """Merge customer ``other`` into this one (the survivor). ``choices`` maps a field to
     ``"survivor"`` or ``"merged"``; fields left out take the newest non-empty value. Every
     related record moves to the survivor; the merge can be undone."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     survivor = selectors.customer_get(actor=actor, pk=customer_id)
     merged = selectors.customer_get(actor=actor, pk=payload.other)
     merge = merging.customer_merge(actor=actor, survivor=survivor, merged=merged, choices=payload.choices)
@@ -165,13 +165,13 @@ def customer_merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> 
 
 
 @router.get("/merges/{int:merge_id}", response=MergeOut)
-def merge_get(request: HttpRequest, merge_id: int) -> dict[str, Any]:
-    return merge_out(get_in_scope(CustomerMerge, request.actor, merge_id))  # type: ignore[attr-defined]
+def merge_get(request: ActorRequest, merge_id: int) -> dict[str, Any]:
+    return merge_out(get_in_scope(CustomerMerge, request.actor, merge_id))
 
 
 @router.post("/merges/{int:merge_id}/undo", response=MergeOut)
-def merge_undo(request: HttpRequest, merge_id: int) -> dict[str, Any]:
+def merge_undo(request: ActorRequest, merge_id: int) -> dict[str, Any]:
     """Undo a merge (409 when a later merge involving these customers must be undone first)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     merge = get_in_scope(CustomerMerge, actor, merge_id)
     return merge_out(merging.customer_merge_undo(actor=actor, merge=merge))

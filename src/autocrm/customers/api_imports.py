@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+
+from autocrm.core.actor import ActorRequest
 
 from . import exporting, importing
 from .models import ImportJob
@@ -81,7 +83,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
 
 @router.post("/imports", response={201: ImportJobOut})
 def import_create(
-    request: HttpRequest,
+    request: ActorRequest,
     file: File[UploadedFile],
     kind: Form[str] = "customers",
     mode: Form[str] = "all",
@@ -94,14 +96,14 @@ def import_create(
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut)
-def import_get(request: HttpRequest, job_id: int) -> dict[str, Any]:
+def import_get(request: ActorRequest, job_id: int) -> dict[str, Any]:
     """Status, progress (``processed_rows`` of ``total_rows``) and the report: every bad row with
     its field and reason."""
     return job_out(importing.import_job_get(actor=request.actor, pk=job_id))
 
 
 @router.post("/imports/{int:job_id}/mapping", response=ImportJobOut)
-def import_mapping(request: HttpRequest, job_id: int, payload: ImportMappingIn) -> dict[str, Any]:
+def import_mapping(request: ActorRequest, job_id: int, payload: ImportMappingIn) -> dict[str, Any]:
     """Replace the column mapping (``{field: column index}``) and run the dry run again."""
     job = importing.import_job_get(actor=request.actor, pk=job_id)
     job = importing.import_job_map(actor=request.actor, job=job, columns=payload.columns)
@@ -110,7 +112,7 @@ def import_mapping(request: HttpRequest, job_id: int, payload: ImportMappingIn) 
 
 
 @router.post("/imports/{int:job_id}/commit", response=ImportJobOut)
-def import_commit(request: HttpRequest, job_id: int, payload: ImportCommitIn | None = None) -> dict[str, Any]:
+def import_commit(request: ActorRequest, job_id: int, payload: ImportCommitIn | None = None) -> dict[str, Any]:
     """Import the rows: all or nothing (the default: any bad row → 400, nothing written), or
     ``{"mode": "valid_only"}`` for the valid rows only. Big files run in the worker."""
     job = importing.import_job_get(actor=request.actor, pk=job_id)
@@ -133,7 +135,7 @@ class ExportFilters(Schema):
 
 
 @router.get("/export", response={200: None})
-def customer_export(request: HttpRequest, filters: Query[ExportFilters]) -> HttpResponse:
+def customer_export(request: ActorRequest, filters: Query[ExportFilters]) -> HttpResponseBase:
     """The customers in scope matching the list filters, as CSV (streamed) or .xlsx. Personal data
     masked; ``full=true`` gives full values to roles that may reveal them. Every export is logged."""
     params = filters.dict(exclude_none=True)

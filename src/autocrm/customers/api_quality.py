@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import PermissionDenied
 
 from .models import Customer
@@ -41,7 +41,7 @@ class QualityOut(Schema):
 
 
 @router.get("/quality", response=QualityOut)
-def customer_quality(request: HttpRequest, refresh: bool = False) -> dict[str, Any]:
+def customer_quality(request: ActorRequest, refresh: bool = False) -> dict[str, Any]:
     """Per store: invalid identifiers (mobile, ID number, VIN, plate), missing data (the
     three-element check 姓名+电话+地址 and other key fields), probable duplicates waiting for
     review, the three-element rate and the completeness rate. Counts are of customers; each

@@ -4,7 +4,7 @@ are mapped back onto the form's fields by ``core.forms.run_service``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -101,17 +101,17 @@ class CustomerForm(StyledForm):
             del self.fields[name]
             return
         members = (
-            Membership.objects.filter(store_id=self.actor.store_id, role__in=roles, is_active=True)
+            Membership.objects.filter(store_id=self.actor.require_store_id(), role__in=roles, is_active=True)
             .select_related("user")
             .order_by("user__username")
         )
-        choices = [("", "—")]
+        choices: list[tuple[Any, str]] = [("", "—")]
         seen = set()
         for m in members:
             if m.user_id not in seen:
                 seen.add(m.user_id)
                 choices.append((m.user_id, m.user.display_name or m.user.username))
-        self.fields[name].choices = choices
+        cast(forms.ChoiceField, self.fields[name]).choices = choices
         self.fields[name].widget.attrs["class"] = "form-select"
 
     def service_data(self) -> dict[str, Any]:

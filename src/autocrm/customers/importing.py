@@ -30,7 +30,7 @@ import operator
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit, bulk, crypto, readahead, stagefile
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import Scope, can, get_in_scope, scope_for
 
 from .choices import CustomerKind, Gender, ImportKind, ImportMode, ImportStatus, SourceChannel
@@ -477,7 +478,7 @@ def import_job_create(
     total = sum(1 for _ in rows)
     upload.seek(0)
     job = ImportJob(
-        store_id=actor.store_id,
+        store_id=actor.require_store_id(),
         kind=kind,
         original_name=name,
         mode=mode,
@@ -679,14 +680,14 @@ class _Scan:
             if batch:
                 yield batch
 
-    def checked(self) -> Iterator[list[Row]]:
+    def checked(self) -> Generator[list[Row]]:
         for rows in self.batches():
             self.importer.check_batch(self.ctx, rows)
             yield rows
 
-    def prepared(self, checked: Iterator[list[Row]]) -> Iterator[tuple[list[Row], Any]]:
+    def prepared(self, checked: Generator[list[Row]]) -> Generator[tuple[list[Row], Any]]:
         """Checked batches with the importer's preparation of their valid rows."""
-        with contextlib.closing(checked):  # type: ignore[type-var]
+        with contextlib.closing(checked):
             for rows in checked:
                 yield rows, self.importer.prepare_batch(self.ctx, [r for r in rows if r.ok]) if self.preparing else None
 
@@ -841,7 +842,7 @@ def _commit_staged(job: ImportJob, actor: Actor) -> bool:
     rows_before = bulk.estimated_rows(importer.model)
     created = processed = 0
 
-    def verified() -> Iterator[tuple[dict[str, Any], list[tuple[str, list[str], bytes]]]]:
+    def verified() -> Generator[tuple[dict[str, Any], list[tuple[str, list[str], bytes]]]]:
         for meta, bodies in stage.batches():
             if importer.stage_conflicts(ctx, meta):
                 raise _StageChanged
@@ -1009,14 +1010,14 @@ class CustomerImporter(Importer):
         return _CustomerContext(
             actor=actor,
             job=job,
-            store_id=actor.store_id,  # type: ignore[arg-type]
+            store_id=actor.require_store_id(),
             today=today,
             now=timezone.now(),
             mobile_field=mobile_field,
             id_field=id_field,
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
             change_scope=scope_for(actor, Customer, "change"),
-            default_kind=Customer._meta.get_field("kind").get_default(),  # type: ignore[union-attr]
+            default_kind=model_field(Customer, "kind").get_default(),
             normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
         )
 
@@ -1083,7 +1084,7 @@ class CustomerImporter(Importer):
         wanted = ("id", "external_id", "mobile_index", "id_number_index", "merged_into_id", "consultant_id", "store_id")
         mobiles = {k for k, (n, _v) in by_index.items() if n == "mobile"}
         ids = {k for k, (n, _v) in by_index.items() if n == "id_number"}
-        queries = []
+        queries: list[QuerySet[Customer]] = []
         if ext_ids:  # excluding "" matches the partial unique index
             queries.append(
                 Customer.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).exclude(external_id="")

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import require
 
 from .choices import DuplicateStatus
@@ -71,7 +73,7 @@ def merge_defaults(survivor: Customer, merged: Customer) -> dict[str, str]:
     )
     out = {}
     for name in MERGE_FIELDS:
-        attname = survivor._meta.get_field(name).attname
+        attname = model_field(survivor, name).attname
         mine, theirs = getattr(survivor, attname), getattr(merged, attname)
         if _empty(mine) and not _empty(theirs):
             out[name] = MERGED
@@ -86,9 +88,10 @@ def _dump(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
     """Field values by attname as JSON-safe values (dates as ISO strings)."""
     data = {}
     for name in names:
-        f = obj._meta.get_field(name)
+        f = model_field(obj, name)
         data[f.attname] = f.value_from_object(obj)
-    return json.loads(json.dumps(data, cls=_Encoder))
+    loaded: dict[str, Any] = json.loads(json.dumps(data, cls=_Encoder))
+    return loaded
 
 
 def _load(model: type[models.Model], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,14 +107,17 @@ def _row_dump(obj: models.Model) -> dict[str, Any]:
     return _dump(obj, tuple(f.name for f in obj._meta.concrete_fields))
 
 
-def _relations() -> list[models.ForeignKey]:
+def _relations() -> list[models.ForeignKey[Any, Any]]:
     """Every foreign key (and one-to-one) of any app pointing at Customer, including the hidden
     ones (``related_name="+"``) and the through tables of many-to-many fields such as tags."""
     out = []
     for rel in Customer._meta.get_fields(include_hidden=True):
         if not (rel.auto_created and not rel.concrete) or rel.many_to_many:
             continue
-        model, fk = rel.related_model, rel.field
+        if not isinstance(rel, ForeignObjectRel) or not isinstance(rel.field, models.ForeignKey):
+            continue  # only reverse foreign keys (one-to-ones included) point rows at a customer
+        fk = rel.field
+        model = fk.model  # the model holding the foreign key (rel.related_model, typed)
         label = model._meta.label_lower
         if (label, None) in _SKIP or (label, fk.name) in _SKIP:
             continue
@@ -121,22 +127,24 @@ def _relations() -> list[models.ForeignKey]:
     return out
 
 
-def _unique_groups(model: type[models.Model], fk: models.ForeignKey) -> list[tuple[tuple[str, ...], Any]]:
+def _unique_groups(model: type[models.Model], fk: models.ForeignKey[Any, Any]) -> list[tuple[tuple[str, ...], Any]]:
     """Unique field sets of ``model`` that include ``fk``, with their condition (or None)."""
     groups: list[tuple[tuple[str, ...], Any]] = []
     if fk.unique:
         groups.append(((fk.attname,), None))
     for together in model._meta.unique_together:
         if fk.name in together:
-            groups.append((tuple(model._meta.get_field(n).attname for n in together), None))
+            groups.append((tuple(model_field(model, n).attname for n in together), None))
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields and fk.name in constraint.fields:
-            names = tuple(model._meta.get_field(n).attname for n in constraint.fields)
+            names = tuple(model_field(model, n).attname for n in constraint.fields)
             groups.append((names, constraint.condition))
     return groups
 
 
-def _move(fk: models.ForeignKey, source: Customer, target: Customer) -> tuple[list[Any], list[dict[str, Any]]]:
+def _move(
+    fk: models.ForeignKey[Any, Any], source: Customer, target: Customer
+) -> tuple[list[Any], list[dict[str, Any]]]:
     """Re-point ``fk`` rows from ``source`` to ``target``. Rows that would collide with a unique
     row of ``target`` (the same household, the same tag…) are deleted instead and returned in
     full so undo can put them back."""
@@ -168,7 +176,7 @@ def _move(fk: models.ForeignKey, source: Customer, target: Customer) -> tuple[li
     return moved, dropped
 
 
-def _key(fk: models.ForeignKey) -> str:
+def _key(fk: models.ForeignKey[Any, Any]) -> str:
     return f"{fk.model._meta.label_lower}.{fk.name}"
 
 
@@ -223,7 +231,7 @@ def customer_merge(
         if source != MERGED:
             continue
         for field_name in (name, *_FOLLOWERS.get(name, ())):
-            attname = Customer._meta.get_field(field_name).attname
+            attname = model_field(Customer, field_name).attname
             setattr(survivor, attname, getattr(merged, attname))
     if resolved.get("external_id") == MERGED and merged.external_id:
         # The external id is unique in the store: it moves rather than being copied.

@@ -87,7 +87,7 @@ def _shape_ok(prefix: str, plain_length: int) -> Q:
 
 def annotated(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """The customers with the cheap per-row expressions the problem filters use."""
-    text = CharField()
+    text: CharField[str, str] = CharField()
     _, mobile_pad = _ciphertext_shape(E164_CN_MOBILE_LENGTH)
     _, id_pad = _ciphertext_shape(ID_NUMBER_LENGTH)
     return queryset.annotate(
@@ -256,10 +256,10 @@ def _vehicle_counts(actor: Actor, report: dict[int, StoreQuality]) -> None:
         aggregates[f"{key}_n"] = Count("id", filter=_vehicle_invalid(key))
     rows = vehicle.objects.for_actor(actor, "view")  # a merge moves vehicles to the survivor: no join needed
     for row in rows.order_by().values("store_id").annotate(**aggregates):
-        sq = report.get(row["store_id"])
-        if sq is not None:
+        found = report.get(row["store_id"])
+        if found is not None:
             for key in keys:
-                sq.counts[key] = sq.invalid_vehicles[key] = row[f"{key}_n"]
+                found.counts[key] = found.invalid_vehicles[key] = row[f"{key}_n"]
 
 
 def actor_store_ids(actor: Actor) -> list[int]:

@@ -25,7 +25,7 @@ def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action
     (``customers.filtersets.CustomerFilterSet``; ``store`` narrows within the actor's scope).
     Merged-away records are hidden. Order is left to the caller's paginator."""
     filters = filters or {}
-    qs = Customer.objects.for_actor(actor, action).filter(merged_into__isnull=True)
+    qs: QuerySet[Customer] = Customer.objects.for_actor(actor, action).filter(merged_into__isnull=True)
     if filters.get("q"):
         qs = customer_search(qs, str(filters["q"]))
     for name in ("kind", "lifecycle_stage", "source_channel", "district", "city"):

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +15,7 @@ from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.core.roles import Role
 
@@ -75,7 +76,7 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
     return out
 
 
-def _iso_cleaner(kind: type, message: Any) -> Any:
+def _iso_cleaner(kind: type[dt.date] | type[dt.time], message: Any) -> Any:
     """A cleaner for ``date``/``time`` fields: the value itself, or its ISO text."""
 
     def clean(name: str, value: Any, today: dt.date | None) -> Any:
@@ -84,7 +85,7 @@ def _iso_cleaner(kind: type, message: Any) -> Any:
         if isinstance(value, kind):
             return value
         try:
-            return kind.fromisoformat(_text(value))  # type: ignore[attr-defined]
+            return kind.fromisoformat(_text(value))
         except ValueError:
             raise ValidationError(fields={name: [message]}) from None
 
@@ -119,7 +120,7 @@ def _clean_text(name: str, value: Any, today: dt.date | None) -> str:
     text = value.strip() if type(value) is str else _text(value)
     limit = _MAX_LENGTHS.get(name)
     if limit is not None and len(text) > limit:
-        raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})  # type: ignore[str-format]
+        raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})
     return text
 
 
@@ -137,7 +138,7 @@ def _clean_email(name: str, value: Any, today: dt.date | None) -> str:
 
 def _choice_cleaner(name: str) -> Any:
     allowed = set(_CHOICES[name].values)
-    if Customer._meta.get_field(name).blank:
+    if model_field(Customer, name).blank:
         allowed.add("")
 
     def clean(name: str, value: Any, today: dt.date | None) -> str:
@@ -175,7 +176,7 @@ def _check_staff(actor: Actor, user_id: Any, field: str, roles: Iterable[str]) -
         uid = int(user_id)
     except (TypeError, ValueError):
         raise ValidationError(fields={field: [_("Choose a member of this store.")]}) from None
-    ok = Membership.objects.filter(user_id=uid, store_id=actor.store_id, role__in=list(roles), is_active=True)
+    ok = Membership.objects.filter(user_id=uid, store_id=actor.require_store_id(), role__in=list(roles), is_active=True)
     if not ok.exists():
         raise ValidationError(fields={field: [_("Choose a member of this store with the right role.")]})
     return uid
@@ -188,7 +189,9 @@ def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id:
     customer; callers show out-of-scope matches without their details."""
     from django.db.models import Q
 
-    base = Customer.objects.filter(store_id=actor.store_id, merged_into__isnull=True)
+    base: models.QuerySet[Customer] = Customer.objects.filter(
+        store_id=actor.require_store_id(), merged_into__isnull=True
+    )
     condition = Q()
     if cleaned.get("mobile"):
         condition |= Q(**Customer._meta.get_field("mobile_index").lookup(cleaned["mobile"]))
@@ -205,7 +208,19 @@ def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id:
     return list(qs.order_by("id")[:10])
 
 
-def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[str, Any]) -> Conflict:
+class _DuplicateConflict(Conflict):
+    """A 409 naming the likely duplicates (``extra["duplicates"]``); ``strong`` when the mobile or
+    the ID number matched, which confirming a new record cannot override."""
+
+    def __init__(
+        self, message: Any, *, fields: dict[str, list[Any]], duplicates: list[dict[str, Any]], strong: bool
+    ) -> None:
+        super().__init__(message, fields=fields, extra={"duplicates": duplicates})
+        self.duplicates = duplicates
+        self.strong = strong
+
+
+def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[str, Any]) -> _DuplicateConflict:
     strong = [
         m
         for m in matches
@@ -222,10 +237,9 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
         {"id": m.pk if can(actor, "view", m) else None, "name": m.name if can(actor, "view", m) else m.name[:1] + "*"}
         for m in matches
     ]
-    exc = Conflict(message, fields={field if strong else "name": [message]}, extra={"duplicates": duplicates})
-    exc.duplicates = duplicates  # type: ignore[attr-defined]
-    exc.strong = bool(strong)  # type: ignore[attr-defined]
-    return exc
+    return _DuplicateConflict(
+        message, fields={field if strong else "name": [message]}, duplicates=duplicates, strong=bool(strong)
+    )
 
 
 CREATE_TARGET = "customers.customer"  # the create page's extras (core.forms.register_create_extra)
@@ -318,7 +332,7 @@ def customer_create(
     matches = customer_duplicates(actor=actor, cleaned=cleaned)
     if matches:
         exc = _duplicate_conflict(actor, matches, cleaned)
-        if exc.strong or not confirm_new:  # type: ignore[attr-defined]
+        if exc.strong or not confirm_new:
             raise exc
     customer = Customer(store_id=actor.store_id, **cleaned)
     refresh_search_keys(customer)

@@ -28,9 +28,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import Conflict, PermissionDenied
 from autocrm.core.forms import REFUSED, ServiceFormView, create_extras, run_action, run_service
+from autocrm.core.models import model_field
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import all_stores_chosen, scoped_object_or_404
@@ -52,7 +53,7 @@ REVEALABLE = ("mobile", "id_number", "address", "other_phones")
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    return actor_of(request)
 
 
 def _require_model(actor: Actor, action: str) -> None:
@@ -221,7 +222,7 @@ def _profile(actor: Actor, customer: Customer) -> list[dict[str, Any]]:
         access = field_access(actor, customer, name)
         if access is Access.HIDDEN:
             continue
-        field = Customer._meta.get_field(name)
+        field = model_field(Customer, name)
         if getattr(field, "choices", None):
             raw = getattr(customer, name)
             value = getattr(customer, f"get_{name}_display")() if raw else ""

@@ -16,8 +16,10 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autocrm.audit.formatting import type_label
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.forms import REFUSED, run_action
+from autocrm.core.models import model_field
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.views import scoped_object_or_404
@@ -31,13 +33,13 @@ from .models import Customer, CustomerMerge, DuplicatePair
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
+def _actor(request: HttpRequest) -> Actor:
+    return actor_of(request)
 
 
 def _shown(actor: Any, customer: Customer, name: str) -> Any:
     """A field's value as ``actor`` may see it, choice labels and users resolved."""
-    field = Customer._meta.get_field(name)
+    field = model_field(Customer, name)
     if field_access(actor, customer, name) is Access.HIDDEN:
         return None
     if field.is_relation:
@@ -57,7 +59,7 @@ def _summary(actor: Any, customer: Customer) -> dict[str, Any]:
 
 
 def _completeness(customer: Customer) -> int:
-    return sum(1 for n in MERGE_FIELDS if getattr(customer, Customer._meta.get_field(n).attname) not in (None, ""))
+    return sum(1 for n in MERGE_FIELDS if getattr(customer, model_field(Customer, n).attname) not in (None, ""))
 
 
 @login_required
@@ -159,7 +161,7 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
         rows.append(
             {
                 "name": name,
-                "label": capfirst(Customer._meta.get_field(name).verbose_name),
+                "label": capfirst(model_field(Customer, name).verbose_name),
                 "survivor": left,
                 "merged": right,
                 "differs": left != right,
@@ -207,7 +209,7 @@ def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     merge = scoped_object_or_404(CustomerMerge.objects.select_related("survivor", "merged", "actor"), actor, pk)
     moved = [{"key": key, "label": _relation_label(key), "count": len(ids)} for key, ids in (merge.moved or {}).items()]
     taken = [
-        capfirst(Customer._meta.get_field(name).verbose_name)
+        capfirst(model_field(Customer, name).verbose_name)
         for name, source in (merge.choices or {}).items()
         if source == MERGED and name in MERGE_FIELDS
     ]

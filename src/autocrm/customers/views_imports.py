@@ -9,11 +9,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import can
 
@@ -43,8 +45,8 @@ def _export_kinds(actor: Any) -> list[tuple[str, Any]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def job_list(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def job_list(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
     may_import = can(actor, "add", ImportJob)
     if not (can(actor, "view", ImportJob) or can(actor, "export", Customer)):
         raise DjangoPermissionDenied()
@@ -79,12 +81,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
-    return importing.import_job_get(actor=request.actor, pk=pk)  # type: ignore[attr-defined]
+def _job(request: ActorRequest, pk: int) -> ImportJob:
+    return importing.import_job_get(actor=request.actor, pk=pk)
 
 
-def _detail_context(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _detail_context(request: ActorRequest, job: ImportJob) -> dict[str, Any]:
+    actor = request.actor
     headers = (job.mapping or {}).get("headers", [])
     columns = (job.mapping or {}).get("columns", {})
     by_column = {int(i): name for name, i in columns.items()}
@@ -123,8 +125,8 @@ def _percent(job: ImportJob) -> int:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def job_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     job = _job(request, pk)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -150,7 +152,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: ActorRequest, pk: int) -> HttpResponse:
     """The progress bar, polled every second while the job runs; once it has finished the page
     reloads itself to show the report."""
     job = _job(request, pk)
@@ -162,9 +164,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export(request: HttpRequest, kind: str) -> HttpResponse:
+def export(request: ActorRequest, kind: str) -> HttpResponseBase:
     """Download the filtered list (the list pages link here with their query string)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     params = request.GET.dict()
     fmt = params.pop("format", "csv")
     full = params.pop("full", "") in ("1", "on", "true")

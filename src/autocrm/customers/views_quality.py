@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
 from autocrm.core.permissions import can, present, scope_for
@@ -27,7 +28,7 @@ def _customer_url(name: str, pk: int) -> str | None:
 
 @login_required
 @require_GET
-def quality_overview(request: HttpRequest) -> HttpResponse:
+def quality_overview(request: ActorRequest) -> HttpResponse:
     actor = request.actor
     if scope_for(actor, Customer, "view") is None:
         raise PermissionDenied()
@@ -43,7 +44,7 @@ def quality_overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def quality_problem(request: HttpRequest, problem: str) -> HttpResponse:
+def quality_problem(request: ActorRequest, problem: str) -> HttpResponse:
     actor = request.actor
     if scope_for(actor, Customer, "view") is None:
         raise PermissionDenied()

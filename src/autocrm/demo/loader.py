@@ -147,8 +147,8 @@ class _StoreLoader:
 
     def __init__(self, *, org: Organization, store: Store, trims: dict, today: dt.date, stats: LoadStats) -> None:
         self.org, self.store, self.trims, self.today, self.stats = org, store, trims, today, stats
-        self.sales = _staff(store, Role.SALES) or [None]
-        self.advisors = _staff(store, Role.ADVISOR) or [None]
+        self.sales: list[int | None] = [*_staff(store, Role.SALES)] or [None]
+        self.advisors: list[int | None] = [*_staff(store, Role.ADVISOR)] or [None]
         self.counter = 0
         self.tags = self._tags()
         self.tag_through = Customer.tags.through

@@ -112,7 +112,8 @@ def demo_create(**options: Any) -> dict[str, Any]:
             )
             created += 1
         store_id = stores[login.store_code].pk if login.store_code else None
-        if not Membership.objects.filter(user=user, store_id=store_id, role=login.role).exists():
+        # store_id None is the organization-wide membership (IS NULL); django-stubs types lookups non-null.
+        if not Membership.objects.filter(user=user, store_id=store_id, role=login.role).exists():  # type: ignore[misc]
             membership_set(user=user, role=login.role, store_id=store_id)
     for hook in demo_hooks:
         hook(organization=org, stores=stores, options=options)

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from autocrm.core.actor import ActorRequest
 from autocrm.core.api import ErrorOut, PageOut
 from autocrm.core.modules import module_keys
 from autocrm.core.pagination import paginate
@@ -48,9 +49,9 @@ class StoreListIn(Schema):
 
 
 @router.get("", response={200: PageOut[StoreOut], 400: ErrorOut, 401: ErrorOut, 429: ErrorOut})
-def store_list(request: HttpRequest, query: Query[StoreListIn]) -> Any:
+def store_list(request: ActorRequest, query: Query[StoreListIn]) -> Any:
     """Stores in the caller's scope, by code."""
-    stores = Store.objects.for_actor(request.actor, "view")  # type: ignore[attr-defined]
+    stores = Store.objects.for_actor(request.actor, "view")
     page = paginate(stores, ordering=("code", "id"), limit=query.limit, cursor=query.cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from autocrm.core.actor import ActorRequest
 from autocrm.customers.selectors import customer_get
 
 from . import selectors, services
@@ -38,9 +39,9 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
         "id": vehicle.pk,
         "store": vehicle.store_id,
         "customer": vehicle.customer_id,
-        "brand": vehicle.brand.name if vehicle.brand_id else None,
-        "series": vehicle.series.name if vehicle.series_id else None,
-        "trim": vehicle.trim.name if vehicle.trim_id else None,
+        "brand": vehicle.brand.name if vehicle.brand else None,
+        "series": vehicle.series.name if vehicle.series else None,
+        "trim": vehicle.trim.name if vehicle.trim else None,
     }
 
 
@@ -61,7 +62,7 @@ def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[s
 
 
 @router.post("", response={201: VehicleOut})
-def vehicle_create(request: HttpRequest, payload: VehicleIn) -> Status[dict[str, Any]]:
+def vehicle_create(request: ActorRequest, payload: VehicleIn) -> Status[dict[str, Any]]:
     """Register a vehicle. 400 names the field and rule (VIN check digit, plate format); 409 when
     the VIN is already registered in the organization."""
     customer = customer_get(actor=request.actor, pk=payload.customer) if payload.customer else None
@@ -71,33 +72,33 @@ def vehicle_create(request: HttpRequest, payload: VehicleIn) -> Status[dict[str,
 
 
 @router.get("/{int:vehicle_id}", response=VehicleOut)
-def vehicle_get(request: HttpRequest, vehicle_id: int) -> dict[str, Any]:
+def vehicle_get(request: ActorRequest, vehicle_id: int) -> dict[str, Any]:
     return vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id))
 
 
 @router.patch("/{int:vehicle_id}", response=VehicleOut)
-def vehicle_update(request: HttpRequest, vehicle_id: int, payload: VehiclePatch) -> dict[str, Any]:
+def vehicle_update(request: ActorRequest, vehicle_id: int, payload: VehiclePatch) -> dict[str, Any]:
     vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
     services.vehicle_update(actor=request.actor, vehicle=vehicle, data=payload.dict(exclude_unset=True))
     return vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id))
 
 
 @router.get("/{int:vehicle_id}/odometer-readings", response=ReadingPage)
-def reading_list(request: HttpRequest, vehicle_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
+def reading_list(request: ActorRequest, vehicle_id: int, limit: int | None = None, cursor: str | None = None) -> Any:
     vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
     page = selectors.reading_page(vehicle=vehicle, limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/{int:vehicle_id}/odometer-readings", response={201: ReadingOut})
-def reading_create(request: HttpRequest, vehicle_id: int, payload: ReadingIn) -> Status[Any]:
+def reading_create(request: ActorRequest, vehicle_id: int, payload: ReadingIn) -> Status[Any]:
     """A lower reading than the last one needs ``correction_reason``."""
     vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
     return Status(201, services.odometer_record(actor=request.actor, vehicle=vehicle, **payload.dict()))
 
 
 @router.post("/{int:vehicle_id}/transfer", response=list[OwnershipOut])
-def vehicle_transfer(request: HttpRequest, vehicle_id: int, payload: TransferIn) -> list[dict[str, Any]]:
+def vehicle_transfer(request: ActorRequest, vehicle_id: int, payload: TransferIn) -> list[dict[str, Any]]:
     vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
     new_owner = customer_get(actor=request.actor, pk=payload.new_owner)
     services.ownership_transfer(

@@ -62,9 +62,9 @@ def catalogue_load(entries: Iterable[CatalogueEntry]) -> dict[tuple[str, str, st
     for trim in Trim.objects.filter(series__in=series.values()).select_related("series__brand"):
         trims.setdefault((trim.series.brand.name, trim.series.name, trim.name), trim)
     for entry in entries:
-        key = (entry.brand, entry.series, entry.trim)
-        if key not in trims:
-            trims[key] = Trim.objects.create(
+        trim_key = (entry.brand, entry.series, entry.trim)
+        if trim_key not in trims:
+            trims[trim_key] = Trim.objects.create(
                 series=series[(entry.brand, entry.series)], name=entry.trim, fuel_type=fuel_type_of(entry.fuel)
             )
     return trims

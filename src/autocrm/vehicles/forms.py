@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse
@@ -90,9 +90,9 @@ class VehicleForm(VinConflictLink, StyledForm):
             return
         brand_id = self._picked("brand")
         series_id = self._picked("series")
-        self.fields["brand"].choices = [("", "—"), *Brand.objects.values_list("id", "name")]
-        self.fields["series"].choices = series_options(brand_id)
-        self.fields["trim"].choices = trim_options(series_id)
+        cast(forms.ChoiceField, self.fields["brand"]).choices = [("", "—"), *Brand.objects.values_list("id", "name")]
+        cast(forms.ChoiceField, self.fields["series"]).choices = series_options(brand_id)
+        cast(forms.ChoiceField, self.fields["trim"]).choices = trim_options(series_id)
 
     def _picked(self, name: str) -> int | None:
         value = self.data.get(name) if self.is_bound else self.initial.get(name)

@@ -94,8 +94,8 @@ class VehicleImporter(Importer):
         return _VehicleContext(
             actor=actor,
             job=job,
-            store_id=actor.store_id,  # type: ignore[arg-type]
-            organization_id=actor.organization_id,  # type: ignore[arg-type]
+            store_id=actor.require_store_id(),
+            organization_id=actor.require_organization_id(),
             today=today,
             now=timezone.now(),
             brands=brands,

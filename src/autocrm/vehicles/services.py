@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.customers.models import Customer
 from autocrm.customers.services import timeline_record
@@ -88,7 +89,7 @@ def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> t
                 errors.setdefault("model_year", []).append(_("Enter a model year between 1980 and next year."))
     for name in ("colour", "external_id"):
         if name in data:
-            out[name] = _text(data[name])[: Vehicle._meta.get_field(name).max_length]
+            out[name] = _text(data[name])[: model_field(Vehicle, name).max_length]
     if out.get("delivery_date") and out.get("purchase_date") and out["delivery_date"] < out["purchase_date"]:
         errors.setdefault("delivery_date", []).append(_("Delivery cannot be before purchase."))
     if errors:
@@ -114,7 +115,7 @@ def _decode_into(vehicle: Vehicle) -> None:
 
 
 def _vin_conflict(actor: Actor, vin: str) -> Conflict:
-    existing = Vehicle.objects.filter(organization_id=actor.organization_id, vin=vin).first()
+    existing = Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=vin).first()
     message = _("This VIN is already registered in your organization.")
     existing_id = existing.pk if existing is not None and can(actor, "view", existing) else None
     exc = Conflict(message, fields={"vin": [message]}, extra={"existing_id": existing_id})
@@ -185,9 +186,11 @@ def vehicle_create(
         require(actor, "change", customer)
         if customer.store_id != actor.store_id:
             raise ValidationError(fields={"customer": [_("The owner must be a customer of this store.")]})
-    if Vehicle.objects.filter(organization_id=actor.organization_id, vin=cleaned["vin"]).exists():
+    if Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=cleaned["vin"]).exists():
         raise _vin_conflict(actor, cleaned["vin"])
-    vehicle = Vehicle(store_id=actor.store_id, organization_id=actor.organization_id, customer=customer, **cleaned)
+    vehicle = Vehicle(
+        store_id=actor.require_store_id(), organization_id=actor.require_organization_id(), customer=customer, **cleaned
+    )
     vehicle.vin_warnings = warnings
     _catalogue(data, vehicle)
     _decode_into(vehicle)

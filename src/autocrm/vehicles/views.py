@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import NotFound, PermissionDenied
 from autocrm.core.forms import CreateExtra, ServiceFormView, run_service
 from autocrm.core.permissions import can
@@ -39,7 +39,7 @@ READINGS_SIZE = 20
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined]
+    return actor_of(request)
 
 
 def _vehicle(actor: Actor, pk: Any, action: str = "view") -> Vehicle:

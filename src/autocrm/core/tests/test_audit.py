@@ -76,6 +76,7 @@ def test_a_change_through_a_request_stores_and_echoes_the_request_id(demo, clien
     assert response.json()["mobile"] == "138****5678"
     event = AuditEvent.objects.get(action="create", object_type="testapp.ticket")
     assert event.request_id == "req-7f3a9c"
+    assert event.actor is not None
     assert event.actor.username == "sales_a1"
     assert event.store_id == store("a").pk  # the actor's store, never the client's
     _assert_no_plaintext(event)
