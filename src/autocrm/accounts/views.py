@@ -171,7 +171,7 @@ def switch_store_view(request: HttpRequest) -> HttpResponse:
         if actor.role not in ORGANIZATION_ROLES or len(actor.member_store_ids) < 2:
             raise Http404()
         request.session[ALL_STORES_SESSION_KEY] = True
-        store = Store.objects.only("name").get(pk=actor.store_id)
+        store = Store.objects.only("name").get(pk=actor.store_id)  # scoped: the actor's current store
         messages.success(
             request,
             _("Lists now show every store. New records are still saved in %(store)s.") % {"store": store.name},
@@ -182,7 +182,7 @@ def switch_store_view(request: HttpRequest) -> HttpResponse:
         raise Http404()  # a store you are not a member of looks like no store at all
     request.session[SESSION_STORE_KEY] = store_id
     request.session.pop(ALL_STORES_SESSION_KEY, None)
-    store = Store.objects.only("name").get(pk=store_id)
+    store = Store.objects.only("name").get(pk=store_id)  # scoped: one of actor.member_store_ids, checked above
     messages.success(request, _("You are now working in %(store)s.") % {"store": store.name})
     return redirect(_safe_next(request, request.POST.get("next")))
 

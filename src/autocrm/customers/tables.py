@@ -31,10 +31,9 @@ class CustomerTable:
         # "All stores" in the header's switch: a store column, named in one query.
         self.store_names: dict[int, str] = {}
         if show_store:
-            from autocrm.tenancy.models import Store
+            from autocrm.tenancy.selectors import store_names
 
-            ids = {c.store_id for c in self.customers}
-            self.store_names = dict(Store.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+            self.store_names = store_names(actor=actor, ids={c.store_id for c in self.customers})
 
     def rows(self) -> list[dict[str, Any]]:
         rows = []

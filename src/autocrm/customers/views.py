@@ -108,12 +108,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 def _store_name(form: Any) -> str | None:
     """The store a director's list is narrowed to by the header's switch (None: not narrowed)."""
-    store_id = form.fixed.get("store")
-    if store_id is None:
-        return None
-    from autocrm.tenancy.models import Store
+    from autocrm.tenancy.selectors import store_name
 
-    return Store.objects.filter(pk=store_id).values_list("name", flat=True).first()
+    return store_name(actor=form.actor, store_id=form.fixed.get("store"))
 
 
 # --- create / edit -----------------------------------------------------------------------------

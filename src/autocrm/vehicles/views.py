@@ -28,6 +28,7 @@ from autocrm.core.permissions import can
 from autocrm.core.views import all_stores_chosen
 from autocrm.customers.models import Customer
 from autocrm.customers.selectors import customer_get, customer_page
+from autocrm.tenancy import selectors as tenancy_selectors
 
 from . import selectors, services
 from .filtersets import VehicleFilterSet
@@ -324,17 +325,12 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
         query["cursor"] = page.next_cursor
     store_names: dict[int, str] = {}
     if form.show_store and page.items:
-        from autocrm.tenancy.models import Store
-
-        ids = {v.store_id for v in page.items}
-        store_names = dict(Store.objects.filter(pk__in=ids).values_list("pk", "name"))
+        store_names = tenancy_selectors.store_names(actor=form.actor, ids={v.store_id for v in page.items})
     for row in rows:
         row["store"] = store_names.get(row["vehicle"].store_id, "")
     list_store = None
     if "store" in form.fixed:
-        from autocrm.tenancy.models import Store
-
-        list_store = Store.objects.filter(pk=form.fixed["store"]).values_list("name", flat=True).first()
+        list_store = tenancy_selectors.store_name(actor=form.actor, store_id=form.fixed["store"])
     context = {
         "form": form,
         "rows": rows,
