@@ -31,6 +31,7 @@ from autocrm.imports.importing import (
     FieldSpec,
     Importer,
     Row,
+    Staged,
     cell_date,
     cell_text,
     choice_value,
@@ -286,9 +287,7 @@ class CustomerImporter(Importer):
     def stage_start(self, ctx: _CustomerContext) -> dict[str, Any] | None:
         return {"marker": ctx.now.isoformat()} if bulk.copy_supported() else None
 
-    def stage_batch(
-        self, ctx: _CustomerContext, rows: list[Row], prepared: _Prepared | None
-    ) -> tuple[dict[str, Any], list[bulk.Prepared]] | None:
+    def stage_batch(self, ctx: _CustomerContext, rows: list[Row], prepared: _Prepared | None) -> Staged | None:
         """New customers only (a row updating a customer is written from the customer as it is at
         commit), with the blind indexes and external IDs the commit looks for again."""
         if prepared is None or prepared.events is None or any(r.target_id for r in rows):
@@ -299,7 +298,7 @@ class CustomerImporter(Importer):
                 keys["external_id"].append(row.cleaned["external_id"])  # type: ignore[index]
             keys["mobile_index"] += row.extra.get("mobile_candidates", [])
             keys["id_number_index"] += row.extra.get("id_number_candidates", [])
-        return {"created": len(rows), "keys": keys}, [prepared.customers, prepared.events]
+        return Staged({"created": len(rows), "keys": keys}, [prepared.customers, prepared.events])
 
     def stage_conflicts(self, ctx: _CustomerContext, meta: Mapping[str, Any]) -> bool:
         keys = meta["keys"]

@@ -38,7 +38,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -113,6 +113,14 @@ def mark_repeats(row: Row, seen: dict[str, dict[str, int]]) -> None:
             firsts[value] = row.number
 
 
+class Staged(NamedTuple):
+    """What a dry run keeps of one batch (``Importer.stage_batch``): the metadata the commit
+    checks again (at least ``created``: how many records the payloads create) and the payloads."""
+
+    meta: dict[str, Any]
+    payloads: list[bulk.Prepared]
+
+
 class Importer:
     """What a kind of import must provide. Subclasses hold no state; per-run state lives in
     the context object returned by :meth:`start`."""
@@ -149,9 +157,7 @@ class Importer:
         or None when this importer or database does not stage."""
         return None
 
-    def stage_batch(
-        self, ctx: Any, rows: list[Row], prepared: Any
-    ) -> tuple[dict[str, Any], list[bulk.Prepared]] | None:
+    def stage_batch(self, ctx: Any, rows: list[Row], prepared: Any) -> Staged | None:
         """The batch's metadata (at least ``created``) and payloads, or None when it cannot be staged."""
         return None
 
@@ -789,7 +795,7 @@ def _check(job: ImportJob, actor: Actor) -> None:
                     stage.abort()
                     stage, scan.preparing = None, False
                 else:
-                    stage.add({**staged[0], "rows": len(rows)}, staged[1])
+                    stage.add({**staged.meta, "rows": len(rows)}, staged.payloads)
             progress(scan.processed)
         if stage is not None:
             stage.close()
