@@ -9,7 +9,7 @@ import time
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.db import connection
 from django.utils import timezone, translation
 
@@ -79,6 +79,17 @@ def test_uploads_and_stages_hold_no_plain_personal_data(demo, tmp_path):
         assert raw.startswith(sealedfile.MAGIC) and "张伟".encode() not in raw and b"zhangwei" not in raw
     job = import_job_commit(actor=manager, job=job)
     assert job.status == "done" and Customer.objects.get().address == "世纪大道100号"
+
+
+def test_big_uploads_kept_by_django_in_a_temporary_file_are_sealed_too(demo, tmp_path):
+    upload = TemporaryUploadedFile("big.csv", "text/csv", len(CSV.encode()), "utf-8")
+    upload.write(CSV.encode())
+    upload.seek(0)
+    job = import_job_create(actor=actor_for("manager_a"), upload=upload, kind="customers")
+    assert job.status == "checked" and job.total_rows == 1
+    stored = (tmp_path / job.file.name).read_bytes()
+    assert stored.startswith(sealedfile.MAGIC) and "张伟".encode() not in stored  # copied through, not moved
+    upload.close()
 
 
 def test_excel_uploads_are_read_through_the_encryption(demo, monkeypatch):
