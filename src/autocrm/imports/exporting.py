@@ -62,7 +62,7 @@ class Exporter:
 
     def __init__(self) -> None:
         if self.label is None and self.model is not None:
-            self.label = self.model._meta.verbose_name_plural
+            self.label = capfirst(self.model._meta.verbose_name_plural)
 
     def queryset(self, actor: Actor, filters: Mapping[str, Any]) -> QuerySet[Any]:
         raise NotImplementedError

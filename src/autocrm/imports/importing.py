@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -132,7 +133,7 @@ class Importer:
 
     def __init__(self) -> None:
         if self.label is None and self.model is not None:
-            self.label = self.model._meta.verbose_name_plural
+            self.label = capfirst(self.model._meta.verbose_name_plural)
 
     def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> Any:
         raise NotImplementedError
