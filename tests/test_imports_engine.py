@@ -107,3 +107,16 @@ def test_a_new_kind_through_the_api(demo):
     sales = bearer("sales_a1")  # may add tickets, may not import
     r = client.post("/api/v1/customers/imports", {"file": tickets_csv(ROWS[:1]), "kind": "tickets"}, **sales)
     assert r.status_code == 403 and Ticket.objects.count() == 1
+
+
+def test_each_role_is_offered_only_the_kinds_it_may_import_and_export(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="marketing_a1"))  # exports customers, imports nothing
+    page = client.get("/imports/").content.decode()
+    assert 'data-testid="export-customers"' in page and 'data-testid="export-tickets"' not in page
+    assert 'id="import-upload"' not in page
+    client.force_login(User.objects.get(username="advisor_a1"))  # imports its own jobs, exports nothing
+    page = client.get("/imports/").content.decode()
+    assert 'id="import-upload"' in page and 'value="customers"' in page and 'data-testid="export-' not in page
+    client.force_login(User.objects.get(username="sales_a1"))  # neither
+    assert client.get("/imports/").status_code == 403
