@@ -127,9 +127,9 @@ def main() -> None:
 
     from autocrm.accounts.models import User
     from autocrm.accounts.selectors import actor_build
-    from autocrm.customers import importing
     from autocrm.customers.models import Customer
     from autocrm.demo.services import demo_create
+    from autocrm.imports import importing
     from autocrm.tenancy.models import Store
 
     call_command("migrate", verbosity=0)

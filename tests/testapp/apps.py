@@ -22,3 +22,8 @@ class TestappConfig(AppConfig):
     label = "testapp"
     has_api = True
     module_key = "testapp"
+
+    def ready(self) -> None:
+        from . import importing
+
+        importing.register()  # tickets in the import/export engine, as a new module would

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "autocrm.tenancy",
     "autocrm.accounts",
     "autocrm.audit",
+    "autocrm.imports",
     "autocrm.customers",
     "autocrm.vehicles",
     "autocrm.demo",

@@ -20,7 +20,7 @@ urlpatterns = [
     path("customers/", include("autocrm.customers.urls")),
     path("vehicles/", include("autocrm.vehicles.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
-    path("imports/", include("autocrm.customers.urls_imports")),
+    path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("api/v1/", api.urls),
 ]

@@ -6,7 +6,9 @@ Layout: a magic line, then length-prefixed frames — the header (JSON), and per
 metadata (JSON) and the number and bodies of its payloads (each: table, columns, COPY text).
 The file is written under a temporary name and renamed when complete, so a reader never sees
 half a stage. It holds what the database will hold (personal data already encrypted, blind
-indexes, names), and lives beside the upload it came from, with the same lifetime.
+indexes, names), so it is itself encrypted with the data key as it is written
+(``core.sealedfile``: streamed, seekable, a chunk decrypted at a time), and lives beside the
+upload it came from, with the same lifetime.
 """
 
 from __future__ import annotations
@@ -16,19 +18,28 @@ import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
+from . import sealedfile
 from .bulk import Prepared
 
 MAGIC = b"autocrm-stage-1\n"
 _LEN = struct.Struct(">Q")
 
 
+class Payload(NamedTuple):
+    """One staged COPY: the table, its columns and the rows in COPY's text format."""
+
+    table: str
+    columns: list[str]
+    body: bytes
+
+
 class StageWriter:
     def __init__(self, path: Path, header: dict[str, Any]) -> None:
         self.path = path
         self.temp = path.with_name(path.name + ".part")
-        self.handle: IO[bytes] = self.temp.open("wb")
+        self.handle: sealedfile.SealedWriter = sealedfile.open_write(self.temp)
         self.handle.write(MAGIC)
         self._frame(json.dumps(header).encode())
 
@@ -48,7 +59,7 @@ class StageWriter:
         os.replace(self.temp, self.path)
 
     def abort(self) -> None:
-        self.handle.close()
+        self.handle.abandon()
         self.temp.unlink(missing_ok=True)
 
 
@@ -57,7 +68,7 @@ class StageReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with path.open("rb") as handle:
+        with sealedfile.open_read(path) as handle:
             if handle.read(len(MAGIC)) != MAGIC:
                 raise ValueError("not a stage file")
             self.header: dict[str, Any] = json.loads(self._read(handle))
@@ -77,8 +88,8 @@ class StageReader:
             raise ValueError("truncated stage file")
         return data
 
-    def _walk(self, *, payloads: bool) -> Iterator[tuple[dict[str, Any], list[tuple[str, list[str], bytes]]]]:
-        with self.path.open("rb") as handle:
+    def _walk(self, *, payloads: bool) -> Iterator[tuple[dict[str, Any], list[Payload]]]:
+        with sealedfile.open_read(self.path) as handle:
             handle.seek(self._start)
             while True:
                 try:
@@ -86,17 +97,17 @@ class StageReader:
                 except EOFError:
                     return
                 (count,) = _LEN.unpack(self._read(handle))
-                bodies: list[tuple[str, list[str], bytes]] = []
+                bodies: list[Payload] = []
                 for _n in range(count):
                     table, columns = json.loads(self._read(handle, skip=not payloads) or b"[null, null]")
                     body = self._read(handle, skip=not payloads)
                     if payloads:
-                        bodies.append((table, columns, body))
+                        bodies.append(Payload(table, columns, body))
                 yield meta, bodies
 
     def metas(self) -> Iterator[dict[str, Any]]:
         for meta, _bodies in self._walk(payloads=False):
             yield meta
 
-    def batches(self) -> Iterator[tuple[dict[str, Any], list[tuple[str, list[str], bytes]]]]:
+    def batches(self) -> Iterator[tuple[dict[str, Any], list[Payload]]]:
         return self._walk(payloads=True)

@@ -11,8 +11,8 @@ class CustomersConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
-        from . import audit_labels, timeline
-        from .models import Customer, DuplicatePair, ImportJob
+        from . import audit_labels, exporting, importing, timeline
+        from .models import Customer, DuplicatePair
 
         audit_labels.register()  # how the audit trail names customers' actions and fields
         timeline.register()  # labels of the timeline kinds customers writes
@@ -26,10 +26,8 @@ class CustomersConfig(AppConfig):
             visible=lambda actor: can(actor, "merge", DuplicatePair),
         )  # fmt: skip
         register_menu(
-            "imports", _("Import and export"), "imports:job_list", icon="file-import", order=28,
-            visible=lambda actor: can(actor, "view", ImportJob) or can(actor, "export", Customer),
-        )  # fmt: skip
-        register_menu(
             "data_quality", _("Data quality"), "quality:quality_overview", icon="checkup-list", order=120,
             visible=lambda actor: can(actor, "quality", Customer),
         )  # fmt: skip
+        importing.register()  # customers in the import engine (autocrm.imports)
+        exporting.register()

@@ -1,5 +1,5 @@
-"""How the audit trail names what customers records: its actions (import, merge, undo, the
-duplicate finder) with summaries of their reports, the labels of fields without a
+"""How the audit trail names what customers records: its actions (merge, undo, the duplicate
+finder) with summaries of their reports, the labels of fields without a
 ``verbose_name``, and the page each record opens on. Registered in ``CustomersConfig.ready``."""
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.audit.formatting import field_label, model_for, type_label
 from autocrm.core.audit import Fact, Names, register_action, register_model
 
-from .choices import ImportKind, ImportMode
-
 CUSTOMER = "customers.customer"
 MERGE = "customers.customermerge"
-JOB = "customers.importjob"
 
 
 def _moved(moved: Any) -> str:
@@ -80,26 +77,6 @@ def _undo_facts(event: Any, names: Names) -> list[Fact]:
     return facts
 
 
-def _import_facts(event: Any, names: Names) -> list[Fact]:
-    extra = event.extra
-    facts = [
-        Fact(_("File"), extra.get("file", ""), names.url(JOB, event.object_id)),
-        Fact(_("Rows"), extra.get("rows", 0)),
-        Fact(_("Records created"), extra.get("created", 0)),
-        Fact(_("Records updated"), extra.get("updated", 0)),
-        Fact(_("Bad rows"), extra.get("skipped", 0)),
-    ]
-    if extra.get("kind"):
-        facts.append(Fact(_("Kind"), dict(ImportKind.choices).get(extra["kind"], extra["kind"])))
-    if extra.get("mode"):
-        facts.append(Fact(_("Mode"), dict(ImportMode.choices).get(extra["mode"], extra["mode"])))
-    return facts
-
-
-def _import_refs(event: Any) -> list[tuple[str, Any]]:
-    return [(JOB, event.object_id)]
-
-
 def _duplicates_facts(event: Any, names: Names) -> list[Fact]:
     extra = event.extra
     return [
@@ -111,40 +88,11 @@ def _duplicates_facts(event: Any, names: Names) -> list[Fact]:
     ]
 
 
-def _report(report: Any) -> Any:
-    """An import job's report: the counts of its dry run and commit, not its JSON."""
-    if not isinstance(report, dict):
-        return report
-    parts = []
-    for key, label in (
-        ("rows", _("rows")),
-        ("valid", _("valid")),
-        ("bad", _("bad")),
-        ("created", _("records created")),
-        ("updated", _("records updated")),
-        ("skipped", _("rows skipped")),
-    ):
-        if key in report:
-            parts.append(f"{label} {report[key]}")
-    return gettext(", ").join(parts) or None
-
-
-def _mapping(mapping: Any) -> Any:
-    """The column mapping: the file's headers that were read."""
-    if not isinstance(mapping, dict):
-        return mapping
-    headers = mapping.get("headers") or []
-    columns = mapping.get("columns") or {}
-    used = [str(headers[i]) for i in sorted(columns.values()) if isinstance(i, int) and 0 <= i < len(headers)]
-    return gettext(", ").join(used) or None
-
-
 def _url(name: str) -> Any:
     return lambda pk: reverse(name, args=[pk])
 
 
 def register() -> None:
-    register_action("import", _("Imported"), refs=_import_refs, summary=_import_facts)
     register_action("customer.merge", _("Customers merged"), refs=_merge_refs, summary=_merge_facts)
     register_action("customer.merge_undo", _("Merge undone"), refs=_merge_refs, summary=_undo_facts)
     register_action("customer.duplicates_found", _("Duplicates searched"), summary=_duplicates_facts)
@@ -161,22 +109,6 @@ def register() -> None:
         },
         formatters={"moved": _moved, "choices": _chosen},
         url=_url("duplicates:merge_detail"),
-    )
-    register_model(
-        JOB,
-        labels={
-            "total_rows": _("rows"),
-            "processed_rows": _("rows processed"),
-            "bad_rows": _("bad rows"),
-            "created_count": _("records created"),
-            "updated_count": _("records updated"),
-            "error": _("error"),
-            "created_by_id": _("uploaded by"),
-            "finished_at": _("finished at"),
-        },
-        hidden=("file",),  # the stored path; the file name is shown
-        formatters={"report": _report, "mapping": _mapping},
-        url=_url("imports:job_detail"),
     )
     register_model(
         "customers.duplicatepair", labels={"reviewed_at": _("reviewed at")}, url=_url("duplicates:duplicate_compare")

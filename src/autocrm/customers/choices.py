@@ -69,22 +69,3 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", _("To review")
     MERGED = "merged", _("Merged")
     DISMISSED = "dismissed", _("Not a duplicate")
-
-
-class ImportKind(models.TextChoices):
-    CUSTOMERS = "customers", _("Customers")
-    VEHICLES = "vehicles", _("Vehicles")
-
-
-class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", _("Uploaded")
-    CHECKING = "checking", _("Checking")
-    CHECKED = "checked", _("Checked")
-    IMPORTING = "importing", _("Importing")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class ImportMode(models.TextChoices):
-    ALL_OR_NOTHING = "all", _("All rows or nothing")
-    VALID_ONLY = "valid_only", _("Only the valid rows")

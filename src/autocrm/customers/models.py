@@ -13,9 +13,6 @@ from .choices import (
     CustomerKind,
     DuplicateStatus,
     Gender,
-    ImportKind,
-    ImportMode,
-    ImportStatus,
     IncomeBand,
     LifecycleStage,
     Relation,
@@ -269,34 +266,3 @@ class CustomerMerge(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.merged} → {self.survivor}"
-
-
-class ImportJob(TenantModel):
-    """An upload of customers or vehicles from CSV or Excel: column mapping, a dry run that
-    lists every bad row with its reasons, then an all-or-nothing (or valid-rows-only) commit.
-    Big files run in the worker; ``processed_rows`` drives the progress bar."""
-
-    kind = models.CharField(_("kind"), max_length=12, choices=ImportKind.choices)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
-    mapping = models.JSONField(_("column mapping"), default=dict)
-    mode = models.CharField(_("mode"), max_length=12, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
-    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    bad_rows = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    report = models.JSONField(_("report"), default=dict)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    scope_owner_field = "created_by"
-
-    class Meta:
-        verbose_name = _("import")
-        verbose_name_plural = _("imports")
-
-    def __str__(self) -> str:
-        return self.original_name

@@ -69,12 +69,3 @@ register(
     {Role.MANAGER: ("view undo", Scope.STORE), Role.DIRECTOR: ("view", Scope.ORGANIZATION)},
     resource="customers",
 )
-register(
-    "customers.importjob",
-    {
-        Role.ADVISOR: ("view add", Scope.OWN),
-        Role.MANAGER: ("view add change", Scope.STORE),
-        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
-    },
-    resource="customers",
-)

@@ -26,4 +26,4 @@ class VehiclesConfig(AppConfig):
         register_create_extra("customers.customer", views.FIRST_VEHICLE)  # the optional first vehicle on "new customer"
         from . import importing as vehicle_importing
 
-        vehicle_importing.register()  # vehicles in the customers import/export machinery
+        vehicle_importing.register()  # vehicles in the import/export engine (autocrm.imports)

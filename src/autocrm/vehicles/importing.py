@@ -1,7 +1,5 @@
-"""Vehicles in the customers app's import and export machinery.
-
-Customers may not import vehicles (layers), so this module registers a vehicle importer and a
-vehicle exporter with ``customers.importing`` / ``customers.exporting`` from
+"""Vehicles in the import and export engine (``autocrm.imports``): the field table, row cleaner
+and batch writer of the vehicle import, and the vehicle export's columns, registered from
 ``VehiclesConfig.ready``. Rows are validated with ``vehicles.services.vehicle_clean`` (VIN check
 digit — a hard error for Chinese ``L…`` VINs —, plate, dates); the owner is found by the mobile
 in the file through the customers' blind index; a VIN or ``external_id`` already in the store
@@ -12,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,9 +21,20 @@ from autocrm.core import bulk, crypto, identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.permissions import Scope, can, scope_for
-from autocrm.customers import exporting, importing
-from autocrm.customers.importing import FieldSpec, Importer, Row, cell_date, choice_value, mark_repeats
-from autocrm.customers.models import Customer, ImportJob, TimelineEvent
+from autocrm.customers.importing import blind_matches
+from autocrm.customers.models import Customer, TimelineEvent
+from autocrm.imports import exporting
+from autocrm.imports.importing import (
+    FieldSpec,
+    Importer,
+    Row,
+    cell_date,
+    cell_text,
+    choice_value,
+    mark_repeats,
+    register_importer,
+)
+from autocrm.imports.models import ImportJob
 
 from . import selectors, services
 from .choices import FuelType, ReadingSource, Usage
@@ -42,6 +51,39 @@ _DATES = (
 _FUEL_EXTRA = {"燃油": "petrol", "汽油": "petrol", "柴油": "petrol", "混动": "hybrid", "插混": "hybrid",
                "油电混合": "hybrid", "纯电": "electric", "纯电动": "electric", "电动": "electric"}  # fmt: skip
 _USAGE_EXTRA = {"家用": "family", "商务": "business", "越野": "offroad"}
+
+
+class _Existing(NamedTuple):
+    """A vehicle of the organization that a batch's VINs or (store) external IDs matched."""
+
+    id: int
+    vin: str
+    store_id: int
+    external_id: str
+    customer_id: int | None
+    customer__consultant_id: int | None
+    mileage_km: int | None
+
+
+class _Owner(NamedTuple):
+    """The customer of the store a row's owner mobile found."""
+
+    id: int
+    consultant_id: int | None
+
+
+class _Owned(NamedTuple):
+    """A vehicle that gets its first owner: its ownership row and the owner's timeline event."""
+
+    vehicle_id: int
+    customer_id: int
+    since: dt.date | None
+    label: str
+
+
+class _Reading(NamedTuple):
+    vehicle_id: int
+    km: int
 
 
 @dataclass
@@ -117,7 +159,7 @@ class VehicleImporter(Importer):
             elif name == "usage":
                 value = choice_value(Usage, value, _USAGE_EXTRA)
             else:
-                value = importing._text(value)
+                value = cell_text(value)
             if value in ("", None) and name != "vin":
                 continue
             data[name] = value
@@ -178,12 +220,12 @@ class VehicleImporter(Importer):
         self._match_store(ctx, [r for r in rows if r.ok])
 
     @staticmethod
-    def _may_change(ctx: _VehicleContext, existing: Mapping[str, Any]) -> bool:
-        probe = Vehicle(pk=existing["id"], store_id=existing["store_id"])
+    def _may_change(ctx: _VehicleContext, existing: _Existing) -> bool:
+        probe = Vehicle(pk=existing.id, store_id=existing.store_id)
         probe.customer = (
-            Customer(pk=existing["customer_id"], store_id=existing["store_id"],
-                     consultant_id=existing["customer__consultant_id"])
-            if existing["customer_id"] else None
+            Customer(pk=existing.customer_id, store_id=existing.store_id,
+                     consultant_id=existing.customer__consultant_id)
+            if existing.customer_id else None
         )  # fmt: skip
         return can(ctx.actor, "change", probe)
 
@@ -197,10 +239,9 @@ class VehicleImporter(Importer):
         queries = [Vehicle.objects.filter(organization_id=ctx.organization_id, vin__any_of=vins)]
         if exts:
             queries.append(Vehicle.objects.filter(store_id=ctx.store_id, external_id__any_of=exts))
-        cols = ("id", "vin", "store_id", "external_id", "customer_id", "customer__consultant_id", "mileage_km")
-        found = {v[0]: dict(zip(cols, v, strict=True)) for q in queries for v in q.values_list(*cols)}.values()
-        by_vin = {v["vin"]: v for v in found}
-        by_ext = {v["external_id"]: v for v in found if v["external_id"] and v["store_id"] == ctx.store_id}
+        found = {v.id: v for q in queries for v in map(_Existing._make, q.values_list(*_Existing._fields))}.values()
+        by_vin = {v.vin: v for v in found}
+        by_ext = {v.external_id: v for v in found if v.external_id and v.store_id == ctx.store_id}
         # Owners by mobile, through the customers' blind index.
         index_field = Customer._meta.get_field("mobile_index")
         candidates: dict[str, str] = {}
@@ -210,24 +251,24 @@ class VehicleImporter(Importer):
                 normalised = index_field.normalizer(mobile)
                 for candidate in crypto.blind_index_candidates(normalised):
                     candidates[candidate] = normalised
-        owners: dict[str, tuple[int, Any]] = {}
+        owners: dict[str, _Owner] = {}
         if candidates:
             # Store and merge checked in Python, as the customers' import does (importing.blind_matches).
             for pk, index, consultant, store_id, merged_into in (
-                importing.blind_matches("mobile_index", set(candidates))
+                blind_matches("mobile_index", set(candidates))
                 .order_by("id")
                 .values_list("id", "mobile_index", "consultant_id", "store_id", "merged_into_id")
             ):
                 if store_id == ctx.store_id and merged_into is None:
-                    owners.setdefault(candidates[index], (pk, consultant))
+                    owners.setdefault(candidates[index], _Owner(pk, consultant))
         for row in rows:
             c = row.cleaned or {}
             existing = by_ext.get(c.get("external_id") or "") or by_vin.get(c["vin"])
             same_vin = by_vin.get(c["vin"])
-            if same_vin is not None and (existing is None or same_vin["id"] != existing["id"]):
+            if same_vin is not None and (existing is None or same_vin.id != existing.id):
                 row.fail("vin", _("This VIN is already registered in your organization."))
                 continue
-            if existing is not None and existing["store_id"] != ctx.store_id:
+            if existing is not None and existing.store_id != ctx.store_id:
                 row.fail("vin", _("This VIN is already registered in your organization."))
                 continue
             owner = None
@@ -240,31 +281,31 @@ class VehicleImporter(Importer):
                     )
                     continue
                 if not ctx.may_change_any_customer and not can(
-                    ctx.actor, "change", Customer(pk=owner[0], store_id=ctx.store_id, consultant_id=owner[1])
+                    ctx.actor, "change", Customer(pk=owner.id, store_id=ctx.store_id, consultant_id=owner.consultant_id)
                 ):
                     row.fail("owner_mobile", _("You may not add vehicles to this customer."))
                     continue
-                row.extra["owner_id"] = owner[0]
+                row.extra["owner_id"] = owner.id
             if existing is not None:
                 if not ctx.may_change_any_vehicle and not self._may_change(ctx, existing):
                     row.fail("vin", _("You may not change the existing vehicle with this VIN."))
                     continue
-                if owner is not None and existing["customer_id"] not in (None, owner[0]):
+                if owner is not None and existing.customer_id not in (None, owner.id):
                     row.fail(
                         "owner_mobile",
                         _("The vehicle belongs to another customer. Transfer it from the vehicle page."),
                     )
                     continue
                 km = row.extra.get("mileage_km")
-                if km is not None and existing["mileage_km"] is not None and km < existing["mileage_km"]:
+                if km is not None and existing.mileage_km is not None and km < existing.mileage_km:
                     row.fail(
                         "mileage_km",
                         gettext("The mileage is lower than the last reading (%(km)s km).")
-                        % {"km": existing["mileage_km"]},
+                        % {"km": existing.mileage_km},
                     )
                     continue
-                row.target_id = existing["id"]
-                row.extra["had_owner"] = existing["customer_id"] is not None
+                row.target_id = existing.id
+                row.extra["had_owner"] = existing.customer_id is not None
 
     def write_batch(self, ctx: _VehicleContext, rows: list[Row], prepared: Any = None) -> tuple[int, int]:
         # New vehicles as plain values, written by COPY on PostgreSQL (no model instances: at
@@ -287,14 +328,14 @@ class VehicleImporter(Importer):
             creates.append(values)
         created_ids = bulk.insert_rows(Vehicle, creates)
         # What the history tables get, from new vehicles and from updated ones alike: a first
-        # owner (vehicle id, customer, owned from, label) and a new odometer reading (vehicle id, km).
-        owned: list[tuple[int, int, Any, str]] = []
-        readings: list[tuple[int, int]] = []
+        # owner and a new odometer reading.
+        owned: list[_Owned] = []
+        readings: list[_Reading] = []
         for pk, v in zip(created_ids, creates, strict=True):
             if v["customer_id"]:
-                owned.append((pk, v["customer_id"], v.get("purchase_date"), v.get("plate") or v["vin"]))
+                owned.append(_Owned(pk, v["customer_id"], v.get("purchase_date"), v.get("plate") or v["vin"]))
             if v.get("mileage_km") is not None:
-                readings.append((pk, v["mileage_km"]))
+                readings.append(_Reading(pk, v["mileage_km"]))
         updated: list[Vehicle] = []
         update_rows = [r for r in rows if r.target_id]
         if update_rows:
@@ -310,31 +351,31 @@ class VehicleImporter(Importer):
                 if row.extra.get("owner_id") and vehicle.customer_id is None:
                     vehicle.customer_id = row.extra["owner_id"]
                     names.add("customer")
-                    owned.append((vehicle.pk, vehicle.customer_id, vehicle.purchase_date, str(vehicle)))
+                    owned.append(_Owned(vehicle.pk, vehicle.customer_id, vehicle.purchase_date, str(vehicle)))
                 changed = self._apply_extra(ctx, vehicle, row)
                 if "mileage_km" in changed:
-                    readings.append((vehicle.pk, vehicle.mileage_km))  # type: ignore[arg-type]
+                    readings.append(_Reading(vehicle.pk, vehicle.mileage_km))  # type: ignore[arg-type]
                 names.update(changed)
                 vehicle.updated_at = ctx.now
                 updated.append(vehicle)
             bulk.update_instances(Vehicle, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
         bulk.insert_rows(
             Ownership,
-            [{"store_id": ctx.store_id, "vehicle_id": pk, "customer_id": owner, "started_on": since or ctx.today,
-              "note": ctx.summary[:200]} for pk, owner, since, _label in owned],
+            [{"store_id": ctx.store_id, "vehicle_id": o.vehicle_id, "customer_id": o.customer_id,
+              "started_on": o.since or ctx.today, "note": ctx.summary[:200]} for o in owned],
             returning=False,
         )  # fmt: skip
         bulk.insert_rows(
             OdometerReading,
-            [{"store_id": ctx.store_id, "vehicle_id": pk, "km": km, "at": ctx.now, "source": ReadingSource.IMPORT}
-             for pk, km in readings],
+            [{"store_id": ctx.store_id, "vehicle_id": r.vehicle_id, "km": r.km, "at": ctx.now,
+              "source": ReadingSource.IMPORT} for r in readings],
             returning=False,
         )  # fmt: skip
         bulk.insert_rows(
             TimelineEvent,
-            [{"store_id": ctx.store_id, "customer_id": owner, "kind": "vehicle.added", "at": ctx.now,
-              "summary": label[:300], "object_type": "vehicles.vehicle", "object_id": str(pk)}
-             for pk, owner, _since, label in owned],
+            [{"store_id": ctx.store_id, "customer_id": o.customer_id, "kind": "vehicle.added", "at": ctx.now,
+              "summary": o.label[:300], "object_type": "vehicles.vehicle", "object_id": str(o.vehicle_id)}
+             for o in owned],
             returning=False,
         )  # fmt: skip
         return len(creates), len(updated)
@@ -372,7 +413,7 @@ class VehicleExporter(exporting.Exporter):
         m = Vehicle
 
         def plain(name: str) -> exporting.Column:
-            return exporting.Column(name, exporting._label(m, name), lambda o: getattr(o, name))
+            return exporting.Column(name, exporting.field_label(m, name), lambda o: getattr(o, name))
 
         def owner_mobile(o: Vehicle) -> Any:
             return exporting.sensitive_value(actor, o.customer, "mobile", full) if o.customer_id else ""
@@ -384,7 +425,9 @@ class VehicleExporter(exporting.Exporter):
             exporting.Column("brand", _("brand"), lambda o: o.brand.name if o.brand_id else ""),
             exporting.Column("series", _("series"), lambda o: o.series.name if o.series_id else ""),
             plain("model_year"),
-            exporting.Column("fuel_type", exporting._label(m, "fuel_type"), exporting._choice("fuel_type", m)),
+            exporting.Column(
+                "fuel_type", exporting.field_label(m, "fuel_type"), exporting.choice_label("fuel_type", m)
+            ),
             plain("colour"),
             plain("purchase_date"),
             plain("delivery_date"),
@@ -400,5 +443,5 @@ class VehicleExporter(exporting.Exporter):
 
 def register() -> None:
     """Called from ``VehiclesConfig.ready``."""
-    importing.register_importer("vehicles", VehicleImporter())
-    exporting.register_exporter("vehicles", VehicleExporter())
+    register_importer("vehicles", VehicleImporter(), order=20)
+    exporting.register_exporter("vehicles", VehicleExporter(), order=20)

@@ -19,19 +19,20 @@ from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
 from autocrm.core import identifiers
 from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
-from autocrm.customers import importing
-from autocrm.customers.importing import (
-    CustomerImporter,
+from autocrm.customers.importing import CustomerImporter
+from autocrm.customers.models import Customer, TimelineEvent
+from autocrm.customers.search import customer_search
+from autocrm.customers.tests.factories import actor_for, make_customer
+from autocrm.demo.services import demo_create
+from autocrm.imports import importing
+from autocrm.imports.importing import (
     auto_map,
     import_job_check,
     import_job_commit,
     import_job_create,
     import_job_get,
 )
-from autocrm.customers.models import Customer, ImportJob, TimelineEvent
-from autocrm.customers.search import customer_search
-from autocrm.customers.tests.factories import actor_for, make_customer
-from autocrm.demo.services import demo_create
+from autocrm.imports.models import ImportJob
 from autocrm.vehicles.models import OdometerReading, Ownership, Vehicle
 
 HEADER = ["客户姓名", "手机号", "身份证号", "性别", "出生日期", "省", "市", "区", "详细地址", "外部编号"]

@@ -1,6 +1,7 @@
-"""Import and export in the staff UI: upload, column mapping, the dry-run report, the commit
-choice (all or nothing / valid rows only), a progress bar polled with htmx for big files, and
-downloads of filtered lists. Thin: every step calls one service of ``importing``/``exporting``."""
+"""Import and export in the staff UI, for every registered kind: upload, column mapping, the
+dry-run report, the commit choice (all or nothing / valid rows only), a progress bar polled with
+htmx for big files, and downloads of filtered lists. Thin: every step calls one service of
+``importing``/``exporting``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from autocrm.core.errors import DomainError, PermissionDenied, ValidationError
 from autocrm.core.permissions import can
 
 from . import exporting, importing
-from .choices import ImportKind, ImportMode, ImportStatus
-from .models import Customer, ImportJob
+from .choices import ImportMode, ImportStatus
+from .models import ImportJob
 
 RUNNING = (ImportStatus.CHECKING, ImportStatus.IMPORTING)
 
@@ -32,15 +33,7 @@ def _error_text(exc: DomainError) -> str:
 
 
 def _export_kinds(actor: Any) -> list[tuple[str, Any]]:
-    kinds = []
-    for kind, label in ImportKind.choices:
-        try:
-            exporter = exporting.exporter_for(kind)
-        except ValidationError:
-            continue
-        if can(actor, "export", exporter.model):
-            kinds.append((kind, label))
-    return kinds
+    return [(e.kind, e.label) for e in exporting.exporters_for(actor)]
 
 
 @login_required
@@ -48,7 +41,8 @@ def _export_kinds(actor: Any) -> list[tuple[str, Any]]:
 def job_list(request: ActorRequest) -> HttpResponse:
     actor = request.actor
     may_import = can(actor, "add", ImportJob)
-    if not (can(actor, "view", ImportJob) or can(actor, "export", Customer)):
+    export_kinds = _export_kinds(actor)
+    if not (can(actor, "view", ImportJob) or export_kinds):
         raise DjangoPermissionDenied()
     if request.method == "POST":
         if not may_import:
@@ -67,16 +61,17 @@ def job_list(request: ActorRequest) -> HttpResponse:
             return redirect("imports:job_list")
         return redirect("imports:job_detail", pk=job.pk)
     jobs = list(importing.import_job_list(actor=actor)[:50]) if can(actor, "view", ImportJob) else []
+    kinds = [(i.kind, i.label) for i in importing.importers_for(actor)]
     return render(
         request,
-        "customers/imports.html",
+        "imports/job_list.html",
         {
             "jobs": jobs,
-            "may_import": may_import,
-            "kinds": ImportKind.choices,
+            "may_import": may_import and bool(kinds),
+            "kinds": kinds,
             "modes": ImportMode.choices,
-            "export_kinds": _export_kinds(actor),
-            "may_reveal": can(actor, "reveal", Customer),
+            "export_kinds": export_kinds,
+            "may_reveal": {e.kind for e in exporting.exporters_for(actor) if e.may_reveal(actor)},
         },
     )
 
@@ -148,7 +143,7 @@ def job_detail(request: ActorRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("imports:job_detail", pk=job.pk)
-    return render(request, "customers/imports_detail.html", _detail_context(request, job))
+    return render(request, "imports/job_detail.html", _detail_context(request, job))
 
 
 @login_required
@@ -160,7 +155,7 @@ def job_progress(request: ActorRequest, pk: int) -> HttpResponse:
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "customers/partials/import_progress.html", {"job": job, "percent": _percent(job)})
+    return render(request, "imports/partials/job_progress.html", {"job": job, "percent": _percent(job)})
 
 
 @login_required

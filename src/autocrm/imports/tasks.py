@@ -48,5 +48,7 @@ def import_commit_task(job_id: int, user_id: int, store_id: int) -> None:
 
 @db_periodic_task(crontab(hour="3", minute="17"))
 def import_files_purge_task() -> None:
-    """Nightly: uploads of imports left unfinished for a week are deleted."""
+    """Nightly: uploads of imports left unfinished for a week are deleted, and so are files in
+    the uploads' directory that no import job holds (orphans)."""
     importing.import_files_purge()
+    importing.import_orphans_purge()
