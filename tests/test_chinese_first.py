@@ -109,11 +109,11 @@ def data_strings() -> tuple[set[str], set[str]]:
 def setup_data() -> None:
     """Something on every page: customers with vehicles, an import, a merge, an export."""
     from autocrm.core.sensitive import export_logged
-    from autocrm.customers.importing import import_job_commit, import_job_create
     from autocrm.customers.merging import customer_merge
     from autocrm.customers.models import Customer
     from autocrm.customers.services import customer_tag
     from autocrm.customers.tests.factories import actor_for, make_customer
+    from autocrm.imports.importing import import_job_commit, import_job_create
     from autocrm.vehicles.services import vehicle_create
 
     manager = actor_for("manager_a")
@@ -141,7 +141,8 @@ def setup_data() -> None:
 
 def daily_pages(actor: Any) -> list[str]:
     """A role's navigation, and the pages one click away that it opens every day."""
-    from autocrm.customers.models import CustomerMerge, ImportJob
+    from autocrm.customers.models import CustomerMerge
+    from autocrm.imports.models import ImportJob
     from autocrm.vehicles.models import Vehicle
 
     urls = [item["url"] for item in menu_for(actor)]

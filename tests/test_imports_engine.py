@@ -48,7 +48,7 @@ def test_a_new_kind_imports_end_to_end_through_the_pages(demo):
     client = Client()
     client.force_login(User.objects.get(username="manager_a"))
     page = client.get("/imports/").content.decode()
-    assert '<option value="tickets">Tickets</option>' in page  # offered beside customers and vehicles
+    assert '<option value="tickets">工单</option>' in page  # offered beside customers and vehicles
     assert 'data-testid="export-tickets"' in page
 
     r = client.post("/imports/", {"file": tickets_csv(ROWS), "kind": "tickets"})
@@ -101,7 +101,7 @@ def test_a_new_kind_through_the_api(demo):
     assert Ticket.objects.get().title == "更换机油"
     # An unknown kind is a 400 naming the field, listing the kinds there are; nothing is stored.
     r = client.post("/api/v1/customers/imports", {"file": tickets_csv(ROWS[:1]), "kind": "parts"}, **auth)
-    assert r.status_code == 400 and "Tickets" in r.json()["fields"]["kind"][0]
+    assert r.status_code == 400 and "工单" in r.json()["fields"]["kind"][0]
     assert ImportJob.objects.count() == 1
     # Importing tickets needs the import right as well as the right to add tickets.
     sales = bearer("sales_a1")  # may add tickets, may not import

@@ -11,10 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from autocrm.core import audit
-from autocrm.customers.importing import import_job_commit, import_job_create
 from autocrm.customers.merging import customer_merge
 from autocrm.customers.tests.factories import actor_for, make_customer
 from autocrm.demo.services import demo_create
+from autocrm.imports.importing import import_job_commit, import_job_create
 from autocrm.vehicles.services import vehicle_create
 
 from .test_shell import sign_in

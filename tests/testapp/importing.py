@@ -21,6 +21,7 @@ from autocrm.imports.exporting import Column, Exporter, register_exporter, sensi
 from autocrm.imports.importing import FieldSpec, Importer, Row, cell_text, mark_repeats, register_importer
 from autocrm.imports.models import ImportJob
 
+from .i18n import bilingual
 from .models import Ticket
 
 
@@ -33,7 +34,7 @@ class _Run:
 
 class TicketImporter(Importer):
     model = Ticket
-    label = _("Tickets")
+    label = bilingual("Tickets", "工单")
     fields = (
         FieldSpec("title", _("title"), ("标题", "title"), required=True),
         FieldSpec("mobile", _("mobile"), ("手机号", "mobile")),
@@ -70,7 +71,7 @@ class TicketImporter(Importer):
 
 class TicketExporter(Exporter):
     model = Ticket
-    label = _("Tickets")
+    label = bilingual("Tickets", "工单")
 
     def queryset(self, actor: Actor, filters: Mapping[str, Any]) -> QuerySet[Any]:
         return Ticket.objects.for_actor(actor, "export").order_by("id")

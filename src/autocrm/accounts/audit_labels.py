@@ -50,5 +50,7 @@ def register() -> None:
     register_action("token.revoke", _("API token revoked"))
     register_action("integration.create", _("Integration created"), refs=_store_refs, summary=_integration)
     register_action("password.reset", _("Password reset"), summary=_password)
+    register_action("password.change", _("Password changed"), summary=_password)
+    register_action("password.change_failed", _("Password change refused (wrong current password)"))
 
     register_model("accounts.user", labels={"default_store_id": _("default store")})

@@ -11,7 +11,10 @@ class TenancyConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
+        from . import audit_labels
         from .models import Store
+
+        audit_labels.register()  # how the audit trail names store settings
 
         register_menu(
             "stores_admin", _("Stores and modules"), "tenancy:store_list", icon="building-store", order=810,

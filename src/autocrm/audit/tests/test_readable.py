@@ -18,11 +18,12 @@ from autocrm.audit.models import AuditEvent
 from autocrm.core import audit
 from autocrm.core.audit import ACTIONS
 from autocrm.core.sensitive import export_logged
-from autocrm.customers.importing import import_job_commit, import_job_create
 from autocrm.customers.merging import customer_merge
-from autocrm.customers.models import Customer, ImportJob
+from autocrm.customers.models import Customer
 from autocrm.customers.tests.factories import actor_for, make_customer
 from autocrm.customers.timeline import TIMELINE_KINDS
+from autocrm.imports.importing import import_job_commit, import_job_create
+from autocrm.imports.models import ImportJob
 from autocrm.vehicles.services import vehicle_create
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_an_import_reads_as_counts_with_a_link_to_the_job(client, manager):
     assert "import" not in text.split() and "{'" not in text
 
     # The job's own updates: the report summarised, not dumped.
-    body = client.get(reverse("audit:event_list"), {"object_type": "customers.importjob"}).content.decode()
+    body = client.get(reverse("audit:event_list"), {"object_type": "imports.importjob"}).content.decode()
     text = visible_text(body)
     assert "'language'" not in text and "{" not in text
     assert "新建记录 2" in text
@@ -191,7 +192,7 @@ def test_times_in_beijing_time_in_values_and_header(client, manager):
     )
     event = AuditEvent.objects.filter(action="update", object_id=str(job.pk)).latest("id")
     read_as(client, "manager_a")
-    text = visible_text(client.get(reverse("audit:history", args=["customers.importjob", job.pk])).content.decode())
+    text = visible_text(client.get(reverse("audit:history", args=["imports.importjob", job.pk])).content.decode())
     assert "时间（北京时间）" in text
     assert "完成时间: — → 2026-12-01 15:56:21" in text
     assert "+00:00" not in text

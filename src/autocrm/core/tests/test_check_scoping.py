@@ -224,7 +224,7 @@ def test_the_real_tree_knows_its_tenant_models() -> None:
     assert {
         "autocrm.customers.models.Customer",
         "autocrm.vehicles.models.Vehicle",
-        "autocrm.customers.models.ImportJob",
+        "autocrm.imports.models.ImportJob",
         "autocrm.audit.models.AuditEvent",  # scoped by its manager, not by inheritance
         "autocrm.tenancy.models.Store",
     } <= tenant
