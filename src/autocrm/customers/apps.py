@@ -11,6 +11,7 @@ class CustomersConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
+        from . import events  # noqa: F401  (declares the events this app emits)
         from .models import Customer, DuplicatePair, ImportJob
 
         register_menu(

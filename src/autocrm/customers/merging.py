@@ -24,8 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
+from autocrm.core.events import emit
 from autocrm.core.permissions import require
 
+from . import events
 from .choices import DuplicateStatus
 from .dedup import duplicates_find, pair_for
 from .models import Customer, CustomerMerge, DuplicatePair
@@ -279,6 +281,8 @@ def customer_merge(
             "dropped": {k: len(v) for k, v in dropped.items()},
         },
     )
+    emit(events.CUSTOMER_MERGED, store_id=survivor.store_id,
+         payload=events.CustomerMerged(merge_id=merge.pk, survivor_id=survivor.pk, merged_id=merged.pk))  # fmt: skip
     return merge
 
 
@@ -359,6 +363,8 @@ def customer_merge_undo(*, actor: Actor, merge: CustomerMerge) -> CustomerMerge:
     summary = gettext("Undid the merge of customer record #%(id)s (%(name)s)") % {"id": merged.pk, "name": merged.name}
     timeline_record(customer=survivor, kind="customer.merge_undone", summary=summary, obj=merge)
     audit.record("customer.merge_undo", obj=survivor, actor=actor, extra={"merge": merge.pk, "merged": merged.pk})
+    emit(events.CUSTOMER_MERGE_UNDONE, store_id=survivor.store_id,
+         payload=events.CustomerMergeUndone(merge_id=merge.pk, survivor_id=survivor.pk, merged_id=merged.pk))  # fmt: skip
     return merge
 
 

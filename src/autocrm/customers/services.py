@@ -15,9 +15,11 @@ from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.events import emit
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.core.roles import Role
 
+from . import events
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
 from .models import Consent, Customer, Household, HouseholdMember, Tag, TimelineEvent
 from .search import name_condition, refresh_search_keys
@@ -265,6 +267,7 @@ def customer_create(
     for consent in consents:
         consent_record(actor=actor, customer=customer, **consent)
     timeline_record(customer=customer, kind="customer.created", summary=str(_("Customer record created")))
+    emit(events.CUSTOMER_CREATED, store_id=customer.store_id, payload=events.CustomerCreated(customer_id=customer.pk))
     return customer
 
 
@@ -281,19 +284,27 @@ def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any]
         matches = customer_duplicates(actor=actor, cleaned=identity, exclude_id=customer.pk)
         if matches:
             raise _duplicate_conflict(actor, matches, identity)
+    changed = tuple(name for name, value in cleaned.items() if getattr(customer, name) != value)
     for name, value in cleaned.items():
         setattr(customer, name, value)
     refresh_search_keys(customer)
     customer.save()
+    if changed:
+        emit(events.CUSTOMER_UPDATED, store_id=customer.store_id,
+             payload=events.CustomerUpdated(customer_id=customer.pk, fields=changed))  # fmt: skip
     return customer
 
 
 @transaction.atomic
 def customer_assign(*, actor: Actor, customer: Customer, consultant_id: int | None, reason: str = "") -> Customer:
     require(actor, "assign", customer)
+    before = customer.consultant_id
     customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
     customer.save(update_fields=["consultant", "updated_at"])
     timeline_record(customer=customer, kind="customer.assigned", summary=reason or str(_("Consultant changed")))
+    if customer.consultant_id != before:
+        emit(events.CUSTOMER_UPDATED, store_id=customer.store_id,
+             payload=events.CustomerUpdated(customer_id=customer.pk, fields=("consultant",)))  # fmt: skip
     return customer
 
 

@@ -12,7 +12,11 @@ class VehiclesConfig(AppConfig):
         from autocrm.core.permissions import can
         from autocrm.customers.views import register_create_extra
 
-        from . import panels, views
+        from . import (
+            events,  # noqa: F401  (declares the events this app emits)
+            panels,
+            views,
+        )
         from .models import Vehicle
 
         register_menu(
