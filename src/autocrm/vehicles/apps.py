@@ -29,3 +29,6 @@ class VehiclesConfig(AppConfig):
         from . import importing as vehicle_importing
 
         vehicle_importing.register()  # vehicles in the customers import/export machinery
+        from . import extensions
+
+        extensions.register()  # search keys, data-quality checks and duplicate evidence for customers
