@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from autocrm.core.extensions import Registry, registry
 from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import scoped_object_or_404
@@ -290,7 +291,16 @@ def _consent_grid(consents: list[Any]) -> list[dict[str, Any]]:
     return grid
 
 
-# What the timeline calls the kinds it knows; other modules' kinds show as written.
+# What the timeline calls the kinds it writes; other modules register theirs
+# (:func:`register_timeline_kind`); an unknown kind shows as written.
+TIMELINE_KINDS: Registry[Any] = registry("customers.timeline_kinds")
+
+
+def register_timeline_kind(kind: str, label: Any) -> None:
+    """Called from a higher app's ``AppConfig.ready``: ``register_timeline_kind("vehicle.added", _("…"))``."""
+    TIMELINE_KINDS.register(label, key=kind)
+
+
 TIMELINE_LABELS = {
     "customer.created": gettext_lazy("Created"),
     "customer.assigned": gettext_lazy("Assigned"),
@@ -298,9 +308,6 @@ TIMELINE_LABELS = {
     "consent.refused": gettext_lazy("Consent refused"),
     "consent.withdrawn": gettext_lazy("Consent withdrawn"),
     "household.linked": gettext_lazy("Household"),
-    "vehicle.added": gettext_lazy("Vehicle added"),
-    "vehicle.transferred_in": gettext_lazy("Vehicle received"),
-    "vehicle.transferred_out": gettext_lazy("Vehicle handed over"),
     "customer.merged": gettext_lazy("Merged"),
     "customer.merge_undone": gettext_lazy("Merge undone"),
 }
@@ -310,7 +317,8 @@ def _timeline_context(customer: Customer, page: Any) -> dict[str, Any]:
     more_url = None
     if page.next_cursor:
         more_url = reverse("customers:customer_timeline", args=[customer.pk]) + "?cursor=" + page.next_cursor
-    events = [{"event": e, "label": TIMELINE_LABELS.get(e.kind, e.kind)} for e in page.items]
+    events = [{"event": e, "label": TIMELINE_LABELS.get(e.kind) or TIMELINE_KINDS.get(e.kind) or e.kind}
+              for e in page.items]  # fmt: skip
     return {"events": events, "timeline_more_url": more_url}
 
 

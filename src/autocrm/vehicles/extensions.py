@@ -5,7 +5,8 @@ vehicle model, relation or field (registered from ``VehiclesConfig.ready``):
   plate typed without the province character (``A12345`` for 沪A12345, any case and spacing),
   or the last digits of its plate (``12345``);
 * data-quality checks: vehicles with an invalid VIN or plate, counted in vehicles, listed by owner;
-* duplicate evidence: two customers with the same plate or VIN are likely one person.
+* duplicate evidence: two customers with the same plate or VIN are likely one person;
+* timeline kinds: what the 360 timeline calls the touches vehicles writes.
 
 Every condition on customers is an ``Exists`` over the vehicles of the same store correlated on
 the customer, so the (store, plate/VIN) indexes serve it and no DISTINCT is needed.
@@ -25,6 +26,7 @@ from autocrm.core.actor import Actor
 from autocrm.core.identifiers import _PLATE_PATTERNS
 from autocrm.core.permissions import scope_for
 from autocrm.customers import dedup, quality, search
+from autocrm.customers.views import register_timeline_kind
 
 from .models import Vehicle
 from .selectors import _ends_with
@@ -117,6 +119,9 @@ def dedup_keys(store_id: int) -> Iterable[tuple[int, str, str]]:
 
 
 def register() -> None:
+    register_timeline_kind("vehicle.added", _("Vehicle added"))
+    register_timeline_kind("vehicle.transferred_in", _("Vehicle received"))
+    register_timeline_kind("vehicle.transferred_out", _("Vehicle handed over"))
     # One key for all of a vehicle's shapes (plate, VIN, VIN last six, plate tail): see vehicles_matching.
     search.register_search_key("vehicles", match_customers, label=_("plate, VIN or their last characters"), order=10)
     quality.register_related_check(

@@ -50,3 +50,15 @@ def test_refused_reading_emits_nothing(advisor):
     with events.capture() as captured, pytest.raises(ValidationError):
         odometer_record(actor=advisor, vehicle=vehicle, km=10, at=timezone.now() + dt.timedelta(seconds=1))
     assert captured.names() == []
+
+
+def test_the_360_timeline_names_vehicle_touches_through_the_registry(client, advisor):
+    from django.urls import reverse
+
+    from autocrm.customers.tests.test_views import html, login
+
+    owner = make_customer(advisor, name="马超")
+    vehicle_create(actor=advisor, data={"vin": VIN, "plate": "沪AD12345"}, customer=owner)
+    login(client, "advisor_a1")
+    body = html(client.get(reverse("customers:customer_detail", args=[owner.pk])))
+    assert '<span class="badge bg-secondary-lt me-1">添加车辆</span>' in body
