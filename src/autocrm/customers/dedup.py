@@ -259,7 +259,7 @@ def _blocks(
         for members in groups.values():
             if len(members) > 1:
                 yield kind, members, False
-    for (code, _key), vmembers in sorted(shared.items(), key=lambda item: (-weight(item[0][0]), item[0])):
+    for (code, _key), vmembers in shared.items():  # (no sort: 50,000 keys a store, most of one member)
         if len(vmembers) > 1:
             yield code, sorted(vmembers), True
 
