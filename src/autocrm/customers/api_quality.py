@@ -63,7 +63,7 @@ def customer_quality(request: ActorRequest, refresh: bool = False) -> dict[str, 
                 "probable_duplicates": sq.counts.get("duplicates", 0),
                 "three_element_rate": round(sq.three_element_rate, 4),
                 "completeness_rate": round(sq.completeness_rate, 4),
-                "invalid_vehicles": sq.invalid_vehicles,
+                "invalid_vehicles": sq.related,  # the contract's name; today only vehicles register checks
                 "problems": [{"key": p.key, "group": p.group, "label": str(p.label), "count": n} for p, n in sq.rows()],
             }
         )

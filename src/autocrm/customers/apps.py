@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
-        from . import audit_labels, exporting, importing, timeline
+        from . import audit_labels, events, exporting, importing, timeline  # noqa: F401  (events: what this app emits)
         from .models import Customer, DuplicatePair
 
         audit_labels.register()  # how the audit trail names customers' actions and fields

@@ -3,10 +3,11 @@
 Blocking, then scoring (docs/adr/0002-duplicate-finder.md says why it is hand-rolled):
 
 * blocks group the store's live customers (not merged away) that share a key: the mobile's
-  blind index, the ID number's blind index, the email or WeChat ID, a vehicle's plate or VIN,
-  or the name's pinyin within the same district (the city when the district is empty);
+  blind index, the ID number's blind index, the email or WeChat ID, the name's pinyin within
+  the same district (the city when the district is empty), or a key another app registered as
+  evidence (:data:`EVIDENCE_SOURCES` — vehicles: the same plate, the same VIN);
 * every pair inside a block is scored once: a log-odds sum of evidence (same ID number, same
-  mobile, same plate/VIN, same email/WeChat, name similarity by rapidfuzz, same pinyin, same
+  mobile, registered evidence, same email/WeChat, name similarity by rapidfuzz, same pinyin, same
   district/community, same or different birthday and gender) squashed into [0, 1], with the
   reasons a reviewer reads;
 * pairs at or above the threshold are upserted into :class:`DuplicatePair`: new pairs open,
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from rapidfuzz import fuzz
 from autocrm.core import audit
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.extensions import Registry, registry
 from autocrm.core.pagination import Page, paginate
 from autocrm.core.permissions import can, get_in_scope
 
@@ -52,8 +54,6 @@ WEIGHTS = {
     "same_id_number": 10.0,
     "other_id_number": -5.0,
     "same_mobile": 6.0,
-    "same_vin": 6.0,
-    "same_plate": 4.0,
     "same_wechat": 4.0,
     "same_email": 4.0,
     "same_name": 4.0,
@@ -72,8 +72,6 @@ REASON_LABELS: dict[str, Any] = {
     "same_id_number": _("Same ID number"),
     "other_id_number": _("Different ID numbers"),
     "same_mobile": _("Same mobile"),
-    "same_vin": _("Same vehicle (VIN)"),
-    "same_plate": _("Same plate"),
     "same_wechat": _("Same WeChat ID"),
     "same_email": _("Same email"),
     "same_name": _("Same name"),
@@ -90,9 +88,52 @@ REASON_LABELS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A reason code another app contributes (``same_vin``): its log-odds weight and its label."""
+
+    code: str
+    weight: float
+    label: Any
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    """Keys another app holds about a store's customers: ``load(store_id)`` yields
+    ``(customer id, evidence code, normalised key)``; customers sharing a key form a block and
+    the pair gets the code's weight once."""
+
+    key: str
+    load: Callable[[int], Iterable[tuple[int, str, str]]]
+
+
+EVIDENCE: Registry[Evidence] = registry("customers.dedup_evidence")
+EVIDENCE_SOURCES: Registry[EvidenceSource] = registry("customers.dedup_evidence_sources")
+
+
+def register_evidence(code: str, *, weight: float, label: Any, order: int = 100) -> None:
+    """Called from a higher app's ``AppConfig.ready`` (with :func:`register_evidence_source`)."""
+    EVIDENCE.register(Evidence(code, weight, label), key=code, order=order)
+
+
+def register_evidence_source(key: str, load: Callable[[int], Iterable[tuple[int, str, str]]]) -> None:
+    EVIDENCE_SOURCES.register(EvidenceSource(key, load), key=key)
+
+
+def weight(code: str) -> float:
+    """The log-odds weight of a reason code: the finder's own, or a registered one (0 if unknown)."""
+    if code in WEIGHTS:
+        return WEIGHTS[code]
+    entry = EVIDENCE.get(code)
+    return entry.weight if entry is not None else 0.0
+
+
 def reason_text(reason: dict[str, Any]) -> str:
     """A stored reason (``{"code": …, "similarity": …}``) as a sentence in the active language."""
-    label = REASON_LABELS.get(reason.get("code", ""))
+    code = reason.get("code", "")
+    label = REASON_LABELS.get(code)
+    if label is None and (entry := EVIDENCE.get(code)) is not None:
+        label = entry.label
     if label is None:
         return str(reason.get("code", ""))
     if "similarity" in reason:
@@ -145,14 +186,14 @@ def _compact(name: str) -> str:
 def score_pair(
     a: tuple[Any, ...], b: tuple[Any, ...], shared: Iterable[str] = ()
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Score two customer rows (``_COLUMNS`` tuples). ``shared`` names the vehicle keys the
-    blocking found in common (``same_plate``, ``same_vin``). Returns ``(score, reasons)``."""
+    """Score two customer rows (``_COLUMNS`` tuples). ``shared`` names the registered evidence
+    the blocking found in common (``same_plate``, ``same_vin``). Returns ``(score, reasons)``."""
     logit = PRIOR
     reasons: list[dict[str, Any]] = []
 
     def add(code: str, **extra: Any) -> None:
         nonlocal logit
-        logit += WEIGHTS[code]
+        logit += weight(code)
         reasons.append({"code": code, **extra})
 
     if a[_IDNO] and b[_IDNO]:
@@ -189,14 +230,14 @@ def score_pair(
     if a[_GENDER] and b[_GENDER] and a[_GENDER] != b[_GENDER]:
         add("other_gender")
     # Strong evidence first: the queue shows the first reasons.
-    reasons.sort(key=lambda r: -WEIGHTS.get(r["code"], 0.0))
+    reasons.sort(key=lambda r: -weight(r["code"]))
     return 1 / (1 + math.exp(-logit)), reasons
 
 
 def _blocks(
-    rows: dict[int, tuple[Any, ...]], vehicles: Iterable[tuple[int, str, str]]
-) -> Iterator[tuple[str, list[int]]]:
-    """``(kind, member ids)`` for every block with two or more members."""
+    rows: dict[int, tuple[Any, ...]], related: Iterable[tuple[int, str, str]]
+) -> Iterator[tuple[str, list[int], bool]]:
+    """``(kind, member ids, is registered evidence)`` for every block with two or more members."""
     mobile: dict[str, list[int]] = defaultdict(list)
     idno: dict[str, list[int]] = defaultdict(list)
     pinyin: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -212,23 +253,17 @@ def _blocks(
             idno[row[_IDNO]].append(cid)
         if row[_PINYIN]:
             pinyin[(row[_PINYIN], row[_DISTRICT] or row[_CITY])].append(cid)
-    plate: dict[str, set[int]] = defaultdict(set)
-    vin: dict[str, set[int]] = defaultdict(set)
-    for cid, plate_value, vin_value in vehicles:
-        if cid not in rows:
-            continue
-        if plate_value:
-            plate["".join(plate_value.split()).upper()].add(cid)
-        if vin_value:
-            vin[vin_value.upper()].add(cid)
+    shared: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for cid, code, key in related:
+        if key and cid in rows:
+            shared[(code, key)].add(cid)
     for kind, groups in (("id", idno), ("mobile", mobile), ("contact", contact), ("pinyin", pinyin)):
         for members in groups.values():
             if len(members) > 1:
-                yield kind, members
-    for kind, vgroups in (("same_vin", vin), ("same_plate", plate)):
-        for vmembers in vgroups.values():
-            if len(vmembers) > 1:
-                yield kind, sorted(vmembers)
+                yield kind, members, False
+    for (code, _key), vmembers in shared.items():  # (no sort: 50,000 keys a store, most of one member)
+        if len(vmembers) > 1:
+            yield code, sorted(vmembers), True
 
 
 def _split(rows: dict[int, tuple[Any, ...]], members: list[int]) -> list[list[int]]:
@@ -240,13 +275,13 @@ def _split(rows: dict[int, tuple[Any, ...]], members: list[int]) -> list[list[in
 
 
 def candidate_pairs(
-    rows: dict[int, tuple[Any, ...]], vehicles: Iterable[tuple[int, str, str]]
+    rows: dict[int, tuple[Any, ...]], related: Iterable[tuple[int, str, str]]
 ) -> tuple[dict[tuple[int, int], set[str]], int]:
-    """Pairs to score (lower id first) with the vehicle keys they share, and how many blocks
-    were too big to pair in full."""
+    """Pairs to score (lower id first) with the registered evidence they share, and how many
+    blocks were too big to pair in full."""
     pairs: dict[tuple[int, int], set[str]] = {}
     skipped = 0
-    for kind, members in _blocks(rows, vehicles):
+    for kind, members, evidence in _blocks(rows, related):
         groups = [members]
         if len(members) > MAX_BLOCK:
             skipped += 1
@@ -256,19 +291,20 @@ def candidate_pairs(
             for i, left in enumerate(group):
                 for right in group[i + 1 :]:
                     shared = pairs.setdefault((left, right), set())
-                    if kind in ("same_vin", "same_plate"):
+                    if evidence:
                         shared.add(kind)
     return pairs, skipped
 
 
 def find_in_rows(
     rows: dict[int, tuple[Any, ...]],
-    vehicles: Iterable[tuple[int, str, str]],
+    related: Iterable[tuple[int, str, str]],
     *,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> tuple[list[tuple[int, int, float, list[dict[str, Any]]]], int, int]:
-    """The pure part of the finder: ``([(a, b, score, reasons)], candidates, skipped_blocks)``."""
-    pairs, skipped = candidate_pairs(rows, vehicles)
+    """The pure part of the finder: ``([(a, b, score, reasons)], candidates, skipped_blocks)``.
+    ``related`` holds the registered evidence: ``(customer id, code, key)``."""
+    pairs, skipped = candidate_pairs(rows, related)
     found = []
     for (left, right), shared in pairs.items():
         if rows[left][_KIND] != rows[right][_KIND]:
@@ -280,20 +316,14 @@ def find_in_rows(
 
 
 def load_rows(store_id: int) -> tuple[dict[int, tuple[Any, ...]], list[tuple[int, str, str]]]:
-    """The store's live customers as tuples, and ``(customer id, plate, VIN)`` of their vehicles.
-
-    Vehicles are reached through the reverse relation by name (``vehicles__…``) so this app
-    does not import the vehicles app."""
+    """The store's live customers as tuples, and ``(customer id, evidence code, key)`` from every
+    registered evidence source (keys of merged-away customers are ignored by the blocking)."""
     base = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
     rows = {row[0]: row for row in base.values_list(*_COLUMNS).iterator(chunk_size=5000)}
-    vehicles: list[tuple[int, str, str]] = []
-    if any(rel.name == "vehicles" for rel in Customer._meta.related_objects):
-        vehicles = list(
-            base.filter(vehicles__isnull=False)
-            .values_list("id", "vehicles__plate", "vehicles__vin")
-            .iterator(chunk_size=5000)
-        )
-    return rows, vehicles
+    related: list[tuple[int, str, str]] = []
+    for source in EVIDENCE_SOURCES.entries():
+        related.extend(source.load(store_id))
+    return rows, related
 
 
 def duplicates_find(

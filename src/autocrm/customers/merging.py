@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit
+from autocrm.core import audit, identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
+from autocrm.core.events import emit
 from autocrm.core.models import model_field
 from autocrm.core.permissions import require
 
+from . import events
 from .choices import DuplicateStatus
 from .dedup import duplicates_find, pair_for
 from .models import Customer, CustomerMerge, DuplicatePair
@@ -65,22 +68,82 @@ def _empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+# External ids a system wrote (the demo generator's ``demo:…``, test and sample loads), not a DMS.
+SYSTEM_EXTERNAL_ID = re.compile(r"^(demo|test|sample|seed|system|tmp)[:/]", re.IGNORECASE)
+_CJK = r"[\u3400-\u9fff]"
+_STRAY_SPACE = re.compile(rf"^\s|\s$|\s\s|(?<={_CJK})\s|\s(?={_CJK})")
+
+
+def _normalised(normalise: Any, value: str) -> int:
+    """2: valid and stored as the services store it; 1: valid, written another way; 0: invalid."""
+    try:
+        return 2 if normalise(value) == value else 1
+    except (ValidationError, ValueError, TypeError):
+        return 0
+
+
+def _valid_email(value: str) -> str:
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except Exception:
+        raise ValueError(value) from None
+    return value.strip()
+
+
+_FORMS: dict[str, Any] = {
+    "mobile": identifiers.normalize_mobile,
+    "other_phones": lambda v: ",".join(identifiers.normalize_phone(p.strip()) for p in v.split(",") if p.strip()),
+    "id_number": identifiers.normalize_id_number,
+    "uscc": identifiers.normalize_uscc,
+    "email": _valid_email,
+}
+
+
+def form_rank(name: str, value: Any) -> int:
+    """How well-formed a field's value is (higher is better): identifiers that pass their check
+    and are stored normalised beat those written another way, which beat invalid ones; text
+    without stray spaces (``李 娜``, a trailing blank) beats text with them; an external id a DMS
+    gave beats one the demo or a test load wrote."""
+    if not isinstance(value, str):
+        return 2
+    if name in _FORMS:
+        return _normalised(_FORMS[name], value)
+    if name == "external_id" and SYSTEM_EXTERNAL_ID.match(value):
+        return 0
+    return 1 if _STRAY_SPACE.search(value) else 2
+
+
+def _contains(longer: Any, shorter: Any) -> bool:
+    """``longer`` says everything ``shorter`` says and more (``浦东新区张杨路1200号`` ⊃ ``张杨路1200号``)."""
+    if not (isinstance(longer, str) and isinstance(shorter, str)):
+        return False
+    a, b = "".join(longer.split()).lower(), "".join(shorter.split()).lower()
+    return len(a) > len(b) and b in a
+
+
 def merge_defaults(survivor: Customer, merged: Customer) -> dict[str, str]:
-    """The suggested source of each field: the only non-empty value, or — when both records
-    have one and they differ — the one from the record changed most recently."""
-    newer = (
-        MERGED if merged.updated_at and survivor.updated_at and merged.updated_at > survivor.updated_at else SURVIVOR
-    )
+    """The suggested source of each field: the only non-empty value; when both records have one
+    and they differ, the better-formed one (:func:`form_rank`: a valid mobile, a name without a
+    stray space, a DMS external id rather than a demo one), then the more complete one (one value
+    contains the other), then the older record's — the one that has been kept longer (by creation,
+    then id), since a duplicate is usually the later, hastier entry."""
+    older = SURVIVOR if (survivor.created_at, survivor.pk) <= (merged.created_at, merged.pk) else MERGED
     out = {}
     for name in MERGE_FIELDS:
         attname = model_field(survivor, name).attname
         mine, theirs = getattr(survivor, attname), getattr(merged, attname)
         if _empty(mine) and not _empty(theirs):
             out[name] = MERGED
-        elif not _empty(mine) and not _empty(theirs) and mine != theirs:
-            out[name] = newer
-        else:
+        elif _empty(mine) or _empty(theirs) or mine == theirs:
             out[name] = SURVIVOR
+        elif form_rank(name, mine) != form_rank(name, theirs):
+            out[name] = SURVIVOR if form_rank(name, mine) > form_rank(name, theirs) else MERGED
+        elif _contains(mine, theirs) or _contains(theirs, mine):
+            out[name] = SURVIVOR if _contains(mine, theirs) else MERGED
+        else:
+            out[name] = older
     return out
 
 
@@ -287,6 +350,8 @@ def customer_merge(
             "dropped": {k: len(v) for k, v in dropped.items()},
         },
     )
+    emit(events.CUSTOMER_MERGED, store_id=survivor.store_id,
+         payload=events.CustomerMerged(merge_id=merge.pk, survivor_id=survivor.pk, merged_id=merged.pk))  # fmt: skip
     return merge
 
 
@@ -367,6 +432,8 @@ def customer_merge_undo(*, actor: Actor, merge: CustomerMerge) -> CustomerMerge:
     summary = gettext("Undid the merge of customer record #%(id)s (%(name)s)") % {"id": merged.pk, "name": merged.name}
     timeline_record(customer=survivor, kind="customer.merge_undone", summary=summary, obj=merge)
     audit.record("customer.merge_undo", obj=survivor, actor=actor, extra={"merge": merge.pk, "merged": merged.pk})
+    emit(events.CUSTOMER_MERGE_UNDONE, store_id=survivor.store_id,
+         payload=events.CustomerMergeUndone(merge_id=merge.pk, survivor_id=survivor.pk, merged_id=merged.pk))  # fmt: skip
     return merge
 
 

@@ -1,8 +1,8 @@
 """Data-quality report per store: invalid, missing, probable duplicates, completeness.
 
-Every figure is an aggregate query over the actor's scope (one scan of the customers, one of the
-vehicles, one count of the duplicate queue) — no per-row Python, so the report stays fast at
-hundreds of thousands of customers per store.
+Every figure is an aggregate query over the actor's scope (one scan of the customers, one per
+registered related check — the vehicles' —, one count of the duplicate queue) — no per-row
+Python, so the report stays fast at hundreds of thousands of customers per store.
 
 Encrypted columns cannot be read by the database, but AES-GCM keeps the plaintext's length:
 ``enc:v1:<kid>:`` + base64(12-byte nonce + plaintext + 16-byte tag). The length and the ``=``
@@ -10,17 +10,16 @@ padding of the stored value therefore tell exactly how long the plaintext is, wh
 find what a row written around the services typically gets wrong — a mobile that is not the
 14 characters of ``+861xxxxxxxxxx`` (E.164), an ID number that is not 18 characters, a value
 stored in clear. The services validate content (carrier prefix, ID checksum) on every write.
-VIN and plate are stored in clear and checked against the patterns of ``core.identifiers``;
-the VIN check digit is verified on every write, not here.
 
-``customers`` may not import ``vehicles``: the vehicle model is reached through the reverse
-relation ``Customer.vehicles`` (as the search box does)."""
+Problems found in other apps' rows (a vehicle's invalid VIN or plate) are registered by those
+apps (:func:`register_related_check`), so ``customers`` names none of their models or fields."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value
@@ -29,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import crypto
 from autocrm.core.actor import Actor
-from autocrm.core.identifiers import _PLATE_PATTERNS
+from autocrm.core.extensions import Registry, registry
 from autocrm.core.permissions import Scope, scope_for
 from autocrm.tenancy.models import Store
 
@@ -38,8 +37,6 @@ from .models import Customer, DuplicatePair
 
 E164_CN_MOBILE_LENGTH = 14  # +86 and 11 digits
 ID_NUMBER_LENGTH = 18
-VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
-PLATE_PATTERN = "|".join(f"({pattern.pattern})" for pattern, _kind in _PLATE_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -49,11 +46,38 @@ class Problem:
     label: Any
 
 
-PROBLEMS: tuple[Problem, ...] = (
+@dataclass(frozen=True)
+class RelatedCheck:
+    """Problems another app finds in its own rows about customers (vehicles: invalid VIN, plate).
+
+    ``customers_q(problem key)`` is the condition on ``Customer`` rows affected (the problem's
+    list); ``counts(actor)`` gives, per store in the actor's scope, the number of the other app's
+    rows with each problem — in one query — or None when the actor may not see those rows."""
+
+    key: str
+    problems: tuple[Problem, ...]
+    customers_q: Callable[[str], Q]
+    counts: Callable[[Actor], dict[int, dict[str, int]] | None]
+
+
+RELATED_CHECKS: Registry[RelatedCheck] = registry("customers.quality_checks")
+
+
+def register_related_check(
+    key: str,
+    *,
+    problems: tuple[Problem, ...],
+    customers_q: Callable[[str], Q],
+    counts: Callable[[Actor], dict[int, dict[str, int]] | None],
+    order: int = 100,
+) -> None:
+    """Called from a higher app's ``AppConfig.ready``."""
+    RELATED_CHECKS.register(RelatedCheck(key, problems, customers_q, counts), key=key, order=order)
+
+
+OWN_PROBLEMS: tuple[Problem, ...] = (
     Problem("invalid_mobile", "invalid", _("Mobile not a valid number")),
     Problem("invalid_id_number", "invalid", _("ID number not valid")),
-    Problem("invalid_vin", "invalid", _("Vehicle with an invalid VIN")),
-    Problem("invalid_plate", "invalid", _("Vehicle with an invalid plate")),
     Problem("three_elements", "missing", _("Name, mobile or address missing (three-element check)")),
     Problem("missing_mobile", "missing", _("No mobile")),
     Problem("missing_address", "missing", _("No street address")),
@@ -62,7 +86,54 @@ PROBLEMS: tuple[Problem, ...] = (
     Problem("missing_consultant", "missing", _("No sales consultant assigned")),
     Problem("duplicates", "duplicates", _("In an open probable-duplicate pair")),
 )
-PROBLEM_KEYS = {p.key: p for p in PROBLEMS}
+_GROUPS = ("invalid", "missing", "duplicates")
+
+
+def _related_problems() -> Iterator[tuple[RelatedCheck, Problem]]:
+    for check in RELATED_CHECKS.entries():
+        for problem in check.problems:
+            yield check, problem
+
+
+def _all_problems() -> tuple[Problem, ...]:
+    """The customers' own problems and the registered ones, grouped invalid → missing → duplicates."""
+    related = [p for _c, p in _related_problems()]
+    return tuple(p for group in _GROUPS for p in (*OWN_PROBLEMS, *related) if p.group == group)
+
+
+class _Problems(Sequence[Problem]):
+    """Every problem, read from the registry when used (apps register after this module loads)."""
+
+    @overload
+    def __getitem__(self, index: int) -> Problem: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Problem]: ...
+    def __getitem__(self, index: Any) -> Any:
+        return _all_problems()[index]
+
+    def __len__(self) -> int:
+        return len(_all_problems())
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(_all_problems())
+
+
+class _ProblemKeys(Mapping[str, Problem]):
+    def __getitem__(self, key: str) -> Problem:
+        for p in _all_problems():
+            if p.key == key:
+                return p
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.key for p in _all_problems())
+
+    def __len__(self) -> int:
+        return len(_all_problems())
+
+
+PROBLEMS: Sequence[Problem] = _Problems()
+PROBLEM_KEYS: Mapping[str, Problem] = _ProblemKeys()
 # Fields counted for the completeness rate (filled share over all customers).
 COMPLETENESS_FIELDS = ("name", "mobile", "address", "district", "id_number", "gender", "birthday", "consultant")
 
@@ -100,31 +171,12 @@ def annotated(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
-def _vehicle_model() -> Any:
-    try:
-        return Customer._meta.get_field("vehicles").related_model
-    except Exception:  # vehicles app not installed
-        return None
-
-
-def _vehicle_invalid(kind: str) -> Q:
-    if kind == "invalid_vin":
-        return ~Q(vin__regex=VIN_PATTERN)
-    return ~Q(plate="") & ~Q(plate__regex=PLATE_PATTERN)
-
-
 def problem_q(key: str) -> Q:
     """The filter selecting the customers affected by problem ``key`` (on :func:`annotated` rows)."""
     if key == "invalid_mobile":
         return Q(mobile_len__gt=0) & ~_shape_ok("mobile", E164_CN_MOBILE_LENGTH)
     if key == "invalid_id_number":
         return Q(id_len__gt=0) & ~_shape_ok("id", ID_NUMBER_LENGTH)
-    if key in ("invalid_vin", "invalid_plate"):
-        vehicle = _vehicle_model()
-        if vehicle is None:
-            return Q(pk__in=[])
-        bad = vehicle.objects.filter(customer_id=OuterRef("pk")).filter(_vehicle_invalid(key))
-        return Q(Exists(bad))
     if key == "three_elements":
         return Q(q_name_len=0) | Q(mobile_len=0) | Q(address_len=0)
     if key == "missing_mobile":
@@ -142,6 +194,9 @@ def problem_q(key: str) -> Q:
         return Q(Exists(open_pairs.filter(customer_a_id=OuterRef("pk")))) | Q(
             Exists(open_pairs.filter(customer_b_id=OuterRef("pk")))
         )
+    for check, problem in _related_problems():
+        if problem.key == key:
+            return check.customers_q(key)
     raise KeyError(key)
 
 
@@ -153,7 +208,8 @@ class StoreQuality:
     counts: dict[str, int] = field(default_factory=dict)
     three_element_rate: float = 1.0  # share of customers with name, mobile and address
     completeness_rate: float = 1.0  # filled share of COMPLETENESS_FIELDS over all customers
-    invalid_vehicles: dict[str, int] = field(default_factory=dict)
+    # Problems counted in another app's rows rather than in customers (registered checks), by key.
+    related: dict[str, int] = field(default_factory=dict)
 
     @property
     def invalid(self) -> int:
@@ -190,7 +246,7 @@ def quality_report(*, actor: Actor, refresh: bool = False) -> list[StoreQuality]
 
 def _compute(actor: Actor) -> list[StoreQuality]:
     rows = annotated(_base(actor))
-    customer_keys = [p.key for p in PROBLEMS if p.key not in ("invalid_vin", "invalid_plate", "duplicates")]
+    customer_keys = [p.key for p in OWN_PROBLEMS if p.key != "duplicates"]
     aggregates: dict[str, Any] = {
         "customers": Count("id"),
         **{key: Count("id", filter=problem_q(key)) for key in customer_keys},
@@ -214,7 +270,7 @@ def _compute(actor: Actor) -> list[StoreQuality]:
         report[sq.store_id] = sq
     for store_id in stores:
         report.setdefault(store_id, StoreQuality(store_id=store_id, store_name=stores[store_id]))
-    _vehicle_counts(actor, report)
+    _related_counts(actor, report)
     pairs = DuplicatePair.objects.for_actor(actor, "view").filter(status=DuplicateStatus.OPEN)
     for row in pairs.order_by().values("store_id").annotate(n=Count("id")):
         if row["store_id"] in report:
@@ -240,26 +296,19 @@ def _filled(name: str) -> Any:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _vehicle_counts(actor: Actor, report: dict[int, StoreQuality]) -> None:
-    """Invalid VINs/plates in one scan of the vehicles, counted in vehicles (the problem's list
-    shows their owners)."""
-    vehicle = _vehicle_model()
-    keys = ("invalid_vin", "invalid_plate")
-    for sq in report.values():
-        for key in keys:
-            sq.counts.setdefault(key, 0)
-            sq.invalid_vehicles.setdefault(key, 0)
-    if vehicle is None or scope_for(actor, vehicle, "view") is None:
-        return
-    aggregates: dict[str, Any] = {}
-    for key in keys:  # no DISTINCT owners: it would sort the store's vehicles once per problem
-        aggregates[f"{key}_n"] = Count("id", filter=_vehicle_invalid(key))
-    rows = vehicle.objects.for_actor(actor, "view")  # a merge moves vehicles to the survivor: no join needed
-    for row in rows.order_by().values("store_id").annotate(**aggregates):
-        found = report.get(row["store_id"])
-        if found is not None:
+def _related_counts(actor: Actor, report: dict[int, StoreQuality]) -> None:
+    """The registered checks' counts, one query per check (0 where the actor may not see them)."""
+    for check in RELATED_CHECKS.entries():
+        keys = [p.key for p in check.problems]
+        for sq in report.values():
             for key in keys:
-                found.counts[key] = found.invalid_vehicles[key] = row[f"{key}_n"]
+                sq.counts.setdefault(key, 0)
+                sq.related.setdefault(key, 0)
+        for store_id, counts in (check.counts(actor) or {}).items():
+            sq = report.get(store_id)
+            if sq is not None:
+                for key in keys:
+                    sq.counts[key] = sq.related[key] = counts.get(key, 0)
 
 
 def actor_store_ids(actor: Actor) -> list[int]:

@@ -1,22 +1,59 @@
 """Search keys kept on the customer row and the one search box that reads them.
 
-A query is classified once: digits → mobile (11 digits, via the blind index) or its last four,
-five or more other digits → the end of a vehicle's plate; a plate or VIN shape → vehicles;
-Latin letters → pinyin (initials or full, prefix match); other text → name substring.
-Everything starts from the actor's scope."""
+A query is classified once: 11 digits → the mobile (via the blind index), 4 digits → its last
+four; then the search keys other apps registered (:data:`SEARCH_KEYS` — vehicles: full plate or
+VIN, VIN last six, a plate without its province character, a plate's last digits) each say
+whether the text is theirs; if none claims it, Latin letters → pinyin (initials or full, prefix
+match), other digits → nothing, other text → name substring. Everything starts from the actor's
+scope."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
-from autocrm.core import identifiers
+from autocrm.core.extensions import Registry, registry
 from autocrm.core.normalize import normalize_mobile
 from autocrm.core.pinyin import pinyin_keys
 
 from .models import Customer
+
+
+@dataclass(frozen=True)
+class SearchKey:
+    """A way the search box finds customers by another app's data (a plate, a VIN, a contract
+    number…). ``match`` gets the query's text and returns a condition on ``Customer`` rows, or
+    ``None`` when the text does not have its shape. Best an ``Exists`` over the other app's table
+    correlated on ``OuterRef("pk")`` and ``OuterRef("store_id")``: no DISTINCT is needed and the
+    other table's (store, …) index serves it."""
+
+    key: str
+    match: Callable[[str], Q | None]
+    label: Any = ""  # what the search box says it finds (its placeholder lists them)
+
+
+SEARCH_KEYS: Registry[SearchKey] = registry("customers.search_keys")
+
+
+def register_search_key(key: str, match: Callable[[str], Q | None], *, label: Any = "", order: int = 100) -> None:
+    """Called from a higher app's ``AppConfig.ready``."""
+    SEARCH_KEYS.register(SearchKey(key, match, label), key=key, order=order)
+
+
+def related_condition(query: str) -> Q | None:
+    """The registered keys that claim ``query``, ORed; None when none does."""
+    condition: Q | None = None
+    for entry in SEARCH_KEYS.entries():
+        found = entry.match(query)
+        if found is not None:
+            condition = found if condition is None else condition | found
+    return condition
+
 
 _LATIN = re.compile(r"^[a-zA-Z][a-zA-Z\s']*$")
 _DIGITS = re.compile(r"^\+?[\d\s\-]+$")
@@ -37,7 +74,8 @@ def refresh_search_keys(customer: Customer) -> None:
 
 
 def classify(query: str) -> tuple[str, str]:
-    """``(kind, normalised)`` with kind one of mobile, last4, plate, vin, pinyin, name, empty."""
+    """``(kind, normalised)`` with kind one of mobile, last4, digits, pinyin, name, empty — the
+    customer's own keys; registered keys are asked by :func:`customer_search`."""
     q = (query or "").strip()
     if not q:
         return "empty", ""
@@ -48,11 +86,6 @@ def classify(query: str) -> tuple[str, str]:
         if len(digits) == 4:
             return "last4", digits
         return "digits", digits
-    compact = identifiers.clean_plate(q)
-    if len(compact) == 17 and re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", compact):
-        return "vin", compact
-    if identifiers.plate_kind(compact):
-        return "plate", compact
     if _LATIN.match(q):
         return "pinyin", re.sub(r"[\s']", "", q).lower()
     return "name", q
@@ -67,16 +100,13 @@ def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Custom
         return queryset.filter(**Customer._meta.get_field("mobile_index").lookup(value))
     if kind == "last4":
         return queryset.filter(mobile_last4=value)
+    related = related_condition(query)
+    if related is not None:
+        return queryset.filter(related)
     if kind == "digits":
-        if len(value) >= 5:
-            # The digits of a plate's tail (``12345`` finds 沪AD12345): what people remember of a car.
-            return queryset.filter(vehicles__plate__endswith=value).distinct()
         return queryset.none()
     if kind == "pinyin":
         return queryset.filter(Q(name_initials__startswith=value) | Q(name_pinyin__startswith=value))
-    if kind in ("plate", "vin"):
-        field = "vehicles__plate" if kind == "plate" else "vehicles__vin"
-        return queryset.filter(**{field: value}).distinct()
     return name_contains(queryset, value)
 
 

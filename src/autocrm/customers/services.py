@@ -15,10 +15,12 @@ from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from autocrm.core.events import emit
 from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.core.roles import Role
 
+from . import events
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
 from .models import Consent, Customer, Household, HouseholdMember, Tag, TimelineEvent
 from .search import name_condition, refresh_search_keys
@@ -348,6 +350,7 @@ def customer_create(
             extra = create_extra(CREATE_TARGET, key)
             assert extra is not None  # checked above
             extra.save(actor, customer, value)
+    emit(events.CUSTOMER_CREATED, store_id=customer.store_id, payload=events.CustomerCreated(customer_id=customer.pk))
     return customer
 
 
@@ -370,21 +373,29 @@ def customer_update(
         matches = customer_duplicates(actor=actor, cleaned=identity, exclude_id=customer.pk)
         if matches:
             raise _duplicate_conflict(actor, matches, identity)
+    changed = tuple(name for name, value in cleaned.items() if getattr(customer, name) != value)
     for name, value in cleaned.items():
         setattr(customer, name, value)
     refresh_search_keys(customer)
     customer.save()
     if consultant_id is not _KEEP and consultant_id != customer.consultant_id:
         customer_assign(actor=actor, customer=customer, consultant_id=consultant_id)
+    if changed:
+        emit(events.CUSTOMER_UPDATED, store_id=customer.store_id,
+             payload=events.CustomerUpdated(customer_id=customer.pk, fields=changed))  # fmt: skip
     return customer
 
 
 @transaction.atomic
 def customer_assign(*, actor: Actor, customer: Customer, consultant_id: int | None, reason: str = "") -> Customer:
     require(actor, "assign", customer)
+    before = customer.consultant_id
     customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
     customer.save(update_fields=["consultant", "updated_at"])
     timeline_record(customer=customer, kind="customer.assigned", summary=reason or str(_("Consultant changed")))
+    if customer.consultant_id != before:
+        emit(events.CUSTOMER_UPDATED, store_id=customer.store_id,
+             payload=events.CustomerUpdated(customer_id=customer.pk, fields=("consultant",)))  # fmt: skip
     return customer
 
 

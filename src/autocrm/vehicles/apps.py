@@ -12,7 +12,13 @@ class VehiclesConfig(AppConfig):
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
 
-        from . import audit_labels, panels, timeline_kinds, views
+        from . import (
+            audit_labels,
+            events,  # noqa: F401  (declares the events this app emits)
+            panels,
+            timeline_kinds,
+            views,
+        )
         from .models import Vehicle
 
         register_menu(
@@ -27,3 +33,6 @@ class VehiclesConfig(AppConfig):
         from . import importing as vehicle_importing
 
         vehicle_importing.register()  # vehicles in the import/export engine (autocrm.imports)
+        from . import extensions
+
+        extensions.register()  # search keys, data-quality checks and duplicate evidence for customers

@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.events import emit
 from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
 from autocrm.customers.models import Customer
 from autocrm.customers.services import timeline_record
 
+from . import events
 from .choices import FuelType, ReadingSource, Usage
 from .models import Brand, OdometerReading, Ownership, Series, Trim, Vehicle
 
@@ -207,6 +209,8 @@ def vehicle_create(
             started_on=vehicle.purchase_date or timezone.localdate(),
         )
         timeline_record(customer=customer, kind="vehicle.added", summary=str(vehicle), obj=vehicle)
+    emit(events.VEHICLE_CREATED, store_id=vehicle.store_id,
+         payload=events.VehicleCreated(vehicle_id=vehicle.pk, customer_id=vehicle.customer_id))  # fmt: skip
     if mileage_km is not None:
         odometer_record(actor=actor, vehicle=vehicle, km=mileage_km, source=ReadingSource.DELIVERY)
     return vehicle
@@ -275,6 +279,9 @@ def odometer_record(
     if vehicle.mileage_at is None or at >= vehicle.mileage_at or reason:
         vehicle.mileage_km, vehicle.mileage_at = km, at
         vehicle.save(update_fields=["mileage_km", "mileage_at", "updated_at"])
+    emit(events.ODOMETER_RECORDED, store_id=vehicle.store_id, payload=events.OdometerRecorded(
+        vehicle_id=vehicle.pk, reading_id=reading.pk, km=km, at=at, correction=reading.source == ReadingSource.CORRECTION,
+    ))  # fmt: skip
     return reading
 
 
@@ -291,6 +298,7 @@ def ownership_transfer(
     if vehicle.customer_id == new_owner.pk:
         raise ValidationError(fields={"new_owner": [_("This customer already owns the vehicle.")]})
     on = on or timezone.localdate()
+    previous_owner = vehicle.customer_id
     current = Ownership.objects.filter(vehicle=vehicle, ended_on__isnull=True).first()
     if current is not None:
         if on < current.started_on:
@@ -305,4 +313,8 @@ def ownership_transfer(
     vehicle.customer = new_owner
     vehicle.save(update_fields=["customer", "updated_at"])
     timeline_record(customer=new_owner, kind="vehicle.transferred_in", summary=str(vehicle), obj=vehicle)
+    emit(events.OWNERSHIP_TRANSFERRED, store_id=vehicle.store_id, payload=events.OwnershipTransferred(
+        vehicle_id=vehicle.pk, ownership_id=ownership.pk, from_customer_id=previous_owner, to_customer_id=new_owner.pk,
+        on=on,
+    ))  # fmt: skip
     return ownership

@@ -226,3 +226,35 @@ def test_the_service_decides_run_now_or_queue_for_page_and_api(manager, demo, cl
     assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["info"]
     assert queued.calls == [(manager.store_id, manager.user_id, 0.7), (manager.store_id, manager.user_id, 0.6)]
     assert not DuplicatePair.objects.exists()  # queued, not run
+
+
+def test_evidence_other_apps_register_blocks_scores_and_labels(manager, monkeypatch):
+    """A module adds evidence without customers knowing it (as vehicles adds plate and VIN)."""
+    from autocrm.customers import dedup
+
+    a = make_customer(manager, name="陈静", district="闵行区")
+    b = make_customer(manager, name="陈静怡", district="闵行区")
+    c = make_customer(manager, name="王芳", district="徐汇区")
+    monkeypatch.setattr(dedup.EVIDENCE, "_entries", {k: dict(v) for k, v in dedup.EVIDENCE._entries.items()})
+    monkeypatch.setattr(dedup.EVIDENCE_SOURCES, "_entries", {})
+    dedup.register_evidence("same_contract", weight=6.0, label="Same contract")
+    dedup.register_evidence_source("testing", lambda store_id: [(a.pk, "same_contract", "HT-1"),
+                                                                (b.pk, "same_contract", "HT-1"),
+                                                                (c.pk, "same_contract", "HT-2")])  # fmt: skip
+    duplicates_find(actor=manager)
+    pair = DuplicatePair.objects.get()
+    assert (pair.customer_a_id, pair.customer_b_id) == (a.pk, b.pk)
+    assert pair.reasons[0]["code"] == "same_contract"  # the strongest reason first
+    assert dedup.reason_text(pair.reasons[0]) == "Same contract"
+
+
+def test_vehicles_evidence_comes_only_from_the_registry(manager, monkeypatch):
+    from autocrm.customers import dedup
+
+    a = make_customer(manager, name="陈静", district="闵行区")
+    b = make_customer(manager, name="陈静怡", district="闵行区")
+    vehicle_create(actor=manager, data={"vin": "LSJA24U62JG269225", "plate": "沪AD12345"}, customer=a)
+    vehicle_create(actor=manager, data={"vin": "1M8GDM9AXKP042788", "plate": "沪AD12345"}, customer=b)
+    monkeypatch.setattr(dedup.EVIDENCE_SOURCES, "_entries", {})
+    duplicates_find(actor=manager)
+    assert not DuplicatePair.objects.exists()  # the names alone are not enough

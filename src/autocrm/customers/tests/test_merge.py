@@ -1,7 +1,10 @@
 """Merging two customer records moves everything to the survivor; undo puts it all back."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from autocrm.audit.models import AuditEvent
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
@@ -149,13 +152,69 @@ def test_merge_rules(manager, two):
         customer_merge(actor=manager, survivor=survivor, merged=merged)
 
 
-def test_defaults_prefer_the_only_value_then_the_newer_record(manager):
-    old = make_customer(manager, name="李娜", email="old@example.com", district="徐汇区")
-    new = make_customer(manager, name="李 娜", email="new@example.com", occupation="教师")
+def touched(customer):
+    """The record changed most recently (while the other one is the newer record): neither "the
+    newer record" nor "the older record" alone would then pick the better value."""
+    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now() + dt.timedelta(days=1))
+    customer.refresh_from_db()
+    return customer
+
+
+def test_defaults_prefer_the_only_value(manager):
+    old = make_customer(manager, name="李娜", district="徐汇区")
+    new = make_customer(manager, name="李娜", occupation="教师")
     choices = merge_defaults(old, new)
     assert choices["occupation"] == "merged"  # only the merged record has one
     assert choices["district"] == "survivor"
-    assert choices["email"] == "merged"  # both have one: the newer record's
+    assert merge_defaults(new, old)["district"] == "merged"
+
+
+def test_defaults_prefer_the_older_record_when_both_values_are_good(manager):
+    old = make_customer(manager, name="李娜", email="old@example.com")
+    new = make_customer(manager, name="李娜", email="new@example.com")
+    touched(new)
+    assert merge_defaults(old, new)["email"] == "survivor"  # not the more recently changed record
+    assert merge_defaults(new, old)["email"] == "merged"  # whichever of the two survives
+
+
+def test_defaults_prefer_a_name_without_a_stray_space(manager):
+    old = touched(make_customer(manager, name="李 娜"))
+    new = make_customer(manager, name="李娜")
+    assert merge_defaults(old, new)["name"] == "merged"
+    assert merge_defaults(new, old)["name"] == "survivor"
+    spaced = make_customer(manager, name="Tom Li")  # a space between Latin words is not stray
+    doubled = make_customer(manager, name="Tom  Li")
+    assert merge_defaults(doubled, spaced)["name"] == "merged"
+
+
+def test_defaults_prefer_a_dms_external_id_to_a_demo_one(manager):
+    old = touched(make_customer(manager, name="钱敏", external_id="demo:000123"))
+    new = make_customer(manager, name="钱敏", external_id="DMS-42")
+    assert merge_defaults(old, new)["external_id"] == "merged"
+
+
+def test_defaults_prefer_a_valid_mobile(manager):
+    old = make_customer(manager, name="孙丽")
+    new = make_customer(manager, name="孙丽", mobile="13912345678")
+    Customer.objects.filter(pk=old.pk).update(mobile="1391234")  # written around the services
+    touched(old)
+    assert merge_defaults(old, new)["mobile"] == "merged"
+    assert merge_defaults(new, old)["mobile"] == "survivor"
+
+
+def test_defaults_prefer_the_more_complete_value(manager):
+    old = touched(make_customer(manager, name="周敏", address="张杨路1200号"))
+    new = make_customer(manager, name="周敏", address="浦东新区张杨路1200号8栋")
+    assert merge_defaults(old, new)["address"] == "merged"  # although the other record is older
+    assert merge_defaults(new, old)["address"] == "survivor"
+
+
+def test_merge_follows_the_defaults(manager):
+    old = touched(make_customer(manager, name="吴 刚", external_id="demo:7", address="张杨路1号"))
+    new = make_customer(manager, name="吴刚", external_id="DMS-7", address="浦东新区张杨路1号")
+    customer_merge(actor=manager, survivor=old, merged=new)
+    old.refresh_from_db()
+    assert (old.name, old.external_id, old.address) == ("吴刚", "DMS-7", "浦东新区张杨路1号")
 
 
 def test_external_id_moves_with_the_merge_and_comes_back(manager):
