@@ -16,6 +16,8 @@ from testapp.models import Ticket
 from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
 from autocrm.audit.models import AuditEvent
+from autocrm.core import events
+from autocrm.imports.events import IMPORT_COMMITTED, ImportCommitted
 from autocrm.imports.models import ImportJob
 
 
@@ -96,9 +98,12 @@ def test_a_new_kind_through_the_api(demo):
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["kind"], body["status"], body["bad_rows"]) == ("tickets", "checked", 0)
-    r = client.post(f"/api/v1/customers/imports/{body['id']}/commit", {}, content_type="application/json", **auth)
+    with events.capture() as seen:
+        r = client.post(f"/api/v1/customers/imports/{body['id']}/commit", {}, content_type="application/json", **auth)
     assert r.status_code == 200 and r.json()["created_count"] == 1
     assert Ticket.objects.get().title == "更换机油"
+    # Subscribers (analytics, care…) hear of the written file after commit, with its counts.
+    assert seen.of(IMPORT_COMMITTED) == [ImportCommitted(job_id=body["id"], kind="tickets", created=1, updated=0)]
     # An unknown kind is a 400 naming the field, listing the kinds there are; nothing is stored.
     r = client.post("/api/v1/customers/imports", {"file": tickets_csv(ROWS[:1]), "kind": "parts"}, **auth)
     assert r.status_code == 400 and "工单" in r.json()["fields"]["kind"][0]

@@ -38,14 +38,6 @@ class CustomerMergeUndone:
     merged_id: int  # visible again, its related rows moved back
 
 
-@dataclass(frozen=True)
-class ImportCommitted:
-    job_id: int
-    kind: str  # "customers", "vehicles", … (the importer's kind)
-    created: int
-    updated: int
-
-
 CUSTOMER_CREATED = define_event("customers.created", CustomerCreated, _("A customer record was created."))
 CUSTOMER_UPDATED = define_event(
     "customers.updated", CustomerUpdated, _("Fields of a customer record were changed (the names of the fields).")
@@ -55,7 +47,4 @@ CUSTOMER_MERGED = define_event(
 )
 CUSTOMER_MERGE_UNDONE = define_event(
     "customers.merge_undone", CustomerMergeUndone, _("A merge of two customer records was undone.")
-)
-IMPORT_COMMITTED = define_event(
-    "customers.import_committed", ImportCommitted, _("An import file was written (rows created and updated).")
 )

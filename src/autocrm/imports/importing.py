@@ -47,13 +47,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, bulk, crypto, readahead, stagefile
+from autocrm.core import audit, bulk, crypto, events, readahead, stagefile
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.permissions import can, get_in_scope, scope_for
 
 from .choices import ImportMode, ImportStatus
+from .events import IMPORT_COMMITTED, ImportCommitted
 from .models import ImportJob
 
 log = logging.getLogger(__name__)
@@ -933,6 +934,8 @@ def _commit_done(
         "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": rows,
         "created": created, "updated": updated, "skipped": bad,
     })  # fmt: skip
+    events.emit(IMPORT_COMMITTED, store_id=job.store_id,
+                payload=ImportCommitted(job_id=job.pk, kind=job.kind, created=created, updated=updated))  # fmt: skip
     _finish(job, ImportStatus.DONE, total_rows=rows, processed_rows=rows, bad_rows=bad, created_count=created,
             updated_count=updated, report={**report, "created": created, "updated": updated, "skipped": bad})  # fmt: skip
 

@@ -200,6 +200,6 @@ def test_every_declared_event_is_documented():
         assert gettext(etype.description).strip(), etype.name
     names = {e.name for e in events.event_types()}
     for expected in ("customers.created", "customers.updated", "customers.merged", "customers.merge_undone",
-                     "customers.import_committed", "vehicles.created", "vehicles.ownership_transferred",
+                     "imports.committed", "vehicles.created", "vehicles.ownership_transferred",
                      "vehicles.odometer_recorded"):  # fmt: skip
         assert expected in names
