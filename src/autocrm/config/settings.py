@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "autocrm.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the request's text: NUL or a lone surrogate anywhere is a 400.
+    "autocrm.core.middleware.InputCheckMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

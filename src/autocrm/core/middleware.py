@@ -1,12 +1,17 @@
-"""Request id: taken from X-Request-ID when a proxy sets one, else generated; echoed back."""
+"""Request plumbing: the request id (taken from X-Request-ID when a proxy sets one, else
+generated; echoed back), domain errors of pages, and the check of every request's text."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from . import audit
 
@@ -38,7 +43,7 @@ def client_ip(request: HttpRequest) -> str | None:
 class DomainErrorMiddleware:
     """Pages raise the same domain errors as services: a record missing or outside the actor's
     scope (``NotFound``) becomes the 404 page, an action the role lacks (``PermissionDenied``)
-    the 403 page — so views need no try/except to translate them. The API maps them itself."""
+    the 403 page, bad input no view caught (``ValidationError``) the 400 page — so views need no try/except to translate them. The API maps them itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,13 +51,115 @@ class DomainErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
         from django.http import Http404
 
-        from .errors import NotFound, PermissionDenied
+        from .errors import NotFound, PermissionDenied, ValidationError
 
         if isinstance(exception, NotFound):
             raise Http404() from None
         if isinstance(exception, PermissionDenied):
             raise DjangoPermissionDenied() from None
+        if isinstance(exception, ValidationError):
+            # Bad input a view did not turn into a form error (a tampered cursor, say): a 400, not a 500.
+            field = next(iter(exception.fields), "")
+            return HttpResponseBadRequest(
+                render_to_string("400.html", {"message": exception.message, "field": field}, request=None)
+            )
+        return None
+
+
+# NUL cannot be stored by PostgreSQL (nor compared in a query) and a lone surrogate cannot be
+# encoded as UTF-8: either one anywhere in a request turned into a 500 deep inside.
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def _bad_text(value: Any) -> bool:
+    return isinstance(value, str) and _BAD_CHARS.search(value) is not None
+
+
+def _bad_json_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) in ``value`` with a NUL or lone surrogate."""
+    if isinstance(value, str):
+        return path or "__all__" if _bad_text(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _bad_text(key):
+                return here
+            found = _bad_json_path(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _bad_json_path(item, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+def bad_input_field(request: HttpRequest) -> str | None:
+    """The name of the first part of ``request`` holding a NUL or a lone surrogate, or None.
+
+    Looks at the path, the query string, the headers (cookies included), form fields, uploaded
+    files' names and a JSON body. Files' contents are the reader's to check (an import reports
+    a NUL as a row error)."""
+    if _bad_text(request.path_info):
+        return "path"
+    for key, values in request.GET.lists():
+        if _bad_text(key) or any(_bad_text(v) for v in values):
+            return key
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and _bad_text(value):
+            return key[5:].lower().replace("_", "-")
+    content_type = request.content_type or ""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            try:
+                form, files = request.POST, request.FILES
+            except Exception:  # too big, or malformed: the view answers as it always did
+                return None
+            for key, values in form.lists():
+                if _bad_text(key) or any(_bad_text(v) for v in values):
+                    return key
+            for key, uploads in files.lists():
+                if _bad_text(key) or any(_bad_text(u.name) for u in uploads):
+                    return key
+        elif content_type in _JSON_TYPES or content_type.endswith("+json"):
+            try:
+                body = request.body
+            except Exception:  # too big: the view answers as it always did
+                return None
+            # JSON writes NUL and surrogates as \u escapes; no backslash-u, nothing to parse twice.
+            if b"\\u" not in body and b"\x00" not in body:
+                return None
+            try:
+                data = json.loads(body)
+            except ValueError:
+                return None  # not JSON: the API's own 400
+            return _bad_json_path(data)
+    return None
+
+
+class InputCheckMiddleware:
+    """Refuses, at one point for every URL, a request with a NUL byte or a lone surrogate in any
+    string that reaches the code: a 400 naming the field (the API's error shape under ``/api/``,
+    a plain page elsewhere), before any view, form or query sees it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = bad_input_field(request)
+        if field is None:
+            return self.get_response(request)
+        message = _("Text may not contain NUL characters or unpaired surrogates.")
+        if _bad_text(field):
+            field = _BAD_CHARS.sub("?", field)
+        if request.path_info.startswith("/api/"):
+            from .api import error_body
+
+            return JsonResponse(error_body("invalid", _("The request is not valid."), {field: [message]}), status=400)
+        return HttpResponseBadRequest(render_to_string("400.html", {"message": message, "field": field}, request=None))
