@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads the request's text: NUL or a lone surrogate anywhere is a 400.
     "autocrm.core.middleware.InputCheckMiddleware",
+    # Errors under /api/ that bypass the API's handlers (405, unknown path, 500) become its JSON shape.
+    "autocrm.core.middleware.ApiErrorShapeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -8,8 +8,9 @@ import logging
 from typing import Any, Generic, TypeVar
 
 from django.apps import apps
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -37,6 +38,42 @@ def error_body(code: str, message: Any, fields: dict[str, list[Any]] | None = No
         "message": str(message),
         "fields": {k: [str(m) for m in v] for k, v in (fields or {}).items()},
     }
+
+
+# The error a status stands for when the API answers it without a domain error of its own: a
+# path no route knows, a method a route does not take, a body too big, our own fault.
+_STATUS_ERRORS: dict[int, tuple[str, Any]] = {
+    400: ("invalid", gettext_lazy("The request is not valid.")),
+    401: ("unauthenticated", gettext_lazy("Authentication is required.")),
+    403: ("forbidden", gettext_lazy("You do not have permission to do this.")),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    409: ("conflict", gettext_lazy("The request conflicts with the current state.")),
+    413: ("too_large", gettext_lazy("The request is too large.")),
+    429: ("rate_limited", gettext_lazy("Too many requests. Try again later.")),
+    500: ("server_error", gettext_lazy("Something went wrong on our side.")),
+    503: ("unavailable", gettext_lazy("The service is unavailable. Try again later.")),
+}
+#: Headers of the original answer that the JSON error keeps.
+_KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID", "WWW-Authenticate")
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def api_error_response(request: HttpRequest, status: int, original: HttpResponse | None = None) -> HttpResponse:
+    """The ``{code, message, fields}`` answer for ``status`` (keeping ``Allow`` and the like of
+    the ``original`` answer): what a client of /api/ gets instead of an HTML error page."""
+    code, message = _STATUS_ERRORS.get(
+        status, ("server_error", _STATUS_ERRORS[500][1]) if status >= 500 else ("invalid", _STATUS_ERRORS[400][1])
+    )
+    response = JsonResponse(error_body(code, message), status=status)
+    if original is not None:
+        for header in _KEPT_HEADERS:
+            if header in original:
+                response[header] = original[header]
+    return response
 
 
 def _field_name(loc: list[Any]) -> str:

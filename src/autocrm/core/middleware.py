@@ -163,3 +163,25 @@ class InputCheckMiddleware:
 
             return JsonResponse(error_body("invalid", _("The request is not valid."), {field: [message]}), status=400)
         return HttpResponseBadRequest(render_to_string("400.html", {"message": message, "field": field}, request=None))
+
+
+class ApiErrorShapeMiddleware:
+    """Every error answered under ``/api/`` is JSON ``{code, message, fields}``: the answers
+    that bypass the API's own handlers — ninja's bare 405, Django's 404 for a path no route
+    knows, the 500 of an unhandled exception, a 413 — are rewritten here, keeping their status
+    and ``Allow``/``Retry-After``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path_info.startswith("/api/")
+            and not str(response.get("Content-Type", "")).startswith("application/json")
+        ):
+            from .api import api_error_response
+
+            return api_error_response(request, response.status_code, response)
+        return response
