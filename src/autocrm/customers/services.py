@@ -228,6 +228,23 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
     return exc
 
 
+def external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
+    """The 409 for an ``external_id`` another customer of the store holds, else None.
+
+    Checked across the whole store (the id is unique there) and worded the same whether the
+    holder is in the actor's scope or not: it names no record, so it tells a consultant nothing
+    about a colleague's customers beyond the id being taken."""
+    if not external_id:
+        return None
+    taken = Customer.objects.filter(store_id=store_id, external_id=external_id)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if not taken.exists():
+        return None
+    message = _("Another customer of this store already has this external ID.")
+    return Conflict(message, fields={"external_id": [message]})
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -254,6 +271,8 @@ def customer_create(
         exc = _duplicate_conflict(actor, matches, cleaned)
         if exc.strong or not confirm_new:  # type: ignore[attr-defined]
             raise exc
+    if taken := external_id_conflict(store_id=actor.store_id, external_id=cleaned.get("external_id", "")):
+        raise taken
     if actor.role == Role.SALES:
         consultant_id = actor.user_id
     customer = Customer(store_id=actor.store_id, **cleaned)
@@ -270,8 +289,8 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any], confirm: bool = False) -> Customer:
-    """Change fields of a customer the actor may change. Changing mobile or ID number to one
-    another customer of the store holds is a 409."""
+    """Change fields of a customer the actor may change. Changing mobile, ID number or external
+    ID to one another customer of the store holds is a 409."""
     require(actor, "change", customer)
     cleaned = customer_clean(data)
     if "name" in cleaned and not cleaned["name"]:
@@ -281,6 +300,12 @@ def customer_update(*, actor: Actor, customer: Customer, data: Mapping[str, Any]
         matches = customer_duplicates(actor=actor, cleaned=identity, exclude_id=customer.pk)
         if matches:
             raise _duplicate_conflict(actor, matches, identity)
+    if cleaned.get("external_id") and cleaned["external_id"] != customer.external_id:
+        taken = external_id_conflict(
+            store_id=customer.store_id, external_id=cleaned["external_id"], exclude_id=customer.pk
+        )
+        if taken:
+            raise taken
     for name, value in cleaned.items():
         setattr(customer, name, value)
     refresh_search_keys(customer)

@@ -144,6 +144,20 @@ def _catalogue(data: Mapping[str, Any], vehicle: Vehicle) -> None:
         vehicle.brand, vehicle.series, vehicle.trim = brand, None, None
 
 
+def _external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
+    """The 409 for an ``external_id`` another vehicle of the store holds (the key external systems
+    upsert by), worded the same whether the holder is in the actor's scope or not."""
+    if not external_id:
+        return None
+    taken = Vehicle.objects.filter(store_id=store_id, external_id=external_id)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if not taken.exists():
+        return None
+    message = _("Another vehicle of this store already has this external ID.")
+    return Conflict(message, fields={"external_id": [message]})
+
+
 @transaction.atomic
 def vehicle_create(
     *,
@@ -167,6 +181,8 @@ def vehicle_create(
             raise ValidationError(fields={"customer": [_("The owner must be a customer of this store.")]})
     if Vehicle.objects.filter(organization_id=actor.organization_id, vin=cleaned["vin"]).exists():
         raise _vin_conflict(actor, cleaned["vin"])
+    if taken := _external_id_conflict(store_id=actor.store_id, external_id=cleaned.get("external_id", "")):
+        raise taken
     vehicle = Vehicle(store_id=actor.store_id, organization_id=actor.organization_id, customer=customer, **cleaned)
     vehicle.vin_warnings = warnings
     _catalogue(data, vehicle)
@@ -197,6 +213,12 @@ def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -
         if Vehicle.objects.filter(organization_id=vehicle.organization_id, vin=cleaned["vin"]).exists():
             raise _vin_conflict(actor, cleaned["vin"])
         vehicle.vin_warnings = warnings
+    if cleaned.get("external_id") and cleaned["external_id"] != vehicle.external_id:
+        taken = _external_id_conflict(
+            store_id=vehicle.store_id, external_id=cleaned["external_id"], exclude_id=vehicle.pk
+        )
+        if taken:
+            raise taken
     for name, value in cleaned.items():
         setattr(vehicle, name, value)
     _catalogue(data, vehicle)

@@ -46,6 +46,8 @@ def _vehicle(actor: Actor, pk: Any, action: str = "view") -> Vehicle:
 
 def _vin_conflict_error(form: Any, exc: Conflict) -> None:
     """A VIN already registered: say so on the field, with a link when the actor may see it."""
+    if "vin" not in exc.fields:  # another conflict (a taken external ID): on its own field
+        return add_domain_errors(form, exc)
     existing_id = getattr(exc, "existing_id", None)
     if existing_id:
         form.add_error(
