@@ -182,7 +182,19 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # What every process must count together (rate limits): Redis, or a table of the database
+    # (created by `migrate`) — never per process. See autocrm.core.cache.
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shared"}
+        if REDIS_URL
+        else {
+            "BACKEND": "autocrm.core.cache.SharedDatabaseCache",
+            "LOCATION": "autocrm_cache",
+            # Django's default (300 rows, then a third culled) would drop live counters.
+            "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
+        }
+    ),
 }
 
 # --- auth ------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Each app's permissions.py registers its rule table with the engine.
         autodiscover_modules("permissions")
+        from django.db.models.signals import post_migrate
+
         from . import lookups
+        from .cache import create_cache_tables
 
         lookups.register()
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="autocrm.core.create_cache_tables")
