@@ -59,7 +59,7 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
         except ValidationError as exc:
             for field, messages in (exc.fields or {name: [exc.message]}).items():
                 errors.setdefault(field, []).extend(messages)
-    if "name" in data and not out.get("name"):
+    if "name" in data and not out.get("name") and "name" not in errors:
         errors.setdefault("name", []).append(_("Enter the customer's name."))
     if out.get("quiet_hours_start") and not out.get("quiet_hours_end", data.get("quiet_hours_end")):
         errors.setdefault("quiet_hours_end", []).append(_("Give both ends of the quiet hours."))
@@ -117,6 +117,8 @@ def _clean_uscc(name: str, value: Any, today: dt.date | None) -> str:
 
 def _clean_text(name: str, value: Any, today: dt.date | None) -> str:
     text = value.strip() if type(value) is str else _text(value)
+    if "\x00" in text:  # PostgreSQL cannot store it; an imported file may carry one in any cell
+        raise ValidationError(fields={name: [_("Text may not contain NUL characters or unpaired surrogates.")]})
     limit = _MAX_LENGTHS.get(name)
     if limit is not None and len(text) > limit:
         raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})  # type: ignore[str-format]

@@ -89,6 +89,8 @@ def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> t
     for name in ("colour", "external_id"):
         if name in data:
             out[name] = _text(data[name])[: Vehicle._meta.get_field(name).max_length]
+            if "\x00" in out[name]:  # PostgreSQL cannot store it; an imported file may carry one
+                errors.setdefault(name, []).append(_("Text may not contain NUL characters or unpaired surrogates."))
     if out.get("delivery_date") and out.get("purchase_date") and out["delivery_date"] < out["purchase_date"]:
         errors.setdefault("delivery_date", []).append(_("Delivery cannot be before purchase."))
     if errors:

@@ -151,3 +151,32 @@ def test_crafted_cursor_on_the_quality_list_is_a_400_page_not_a_500(demo, client
     client.force_login(User.objects.get(username="manager_a"))
     resp = client.get(reverse("quality:quality_problem", args=["missing_mobile"]), {"cursor": CRAFTED_CURSORS[1]})
     assert resp.status_code == 400
+
+
+# --- NUL inside uploaded files: a row error in the import's report ------------------------------
+
+
+def _import(client, kind, text):
+    upload = SimpleUploadedFile(f"{kind}.csv", text.encode(), content_type="text/csv")
+    resp = client.post("/api/v1/customers/imports", {"kind": kind, "file": upload}, **bearer("manager_a"))
+    assert resp.status_code == 201, resp.content
+    return resp.json()
+
+
+def test_csv_cells_with_nul_are_row_errors(demo, client):
+    job = _import(
+        client,
+        "customers",
+        "姓名,手机,外部编号\n张\x00伟,13812345678,A1\n李娜,13912345678,A\x002\n王强,13712345678,A3\n",
+    )
+    assert job["status"] == "checked" and not job["error"]
+    bad = {row["row"]: [reason["field"] for reason in row["reasons"]] for row in job["bad"]}
+    assert bad == {2: ["name"], 3: ["external_id"]}
+
+
+def test_vehicle_csv_cells_with_nul_are_row_errors(demo, client):
+    job = _import(
+        client, "vehicles", "VIN,车牌,颜色\nLSJA24U62JG269225,沪AD12345,白\x00色\n1M8GDM9AXKP042788,沪B12345,黑色\n"
+    )
+    assert job["status"] == "checked" and not job["error"]
+    assert [(row["row"], [r["field"] for r in row["reasons"]]) for row in job["bad"]] == [(2, ["colour"])]
