@@ -107,6 +107,14 @@ def install_handlers(api: NinjaAPI) -> None:
             fields.setdefault(_field_name(list(err.get("loc", []))), []).append(str(err.get("msg", "")))
         return api.create_response(request, error_body("invalid", _("The request is not valid."), fields), status=400)
 
+    @api.exception_handler(OverflowError)
+    def out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # A number too big for the database (SQLite refuses integers past 64 bits in a query):
+        # bad input, not our fault. Schemas that bound their numbers name the field instead.
+        return api.create_response(
+            request, error_body("invalid", _("A number in the request is too large.")), status=400
+        )
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return api.create_response(request, error_body("unauthenticated", _("Authentication is required.")), status=401)

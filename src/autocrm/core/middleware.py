@@ -61,6 +61,10 @@ class DomainErrorMiddleware:
             raise Http404() from None
         if isinstance(exception, PermissionDenied):
             raise DjangoPermissionDenied() from None
+        if isinstance(exception, OverflowError):  # a number too big for the database: bad input
+            return HttpResponseBadRequest(
+                render_to_string("400.html", {"message": _("A number in the request is too large.")}, request=None)
+            )
         if isinstance(exception, ValidationError):
             # Bad input a view did not turn into a form error (a tampered cursor, say): a 400, not a 500.
             field = next(iter(exception.fields), "")

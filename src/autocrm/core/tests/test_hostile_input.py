@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from autocrm.accounts.models import User
@@ -180,3 +181,24 @@ def test_vehicle_csv_cells_with_nul_are_row_errors(demo, client):
     )
     assert job["status"] == "checked" and not job["error"]
     assert [(row["row"], [r["field"] for r in row["reasons"]]) for row in job["bad"]] == [(2, ["colour"])]
+
+
+# --- numbers too big for the database -----------------------------------------------------------
+
+BIG = "9" * 30
+
+
+@pytest.mark.parametrize("url", [f"/api/v1/customers?consultant={BIG}", f"/api/v1/vehicles?customer={BIG}"])
+def test_huge_number_in_a_filter_is_a_400_in_the_api(demo, url):
+    client = Client(raise_request_exception=False)
+    resp = client.get(url, **bearer("director"))
+    assert resp.status_code in (200, 400), resp.content  # PostgreSQL finds nothing, SQLite refuses
+    if resp.status_code == 400:
+        assert resp.json()["code"] == "invalid"
+
+
+def test_huge_number_in_a_page_filter_is_not_a_500(demo):
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.get(username="manager_a"))
+    resp = client.get(reverse("quality:quality_problem", args=["missing_mobile"]), {"store": BIG})
+    assert resp.status_code in (200, 400)
