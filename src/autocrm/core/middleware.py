@@ -43,7 +43,9 @@ def client_ip(request: HttpRequest) -> str | None:
 class DomainErrorMiddleware:
     """Pages raise the same domain errors as services: a record missing or outside the actor's
     scope (``NotFound``) becomes the 404 page, an action the role lacks (``PermissionDenied``)
-    the 403 page, bad input no view caught (``ValidationError``) the 400 page — so views need no try/except to translate them. The API maps them itself."""
+    the 403 page, bad input no view caught (``ValidationError``, a number too big for the
+    database) the 400 page — so views need no try/except to translate them. The API maps them
+    itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
