@@ -105,6 +105,10 @@ MIDDLEWARE = [
     "autocrm.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the request's text: NUL or a lone surrogate anywhere is a 400.
+    "autocrm.core.middleware.InputCheckMiddleware",
+    # Errors under /api/ that bypass the API's handlers (405, unknown path, 500) become its JSON shape.
+    "autocrm.core.middleware.ApiErrorShapeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,7 +191,19 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # What every process must count together (rate limits): Redis, or a table of the database
+    # (created by `migrate`) — never per process. See autocrm.core.cache.
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shared"}
+        if REDIS_URL
+        else {
+            "BACKEND": "autocrm.core.cache.SharedDatabaseCache",
+            "LOCATION": "autocrm_cache",
+            # Django's default (300 rows, then a third culled) would drop live counters.
+            "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
+        }
+    ),
 }
 
 # --- auth ------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from autocrm.core import views as core_views
 
 from .api import api
 
+# Pages get the house error pages; anything under /api/ gets the API's JSON error shape.
+handler400 = "autocrm.core.views.bad_request"
 handler403 = "autocrm.core.views.permission_denied"
 handler404 = "autocrm.core.views.page_not_found"
 handler500 = "autocrm.core.views.server_error"

@@ -1,4 +1,12 @@
-"""Masking for display: enough to recognise, not enough to take away."""
+"""Masking for display: enough to recognise, not enough to take away.
+
+The rule every mask keeps: what it shows, together with the fields shown beside it unmasked
+(birthday, gender, province/city/district, residential community), never rebuilds the value.
+An ID number (6 region + 8 birth date + 3 sequence + 1 check) is the case that needs care: the
+region follows from the district, the birth date is the birthday, the sequence's parity is the
+gender, so a mask that kept the region and the last four (the old ``110105********002X``) or
+only the last four (``**************002X``: sequence and check digit) left nothing unknown.
+It keeps the check digit alone: the sequence stays hidden (about 500 values per gender)."""
 
 from __future__ import annotations
 
@@ -18,20 +26,30 @@ def mask_mobile(value: str | None) -> str:
 
 
 def mask_id_number(value: str | None) -> str:
-    """``11010519491231002X`` → ``110105********002X``: region kept, birth date and sequence hidden."""
+    """``11010519491231002X`` → ``*****************X``: region, birth date and sequence hidden.
+
+    Only the last character is kept (the check digit of an 18-character number): the region is
+    known from the district and the birth date from the birthday, so every sequence digit shown
+    would bring the full number within reach (see the module docstring)."""
     if not value:
         return ""
     if len(value) <= 10:
         return "*" * len(value)
-    return f"{value[:6]}{'*' * (len(value) - 10)}{value[-4:]}"
+    return "*" * (len(value) - 1) + value[-1]
 
 
 def mask_address(value: str | None) -> str:
-    """Keep the first six characters (province and city), hide the street and number."""
+    """Keep at most the first third (six characters at most) and never a digit: the street's name
+    may show, house, building and room numbers never do (``张杨路1200号…`` → ``张杨****``)."""
     if not value:
         return ""
     keep = min(6, max(len(value) // 3, 1))
-    return value[:keep] + "****"
+    head = value[:keep]
+    for i, ch in enumerate(head):
+        if ch.isdigit():
+            head = head[:i]
+            break
+    return head + "****"
 
 
 def mask_name(value: str | None) -> str:

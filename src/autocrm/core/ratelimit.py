@@ -1,4 +1,6 @@
-"""Fixed-window rate limits kept in Django's cache (Redis in production, memory embedded).
+"""Fixed-window rate limits counted in the cache all processes share (``CACHES["shared"]``:
+Redis when ``REDIS_URL`` is set, else a table of the application database — see
+:mod:`autocrm.core.cache`), so every gunicorn worker and web node counts into one total.
 
 One ``add`` and one ``incr`` per request: cheap enough to run on every API call. Limits are
 settings written as ``"<count>/<period>"`` with period ``s``, ``min`` (or ``m``), ``h`` or ``d``:
@@ -7,8 +9,11 @@ settings written as ``"<count>/<period>"`` with period ``s``, ``min`` (or ``m``)
 - ``AUTOCRM_API_RATE_AUTH`` (default ``20/min``): ``POST /api/v1/auth/token`` calls per client IP.
 
 Going over answers 429 (:class:`~autocrm.core.errors.RateLimited`) with ``Retry-After`` set to
-the seconds left in the window. With several web nodes the cache must be shared (Redis) for the
-limit to be global; with the in-memory cache each process counts on its own.
+the seconds left in the window. ``AUTOCRM_RATELIMIT_CACHE`` names another cache alias; a cache
+local to the process (``locmem``) would let each worker count on its own.
+
+The sign-in lock-out (``accounts.services.login_authenticate``) counts failed sign-ins in the
+``LoginAttempt`` table: shared by every process as well.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 
 from .errors import RateLimited
 
@@ -43,10 +48,17 @@ def rate_for(setting: str) -> tuple[int, int]:
     return parse_rate(str(getattr(settings, setting, None) or DEFAULTS[setting]))
 
 
-def hit(key: str, *, limit: int, window: int, now: float | None = None) -> int:
+def counter_cache() -> BaseCache:
+    """The cache the counts live in: ``AUTOCRM_RATELIMIT_CACHE`` (default ``"shared"``)."""
+    alias = getattr(settings, "AUTOCRM_RATELIMIT_CACHE", "shared")
+    return caches[alias if alias in settings.CACHES else "default"]
+
+
+def hit(key: str, *, limit: int, window: int, now: float | None = None, cache: BaseCache | None = None) -> int:
     """Count one call against ``key`` in the current window; the count so far.
 
     Raises :class:`RateLimited` (with ``retry_after``) once the count passes ``limit``."""
+    cache = counter_cache() if cache is None else cache
     now = time.time() if now is None else now
     bucket = int(now // window)
     cache_key = f"autocrm:rl:{key}:{window}:{bucket}"

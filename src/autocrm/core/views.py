@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
 from .actor import Actor, ActorRequest
+from .api import api_error_response, is_api_request
 from .extensions import Panel, panels_for, register_panel
 
 M = TypeVar("M", bound=Model)
@@ -43,15 +44,30 @@ def home(request: ActorRequest) -> HttpResponse:
     return render(request, "core/home.html", {"panels": panels})
 
 
+# Under /api/ every error page is the API's JSON error shape (``core.api.api_error_response``).
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(request, 400)
+    return HttpResponseBadRequest(loader.get_template("400.html").render({}))
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(request, 403)
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(request, 404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return api_error_response(request, 500)
     # No request context: the context processors may need the database that just failed.
     return HttpResponseServerError(loader.get_template("500.html").render({}))
 

@@ -35,7 +35,7 @@ from .choices import DuplicateStatus
 from .dedup import duplicates_find, pair_for
 from .models import Customer, CustomerMerge, DuplicatePair
 from .search import refresh_search_keys
-from .services import EDITABLE_FIELDS, timeline_record
+from .services import EDITABLE_FIELDS, external_id_conflict, timeline_record
 
 __all__ = [
     "MERGE_FIELDS",
@@ -416,7 +416,16 @@ def customer_merge_undo(*, actor: Actor, merge: CustomerMerge) -> CustomerMerge:
         for r in back if stamps else ():
             model._base_manager.filter(pk=r["id"]).update(**_load(model, {a: r[a] for a in stamps if a in r}))
 
-    for attname, value in blob.get("merged", {}).items():
+    merged_back = blob.get("merged", {})
+    if taken := external_id_conflict(
+        store_id=merged.store_id, external_id=merged_back.get("external_id", ""), exclude_id=merged.pk
+    ):
+        message = _(
+            "The merged record's external ID %(id)s now belongs to another customer of this store. "
+            "Change that customer's external ID, then undo the merge."
+        ) % {"id": merged_back["external_id"]}
+        raise Conflict(message, fields={"external_id": [message]}) from taken
+    for attname, value in merged_back.items():
         setattr(merged, attname, value)
     merged.merged_into = None
     merged.save()

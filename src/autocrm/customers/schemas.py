@@ -7,19 +7,32 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from autocrm.core.api import choice
+
+from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, LifecycleStage, SourceChannel
 from .timeline import timeline_label
+
+# Choice fields are enums in the OpenAPI document; the services check the values (translated 400).
+Kind = choice(CustomerKind)
+GenderChoice = choice(Gender, blank=True)
+IncomeBandChoice = choice(IncomeBand, blank=True)
+PreferredChannel = choice(Channel, blank=True)
+SourceChannelChoice = choice(SourceChannel, blank=True)
+Stage = choice(LifecycleStage)
+Purpose = choice(ConsentPurpose)
+ConsentChannel = choice(Channel)
 
 
 class CustomerFields(Schema):
     """Every writable field, all optional: a PATCH sends what changes."""
 
     name: str | None = None
-    kind: str | None = None
+    kind: Kind | None = None
     mobile: str | None = None
     other_phones: list[str] | None = None
     wechat_id: str | None = None
     email: str | None = None
-    gender: str | None = None
+    gender: GenderChoice | None = None
     birthday: str | None = None
     id_number: str | None = None
     uscc: str | None = None
@@ -30,17 +43,17 @@ class CustomerFields(Schema):
     community: str | None = None
     occupation: str | None = None
     employer: str | None = None
-    income_band: str | None = None
-    preferred_channel: str | None = None
+    income_band: IncomeBandChoice | None = None
+    preferred_channel: PreferredChannel | None = None
     quiet_hours_start: str | None = None
     quiet_hours_end: str | None = None
-    source_channel: str | None = None
+    source_channel: SourceChannelChoice | None = None
     external_id: str | None = None
 
 
 class CustomerIn(CustomerFields):
     name: str
-    kind: str = "person"
+    kind: Kind = "person"
     consultant: int | None = None
     advisor: int | None = None
     tags: list[str] = []
@@ -54,13 +67,13 @@ class CustomerPatch(CustomerFields):
 class CustomerOut(Schema):
     id: int
     store: int
-    kind: str
+    kind: Kind
     name: str
     mobile: str | None = None
     other_phones: str | None = None
     wechat_id: str | None = None
     email: str | None = None
-    gender: str | None = None
+    gender: GenderChoice | None = None
     birthday: dt.date | None = None
     id_number: str | None = None
     uscc: str | None = None
@@ -71,10 +84,10 @@ class CustomerOut(Schema):
     community: str | None = None
     occupation: str | None = None
     employer: str | None = None
-    income_band: str | None = None
-    preferred_channel: str | None = None
-    source_channel: str | None = None
-    lifecycle_stage: str
+    income_band: IncomeBandChoice | None = None
+    preferred_channel: PreferredChannel | None = None
+    source_channel: SourceChannelChoice | None = None
+    lifecycle_stage: Stage
     consultant: int | None = None
     advisor: int | None = None
     tags: list[str] = []
@@ -87,11 +100,11 @@ class CustomerOut(Schema):
 class CustomerListItem(Schema):
     id: int
     store: int
-    kind: str
+    kind: Kind
     name: str
     mobile: str | None = None
     district: str | None = None
-    lifecycle_stage: str
+    lifecycle_stage: Stage
     consultant: int | None = None
 
 
@@ -106,15 +119,15 @@ class RevealOut(Schema):
 
 
 class ConsentIn(Schema):
-    purpose: str
-    channel: str
+    purpose: Purpose
+    channel: ConsentChannel
     granted: bool = True
     source: str = ""
 
 
 class ConsentOut(Schema):
-    purpose: str
-    channel: str
+    purpose: Purpose
+    channel: ConsentChannel
     granted: bool
     source: str
     at: dt.datetime

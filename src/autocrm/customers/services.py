@@ -62,7 +62,7 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
         except ValidationError as exc:
             for field, messages in (exc.fields or {name: [exc.message]}).items():
                 errors.setdefault(field, []).extend(messages)
-    if "name" in data and not out.get("name"):
+    if "name" in data and not out.get("name") and "name" not in errors:
         errors.setdefault("name", []).append(_("Enter the customer's name."))
     if out.get("quiet_hours_start") and not out.get("quiet_hours_end", data.get("quiet_hours_end")):
         errors.setdefault("quiet_hours_end", []).append(_("Give both ends of the quiet hours."))
@@ -120,6 +120,8 @@ def _clean_uscc(name: str, value: Any, today: dt.date | None) -> str:
 
 def _clean_text(name: str, value: Any, today: dt.date | None) -> str:
     text = value.strip() if type(value) is str else _text(value)
+    if "\x00" in text:  # PostgreSQL cannot store it; an imported file may carry one in any cell
+        raise ValidationError(fields={name: [_("Text may not contain NUL characters or unpaired surrogates.")]})
     limit = _MAX_LENGTHS.get(name)
     if limit is not None and len(text) > limit:
         raise ValidationError(fields={name: [_("At most %(n)s characters.") % {"n": limit}]})
@@ -308,6 +310,23 @@ def customer_create_check(
     return cleaned, checked
 
 
+def external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
+    """The 409 for an ``external_id`` another customer of the store holds, else None.
+
+    Checked across the whole store (the id is unique there) and worded the same whether the
+    holder is in the actor's scope or not: it names no record, so it tells a consultant nothing
+    about a colleague's customers beyond the id being taken."""
+    if not external_id:
+        return None
+    taken = Customer.objects.filter(store_id=store_id, external_id=external_id)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if not taken.exists():
+        return None
+    message = _("Another customer of this store already has this external ID.")
+    return Conflict(message, fields={"external_id": [message]})
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -336,6 +355,8 @@ def customer_create(
         exc = _duplicate_conflict(actor, matches, cleaned)
         if exc.strong or not confirm_new:
             raise exc
+    if taken := external_id_conflict(store_id=actor.require_store_id(), external_id=cleaned.get("external_id", "")):
+        raise taken
     customer = Customer(store_id=actor.store_id, **cleaned)
     refresh_search_keys(customer)
     customer.save()
@@ -361,8 +382,8 @@ _KEEP: Any = object()
 def customer_update(
     *, actor: Actor, customer: Customer, data: Mapping[str, Any], confirm: bool = False, consultant_id: Any = _KEEP
 ) -> Customer:
-    """Change fields of a customer the actor may change. Changing mobile or ID number to one
-    another customer of the store holds is a 409. With ``consultant_id`` (the edit page of a
+    """Change fields of a customer the actor may change. Changing mobile, ID number or external
+    ID to one another customer of the store holds is a 409. With ``consultant_id`` (the edit page of a
     role that may assign) a changed consultant is assigned in the same transaction."""
     require(actor, "change", customer)
     cleaned = customer_clean(data)
@@ -373,6 +394,12 @@ def customer_update(
         matches = customer_duplicates(actor=actor, cleaned=identity, exclude_id=customer.pk)
         if matches:
             raise _duplicate_conflict(actor, matches, identity)
+    if cleaned.get("external_id") and cleaned["external_id"] != customer.external_id:
+        taken = external_id_conflict(
+            store_id=customer.store_id, external_id=cleaned["external_id"], exclude_id=customer.pk
+        )
+        if taken:
+            raise taken
     changed = tuple(name for name, value in cleaned.items() if getattr(customer, name) != value)
     for name, value in cleaned.items():
         setattr(customer, name, value)

@@ -4,6 +4,16 @@ import datetime as dt
 
 from ninja import Schema
 
+from autocrm.core.api import choice
+
+from .choices import FuelType, PlateKind, ReadingSource, Usage
+
+# Choice fields are enums in the OpenAPI document; the services check the values (translated 400).
+Fuel = choice(FuelType, blank=True)
+UsageChoice = choice(Usage, blank=True)
+PlateKindChoice = choice(PlateKind, blank=True)
+Source = choice(ReadingSource)
+
 
 class VehicleFields(Schema):
     """Every writable field, all optional: a PATCH sends what changes."""
@@ -14,9 +24,9 @@ class VehicleFields(Schema):
     series: int | None = None
     trim: int | None = None
     model_year: int | None = None
-    fuel_type: str | None = None
+    fuel_type: Fuel | None = None
     colour: str | None = None
-    usage: str | None = None
+    usage: UsageChoice | None = None
     purchase_date: str | None = None
     delivery_date: str | None = None
     warranty_end: str | None = None
@@ -41,16 +51,16 @@ class VehicleOut(Schema):
     store: int
     vin: str
     plate: str
-    plate_kind: str
+    plate_kind: PlateKindChoice
     customer: int | None = None
     brand: str | None = None
     series: str | None = None
     trim: str | None = None
     maker: str
     model_year: int | None = None
-    fuel_type: str
+    fuel_type: Fuel
     colour: str
-    usage: str
+    usage: UsageChoice
     purchase_date: dt.date | None = None
     delivery_date: dt.date | None = None
     warranty_end: dt.date | None = None
@@ -71,7 +81,7 @@ class VehiclePage(Schema):
 class ReadingIn(Schema):
     km: int
     at: dt.datetime | None = None
-    source: str = "reception"
+    source: Source = "reception"
     correction_reason: str = ""
 
 
@@ -79,7 +89,7 @@ class ReadingOut(Schema):
     id: int
     km: int
     at: dt.datetime
-    source: str
+    source: Source
     correction_reason: str
 
 

@@ -92,6 +92,8 @@ def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> t
     for name in ("colour", "external_id"):
         if name in data:
             out[name] = _text(data[name])[: model_field(Vehicle, name).max_length]
+            if "\x00" in out[name]:  # PostgreSQL cannot store it; an imported file may carry one
+                errors.setdefault(name, []).append(_("Text may not contain NUL characters or unpaired surrogates."))
     if out.get("delivery_date") and out.get("purchase_date") and out["delivery_date"] < out["purchase_date"]:
         errors.setdefault("delivery_date", []).append(_("Delivery cannot be before purchase."))
     if errors:
@@ -167,6 +169,20 @@ def vehicle_create_check(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, 
     return cleaned
 
 
+def _external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
+    """The 409 for an ``external_id`` another vehicle of the store holds (the key external systems
+    upsert by), worded the same whether the holder is in the actor's scope or not."""
+    if not external_id:
+        return None
+    taken = Vehicle.objects.filter(store_id=store_id, external_id=external_id)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    if not taken.exists():
+        return None
+    message = _("Another vehicle of this store already has this external ID.")
+    return Conflict(message, fields={"external_id": [message]})
+
+
 @transaction.atomic
 def vehicle_create(
     *,
@@ -190,6 +206,8 @@ def vehicle_create(
             raise ValidationError(fields={"customer": [_("The owner must be a customer of this store.")]})
     if Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=cleaned["vin"]).exists():
         raise _vin_conflict(actor, cleaned["vin"])
+    if taken := _external_id_conflict(store_id=actor.require_store_id(), external_id=cleaned.get("external_id", "")):
+        raise taken
     vehicle = Vehicle(
         store_id=actor.require_store_id(), organization_id=actor.require_organization_id(), customer=customer, **cleaned
     )
@@ -224,6 +242,12 @@ def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -
         if Vehicle.objects.filter(organization_id=vehicle.organization_id, vin=cleaned["vin"]).exists():
             raise _vin_conflict(actor, cleaned["vin"])
         vehicle.vin_warnings = warnings
+    if cleaned.get("external_id") and cleaned["external_id"] != vehicle.external_id:
+        taken = _external_id_conflict(
+            store_id=vehicle.store_id, external_id=cleaned["external_id"], exclude_id=vehicle.pk
+        )
+        if taken:
+            raise taken
     for name, value in cleaned.items():
         setattr(vehicle, name, value)
     _catalogue(data, vehicle)

@@ -41,7 +41,7 @@ def test_create_update_delete_record_actor_store_object_and_before_after(demo):
         assert created.at is not None
         assert created.changes["title"] == [None, "刹车异响"]
         assert created.changes["mobile"] == [None, "138****5678"]
-        assert created.changes["id_number"] == [None, "110105********002X"]
+        assert created.changes["id_number"] == [None, "*****************X"]
         _assert_no_plaintext(created)
 
         ticket = Ticket.objects.get(pk=pk)
@@ -98,6 +98,22 @@ def test_raw_sql_cannot_update_or_delete_audit_events(demo):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has no TRUNCATE (DELETE FROM is refused above)")
+def test_the_database_refuses_truncate_of_audit_events(demo):
+    """A role that may TRUNCATE the table (granted here) but is not superuser — what the app
+    connects as in production (docs/operations.md) — is refused by the statement trigger."""
+    import os
+
+    event = audit.record("test.event", actor=actor_for("manager_a"))
+    role = f"autocrm_audit_probe_{os.getpid()}"
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')  # rolled back with the transaction
+        cursor.execute(f'GRANT TRUNCATE ON audit_auditevent TO "{role}"')
+        cursor.execute(f'SET LOCAL ROLE "{role}"')
+        cursor.execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 def test_the_orm_cannot_change_or_remove_audit_events(demo):

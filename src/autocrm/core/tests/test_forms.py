@@ -177,4 +177,4 @@ def test_bad_input_escaping_a_page_is_a_400_not_a_500(client, demo):
     for url in (reverse("customers:customer_list"), reverse("vehicles:vehicle_list"), reverse("audit:event_list")):
         response = client.get(url, {"cursor": "not-a-cursor"})
         assert response.status_code == 400, url
-        assert response["Content-Type"].startswith("text/plain")
+        assert "cursor" in response.content.decode()  # the 400 page names the bad parameter

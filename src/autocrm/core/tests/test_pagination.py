@@ -113,10 +113,16 @@ def _cursor(values):
         _cursor([1, 2]),  # wrong number of values
         _cursor([{"dt": "yesterday"}]),
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        _cursor([{"dec": "1e999999"}]),  # a decimal the database takes ~30 s to compare
+        _cursor([{"dec": "Infinity"}]),
+        _cursor([{"dec": "NaN"}]),
+        _cursor([10**400]),
+        _cursor([None]),
+        "x" * 100_000,
     ],
 )
-def test_bad_cursor_is_a_validation_error_on_the_cursor(tickets, cursor):
-    with pytest.raises(ValidationError) as caught:
+def test_bad_cursor_is_a_validation_error_on_the_cursor(tickets, cursor, django_assert_num_queries):
+    with django_assert_num_queries(0), pytest.raises(ValidationError) as caught:
         paginate(Ticket.objects.all(), ordering=("-id",), cursor=cursor)
 
     assert caught.value.status == 400
@@ -129,3 +135,18 @@ def test_bad_limit_is_a_validation_error_on_the_limit(tickets, limit):
         paginate(Ticket.objects.all(), limit=limit)
 
     assert "limit" in caught.value.fields
+
+
+def test_cursor_is_signed_per_list(tickets):
+    """A cursor handed out by one list is refused by a list of another model or ordering, and
+    one whose payload was edited (the signature no longer matches) is refused too."""
+    first = paginate(Ticket.objects.all(), ordering=("-id",), limit=2)
+    assert paginate(Ticket.objects.all(), ordering=("-id",), limit=2, cursor=first.next_cursor).items
+
+    with pytest.raises(ValidationError):
+        paginate(Ticket.objects.all(), ordering=("id",), limit=2, cursor=first.next_cursor)
+    with pytest.raises(ValidationError):
+        paginate(Store.objects.all(), ordering=("-id",), limit=2, cursor=first.next_cursor)
+    _payload, _sep, signature = first.next_cursor.rpartition(":")
+    with pytest.raises(ValidationError):
+        paginate(Ticket.objects.all(), ordering=("-id",), limit=2, cursor=_cursor([10**6]) + ":" + signature)
