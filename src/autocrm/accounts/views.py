@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from autocrm.core import audit
 from autocrm.core.errors import DomainError
-from autocrm.core.roles import Role
+from autocrm.core.roles import MANAGER_ROLES
 from autocrm.tenancy.models import Store
 
 from . import services
@@ -190,4 +190,4 @@ def panel_team(request: HttpRequest) -> dict[str, Any] | None:
     if team is None:
         return None
     rows, truncated = team
-    return {"members": rows, "truncated": truncated, "organization_wide": actor.role != Role.MANAGER}
+    return {"members": rows, "truncated": truncated, "organization_wide": actor.role not in MANAGER_ROLES}

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
+from . import audit
 from .extensions import Panel, panels_for, register_panel
 
 
@@ -34,6 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Every 403 leaves an authz.denied event, even when the view refused on ``can`` alone.
+    audit.denied_request(actor=getattr(request, "actor", None), path=request.path, method=request.method)
     return render(request, "403.html", status=403)
 
 

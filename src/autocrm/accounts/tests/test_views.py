@@ -163,7 +163,10 @@ def test_home_for_manager_lists_the_store_team_only(client, demo, django_assert_
         response = client.get(reverse("home"))
     team = next(p for p in response.context["panels"] if p["key"] == "team")
     usernames = {m.user.username for m in team["members"]}
-    assert usernames == {"manager_a", "sales_a1", "sales_a2", "advisor_a1", "agent_a1", "marketing_a1"}
+    assert usernames == {
+        "manager_a", "sales_a1", "sales_a2", "advisor_a1", "agent_a1", "marketing_a1",
+        "sales_manager_a", "service_manager_a", "tech_a1", "finance_a1",
+    }  # fmt: skip
     body = response.content.decode()
     assert "李娜" in body  # sales_a1's name
     assert "周婷" not in body  # sales_b1 works in the other store
