@@ -238,6 +238,18 @@ def require(actor: Actor, action: str, obj: models.Model) -> None:
         raise PermissionDenied()
 
 
+def require_model(actor: Actor | None, action: str, model: type[models.Model]) -> Scope:
+    """The scope of ``action`` on ``model`` for ``actor``; 403 (audited once per request) when the
+    role lacks the action on the model altogether. Selectors and services of collections (lists,
+    reports, "run the finder") start with it, so the API and the pages refuse alike."""
+    scope = scope_for(actor, model, action) if actor is not None else None
+    if scope is None:
+        if actor is not None:
+            audit.denied_once(actor=actor, object_type=model_key(model), action=action)
+        raise PermissionDenied()
+    return scope
+
+
 def get_in_scope(model: type[M] | models.QuerySet[M], actor: Actor, pk: Any, action: str = "view") -> M:
     """Fetch one row by primary key for ``action`` (``model`` may be a queryset carrying
     ``select_related``/``prefetch_related``).

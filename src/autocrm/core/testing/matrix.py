@@ -171,7 +171,7 @@ class World:
         return self.stores[OTHER_STORE if kind == "other_store" else HOME_STORE]
 
 
-def _build_world(builders: Mapping[str, Builder], fresh_models: set[str], roles: Iterable[str]) -> World:
+def _build_world(builders: Mapping[str, Builder], roles: Iterable[str]) -> World:
     from autocrm.accounts.models import User
     from autocrm.accounts.services import token_issue_session
     from autocrm.core import audit
@@ -191,8 +191,6 @@ def _build_world(builders: Mapping[str, Builder], fresh_models: set[str], roles:
         world.tokens[role] = token_issue_session(user=user)[1]
     with audit.acting_as(None):
         for model, build in builders.items():
-            if model in fresh_models:
-                continue
             for role in roles:
                 for kind in KINDS[:3]:
                     world.records[(model, role, kind)] = build(world.store_of(kind), world.owner(role, kind))
@@ -243,12 +241,11 @@ class MultistoreMatrix:
     @pytest.fixture(scope="class")
     @classmethod
     def matrix_world(cls, django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
-        fresh = {op.model for op in cls.ops if op.fresh}
         with django_db_blocker.unblock():
             outer = transaction.atomic()
             outer.__enter__()
             try:
-                yield _build_world(cls.builders, fresh, cls.roles)
+                yield _build_world(cls.builders, cls.roles)
             finally:
                 transaction.set_rollback(True)
                 outer.__exit__(None, None, None)
@@ -270,6 +267,8 @@ class MultistoreMatrix:
 
     def call(self, world: World, role: str, op: Op, url: str) -> Any:
         client = world.clients[role]
+        # Flash messages of an earlier call would show on the next page (a 404 included).
+        client.cookies.pop("messages", None)
         if op.api:
             headers = {"Authorization": f"Bearer {world.tokens[role]}"}
             method = getattr(client, op.method.lower())
