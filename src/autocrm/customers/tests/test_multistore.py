@@ -69,7 +69,15 @@ class TestCustomersMultistore(MultistoreMatrix):
         Op("duplicates:merge_detail", MERGE, "view"),
         Op("duplicates:merge_undo", MERGE, "undo", method="POST", ok=302, fresh=True),
         Op("imports:job_list", JOB, "view", record=False, any_of=IMPORTS_PAGE),
-        Op("imports:job_detail", JOB, "view"),
+        Op(
+            "imports:job_detail",
+            JOB,
+            "view",
+            known_spurious_denial=(
+                "the page asks importing.import_job_authorize whether its buttons apply, and that records a "
+                "denial for roles that may only read the job: to fix with the import engine's move"
+            ),
+        ),
         Op("imports:job_progress", JOB, "view"),
         Op("imports:export", C, "export", record=False, args=("customers",)),
         # API
