@@ -93,6 +93,9 @@ class Op:
     through: tuple[str, ...] = ()
     also_needs: tuple[Need, ...] = ()
     fresh: bool = False
+    # The view refuses a role without ``action`` on the model before it looks the record up: 403
+    # for every record, the missing one included (the administrators' pages).
+    gate: bool = False
     # Why an allowed call may still write authz.denied (a page asking a service whether a button
     # applies); empty: it must not. Each one is a bug to fix where it says.
     known_spurious_denial: str = ""
@@ -143,6 +146,8 @@ def expected_status(table: Mapping[str, Mapping[str, Grant]], op: Op, role: str,
         allowed = _has(table, (op.model, op.action), role) or any(_has(table, n, role) for n in op.any_of)
         return op.ok if allowed and all(_has(table, n, role) for n in op.also_needs) else 403
     assert kind is not None
+    if op.gate and not _has(table, (op.model, op.action), role):
+        return 403
     if not visible(table, op, role, kind):
         return 404
     if not all(_has(table, n, role) for n in op.also_needs):
