@@ -10,7 +10,9 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
 
+        from . import home
         from .models import Customer, DuplicatePair, ImportJob
 
         register_menu(
@@ -29,3 +31,6 @@ class CustomersConfig(AppConfig):
             "data_quality", _("Data quality"), "quality:quality_overview", icon="checkup-list", order=120,
             visible=lambda actor: can(actor, "quality", Customer),
         )  # fmt: skip
+        register_home_panel(
+            "consultants", template="customers/panels/home_consultants.html", context=home.panel_consultants, order=25
+        )

@@ -10,9 +10,10 @@ class VehiclesConfig(AppConfig):
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
         from autocrm.customers.views import register_create_extra
 
-        from . import panels, views
+        from . import home, panels, views
         from .models import Vehicle
 
         register_menu(
@@ -25,3 +26,7 @@ class VehiclesConfig(AppConfig):
         from . import importing as vehicle_importing
 
         vehicle_importing.register()  # vehicles in the customers import/export machinery
+        register_home_panel("due", template="vehicles/panels/home_due.html", context=home.panel_due, order=26)
+        register_home_panel(
+            "readings", template="vehicles/panels/home_readings.html", context=home.panel_readings, order=27
+        )
