@@ -22,13 +22,21 @@ def _home(username: str) -> dict:
     client.force_login(User.objects.get(username=username))
     response = client.get("/")
     assert response.status_code == 200
-    return {p["key"]: p for p in response.context["panels"]}
+    panels = {p["key"]: p for p in response.context["panels"]}
+    panels["_html"] = response.content.decode()
+    return panels
 
 
 def test_every_role_has_a_home_page(demo_data):
     for role in Role.values:
         panels = _home(ACTOR_OF_ROLE[role])
         assert {"my_stores", "activity"} <= set(panels), role
+        assert 'id="role-description"' in panels["_html"], role
+
+
+def test_the_store_manager_is_the_general_manager(demo_data):
+    html = _home("manager_a")["_html"]
+    assert "店总/总经理" in html and "总经理督办" in html
 
 
 def test_sales_manager_sees_the_consultants_books_and_the_team(demo_data):
