@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from autocrm.core.actor import Actor
-from autocrm.core.roles import Role
+from autocrm.core.roles import MANAGER_ROLES, Role
 from autocrm.tenancy.models import Store
 
 from .models import Membership, User
@@ -95,18 +95,18 @@ def api_token_list(*, actor: Actor) -> Any:
     return ApiToken.objects.filter(user__organization_id=actor.organization_id).select_related("user", "store")
 
 
-TEAM_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+TEAM_ROLES = frozenset({*MANAGER_ROLES, Role.DIRECTOR, Role.ADMIN})
 
 
 def team_members(*, actor: Actor, limit: int = 100) -> tuple[list[Membership], bool] | None:
-    """The people a manager (their current store) or a director/administrator (the whole
+    """The people a manager — of the store or of its sales or service side — (their current store) or a director/administrator (the whole
     organization) works with, and whether the list was cut at ``limit``; None for other roles."""
     if actor.role not in TEAM_ROLES or actor.store_id is None:
         return None
     members = Membership.objects.filter(
         organization_id=actor.require_organization_id(), is_active=True, user__is_active=True
     )
-    if actor.role == Role.MANAGER:
+    if actor.role in MANAGER_ROLES:
         members = members.filter(store_id=actor.store_id)
     rows = list(members.select_related("user", "store").order_by("store__code", "role", "user__username")[: limit + 1])
     return rows[:limit], len(rows) > limit

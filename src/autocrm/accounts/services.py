@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit
 from autocrm.core.actor import Actor
 from autocrm.core.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated, ValidationError
-from autocrm.core.roles import ORGANIZATION_ROLES, Role
+from autocrm.core.roles import MANAGER_ROLES, ORGANIZATION_ROLES, Role
 
 from .choices import UserKind
 from .models import ApiToken, LoginAttempt, Membership, User
@@ -191,7 +191,7 @@ def token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
 
 # --- second factor ------------------------------------------------------------------------
 
-TOTP_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
+TOTP_ROLES = frozenset({*MANAGER_ROLES, Role.DIRECTOR, Role.ADMIN})
 
 
 def totp_allowed(user: User) -> bool:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from autocrm.core import audit
 from autocrm.core.actor import ActorRequest
 from autocrm.core.forms import run_service
-from autocrm.core.roles import ORGANIZATION_ROLES, Role
+from autocrm.core.roles import MANAGER_ROLES, ORGANIZATION_ROLES
 from autocrm.core.views import ALL_STORES_SESSION_KEY
 from autocrm.tenancy.models import Store
 
@@ -203,4 +203,4 @@ def panel_team(request: ActorRequest) -> dict[str, Any] | None:
     if team is None:
         return None
     rows, truncated = team
-    return {"members": rows, "truncated": truncated, "organization_wide": actor.role != Role.MANAGER}
+    return {"members": rows, "truncated": truncated, "organization_wide": actor.role not in MANAGER_ROLES}

@@ -137,6 +137,10 @@ def visible(model: type[models.Model], actor: Any) -> models.QuerySet[Any]:
     catalogues (unscoped by convention, e.g. vehicle models) as they are."""
     manager = model._default_manager
     if hasattr(manager, "for_actor"):
+        from autocrm.core.permissions import can
+
+        if not can(actor, "view", model):  # asked first: naming a record is not an attempt to read it
+            return manager.none()
         return manager.for_actor(actor, "view")
     if model._meta.label_lower == settings.AUTH_USER_MODEL.lower():
         return manager.filter(organization_id=getattr(actor, "organization_id", None))

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import WithJsonSchema
 
+from . import audit
 from .errors import DomainError, RateLimited
 from .modules import gated_router_auth
 
@@ -96,6 +97,8 @@ def install_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         body = {**error_body(exc.code, exc.message, exc.fields), **exc.extra}
+        if exc.status == 403:  # every 403 leaves an authz.denied event (see audit.denied_request)
+            audit.denied_request(actor=getattr(request, "actor", None), path=request.path, method=request.method)
         response = api.create_response(request, body, status=exc.status)
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
@@ -131,6 +134,8 @@ def install_handlers(api: NinjaAPI) -> None:
         )
         # ninja raises 400 for an unreadable body with an English text: answer in the request's language
         message = _("The request is not valid.") if exc.status_code == 400 else str(exc)
+        if exc.status_code == 403:
+            audit.denied_request(actor=getattr(request, "actor", None), path=request.path, method=request.method)
         return api.create_response(request, error_body(code, message), status=exc.status_code)
 
 

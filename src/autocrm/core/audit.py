@@ -110,6 +110,8 @@ def record_durable(action: str, **kwargs: Any) -> Any:
     again. Outside a request (tasks, commands) it is a plain :func:`record`."""
     from django.db import connection
 
+    if action == "authz.denied":
+        _mark_denied(ANY_DENIAL)
     event = record(action, **kwargs)
     pending = _durable.get()
     if pending is not None and connection.in_atomic_block:
@@ -118,13 +120,64 @@ def record_durable(action: str, **kwargs: Any) -> Any:
     return event
 
 
+# The denials already recorded in this request: (object type, action) of model-level ones, and
+# "" once any denial was recorded, so the 403 handlers add one only when nothing else did.
+_denials: contextvars.ContextVar[set[tuple[str, str]] | None] = contextvars.ContextVar("autocrm_denials", default=None)
+ANY_DENIAL = ("", "")
+
+
+def _mark_denied(key: tuple[str, str]) -> bool:
+    """Remember ``key`` for this request; False when it was already there."""
+    seen = _denials.get()
+    if seen is None:
+        return True  # outside a request: no memory, record every time
+    if key in seen:
+        return False
+    seen.update({key, ANY_DENIAL})
+    return True
+
+
+def denied(*, actor: Actor, obj: models.Model, action: str) -> Any:
+    """An object-level denial: the row is visible but the role may not ``action`` it."""
+    return record_durable("authz.denied", obj=obj, actor=actor, extra={"attempted": action, "role": actor.role})
+
+
+def denied_once(*, actor: Actor, object_type: str, action: str) -> Any:
+    """A model-level denial (the role lacks ``action`` on the model altogether): recorded once per
+    request per model and action, however many times the code asks."""
+    if not _mark_denied((object_type, action)):
+        return None
+    return record_durable(
+        "authz.denied",
+        actor=actor,
+        store_id=actor.store_id,
+        object_type=object_type,
+        extra={"attempted": action, "role": actor.role, "level": "model"},
+    )
+
+
+def denied_request(*, actor: Actor | None, path: str, method: str) -> Any:
+    """A 403 answered without any recorded denial (a view that checked ``can`` and refused):
+    record one for the request, so no refusal goes unseen."""
+    seen = _denials.get()
+    if seen is not None and ANY_DENIAL in seen:
+        return None
+    store_id = actor.store_id if actor is not None else None
+    role = actor.role if actor is not None else None
+    return record_durable(
+        "authz.denied", actor=actor, store_id=store_id, extra={"path": path[:300], "method": method, "role": role}
+    )
+
+
 @contextlib.contextmanager
 def durable_scope() -> Iterator[None]:
     """Around one request: collect durable events, then restore those a rollback removed."""
     token = _durable.set([])
+    denials = _denials.set(set())
     try:
         yield
     finally:
+        _denials.reset(denials)
         pending = _durable.get() or []
         _durable.reset(token)
         if pending:

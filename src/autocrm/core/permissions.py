@@ -10,6 +10,16 @@ Each app's ``permissions.py`` declares data — a rule table — with :func:`reg
 ``for_actor`` (on every tenant queryset), ``can`` and ``get_in_scope`` read the table, so the UI,
 the API and background tasks share one rule. Out of scope is 404 like a missing row; in scope
 but not allowed is 403 with an ``authz.denied`` audit event.
+
+A child row reached only through its parent (a consent through its customer, an odometer reading
+through its vehicle) has no table of its own: :func:`follow_parent` makes it follow the parent's
+rule — reading it needs the parent's read action, writing it (add, change, delete) the parent's
+``change``. Its owner is found through the parent (``scope_owner_field = "customer__consultant"``).
+
+Denials are audited: an object-level one by :func:`require` each time, a model-level one (the
+role lacks the action on the model altogether) by :func:`restrict` once per request per model and
+action. :func:`can` is a question (menus and buttons ask it on every page) and records nothing;
+the code that turns its "no" into a 403 is audited by the 403 handlers (``audit.denied_once``).
 """
 
 from __future__ import annotations
@@ -60,6 +70,8 @@ class Grant:
 _RULES: dict[str, dict[str, Grant]] = {}
 _FIELDS: dict[str, dict[str, dict[str, Access]]] = {}
 _RESOURCES: dict[str, str] = {}
+_PARENTS: dict[str, str] = {}  # child model key -> parent model key (follow_parent)
+WRITE_ON_PARENT = "change"  # the parent's action a write of a child row needs
 
 
 def model_key(model: type[models.Model] | models.Model) -> str:
@@ -81,14 +93,49 @@ def register(
     _RESOURCES[key] = resource or key.split(".")[0]
 
 
+def follow_parent(model: str, parent: str) -> None:
+    """Declare that ``model``'s rows follow ``parent``'s rule table instead of having their own
+    (the token resource is the parent's too)."""
+    key = model.lower()
+    _PARENTS[key] = parent.lower()
+    _RULES.pop(key, None)
+    _FIELDS.pop(key, None)
+    _RESOURCES.pop(key, None)
+
+
+def parent_of(key: str) -> str | None:
+    return _PARENTS.get(key)
+
+
+def parent_action(action: str) -> str:
+    """The parent's action that a child's ``action`` needs."""
+    return action if action in READ_ACTIONS else WRITE_ON_PARENT
+
+
+def _child_grant(parent: Grant) -> Grant:
+    actions = set(parent.actions & READ_ACTIONS)
+    if WRITE_ON_PARENT in parent.actions:
+        actions |= {"add", "change", "delete"}
+    return Grant(frozenset(actions), parent.scope)
+
+
+def _grants(key: str) -> dict[str, Grant]:
+    parent = _PARENTS.get(key)
+    if parent is None:
+        return _RULES.get(key, {})
+    return {role: _child_grant(grant) for role, grant in _grants(parent).items()}
+
+
 def rule_table() -> dict[str, dict[str, Grant]]:
-    """The whole table, for the admin's role overview and for tests."""
-    return {k: dict(v) for k, v in _RULES.items()}
+    """The whole table, for the admin's role overview and for tests; a child model that follows
+    its parent appears with the grants it inherits."""
+    return {k: dict(_grants(k)) for k in sorted({*_RULES, *_PARENTS})}
 
 
 def token_allows(actor: Actor, key: str, action: str) -> bool:
     if actor.token_scopes is None or "*" in actor.token_scopes:
         return True
+    key = _root(key)
     resource = _RESOURCES.get(key, key.split(".")[0])
     needed = f"{resource}:{'read' if action in READ_ACTIONS else 'write'}"
     return needed in actor.token_scopes or f"{resource}:*" in actor.token_scopes
@@ -99,12 +146,18 @@ def scope_for(actor: Actor, model: type[models.Model] | models.Model, action: st
     if actor is None or actor.role is None or actor.store_id is None:
         return None
     key = model_key(model)
-    grant = _RULES.get(key, {}).get(actor.role)
+    grant = _grants(key).get(actor.role)
     if grant is None or action not in grant.actions:
         return None
     if not token_allows(actor, key, action):
         return None
     return grant.scope
+
+
+def _root(key: str) -> str:
+    while key in _PARENTS:
+        key = _PARENTS[key]
+    return key
 
 
 def owner_field(model: type[models.Model] | models.Model) -> str | None:
@@ -122,6 +175,8 @@ def restrict(queryset: QS, actor: Actor, action: str) -> QS:
     model = queryset.model
     scope = scope_for(actor, model, action)
     if scope is None:
+        if actor is not None:
+            audit.denied_once(actor=actor, object_type=model_key(model), action=action)
         return queryset.none()
     store_field = getattr(model, "scope_store_field", "store")
     ids = store_ids_for(actor, scope)
@@ -183,8 +238,20 @@ def require(actor: Actor, action: str, obj: models.Model) -> None:
     """Raise 403 (and audit it) unless ``actor`` may ``action`` on ``obj``, which must already be
     known to be visible to the actor."""
     if not in_scope(actor, obj, action):
-        audit.record_durable("authz.denied", obj=obj, actor=actor, extra={"attempted": action, "role": actor.role})
+        audit.denied(actor=actor, obj=obj, action=action)
         raise PermissionDenied()
+
+
+def require_model(actor: Actor | None, action: str, model: type[models.Model]) -> Scope:
+    """The scope of ``action`` on ``model`` for ``actor``; 403 (audited once per request) when the
+    role lacks the action on the model altogether. Selectors and services of collections (lists,
+    reports, "run the finder") start with it, so the API and the pages refuse alike."""
+    scope = scope_for(actor, model, action) if actor is not None else None
+    if scope is None:
+        if actor is not None:
+            audit.denied_once(actor=actor, object_type=model_key(model), action=action)
+        raise PermissionDenied()
+    return scope
 
 
 def get_in_scope(model: type[M] | models.QuerySet[M], actor: Actor, pk: Any, action: str = "view") -> M:

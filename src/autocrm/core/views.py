@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import render
 from django.template import loader
 
+from . import audit
 from .actor import Actor, ActorRequest
 from .api import api_error_response, is_api_request
 from .extensions import Panel, panels_for, register_panel
@@ -54,6 +55,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Every 403 leaves an authz.denied event, even when the view refused on ``can`` alone.
+    audit.denied_request(actor=getattr(request, "actor", None), path=request.path, method=request.method)
     if is_api_request(request):
         return api_error_response(request, 403)
     return render(request, "403.html", status=403)

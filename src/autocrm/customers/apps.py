@@ -10,8 +10,9 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
 
-        from . import audit_labels, events, exporting, importing, timeline  # noqa: F401  (events: what this app emits)
+        from . import audit_labels, events, exporting, home, importing, timeline  # noqa: F401  (events: what this app emits)
         from .models import Customer, DuplicatePair
 
         audit_labels.register()  # how the audit trail names customers' actions and fields
@@ -31,3 +32,6 @@ class CustomersConfig(AppConfig):
         )  # fmt: skip
         importing.register()  # customers in the import engine (autocrm.imports)
         exporting.register()
+        register_home_panel(
+            "consultants", template="customers/panels/home_consultants.html", context=home.panel_consultants, order=25
+        )

@@ -34,10 +34,10 @@ from rapidfuzz import fuzz
 
 from autocrm.core import audit
 from autocrm.core.actor import Actor
-from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import can, get_in_scope
+from autocrm.core.permissions import Scope, can, get_in_scope, require, require_model, scope_for
 
 from .choices import DuplicateStatus
 from .models import Customer, DuplicatePair
@@ -403,9 +403,20 @@ def _upsert(store_id: int, found: list[tuple[int, int, float, list[dict[str, Any
 
 
 def duplicate_pair_list(*, actor: Actor, status: str | None = DuplicateStatus.OPEN) -> QuerySet[DuplicatePair]:
-    """Pairs in the actor's scope, best first. Open pairs whose customers were since merged
-    into someone else are left out (the pair no longer describes two live records)."""
+    """Pairs in the actor's scope whose two customers the actor may both see (a consultant: the
+    pairs among their own customers), best first. Open pairs whose customers were since merged
+    into someone else are left out (the pair no longer describes two live records). A role
+    without ``view`` on pairs gets :class:`PermissionDenied` (403, audited)."""
+    pair_scope = require_model(actor, "view", DuplicatePair)
     qs = DuplicatePair.objects.for_actor(actor, "view")
+    customer_scope = scope_for(actor, Customer, "view")
+    if customer_scope is None:
+        return qs.none()
+    if customer_scope not in (Scope.STORE, Scope.ORGANIZATION) or (
+        customer_scope is Scope.STORE and pair_scope is Scope.ORGANIZATION
+    ):  # customers narrower than pairs: keep the pairs of visible customers only
+        customers = Customer.objects.for_actor(actor, "view").values("pk")
+        qs = qs.filter(customer_a__in=customers, customer_b__in=customers)
     if status:
         if status not in DuplicateStatus.values:
             raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
@@ -418,12 +429,20 @@ def duplicate_pair_list(*, actor: Actor, status: str | None = DuplicateStatus.OP
 def duplicate_pair_page(
     *, actor: Actor, status: str | None = DuplicateStatus.OPEN, limit: Any = None, cursor: str | None = None
 ) -> Page:
+    """A keyset page of :func:`duplicate_pair_list` (the same visibility: both customers in scope)."""
     return paginate(duplicate_pair_list(actor=actor, status=status), ordering=("-score", "-id"), limit=limit,
                     cursor=cursor)  # fmt: skip
 
 
 def duplicate_pair_get(*, actor: Actor, pk: Any, action: str = "view") -> DuplicatePair:
-    return get_in_scope(DuplicatePair.objects.select_related("customer_a", "customer_b"), actor, pk, action)
+    """One pair for ``action``: missing, outside the actor's scope, or with a customer the actor
+    may not see → :class:`NotFound` (alike); visible but ``action`` not allowed → 403."""
+    pair = get_in_scope(DuplicatePair.objects.select_related("customer_a", "customer_b"), actor, pk, "view")
+    if not (can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b)):
+        raise NotFound()
+    if action != "view":
+        require(actor, action, pair)
+    return pair
 
 
 def pair_for(customer_a_id: int, customer_b_id: int) -> DuplicatePair | None:

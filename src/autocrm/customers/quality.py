@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import crypto
 from autocrm.core.actor import Actor
 from autocrm.core.extensions import Registry, registry
-from autocrm.core.permissions import Scope, scope_for
+from autocrm.core.permissions import Scope, require_model, scope_for
 from autocrm.tenancy.models import Store
 
 from .choices import CustomerKind, DuplicateStatus
@@ -220,7 +220,9 @@ class StoreQuality:
 
 
 def _base(actor: Actor) -> QuerySet[Customer]:
-    return Customer.objects.for_actor(actor, "view").filter(merged_into__isnull=True)
+    """The live customers within the actor's ``quality`` scope (the report is a manager's tool:
+    a role without the action gets none, not the customers it may merely view)."""
+    return Customer.objects.for_actor(actor, "quality").filter(merged_into__isnull=True)
 
 
 CACHE_SECONDS = 60
@@ -230,10 +232,9 @@ def quality_report(*, actor: Actor, refresh: bool = False) -> list[StoreQuality]
     """One entry per store in the actor's scope (a manager: their store; a director: each store).
 
     At 500,000 customers a store takes a few seconds to scan, so the figures are kept for
-    ``CACHE_SECONDS`` per scope; ``refresh`` recomputes them (the page's refresh link)."""
-    scope = scope_for(actor, Customer, "view")
-    if scope is None:
-        return []
+    ``CACHE_SECONDS`` per scope; ``refresh`` recomputes them (the page's refresh link).
+    A role without the ``quality`` action gets :class:`PermissionDenied` (403, audited)."""
+    scope = require_model(actor, "quality", Customer)
     key = "customers.quality:" + ",".join(map(str, actor_store_ids(actor)))
     if scope in (Scope.OWN, Scope.OWN_OR_UNASSIGNED):
         key += f":{scope.value}:{actor.user_id}"
@@ -319,7 +320,9 @@ def actor_store_ids(actor: Actor) -> list[int]:
 
 
 def quality_customers(*, actor: Actor, problem: str, store_id: int | None = None) -> QuerySet[Customer]:
-    """The customers in scope affected by ``problem`` (KeyError for an unknown one), to fix them."""
+    """The customers in scope affected by ``problem`` (KeyError for an unknown one), to fix them.
+    A role without the ``quality`` action gets :class:`PermissionDenied` (403, audited)."""
+    require_model(actor, "quality", Customer)
     if problem not in PROBLEM_KEYS:
         raise KeyError(problem)
     qs = annotated(_base(actor)).filter(problem_q(problem))

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from autocrm.core.actor import Actor
 from autocrm.core.extensions import panels_for
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import get_in_scope
+from autocrm.core.permissions import get_in_scope, require_model
 
 from .models import Consent, Customer, HouseholdMember, TimelineEvent
 from .search import customer_search
@@ -46,6 +46,9 @@ def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action
 def customer_page(
     *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
 ) -> Page:
+    """A keyset page of :func:`customer_list`; a role that may not view customers at all gets
+    :class:`PermissionDenied` (403, audited), not an empty page."""
+    require_model(actor, "view", Customer)
     return paginate(customer_list(actor=actor, filters=filters).select_related("consultant"), ordering=("-id",),
                     limit=limit, cursor=cursor)  # fmt: skip
 

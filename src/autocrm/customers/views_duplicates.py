@@ -26,7 +26,7 @@ from autocrm.core.views import scoped_object_or_404
 
 from . import merging
 from .choices import DuplicateStatus
-from .dedup import DEFAULT_THRESHOLD, duplicate_pair_list, reason_text
+from .dedup import DEFAULT_THRESHOLD, duplicate_pair_get, duplicate_pair_list, reason_text
 from .merging import MERGE_FIELDS, MERGED, SURVIVOR, merge_defaults
 from .models import Customer, CustomerMerge, DuplicatePair
 
@@ -135,7 +135,7 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Side by side: one radio per field picks the surviving value (defaults: the only value,
     or the newer record's), and a merge button."""
     actor = _actor(request)
-    pair = scoped_object_or_404(DuplicatePair.objects.select_related("customer_a", "customer_b"), actor, pk)
+    pair = duplicate_pair_get(actor=actor, pk=pk)  # both customers must be visible, else 404
     if not (can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b)):
         raise PermissionDenied()
     survivor, merged = _sides(pair, request.POST.get("survivor") or request.GET.get("survivor"))
@@ -191,7 +191,7 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    pair = scoped_object_or_404(DuplicatePair, actor, pk)
+    pair = duplicate_pair_get(actor=actor, pk=pk)  # both customers must be visible, else 404
     if run_action(request, merging.duplicate_dismiss, actor=actor, pair=pair) is not REFUSED:
         messages.success(request, gettext("Marked as not a duplicate."))
     return redirect("duplicates:duplicate_list")

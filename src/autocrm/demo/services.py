@@ -64,6 +64,10 @@ def demo_logins() -> list[DemoLogin]:
             "advisor": "陈刚",
             "agent": "刘芳",
             "marketing": "赵敏",
+            "sales_manager": "钱志强",
+            "service_manager": "孙立新",
+            "tech": "马超",
+            "finance": "林晓燕",
         },
         "b": {
             "manager": "孙强",
@@ -72,6 +76,10 @@ def demo_logins() -> list[DemoLogin]:
             "advisor": "郑浩",
             "agent": "何静",
             "marketing": "冯雪",
+            "sales_manager": "许文博",
+            "service_manager": "韩冬",
+            "tech": "曹阳",
+            "finance": "邓佳",
         },
     }
     for code in ("a", "b"):
@@ -83,6 +91,10 @@ def demo_logins() -> list[DemoLogin]:
             DemoLogin(f"advisor_{code}1", n["advisor"], Role.ADVISOR, code),
             DemoLogin(f"agent_{code}1", n["agent"], Role.AGENT, code),
             DemoLogin(f"marketing_{code}1", n["marketing"], Role.MARKETING, code),
+            DemoLogin(f"sales_manager_{code}", n["sales_manager"], Role.SALES_MANAGER, code),
+            DemoLogin(f"service_manager_{code}", n["service_manager"], Role.SERVICE_MANAGER, code),
+            DemoLogin(f"tech_{code}1", n["tech"], Role.TECHNICIAN, code),
+            DemoLogin(f"finance_{code}1", n["finance"], Role.FINANCE, code),
         ]
     return logins
 

@@ -540,12 +540,19 @@ def import_job_map(*, actor: Actor, job: ImportJob, columns: Mapping[str, Any]) 
     return job
 
 
-def import_job_authorize(actor: Actor, job: ImportJob) -> None:
-    """Who may check and commit a job: its uploader while they still may import, or a role that
-    may change import jobs in scope (a manager)."""
+def import_job_may_act(actor: Actor, job: ImportJob) -> bool:
+    """Whether ``actor`` may check and commit ``job`` (a question for the page's buttons: records
+    nothing): its uploader while they still may import, or a role that may change import jobs in
+    scope (a manager)."""
     importer = importer_for(job.kind)
-    own = job.created_by_id == actor.user_id and _may_import(actor, importer)
-    if not (own or (can(actor, "change", job) and _may_import(actor, importer))):
+    if not _may_import(actor, importer):
+        return False
+    return job.created_by_id == actor.user_id or can(actor, "change", job)
+
+
+def import_job_authorize(actor: Actor, job: ImportJob) -> None:
+    """:func:`import_job_may_act`, or a 403 with its ``authz.denied`` event."""
+    if not import_job_may_act(actor, job):
         audit.record("authz.denied", obj=job, actor=actor, extra={"attempted": "import", "role": actor.role})
         raise PermissionDenied()
 

@@ -10,6 +10,8 @@ register(
     "imports.importjob",
     {
         Role.ADVISOR: ("view add", Scope.OWN),
+        Role.SALES_MANAGER: ("view add", Scope.OWN),
+        Role.SERVICE_MANAGER: ("view add", Scope.OWN),
         Role.MANAGER: ("view add change", Scope.STORE),
         Role.DIRECTOR: ("view", Scope.ORGANIZATION),
     },

@@ -86,11 +86,7 @@ def _detail_context(request: ActorRequest, job: ImportJob) -> dict[str, Any]:
     columns = (job.mapping or {}).get("columns", {})
     by_column = {int(i): name for name, i in columns.items()}
     preview = importing.import_preview(job=job) if job.status not in (ImportStatus.DONE,) else []
-    try:
-        importing.import_job_authorize(actor, job)
-        may_act = True
-    except PermissionDenied:
-        may_act = False
+    may_act = importing.import_job_may_act(actor, job)
     report = job.report or {}
     return {
         "job": job,

@@ -1,7 +1,11 @@
 from autocrm.core.permissions import Scope, register
 from autocrm.core.roles import Role
 
-_STAFF = (Role.SALES, Role.ADVISOR, Role.AGENT, Role.MARKETING)
+# Every role working in a store reads that store (name, address, opening hours).
+_STAFF = (
+    Role.SALES, Role.ADVISOR, Role.AGENT, Role.MARKETING, Role.SALES_MANAGER, Role.SERVICE_MANAGER,
+    Role.TECHNICIAN, Role.FINANCE,
+)  # fmt: skip
 
 register(
     "tenancy.store",

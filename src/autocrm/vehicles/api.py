@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from autocrm.core.actor import ActorRequest
+from autocrm.core.permissions import require_model
 from autocrm.customers.selectors import customer_get
 
 from . import selectors, services
@@ -65,6 +66,7 @@ def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[s
 def vehicle_create(request: ActorRequest, payload: VehicleIn) -> Status[dict[str, Any]]:
     """Register a vehicle. 400 names the field and rule (VIN check digit, plate format); 409 when
     the VIN is already registered in the organization."""
+    require_model(request.actor, "add", Vehicle)  # 403 before the owner is looked up (else a 404)
     customer = customer_get(actor=request.actor, pk=payload.customer) if payload.customer else None
     data = payload.dict(exclude={"customer", "mileage_km"}, exclude_none=True)
     vehicle = services.vehicle_create(actor=request.actor, data=data, customer=customer, mileage_km=payload.mileage_km)

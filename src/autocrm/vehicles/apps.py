@@ -11,10 +11,12 @@ class VehiclesConfig(AppConfig):
         from autocrm.core.forms import register_create_extra
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
 
         from . import (
             audit_labels,
             events,  # noqa: F401  (declares the events this app emits)
+            home,
             panels,
             timeline_kinds,
             views,
@@ -36,3 +38,7 @@ class VehiclesConfig(AppConfig):
         from . import extensions
 
         extensions.register()  # search keys, data-quality checks and duplicate evidence for customers
+        register_home_panel("due", template="vehicles/panels/home_due.html", context=home.panel_due, order=26)
+        register_home_panel(
+            "readings", template="vehicles/panels/home_readings.html", context=home.panel_readings, order=27
+        )

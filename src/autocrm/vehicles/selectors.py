@@ -12,7 +12,7 @@ from django.db.models.functions import Reverse
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import get_in_scope
+from autocrm.core.permissions import get_in_scope, require_model
 
 from .models import OdometerReading, Ownership, Vehicle
 
@@ -68,6 +68,9 @@ def vehicle_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> Quer
 
 
 def vehicle_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: Any = None) -> Page:
+    """A keyset page of :func:`vehicle_list`; a role that may not view vehicles at all gets
+    :class:`PermissionDenied` (403, audited), not an empty page."""
+    require_model(actor, "view", Vehicle)
     qs = vehicle_list(actor=actor, filters=filters).select_related("brand", "series", "trim")
     return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
 

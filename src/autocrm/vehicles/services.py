@@ -16,7 +16,7 @@ from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
 from autocrm.core.events import emit
 from autocrm.core.models import model_field
-from autocrm.core.permissions import can, require, scope_for
+from autocrm.core.permissions import Scope, can, require, scope_for
 from autocrm.customers.models import Customer
 from autocrm.customers.services import timeline_record
 
@@ -195,8 +195,13 @@ def vehicle_create(
 
     A VIN already registered anywhere in the organization is a 409 naming the existing vehicle
     when the actor may see it."""
-    if scope_for(actor, Vehicle, "add") is None:
+    scope = scope_for(actor, Vehicle, "add")
+    if scope is None:
         raise PermissionDenied()
+    if customer is None and scope in (Scope.OWN, Scope.OWN_OR_UNASSIGNED):
+        # a consultant's vehicles are their customers': one without an owner would vanish from
+        # their scope the moment it is written
+        raise ValidationError(fields={"customer": [_("Choose the owner among your customers.")]})
     if "vin" not in data or not _text(data.get("vin")):
         raise ValidationError(fields={"vin": [_("Enter the VIN.")]})
     cleaned, warnings = vehicle_clean(data)

@@ -304,12 +304,16 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
         actor=actor, filters=form.filters(), limit=LIST_SIZE, cursor=request.GET.get("cursor") or None
     )
     today = timezone.localdate()
-    owners = {
-        c.pk: c
-        for c in Customer.objects.for_actor(actor, "view").filter(
-            pk__in={v.customer_id for v in page.items if v.customer_id}
-        )
-    }
+    owners = (
+        {
+            c.pk: c
+            for c in Customer.objects.for_actor(actor, "view").filter(
+                pk__in={v.customer_id for v in page.items if v.customer_id}
+            )
+        }
+        if can(actor, "view", Customer)
+        else {}
+    )  # a technician reads vehicles, not their owners
     rows = [
         {
             "vehicle": v,

@@ -40,6 +40,10 @@ EXPECTED_VIEW = {
     "agent": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
     "marketing": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
     "manager": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
+    "sales_manager": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
+    "service_manager": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
+    "finance": {"a_sales1", "a_sales2", "a_advisor", "a_none"},
+    "technician": set(),
     "director": {"a_sales1", "a_sales2", "a_advisor", "a_none", "b_sales1", "b_none"},
     "admin": set(),
 }
@@ -163,7 +167,7 @@ def test_forbidden_action_through_the_api_is_403_with_the_error_shape(world, cli
 HIDES_COST = {"sales", "agent", "advisor"}
 
 
-@pytest.mark.parametrize("role", [r for r in Role.values if r != "admin"])
+@pytest.mark.parametrize("role", [r for r in Role.values if r not in ("admin", "technician")])
 def test_cost_price_hidden_and_mobile_masked_by_role(world, role, client: Client):
     username, store_code = LOGIN_OF_ROLE[role]
     actor = actor_for(username, store_code)
