@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import messages
@@ -292,7 +292,12 @@ class FilterSet(StyledForm):
             # core imports no app: the store names are read through the app registry.
             store_model = apps.get_model("tenancy", "Store")
             names = dict(store_model.objects.filter(pk__in=ids).values_list("pk", "name"))
-            self.fields["store"].choices = [("", _("All stores")), *[(i, names[i]) for i in ids if i in names]]
+            # cast: Form.fields is typed dict[str, Field]; a filter set declares "store" as a choice
+            # field (replaced by an IntegerField for the API only, which never comes here).
+            cast(forms.ChoiceField, self.fields["store"]).choices = [
+                ("", _("All stores")),
+                *[(i, names[i]) for i in ids if i in names],
+            ]
             self.show_store = True
             return
         del self.fields["store"]
