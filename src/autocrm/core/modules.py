@@ -280,8 +280,8 @@ def store_periodic_task(module: str, schedule: Callable[..., bool], **task_optio
         sweep.__module__ = fn.__module__
         sweep.__doc__ = fn.__doc__
         task = periodic_task(schedule, **task_options)(sweep)
-        task.per_store = fn  # type: ignore[attr-defined]
-        task.module = module  # type: ignore[attr-defined]
+        task.per_store = fn
+        task.module = module
         return task
 
     return decorate
