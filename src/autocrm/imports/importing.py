@@ -794,7 +794,7 @@ def _check(job: ImportJob, actor: Actor) -> None:
     # slower (8.2 s → 10–11 s per 100,000 rows): the threads took turns with the GIL, and paid
     # for every turn.
     checked = scan.checked()
-    batches: Iterator[tuple[list[Row], Any]] = scan.prepared(checked) if stage else ((r, None) for r in checked)
+    batches: Generator[tuple[list[Row], Any]] = scan.prepared(checked) if stage else ((r, None) for r in checked)
     try:
         for rows, prepared in batches:
             scan.collect(rows)
@@ -813,7 +813,7 @@ def _check(job: ImportJob, actor: Actor) -> None:
             stage.abort()
         raise
     finally:
-        batches.close()  # type: ignore[attr-defined]
+        batches.close()
     _finish(
         job,
         ImportStatus.CHECKED,
