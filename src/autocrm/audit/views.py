@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.actor import ActorRequest
+from autocrm.core.actor import ActorRequest, actor_of
 from autocrm.core.audit import ACTIONS, noise_actions
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
@@ -65,7 +65,7 @@ def _page_response(
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     context.update(
         rows=event_rows(page.items, actor=actor),
         time_zone=time_zone_label(),

@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from .actor import actor_of
 from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import registry
 
@@ -220,7 +221,7 @@ class ServiceFormView(LoginRequiredMixin, View):
 
     @property
     def actor(self) -> Any:
-        return self.request.actor  # type: ignore[attr-defined]
+        return actor_of(self.request)
 
     def render_form(self, form: forms.Form, **context: Any) -> HttpResponse:
         template = self.template_name
