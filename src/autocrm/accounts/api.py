@@ -96,12 +96,12 @@ def me(request: ActorRequest) -> dict[str, Any]:
 
 
 @router.post("/me/password", response={200: PasswordChangeOut, **ERRORS})
-def me_password(request: HttpRequest, payload: PasswordChangeIn) -> dict[str, Any]:
+def me_password(request: ActorRequest, payload: PasswordChangeIn) -> dict[str, Any]:
     """Change the caller's own password (staff users). The calling token stays valid; every
     other API token of the user is revoked and browser sessions end. A wrong current password
     counts as a failed sign-in (lock-out: 429)."""
     return services.password_change(
-        actor=request.actor,  # type: ignore[attr-defined]
+        actor=request.actor,
         current_password=payload.current_password,
         new_password=payload.new_password,
         keep_token_id=getattr(getattr(request, "api_token", None), "pk", None),

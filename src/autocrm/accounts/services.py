@@ -516,7 +516,7 @@ def password_change(
     stays, like the browser session that changed it); other browser sessions end on their next
     request, because Django checks each session against the password hash. Audited as
     ``password.change``."""
-    user = User.objects.filter(pk=actor.user_id, is_active=True).first()
+    user = User.objects.filter(pk=actor.user_id, is_active=True).first() if actor.user_id is not None else None
     if user is None:
         raise Unauthenticated()
     if user.kind != UserKind.STAFF:

@@ -157,13 +157,13 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_store_view(request: HttpRequest) -> HttpResponse:
+def switch_store_view(request: ActorRequest) -> HttpResponse:
     """The header's store switch. Picking a store makes it the one you work in: lists show it
     and new records are saved in it. An organization-wide role (director, administrator) may
     pick "all stores" instead: lists then show every store with a store column and filter,
     and new records still go to the store you last worked in."""
     form = StoreSwitchForm(request.POST)
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if not form.is_valid():
         raise Http404()
     choice = form.cleaned_data["store"]
@@ -171,7 +171,7 @@ def switch_store_view(request: HttpRequest) -> HttpResponse:
         if actor.role not in ORGANIZATION_ROLES or len(actor.member_store_ids) < 2:
             raise Http404()
         request.session[ALL_STORES_SESSION_KEY] = True
-        store = Store.objects.only("name").get(pk=actor.store_id)  # scoped: the actor's current store
+        store = Store.objects.only("name").get(pk=actor.require_store_id())  # scoped: the actor's current store
         messages.success(
             request,
             _("Lists now show every store. New records are still saved in %(store)s.") % {"store": store.name},

@@ -60,7 +60,7 @@ def audit_events(request: ActorRequest, filters: Query[AuditEventFilter]) -> Any
 @router.get("/history", response={200: PageOut[AuditEventOut], **ERRORS})
 def audit_history(request: ActorRequest, query: Query[AuditHistoryIn]) -> Any:
     """The history of one record in the caller's scope, newest first."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     _obj, events = audit_history_for(actor=actor, object_type=query.object_type, object_id=query.object_id)
     page = paginate(events, ordering=("-id",), limit=query.limit, cursor=query.cursor)
     return {"items": [event_out(r) for r in event_rows(page.items, actor=actor)], "next_cursor": page.next_cursor}

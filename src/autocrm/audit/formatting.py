@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -56,7 +56,9 @@ def model_label(model: type[models.Model] | None, object_type: str = "") -> str:
     its owner and the field (客户标签, "Customer tags"), not Django's "Customer-tag relationship"."""
     if model is None:
         return object_type
-    owner = model._meta.auto_created
+    # cast: django-stubs types Options.auto_created as a bool; Django keeps the owner model there
+    # for the automatic table of a many-to-many field (False for any other model).
+    owner = cast("type[models.Model] | Literal[False]", model._meta.auto_created)
     if owner:
         for m2m in owner._meta.many_to_many:
             if m2m.remote_field.through is model:
@@ -86,7 +88,7 @@ def field_label(model: type[models.Model] | None, name: str) -> str:
         return name
     if isinstance(field.verbose_name, Promise):
         return str(capfirst(field.verbose_name))
-    if field.is_relation and field.related_model is not None:
+    if field.is_relation and isinstance(field.related_model, type):  # resolved: a model, not "self"
         return model_label(field.related_model)
     return str(capfirst(field.verbose_name))
 
@@ -220,7 +222,7 @@ def recorded(value: Any) -> Any:
     return value
 
 
-def shown(model: type[models.Model] | None, name: str, value: Any, names: Names) -> tuple[Any, str | None]:
+def shown(model: type[models.Model] | None, name: str, value: Any, names: core_audit.Names) -> tuple[Any, str | None]:
     """A recorded value as a person reads it, and the page it links to (foreign keys)."""
     if value is None or value == "":
         return None, None
@@ -230,7 +232,7 @@ def shown(model: type[models.Model] | None, name: str, value: Any, names: Names)
         value = recorded(value)
     if spec is not None and name in spec.formatters:
         return spec.formatters[name](value), None
-    if field is not None and field.is_relation and field.related_model is not None:
+    if field is not None and field.is_relation and isinstance(field.related_model, type):
         target = field.related_model._meta.label_lower
         return names.name(target, value), names.url(target, value)
     if field is not None and field.choices:
@@ -242,7 +244,7 @@ def shown(model: type[models.Model] | None, name: str, value: Any, names: Names)
 
 def _relation_target(model: type[models.Model] | None, name: str) -> str | None:
     field = _fields(model).get(name)
-    if field is not None and field.is_relation and field.related_model is not None:
+    if field is not None and field.is_relation and isinstance(field.related_model, type):
         return field.related_model._meta.label_lower
     return None
 

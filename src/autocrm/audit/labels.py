@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -91,8 +92,14 @@ def _export_refs(event: Any) -> list[tuple[str, Any]]:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:  # not a field: a search word, the format…
             continue
-        if field.is_relation and field.related_model is not None and not field.many_to_many:
-            refs.append((field.related_model._meta.label_lower, value))
+        target = field.related_model  # a model once resolved (not "self"); a generic key's is typed Any
+        if (
+            field.is_relation
+            and isinstance(target, type)
+            and issubclass(target, models.Model)
+            and not field.many_to_many
+        ):
+            refs.append((target._meta.label_lower, value))
     return refs
 
 

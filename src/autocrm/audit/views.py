@@ -3,7 +3,7 @@ history of one record, and the home-page activity panel."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.actor import ActorRequest
+from autocrm.core.actor import ActorRequest, actor_of
 from autocrm.core.audit import ACTIONS, noise_actions
 from autocrm.core.errors import PermissionDenied
 from autocrm.core.pagination import paginate
@@ -44,8 +44,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         actions = sorted(((a.code, a.label) for a in ACTIONS.entries()), key=lambda c: str(c[1]))
-        self.fields["action"].choices = [("", _("All actions")), *actions]
-        self.fields["object_type"].choices = _object_type_choices()
+        # cast: Form.fields is typed dict[str, Field]; these are the ChoiceFields declared above.
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", _("All actions")), *actions]
+        cast(forms.ChoiceField, self.fields["object_type"]).choices = _object_type_choices()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -64,7 +65,7 @@ def _page_response(
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = actor_of(request)
     context.update(
         rows=event_rows(page.items, actor=actor),
         time_zone=time_zone_label(),
@@ -115,7 +116,7 @@ def panel_activity(request: ActorRequest) -> dict[str, Any] | None:
     the audit trail — the actor's own recent actions. Routine events (sign-ins, denials: the
     actions registered as ``noise``) are left out unless the reader asks for all
     (``?activity=all``)."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     show_all = request.GET.get("activity") == "all"
     if can(actor, "view", AuditEvent):
         events = audit_event_list(actor=actor)

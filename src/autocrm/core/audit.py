@@ -156,9 +156,10 @@ def denied_once(*, actor: Actor, object_type: str, action: str) -> Any:
     )
 
 
-def denied_request(*, actor: Actor | None, path: str, method: str) -> Any:
+def denied_request(*, actor: Actor | None, path: str, method: str | None) -> Any:
     """A 403 answered without any recorded denial (a view that checked ``can`` and refused):
-    record one for the request, so no refusal goes unseen."""
+    record one for the request, so no refusal goes unseen. (``method`` is ``HttpRequest.method``:
+    None only for a request built by hand.)"""
     seen = _denials.get()
     if seen is not None and ANY_DENIAL in seen:
         return None

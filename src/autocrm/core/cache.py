@@ -21,6 +21,8 @@ class SharedDatabaseCache(DatabaseCache):
     so two processes counting at once lose a hit. Here the row is locked first (``SELECT … FOR
     UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds the database's write lock)."""
 
+    _table: str  # set by BaseDatabaseCache.__init__ (django-stubs does not declare it)
+
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)

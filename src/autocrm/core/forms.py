@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import messages
@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from .actor import actor_of
 from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import registry
 
@@ -220,7 +221,7 @@ class ServiceFormView(LoginRequiredMixin, View):
 
     @property
     def actor(self) -> Any:
-        return self.request.actor  # type: ignore[attr-defined]
+        return actor_of(self.request)
 
     def render_form(self, form: forms.Form, **context: Any) -> HttpResponse:
         template = self.template_name
@@ -292,7 +293,12 @@ class FilterSet(StyledForm):
             # core imports no app: the store names are read through the app registry.
             store_model = apps.get_model("tenancy", "Store")
             names = dict(store_model.objects.filter(pk__in=ids).values_list("pk", "name"))
-            self.fields["store"].choices = [("", _("All stores")), *[(i, names[i]) for i in ids if i in names]]
+            # cast: Form.fields is typed dict[str, Field]; a filter set declares "store" as a choice
+            # field (replaced by an IntegerField for the API only, which never comes here).
+            cast(forms.ChoiceField, self.fields["store"]).choices = [
+                ("", _("All stores")),
+                *[(i, names[i]) for i in ids if i in names],
+            ]
             self.show_store = True
             return
         del self.fields["store"]

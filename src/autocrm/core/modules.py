@@ -38,6 +38,7 @@ from django.apps import apps
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from .actor import actor_of
 from .errors import NotFound
 from .extensions import Registry, registry
 
@@ -212,7 +213,7 @@ class ModuleMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        if not module_enabled(request.actor, key):  # type: ignore[attr-defined]
+        if not module_enabled(actor_of(request), key):
             raise Http404()
         return None
 
@@ -280,8 +281,8 @@ def store_periodic_task(module: str, schedule: Callable[..., bool], **task_optio
         sweep.__module__ = fn.__module__
         sweep.__doc__ = fn.__doc__
         task = periodic_task(schedule, **task_options)(sweep)
-        task.per_store = fn  # type: ignore[attr-defined]
-        task.module = module  # type: ignore[attr-defined]
+        task.per_store = fn
+        task.module = module
         return task
 
     return decorate

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
 
 from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import visible_fields
@@ -43,21 +42,26 @@ def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict
 
 
 # The query parameters are the list page's filters (one definition, customers.filtersets).
-CustomerFilters = CustomerFilterSet.query_schema("CustomerFilters", limit=int, cursor=str)
+if TYPE_CHECKING:
+    # query_schema() builds a Schema subclass (one field per filter) at run time; a type checker
+    # cannot use a class made by a call as a type, so it is given the Schema that it subclasses.
+    CustomerFilters: TypeAlias = Schema
+else:
+    CustomerFilters = CustomerFilterSet.query_schema("CustomerFilters", limit=int, cursor=str)
 
 
 @router.get("", response=CustomerPage)
-def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:  # type: ignore[valid-type]
+def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
     """Customers in scope. ``q`` finds by name (substring), pinyin or initials (``zw``), mobile
     (full, or last four digits), plate or VIN; ``store`` narrows to one store of the actor's
     scope (another store matches nothing). A bad filter value is a 400 naming it. Keyset pages,
     newest first."""
-    params = filters.dict(exclude_none=True)  # type: ignore[attr-defined]
+    params = filters.dict(exclude_none=True)
     limit, cursor = params.pop("limit", None), params.pop("cursor", None)
-    chosen = CustomerFilterSet(params, actor=request.actor, api=True).api_filters()  # type: ignore[attr-defined]
-    page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)  # type: ignore[attr-defined]
+    chosen = CustomerFilterSet(params, actor=request.actor, api=True).api_filters()
+    page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)
     return {
-        "items": [customer_out(request.actor, c, detail=False) for c in page.items],  # type: ignore[attr-defined]
+        "items": [customer_out(request.actor, c, detail=False) for c in page.items],
         "next_cursor": page.next_cursor,
     }
 

@@ -133,7 +133,7 @@ def duplicate_find(request: ActorRequest, payload: FindIn | None = None) -> Stat
     """Run the duplicate finder over the current store (managers). Queued in the worker when one
     runs (202); run at once otherwise (200, with what it found)."""
     threshold = payload.threshold if payload is not None else DEFAULT_THRESHOLD
-    result = merging.duplicates_find(actor=request.actor, threshold=threshold)  # type: ignore[attr-defined]
+    result = merging.duplicates_find(actor=request.actor, threshold=threshold)
     if result.queued:
         return Status(202, {"queued": True, "store": result.store_id})
     return Status(200, result.as_dict())

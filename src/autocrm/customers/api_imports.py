@@ -3,9 +3,10 @@ engine (``autocrm.imports.exporting``) with the customer list's filters."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema
 
+from autocrm.core.actor import ActorRequest
 from autocrm.imports import exporting
 
 router = Router(tags=["imports"])
@@ -26,7 +27,7 @@ class ExportFilters(Schema):
 
 
 @router.get("/export", response={200: None})
-def customer_export(request: HttpRequest, filters: Query[ExportFilters]) -> HttpResponse:
+def customer_export(request: ActorRequest, filters: Query[ExportFilters]) -> StreamingHttpResponse:
     """The customers in scope matching the list filters, as CSV (streamed) or .xlsx. Personal data
     masked; ``full=true`` gives full values to roles that may reveal them. Every export is logged."""
     params = filters.dict(exclude_none=True)

@@ -4,7 +4,7 @@ the API takes every field as a query parameter and refuses a bad value with a 40
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -47,12 +47,16 @@ class CustomerFilterSet(FilterSet):
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
-        self.fields["lifecycle_stage"].choices = [("", _("All stages")), *LifecycleStage.choices]
-        self.fields["source_channel"].choices = [
+        # cast: Form.fields is typed dict[str, Field]; these are the choice fields declared above.
+        cast(forms.ChoiceField, self.fields["lifecycle_stage"]).choices = [
+            ("", _("All stages")),
+            *LifecycleStage.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["source_channel"]).choices = [
             ("", _("All sources")),
             *[(v, label) for v, label in SourceChannel.choices if v],
         ]
-        self.fields["kind"].choices = [("", _("All kinds")), *CustomerKind.choices]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", _("All kinds")), *CustomerKind.choices]
         if self.api:
             return
         if actor.role == Role.SALES:
@@ -60,7 +64,17 @@ class CustomerFilterSet(FilterSet):
             del self.fields["consultant"]
         else:
             # The consultants of the listed stores: every store of the list with "all stores".
-            store_ids = [v for v, _label in self.fields["store"].choices if v] if self.show_store else [actor.store_id]
+            # (cast: FilterSet set the store choices as a list of pairs; the stubs type the getter
+            # as any choices input.)
+            store_ids = (
+                [
+                    v
+                    for v, _label in cast(list[tuple[Any, Any]], cast(forms.ChoiceField, self.fields["store"]).choices)
+                    if v
+                ]
+                if self.show_store
+                else [actor.store_id]
+            )
             members = (
                 Membership.objects.filter(store_id__in=store_ids, role__in=(Role.SALES, Role.MANAGER), is_active=True)
                 .select_related("user")
@@ -69,4 +83,4 @@ class CustomerFilterSet(FilterSet):
             seen: dict[int, str] = {}
             for m in members:
                 seen.setdefault(m.user_id, m.user.display_name or m.user.username)
-            self.fields["consultant"].choices = [("", _("All consultants")), *seen.items()]
+            cast(forms.ChoiceField, self.fields["consultant"]).choices = [("", _("All consultants")), *seen.items()]

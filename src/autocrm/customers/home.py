@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.http import HttpRequest
 
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, ActorRequest
 from autocrm.core.permissions import can
 
 from .models import Customer
@@ -37,8 +36,8 @@ def consultant_load(*, actor: Actor, top: int = TOP) -> dict[str, Any]:
     }
 
 
-def panel_consultants(request: HttpRequest) -> dict[str, Any] | None:
-    actor = request.actor  # type: ignore[attr-defined]
+def panel_consultants(request: ActorRequest) -> dict[str, Any] | None:
+    actor = request.actor
     if not can(actor, "assign", Customer):
         return None
     return consultant_load(actor=actor)

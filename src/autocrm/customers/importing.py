@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import bulk, crypto
 from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
+from autocrm.core.models import model_field
 from autocrm.core.permissions import Scope, can, scope_for
 from autocrm.imports.importing import (
     FieldSpec,
@@ -127,14 +128,14 @@ class CustomerImporter(Importer):
         return _CustomerContext(
             actor=actor,
             job=job,
-            store_id=actor.store_id,  # type: ignore[arg-type]
+            store_id=actor.require_store_id(),
             today=today,
             now=timezone.now(),
             mobile_field=mobile_field,
             id_field=id_field,
             summary=gettext("Imported from %(file)s") % {"file": job.original_name},
             change_scope=scope_for(actor, Customer, "change"),
-            default_kind=Customer._meta.get_field("kind").get_default(),  # type: ignore[union-attr]
+            default_kind=model_field(Customer, "kind").get_default(),
             normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
         )
 
@@ -200,7 +201,7 @@ class CustomerImporter(Importer):
         # (the whole file, as the import fills it) instead of probing the index.
         mobiles = {k for k, (n, _v) in by_index.items() if n == "mobile"}
         ids = {k for k, (n, _v) in by_index.items() if n == "id_number"}
-        queries = []
+        queries: list[QuerySet[Customer]] = []
         if ext_ids:  # excluding "" matches the partial unique index
             queries.append(
                 Customer.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).exclude(external_id="")

@@ -306,10 +306,10 @@ def _related_counts(actor: Actor, report: dict[int, StoreQuality]) -> None:
                 sq.counts.setdefault(key, 0)
                 sq.related.setdefault(key, 0)
         for store_id, counts in (check.counts(actor) or {}).items():
-            sq = report.get(store_id)
-            if sq is not None:
+            found = report.get(store_id)
+            if found is not None:
                 for key in keys:
-                    sq.counts[key] = sq.related[key] = counts.get(key, 0)
+                    found.counts[key] = found.related[key] = counts.get(key, 0)
 
 
 def actor_store_ids(actor: Actor) -> list[int]:

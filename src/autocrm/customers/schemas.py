@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ninja import Field, Schema
 
@@ -13,14 +13,26 @@ from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, 
 from .timeline import timeline_label
 
 # Choice fields are enums in the OpenAPI document; the services check the values (translated 400).
-Kind = choice(CustomerKind)
-GenderChoice = choice(Gender, blank=True)
-IncomeBandChoice = choice(IncomeBand, blank=True)
-PreferredChannel = choice(Channel, blank=True)
-SourceChannelChoice = choice(SourceChannel, blank=True)
-Stage = choice(LifecycleStage)
-Purpose = choice(ConsentPurpose)
-ConsentChannel = choice(Channel)
+if TYPE_CHECKING:
+    # choice() builds Annotated[str, <the enum's JSON schema>] at run time; a type checker cannot
+    # evaluate a call as a type, so it is given the str that those annotate.
+    Kind: TypeAlias = str
+    GenderChoice: TypeAlias = str
+    IncomeBandChoice: TypeAlias = str
+    PreferredChannel: TypeAlias = str
+    SourceChannelChoice: TypeAlias = str
+    Stage: TypeAlias = str
+    Purpose: TypeAlias = str
+    ConsentChannel: TypeAlias = str
+else:
+    Kind = choice(CustomerKind)
+    GenderChoice = choice(Gender, blank=True)
+    IncomeBandChoice = choice(IncomeBand, blank=True)
+    PreferredChannel = choice(Channel, blank=True)
+    SourceChannelChoice = choice(SourceChannel, blank=True)
+    Stage = choice(LifecycleStage)
+    Purpose = choice(ConsentPurpose)
+    ConsentChannel = choice(Channel)
 
 
 class CustomerFields(Schema):

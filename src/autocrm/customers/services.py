@@ -357,7 +357,7 @@ def customer_create(
             raise exc
     if taken := external_id_conflict(store_id=actor.require_store_id(), external_id=cleaned.get("external_id", "")):
         raise taken
-    customer = Customer(store_id=actor.store_id, **cleaned)
+    customer = Customer(store_id=actor.require_store_id(), **cleaned)
     refresh_search_keys(customer)
     customer.save()
     _set_tags(actor, customer, tags)

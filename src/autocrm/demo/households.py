@@ -128,7 +128,7 @@ class _Builder:
         spouse = self._person(
             head, name=self.gen.name(spouse_gender), gender=spouse_gender, birthday=spouse_birth, tag="hh"
         )
-        members = [(spouse, Relation.SPOUSE)]
+        members: list[tuple[Customer, str]] = [(spouse, Relation.SPOUSE)]
         younger = max(head_birth, spouse_birth)
         child_birth = younger + dt.timedelta(days=rng.randint(23 * 365, 33 * 365))
         if rng.random() < CHILD_SHARE and child_birth < self.today:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+
+from autocrm.core.actor import ActorRequest
 
 from . import importing
 from .models import ImportJob
@@ -83,7 +84,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
 
 @router.post("/imports", response={201: ImportJobOut})
 def import_create(
-    request: HttpRequest,
+    request: ActorRequest,
     file: File[UploadedFile],
     kind: Form[str] = "customers",
     mode: Form[str] = "all",
@@ -97,14 +98,14 @@ def import_create(
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut)
-def import_get(request: HttpRequest, job_id: int) -> dict[str, Any]:
+def import_get(request: ActorRequest, job_id: int) -> dict[str, Any]:
     """Status, progress (``processed_rows`` of ``total_rows``) and the report: every bad row with
     its field and reason."""
     return job_out(importing.import_job_get(actor=request.actor, pk=job_id))
 
 
 @router.post("/imports/{int:job_id}/mapping", response=ImportJobOut)
-def import_mapping(request: HttpRequest, job_id: int, payload: ImportMappingIn) -> dict[str, Any]:
+def import_mapping(request: ActorRequest, job_id: int, payload: ImportMappingIn) -> dict[str, Any]:
     """Replace the column mapping (``{field: column index}``) and run the dry run again."""
     job = importing.import_job_get(actor=request.actor, pk=job_id)
     job = importing.import_job_map(actor=request.actor, job=job, columns=payload.columns)
@@ -113,7 +114,7 @@ def import_mapping(request: HttpRequest, job_id: int, payload: ImportMappingIn) 
 
 
 @router.post("/imports/{int:job_id}/commit", response=ImportJobOut)
-def import_commit(request: HttpRequest, job_id: int, payload: ImportCommitIn | None = None) -> dict[str, Any]:
+def import_commit(request: ActorRequest, job_id: int, payload: ImportCommitIn | None = None) -> dict[str, Any]:
     """Import the rows: all or nothing (the default: any bad row → 400, nothing written), or
     ``{"mode": "valid_only"}`` for the valid rows only. Big files run in the worker."""
     job = importing.import_job_get(actor=request.actor, pk=job_id)

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -215,10 +215,10 @@ def csv_lines(export: Export) -> Iterator[str]:
         yield writer.writerow([_csv_cell(v) for v in values])
 
 
-def export_response(export: Export) -> HttpResponse:
+def export_response(export: Export) -> StreamingHttpResponse:
     """The HTTP response of a prepared export: streamed CSV, or an .xlsx file."""
     if export.fmt == "csv":
-        response: HttpResponse = StreamingHttpResponse(csv_lines(export), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(export), content_type="text/csv; charset=utf-8")
     else:
         response = FileResponse(
             xlsx_file(export),

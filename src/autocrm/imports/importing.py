@@ -35,7 +35,7 @@ import operator
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -501,7 +501,7 @@ def import_job_create(
     total = sum(1 for _ in rows)
     upload.seek(0)
     job = ImportJob(
-        store_id=actor.store_id,
+        store_id=actor.require_store_id(),
         kind=kind,
         original_name=name,
         mode=mode,
@@ -740,14 +740,14 @@ class _Scan:
             if batch:
                 yield batch
 
-    def checked(self) -> Iterator[list[Row]]:
+    def checked(self) -> Generator[list[Row]]:
         for rows in self.batches():
             self.importer.check_batch(self.ctx, rows)
             yield rows
 
-    def prepared(self, checked: Iterator[list[Row]]) -> Iterator[tuple[list[Row], Any]]:
+    def prepared(self, checked: Generator[list[Row]]) -> Generator[tuple[list[Row], Any]]:
         """Checked batches with the importer's preparation of their valid rows."""
-        with contextlib.closing(checked):  # type: ignore[type-var]
+        with contextlib.closing(checked):
             for rows in checked:
                 yield rows, self.importer.prepare_batch(self.ctx, [r for r in rows if r.ok]) if self.preparing else None
 
@@ -794,7 +794,7 @@ def _check(job: ImportJob, actor: Actor) -> None:
     # slower (8.2 s → 10–11 s per 100,000 rows): the threads took turns with the GIL, and paid
     # for every turn.
     checked = scan.checked()
-    batches: Iterator[tuple[list[Row], Any]] = scan.prepared(checked) if stage else ((r, None) for r in checked)
+    batches: Generator[tuple[list[Row], Any]] = scan.prepared(checked) if stage else ((r, None) for r in checked)
     try:
         for rows, prepared in batches:
             scan.collect(rows)
@@ -813,7 +813,7 @@ def _check(job: ImportJob, actor: Actor) -> None:
             stage.abort()
         raise
     finally:
-        batches.close()  # type: ignore[attr-defined]
+        batches.close()
     _finish(
         job,
         ImportStatus.CHECKED,
@@ -902,7 +902,7 @@ def _commit_staged(job: ImportJob, actor: Actor) -> bool:
     rows_before = bulk.estimated_rows(importer.model)
     created = processed = 0
 
-    def verified() -> Iterator[tuple[dict[str, Any], list[stagefile.Payload]]]:
+    def verified() -> Generator[tuple[dict[str, Any], list[stagefile.Payload]]]:
         for meta, bodies in stage.batches():
             if importer.stage_conflicts(ctx, meta):
                 raise _StageChanged

@@ -31,7 +31,9 @@ class _SealedFile(File):
         super().__init__(sealedfile.open_read(path), name)
         self.path = path
 
-    def open(self, mode: str | None = None) -> _SealedFile:
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> _SealedFile:
+        # File.open's signature (Django passes the other arguments on to the builtin open(); a
+        # sealed file is always decrypted for reading as bytes, so they do not apply, like mode).
         if not self.closed:
             self.seek(0)
         else:
@@ -43,7 +45,7 @@ class SealedStorage(FileSystemStorage):
     """FileSystemStorage whose files are encrypted at rest; reads decrypt as they go."""
 
     def _save(self, name: str, content: Any) -> str:
-        return super()._save(name, _Sealing(content))
+        return super()._save(name, _Sealing(content))  # type: ignore[misc]  # Django's; not in django-stubs
 
     def _open(self, name: str, mode: str = "rb") -> File:
         if any(flag in mode for flag in "wa+"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from autocrm.core.actor import ActorRequest
@@ -60,6 +59,6 @@ def store_list(request: ActorRequest, query: Query[StoreListIn]) -> Any:
     "/{store_id}/modules",
     response={200: StoreOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
 )
-def store_modules_put(request: HttpRequest, store_id: int, payload: StoreModulesIn) -> Any:
+def store_modules_put(request: ActorRequest, store_id: int, payload: StoreModulesIn) -> Any:
     """Switch on exactly these modules in the store (administrators; audited)."""
-    return store_modules_set(actor=request.actor, store_id=store_id, enabled=payload.modules)  # type: ignore[attr-defined]
+    return store_modules_set(actor=request.actor, store_id=store_id, enabled=payload.modules)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,4 +17,5 @@ class StoreModulesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["modules"].choices = [(m.key, m.label) for m in modules.modules()]
+        # cast: Form.fields is typed dict[str, Field]; this is the MultipleChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["modules"]).choices = [(m.key, m.label) for m in modules.modules()]

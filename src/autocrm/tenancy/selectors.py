@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from django.db.models import QuerySet
 
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied
@@ -12,12 +13,12 @@ from autocrm.core.permissions import can
 from .models import Store
 
 
-def store_modules_list(*, actor: Actor) -> Any:
+def store_modules_list(*, actor: Actor) -> QuerySet[Store]:
     """The stores whose modules ``actor`` may switch (administrators: every store of the
     organization, active ones first, by code); :class:`PermissionDenied` for anyone else."""
     if not can(actor, "modules", Store):
         raise PermissionDenied()
-    return Store.objects.for_actor(actor, "modules").order_by("-is_active", "code", "pk")  # type: ignore[attr-defined]
+    return Store.objects.for_actor(actor, "modules").order_by("-is_active", "code", "pk")
 
 
 def store_names(*, actor: Actor, ids: Iterable[int | None]) -> dict[int, str]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from autocrm.core import modules
+from autocrm.core.actor import ActorRequest
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import get_in_scope
 
@@ -23,9 +24,9 @@ from .models import Store
 
 @login_required
 @never_cache
-def store_list(request: HttpRequest) -> HttpResponse:
+def store_list(request: ActorRequest) -> HttpResponse:
     try:
-        stores = list(selectors.store_modules_list(actor=request.actor))  # type: ignore[attr-defined]
+        stores = list(selectors.store_modules_list(actor=request.actor))
     except PermissionDenied:
         raise DjangoPermissionDenied() from None
     rows = [{"store": s, "on": [m for m in modules.modules() if m.key in s.modules_on]} for s in stores]
@@ -34,8 +35,8 @@ def store_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def store_modules(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def store_modules(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
     store = get_in_scope(Store, actor, pk, "modules")  # 404 out of scope, 403 (audited) for non-admins
     if request.method == "POST":
         form = StoreModulesForm(request.POST)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
 
 from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import require_model
@@ -47,18 +46,23 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
 
 
 # The query parameters are the list page's filters (one definition, vehicles.filtersets).
-VehicleFilters = VehicleFilterSet.query_schema("VehicleFilters", limit=int, cursor=str)
+if TYPE_CHECKING:
+    # query_schema() builds a Schema subclass (one field per filter) at run time; a type checker
+    # cannot use a class made by a call as a type, so it is given the Schema that it subclasses.
+    VehicleFilters: TypeAlias = Schema
+else:
+    VehicleFilters = VehicleFilterSet.query_schema("VehicleFilters", limit=int, cursor=str)
 
 
 @router.get("", response=VehiclePage)
-def vehicle_list(request: HttpRequest, filters: Query[VehicleFilters]) -> dict[str, Any]:  # type: ignore[valid-type]
+def vehicle_list(request: ActorRequest, filters: Query[VehicleFilters]) -> dict[str, Any]:
     """Vehicles in scope. ``q``: full plate or VIN, last six of the VIN, or the end of a plate;
     ``store`` narrows to one store of the actor's scope (another store matches nothing). A bad
     filter value is a 400 naming it."""
-    params = filters.dict(exclude_none=True)  # type: ignore[attr-defined]
+    params = filters.dict(exclude_none=True)
     limit, cursor = params.pop("limit", None), params.pop("cursor", None)
-    chosen = VehicleFilterSet(params, actor=request.actor, api=True).api_filters()  # type: ignore[attr-defined]
-    page = selectors.vehicle_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)  # type: ignore[attr-defined]
+    chosen = VehicleFilterSet(params, actor=request.actor, api=True).api_filters()
+    page = selectors.vehicle_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)
     return {"items": [vehicle_out(v) for v in page.items], "next_cursor": page.next_cursor}
 
 

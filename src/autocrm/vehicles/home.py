@@ -8,11 +8,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.actor import Actor
+from autocrm.core.actor import Actor, ActorRequest
 from autocrm.core.permissions import can
 from autocrm.core.roles import Role
 
@@ -26,7 +25,7 @@ DUE_FIELDS = {
     "warranty_end": _("Warranty ends"),
 }
 # Who sees which dates: renewals are finance and insurance's work; the service side sees them all.
-DUE_FOR_ROLE = {
+DUE_FOR_ROLE: dict[str | None, tuple[str, ...]] = {  # looked up by the actor's role (None: no role)
     Role.SERVICE_MANAGER: tuple(DUE_FIELDS),
     Role.ADVISOR: tuple(DUE_FIELDS),
     Role.MANAGER: tuple(DUE_FIELDS),
@@ -61,16 +60,16 @@ def readings_recent(*, actor: Actor, limit: int = SIZE) -> list[OdometerReading]
     )  # fmt: skip
 
 
-def panel_due(request: HttpRequest) -> dict[str, Any] | None:
-    actor = request.actor  # type: ignore[attr-defined]
+def panel_due(request: ActorRequest) -> dict[str, Any] | None:
+    actor = request.actor
     fields = DUE_FOR_ROLE.get(actor.role)
     if not fields or not can(actor, "view", Vehicle):
         return None
     return {**vehicles_due(actor=actor, fields=fields), "insurance_only": fields == ("insurance_expiry",)}
 
 
-def panel_readings(request: HttpRequest) -> dict[str, Any] | None:
-    actor = request.actor  # type: ignore[attr-defined]
+def panel_readings(request: ActorRequest) -> dict[str, Any] | None:
+    actor = request.actor
     if actor.role != Role.TECHNICIAN or not can(actor, "view", OdometerReading):
         return None
     return {"readings": readings_recent(actor=actor)}

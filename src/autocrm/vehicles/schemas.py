@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypeAlias
 
 from ninja import Schema
 
@@ -9,10 +10,18 @@ from autocrm.core.api import choice
 from .choices import FuelType, PlateKind, ReadingSource, Usage
 
 # Choice fields are enums in the OpenAPI document; the services check the values (translated 400).
-Fuel = choice(FuelType, blank=True)
-UsageChoice = choice(Usage, blank=True)
-PlateKindChoice = choice(PlateKind, blank=True)
-Source = choice(ReadingSource)
+if TYPE_CHECKING:
+    # choice() builds Annotated[str, <the enum's JSON schema>] at run time; a type checker cannot
+    # evaluate a call as a type, so it is given the str that those annotate.
+    Fuel: TypeAlias = str
+    UsageChoice: TypeAlias = str
+    PlateKindChoice: TypeAlias = str
+    Source: TypeAlias = str
+else:
+    Fuel = choice(FuelType, blank=True)
+    UsageChoice = choice(Usage, blank=True)
+    PlateKindChoice = choice(PlateKind, blank=True)
+    Source = choice(ReadingSource)
 
 
 class VehicleFields(Schema):

@@ -54,7 +54,7 @@ def vehicle_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> Quer
     """Vehicles the actor may see, narrowed by ``vehicles.filtersets.VehicleFilterSet``'s
     filters (``store`` within the actor's scope: a store outside it matches nothing)."""
     filters = filters or {}
-    qs = Vehicle.objects.for_actor(actor, "view")
+    qs: QuerySet[Vehicle] = Vehicle.objects.for_actor(actor, "view")
     if filters.get("store"):
         qs = qs.filter(store_id=filters["store"])
     if filters.get("q"):

@@ -164,7 +164,7 @@ def vehicle_create_check(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, 
             errors.update(exc.fields)
         raise ValidationError(_("Some fields are not valid."), fields=errors)
     cleaned, _warnings = vehicle_clean(data)
-    if Vehicle.objects.filter(organization_id=actor.organization_id, vin=cleaned["vin"]).exists():
+    if Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=cleaned["vin"]).exists():
         raise _vin_conflict(actor, cleaned["vin"])
     return cleaned
 

@@ -6,6 +6,7 @@ actor's scope only. Managers and consultants stay in their store whatever they s
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -122,7 +123,7 @@ def test_manager_and_consultant_cannot_pick_all_stores_or_another_store(client, 
         assert plates(client, store=world["b"].pk) == ["沪AD12345"]
 
 
-def bearer(username: str) -> dict[str, str]:
+def bearer(username: str) -> dict[str, Any]:  # Client.get's **extra: typed parameters share it
     _, secret = token_issue_session(user=User.objects.get(username=username))
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
