@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
+from autocrm.core.conflicts import store_key_conflict
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from autocrm.core.events import emit
 from autocrm.core.models import model_field
@@ -311,20 +312,13 @@ def customer_create_check(
 
 
 def external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
-    """The 409 for an ``external_id`` another customer of the store holds, else None.
-
-    Checked across the whole store (the id is unique there) and worded the same whether the
-    holder is in the actor's scope or not: it names no record, so it tells a consultant nothing
-    about a colleague's customers beyond the id being taken."""
-    if not external_id:
-        return None
-    taken = Customer.objects.filter(store_id=store_id, external_id=external_id)
-    if exclude_id is not None:
-        taken = taken.exclude(pk=exclude_id)
-    if not taken.exists():
-        return None
-    message = _("Another customer of this store already has this external ID.")
-    return Conflict(message, fields={"external_id": [message]})
+    """The 409 for an ``external_id`` another customer of the store holds, else None
+    (:func:`autocrm.core.conflicts.store_key_conflict`: the same words whether or not the holder
+    is in the actor's scope)."""
+    return store_key_conflict(
+        Customer, store_id=store_id, field="external_id", value=external_id, exclude_id=exclude_id,
+        message=_("Another customer of this store already has this external ID."),
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -650,6 +650,15 @@ def _finish(job: ImportJob, status: str, **values: Any) -> None:
     job.save(update_fields=list(dict.fromkeys(names)))
 
 
+def import_job_refuse_queued(*, job_id: int, reason: str) -> None:
+    """A queued step the worker may not run (its user is gone, or the re-check refused it): the
+    job is marked failed with ``reason`` so the page stops waiting. The job's own row only, by id:
+    the worker has no actor to scope by, which is why the step is refused."""
+    job = ImportJob.objects.filter(pk=job_id).first()  # scoped: the queued job's own row, by id
+    if job is not None and job.status not in (ImportStatus.DONE, ImportStatus.FAILED):
+        _finish(job, ImportStatus.FAILED, error=reason)
+
+
 UPLOAD_RETENTION_DAYS = 7
 ORPHAN_AGE = dt.timedelta(hours=1)  # younger files may belong to a job whose transaction is still open
 

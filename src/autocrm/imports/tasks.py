@@ -12,15 +12,13 @@ from autocrm.accounts.selectors import actor_build
 from autocrm.core.errors import DomainError
 
 from . import importing
-from .models import ImportJob
 
 
 def _run(job_id: int, user_id: int, store_id: int, step: str) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        # scoped: the queued job's own row, marked failed because its user is gone; nothing is read
-        ImportJob.objects.filter(pk=job_id).update(
-            status="failed", error=gettext("The user who started the import no longer exists.")
+        importing.import_job_refuse_queued(
+            job_id=job_id, reason=gettext("The user who started the import no longer exists.")
         )
         return
     actor = actor_build(user=user, store_id=store_id)
@@ -28,10 +26,7 @@ def _run(job_id: int, user_id: int, store_id: int, step: str) -> None:
         job = importing.import_job_get(actor=actor, pk=job_id)
         importing.import_job_authorize(actor, job)
     except DomainError:
-        # scoped: the queued job's own row, marked failed because the re-check refused it
-        ImportJob.objects.filter(pk=job_id).update(
-            status="failed", error=gettext("You do not have permission to do this.")
-        )
+        importing.import_job_refuse_queued(job_id=job_id, reason=gettext("You do not have permission to do this."))
         return
     importing.run_step(job, actor, step)
 

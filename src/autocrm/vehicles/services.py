@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor
+from autocrm.core.conflicts import store_key_conflict
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
 from autocrm.core.events import emit
 from autocrm.core.models import model_field
@@ -170,17 +171,12 @@ def vehicle_create_check(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, 
 
 
 def _external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
-    """The 409 for an ``external_id`` another vehicle of the store holds (the key external systems
-    upsert by), worded the same whether the holder is in the actor's scope or not."""
-    if not external_id:
-        return None
-    taken = Vehicle.objects.filter(store_id=store_id, external_id=external_id)
-    if exclude_id is not None:
-        taken = taken.exclude(pk=exclude_id)
-    if not taken.exists():
-        return None
-    message = _("Another vehicle of this store already has this external ID.")
-    return Conflict(message, fields={"external_id": [message]})
+    """The 409 for an ``external_id`` (the key external systems upsert by) another vehicle of the
+    store holds, else None (:func:`autocrm.core.conflicts.store_key_conflict`)."""
+    return store_key_conflict(
+        Vehicle, store_id=store_id, field="external_id", value=external_id, exclude_id=exclude_id,
+        message=_("Another vehicle of this store already has this external ID."),
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -529,3 +529,26 @@ def test_a_commit_that_owns_its_transaction_checks_ahead_with_the_same_result(co
     assert list(customer_search(Customer.objects.for_actor(manager), "qe")) == [imported[1]]
     assert len(spawned) == (2 if connection.vendor == "postgresql" else 0)  # one thread per commit
     assert not [t for t in threading.enumerate() if t.name.startswith("autocrm-import")]
+
+
+# --------------------------------------------------------------------------- queued steps refused
+
+
+def test_a_queued_step_the_worker_may_not_run_marks_the_job_failed(manager):
+    """The worker re-checks the uploader: gone, or no longer allowed to import → the job fails
+    with the reason (the page stops waiting); nothing is imported."""
+    from autocrm.accounts.models import Membership
+    from autocrm.imports import tasks
+
+    job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers", check=False)
+    before = Customer.objects.count()
+    tasks.import_commit_task.call_local(job.pk, 10**9, manager.store_id)  # a user id that does not exist
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "The user who started the import no longer exists.")
+
+    job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers", check=False)
+    Membership.objects.filter(user_id=manager.user_id).update(role="sales")  # demoted since the upload
+    tasks.import_commit_task.call_local(job.pk, manager.user_id, manager.store_id)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "You do not have permission to do this.")
+    assert job.finished_at is not None and Customer.objects.count() == before
