@@ -42,3 +42,24 @@ def panel_consultants(request: HttpRequest) -> dict[str, Any] | None:
     if not can(actor, "assign", Customer):
         return None
     return consultant_load(actor=actor)
+
+
+def store_counts(*, actor: Actor) -> list[dict[str, Any]]:
+    """Live customers per store in the actor's view scope, biggest first (one aggregate query)."""
+    from autocrm.tenancy.models import Store
+
+    qs = Customer.objects.for_actor(actor, "view").filter(merged_into__isnull=True)
+    counts = {r["store_id"]: r["n"] for r in qs.order_by().values("store_id").annotate(n=Count("id"))}
+    stores = Store.objects.filter(pk__in=counts).order_by("name")
+    return sorted(({"store": s, "count": counts[s.pk]} for s in stores), key=lambda r: -r["count"])
+
+
+def panel_stores(request: HttpRequest) -> dict[str, Any] | None:
+    """For those who see more than one store (the group director): the group at a glance."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not can(actor, "view", Customer):
+        return None
+    rows = store_counts(actor=actor)
+    if len(rows) < 2:
+        return None
+    return {"rows": rows, "total": sum(r["count"] for r in rows)}
