@@ -35,3 +35,4 @@ class CustomersConfig(AppConfig):
         register_home_panel(
             "consultants", template="customers/panels/home_consultants.html", context=home.panel_consultants, order=25
         )
+        register_home_panel("stores", template="customers/panels/home_stores.html", context=home.panel_stores, order=24)

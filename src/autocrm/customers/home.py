@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count
 
 from autocrm.core.actor import Actor, ActorRequest
-from autocrm.core.permissions import can
+from autocrm.core.permissions import Scope, can, scope_for
 
 from .models import Customer
 
@@ -41,3 +41,24 @@ def panel_consultants(request: ActorRequest) -> dict[str, Any] | None:
     if not can(actor, "assign", Customer):
         return None
     return consultant_load(actor=actor)
+
+
+def store_counts(*, actor: Actor) -> list[dict[str, Any]]:
+    """Live customers per store in the actor's view scope, biggest first (one aggregate query)."""
+    from autocrm.tenancy.models import Store
+
+    qs = Customer.objects.for_actor(actor, "view").filter(merged_into__isnull=True)
+    counts = {r["store_id"]: r["n"] for r in qs.order_by().values("store_id").annotate(n=Count("id"))}
+    stores = Store.objects.filter(pk__in=counts).order_by("name")
+    return sorted(({"store": s, "count": counts[s.pk]} for s in stores), key=lambda r: -r["count"])
+
+
+def panel_stores(request: ActorRequest) -> dict[str, Any] | None:
+    """For those who see more than one store (the group director): the group at a glance."""
+    actor = request.actor
+    if scope_for(actor, Customer, "view") != Scope.ORGANIZATION:
+        return None  # one store's staff: no query at all
+    rows = store_counts(actor=actor)
+    if len(rows) < 2:
+        return None
+    return {"rows": rows, "total": sum(r["count"] for r in rows)}

@@ -24,8 +24,11 @@ DUE_FIELDS = {
     "inspection_due": _("Annual inspection due"),
     "warranty_end": _("Warranty ends"),
 }
-# Who sees which dates: renewals are finance and insurance's work; the service side sees them all.
+# Who sees which dates: renewals are finance and insurance's work; the service side sees them all,
+# and so do consultants (their own customers' cars: renewal and replacement talks) and agents (reminder calls).
 DUE_FOR_ROLE: dict[str | None, tuple[str, ...]] = {  # looked up by the actor's role (None: no role)
+    Role.SALES: tuple(DUE_FIELDS),
+    Role.AGENT: tuple(DUE_FIELDS),
     Role.SERVICE_MANAGER: tuple(DUE_FIELDS),
     Role.ADVISOR: tuple(DUE_FIELDS),
     Role.MANAGER: tuple(DUE_FIELDS),

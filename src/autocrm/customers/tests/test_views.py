@@ -123,6 +123,14 @@ def test_global_search_box_in_the_shell_goes_to_the_list(client, world):
     assert "张伟" in html(response)
 
 
+def test_director_home_shows_customers_per_store_and_a_manager_does_not(client, world):
+    login(client, "director")
+    body = html(client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert 'id="panel-stores"' in body and "各门店客户数" in body
+    login(client, "manager_a")
+    assert 'id="panel-stores"' not in html(client.get(reverse("home")))
+
+
 # --- list and search -------------------------------------------------------------------------
 
 

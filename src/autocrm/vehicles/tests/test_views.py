@@ -215,3 +215,16 @@ def test_vehicle_list_search_scope_and_queries(client, demo, django_assert_max_n
     assert "沪AD12345" not in client.get(url, {"q": "99999"}).content.decode()
     client.login(username="manager_b", password="autocrm-demo")
     assert "沪AD12345" not in client.get(url).content.decode()
+
+
+def test_consultant_home_lists_own_customers_cars_falling_due_today_first(client, world):
+    today = timezone.localdate()
+    vehicle_create(
+        actor=world["a1"], data={"vin": VIN, "plate": "沪AD12345", "insurance_expiry": today}, customer=world["own"]
+    )
+    login(client, "sales_a1")
+    body = html(client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert 'id="panel-due"' in body and "沪AD12345" in body
+    assert "今天" in body and "0 天后" not in body
+    login(client, "sales_a2")
+    assert "沪AD12345" not in html(client.get(reverse("home")))
