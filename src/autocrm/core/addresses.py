@@ -43,7 +43,7 @@ _STREETLIKE = re.compile(r"[东西南北中]?(?:路|街|道|巷|弄|大道|大�
 # A district-like word the table does not know (火星区); 小区 and 园区 are not districts.
 _UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?<!小)(?<!园)(?<!社)(区|县)")
 _STREET = re.compile(
-    r"(?P<street>[^\d号]*?(?:大道|大街|路|街|巷|弄|胡同|道)(?:[一二三四五六七八九十\d]+段)?)"
+    r"(?P<street>[^\d号]*?(?:大道|大街|街道|胡同|路|街|巷|弄|道)(?:[一二三四五六七八九十\d]+段)?)"
     r"(?:(?P<number>\d+(?:[-之]\d+)?)号?)?"
 )
 _COMMUNITY = re.compile(
