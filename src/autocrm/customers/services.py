@@ -120,7 +120,7 @@ def _store_city(actor: Actor, data: Mapping[str, Any]) -> str | None:
         return None
     from autocrm.tenancy.models import Store
 
-    return Store.objects.filter(pk=actor.store_id).values_list("city", flat=True).first()
+    return Store.objects.filter(pk=actor.require_store_id()).values_list("city", flat=True).first()
 
 
 def _iso_cleaner(kind: type[dt.date] | type[dt.time], message: Any) -> Any:
