@@ -140,7 +140,10 @@ class _Table:
         self.city_by_name: dict[str, Division] = {c.name: c for c in self.cities.values()}
         # Cities with towns directly under them (东莞, 中山, 儋州, 嘉峪关): nothing to find or doubt
         self.without_districts = set(self.city_by_name) - {d.city for d in self.districts}
-        self.lengths = sorted({len(n) for n in self.by_name}, reverse=True)
+        # names by their first two characters, longest first: one lookup finds the few to try
+        self.by_start: dict[str, list[str]] = {}
+        for word in sorted(self.by_name, key=len, reverse=True):
+            self.by_start.setdefault(word[:2], []).append(word)
 
     def _index(self, division: Division) -> None:
         self.by_name.setdefault(division.name, []).append(division)
@@ -155,21 +158,16 @@ class _Table:
     def match(self, text: str, pos: int) -> list[tuple[str, list[Division]]]:
         """The longest name of divisions that starts ``text`` at ``pos`` (a list of one, or
         empty); a short name followed by a street word is skipped (四川北路 is a street)."""
-        found = []
-        for n in self.lengths:
-            word = text[pos : pos + n]
-            if len(word) < n:
+        for word in self.by_start.get(text[pos : pos + 2], ()):
+            if not text.startswith(word, pos):
                 continue
-            divisions = self.by_name.get(word)
-            if not divisions:
-                continue
-            if _STREETLIKE.match(text, pos + n):
+            divisions = self.by_name[word]
+            if _STREETLIKE.match(text, pos + len(word)):
                 divisions = [d for d in divisions if (word, d.code) not in self.short]
                 if not divisions:
                     continue
-            found.append((word, divisions))
-            break
-        return found
+            return [(word, divisions)]
+        return []
 
 
 def _short_name(name: str) -> str:
