@@ -45,7 +45,7 @@ def fresh_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def build_csv(path: Path, rows: int, seed: int, blank_ids: float = 0.0) -> None:
+def build_csv(path: Path, rows: int, seed: int, blank_ids: float = 0.0, one_string: bool = False) -> None:
     import random
 
     from autocrm.demo.generators import DemoGenerator
@@ -62,10 +62,10 @@ def build_csv(path: Path, rows: int, seed: int, blank_ids: float = 0.0) -> None:
                     person.name,
                     person.mobile,
                     "" if blank_ids and blank() < blank_ids else person.id_number,
-                    a.province,
-                    a.city,
-                    a.district,
-                    a.line,
+                    "" if one_string else a.province,
+                    "" if one_string else a.city,
+                    "" if one_string else a.district,
+                    a.full if one_string else a.line,
                     f"DMS{person.key:07d}",
                 ]
             )
@@ -107,6 +107,11 @@ def main() -> None:
     parser.add_argument("--vehicles", action="store_true", help="then import as many vehicles of those customers")
     parser.add_argument("--blank-ids", type=float, default=0.0, metavar="SHARE", help="rows without an ID number (0–1)")
     parser.add_argument(
+        "--one-string",
+        action="store_true",
+        help="the whole address in one column (上海市浦东新区张杨路…), province/city/district left blank for the import to fill",
+    )
+    parser.add_argument(
         "--profile",
         metavar="PATH",
         help="write cProfiles of the first dry run and commit to PATH.check and PATH.commit",
@@ -138,7 +143,7 @@ def main() -> None:
 
     path = work / "customers.csv"
     t = time.perf_counter()
-    build_csv(path, args.rows, args.seed, args.blank_ids)
+    build_csv(path, args.rows, args.seed, args.blank_ids, args.one_string)
     print(f"built {args.rows:,} rows in {time.perf_counter() - t:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
 
     def profiled(prefix: str | None, step: str, func, **kwargs):

@@ -40,11 +40,12 @@ from autocrm.imports.importing import (
     register_importer,
 )
 from autocrm.imports.models import ImportJob
+from autocrm.tenancy.models import Store
 
 from .choices import CustomerKind, Gender, SourceChannel
 from .models import Customer, TimelineEvent
 from .search import customer_search_keys
-from .services import customer_clean
+from .services import customer_clean_checked
 
 _GENDER_EXTRA = {"男": "male", "女": "female", "m": "male", "f": "female", "未知": ""}
 _KIND_EXTRA = {"个人": "person", "企业": "company", "公司": "company", "单位": "company", "对公": "company"}
@@ -65,6 +66,7 @@ class _CustomerContext:
     change_scope: Scope | None = None
     default_kind: str = CustomerKind.PERSON.value
     normalizers: dict[str, Any] = field(default_factory=dict)
+    default_city: str = ""  # the store's: an address naming no city is read as one of it
     ids: bulk.IdPool = field(default_factory=lambda: bulk.IdPool(Customer))
 
 
@@ -137,6 +139,7 @@ class CustomerImporter(Importer):
             change_scope=scope_for(actor, Customer, "change"),
             default_kind=model_field(Customer, "kind").get_default(),
             normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
+            default_city=Store.objects.filter(pk=actor.require_store_id()).values_list("city", flat=True).first() or "",
         )
 
     _CELLS: dict[str, Any] = {
@@ -163,13 +166,15 @@ class CustomerImporter(Importer):
             data = self._prepare(row.raw)
             data.setdefault("name", "")
             try:
-                cleaned = customer_clean(data, today=ctx.today)
+                cleaned, warnings = customer_clean_checked(data, today=ctx.today, default_city=ctx.default_city)
             except ValidationError as exc:
                 for name, messages in exc.fields.items():
                     for message in messages:
                         row.fail(name, message)
                 continue
             row.cleaned = cleaned
+            if warnings:
+                row.warnings += warnings
             mark_repeats(row, ctx.seen)
         self._match_store(ctx, [r for r in rows if r.ok])
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.accounts.models import Membership
-from autocrm.core import identifiers
+from autocrm.core import addresses, identifiers
 from autocrm.core.actor import Actor
 from autocrm.core.conflicts import store_key_conflict
 from autocrm.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
@@ -46,12 +46,26 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
-    """Validate and normalise customer fields (all errors at once, each naming its field).
+def customer_clean(
+    data: Mapping[str, Any], *, today: dt.date | None = None, default_city: str | None = None
+) -> dict[str, Any]:
+    """:func:`customer_clean_checked` without its warnings."""
+    return customer_clean_checked(data, today=today, default_city=default_city)[0]
+
+
+def customer_clean_checked(
+    data: Mapping[str, Any], *, today: dt.date | None = None, default_city: str | None = None
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and normalise customer fields (all errors at once, each naming its field);
+    returns ``(cleaned, warnings)`` with each warning as ``(field, message)``.
 
     Mobile → E.164, ID number → upper-case with checksum and birth date verified (gender and
     birthday filled from it when empty; under-14 flagged), USCC verified for companies, other
-    phones each validated. Unknown fields are ignored; only fields present are returned."""
+    phones each validated. An address typed as one string fills province, city, district and
+    community when they are blank (``default_city``, the store's city, where it names none);
+    an unknown district or one of another city is a warning, not an error
+    (:mod:`autocrm.core.addresses`). Unknown fields are ignored; only fields present (or filled
+    from the address) are returned."""
     errors: dict[str, list[Any]] = {}
     out: dict[str, Any] = {}
     for name in EDITABLE_FIELDS:
@@ -76,7 +90,37 @@ def customer_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> 
         if not out.get("gender"):
             out["gender"] = identifiers.id_gender(number)
         out["is_minor"] = identifiers.id_is_under_14(number, today)
-    return out
+    return out, _address_fill(out, default_city)
+
+
+def _address_fill(out: dict[str, Any], default_city: str | None) -> list[tuple[str, str]]:
+    """Province / city / district (and community) from the one-string address when all three
+    are blank; otherwise the three are checked against the table of divisions. Only a parse
+    without doubts fills anything, and then the address keeps what follows the divisions."""
+    province, city, district = out.get("province", ""), out.get("city", ""), out.get("district", "")
+    if province or city or district:
+        return [("district", str(w)) for w in addresses.division_check(province, city, district)]
+    if not out.get("address"):
+        return []
+    parsed = addresses.address_parse(out["address"], default_city=default_city)
+    if parsed.warnings:
+        return [("address", str(w)) for w in parsed.warnings]
+    # A default city alone (nothing written before the street) says nothing about this address.
+    if parsed.district or (parsed.city and parsed.rest != addresses.normalize_address_text(out["address"])):
+        out.update(province=parsed.province, city=parsed.city, district=parsed.district)
+        out["address"] = parsed.rest
+    if parsed.community and not out.get("community"):
+        out["community"] = parsed.community[: _MAX_LENGTHS["community"]]
+    return []
+
+
+def _store_city(actor: Actor, data: Mapping[str, Any]) -> str | None:
+    """The city of the actor's store, read only when an address without divisions needs it."""
+    if not _text(data.get("address")) or any(_text(data.get(k)) for k in ("province", "city", "district")):
+        return None
+    from autocrm.tenancy.models import Store
+
+    return Store.objects.filter(pk=actor.require_store_id()).values_list("city", flat=True).first()
 
 
 def _iso_cleaner(kind: type[dt.date] | type[dt.time], message: Any) -> Any:
@@ -277,7 +321,7 @@ def customer_create_check(
     errors: dict[str, list[Any]] = {}
     cleaned: dict[str, Any] = {}
     try:
-        cleaned = customer_clean(data)
+        cleaned = customer_clean(data, default_city=_store_city(actor, data))
     except ValidationError as exc:
         _merge_errors(errors, exc)
     if "name" not in errors and not _text(data.get("name")):
@@ -380,7 +424,9 @@ def customer_update(
     ID to one another customer of the store holds is a 409. With ``consultant_id`` (the edit page of a
     role that may assign) a changed consultant is assigned in the same transaction."""
     require(actor, "change", customer)
-    cleaned = customer_clean(data)
+    if "address" in data:  # the record's divisions, unless changed too: an address alone fills no blank
+        data = {k: getattr(customer, k) for k in ("province", "city", "district")} | dict(data)
+    cleaned = customer_clean(data, default_city=_store_city(actor, data))
     if "name" in cleaned and not cleaned["name"]:
         raise ValidationError(fields={"name": [_("Enter the customer's name.")]})
     identity = {k: cleaned[k] for k in ("mobile", "id_number") if cleaned.get(k) and cleaned[k] != getattr(customer, k)}

@@ -1,0 +1,129 @@
+"""core.addresses: one-string Chinese addresses split into their parts and checked against the
+table of divisions (no database)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from autocrm.core.addresses import address_parse, division_canonical, division_check, normalize_address_text
+
+# typed → (province, city, district, code, street, number, community, room)
+FORMS = [
+    ("成都锦江区人民路208号", None, ("四川省", "成都市", "锦江区", "510104", "人民路", "208", "", "")),
+    ("四川省成都市锦江区人民路208号", None, ("四川省", "成都市", "锦江区", "510104", "人民路", "208", "", "")),
+    ("锦江区人民路208号3栋2单元501", "成都", ("四川省", "成都市", "锦江区", "510104", "人民路", "208", "", "3栋2单元501")),
+    ("锦江区人民路208号3栋2单元501", None, ("四川省", "成都市", "锦江区", "510104", "人民路", "208", "", "3栋2单元501")),
+    ("上海浦东张杨路1200号", None, ("上海市", "上海市", "浦东新区", "310115", "张杨路", "1200", "", "")),
+    ("上海浦东张杨路1200", None, ("上海市", "上海市", "浦东新区", "310115", "张杨路", "1200", "", "")),
+    ("上海市浦东新区张杨路1200号阳光花园3栋501室", None,
+     ("上海市", "上海市", "浦东新区", "310115", "张杨路", "1200", "阳光花园", "3栋501室")),
+    ("  浦东新区　张杨路１２００号 锦绣家园 12栋 1801室 ", None,
+     ("上海市", "上海市", "浦东新区", "310115", "张杨路", "1200", "锦绣家园", "12栋1801室")),
+    ("杭州西湖区文三路90号", None, ("浙江省", "杭州市", "西湖区", "330106", "文三路", "90", "", "")),
+    ("浙江杭州西湖文三路90号", None, ("浙江省", "杭州市", "西湖区", "330106", "文三路", "90", "", "")),
+    ("四川省成都市錦江區人民路208號", None, ("四川省", "成都市", "锦江区", "510104", "人民路", "208", "", "")),
+    ("朝阳区建国路88号", "北京", ("北京市", "北京市", "朝阳区", "110105", "建国路", "88", "", "")),
+    ("北京市北京市朝阳区建国路1号", None, ("北京市", "北京市", "朝阳区", "110105", "建国路", "1", "", "")),
+    ("广西壮族自治区南宁市青秀区民族大道1号", None,
+     ("广西壮族自治区", "南宁市", "青秀区", "450103", "民族大道", "1", "", "")),
+    ("凉山州西昌市胜利路1号", None, ("四川省", "凉山彝族自治州", "西昌市", "513401", "胜利路", "1", "", "")),
+    ("成都市武侯区人民南路四段18号", None, ("四川省", "成都市", "武侯区", "510107", "人民南路四段", "18", "", "")),
+    # streets named after provinces and cities are streets, not divisions
+    ("四川北路1号", "上海", ("上海市", "上海市", "", "3101", "四川北路", "1", "", "")),
+    ("上海市南京西路100号", None, ("上海市", "上海市", "", "3101", "南京西路", "100", "", "")),
+    ("中山路100号", "南京", ("江苏省", "南京市", "", "3201", "中山路", "100", "", "")),
+    # a 小区 without a street
+    ("徐汇区阳光花园3栋501室", None, ("上海市", "上海市", "徐汇区", "310104", "", "", "阳光花园", "3栋501室")),
+    # a city without districts: towns sit under it
+    ("广东省东莞市南城街道1号", None, ("广东省", "东莞市", "", "4419", "南城街道", "1", "", "")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "default_city", "expected"), FORMS)
+def test_messy_forms_split_into_their_parts(text, default_city, expected):
+    p = address_parse(text, default_city=default_city)
+    assert (p.province, p.city, p.district, p.code, p.street, p.number, p.community, p.room) == expected
+    assert p.warnings == ()
+
+
+def test_street_key_joins_street_and_number():
+    assert address_parse("成都锦江区人民路208号").street_key == "人民路208"
+    assert address_parse("锦江区").street_key == ""
+
+
+def warnings_of(text, **kwargs):
+    with translation.override("en"):
+        return [str(w) for w in address_parse(text, **kwargs).warnings]
+
+
+def test_unknown_district_is_a_warning_not_accepted():
+    p = address_parse("火星区人民路1号")
+    assert (p.province, p.city, p.district, p.code) == ("", "", "", "")
+    assert p.street == "人民路" and p.number == "1"
+    assert warnings_of("火星区人民路1号") == ["The district 火星区 is not known."]
+    assert warnings_of("上海市火星区人民路1号") == ["The district 火星区 is not known."]
+
+
+def test_district_of_another_city_is_a_warning():
+    p = address_parse("上海市锦江区人民路1号")
+    assert (p.city, p.district) == ("上海市", "")
+    assert warnings_of("上海市锦江区人民路1号") == ["The district 锦江区 is not in 上海市."]
+
+
+def test_a_district_several_cities_share_needs_the_city():
+    assert warnings_of("朝阳区建国路88号") == ["Several cities have a district 朝阳区: add the city."]
+    # the store's city decides
+    assert address_parse("朝阳区建国路88号", default_city="长春").city == "长春市"
+    assert address_parse("朝阳区建国路88号", default_city="北京市").city == "北京市"
+
+
+def test_default_city_stands_in_when_no_division_is_written():
+    p = address_parse("人民路208号", default_city="上海")
+    assert (p.province, p.city, p.district, p.code, p.street) == ("上海市", "上海市", "", "3101", "人民路")
+    p = address_parse("人民路208号")
+    assert (p.province, p.city, p.district, p.code) == ("", "", "", "")
+    # what is written wins over the default
+    assert address_parse("成都锦江区人民路208号", default_city="上海").city == "成都市"
+
+
+def test_warnings_are_rendered_in_the_readers_language():
+    w = address_parse("火星区人民路1号").warnings[0]
+    with translation.override("zh-hans"):
+        assert "火星区" in str(w) and "district" not in str(w)
+    with translation.override("en"):
+        assert str(w) == "The district 火星区 is not known."
+
+
+def test_normalisation_full_width_spaces_traditional():
+    assert normalize_address_text("　上海市 浦東新區\t張楊路１２００號\n") == "上海市浦东新区张杨路1200号"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", None, "\x00", "成都\x00锦江区人民路208号", "锦江区" * 100_000, "\ud800锦江区", "号号号", "1234", "区区区区",
+     "🚗" * 1000, "路" * 50_000, "<script>alert(1)</script>", "%(district)s区"],
+)  # fmt: skip
+def test_hostile_input_never_raises(text):
+    p = address_parse(text)
+    assert len(p.rest) <= 200
+    for w in p.warnings:
+        str(w)
+
+
+def test_nul_is_removed_before_parsing():
+    assert address_parse("成都\x00锦江区人民路208号").district == "锦江区"
+
+
+def test_division_check_of_separate_fields():
+    assert division_check("上海市", "上海", "浦东新区") == ()
+    assert division_check("上海市", "上海", "浦东") == ()
+    assert division_check("", "", "") == ()
+    with translation.override("en"):
+        assert [str(w) for w in division_check("", "", "火星区")] == ["The district 火星区 is not known."]
+        assert [str(w) for w in division_check("上海市", "上海", "锦江区")] == ["The district 锦江区 is not in 上海市."]
+
+
+def test_division_canonical_full_names():
+    assert division_canonical("上海", "上海", "浦东") == ("上海市", "上海市", "浦东新区")
+    assert division_canonical("", "", "火星区") == ("", "", "火星区")
