@@ -59,7 +59,7 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -335,33 +335,48 @@ def read(path: str) -> str:
         return ""
 
 
-@dataclass
-class CpuSnapshot:
-    at: float
-    busy: int
-    ours: dict[int, int] = field(default_factory=dict)
-    children: float = 0.0  # CPU seconds of waited-for children (wrk)
+class CpuTracker:
+    """CPU ticks of a changing set of processes over an interval (PostgreSQL backends come and go:
+    ``CONN_MAX_AGE`` closes a worker's connection after a minute). A process seen at the start
+    counts from its ticks then, one that appears later from zero (it started within the
+    interval), one that exits up to its last sample — so sample often."""
+
+    def __init__(self, ticks: dict[int, int]) -> None:
+        self.start = dict(ticks)
+        self.last = dict(ticks)
+        self.banked = 0
+
+    def sample(self, ticks: dict[int, int]) -> None:
+        for pid, value in ticks.items():
+            if pid not in self.start:
+                self.start[pid] = self.last[pid] = 0
+            elif value < self.last[pid]:  # the pid was reused by a new process
+                self.banked += self.last[pid] - self.start[pid]
+                self.start[pid] = 0
+            self.last[pid] = value
+
+    def total(self) -> int:
+        return self.banked + sum(self.last[pid] - self.start[pid] for pid in self.last)
 
 
-def snapshot(pids: Iterable[int]) -> CpuSnapshot:
-    ours = {}
+def ticks_of(pids: Iterable[int]) -> dict[int, int]:
+    out = {}
     for pid in pids:
         text = read(f"/proc/{pid}/stat")
         if text:
-            ours[pid] = process_ticks(text)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out[pid] = process_ticks(text)
+    return out
+
+
+def own_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (wrk)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     me = resource.getrusage(resource.RUSAGE_SELF)
-    return CpuSnapshot(
-        at=time.monotonic(),
-        busy=cpu_busy_ticks(read("/proc/stat")),
-        ours=ours,
-        children=usage.ru_utime + usage.ru_stime + me.ru_utime + me.ru_stime,
-    )
+    return children.ru_utime + children.ru_stime + me.ru_utime + me.ru_stime
 
 
-def run_wrk(requests_file: Path, port: int, seconds: float, connections: int, threads: int) -> str:
-    env = {**os.environ, "HTTPBENCH_REQUESTS": str(requests_file)}
-    cmd = [
+def wrk_command(port: int, seconds: float, connections: int, threads: int) -> list[str]:
+    return [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
@@ -372,6 +387,11 @@ def run_wrk(requests_file: Path, port: int, seconds: float, connections: int, th
         str(LUA),
         f"http://{HOST}:{port}/",
     ]
+
+
+def run_wrk(requests_file: Path, port: int, seconds: float, connections: int, threads: int) -> str:
+    env = {**os.environ, "HTTPBENCH_REQUESTS": str(requests_file)}
+    cmd = wrk_command(port, seconds, connections, threads)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -492,8 +512,9 @@ def request_lines(kind: str, urls: list[str], tokens: list[str], sessions: list[
     return lines
 
 
-def count_queries(endpoints: dict[str, tuple[str, list[str]]], token: str) -> dict[str, int]:
-    """Queries of one warm request per endpoint, through the test client in this process."""
+def count_queries(endpoints: dict[str, tuple[str, list[str]]], token: str, show: bool = False) -> dict[str, int]:
+    """Queries of one warm request per endpoint, through the test client in this process
+    (``show``: print their SQL)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -514,34 +535,41 @@ def count_queries(endpoints: dict[str, tuple[str, list[str]]], token: str) -> di
                 raise SystemExit(f"{url} answered {response.status_code} through the test client")
             if i == 1:
                 counts[name] = len(captured)
+                if show:
+                    print(f"-- {name}: {url} ({len(captured)} queries)")
+                    for query in captured.captured_queries:
+                        print("   ", query["sql"][:300])
     connection.close()
     return counts
 
 
-def measure(
-    name: str,
-    requests_file: Path,
-    server: Server,
-    pg_conn,
-    db: str,
-    args: argparse.Namespace,
-    seconds: float,
-) -> dict[str, Any]:
-    workers = server.workers()
-    pg_pids = backends(pg_conn, db)
-    ours = [server.proc.pid, *workers, *pg_pids]
-    before = snapshot(ours)
-    output = run_wrk(requests_file, server.port, seconds, args.connections, args.threads)
-    after = snapshot(ours)
-    figures = parse_wrk(output)
+def measure(requests_file: Path, server: Server, pg_conn: Any, db: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One wrk run, with the CPU of gunicorn and of our database's backends sampled meanwhile
+    (every 0.2 s) and the machine's busy time, so the rest is what other processes used."""
+
+    def ours() -> dict[int, int]:
+        return ticks_of([server.proc.pid, *server.workers(), *backends(pg_conn, db)])
+
     tick = os.sysconf("SC_CLK_TCK")
-    server_ticks = sum(after.ours.get(pid, 0) - before.ours.get(pid, 0) for pid in ours)  # gunicorn + PostgreSQL
-    elapsed = after.at - before.at
-    driver_seconds = after.children - before.children  # wrk and this process
-    other_seconds = (after.busy - before.busy - server_ticks) / tick - driver_seconds
+    tracker = CpuTracker(ours())
+    busy_before, own_before, started = cpu_busy_ticks(read("/proc/stat")), own_seconds(), time.monotonic()
+    env = {**os.environ, "HTTPBENCH_REQUESTS": str(requests_file)}
+    cmd = wrk_command(server.port, args.seconds, args.connections, args.threads)
+    wrk = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while wrk.poll() is None:
+        time.sleep(0.2)
+        tracker.sample(ours())
+    output, errors = wrk.communicate()
+    tracker.sample(ours())
+    busy_after, own_after, elapsed = cpu_busy_ticks(read("/proc/stat")), own_seconds(), time.monotonic() - started
+    if wrk.returncode != 0:
+        raise SystemExit(f"wrk failed ({wrk.returncode}):\n{output}\n{errors}")
+    figures = parse_wrk(output)
+    server_seconds = tracker.total() / tick  # gunicorn + PostgreSQL backends
+    other_seconds = (busy_after - busy_before) / tick - server_seconds - (own_after - own_before)
     figures.update(
-        rss_mb=max((rss_mb(read(f"/proc/{pid}/status")) for pid in workers), default=0.0),
-        cpu_ms=server_ticks / tick * 1000 / figures["requests"] if figures["requests"] else float("nan"),
+        rss_mb=max((rss_mb(read(f"/proc/{pid}/status")) for pid in server.workers()), default=0.0),
+        cpu_ms=server_seconds * 1000 / figures["requests"] if figures["requests"] else float("nan"),
         other_cores=max(0.0, other_seconds / elapsed),
         load=float(read("/proc/loadavg").split()[0]),
     )
@@ -564,6 +592,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use the database as loaded (no drop, no demo)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--sample", type=int, default=300, help="values sampled per kind")
+    parser.add_argument("--show-queries", action="store_true", help="print the SQL of each counted request")
     parser.add_argument("--quick", action="store_true", help="CI size: 300 customers, 1 run of 2 s per endpoint")
     args = parser.parse_args()
     if args.quick:
@@ -643,7 +672,7 @@ def main() -> None:
         sessions = [form_login(args.port) for _ in range(args.connections)]
 
         endpoints = paths(values)
-        queries = count_queries(endpoints, tokens[0])
+        queries = count_queries(endpoints, tokens[0], show=args.show_queries)
         work = Path(tempfile.mkdtemp(prefix="httpbench_", dir=data_dir))
         files: dict[str, Path] = {}
         lines_by: dict[str, list[str]] = {}
@@ -674,7 +703,7 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             results = {}
             for name in ENDPOINTS:
-                figures = measure(name, files[name], server, pg_conn, args.db, args, args.seconds)
+                figures = measure(files[name], server, pg_conn, args.db, args)
                 figures["queries"] = queries[name]
                 results[name] = figures
                 if figures["non2xx"] or figures["socket_errors"]:

@@ -100,3 +100,13 @@ def test_request_lines_rotate_over_credentials(bench):
     ]
     mixed = bench.blend({"x": ["x1", "x2"], "y": ["y1"]}, {"x": 3, "y": 1}, 400, random.Random(1))
     assert len(mixed) == 400 and 250 < sum(line.startswith("x") for line in mixed) < 350
+
+
+def test_cpu_tracker_follows_processes_that_come_and_go(bench):
+    tracker = bench.CpuTracker({1: 100, 2: 50})
+    tracker.sample({1: 150, 2: 70})
+    tracker.sample({1: 180, 3: 5})  # 2 exited (counts to its last sample), 3 started meanwhile
+    tracker.sample({1: 200, 3: 25})
+    assert tracker.total() == (200 - 100) + (70 - 50) + 25
+    tracker.sample({1: 10})  # pid 1 reused by a new process
+    assert tracker.total() == 100 + 20 + 25 + 10
