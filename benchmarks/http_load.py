@@ -52,6 +52,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -585,7 +586,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--port", type=int, default=8401, help="0: any free port (parallel runs, make test)")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--db", default=None, help="database name (default autocrm_httpbench[_quick])")
     parser.add_argument("--data-dir", type=Path, default=None, help="keys, static files, logs (default var/httpbench)")
@@ -602,6 +603,10 @@ def main() -> None:
     if not args.reuse and not args.db.startswith("autocrm_httpbench"):
         raise SystemExit("a database this benchmark creates (and drops) is named autocrm_httpbench…")
     data_dir = (args.data_dir or ROOT / "var" / ("httpbench_quick" if args.quick else "httpbench")).resolve()
+    if args.port == 0:
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            args.port = probe.getsockname()[1]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
