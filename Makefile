@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format demo bench messages vendor clean
+.PHONY: run test lint format demo bench bench-quick messages vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	bash benchmarks/run_all.sh
+
+# The HTTP benchmark at its CI size (a small database of its own; no time asserted; needs wrk).
+bench-quick: $(VENV)/.installed-dev
+	BENCH_QUICK=1 bash benchmarks/run_all.sh
 
 messages: $(VENV)/.installed-dev
 	cd src/autocrm && ../../$(BIN)/autocrm makemessages -l zh_Hans --no-obsolete --no-location -i 'static/*' -i '*/tests/*' -i 'demo/data/*' && ../../$(BIN)/autocrm compilemessages -l zh_Hans

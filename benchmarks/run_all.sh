@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark of issue 4 on a local PostgreSQL, printing its figures.
 # BENCH_PG (default postgres://postgres@127.0.0.1:5432) names the server; BENCH_CUSTOMERS the
-# demo customers per store for the lookup and 360 benchmarks (default 500,000: two stores make
+# demo customers per store for the lookup, 360 and HTTP benchmarks (default 500,000: two stores make
 # the 1,000,000 of the targets; loading takes about 30 minutes once, then it is reused).
+# BENCH_QUICK=1 runs only the HTTP benchmark at its CI size (`http_load.py --quick`: a small
+# database of its own, a few seconds per endpoint, no time asserted; needs wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+if [ -n "${BENCH_QUICK:-}" ]; then
+  echo "== HTTP load, quick (issue 11)"
+  exec $PY benchmarks/http_load.py --quick --pg "$PG"
+fi
 PER_STORE="${BENCH_CUSTOMERS:-500000}"
 export AUTOCRM_DATA_DIR="${AUTOCRM_BENCH_DATA_DIR:-$PWD/var/bench}"
 mkdir -p "$AUTOCRM_DATA_DIR"
@@ -28,3 +34,6 @@ PY
 $PY benchmarks/lookup.py
 echo "== customer 360"
 $PY benchmarks/customer360.py
+echo "== HTTP load: gunicorn, 4 workers, wrk, 8 connections ($PER_STORE customers per store, issue 11)"
+# The database the lookups loaded, with the keys the demo wrote to $AUTOCRM_DATA_DIR.
+$PY benchmarks/http_load.py --pg "$PG" --db autocrm_bench --reuse --data-dir "$AUTOCRM_DATA_DIR"

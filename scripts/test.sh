@@ -69,6 +69,23 @@ else
   PG_OK=0
 fi
 
+# --- the HTTP benchmark at its CI size (issue 11): gunicorn + wrk, no time asserted ----------
+if [ "$PG_OK" = 1 ]; then
+  if ! command -v wrk >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || true
+  fi
+  if command -v wrk >/dev/null; then
+    step "HTTP benchmark, quick (benchmarks/http_load.py --quick)"
+    PG_SERVER="${PG_URL%/*}"
+    # A database and port of its own, so two test runs on one machine do not collide.
+    $BIN/python benchmarks/http_load.py --quick --pg "$PG_SERVER" --db "autocrm_httpbench_quick_$$" --port 0 \
+      --data-dir "$AUTOCRM_DATA_DIR/httpbench"
+  else
+    [ "$CI" = "true" ] && fail "wrk is missing (required when CI=true for the HTTP benchmark)"
+    echo "SKIPPED: wrk is missing; install it (apt-get install wrk) to run the HTTP benchmark."
+  fi
+fi
+
 # --- browser tests ---------------------------------------------------------------------------
 CHROMIUM="${AUTOCRM_CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM" ] && command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then

@@ -28,6 +28,9 @@ cp node_modules/@tabler/core/dist/css/tabler.min.css "$DEST/tabler/css/"
 cp node_modules/@tabler/core/dist/js/tabler.min.js "$DEST/tabler/js/"
 cp node_modules/htmx.org/dist/htmx.min.js "$DEST/htmx/"
 cp node_modules/echarts/dist/echarts.min.js "$DEST/echarts/"
+# The source maps are not vendored: a dangling sourceMappingURL makes `collectstatic` with the
+# production storage (whitenoise's manifest) fail, so the references go too.
+sed -i '/sourceMappingURL=/d' "$DEST"/tabler/css/*.css "$DEST"/tabler/js/*.js "$DEST"/htmx/*.js "$DEST"/echarts/*.js
 for pkg in @tabler/core htmx.org echarts; do
   lic="node_modules/$pkg/LICENSE"
   [ -f "$lic" ] || lic="$(ls node_modules/$pkg/LICENSE* 2>/dev/null | head -1 || true)"

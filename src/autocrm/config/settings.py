@@ -286,5 +286,10 @@ LOGGING: dict[str, Any] = {
     "loggers": {"huey": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
+# The HTTP benchmark's floor view (benchmarks/http_load.py, docs/benchmarks.md): a bare view at
+# /_bench/floor/<pk> reading one customer row, answering loopback clients only. Never set it in a
+# real deployment.
+AUTOCRM_BENCH_FLOOR = env_bool("AUTOCRM_BENCH_FLOOR", False)
+
 # Demo logins exist only outside production.
 AUTOCRM_DEMO_PASSWORD = "autocrm-demo"  # noqa: S105 (the documented demo password)

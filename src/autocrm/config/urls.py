@@ -1,4 +1,5 @@
-from django.urls import include, path
+from django.conf import settings
+from django.urls import URLPattern, include, path
 from django.views.i18n import JavaScriptCatalog
 
 from autocrm.core import views as core_views
@@ -26,3 +27,16 @@ urlpatterns = [
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("api/v1/", api.urls),
 ]
+
+
+def bench_urlpatterns() -> list[URLPattern]:
+    """The HTTP benchmark's floor view, only when ``AUTOCRM_BENCH_FLOOR`` is set (never in a real
+    deployment): see ``autocrm.customers.views_bench``."""
+    if not getattr(settings, "AUTOCRM_BENCH_FLOOR", False):
+        return []
+    from autocrm.customers.views_bench import floor
+
+    return [path("_bench/floor/<int:pk>", floor, name="bench_floor")]
+
+
+urlpatterns += bench_urlpatterns()
