@@ -29,8 +29,10 @@ from .selectors import customer_list
 
 class CustomerExporter(Exporter):
     model = Customer
+    # "store": the store a director's list shows (the header's switch or the store filter);
+    # customer_list narrows within the actor's scope only.
     filter_names = ("q", "kind", "lifecycle_stage", "source_channel", "district", "city", "consultant", "tag",
-                    "external_id")  # fmt: skip
+                    "external_id", "store")  # fmt: skip
 
     def queryset(self, actor: Actor, filters: Mapping[str, Any]) -> QuerySet[Any]:
         return (

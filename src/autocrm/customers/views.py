@@ -84,7 +84,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("cursor", None)
-    export_query = query.urlencode()  # the export downloads exactly this filtered list
+    exported = query.copy()
+    if "store" in form.fixed:  # the store the header's switch shows: the export is that list too
+        exported["store"] = str(form.fixed["store"])
+    export_query = exported.urlencode()  # the export downloads exactly this filtered list
     if page.next_cursor:
         query["cursor"] = page.next_cursor
     context = {

@@ -79,6 +79,19 @@ def test_director_sees_the_store_picked_in_the_header(client, world):
     assert plates(client) == ["浙A12345"]
 
 
+def test_the_export_downloads_the_store_the_list_shows(client, world):
+    """A director's list of one store exports that store's customers, not the whole group."""
+    login(client, "director")
+    switch(client, world["b"])
+    body = client.get(reverse("customers:customer_list")).content.decode()
+    link = re.search(r'href="([^"]*/export/customers/\?[^"]*format=csv)"', body)
+    assert link, "the list offers a CSV export"
+    url = link.group(1).replace("&amp;", "&")
+    assert f"store={world['b'].pk}" in url
+    csv_text = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
+    assert "赵雷" in csv_text and "张伟" not in csv_text and "孙丽" not in csv_text
+
+
 def test_director_with_all_stores_gets_a_store_column_and_filter(client, world):
     login(client, "director")
     switch(client, "all")
