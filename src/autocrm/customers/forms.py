@@ -12,17 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core.actor import Actor
 from autocrm.core.forms import StyledForm
-from autocrm.core.forms import add_domain_errors as add_domain_errors
 from autocrm.core.permissions import Access, can, field_access
 from autocrm.core.roles import Role
 
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, SourceChannel
 from .models import Customer
-
-# StyledForm and add_domain_errors moved to autocrm.core.forms. They stay importable from here
-# only for the import engine, which is being moved out of customers on another branch; the
-# coordinator removes this re-export after merging. New code imports them from core.forms.
-__all__ = ["ConsentForm", "CustomerForm", "StyledForm", "TagForm", "add_domain_errors"]
 
 SENSITIVE_FIELDS = ("mobile", "id_number", "address", "other_phones")
 
