@@ -29,10 +29,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor, actor_of
-from autocrm.core.errors import Conflict
+from autocrm.core.errors import Conflict, PermissionDenied
 from autocrm.core.forms import REFUSED, ServiceFormView, create_extras, run_action, run_service
 from autocrm.core.models import model_field
-from autocrm.core.permissions import Access, can, field_access, present, require_model
+from autocrm.core.permissions import Access, can, field_access, present
 from autocrm.core.sensitive import field_reveal
 from autocrm.core.views import all_stores_chosen, scoped_object_or_404
 
@@ -56,6 +56,11 @@ def _actor(request: HttpRequest) -> Actor:
     return actor_of(request)
 
 
+def _require_model(actor: Actor, action: str) -> None:
+    if not can(actor, action, Customer):
+        raise PermissionDenied()
+
+
 def _get(actor: Actor, pk: Any, action: str = "view") -> Customer:
     return scoped_object_or_404(Customer, actor, pk, action)
 
@@ -71,7 +76,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     column and filter) after picking "all stores". An htmx request (typing in the search box,
     "load more") gets only the rows."""
     actor = _actor(request)
-    require_model(actor, "view", Customer)
+    _require_model(actor, "view")
     form = CustomerFilterSet(request.GET or None, actor=actor, all_stores=all_stores_chosen(request))
     filters = form.filters()
     page = selectors.customer_page(
@@ -122,7 +127,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     likely duplicates (409), they are shown before anything is saved: open the existing record,
     or — when only the name and district match — save a new record anyway (``confirm_new``)."""
     actor = _actor(request)
-    require_model(actor, "add", Customer)
+    _require_model(actor, "add")
     data = request.POST or None
     form = CustomerForm(data, actor=actor)
     extras = [

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import NotFound, PermissionDenied
 from autocrm.core.forms import CreateExtra, ServiceFormView, run_service
-from autocrm.core.permissions import can, require_model
+from autocrm.core.permissions import can
 from autocrm.core.views import all_stores_chosen
 from autocrm.customers.models import Customer
 from autocrm.customers.selectors import customer_get, customer_page
@@ -296,7 +296,8 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     """Vehicles in the actor's scope, newest first, keyset "load more". The search box takes a
     full plate or VIN, the last six of a VIN or the last digits of a plate; htmx gets the rows."""
     actor = _actor(request)
-    require_model(actor, "view", Vehicle)
+    if not can(actor, "view", Vehicle):
+        raise PermissionDenied()
     form = VehicleFilterSet(request.GET or None, actor=actor, all_stores=all_stores_chosen(request))
     chosen = form.chosen()
     page = selectors.vehicle_page(
