@@ -125,12 +125,14 @@ def main() -> None:
     for line in notes:
         print(f"  {line}")
 
-    print(f"\n{'file':24s} {'kind':9s} {'rows':>8s} {'refused':>8s} {'created':>8s} {'updated':>8s} {'rows/s':>8s}")
+    print(
+        f"\n{'file':24s} {'kind':9s} {'rows':>8s} {'refused':>8s} {'created':>8s} {'updated':>8s} {'rows/s':>8s} {'CPU s':>7s}"
+    )
     results = [import_file(actor, kind, path, options) for kind, path in files]
     for r in results:
         rate = r["rows"] / (r["check"] + r["commit"])
         print(
-            f"{r['file']:24s} {r['kind']:9s} {r['rows']:8,} {r['refused']:8,} {r['created']:8,} {r['updated']:8,} {rate:8,.0f}"
+            f"{r['file']:24s} {r['kind']:9s} {r['rows']:8,} {r['refused']:8,} {r['created']:8,} {r['updated']:8,} {rate:8,.0f} {r['cpu']:7.1f}"
         )
         for reason, n in r["reasons"]:
             print(f"    {n:7,} × {reason}")
@@ -138,8 +140,10 @@ def main() -> None:
     seconds = sum(r["check"] + r["commit"] for r in results)
     customer_rows = [r for r in results if r["kind"] == "customers"]
     c_rows, c_secs = sum(r["rows"] for r in customer_rows), sum(r["check"] + r["commit"] for r in customer_rows)
+    cpu = sum(r["cpu"] for r in results)
     print(f"import (dry run + commit): {total_rows:,} rows in {seconds:.1f} s = {total_rows / seconds:,.0f} rows/s; "
-          f"customers alone {c_rows / c_secs:,.0f} rows/s")  # fmt: skip
+          f"customers alone {c_rows / c_secs:,.0f} rows/s; this process's CPU {cpu:.1f} s "
+          f"({total_rows / cpu:,.0f} rows per CPU second, PostgreSQL's not counted)")  # fmt: skip
 
     t = time.perf_counter()
     result = duplicates_find(store_id=store.pk, threshold=args.threshold or DEFAULT_THRESHOLD)

@@ -963,16 +963,16 @@ def import_file(actor: Any, kind: str, path: Path, options: dict[str, dict[str, 
     if options["job"]:
         job.save(update_fields=[*options["job"], "updated_at"])
     job = importing.import_job_map(actor=actor, job=job, columns=job.mapping["columns"])  # the page's confirm
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     job = _call(importing.import_job_check, options["check"], actor=actor, job=job, background=False)
     t1 = time.perf_counter()
     job = _call(importing.import_job_commit, options["commit"], actor=actor, job=job, mode="valid_only",
                 background=False)  # fmt: skip
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     assert job.status == "done", (job.status, job.error)
     reasons = Counter(re.sub(r"\d+", "N", str(e.get("message", "")))[:70] for e in (job.report or {}).get("errors", []))
     return {"file": path.name, "kind": kind, "rows": job.total_rows, "refused": job.bad_rows,
-            "created": job.created_count, "updated": job.updated_count, "check": t1 - t0, "commit": t2 - t1,
+            "created": job.created_count, "updated": job.updated_count, "check": t1 - t0, "commit": t2 - t1, "cpu": c2 - c0,
             "reasons": reasons.most_common(3)}  # fmt: skip
 
 
@@ -1010,3 +1010,94 @@ def on_entry(actor: Any, dataset: Any, customer_of: dict[str, int]) -> tuple[tup
         new += 1
         warned += bool(found)
     return (offered, variants), (warned, new), (time.perf_counter() - started) / max(checks, 1)
+
+
+# ------------------------------------------------------------------- autocrm demo --messy
+
+_LINE = re.compile(r"^(?P<street>.+?)(?P<number>\d+)号(?P<community>.*?)(?P<building>\d+)栋(?P<room>\d+)室$")
+
+
+@dataclass
+class MessyDemoStats:
+    store: str
+    rows: int = 0
+    imported: int = 0
+    refused: int = 0
+    pairs: int = 0
+    skipped: bool = False  # the store had re-typed rows already
+
+
+def demo_messy_load(*, stores: Mapping[str, Any], count: int, seed: int = 42) -> list[MessyDemoStats]:
+    """``autocrm demo --messy N``: in each demo store, ``N`` demo customers re-typed by staff as
+    in :func:`messy_generate` (changed mobiles, 劉/刘, homophones, one-string addresses, …) in a
+    staff sheet imported through the product's import as the store's manager (valid rows only:
+    today a re-typed row keeping a known mobile or ID number is refused), then the duplicate
+    finder run, so the review queue shows real cases. Idempotent: a store that already has
+    re-typed rows (``XLS…`` external ids) gets none."""
+    import tempfile
+
+    from autocrm.accounts.models import Membership, User
+    from autocrm.accounts.selectors import actor_build
+    from autocrm.core.roles import Role
+    from autocrm.customers.dedup import duplicates_find
+    from autocrm.customers.models import Customer
+
+    out: list[MessyDemoStats] = []
+    for index, (code, store) in enumerate(sorted(stores.items())):
+        stats = MessyDemoStats(store=code)
+        out.append(stats)
+        sheet = f"XLS{index + 1}"
+        live = Customer.objects.filter(store=store, merged_into__isnull=True, kind="person")
+        if not count:
+            continue
+        if live.filter(external_id__startswith="XLS").exists():
+            stats.skipped = True
+            continue
+        manager = (
+            Membership.objects.filter(store=store, role=Role.MANAGER, is_active=True)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        if manager is None:
+            continue
+        actor = actor_build(user=User.objects.get(pk=manager), store_id=store.pk)
+        from autocrm.demo.data.places import CITIES
+
+        city = (store.city or "").removesuffix("市")
+        b = _Builder(seed + index, city if city in CITIES else "上海", REFERENCE_DAY)
+        people = []
+        wanted = live.filter(external_id__startswith="demo:")
+        for c in wanted.order_by("id")[: count * 3]:
+            match = _LINE.match(c.address or "")
+            if not match or ":dup:" in c.external_id:
+                continue
+            address = DemoAddress(c.province, (c.city or "").removesuffix("市"), c.district, match["street"],
+                                  int(match["number"]), match["community"], int(match["building"]), int(match["room"]))  # fmt: skip
+            if not c.mobile:
+                continue
+            people.append(_Person(id=c.pk, name=c.name, gender=c.gender or "male", birth=c.birthday or REFERENCE_DAY,
+                                  id_number=c.id_number or "", mobile=normalize_national(c.mobile), address=address,
+                                  district=(c.district,), email=c.email or "", dms_has_id=bool(c.id_number)))  # fmt: skip
+        b.rng.shuffle(people)
+        rows = []
+        for number, person in enumerate(people[:count], start=1):
+            values, _kinds = b.retyped(person, sheet)
+            rows.append({"external_id": f"{sheet}-{number:06d}", **values})
+        stats.rows = len(rows)
+        if not rows:
+            continue
+        folder = Path(tempfile.mkdtemp(prefix="autocrm-demo-messy-"))
+        columns = XLS1_CUSTOMER_COLUMNS if sheet == "XLS1" else XLS2_CUSTOMER_COLUMNS
+        path = _write(folder / f"{sheet.lower()}_{code}.xlsx", columns, rows)
+        result = import_file(actor, "customers", path, import_options({})[0])  # same-person options when there are
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        stats.imported, stats.refused = result["created"] + result["updated"], result["refused"]
+        stats.pairs = duplicates_find(store_id=store.pk, run_now=True).pairs
+    return out
+
+
+def normalize_national(mobile: str) -> str:
+    """``+8613812345678`` → ``13812345678``."""
+    digits = "".join(ch for ch in mobile or "" if ch.isdigit())
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits

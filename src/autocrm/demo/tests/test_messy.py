@@ -287,3 +287,26 @@ def test_the_files_go_through_the_product_import(demo, tmp_path):
     assert 0 <= score.recall <= 1 and score.true_pairs == len(data.truth.pairs)
     (offered, variants), (warned, new), _seconds = on_entry(actor, data, customer_of)
     assert variants == 10 and new == 10 and 0 <= offered <= variants and 0 <= warned <= new
+
+
+def test_demo_messy_adds_re_typed_rows_through_the_import_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from autocrm.customers.models import Customer
+    from autocrm.imports.models import ImportJob
+
+    out = StringIO()
+    call_command("demo", customers=80, messy=30, seed=3, stdout=out)
+    text = out.getvalue()
+    assert "Store a: 30 re-typed rows" in text and "Store b: 30 re-typed rows" in text
+    jobs = ImportJob.objects.filter(original_name__startswith="xls")
+    assert jobs.count() == 2 and all(j.status == "done" and j.total_rows == 30 for j in jobs)
+    added = Customer.objects.filter(external_id__startswith="XLS").count()
+    assert added == sum(j.created_count for j in jobs) > 0
+    out = StringIO()
+    call_command("demo", customers=80, messy=30, seed=3, stdout=out)  # idempotent
+    assert "Store a: re-typed rows already present: nothing added." in out.getvalue()
+    assert Customer.objects.filter(external_id__startswith="XLS").count() == added
+    assert ImportJob.objects.filter(original_name__startswith="xls").count() == 2

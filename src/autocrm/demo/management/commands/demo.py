@@ -17,6 +17,11 @@ class Command(BaseCommand):
             help="generated customers per store (with vehicles, odometer histories and ~3%% near-duplicates)",
         )  # fmt: skip
         parser.add_argument("--seed", type=int, default=42, help="random seed for generated data")
+        parser.add_argument(
+            "--messy", type=int, default=0, metavar="N",
+            help="then N demo customers per store re-typed by staff (changed mobiles, 劉/刘, one-string addresses…) "
+                 "in a spreadsheet imported through the import, and the duplicate finder run (autocrm.demo.messy)",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -31,6 +36,17 @@ class Command(BaseCommand):
             )
         elif stats is not None and stats.skipped_stores:
             self.stdout.write("Demo customers already present: nothing added.")
+        if options["messy"]:
+            from autocrm.demo.messy import demo_messy_load
+
+            for s in demo_messy_load(stores=result["stores"], count=options["messy"], seed=options["seed"]):
+                if s.skipped:
+                    self.stdout.write(f"Store {s.store}: re-typed rows already present: nothing added.")
+                    continue
+                self.stdout.write(
+                    f"Store {s.store}: {s.rows} re-typed rows, {s.imported} imported, {s.refused} refused by the "
+                    f"import; {s.pairs} pairs in the duplicate review queue"
+                )
         self.stdout.write(f"Demo organization: {result['organization'].name}")
         self.stdout.write(f"Logins (password {settings.AUTOCRM_DEMO_PASSWORD}):")
         self.stdout.write("  " + "  ".join(login.username for login in demo_logins()))
