@@ -19,6 +19,8 @@ mkdir -p "$AUTOCRM_DATA_DIR"
 
 echo "== duplicate finder (100,000 customers)"
 DATABASE_URL="$PG/autocrm_bench_dedup" $PY benchmarks/dedup.py
+echo "== duplicates on messy dealership data (100,000 DMS customers + staff sheets, issue 10)"
+$PY benchmarks/dedup_messy.py --pg "$PG"
 echo "== import (100,000 rows)"
 DATABASE_URL="$PG/autocrm_bench_import" $PY benchmarks/import_customers.py
 echo "== lookups and search ($PER_STORE customers per store)"
