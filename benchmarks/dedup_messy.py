@@ -41,6 +41,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def main() -> None:
     from autocrm.accounts.models import User
     from autocrm.accounts.selectors import actor_build
     from autocrm.customers.choices import DuplicateStatus
-    from autocrm.customers.dedup import DEFAULT_THRESHOLD, duplicates_find
+    from autocrm.customers.dedup import DEFAULT_THRESHOLD, duplicates_find, reason_text
     from autocrm.customers.models import DuplicatePair
     from autocrm.demo.messy import (
         HARD_KINDS,
@@ -168,6 +169,22 @@ def main() -> None:
     for kind in HARD_KINDS:
         wrong, n = score.hard.get(kind, (0, 0))
         print(f"{kind:26s} {wrong / n if n else 0:7.3f} {wrong:7,} {n:7,}")
+
+    if score.false_pairs:
+        from autocrm.customers.models import Customer
+
+        kinds = Counter(dataset.truth.hard.get(p, "other") for p in score.false_pairs)
+        print(
+            f"\nfalse positives: {len(score.false_pairs):,} ({', '.join(f'{k} {n:,}' for k, n in kinds.most_common())})"
+        )
+        rows = {r.external_id: r for r in dataset.rows()}
+        for a, b in score.false_pairs[:5]:
+            ca, cb = sorted((customer_of[a], customer_of[b]))
+            pair = DuplicatePair.objects.filter(customer_a_id=ca, customer_b_id=cb).first()
+            why = "; ".join(reason_text(r) for r in pair.reasons) if pair else "merged at import"
+            names = dict(Customer.objects.filter(pk__in=(ca, cb)).values_list("pk", "name"))
+            print(f"  {a} {names.get(customer_of[a])} / {b} {names.get(customer_of[b])} "
+                  f"(persons {rows[a].person}, {rows[b].person}): {why}")  # fmt: skip
 
     (offered, variants), (warned, new), per_check = on_entry(actor, dataset, customer_of)
     print(f"\non-entry check: existing record offered for {offered:,} of {variants:,} re-typed variants "

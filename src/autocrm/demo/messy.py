@@ -729,6 +729,7 @@ class MessyScore:
     alone: dict[str, tuple[int, int]]  # kind → (found, pairs with that kind only)
     hard: dict[str, tuple[int, int]]  # hard kind → (wrongly paired or merged, pairs)
     unresolved_rows: int  # rows that became no customer (refused, or lost)
+    false_pairs: list[tuple[str, str]] = field(default_factory=list)  # predicted, not true (sorted)
 
 
 def messy_score(
@@ -791,6 +792,7 @@ def messy_score(
         alone={k: (f, n) for k, (f, n) in alone.items()},
         hard={k: (f, n) for k, (f, n) in hard.items()},
         unresolved_rows=unresolved,
+        false_pairs=sorted(predicted - hits),
     )
 
 

@@ -252,6 +252,7 @@ def test_the_scorer_counts_pairs_found_merged_queued_and_refused():
     assert score.hard["spouse"] == (1, 1)
     assert score.hard["namesake_district"] == (0, 1)
     assert score.unresolved_rows == 1
+    assert score.false_pairs == [("a1", "b1"), ("a2", "b1")]
     # Nothing predicted: precision is vacuous, recall 0.
     empty = messy_score(truth, lambda ext: None, [])
     assert (empty.precision, empty.recall, empty.unresolved_rows) == (1.0, 0.0, 8)
