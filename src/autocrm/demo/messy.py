@@ -132,22 +132,9 @@ RATES: dict[str, float] = {
     "family_in_sheet": 0.30,
 }
 
-COMMON_NAMES = (
-    "张伟",
-    "王伟",
-    "王芳",
-    "李伟",
-    "刘伟",
-    "李娜",
-    "张敏",
-    "李静",
-    "王静",
-    "刘洋",
-    "张丽",
-    "王磊",
-    "李强",
-    "张静",
-)
+COMMON_MALE_NAMES = ("张伟", "王伟", "李伟", "刘伟", "刘洋", "王磊", "李强", "张勇")  # fmt: skip
+COMMON_FEMALE_NAMES = ("王芳", "李娜", "张敏", "李静", "王静", "张丽", "张静", "刘芳")  # fmt: skip
+COMMON_NAMES = COMMON_MALE_NAMES + COMMON_FEMALE_NAMES
 # Homophones staff type besides the demo's table (李静/李晶, 王芳/王方).
 _MORE_HOMOPHONES = {"静": "晶婧", "芳": "方", "丽": "莉力", "敏": "民", "娜": "纳", "伟": "玮", "强": "蔷", "洋": "阳"}
 
@@ -557,12 +544,12 @@ def messy_generate(
         dms_people.append(head)
         roll = r()
         if roll < RATES["namesake_district"]:  # the same name in the same district (often a common one)
-            head.name = COMMON_NAMES[int(r() * len(COMMON_NAMES))] if r() < 0.5 else head.name
+            head.name = _common_name(b, head.gender) if r() < 0.5 else head.name
             other = b.person(name=head.name, gender=head.gender, district_of=head.district)
             dms_people.append(other)
             hard.append((head.id, other.id, "namesake_district"))
         elif roll < RATES["namesake_district"] + RATES["common_name"]:  # a common name, elsewhere in the city
-            head.name = COMMON_NAMES[int(r() * len(COMMON_NAMES))]
+            head.name = _common_name(b, head.gender)
             other = b.person(name=head.name, gender=head.gender)
             if other.district[0] == head.district[0]:
                 other.name = b.gen.name(other.gender)
@@ -664,6 +651,11 @@ def messy_generate(
         values, _kinds = b.retyped(person, SHEETS[person.id % 2], new_person=True)
         dataset.probe_new.append(values)
     return dataset
+
+
+def _common_name(b: _Builder, gender: str) -> str:
+    names = COMMON_MALE_NAMES if gender == "male" else COMMON_FEMALE_NAMES
+    return names[int(b.r() * len(names))]
 
 
 def _given(b: _Builder, gender: str) -> str:
