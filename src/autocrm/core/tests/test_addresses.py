@@ -183,7 +183,8 @@ PARTS = ("province", "city", "district", "street", "number")
 
 def messy_addresses() -> list[tuple[str, str | None, tuple[str, ...]]]:
     """``(text, store city, expected parts)`` from ``data/messy_addresses.txt``."""
-    cases, expected = [], ()
+    cases: list[tuple[str, str | None, tuple[str, ...]]] = []
+    expected: tuple[str, ...] = ()
     for line in MESSY.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
