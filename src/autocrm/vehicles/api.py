@@ -34,8 +34,10 @@ def vehicle_out(vehicle: Vehicle) -> dict[str, Any]:
         **{
             f: getattr(vehicle, f)
             for f in VehicleOut.model_fields
-            if f not in {"id", "store", "customer", "brand", "series", "trim"}
+            if f not in {"id", "store", "customer", "brand", "series", "trim", "vin_missing", "warnings"}
         },
+        "vin_missing": not vehicle.vin,
+        "warnings": list(vehicle.warnings),
         "id": vehicle.pk,
         "store": vehicle.store_id,
         "customer": vehicle.customer_id,
@@ -68,13 +70,16 @@ def vehicle_list(request: ActorRequest, filters: Query[VehicleFilters]) -> dict[
 
 @router.post("", response={201: VehicleOut})
 def vehicle_create(request: ActorRequest, payload: VehicleIn) -> Status[dict[str, Any]]:
-    """Register a vehicle. 400 names the field and rule (VIN check digit, plate format); 409 when
-    the VIN is already registered in the organization."""
+    """Register a vehicle with a VIN, a plate or both. 400 names the field and rule (VIN check
+    digit, plate format, neither given); 409 when the VIN is already registered in the
+    organization or the external ID taken in the store. ``warnings``: VIN missing, a plate
+    another vehicle of the store has."""
     require_model(request.actor, "add", Vehicle)  # 403 before the owner is looked up (else a 404)
     customer = customer_get(actor=request.actor, pk=payload.customer) if payload.customer else None
     data = payload.dict(exclude={"customer", "mileage_km"}, exclude_none=True)
     vehicle = services.vehicle_create(actor=request.actor, data=data, customer=customer, mileage_km=payload.mileage_km)
-    return Status(201, vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle.pk)))
+    return Status(201, {**vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle.pk)),
+                        "warnings": list(vehicle.warnings)})  # fmt: skip
 
 
 @router.get("/{int:vehicle_id}", response=VehicleOut)
@@ -85,8 +90,11 @@ def vehicle_get(request: ActorRequest, vehicle_id: int) -> dict[str, Any]:
 @router.patch("/{int:vehicle_id}", response=VehicleOut)
 def vehicle_update(request: ActorRequest, vehicle_id: int, payload: VehiclePatch) -> dict[str, Any]:
     vehicle = selectors.vehicle_get(actor=request.actor, pk=vehicle_id)
-    services.vehicle_update(actor=request.actor, vehicle=vehicle, data=payload.dict(exclude_unset=True))
-    return vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id))
+    vehicle = services.vehicle_update(actor=request.actor, vehicle=vehicle, data=payload.dict(exclude_unset=True))
+    return {
+        **vehicle_out(selectors.vehicle_get(actor=request.actor, pk=vehicle_id)),
+        "warnings": list(vehicle.warnings),
+    }
 
 
 @router.get("/{int:vehicle_id}/odometer-readings", response=ReadingPage)

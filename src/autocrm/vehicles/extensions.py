@@ -4,7 +4,9 @@ vehicle model, relation or field (registered from ``VehiclesConfig.ready``):
 * search keys: a customer is found by a vehicle's full plate or VIN, the last six of its VIN, its
   plate typed without the province character (``A12345`` for 沪A12345, any case and spacing),
   or the last digits of its plate (``12345``);
-* data-quality checks: vehicles with an invalid VIN or plate, counted in vehicles, listed by owner;
+* data-quality checks: vehicles with an invalid VIN or plate, without a VIN (known by the plate
+  only), or with a plate another vehicle of the store carries — counted in vehicles, listed by
+  owner;
 * duplicate evidence: two customers with the same plate or VIN are likely one person;
 * timeline kinds: what the 360 timeline calls the touches vehicles writes.
 
@@ -81,11 +83,20 @@ def match_customers(query: str) -> Q | None:
 
 def _invalid(key: str) -> Q:
     if key == "invalid_vin":
-        return ~Q(vin__regex=VIN_PATTERN)
+        return ~Q(vin="") & ~Q(vin__regex=VIN_PATTERN)  # an empty VIN is missing, not invalid
+    if key == "missing_vin":
+        return Q(vin="")
+    if key == "shared_plate":
+        # Two vehicles of the store with one plate: a plate moved without being cleared on the
+        # old car, or a typo. Not refused (plates move between cars), listed here to settle.
+        others = Vehicle.objects.filter(store_id=OuterRef("store_id"), plate=OuterRef("plate")).exclude(
+            pk=OuterRef("pk")
+        )
+        return ~Q(plate="") & Q(Exists(others))
     return ~Q(plate="") & ~Q(plate__regex=PLATE_PATTERN)
 
 
-QUALITY_KEYS = ("invalid_vin", "invalid_plate")
+QUALITY_KEYS = ("invalid_vin", "invalid_plate", "missing_vin", "shared_plate")
 
 
 def quality_customers_q(key: str) -> Q:
@@ -125,6 +136,8 @@ def register() -> None:
         problems=(
             quality.Problem("invalid_vin", "invalid", _("Vehicle with an invalid VIN")),
             quality.Problem("invalid_plate", "invalid", _("Vehicle with an invalid plate")),
+            quality.Problem("missing_vin", "missing", _("Vehicle without a VIN (plate only)")),
+            quality.Problem("shared_plate", "duplicates", _("Vehicle whose plate another vehicle of the store has")),
         ),
         customers_q=quality_customers_q,
         counts=quality_counts,

@@ -52,7 +52,9 @@ class VinConflictLink:
 
 
 class VehicleForm(VinConflictLink, StyledForm):
-    vin = forms.CharField(label=_("VIN"), max_length=30,
+    # Not required: a car known by its plate only is kept, its VIN added later (the service
+    # needs one of the two and names the VIN when both are missing).
+    vin = forms.CharField(label=_("VIN"), required=False, max_length=30,
                           widget=forms.TextInput(attrs={"autocomplete": "off", "class": "text-uppercase"}))  # fmt: skip
     plate = forms.CharField(label=_("Plate"), required=False, max_length=20)
     brand = forms.TypedChoiceField(label=_("Brand"), required=False, coerce=int, empty_value=None)

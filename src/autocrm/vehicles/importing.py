@@ -3,7 +3,13 @@ and batch writer of the vehicle import, and the vehicle export's columns, regist
 ``VehiclesConfig.ready``. Rows are validated with ``vehicles.services.vehicle_clean`` (VIN check
 digit — a hard error for Chinese ``L…`` VINs —, plate, dates); the owner is found by the mobile
 in the file through the customers' blind index; a VIN or ``external_id`` already in the store
-updates that vehicle, a VIN registered in another store of the organization is refused."""
+updates that vehicle, a VIN registered in another store of the organization is refused.
+
+A row needs a VIN or a plate. A row without a VIN keeps its car by the plate (the warning "VIN
+missing; add it later"): it updates the one vehicle of the store with that plate, or creates
+one; a later row with the VIN and the plate of a vehicle known by its plate only gives that
+vehicle its VIN. A plate another vehicle of the store has is a warning (plates move between
+cars), several vehicles with the plate of a VIN-less row are an error (which one is meant?)."""
 
 from __future__ import annotations
 
@@ -60,6 +66,7 @@ class _Existing(NamedTuple):
     vin: str
     store_id: int
     external_id: str
+    plate: str
     customer_id: int | None
     customer__consultant_id: int | None
     mileage_km: int | None
@@ -107,7 +114,8 @@ class _VehicleContext:
 class VehicleImporter(Importer):
     model = Vehicle
     fields = (
-        FieldSpec("vin", _("VIN"), ("VIN", "VIN码", "车架号", "车辆识别代号", "车辆识别代码", "车辆识别号", "底盘号"), required=True),
+        # Not required: a spreadsheet without VINs keeps its cars by their plates.
+        FieldSpec("vin", _("VIN"), ("VIN", "VIN码", "车架号", "车辆识别代号", "车辆识别代码", "车辆识别号", "底盘号")),
         FieldSpec("plate", _("plate"), ("车牌", "车牌号", "车牌号码", "号牌号码", "plate", "plate number", "licence plate")),
         FieldSpec("owner_mobile", _("owner's mobile"), ("客户手机", "车主手机", "车主电话", "客户电话", "手机", "手机号", "owner mobile", "customer mobile", "mobile")),
         FieldSpec("brand", _("brand"), ("品牌", "厂牌", "brand", "make")),
@@ -170,8 +178,8 @@ class VehicleImporter(Importer):
             data = self._prepare(row.raw)
             data.setdefault("vin", "")
             extra: dict[str, Any] = {}
-            if not data["vin"]:
-                row.fail("vin", _("Enter the VIN."))
+            if not data["vin"] and not data.get("plate"):
+                row.fail("vin", services.VIN_OR_PLATE)
                 continue
             try:
                 cleaned, warnings = services.vehicle_clean(
@@ -232,16 +240,25 @@ class VehicleImporter(Importer):
     def _match_store(self, ctx: _VehicleContext, rows: list[Row]) -> None:
         if not rows:
             return
-        vins = {r.cleaned["vin"] for r in rows if r.cleaned}
+        vins = {r.cleaned["vin"] for r in rows if r.cleaned and r.cleaned["vin"]}
         exts = {r.cleaned["external_id"] for r in rows if r.cleaned and r.cleaned.get("external_id")}
+        plates = {r.cleaned["plate"] for r in rows if r.cleaned and r.cleaned.get("plate")}
         # One query per key, each with its values as one parameter (core.lookups.any_of): an OR
         # of the two, or a thousand placeholders, cost more than the queries.
-        queries = [Vehicle.objects.filter(organization_id=ctx.organization_id, vin__any_of=vins)]
+        queries = []
+        if vins:
+            queries.append(Vehicle.objects.filter(organization_id=ctx.organization_id, vin__any_of=vins))
         if exts:
             queries.append(Vehicle.objects.filter(store_id=ctx.store_id, external_id__any_of=exts))
+        if plates:
+            queries.append(Vehicle.objects.filter(store_id=ctx.store_id, plate__any_of=plates))
         found = {v.id: v for q in queries for v in map(_Existing._make, q.values_list(*_Existing._fields))}.values()
-        by_vin = {v.vin: v for v in found}
+        by_vin = {v.vin: v for v in found if v.vin}
         by_ext = {v.external_id: v for v in found if v.external_id and v.store_id == ctx.store_id}
+        by_plate: dict[str, list[_Existing]] = {}
+        for v in sorted(found, key=lambda v: v.id):
+            if v.plate and v.store_id == ctx.store_id:
+                by_plate.setdefault(v.plate, []).append(v)
         # Owners by mobile, through the customers' blind index.
         index_field = Customer._meta.get_field("mobile_index")
         candidates: dict[str, str] = {}
@@ -263,14 +280,28 @@ class VehicleImporter(Importer):
                     owners.setdefault(candidates[index], _Owner(pk, consultant))
         for row in rows:
             c = row.cleaned or {}
-            existing = by_ext.get(c.get("external_id") or "") or by_vin.get(c["vin"])
-            same_vin = by_vin.get(c["vin"])
+            vin, plate = c["vin"], c.get("plate") or ""
+            existing = by_ext.get(c.get("external_id") or "") or by_vin.get(vin)
+            same_vin = by_vin.get(vin)
             if same_vin is not None and (existing is None or same_vin.id != existing.id):
                 row.fail("vin", _("This VIN is already registered in your organization."))
                 continue
             if existing is not None and existing.store_id != ctx.store_id:
                 row.fail("vin", _("This VIN is already registered in your organization."))
                 continue
+            holders = by_plate.get(plate, [])
+            if existing is None and holders:
+                if vin:  # the VIN of a car the store knew by its plate only
+                    existing = next((h for h in holders if not h.vin), None) if len(holders) == 1 else None
+                elif len(holders) == 1:
+                    existing = holders[0]
+                else:
+                    row.fail("plate", _("Several vehicles of this store have this plate: give the VIN."))
+                    continue
+            if not vin and (existing is None or not existing.vin):
+                row.warnings.append(("vin", str(services.VIN_MISSING)))
+            if any(existing is None or h.id != existing.id for h in holders):
+                row.warnings.append(("plate", str(services.PLATE_ELSEWHERE % {"plate": plate})))
             owner = None
             mobile = row.extra.get("owner_mobile")
             if mobile:
@@ -306,6 +337,8 @@ class VehicleImporter(Importer):
                     continue
                 row.target_id = existing.id
                 row.extra["had_owner"] = existing.customer_id is not None
+                if not vin:
+                    del c["vin"]  # a row without the VIN leaves the vehicle's VIN as it is
 
     def write_batch(self, ctx: _VehicleContext, rows: list[Row], prepared: Any = None) -> tuple[int, int]:
         # New vehicles as plain values, written by COPY on PostgreSQL (no model instances: at
@@ -345,9 +378,16 @@ class VehicleImporter(Importer):
                 vehicle = existing.get(row.target_id)  # type: ignore[arg-type]
                 if vehicle is None:
                     continue
+                known_vin = vehicle.vin
                 for name, value in (row.cleaned or {}).items():
                     setattr(vehicle, name, value)
                 names.update(row.cleaned or {})
+                if vehicle.vin != known_vin:  # a VIN added (or corrected): decoded as on entry
+                    vehicle.maker, vehicle.model_year = services.decoded_fields(
+                        vehicle.vin, vehicle.model_year, today=ctx.today
+                    )
+                    vehicle.vin_warnings = row.extra.get("vin_warnings", [])
+                    names.update(("maker", "model_year", "vin_warnings"))
                 if row.extra.get("owner_id") and vehicle.customer_id is None:
                     vehicle.customer_id = row.extra["owner_id"]
                     names.add("customer")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +63,12 @@ class Vehicle(TenantModel):
     """A car the store knows: VIN (17 characters, check digit verified for Chinese VINs), plate,
     catalogue entry, dates that drive reminders, and its current owner.
 
-    A VIN is unique within the organization (``organization_id`` is kept on the row for that).
+    At least one of VIN and plate is known: a car from a spreadsheet without VINs is kept by its
+    plate, its VIN empty until someone adds it ("VIN missing", a data-quality check lists them).
+    A non-empty VIN is unique within the organization (``organization_id`` is kept on the row
+    for that), a non-empty ``external_id`` within the store. A plate is not unique: it moves
+    from car to car (a plate kept when the car is sold), so two vehicles of one store with one
+    plate are a warning and a data-quality check, never a refusal (docs/adr/0011).
     Visibility follows the owner: a sales consultant sees the vehicles of their customers."""
 
     # No index of its own for the store (every store index leads with it), the owner (indexed by
@@ -74,7 +81,7 @@ class Vehicle(TenantModel):
         "customers.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="vehicles",
         verbose_name=_("owner"), db_index=False,
     )  # fmt: skip
-    vin = models.CharField(_("VIN"), max_length=17)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
     plate = models.CharField(_("plate"), max_length=10, blank=True)
     plate_kind = models.CharField(_("plate kind"), max_length=12, choices=PlateKind.choices, blank=True)
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
@@ -99,12 +106,21 @@ class Vehicle(TenantModel):
     vin_warnings = models.JSONField(default=list, blank=True)
 
     scope_owner_field = "customer__consultant"
+    # Set by the services on the vehicle they return (not stored): what the user is told after
+    # the save — "VIN missing; add it later", a plate another vehicle of the store has.
+    warnings: Sequence[str] = ()
 
     class Meta:
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
         constraints = [
-            models.UniqueConstraint(fields=["organization_id", "vin"], name="vehicle_vin_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["organization_id", "vin"], condition=~models.Q(vin=""), name="vehicle_vin_unique_in_org"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "external_id"], condition=~models.Q(external_id=""), name="vehicle_external_id_unique"
+            ),
+            models.CheckConstraint(condition=~models.Q(vin="", plate=""), name="vehicle_vin_or_plate"),
         ]
         indexes = [
             models.Index(fields=["store", "plate"], name="vehicle_store_plate"),

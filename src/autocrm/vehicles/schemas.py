@@ -46,7 +46,9 @@ class VehicleFields(Schema):
 
 
 class VehicleIn(VehicleFields):
-    vin: str
+    """A new vehicle: ``vin`` or ``plate`` (a plate alone is kept with the warning that the VIN
+    is missing; it is added later with a PATCH)."""
+
     customer: int | None = None
     mileage_km: int | None = None
 
@@ -80,6 +82,8 @@ class VehicleOut(Schema):
     mileage_at: dt.datetime | None = None
     external_id: str
     vin_warnings: list[str] = []
+    vin_missing: bool = False
+    warnings: list[str] = []  # of this write (VIN missing, a plate another vehicle has); not stored
 
 
 class VehiclePage(Schema):

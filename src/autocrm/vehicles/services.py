@@ -1,5 +1,10 @@
 """Writes of vehicle records: registration with VIN/plate validation, odometer readings,
-ownership transfer."""
+ownership transfer.
+
+A vehicle needs a VIN or a plate. Without a VIN it is kept by its plate with the warning
+:data:`VIN_MISSING` (spreadsheets without VINs keep their cars); the VIN is added later with
+the same checks and the same organization-wide uniqueness. A plate another vehicle of the store
+carries is a warning (:func:`plate_elsewhere`), not a refusal: plates move between cars."""
 
 from __future__ import annotations
 
@@ -29,6 +34,11 @@ DATE_FIELDS = (
     "purchase_date", "delivery_date", "warranty_end", "extended_warranty_end", "insurance_expiry", "inspection_due",
 )  # fmt: skip
 EDITABLE_FIELDS = ("vin", "plate", "fuel_type", "usage", "colour", "model_year", "external_id", *DATE_FIELDS)
+VIN_MISSING = _("VIN missing; add it later.")
+VIN_OR_PLATE = _("Enter the VIN or the plate.")
+PLATE_ELSEWHERE = _(
+    "Another vehicle of this store has the plate %(plate)s: if the plate moved to this car, clear it on the other one."
+)
 
 
 def _text(value: Any) -> str:
@@ -48,8 +58,9 @@ def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> t
             errors.setdefault(field, []).extend(messages)
 
     if "vin" in data:
+        text = _text(data["vin"])
         try:
-            out["vin"], vin_warnings = identifiers.vin_validate(_text(data["vin"]))
+            out["vin"], vin_warnings = identifiers.vin_validate(text) if text else ("", [])
             warnings += [str(w) for w in vin_warnings]
         except ValidationError as exc:
             fail(exc, "vin")
@@ -102,11 +113,33 @@ def vehicle_clean(data: Mapping[str, Any], *, today: dt.date | None = None) -> t
     return out, warnings
 
 
+def identity_check(vin: str, plate: str) -> list[str]:
+    """The rule for a whole vehicle: a VIN or a plate. Without a VIN, the warning that it is
+    missing; without either, a ``ValidationError`` on the VIN."""
+    if vin:
+        return []
+    if not plate:
+        raise ValidationError(_("Some fields are not valid."), fields={"vin": [VIN_OR_PLATE]})
+    return [str(VIN_MISSING)]
+
+
+def plate_elsewhere(*, store_id: int, plate: str, exclude_id: int | None = None) -> list[str]:
+    """The warning that another vehicle of the store has ``plate`` (one indexed lookup), else []."""
+    if not plate:
+        return []
+    others = Vehicle.objects.filter(store_id=store_id, plate=plate)  # scoped: existence only, store-wide
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
+    return [str(PLATE_ELSEWHERE % {"plate": plate})] if others.exists() else []
+
+
 def decoded_fields(vin: str, model_year: int | None, *, today: dt.date | None = None) -> tuple[str, int | None]:
     """``(maker, model year)`` of a vehicle from its VIN (vininfo): the model year given wins;
     else the latest year the VIN's year code allows that is not after next year. The maker and
     years depend only on the VIN's maker and year positions, so they are looked up once per such
-    key (an import of 100,000 vehicles has a few hundred)."""
+    key (an import of 100,000 vehicles has a few hundred). Without a VIN, nothing is decoded."""
+    if not vin:
+        return "", model_year
     maker, years = identifiers.vin_facts(vin)
     if model_year is None and years:
         this_year = (today or timezone.localdate()).year + 1
@@ -154,20 +187,47 @@ def vehicle_create_check(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, 
     """Validate a new vehicle without writing anything: the cleaned fields, or every field
     error at once (``ValidationError``), or a 409 when the VIN is already registered in the
     organization. The customer create page checks its first vehicle with this before anything
-    is saved."""
+    is saved. A plate without a VIN is enough (the VIN is added later)."""
     if scope_for(actor, Vehicle, "add") is None:
         raise PermissionDenied()
-    if "vin" not in data or not _text(data.get("vin")):
-        errors: dict[str, list[Any]] = {"vin": [_("Enter the VIN.")]}
-        try:
-            vehicle_clean({k: v for k, v in data.items() if k != "vin"})
-        except ValidationError as exc:
-            errors.update(exc.fields)
-        raise ValidationError(_("Some fields are not valid."), fields=errors)
-    cleaned, _warnings = vehicle_clean(data)
-    if Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=cleaned["vin"]).exists():
+    cleaned = _create_clean(data)[0]
+    if cleaned["vin"] and _vin_taken(actor.require_organization_id(), cleaned["vin"]):
         raise _vin_conflict(actor, cleaned["vin"])
     return cleaned
+
+
+def _create_clean(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """:func:`vehicle_clean` of a new vehicle with the VIN-or-plate rule, every error at once."""
+    data = {**data, "vin": data.get("vin") or "", "plate": data.get("plate") or ""}
+    errors: dict[str, list[Any]] = {}
+    cleaned: dict[str, Any] = {}
+    warnings: list[str] = []
+    try:
+        cleaned, warnings = vehicle_clean(data)
+    except ValidationError as exc:
+        errors = dict(exc.fields)
+    try:
+        warnings = identity_check(_text(data["vin"]), _text(data["plate"])) + warnings
+    except ValidationError as exc:
+        errors.setdefault("vin", []).extend(exc.fields["vin"])
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    return cleaned, warnings
+
+
+def _vin_taken(organization_id: int, vin: str, exclude_id: int | None = None) -> bool:
+    taken = Vehicle.objects.filter(organization_id=organization_id, vin=vin)  # scoped: existence only, org-wide
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    return bool(vin) and taken.exists()
+
+
+def _integrity_conflict(actor: Actor, vehicle: Vehicle) -> Conflict | None:
+    """What a save refused by a unique constraint collided with (a concurrent write of the same
+    VIN or external ID that passed the checks before this one did): its 409, else None."""
+    if _vin_taken(vehicle.organization_id, vehicle.vin, exclude_id=vehicle.pk):
+        return _vin_conflict(actor, vehicle.vin)
+    return _external_id_conflict(store_id=vehicle.store_id, external_id=vehicle.external_id, exclude_id=vehicle.pk)
 
 
 def _external_id_conflict(*, store_id: int, external_id: str, exclude_id: int | None = None) -> Conflict | None:
@@ -190,7 +250,10 @@ def vehicle_create(
     """Register a vehicle in the actor's store, optionally with its owner and a first reading.
 
     A VIN already registered anywhere in the organization is a 409 naming the existing vehicle
-    when the actor may see it."""
+    when the actor may see it, as is an external ID another vehicle of the store has (checked
+    first, and by the database's unique constraints for a concurrent write). Without a VIN the
+    plate is needed. The warnings (VIN missing, a plate another vehicle has) are on the returned
+    vehicle's ``warnings``."""
     scope = scope_for(actor, Vehicle, "add")
     if scope is None:
         raise PermissionDenied()
@@ -198,28 +261,30 @@ def vehicle_create(
         # a consultant's vehicles are their customers': one without an owner would vanish from
         # their scope the moment it is written
         raise ValidationError(fields={"customer": [_("Choose the owner among your customers.")]})
-    if "vin" not in data or not _text(data.get("vin")):
-        raise ValidationError(fields={"vin": [_("Enter the VIN.")]})
-    cleaned, warnings = vehicle_clean(data)
+    cleaned, warnings = _create_clean(data)
     if customer is not None:
         require(actor, "change", customer)
         if customer.store_id != actor.store_id:
             raise ValidationError(fields={"customer": [_("The owner must be a customer of this store.")]})
-    if Vehicle.objects.filter(organization_id=actor.require_organization_id(), vin=cleaned["vin"]).exists():
+    if _vin_taken(actor.require_organization_id(), cleaned["vin"]):
         raise _vin_conflict(actor, cleaned["vin"])
     if taken := _external_id_conflict(store_id=actor.require_store_id(), external_id=cleaned.get("external_id", "")):
         raise taken
     vehicle = Vehicle(
         store_id=actor.require_store_id(), organization_id=actor.require_organization_id(), customer=customer, **cleaned
     )
-    vehicle.vin_warnings = warnings
+    vehicle.vin_warnings = [w for w in warnings if w != str(VIN_MISSING)]
     _catalogue(data, vehicle)
     _decode_into(vehicle)
     try:
         with transaction.atomic():
             vehicle.save()
-    except IntegrityError:  # a concurrent registration of the same VIN
-        raise _vin_conflict(actor, cleaned["vin"]) from None
+    except IntegrityError:  # a concurrent registration of the same VIN or external ID
+        conflict = _integrity_conflict(actor, vehicle)
+        if conflict is None:
+            raise
+        raise conflict from None
+    vehicle.warnings = warnings + plate_elsewhere(store_id=vehicle.store_id, plate=vehicle.plate, exclude_id=vehicle.pk)
     if customer is not None:
         Ownership.objects.create(
             store_id=vehicle.store_id,
@@ -237,10 +302,18 @@ def vehicle_create(
 
 @transaction.atomic
 def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -> Vehicle:
+    """Change fields of a vehicle. A VIN missing until now may be added (same checks, same
+    uniqueness); a known VIN is corrected, never removed; a vehicle keeps a VIN or a plate.
+    The warnings are on the returned vehicle's ``warnings``."""
     require(actor, "change", vehicle)
     cleaned, warnings = vehicle_clean(data)
+    if "vin" in cleaned and not cleaned["vin"]:
+        if vehicle.vin:
+            raise ValidationError(fields={"vin": [_("A VIN cannot be removed: correct it instead.")]})
+        del cleaned["vin"]
+    identity_check(cleaned.get("vin", vehicle.vin), cleaned.get("plate", vehicle.plate))
     if cleaned.get("vin") and cleaned["vin"] != vehicle.vin:
-        if Vehicle.objects.filter(organization_id=vehicle.organization_id, vin=cleaned["vin"]).exists():
+        if _vin_taken(vehicle.organization_id, cleaned["vin"]):
             raise _vin_conflict(actor, cleaned["vin"])
         vehicle.vin_warnings = warnings
     if cleaned.get("external_id") and cleaned["external_id"] != vehicle.external_id:
@@ -254,7 +327,17 @@ def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -
     _catalogue(data, vehicle)
     if "vin" in cleaned:
         _decode_into(vehicle)
-    vehicle.save()
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError:  # a concurrent write of the same VIN or external ID
+        conflict = _integrity_conflict(actor, vehicle)
+        if conflict is None:
+            raise
+        raise conflict from None
+    vehicle.warnings = identity_check(vehicle.vin, vehicle.plate) + plate_elsewhere(
+        store_id=vehicle.store_id, plate=vehicle.plate, exclude_id=vehicle.pk
+    )
     return vehicle
 
 

@@ -195,6 +195,13 @@ def vehicle_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 # --- add / edit --------------------------------------------------------------------------------
 
 
+def _warn(request: HttpRequest, vehicle: Vehicle) -> None:
+    """The save's warnings (VIN missing, a plate another vehicle has) as messages: saved, but
+    worth a look."""
+    for text in vehicle.warnings:
+        messages.warning(request, text)
+
+
 class VehicleCreateView(ServiceFormView):
     """Register a vehicle, for a customer (``?customer=<id>``) or without an owner yet."""
 
@@ -218,6 +225,7 @@ class VehicleCreateView(ServiceFormView):
         )
 
     def message(self, result: Vehicle) -> str:
+        _warn(self.request, result)
         return _("Vehicle %(vehicle)s saved.") % {"vehicle": result}
 
     def success_url(self, result: Vehicle) -> str:
@@ -243,6 +251,7 @@ class VehicleEditView(ServiceFormView):
         return services.vehicle_update(actor=self.actor, vehicle=self.vehicle, data=form.service_data())
 
     def message(self, result: Vehicle) -> str:
+        _warn(self.request, result)
         return _("Vehicle %(vehicle)s saved.") % {"vehicle": result}
 
     def success_url(self, result: Vehicle) -> str:
