@@ -65,6 +65,9 @@ DEFAULT_THRESHOLD = 0.6
 # A block bigger than this (a switchboard number, a big apartment block, a common name) is split
 # by the next key of _SPLITTERS; what is still too big after the last one is skipped.
 MAX_BLOCK = 60
+# Names and surname + birthday are weaker keys: a common name's block is split sooner (by area,
+# which common names need anyway to score).
+MAX_NAME_BLOCK = 20
 
 # Evidence weights in log-odds units (natural log of how much likelier the observation is for
 # the same person than for two different people). Hand-set, then checked on the messy generator's
@@ -191,13 +194,14 @@ _REASON_FIELDS = {
 
 def _address_shown(actor: Actor, customer: Customer) -> str | None:
     """The street and number of a customer's address (人民路208号) for a viewer who may read the
-    address; the masked address for one who sees it masked; None when hidden."""
+    address in full; the street with its number masked (人民路***号, as ``mask_address`` never
+    shows a digit) for one who sees it masked; None when hidden."""
     access = field_access(actor, customer, "address")
     if access is Access.HIDDEN or not customer.address:
         return None
-    if access is Access.MASKED:
-        return str(present(actor, customer, "address"))
     parsed = address_parse(customer.address)
+    if access is Access.MASKED:
+        return f"{parsed.street}***号" if parsed.street_key else str(present(actor, customer, "address"))
     return f"{parsed.street}{parsed.number}号" if parsed.street_key else customer.address
 
 
@@ -423,10 +427,12 @@ _SPLITTERS: tuple[Callable[[Person], Any], ...] = (
 )
 
 
-def _split(people: dict[int, Person], members: list[int], level: int = 0) -> tuple[list[list[int]], int]:
-    """``members`` as blocks of at most MAX_BLOCK (split by _SPLITTERS from ``level`` on), and
+def _split(
+    people: dict[int, Person], members: list[int], level: int = 0, limit: int = MAX_BLOCK
+) -> tuple[list[list[int]], int]:
+    """``members`` as blocks of at most ``limit`` (split by _SPLITTERS from ``level`` on), and
     how many groups were dropped as still too big."""
-    if len(members) <= MAX_BLOCK:
+    if len(members) <= limit:
         return [members], 0
     if level >= len(_SPLITTERS):
         return [], 1
@@ -438,7 +444,7 @@ def _split(people: dict[int, Person], members: list[int], level: int = 0) -> tup
     dropped = 0
     for group in groups.values():
         if len(group) > 1:
-            parts, lost = _split(people, group, level + 1)
+            parts, lost = _split(people, group, level + 1, limit)
             out.extend(parts)
             dropped += lost
     return out, dropped
@@ -463,9 +469,10 @@ def candidate_pairs(
     def pair_up(members: list[int], code: str | None, key: str) -> None:
         nonlocal split
         groups = [members]
-        if len(members) > MAX_BLOCK:
+        limit = MAX_NAME_BLOCK if key[0] in "nb" else MAX_BLOCK
+        if len(members) > limit:
             split += 1
-            groups, _dropped = _split(people, members)
+            groups, _dropped = _split(people, members, limit=limit)
         for group in groups:
             group = sorted(group)
             for i, left in enumerate(group):
@@ -474,14 +481,14 @@ def candidate_pairs(
                     if found is None:
                         found = pairs[(left, right)] = {}
                     if code is not None:
-                        found[code] = key
+                        found[code] = key[1:]
 
     for bkey, members in blocks.items():
         if len(members) > 1:
             pair_up(members, None, bkey)
     for (code, key), vmembers in shared.items():  # (no sort: 50,000 keys a store, most of one member)
         if len(vmembers) > 1:
-            pair_up(list(vmembers), code, key)
+            pair_up(list(vmembers), code, "v" + key)
     return pairs, split
 
 
