@@ -149,10 +149,12 @@ class NameStats:
         self.pinyin: Counter[str] = Counter()
         self.surnames: Counter[str] = Counter()
         self.total = 0
+        self._memo: dict[tuple[str, str], float] = {}
         for name in names:
             self.add(name_keys(name))
 
     def add(self, keys: NameKeys) -> None:
+        self._memo.clear()
         self.total += 1
         self.names[keys.normal] += 1
         self.pinyin[keys.pinyin] += 1
@@ -168,11 +170,17 @@ class NameStats:
 
     def same_name_weight(self, keys: NameKeys) -> float:
         """The log-odds weight of two records agreeing on this (normalised) name."""
-        return self._weight(self.names.get(keys.normal, 0), keys.surname)
+        memo = self._memo.get(("n", keys.normal))
+        if memo is None:
+            memo = self._memo[("n", keys.normal)] = self._weight(self.names.get(keys.normal, 0), keys.surname)
+        return memo
 
     def same_pinyin_weight(self, keys: NameKeys) -> float:
         """Agreeing on the pinyin only (a homophone): weighed by the pinyin's frequency."""
-        return self._weight(self.pinyin.get(keys.pinyin, 0), keys.surname)
+        memo = self._memo.get(("p", keys.pinyin))
+        if memo is None:
+            memo = self._memo[("p", keys.pinyin)] = self._weight(self.pinyin.get(keys.pinyin, 0), keys.surname)
+        return memo
 
     def is_common(self, keys: NameKeys) -> bool:
         """A name the store has so often that it says little by itself (the weight at its floor)."""

@@ -259,3 +259,26 @@ def test_entry_does_not_warn_about_a_namesake_with_a_common_name(manager):
         make_customer(manager, name="张伟", district="锦江区")
     assert not customer_duplicates(actor=manager, cleaned={"name": "张伟", "district": "锦江区",
                                                            "mobile": unique_mobile()})  # fmt: skip
+
+
+def test_the_quick_score_is_the_explained_score():
+    """The finder filters candidates with quick_logit and explains only the survivors: both must
+    agree on every pair, or pairs would be lost (or scored differently) silently."""
+    import math
+
+    from autocrm.customers.dedup import quick_logit, score_pair
+
+    people = _generated_people(1_500, seed=5)
+    rng = random.Random(9)
+    for p in rng.sample(list(people.values()), 300):  # give some of them more evidence
+        p.other_phone = f"m{rng.randrange(1, 1_500)}"
+        p.community = rng.choice(["", "锦华苑", "万科城"])
+        p.gender = rng.choice(["", "male", "female"])
+        p.households = {1: rng.choice(["self", "child"])} if rng.random() < 0.3 else None
+    stats = NameStats(p.name for p in people.values())
+    pairs, _split = candidate_pairs(people, [(1, "same_plate", "川AB724E"), (2, "same_plate", "川AB724E")])
+    assert pairs
+    for (left, right), shared in pairs.items():
+        score, _reasons = score_pair(people[left], people[right], shared, stats)
+        logit = quick_logit(people[left], people[right], shared, stats)
+        assert math.isclose(score, 1 / (1 + math.exp(-logit)), rel_tol=1e-9)
