@@ -437,3 +437,11 @@ def _canonical(province: str, city: str, district: str) -> tuple[str, str, str]:
     if parsed.warnings or parsed.rest:
         return province, city, district
     return (parsed.province or province, parsed.city or city, parsed.district or district)
+
+
+def street_key(text: str | None) -> str:
+    """The street and house number of an address as one comparable key, whatever else it was
+    written with: ``四川省成都市锦江区人民路208号3栋``, ``锦江区人民路208号``, ``人民路２０８`` → ``人民路208``
+    ("" without both). What ``Customer.address_key`` (a blind index) is computed from: the
+    duplicate finder compares it without decrypting addresses."""
+    return address_parse(text).street_key if text else ""

@@ -25,3 +25,17 @@ def normalize_id_number(value: str | None) -> str:
     if not value:
         return ""
     return _SPACE.sub("", value).upper()
+
+
+def normalize_other_phone(value: str | None) -> str:
+    """The phone of a customer's "other phones" that the duplicate finder looks up (blind index
+    ``Customer.other_phone_index``): the first mobile in the list (``+8613912345678,021-5555``
+    → ``13912345678``), else the first phone's digits. A changed mobile is usually kept here."""
+    if not value:
+        return ""
+    phones = [normalize_mobile(p) for p in value.replace("，", ",").split(",")]
+    phones = [p for p in phones if p]
+    for phone in phones:
+        if len(phone) == 11 and phone.startswith("1"):
+            return phone
+    return phones[0] if phones else ""

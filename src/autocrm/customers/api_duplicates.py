@@ -13,7 +13,7 @@ from autocrm.core.permissions import can, get_in_scope, visible_fields
 
 from . import merging, selectors
 from .choices import DuplicateStatus
-from .dedup import DEFAULT_THRESHOLD, duplicate_pair_get, duplicate_pair_page, reason_text
+from .dedup import DEFAULT_THRESHOLD, duplicate_pair_get, duplicate_pair_page, reason_text, reason_value
 from .models import Customer, CustomerMerge, DuplicatePair
 
 router = Router(tags=["duplicates"])
@@ -31,6 +31,7 @@ class ReasonOut(Schema):
     code: str
     text: str
     similarity: float | None = None
+    value: str | None = None  # what the reason is about, as the caller may see it (a masked mobile)
 
 
 class PairOut(Schema):
@@ -93,7 +94,7 @@ def pair_out(actor: Any, pair: DuplicatePair) -> dict[str, Any]:
         "id": pair.pk,
         "score": pair.score,
         "status": pair.status,
-        "reasons": [{**r, "text": reason_text(r)} for r in pair.reasons or []],
+        "reasons": [{**r, "text": reason_text(r), "value": reason_value(actor, pair, r)} for r in pair.reasons or []],
         "customer_a": _customer(actor, pair.customer_a),
         "customer_b": _customer(actor, pair.customer_b),
         "created_at": pair.created_at,

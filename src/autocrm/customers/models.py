@@ -51,6 +51,11 @@ class Customer(TenantModel):
     mobile_index = BlindIndexField(source="mobile", normalizer="autocrm.core.normalize.normalize_mobile")
     mobile_last4 = models.CharField(max_length=4, blank=True, editable=False)
     other_phones = EncryptedTextField(_("other phones"), mask="autocrm.core.masking.mask_generic")
+    # Duplicate evidence (docs/adr/0002): the first mobile among the other phones (a changed
+    # mobile is kept there) and the address's street + number (人民路208), as blind indexes.
+    other_phone_index = BlindIndexField(
+        source="other_phones", normalizer="autocrm.core.normalize.normalize_other_phone"
+    )
     wechat_id = models.CharField(_("WeChat ID"), max_length=60, blank=True)
     email = models.EmailField(_("email"), blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True, default="")
@@ -62,6 +67,7 @@ class Customer(TenantModel):
     city = models.CharField(_("city"), max_length=30, blank=True)
     district = models.CharField(_("district"), max_length=30, blank=True)
     address = EncryptedTextField(_("street address"), mask="autocrm.core.masking.mask_address")
+    address_key = BlindIndexField(source="address", normalizer="autocrm.core.addresses.street_key")
     community = models.CharField(_("residential community"), max_length=60, blank=True)
     occupation = models.CharField(_("occupation"), max_length=60, blank=True)
     employer = models.CharField(_("employer"), max_length=100, blank=True)
@@ -111,6 +117,8 @@ class Customer(TenantModel):
             ),
             EqualityIndex(fields=["mobile_index"], name="customer_mobile_index"),
             EqualityIndex(fields=["id_number_index"], name="customer_id_number_index"),
+            EqualityIndex(fields=["other_phone_index"], name="customer_other_phone_index"),
+            EqualityIndex(fields=["address_key"], name="customer_address_key"),
             models.Index(
                 fields=["consultant"], condition=models.Q(consultant__isnull=False), name="customer_consultant_set"
             ),

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +24,7 @@ from autocrm.core.roles import Role
 from . import events
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
 from .models import Consent, Customer, Household, HouseholdMember, Tag, TimelineEvent
-from .search import name_condition, refresh_search_keys
+from .search import refresh_search_keys
 
 # Fields a person may set through a form, the API or an import.
 EDITABLE_FIELDS = (
@@ -232,29 +232,19 @@ def _check_staff(actor: Actor, user_id: Any, field: str, roles: Iterable[str]) -
 
 
 def customer_duplicates(*, actor: Actor, cleaned: Mapping[str, Any], exclude_id: int | None = None) -> list[Customer]:
-    """Customers of the actor's store that look like the same person: the same mobile, the same
-    ID number, or the same name in the same district. Checked across the whole store, not only
-    what the actor may see, so a consultant cannot create a second record of a colleague's
-    customer; callers show out-of-scope matches without their details."""
-    from django.db.models import Q
+    """Customers of the actor's store that look like the same person, best first
+    (:func:`autocrm.customers.dedup.entry_matches`: the batch finder's normalisation and evidence
+    — any phone against mobiles and other phones, the ID number, the street and number of the
+    address, the name in any spelling — scored as the finder scores a pair). Checked across the
+    whole store, not only what the actor may see, so a consultant cannot create a second record
+    of a colleague's customer; callers show out-of-scope matches without their details."""
+    from .dedup import entry_matches
 
-    base: models.QuerySet[Customer] = Customer.objects.filter(
-        store_id=actor.require_store_id(), merged_into__isnull=True
-    )
-    condition = Q()
-    if cleaned.get("mobile"):
-        condition |= Q(**Customer._meta.get_field("mobile_index").lookup(cleaned["mobile"]))
-    if cleaned.get("id_number"):
-        condition |= Q(**Customer._meta.get_field("id_number_index").lookup(cleaned["id_number"]))
-    if cleaned.get("name") and cleaned.get("district"):
-        base, same_name = name_condition(base, cleaned["name"], exact=True)  # indexed by the name's characters
-        condition |= same_name & Q(district=cleaned["district"])
-    if not condition:
+    matches = entry_matches(store_id=actor.require_store_id(), cleaned=cleaned, exclude_id=exclude_id)
+    if not matches:
         return []
-    qs = base.filter(condition)
-    if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    return list(qs.order_by("id")[:10])
+    found = Customer.objects.in_bulk([cid for cid, _score, _reasons in matches])
+    return [found[cid] for cid, _score, _reasons in matches if cid in found]
 
 
 class _DuplicateConflict(Conflict):
@@ -277,11 +267,17 @@ def _duplicate_conflict(actor: Actor, matches: list[Customer], cleaned: Mapping[
         or (cleaned.get("id_number") and m.id_number == cleaned["id_number"])
     ]
     field = "mobile" if any(m.mobile == cleaned.get("mobile") for m in strong) else "id_number"
-    message = (
-        _("A customer with this mobile or ID number already exists in this store.")
-        if strong
-        else _("A customer with the same name already lives in this district. Link to them or confirm a new record.")
-    )
+    if strong:
+        message = _("A customer with this mobile or ID number already exists in this store.")
+    elif any(m.district and m.district == cleaned.get("district") and m.name == cleaned.get("name") for m in matches):
+        message = _(
+            "A customer with the same name already lives in this district. Link to them or confirm a new record."
+        )
+    else:
+        message = _(
+            "A customer who looks like the same person (name, address or phone) already exists. Link to them or "
+            "confirm a new record."
+        )
     duplicates = [
         {"id": m.pk if can(actor, "view", m) else None, "name": m.name if can(actor, "view", m) else m.name[:1] + "*"}
         for m in matches

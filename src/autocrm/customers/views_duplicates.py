@@ -26,7 +26,7 @@ from autocrm.core.views import scoped_object_or_404
 
 from . import merging
 from .choices import DuplicateStatus
-from .dedup import DEFAULT_THRESHOLD, duplicate_pair_get, duplicate_pair_list, reason_text
+from .dedup import DEFAULT_THRESHOLD, duplicate_pair_get, duplicate_pair_list, reason_display
 from .merging import MERGE_FIELDS, MERGED, SURVIVOR, merge_defaults
 from .models import Customer, CustomerMerge, DuplicatePair
 
@@ -76,7 +76,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         {
             "pair": pair,
             "percent": round(pair.score * 100),
-            "reasons": [reason_text(r) for r in pair.reasons or []],
+            "reasons": [reason_display(actor, pair, r) for r in pair.reasons or []],
             "a": _summary(actor, pair.customer_a),
             "b": _summary(actor, pair.customer_b),
             "can_open": can(actor, "view", pair.customer_a) and can(actor, "view", pair.customer_b),
@@ -177,7 +177,7 @@ def duplicate_compare(request: HttpRequest, pk: int) -> HttpResponse:
             "merged": merged,
             "rows": rows,
             "percent": round(pair.score * 100),
-            "reasons": [reason_text(r) for r in pair.reasons or []],
+            "reasons": [reason_display(actor, pair, r) for r in pair.reasons or []],
             "can_merge": pair.status == DuplicateStatus.OPEN
             and can(actor, "merge", survivor)
             and can(actor, "merge", merged),

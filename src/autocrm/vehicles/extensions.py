@@ -122,10 +122,10 @@ def dedup_keys(store_id: int) -> Iterable[tuple[int, str, str]]:
     """``(customer id, evidence code, normalised key)`` for the store's owned vehicles."""
     rows = Vehicle.objects.filter(store_id=store_id, customer__isnull=False).values_list("customer_id", "plate", "vin")
     for cid, plate, vin in rows.iterator(chunk_size=5000):
-        if plate:
-            yield cid, "same_plate", "".join(plate.split()).upper()
-        if vin:
-            yield cid, "same_vin", vin.upper()
+        if plate and (key := identifiers.clean_plate(plate)):  # 川a·b724e, 川A B724E → 川AB724E
+            yield cid, "same_plate", key
+        if vin and (key := "".join(vin.split()).upper()):
+            yield cid, "same_vin", key
 
 
 def register() -> None:
@@ -144,5 +144,6 @@ def register() -> None:
         order=10,
     )
     dedup.register_evidence("same_vin", weight=6.0, label=_("Same vehicle (VIN)"), order=10)
-    dedup.register_evidence("same_plate", weight=4.0, label=_("Same plate"), order=20)
+    # A plate is not secret (it is on the car): the reason keeps it, so the queue shows which.
+    dedup.register_evidence("same_plate", weight=4.0, label=_("Same plate"), order=20, show_value=True)
     dedup.register_evidence_source("vehicles", dedup_keys)

@@ -9,7 +9,7 @@ from django.urls import include, path
 from autocrm.audit.models import AuditEvent
 from autocrm.config.urls import urlpatterns as base_urls
 from autocrm.core.errors import PermissionDenied
-from autocrm.customers.dedup import duplicates_find, score_pair
+from autocrm.customers.dedup import Person, duplicates_find, score_pair
 from autocrm.customers.merging import duplicate_dismiss
 from autocrm.customers.models import Customer, DuplicatePair
 from autocrm.vehicles.services import vehicle_create
@@ -118,8 +118,10 @@ def test_only_managers_run_the_finder(manager):
 
 
 def test_score_is_a_probability_with_reasons():
-    row = (1, "张伟", "zhangwei", "person", "浦东新区", "上海", "", dt.date(1980, 1, 1), "male", "m1", "", "", "", None)
-    other = (2, "李娜", "lina", "person", "黄浦区", "上海", "", dt.date(1990, 1, 1), "female", "m1", "", "", "", None)
+    row = Person(1, "张伟", "person", "浦东新区", "上海", "", dt.date(1980, 1, 1), "male", "m1", "", "", "", "", "", "")
+    other = Person(
+        2, "李娜", "person", "黄浦区", "上海", "", dt.date(1990, 1, 1), "female", "m1", "", "", "", "", "", ""
+    )
     score, reasons = score_pair(row, other)
     assert 0 <= score < 0.1  # a shared phone alone (a spouse's mobile) is not the same person
     codes = [r["code"] for r in reasons]
