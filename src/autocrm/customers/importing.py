@@ -277,6 +277,8 @@ class CustomerImporter(Importer):
                 row.warnings += warnings
             for name, text in staff.items():
                 self._staff(ctx, row, name, text)
+            if ctx.actor.role == Role.SALES:  # as on entry: a sales consultant's customers are theirs
+                cleaned.setdefault("consultant_id", ctx.actor.user_id)
         self._match_store(ctx, [r for r in rows if r.ok])
         self._match_file(ctx, [r for r in rows if r.ok])
 
@@ -456,14 +458,15 @@ class CustomerImporter(Importer):
                 continue  # both rows update the same customer already (a re-import after a merge)
             ctx.counts[IN_FILE] += 1
             label = _KEY_LABELS[reason]
+            where = "name" if reason == "person" else reason
             if (choice == MERGE or reason == "external_id") and not row.target_id:
                 row.same_as = first
-                row.warnings.append((reason, gettext("Same person as row %(row)s (%(reason)s): merged into one "
+                row.warnings.append((where, gettext("Same person as row %(row)s (%(reason)s): merged into one "
                                                      "customer.") % {"row": first, "reason": label}))  # fmt: skip
             else:
                 row.queued = True
                 row.extra.setdefault("pair_rows", []).append((first, _KEY_REASONS[reason]))
-                row.warnings.append((reason, gettext("Looks like row %(row)s (%(reason)s): both kept, queued for "
+                row.warnings.append((where, gettext("Looks like row %(row)s (%(reason)s): both kept, queued for "
                                                      "review.") % {"row": first, "reason": label}))  # fmt: skip
 
     @staticmethod
@@ -652,8 +655,8 @@ class CustomerImporter(Importer):
         columns = dedup._COLUMNS  # the finder's row shape, so the score is the finder's
         by_pk = {r[0]: r for r in Customer.objects.filter(pk__any_of=people).values_list(*columns)}
         known = set(
-            DuplicatePair.objects.filter(store_id=ctx.store_id, customer_a_id__any_of={a for a, _b in wanted})
-            .filter(customer_b_id__any_of={b for _a, b in wanted})
+            DuplicatePair.objects.filter(store_id=ctx.store_id, customer_a_id__in={a for a, _b in wanted})
+            .filter(customer_b_id__in={b for _a, b in wanted})
             .values_list("customer_a_id", "customer_b_id")
         )
         new = []
