@@ -28,7 +28,11 @@ from .schemas import (
 router = Router(tags=["customers"])
 PREFIX = "/customers"
 
-_DETAIL_FIELDS = [f for f in CustomerOut.model_fields if f not in {"id", "store", "consultant", "advisor", "tags"}]
+_DETAIL_FIELDS = [
+    f
+    for f in CustomerOut.model_fields
+    if f not in {"id", "store", "consultant", "advisor", "tags", "external_id_aliases"}
+]
 _LIST_FIELDS = ["kind", "name", "mobile", "district", "lifecycle_stage"]
 
 
@@ -38,6 +42,8 @@ def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict
     data.update(id=customer.pk, store=customer.store_id, consultant=customer.consultant_id)
     if detail:
         data.update(advisor=customer.advisor_id, tags=sorted(t.name for t in customer.tags.all()))
+        if "external_id" in data:  # shown where the external ID is
+            data["external_id_aliases"] = sorted(customer.external_aliases.values_list("external_id", flat=True))
     return data
 
 

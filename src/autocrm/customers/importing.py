@@ -2,13 +2,25 @@
 batch writer of the customer import; everything else (files, mapping, dry run, commit modes,
 progress, the worker, the report) is the engine's.
 
-Rows are validated with ``customers.services.customer_clean``; duplicates inside the file are
-refused by the engine's ``mark_repeats`` and against the store through the blind indexes of
-mobile and ID number. A row whose ``external_id`` already exists updates that customer, so
-re-importing a DMS export is safe. New customers are written by COPY with their encryption,
-blind indexes (once per row, shared with the duplicate check) and pinyin keys computed in
-Python, and staged by the dry run on PostgreSQL (docs/adr/0004); each gets a timeline event.
-Registered from ``CustomersConfig.ready``.
+Rows are validated with ``customers.services.customer_clean``. Nothing is refused for being a
+duplicate; the dry run's two choices decide (``CustomerImporter.choices``):
+
+* rows of one file that are the same person (the same external ID, ID number, mobile, email,
+  WeChat ID or USCC, or the same name, birthday and district) are **merged** — the later row fills
+  the blanks of the first row's customer, a different mobile is kept as an other phone, its
+  external ID as an alias (``CustomerExternalId``) — or **queued**: each row its own customer and
+  the pair in the review queue with the finder's score and reasons (``dedup.score_pair``);
+* a row matching a customer of the store by ID number or mobile **fills that customer's
+  blanks**, **changes its values** (the old mobile kept as an other phone), or becomes a new
+  customer **queued for review** beside it. A match the actor may not change is always queued.
+
+A row whose ``external_id`` (or an alias of it) exists updates that customer with the file's
+values, so re-importing a DMS export is safe, also after merges. The consultant and advisor
+columns name a staff member of the store by name or login. New customers are written by COPY
+with their encryption, blind indexes (once per row, shared with the duplicate check) and pinyin
+keys computed in Python, and staged by the dry run on PostgreSQL (docs/adr/0004) when no row of
+the batch updates, merges or queues; each gets a timeline event. Registered from
+``CustomersConfig.ready``.
 """
 
 from __future__ import annotations
@@ -23,33 +35,58 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from autocrm.accounts.models import Membership
 from autocrm.core import bulk, crypto
 from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.models import model_field
 from autocrm.core.permissions import Scope, can, scope_for
+from autocrm.core.roles import Role
 from autocrm.imports.importing import (
     FieldSpec,
+    ImportChoice,
     Importer,
     Row,
     Staged,
     cell_date,
     cell_text,
     choice_value,
-    mark_repeats,
+    job_choices,
     register_importer,
 )
 from autocrm.imports.models import ImportJob
 from autocrm.tenancy.models import Store
 
-from .choices import CustomerKind, Gender, SourceChannel
-from .models import Customer, TimelineEvent
+from . import dedup
+from .choices import CustomerKind, DuplicateStatus, Gender, SourceChannel
+from .models import Customer, CustomerExternalId, DuplicatePair, TimelineEvent
 from .search import customer_search_keys
 from .services import customer_clean_checked
 
 _GENDER_EXTRA = {"男": "male", "女": "female", "m": "male", "f": "female", "未知": ""}
 _KIND_EXTRA = {"个人": "person", "企业": "company", "公司": "company", "单位": "company", "对公": "company"}
 _SOURCE_EXTRA = {"展厅": "walk_in", "到店": "walk_in", "自然到店": "walk_in", "电话": "phone", "dms": "dms"}
+
+# The dry run's choices (``job.mapping["choices"]``; the first option is the default).
+IN_FILE, EXISTING = "in_file", "existing"
+MERGE, REVIEW, FILL, CHANGE = "merge", "review", "fill", "change"
+DMS = "dms"  # how a row found by its external ID updates: the file's values, as a DMS re-export
+# Keys naming one person inside a file, strongest first (the reason a repeat is reported with).
+_FILE_KEYS = ("external_id", "id_number", "uscc", "mobile", "email", "wechat_id", "person")
+_KEY_REASONS = {
+    "external_id": "same_external_id", "id_number": "same_id_number", "uscc": "same_uscc", "mobile": "same_mobile",
+    "email": "same_email", "wechat_id": "same_wechat", "person": "same_name",
+}  # fmt: skip
+_KEY_LABELS: dict[str, Any] = {
+    "external_id": _("the same external ID"),
+    "id_number": _("the same ID number"),
+    "uscc": _("the same unified social credit code"),
+    "mobile": _("the same mobile"),
+    "email": _("the same email"),
+    "wechat_id": _("the same WeChat ID"),
+    "person": _("the same name, birthday and district"),
+}
+_STAFF_FIELDS = {"consultant": (Role.SALES, Role.MANAGER), "advisor": (Role.ADVISOR, Role.MANAGER)}
 
 
 @dataclass
@@ -59,7 +96,7 @@ class _CustomerContext:
     store_id: int
     today: dt.date
     now: dt.datetime
-    seen: dict[str, dict[str, int]] = field(default_factory=lambda: {"external_id": {}, "mobile": {}, "id_number": {}})
+    seen: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in _FILE_KEYS})
     mobile_field: Any = None
     id_field: Any = None
     summary: str = ""
@@ -68,6 +105,17 @@ class _CustomerContext:
     normalizers: dict[str, Any] = field(default_factory=dict)
     default_city: str = ""  # the store's: an address naming no city is read as one of it
     ids: bulk.IdPool = field(default_factory=lambda: bulk.IdPool(Customer))
+    choices: dict[str, str] = field(default_factory=dict)
+    # The customer each row became or updates, by row number (for the rows folded into it).
+    row_ids: dict[int, int] = field(default_factory=dict)
+    # Customers this run created: the file's own rows, matched by the file's memory (``seen``),
+    # not as customers of the store (the check may run ahead of the writes, on another connection).
+    created: set[int] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=lambda: {IN_FILE: 0, EXISTING: 0})
+    # Staff of the store: login → user id, compact name → user ids, user id → roles.
+    logins: dict[str, int] = field(default_factory=dict)
+    names: dict[str, set[int]] = field(default_factory=dict)
+    roles: dict[int, set[str]] = field(default_factory=dict)
 
 
 class _Found(NamedTuple):
@@ -100,6 +148,15 @@ class _Prepared(NamedTuple):
     events: bulk.Prepared | None
 
 
+def _compact(text: str) -> str:
+    return "".join(str(text).split()).lower()
+
+
+def _creates(row: Row) -> bool:
+    """The row becomes a new customer (neither updating one nor folded into an earlier row)."""
+    return not row.target_id and not row.same_as
+
+
 class CustomerImporter(Importer):
     model = Customer
     fields = (
@@ -122,12 +179,32 @@ class CustomerImporter(Importer):
         FieldSpec("employer", _("employer"), ("工作单位", "单位名称", "employer")),
         FieldSpec("source_channel", _("source channel"), ("来源", "客户来源", "来源渠道", "source", "source channel")),
         FieldSpec("external_id", _("external ID"), ("外部编号", "DMS编号", "DMS客户编号", "客户编号", "外部ID", "external id", "external_id", "dms id")),
+        FieldSpec("consultant", _("sales consultant"), ("销售顾问", "顾问", "销售", "负责人", "跟进人", "consultant", "sales consultant", "salesperson")),
+        FieldSpec("advisor", _("service advisor"), ("服务顾问", "售后顾问", "advisor", "service advisor")),
     )  # fmt: skip
+    choices = (
+        ImportChoice(
+            IN_FILE,
+            _("Rows of the same person in this file"),
+            ((MERGE, _("Merge rows of the same person")), (REVIEW, _("Put them in the review queue"))),
+            count_key=IN_FILE,
+        ),
+        ImportChoice(
+            EXISTING,
+            _("Rows that match a customer already in the store"),
+            (
+                (FILL, _("Update the customer: fill blanks")),
+                (CHANGE, _("Update the customer: change values")),
+                (REVIEW, _("Put them in the review queue")),
+            ),
+            count_key=EXISTING,
+        ),
+    )
 
     def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> _CustomerContext:
         mobile_field: Any = Customer._meta.get_field("mobile_index")
         id_field: Any = Customer._meta.get_field("id_number_index")
-        return _CustomerContext(
+        ctx = _CustomerContext(
             actor=actor,
             job=job,
             store_id=actor.require_store_id(),
@@ -140,7 +217,29 @@ class CustomerImporter(Importer):
             default_kind=model_field(Customer, "kind").get_default(),
             normalizers={"mobile": mobile_field.normalizer, "id_number": id_field.normalizer},
             default_city=Store.objects.filter(pk=actor.require_store_id()).values_list("city", flat=True).first() or "",
+            choices=job_choices(job),
         )
+        if _STAFF_FIELDS.keys() & set((job.mapping or {}).get("columns") or {}):
+            self._load_staff(ctx)
+        return ctx
+
+    @staticmethod
+    def _load_staff(ctx: _CustomerContext) -> None:
+        """The store's active staff (its own memberships only: another store's people are unknown)."""
+        members = Membership.objects.filter(store_id=ctx.store_id, is_active=True).values_list(
+            "user_id", "role", "user__username", "user__display_name", "user__first_name", "user__last_name",
+            "user__is_active",
+        )  # fmt: skip
+        for uid, role, login, display, first, last, active in members:
+            if not active:
+                continue
+            ctx.roles.setdefault(uid, set()).add(role)
+            ctx.logins[login.lower()] = uid
+            for name in {display, last + first, first + last} - {""}:
+                ctx.names.setdefault(_compact(name), set()).add(uid)
+
+    def counts(self, ctx: _CustomerContext) -> dict[str, int]:
+        return dict(ctx.counts)
 
     _CELLS: dict[str, Any] = {
         "birthday": cell_date,
@@ -165,6 +264,7 @@ class CustomerImporter(Importer):
         for row in rows:
             data = self._prepare(row.raw)
             data.setdefault("name", "")
+            staff = {name: data.pop(name) for name in _STAFF_FIELDS if name in data}
             try:
                 cleaned, warnings = customer_clean_checked(data, today=ctx.today, default_city=ctx.default_city)
             except ValidationError as exc:
@@ -175,12 +275,46 @@ class CustomerImporter(Importer):
             row.cleaned = cleaned
             if warnings:
                 row.warnings += warnings
-            mark_repeats(row, ctx.seen)
+            for name, text in staff.items():
+                self._staff(ctx, row, name, text)
+            if ctx.actor.role == Role.SALES:  # as on entry: a sales consultant's customers are theirs
+                cleaned.setdefault("consultant_id", ctx.actor.user_id)
         self._match_store(ctx, [r for r in rows if r.ok])
+        self._match_file(ctx, [r for r in rows if r.ok])
+
+    @staticmethod
+    def _staff(ctx: _CustomerContext, row: Row, name: str, text: str) -> None:
+        """``consultant``/``advisor`` by login or name: a member of this store with the field's
+        role. Unknown → a warning (the field stays empty); a name two staff share → an error."""
+        uid = ctx.logins.get(text.lower())
+        if uid is None:
+            uids = ctx.names.get(_compact(text), set())
+            if len(uids) > 1:
+                row.fail(name, _("More than one staff member of this store is called %(name)s: use their login.")
+                         % {"name": text})  # fmt: skip
+                return
+            uid = next(iter(uids), None)
+        if uid is None:
+            row.warnings.append((name, gettext("No staff member of this store is called %(name)s or signs in as "
+                                               "it; the field is left empty.") % {"name": text}))  # fmt: skip
+            return
+        if not ctx.roles.get(uid, set()) & set(_STAFF_FIELDS[name]):
+            message = (
+                _("%(name)s is not a sales consultant or manager of this store; the field is left empty.")
+                if name == "consultant"
+                else _("%(name)s is not a service advisor or manager of this store; the field is left empty.")
+            )
+            row.warnings.append((name, str(message) % {"name": text}))
+            return
+        if name == "consultant" and ctx.actor.role == Role.SALES and uid != ctx.actor.user_id:
+            row.fail(name, _("You may assign the customers you import only to yourself."))
+            return
+        (row.cleaned or {})[f"{name}_id"] = uid
 
     def _match_store(self, ctx: _CustomerContext, rows: list[Row]) -> None:
-        """Duplicates against the store: ``external_id`` → the row updates that customer; the
-        same mobile or ID number on another customer → the row is refused (one customer, one record)."""
+        """Matches in the store. ``external_id`` (or an alias of it) → the row updates that
+        customer with the file's values. The same ID number or mobile as a customer → filled,
+        changed or queued as the user chose (queued when the actor may not change that customer)."""
         if not rows:
             return
         by_index: dict[str, tuple[str, str]] = {}  # blind index candidate → (field, normalised value)
@@ -207,10 +341,18 @@ class CustomerImporter(Importer):
         mobiles = {k for k, (n, _v) in by_index.items() if n == "mobile"}
         ids = {k for k, (n, _v) in by_index.items() if n == "id_number"}
         queries: list[QuerySet[Customer]] = []
+        aliases: dict[str, int] = {}
         if ext_ids:  # excluding "" matches the partial unique index
             queries.append(
                 Customer.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).exclude(external_id="")
             )
+            aliases = dict(
+                CustomerExternalId.objects.filter(store_id=ctx.store_id, external_id__any_of=ext_ids).values_list(
+                    "external_id", "customer_id"
+                )
+            )
+            if aliases:
+                queries.append(Customer.objects.filter(store_id=ctx.store_id, pk__any_of=set(aliases.values())))
         if mobiles:
             queries.append(blind_matches("mobile_index", mobiles))
         if ids:
@@ -219,7 +361,7 @@ class CustomerImporter(Importer):
         for query in queries:
             for values in query.values_list(*_FOUND):
                 rec = _Found._make(values)
-                if rec.store_id == ctx.store_id:
+                if rec.store_id == ctx.store_id and rec.id not in ctx.created:
                     found_by_pk[rec.id] = rec
         by_ext: dict[str, _Found] = {}
         by_value: dict[tuple[str, str], list[_Found]] = {}
@@ -229,33 +371,103 @@ class CustomerImporter(Importer):
             for index in (rec.mobile_index, rec.id_number_index):
                 if index and index in by_index:
                     by_value.setdefault(by_index[index], []).append(rec)
+        for ext, pk in aliases.items():
+            if pk in found_by_pk:
+                by_ext[ext] = found_by_pk[pk]  # an alias names the customer that carries it
         for row in rows:
             c = row.cleaned or {}
             target = None
-            found = by_ext.get(c.get("external_id") or "")
+            ext = c.get("external_id") or ""
+            found = by_ext.get(ext)
             if found is not None:
                 target = found.merged_into_id or found.id  # a merged-away record: update its survivor
                 if not self._may_change(ctx, found):
                     row.fail("external_id", _("You may not change the existing customer with this external ID."))
                     continue
                 row.target_id = target
-                if found.merged_into_id:
+                # By its own key the file's values win (a DMS re-export); by an alias or through a
+                # merged-away record it fills blanks, and the external ID stays an alias.
+                aliased = found.merged_into_id is not None or found.external_id != ext
+                row.extra["update"] = FILL if aliased else DMS
+                if aliased:
                     row.extra["keep_external_id"] = True
-            for name in ("mobile", "id_number"):
+            matches: list[tuple[_Found, str]] = []
+            for name in ("id_number", "mobile"):  # the stronger evidence first
                 if not by_value or not c.get(name):
                     continue
-                others = [
-                    r
-                    for r in by_value.get((name, ctx.normalizers[name](c[name])), [])
-                    if r.merged_into_id is None and r.id != target
-                ]
-                if others:
-                    message = (
-                        _("A customer with this mobile already exists in this store (customer %(id)s).")
-                        if name == "mobile"
-                        else _("A customer with this ID number already exists in this store (customer %(id)s).")
-                    )
-                    row.fail(name, message % {"id": others[0].id})
+                for r in by_value.get((name, ctx.normalizers[name](c[name])), []):
+                    if r.merged_into_id is None and r.id != target and all(r.id != m.id for m, _n in matches):
+                        matches.append((r, name))
+            if not matches:
+                if target:
+                    ctx.row_ids[row.number] = target
+                continue
+            ctx.counts[EXISTING] += 1
+            choice = ctx.choices.get(EXISTING, FILL)
+            if target is None and choice != REVIEW and self._may_change(ctx, matches[0][0]):
+                rec, name = matches[0]
+                target = row.target_id = rec.id
+                row.extra["update"] = choice
+                message = (
+                    gettext("Same person as customer %(id)s (%(reason)s): its blanks are filled from this row.")
+                    if choice == FILL
+                    else gettext("Same person as customer %(id)s (%(reason)s): its values are changed to this row's.")
+                )
+                row.warnings.append((name, message % {"id": rec.id, "reason": _KEY_LABELS[name]}))
+                matches = matches[1:]
+            for rec, name in matches:  # the rest: a pair for a reviewer
+                row.queued = True
+                row.extra.setdefault("pair_customers", []).append((rec.id, _KEY_REASONS[name]))
+                row.warnings.append((name, gettext("Looks like customer %(id)s (%(reason)s): queued for review.")
+                                     % {"id": rec.id, "reason": _KEY_LABELS[name]}))  # fmt: skip
+            if target:
+                ctx.row_ids[row.number] = target
+
+    @staticmethod
+    def _file_keys(c: Mapping[str, Any]) -> list[tuple[str, str]]:
+        keys = []
+        for name in _FILE_KEYS[:-1]:
+            value = c.get(name)
+            if value:
+                keys.append((name, value.strip().lower() if name in ("email", "wechat_id") else value))
+        if c.get("birthday") and c.get("district") and c.get("kind", CustomerKind.PERSON) == CustomerKind.PERSON:
+            keys.append(("person", f"{_compact(c.get('name', ''))}|{c['birthday']}|{c['district']}"))
+        return keys
+
+    def _match_file(self, ctx: _CustomerContext, rows: list[Row]) -> None:
+        """Rows of one person in the file: the later row is folded into the first one's customer
+        (merge) or becomes its own customer with the pair queued (review). The same external ID
+        twice is always one record (it is the other system's key)."""
+        choice = ctx.choices.get(IN_FILE, MERGE)
+        seen = ctx.seen
+        for row in rows:
+            keys = self._file_keys(row.cleaned or {})
+            first = reason = None
+            for name, value in keys:
+                first = seen[name].get(value)
+                if first is not None:
+                    reason = name
+                    break
+            if first is None or reason is None:
+                for name, value in keys:
+                    seen[name][value] = row.number
+                continue
+            for name, value in keys:  # later rows of this person find the first row by any key
+                seen[name].setdefault(value, first)
+            if row.target_id and ctx.row_ids.get(first) == row.target_id:
+                continue  # both rows update the same customer already (a re-import after a merge)
+            ctx.counts[IN_FILE] += 1
+            label = _KEY_LABELS[reason]
+            where = "name" if reason == "person" else reason
+            if (choice == MERGE or reason == "external_id") and not row.target_id:
+                row.same_as = first
+                row.warnings.append((where, gettext("Same person as row %(row)s (%(reason)s): merged into one "
+                                                     "customer.") % {"row": first, "reason": label}))  # fmt: skip
+            else:
+                row.queued = True
+                row.extra.setdefault("pair_rows", []).append((first, _KEY_REASONS[reason]))
+                row.warnings.append((where, gettext("Looks like row %(row)s (%(reason)s): both kept, queued for "
+                                                     "review.") % {"row": first, "reason": label}))  # fmt: skip
 
     @staticmethod
     def _may_change(ctx: _CustomerContext, rec: _Found) -> bool:
@@ -278,7 +490,7 @@ class CustomerImporter(Importer):
         new = [
             _NewRow(r.cleaned or {}, r.extra.get("mobile_index"), r.extra.get("id_number_index"))
             for r in rows
-            if not r.target_id
+            if _creates(r)
         ]
         ids = ctx.ids.take(len(new)) if bulk.copy_supported() else None
         return _prepare_new_customers(self._spec(ctx), new, ids)
@@ -294,9 +506,10 @@ class CustomerImporter(Importer):
         return {"marker": ctx.now.isoformat()} if bulk.copy_supported() else None
 
     def stage_batch(self, ctx: _CustomerContext, rows: list[Row], prepared: _Prepared | None) -> Staged | None:
-        """New customers only (a row updating a customer is written from the customer as it is at
-        commit), with the blind indexes and external IDs the commit looks for again."""
-        if prepared is None or prepared.events is None or any(r.target_id for r in rows):
+        """New customers only (a row updating, merged into another or queued is written at
+        commit, from the customers as they are then), with the blind indexes and external IDs
+        the commit looks for again."""
+        if prepared is None or prepared.events is None or any(not _creates(r) or r.queued for r in rows):
             return None
         keys: dict[str, list[str]] = {"external_id": [], "mobile_index": [], "id_number_index": []}
         for row in rows:
@@ -309,8 +522,12 @@ class CustomerImporter(Importer):
     def stage_conflicts(self, ctx: _CustomerContext, meta: Mapping[str, Any]) -> bool:
         keys = meta["keys"]
         in_store = Customer.objects.filter(store_id=ctx.store_id)
-        if keys["external_id"] and in_store.filter(external_id__any_of=set(keys["external_id"])).exists():
-            return True
+        if keys["external_id"]:
+            wanted = set(keys["external_id"])
+            if in_store.filter(external_id__any_of=wanted).exists():
+                return True
+            if CustomerExternalId.objects.filter(store_id=ctx.store_id, external_id__any_of=wanted).exists():
+                return True
         for name in ("mobile_index", "id_number_index"):
             # Store checked in Python: see _match_store on the planner and freshly filled tables.
             if keys[name] and ctx.store_id in set(
@@ -323,51 +540,165 @@ class CustomerImporter(Importer):
         customers, events = prepared or self.prepare_batch(ctx, rows)
         created_ids = bulk.write_prepared(customers)  # COPY on PostgreSQL
         bulk.write_prepared(events or self._events(ctx, created_ids, "customer.imported"))  # type: ignore[arg-type]
-        update_rows = [r for r in rows if r.target_id]
-        updated: list[Customer] = []
-        if update_rows:
-            changes = []
-            for row in update_rows:
-                values = dict(row.cleaned or {})
-                if row.extra.get("keep_external_id"):
-                    values.pop("external_id", None)
-                changes.append((row, values))
-            names: set[str] = set().union(*(v for _r, v in changes))
-            every_row = set.intersection(*(set(v) for _r, v in changes))
-            # Only what the update reads or keeps: the search keys' sources, the keys themselves,
-            # and the fields some rows set and others leave as they are. Loading whole customers
-            # decrypted every protected field (6.5 s of 9 s per 100,000 updates).
-            load = {"kind", "name", "name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index"}
-            # The ids as one parameter (any_of): a thousand placeholders cost more than the query.
-            wanted = Customer.objects.only(*(load | (names - every_row)))
-            existing = {c.pk: c for c in wanted.filter(pk__any_of={r.target_id for r, _v in changes})}
-            for row, values in changes:
-                customer = existing.get(row.target_id)  # type: ignore[arg-type]
-                if customer is None:
-                    continue
-                for name, value in values.items():
-                    setattr(customer, name, value)
-                if values.keys() & {"name", "kind", "mobile"}:  # the search keys of what changed
-                    pinyin, initials, last4 = customer_search_keys(
-                        customer.kind, customer.name, values.get("mobile", "")
-                    )
-                    if values.keys() & {"name", "kind"}:
-                        customer.name_pinyin, customer.name_initials = pinyin, initials
-                    if "mobile" in values:
-                        customer.mobile_last4 = last4
-                if "mobile" in values:
-                    customer.mobile_index = self._indexes(ctx, row, values)["mobile_index"]
-                if "id_number" in values:
-                    customer.id_number_index = self._indexes(ctx, row, values)["id_number_index"]
-                customer.updated_at = ctx.now
-                updated.append(customer)
-            if updated:
-                names |= {"name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index"}
-                names.add("updated_at")
-                bulk.update_instances(Customer, updated, sorted(names))  # COPY + UPDATE … FROM on PostgreSQL
+        for row, pk in zip((r for r in rows if _creates(r)), created_ids, strict=True):
+            ctx.row_ids[row.number] = pk
+        ctx.created.update(created_ids)
+        update_rows = []
+        for row in rows:
+            if row.same_as:  # folded into an earlier row's customer: fill its blanks
+                row.target_id = ctx.row_ids.get(row.same_as)
+                row.extra["update"] = FILL
+                if row.target_id:
+                    ctx.row_ids[row.number] = row.target_id
+            if row.target_id:
+                update_rows.append(row)
+        updated = self._update(ctx, update_rows) if update_rows else []
         if updated:
             bulk.write_prepared(self._events(ctx, [c.pk for c in updated], "customer.import_updated"))  # type: ignore[arg-type]
-        return len(created_ids), len(updated)
+        self._queue_pairs(ctx, [r for r in rows if r.queued])
+        return len(created_ids), len([r for r in update_rows if not r.same_as])
+
+    def _update(self, ctx: _CustomerContext, update_rows: list[Row]) -> list[Customer]:
+        """Apply the rows to the customers they update: the file's values (``dms``, ``change``) or
+        only where the customer has none (``fill``). A different mobile is kept as an other phone
+        (but a DMS re-export's new mobile replaces the old one); an external ID the customer does
+        not carry becomes an alias."""
+        changes = []
+        for row in update_rows:
+            values = dict(row.cleaned or {})
+            changes.append((row, values, row.extra.get("update", DMS)))
+        names: set[str] = set().union(*(v for _r, v, _m in changes))
+        every_row = set.intersection(*(set(v) for _r, v, _m in changes))
+        # Only what the update reads or keeps: the search keys' sources, the keys themselves,
+        # and the fields some rows set and others leave as they are. Loading whole customers
+        # decrypted every protected field (6.5 s of 9 s per 100,000 updates). Filling blanks or
+        # keeping an old mobile reads the fields the rows give.
+        load = {"kind", "name", "name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index",
+                "external_id"}  # fmt: skip
+        if any(mode != DMS for _r, _v, mode in changes):
+            load |= names | {"mobile", "other_phones"}
+        fields = {model_field(Customer, n).name for n in load | (names - every_row)}
+        # The ids as one parameter (any_of): a thousand placeholders cost more than the query.
+        wanted = Customer.objects.only(*fields)
+        existing = {c.pk: c for c in wanted.filter(pk__any_of={r.target_id for r, _v, _m in changes})}
+        updated: dict[int, Customer] = {}
+        aliases: dict[str, int] = {}
+        written: set[str] = set()
+        for row, values, mode in changes:
+            customer = existing.get(row.target_id)  # type: ignore[arg-type]
+            if customer is None:
+                continue
+            ext = values.pop("external_id", "")
+            if ext and ext != customer.external_id:
+                if customer.external_id or row.extra.get("keep_external_id"):
+                    aliases[ext] = customer.pk
+                else:
+                    values["external_id"] = ext
+            if mode != DMS:
+                values = _merged_values(customer, values, fill=mode == FILL)
+            for name, value in values.items():
+                setattr(customer, name, value)
+            written |= values.keys()
+            if values.keys() & {"name", "kind", "mobile"}:  # the search keys of what changed
+                pinyin, initials, last4 = customer_search_keys(customer.kind, customer.name, values.get("mobile", ""))
+                if values.keys() & {"name", "kind"}:
+                    customer.name_pinyin, customer.name_initials = pinyin, initials
+                if "mobile" in values:
+                    customer.mobile_last4 = last4
+            if "mobile" in values:
+                customer.mobile_index = (
+                    self._indexes(ctx, row, values)["mobile_index"]
+                    if values["mobile"] == (row.cleaned or {}).get("mobile")
+                    else ctx.mobile_field.compute(values["mobile"])
+                )
+            if "id_number" in values:
+                customer.id_number_index = self._indexes(ctx, row, values)["id_number_index"]
+            customer.updated_at = ctx.now
+            updated[customer.pk] = customer
+        if updated:
+            written |= {"name_pinyin", "name_initials", "mobile_last4", "mobile_index", "id_number_index", "updated_at"}
+            columns = sorted({model_field(Customer, n).name for n in written})
+            bulk.update_instances(Customer, list(updated.values()), columns)  # COPY + UPDATE … FROM on PostgreSQL
+        if aliases:
+            taken = set(
+                CustomerExternalId.objects.filter(store_id=ctx.store_id, external_id__any_of=set(aliases)).values_list(
+                    "external_id", flat=True
+                )
+            )
+            CustomerExternalId.objects.bulk_create(
+                [
+                    CustomerExternalId(store_id=ctx.store_id, customer_id=pk, external_id=ext)
+                    for ext, pk in aliases.items()
+                    if ext not in taken
+                ]
+            )
+        return list(updated.values())
+
+    @staticmethod
+    def _queue_pairs(ctx: _CustomerContext, rows: list[Row]) -> None:
+        """The review queue's pairs of the queued rows, scored by the duplicate finder's own
+        :func:`dedup.score_pair` (its reasons first, the match the import found added if the
+        finder's columns do not show it). Existing pairs are left as they are."""
+        wanted: dict[tuple[int, int], str] = {}
+        for row in rows:
+            mine = ctx.row_ids.get(row.number)
+            if mine is None:
+                continue
+            others = list(row.extra.get("pair_customers", []))
+            others += [(ctx.row_ids.get(n), code) for n, code in row.extra.get("pair_rows", [])]
+            for other, code in others:
+                if other and other != mine:
+                    wanted.setdefault((min(mine, other), max(mine, other)), code)
+        if not wanted:
+            return
+        people = {pk for pair in wanted for pk in pair}
+        columns = dedup._COLUMNS  # the finder's row shape, so the score is the finder's
+        by_pk = {r[0]: r for r in Customer.objects.filter(pk__any_of=people).values_list(*columns)}
+        known = set(
+            DuplicatePair.objects.filter(store_id=ctx.store_id, customer_a_id__in={a for a, _b in wanted})
+            .filter(customer_b_id__in={b for _a, b in wanted})
+            .values_list("customer_a_id", "customer_b_id")
+        )
+        new = []
+        for (a, b), code in wanted.items():
+            if (a, b) in known or a not in by_pk or b not in by_pk:
+                continue
+            score, reasons = dedup.score_pair(by_pk[a], by_pk[b])
+            if all(r.get("code") != code for r in reasons):
+                reasons.insert(0, {"code": code})
+            new.append(DuplicatePair(store_id=ctx.store_id, customer_a_id=a, customer_b_id=b, score=round(score, 4),
+                                     reasons=reasons, status=DuplicateStatus.OPEN))  # fmt: skip
+        DuplicatePair.objects.bulk_create(new)
+
+
+def _merged_values(customer: Customer, values: dict[str, Any], *, fill: bool) -> dict[str, Any]:
+    """What a row of the same person changes on ``customer``: every value (``fill=False``) or only
+    blanks; a mobile that differs is kept — the row's as an other phone when filling, the
+    customer's old one when changing — so no number is lost."""
+    out: dict[str, Any] = {}
+    phones = [p for p in (customer.other_phones or "").split(",") if p]
+    for name, value in values.items():
+        if name == "other_phones":
+            phones += [p for p in value.split(",") if p and p not in phones]
+            continue
+        if name == "mobile":
+            current = customer.mobile or ""
+            if current and current != value:
+                keep, value = (value, current) if fill else (current, value)
+                if keep not in phones:
+                    phones.append(keep)
+                if fill:
+                    continue
+            out[name] = value
+            continue
+        current = getattr(customer, model_field(Customer, name).attname, None)
+        if fill and current not in (None, ""):
+            continue
+        out[name] = value
+    phones = [p for p in phones if p != out.get("mobile", customer.mobile)]
+    if ",".join(phones) != (customer.other_phones or ""):
+        out["other_phones"] = ",".join(phones)
+    return out
 
 
 def blind_matches(name: str, values: set[str]) -> QuerySet[Customer]:

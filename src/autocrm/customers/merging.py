@@ -33,7 +33,7 @@ from autocrm.core.permissions import require
 from . import events
 from .choices import DuplicateStatus
 from .dedup import duplicates_find, pair_for
-from .models import Customer, CustomerMerge, DuplicatePair
+from .models import Customer, CustomerExternalId, CustomerMerge, DuplicatePair
 from .search import refresh_search_keys
 from .services import EDITABLE_FIELDS, external_id_conflict, timeline_record
 
@@ -289,6 +289,7 @@ def customer_merge(
 
     names = tuple(dict.fromkeys(n for f in MERGE_FIELDS for n in (f, *_FOLLOWERS.get(f, ()))))
     before = _dump(survivor, names)
+    external_ids = (survivor.external_id, merged.external_id)
     merged_before: dict[str, Any] = {}
     for name, source in resolved.items():
         if source != MERGED:
@@ -316,6 +317,8 @@ def customer_merge(
         if gone:
             dropped[_key(fk)] = gone
 
+    aliases = _keep_external_ids(survivor, external_ids)
+
     pair = pair_for(survivor.pk, merged.pk)
     if pair is not None:
         pair.status = DuplicateStatus.MERGED
@@ -323,7 +326,7 @@ def customer_merge(
         pair.reviewed_at = timezone.now()
         pair.save()
 
-    blob = {"survivor": before, "after": after, "merged": merged_before, "dropped": dropped}
+    blob = {"survivor": before, "after": after, "merged": merged_before, "dropped": dropped, "aliases": aliases}
     merge = CustomerMerge.objects.create(
         store_id=survivor.store_id,
         survivor=survivor,
@@ -353,6 +356,27 @@ def customer_merge(
     emit(events.CUSTOMER_MERGED, store_id=survivor.store_id,
          payload=events.CustomerMerged(merge_id=merge.pk, survivor_id=survivor.pk, merged_id=merged.pk))  # fmt: skip
     return merge
+
+
+def _keep_external_ids(survivor: Customer, external_ids: tuple[str, ...]) -> list[int]:
+    """Every external id the two records had and the survivor does not carry becomes an alias of
+    the survivor (the merged record's aliases have moved with its other rows), so the next import
+    of the same DMS export finds the survivor. Returns the ids of the aliases made (undo deletes
+    them)."""
+    wanted = [e for e in dict.fromkeys(external_ids) if e and e != survivor.external_id]
+    if not wanted:
+        return []
+    taken = set(
+        CustomerExternalId.objects.filter(store_id=survivor.store_id, external_id__in=wanted).values_list(
+            "external_id", flat=True
+        )
+    )
+    made = [
+        CustomerExternalId.objects.create(store_id=survivor.store_id, customer=survivor, external_id=e)
+        for e in wanted
+        if e not in taken
+    ]
+    return [a.pk for a in made]
 
 
 @transaction.atomic
@@ -390,6 +414,8 @@ def customer_merge_undo(*, actor: Actor, merge: CustomerMerge) -> CustomerMerge:
     refresh_search_keys(survivor)
     survivor.save()
 
+    # The aliases the merge made go; those that moved with the merged record go back below.
+    CustomerExternalId.objects.filter(pk__in=blob.get("aliases", []), customer=survivor).delete()
     # Rows go back before the dropped ones are re-created (their unique partners are then gone).
     relations = {_key(fk): fk for fk in _relations()}
     for key, ids in merge.moved.items():

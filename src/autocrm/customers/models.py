@@ -274,3 +274,24 @@ class CustomerMerge(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.merged} → {self.survivor}"
+
+
+class CustomerExternalId(TenantModel):
+    """Another system's key (a DMS customer number) that also names ``customer``: the external
+    ids of records merged into it, and of rows of one import file folded into it. An import
+    resolves an external id through these, so re-importing the same export updates the survivor
+    instead of creating the merged-away customer again. Unique in the store, like
+    ``Customer.external_id``; a merge re-points them with the customer's other rows."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="external_aliases")
+    external_id = models.CharField(_("external ID"), max_length=64)
+
+    scope_owner_field = "customer__consultant"
+
+    class Meta:
+        verbose_name = _("external ID alias")
+        verbose_name_plural = _("external ID aliases")
+        constraints = [models.UniqueConstraint(fields=["store", "external_id"], name="customer_external_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.external_id

@@ -104,6 +104,7 @@ class CustomerOut(Schema):
     advisor: int | None = None
     tags: list[str] = []
     external_id: str | None = None
+    external_id_aliases: list[str] = []  # external IDs of records merged into this one
     is_minor: bool = False
     created_at: dt.datetime
     updated_at: dt.datetime

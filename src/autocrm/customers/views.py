@@ -40,7 +40,7 @@ from . import selectors, services
 from .choices import Channel, ConsentPurpose
 from .filtersets import CustomerFilterSet
 from .forms import CustomerForm, TagForm
-from .models import Customer
+from .models import Customer, CustomerExternalId
 from .tables import CustomerTable
 from .timeline import timeline_label
 
@@ -237,6 +237,12 @@ def _profile(actor: Actor, customer: Customer) -> list[dict[str, Any]]:
                 "revealable": may_reveal and access is Access.MASKED and bool(getattr(customer, name)),
             }
         )
+        if name == "external_id":  # the keys of records merged into this one, beside its own
+            aliases = sorted(customer.external_aliases.values_list("external_id", flat=True))
+            if aliases:
+                label = CustomerExternalId._meta.verbose_name_plural
+                rows.append({"name": "external_id_aliases", "label": label, "value": ", ".join(aliases),
+                             "masked": False, "revealable": False})  # fmt: skip
     return rows
 
 

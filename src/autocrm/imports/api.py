@@ -5,17 +5,21 @@ were customers and vehicles) and is kept: it is a public contract (API.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from autocrm.core.actor import ActorRequest
+from autocrm.core.errors import ValidationError
 
 from . import importing
 from .models import ImportJob
 
 router = Router(tags=["imports"])
+_CHOICES_JSON = _("Give the choices as a JSON object.")
 PREFIX = "/customers"
 
 
@@ -42,6 +46,10 @@ class ImportJobOut(Schema):
     bad_rows: int
     created_count: int
     updated_count: int
+    merged_rows: int  # rows folded into an earlier row of the file (one record)
+    queued_rows: int  # rows kept as records of their own and queued as possible duplicates
+    choices: dict[str, str]  # the dry run's decisions (customers: in_file, existing)
+    counts: dict[str, int]  # how many rows each decision affects
     mapping: dict[str, Any]
     error: str
     bad: list[ImportBadRow]
@@ -56,6 +64,10 @@ class ImportCommitIn(Schema):
 
 class ImportMappingIn(Schema):
     columns: dict[str, int | None]
+
+
+class ImportChoicesIn(Schema):
+    choices: dict[str, str | None]
 
 
 def job_out(job: ImportJob) -> dict[str, Any]:
@@ -73,6 +85,10 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "bad_rows": job.bad_rows,
         "created_count": job.created_count,
         "updated_count": job.updated_count,
+        "merged_rows": report.get("merged", 0),
+        "queued_rows": report.get("queued", 0),
+        "choices": importing.job_choices(job),
+        "counts": report.get("counts") or {},
         "mapping": job.mapping,
         "error": job.error,
         "bad": importing.bad_rows_grouped(job),
@@ -88,12 +104,20 @@ def import_create(
     file: File[UploadedFile],
     kind: Form[str] = "customers",
     mode: Form[str] = "all",
+    choices: Form[str] = "",
 ) -> Status[dict[str, Any]]:
     """Upload a CSV (UTF-8 or GBK) or .xlsx file of a registered ``kind`` (``customers``,
     ``vehicles``, …). Columns are mapped from the header and the dry run starts at once (in the
     worker for big files): poll ``GET /imports/{id}`` until ``status`` is ``checked``, read
-    ``bad``, then commit."""
-    job = importing.import_job_create(actor=request.actor, upload=file, kind=kind, mode=mode)
+    ``bad``, then commit. ``choices`` (a JSON object) takes the dry run's decisions at once —
+    customers: ``{"in_file": "merge"|"review", "existing": "fill"|"change"|"review"}``."""
+    try:
+        chosen = json.loads(choices) if choices else {}
+    except ValueError:
+        chosen = None
+    if not isinstance(chosen, dict):
+        raise ValidationError(fields={"choices": [_CHOICES_JSON]})
+    job = importing.import_job_create(actor=request.actor, upload=file, kind=kind, mode=mode, choices=chosen)
     return Status(201, job_out(job))
 
 
@@ -109,6 +133,20 @@ def import_mapping(request: ActorRequest, job_id: int, payload: ImportMappingIn)
     """Replace the column mapping (``{field: column index}``) and run the dry run again."""
     job = importing.import_job_get(actor=request.actor, pk=job_id)
     job = importing.import_job_map(actor=request.actor, job=job, columns=payload.columns)
+    job = importing.import_job_check(actor=request.actor, job=job)
+    return job_out(job)
+
+
+@router.post("/imports/{int:job_id}/choices", response=ImportJobOut)
+def import_choices(request: ActorRequest, job_id: int, payload: ImportChoicesIn) -> dict[str, Any]:
+    """Change the dry run's decisions and run it again. Customers: ``in_file`` — rows of one
+    person in the file are merged into one customer (``merge``, the default) or each kept and the
+    pair queued for review (``review``); ``existing`` — a row matching a customer of the store by
+    ID number or mobile fills its blanks (``fill``, the default), changes its values (``change``)
+    or becomes a new customer queued for review beside it (``review``). ``counts`` says how many
+    rows each affects."""
+    job = importing.import_job_get(actor=request.actor, pk=job_id)
+    job = importing.import_job_choose(actor=request.actor, job=job, choices=payload.choices)
     job = importing.import_job_check(actor=request.actor, job=job)
     return job_out(job)
 

@@ -90,6 +90,8 @@ class Row:
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     target_id: int | None = None  # the existing record this row updates
+    same_as: int | None = None  # an earlier row of the file this row is folded into (one record)
+    queued: bool = False  # a record of its own, and a possible duplicate for a reviewer
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -123,6 +125,23 @@ class Staged(NamedTuple):
     payloads: list[bulk.Prepared]
 
 
+@dataclass(frozen=True)
+class ImportChoice:
+    """A decision the user takes in the dry run (how rows of one person are handled…): its
+    ``name`` (the key in ``job.mapping["choices"]`` and the API), a label, and the options as
+    ``(value, label)`` — the first is the default. The importer reads the chosen values from
+    ``job_choices(job)``; changing them runs the dry run again."""
+
+    name: str
+    label: Any
+    options: tuple[tuple[str, Any], ...]
+    count_key: str = ""  # the report's count of rows the choice affects (``report["counts"]``)
+
+    @property
+    def default(self) -> str:
+        return self.options[0][0]
+
+
 class Importer:
     """What a kind of import must provide. Subclasses hold no state; per-run state lives in
     the context object returned by :meth:`start`."""
@@ -130,6 +149,7 @@ class Importer:
     kind: str = ""  # set by register_importer: the key jobs of this kind carry
     model: Any = None  # what the rows become; importing needs the right to add it
     fields: tuple[FieldSpec, ...] = ()
+    choices: tuple[ImportChoice, ...] = ()  # decisions taken in the dry run (optional)
     label: Any = None  # what the upload page calls the kind; the model's plural name by default
 
     def __init__(self) -> None:
@@ -167,6 +187,11 @@ class Importer:
         """Whether the store changed since the dry run in a way that would change this batch."""
         return True
 
+    def counts(self, ctx: Any) -> dict[str, int]:
+        """Counts of the run for the report (``report["counts"]``): e.g. how many rows each
+        :class:`ImportChoice` affects."""
+        return {}
+
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
 
@@ -186,6 +211,31 @@ def importer_for(kind: str) -> Importer:
         kinds = ", ".join(str(i.label) for i in IMPORTERS.entries())
         raise ValidationError(fields={"kind": [_("Choose what the file holds: %(kinds)s.") % {"kinds": kinds}]})
     return importer
+
+
+def job_choices(job: ImportJob) -> dict[str, str]:
+    """The job's decisions (:class:`ImportChoice`), defaults filled in."""
+    importer = IMPORTERS.get(job.kind)
+    stored = (job.mapping or {}).get("choices") or {}
+    if importer is None:
+        return dict(stored)
+    return {c.name: stored.get(c.name) or c.default for c in importer.choices}
+
+
+def choices_clean(importer: Importer, values: Mapping[str, Any]) -> dict[str, str]:
+    """Validate the decisions a person took: known names, listed values."""
+    known = {c.name: c for c in importer.choices}
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value in (None, ""):
+            continue
+        choice = known.get(name)
+        if choice is None:
+            raise ValidationError(fields={"choices": [_("Unknown choice for this import.")]})
+        if value not in {v for v, _label in choice.options}:
+            raise ValidationError(fields={name: [_("Choose one of the listed values.")]})
+        out[name] = str(value)
+    return out
 
 
 def importers_for(actor: Actor) -> list[Importer]:
@@ -479,6 +529,7 @@ def import_job_create(
     kind: str,
     mode: str = ImportMode.ALL_OR_NOTHING,
     check: bool = True,
+    choices: Mapping[str, Any] | None = None,
 ) -> ImportJob:
     """Store an uploaded CSV/.xlsx file as an import job of the actor's store with its columns
     mapped from the header, then (``check``) run the dry run — in the worker for big files.
@@ -494,6 +545,7 @@ def import_job_create(
         raise ValidationError(fields={"file": [_("Choose a file to upload.")]})
     if upload.size and upload.size > MAX_FILE_BYTES:
         raise ValidationError(fields={"file": [_("The file is larger than 50 MB. Split it into smaller files.")]})
+    chosen = choices_clean(importer, choices or {})
     name = os.path.basename(upload.name or "import.csv")[:200]
     file_kind(name)
     upload.seek(0)
@@ -506,7 +558,7 @@ def import_job_create(
         original_name=name,
         mode=mode,
         created_by_id=actor.user_id,
-        mapping={"headers": headers, "columns": auto_map(headers, importer)},
+        mapping={"headers": headers, "columns": auto_map(headers, importer), "choices": chosen},
         total_rows=total,
         report={"language": _job_language()},
     )
@@ -534,6 +586,21 @@ def import_job_map(*, actor: Actor, job: ImportJob, columns: Mapping[str, Any]) 
         raise ValidationError(_("This import cannot be changed any more."), fields={"mapping": [""]})
     importer = importer_for(job.kind)
     job.mapping = {**job.mapping, "columns": mapping_clean(importer, job.mapping.get("headers", []), columns)}
+    job.status = ImportStatus.UPLOADED
+    stage_discard(job)
+    job.save(update_fields=["mapping", "status", "updated_at"])
+    return job
+
+
+def import_job_choose(*, actor: Actor, job: ImportJob, choices: Mapping[str, Any]) -> ImportJob:
+    """Change the dry run's decisions (:class:`ImportChoice`: how rows of one person are handled…)
+    before (re-)checking. Only while the job is not running or done."""
+    import_job_authorize(actor, job)
+    if job.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING, ImportStatus.DONE):
+        raise ValidationError(_("This import cannot be changed any more."), fields={"choices": [""]})
+    importer = importer_for(job.kind)
+    chosen = {**((job.mapping or {}).get("choices") or {}), **choices_clean(importer, choices)}
+    job.mapping = {**job.mapping, "choices": chosen}
     job.status = ImportStatus.UPLOADED
     stage_discard(job)
     job.save(update_fields=["mapping", "status", "updated_at"])
@@ -720,7 +787,7 @@ class _Scan:
         self.columns: dict[str, int] = {k: int(v) for k, v in (job.mapping.get("columns") or {}).items()}
         self.errors: list[dict[str, Any]] = []
         self.warnings: list[dict[str, Any]] = []
-        self.bad = self.processed = self.new = self.updates = 0
+        self.bad = self.processed = self.new = self.updates = self.merged = self.queued = 0
         self.bad_numbers: list[int] = []
         self.preparing = True  # the dry run stops preparing once its stage is given up
 
@@ -770,10 +837,14 @@ class _Scan:
                 for name, message in row.errors:
                     if len(self.errors) < MAX_REPORTED_ERRORS:
                         self.errors.append({"row": row.number, "field": name, "message": message})
+            elif row.same_as:
+                self.merged += 1
             elif row.target_id:
                 self.updates += 1
             else:
                 self.new += 1
+            if row.queued and not row.errors:
+                self.queued += 1
             for name, message in row.warnings:
                 if len(self.warnings) < MAX_REPORTED_ERRORS:
                     self.warnings.append({"row": row.number, "field": name, "message": message})
@@ -785,6 +856,10 @@ class _Scan:
             "valid": self.processed - self.bad,
             "new": self.new,
             "updates": self.updates,
+            "merged": self.merged,
+            "queued": self.queued,
+            "counts": self.importer.counts(self.ctx),
+            "choices": job_choices(self.job),
             "bad": self.bad,
             "errors": self.errors,
             "warnings": self.warnings,
@@ -862,6 +937,7 @@ def _stage_identity(job: ImportJob, actor: Actor) -> dict[str, Any]:
         "job": job.pk,
         "file": job.file.name,
         "columns": job.mapping.get("columns") or {},
+        "choices": job_choices(job),
         "store": actor.store_id,
         "user": actor.user_id,
         "today": timezone.localdate().isoformat(),

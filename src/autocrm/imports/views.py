@@ -88,6 +88,9 @@ def _detail_context(request: ActorRequest, job: ImportJob) -> dict[str, Any]:
     preview = importing.import_preview(job=job) if job.status not in (ImportStatus.DONE,) else []
     may_act = importing.import_job_may_act(actor, job)
     report = job.report or {}
+    importer = importing.IMPORTERS.get(job.kind)
+    chosen = importing.job_choices(job)
+    counts = report.get("counts") or {}
     return {
         "job": job,
         "running": job.status in RUNNING,
@@ -107,6 +110,16 @@ def _detail_context(request: ActorRequest, job: ImportJob) -> dict[str, Any]:
         "report": report,
         "modes": ImportMode.choices,
         "percent": _percent(job),
+        "choices": [
+            {
+                "name": c.name,
+                "label": c.label,
+                "options": c.options,
+                "value": chosen.get(c.name, c.default),
+                "count": counts.get(c.count_key) if c.count_key else None,
+            }
+            for c in (importer.choices if importer is not None else ())
+        ],
     }
 
 
@@ -129,6 +142,11 @@ def job_detail(request: ActorRequest, pk: int) -> HttpResponse:
                     if request.POST.get(f"column_{i}")
                 }
                 job = importing.import_job_map(actor=actor, job=job, columns=columns)
+                job = importing.import_job_check(actor=actor, job=job)
+            elif action == "choose":
+                importer = importing.importer_for(job.kind)
+                chosen = {c.name: request.POST.get(f"choice_{c.name}", "") for c in importer.choices}
+                job = importing.import_job_choose(actor=actor, job=job, choices=chosen)
                 job = importing.import_job_check(actor=actor, job=job)
             elif action == "commit":
                 job = importing.import_job_commit(actor=actor, job=job, mode=request.POST.get("mode"))

@@ -251,8 +251,9 @@ def test_reimport_with_external_id_updates_instead_of_duplicating(manager):
     assert TimelineEvent.objects.filter(kind="customer.import_updated").count() == 3
 
 
-def test_duplicates_in_the_file_and_in_the_store(manager):
-    make_customer(manager, name="张伟", mobile="13812345678")
+def test_duplicates_in_the_file_and_in_the_store_are_kept_not_refused(manager):
+    """Nothing is refused for being a duplicate (the choices are tested in test_import_duplicates)."""
+    zhang = make_customer(manager, name="张伟", mobile="13812345678")
     rows = [
         ["张伟", "13812345678", "", "", "", "", "", "", "", "X-1"],  # the store already has this mobile
         ["孙丽", "13700003333", "", "", "", "", "", "", "", "X-2"],
@@ -260,10 +261,18 @@ def test_duplicates_in_the_file_and_in_the_store(manager):
         ["周杰", "13700004444", "", "", "", "", "", "", "", "X-2"],  # same external id as row 3
     ]
     job = import_job_create(actor=manager, upload=csv_upload(rows), kind="customers")
-    found = reasons(job)
-    assert set(found) == {(2, "mobile"), (4, "mobile"), (5, "external_id")}
-    assert "already exists in this store" in found[(2, "mobile")]
-    assert "row 3" in found[(4, "mobile")] and "row 3" in found[(5, "external_id")]
+    assert reasons(job) == {} and job.bad_rows == 0
+    assert (job.report["new"], job.report["updates"], job.report["merged"]) == (1, 1, 2)
+    assert job.report["counts"] == {"in_file": 2, "existing": 1}
+    warned = {(w["row"], w["field"]) for w in job.report["warnings"]}
+    assert {(2, "mobile"), (4, "mobile"), (5, "external_id")} <= warned
+    job = import_job_commit(actor=manager, job=job)
+    assert (job.status, job.created_count, job.updated_count) == ("done", 1, 1)
+    zhang.refresh_from_db()
+    assert zhang.external_id == "X-1"  # its blank filled
+    sun = Customer.objects.get(external_id="X-2")
+    assert sun.name == "孙丽" and sun.other_phones == "+8613700004444"  # 周杰's row folded in: its mobile kept
+    assert set(sun.external_aliases.values_list("external_id", flat=True)) == {"X-3"}
 
 
 def test_mapping_can_be_edited_before_checking(manager):
@@ -470,13 +479,14 @@ def test_the_commit_writes_the_dry_runs_rows_at_its_own_time(manager):
 
 def test_a_customer_added_after_the_dry_run_is_still_caught(manager):
     job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers")
-    assert job.bad_rows == 0
-    make_customer(manager, name="李娜", mobile="13900001111")  # someone typed her in meanwhile
+    assert job.bad_rows == 0 and job.report["counts"]["existing"] == 0
+    li = make_customer(manager, name="李娜", mobile="13900001111")  # someone typed her in meanwhile
     job = import_job_commit(actor=manager, job=job)
-    assert job.status == "failed" and job.created_count == 0 and Customer.objects.count() == 1
-    assert {(e["row"], e["field"]) for e in job.report["errors"]} == {(3, "mobile")}
-    job = import_job_commit(actor=manager, job=job, mode="valid_only")
-    assert job.status == "done" and job.created_count == 2 and Customer.objects.count() == 3
+    # The commit sees her (the dry run's stage is set aside) and fills her blanks instead of
+    # creating her twice.
+    assert (job.status, job.created_count, job.updated_count) == ("done", 2, 1) and Customer.objects.count() == 3
+    li.refresh_from_db()
+    assert (li.external_id, li.district) == ("DMS-2", "徐汇区")
 
 
 def test_changing_the_mapping_sets_the_stage_aside(manager):
@@ -495,8 +505,8 @@ def test_changing_the_mapping_sets_the_stage_aside(manager):
 
 def test_a_commit_that_owns_its_transaction_checks_ahead_with_the_same_result(committed_db, monkeypatch):
     """Run as the worker runs it (no outer transaction): on PostgreSQL the next batches are
-    checked and prepared in another thread while this one is written. Duplicates against the
-    store, duplicates across batches of the file, all-or-nothing and valid-only behave as in turn."""
+    checked and prepared in another thread while this one is written. Matches in the store and
+    rows of one person across batches of the file behave as in turn."""
     demo_create()
     manager = actor_for("manager_a")
     make_customer(manager, name="张伟", mobile="13812345678", id_number="11010519491231002X")
@@ -516,18 +526,19 @@ def test_a_commit_that_owns_its_transaction_checks_ahead_with_the_same_result(co
     before = Customer.objects.count()
     job = import_job_create(actor=manager, upload=csv_upload(rows), kind="customers", check=False)
     job = import_job_commit(actor=manager, job=job)
-    assert job.status == "failed" and job.bad_rows == 3
-    assert Customer.objects.count() == before and not TimelineEvent.objects.filter(kind="customer.imported").exists()
-    assert {(e["row"], e["field"]) for e in job.report["errors"]} == {(3, "mobile"), (6, "mobile"), (7, "id_number")}
-
-    job = import_job_commit(actor=manager, job=job, mode="valid_only")
-    assert job.status == "done" and (job.created_count, job.bad_rows) == (4, 3)
+    assert (job.status, job.bad_rows, job.created_count, job.updated_count) == ("done", 0, 4, 2)
+    assert job.report["merged"] == 1 and job.report["counts"] == {"in_file": 1, "existing": 2}
+    assert Customer.objects.count() == before + 4
     imported = Customer.objects.filter(external_id__startswith="P-").order_by("external_id")
-    assert [c.name for c in imported] == ["赵一", "钱二", "孙三", "吴六"]
-    assert imported[0].mobile == "+8613700000001" and imported[0].name_initials == "zy"
+    assert [c.name for c in imported] == ["赵一", "张伟", "钱二", "孙三", "吴六"]
+    zhao, zhang = imported[0], imported[1]
+    assert zhao.mobile == "+8613700000001" and zhao.name_initials == "zy"
+    assert list(zhao.external_aliases.values_list("external_id", flat=True)) == ["P-5"]  # 李四's row folded in
+    assert zhang.other_phones == "+8613700000005"  # 周五's row, by the ID number: blanks filled, mobile kept
+    assert list(zhang.external_aliases.values_list("external_id", flat=True)) == ["P-6"]
     assert TimelineEvent.objects.filter(kind="customer.imported", customer__in=imported).count() == 4
-    assert list(customer_search(Customer.objects.for_actor(manager), "qe")) == [imported[1]]
-    assert len(spawned) == (2 if connection.vendor == "postgresql" else 0)  # one thread per commit
+    assert list(customer_search(Customer.objects.for_actor(manager), "qe")) == [imported[2]]
+    assert len(spawned) == (1 if connection.vendor == "postgresql" else 0)  # one thread per commit
     assert not [t for t in threading.enumerate() if t.name.startswith("autocrm-import")]
 
 
