@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
         from autocrm.core.roles import Role
         from autocrm.core.views import register_home_panel
 
-        from . import audit_labels, views
+        from . import audit_labels, auth, views
 
         audit_labels.register()  # how the audit trail names sign-ins, tokens…
+        auth.connect_signals()  # writes to users, memberships, tokens, stores bump the auth caches
 
         register_menu("home", _("Home"), "home", icon="home", order=0)
         register_menu(

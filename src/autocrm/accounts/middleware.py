@@ -1,12 +1,15 @@
 """Puts ``request.actor`` (user + current store + role) on every request and makes it the
-audit actor for the request's duration."""
+audit actor for the request's duration; slides a signed-in session's expiry at most once a
+minute (``AUTOCRM_SESSION_REFRESH_SECONDS``) instead of writing the session on every request."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import cast
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
@@ -17,6 +20,21 @@ from autocrm.core.actor import Actor
 from .selectors import actor_build
 
 SESSION_STORE_KEY = "autocrm_store_id"
+SESSION_REFRESHED_KEY = "autocrm_refreshed"  # when the session was last written (epoch seconds)
+
+
+def session_refresh(request: HttpRequest, now: float | None = None) -> bool:
+    """Mark a signed-in session to be written (which moves its expiry ``SESSION_COOKIE_AGE``
+    ahead and re-sends the cookie) when it was last written over a minute ago. True if marked."""
+    session = getattr(request, "session", None)
+    if session is None or session.modified or SESSION_KEY not in session:
+        return False
+    now = time.time() if now is None else now
+    every = getattr(settings, "AUTOCRM_SESSION_REFRESH_SECONDS", 60)
+    if now - float(session.get(SESSION_REFRESHED_KEY) or 0) < every:
+        return False
+    session[SESSION_REFRESHED_KEY] = int(now)
+    return True
 
 
 class ActorMiddleware:
@@ -42,6 +60,8 @@ class ActorMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            session_refresh(request)
+            return response
         finally:
             audit._current_actor.reset(token)

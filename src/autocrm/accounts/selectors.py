@@ -8,9 +8,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from autocrm.core.actor import Actor
+from autocrm.core.modules import _MEMO_KEY as MODULES_MEMO_KEY  # where core.modules memoizes an actor's modules
 from autocrm.core.roles import MANAGER_ROLES, Role
 from autocrm.tenancy.models import Store
 
+from .auth import auth_data_of
 from .models import Membership, User
 
 
@@ -35,19 +37,17 @@ def actor_build(
     ip = request.META.get("REMOTE_ADDR") if request is not None else None
     if not user.is_authenticated or not user.is_active or user.organization_id is None:
         return Actor(user=user, organization_id=None, store_id=None, role=None, request_id=request_id, ip=ip)
-    memberships = memberships_of(user)
-    org_store_ids = tuple(
-        Store.objects.filter(organization_id=user.organization_id, is_active=True)
-        .order_by("code")
-        .values_list("pk", flat=True)
-    )
-    org_role = next((m.role for m in memberships if m.store_id is None), None)
+    data = auth_data_of(user)  # the shared cache's user entry: no query on a warm request
+    memberships: tuple[tuple[int | None, str], ...] = data["memberships"]
+    stores: tuple[tuple[int, frozenset[str]], ...] = data["stores"]
+    org_store_ids = tuple(pk for pk, _modules in stores)
+    org_role = next((role for sid, role in memberships if sid is None), None)
     roles: dict[int, str] = {}
     if org_role:
         roles = dict.fromkeys(org_store_ids, org_role)
-    for m in memberships:
-        if m.store_id is not None and m.store_id in org_store_ids:
-            roles[m.store_id] = m.role  # a store role overrides the org-wide one there
+    for sid, role in memberships:
+        if sid is not None and sid in org_store_ids:
+            roles[sid] = role  # a store role overrides the org-wide one there
     if token_store_id is not None:
         roles = {sid: r for sid, r in roles.items() if sid == token_store_id}
     chosen = store_id if store_id in roles else None
@@ -56,6 +56,8 @@ def actor_build(
     if chosen is None and roles:
         chosen = next(iter(sid for sid in org_store_ids if sid in roles))
     extra: dict[str, Any] = {}
+    if chosen is not None:  # the modules on in the current store, as core.modules memoizes them
+        extra[MODULES_MEMO_KEY] = (chosen, dict(stores)[chosen])
     return Actor(
         user=user,
         organization_id=user.organization_id,

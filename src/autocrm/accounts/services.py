@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -19,10 +18,10 @@ from autocrm.core.actor import Actor
 from autocrm.core.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated, ValidationError
 from autocrm.core.roles import MANAGER_ROLES, ORGANIZATION_ROLES, Role
 
+from .auth import TOKEN_PREFIX, bump_token, token_hash, token_lookup
 from .choices import UserKind
 from .models import ApiToken, LoginAttempt, Membership, User
 
-TOKEN_PREFIX = "acrm_"  # noqa: S105 (a public prefix, not a secret)
 KNOWN_SCOPES = frozenset(
     f"{resource}:{mode}"
     for resource in (
@@ -89,7 +88,7 @@ def login_record_success(*, user: User, ip: str | None) -> None:
 
 
 def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return token_hash(secret)
 
 
 def _new_secret() -> str:
@@ -163,16 +162,17 @@ def token_create(
 
 
 def token_authenticate(*, secret: str) -> ApiToken | None:
-    """The active token matching ``secret``, or None. Only the hash is compared."""
-    if not secret or not secret.startswith(TOKEN_PREFIX):
-        return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret)).first()
-    if token is None or not token.is_active or not token.user.is_active:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    """The active token matching ``secret`` (with its active user), or None. Only the hash is
+    compared; warm, the shared cache answers (:func:`autocrm.accounts.auth.token_lookup`)."""
+    return token_lookup(secret=secret)  # type: ignore[no-any-return]
+
+
+def _revoke_tokens(tokens: Any, now: dt.datetime) -> int:
+    """Revoke ``tokens`` (a queryset) in one statement; their cache entries die with them."""
+    hashes = list(tokens.values_list("key_hash", flat=True))
+    revoked = int(tokens.update(revoked_at=now))
+    bump_token(*hashes)
+    return revoked
 
 
 @transaction.atomic
@@ -485,7 +485,7 @@ def user_password_reset(*, actor: Actor, user_id: int, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     now = timezone.now()
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+    revoked = _revoke_tokens(ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now), now)
     audit.record(
         "password.reset",
         obj=user,
@@ -565,7 +565,7 @@ def _password_set(*, actor: Actor, user: User, new_password: str, keep_token_id:
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
     if keep_token_id is not None:
         tokens = tokens.exclude(pk=keep_token_id)
-    revoked = tokens.update(revoked_at=now)
+    revoked = _revoke_tokens(tokens, now)
     audit.record(
         "password.change",
         obj=user,

@@ -192,15 +192,17 @@ CACHES = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
-    # What every process must count together (rate limits): Redis, or a table of the database
-    # (created by `migrate`) — never per process. See autocrm.core.cache.
+    # What every process must count together (rate limits, lock-out) and the request path's
+    # versioned entries (who the caller is, ADR 0011): Redis, or a table of the database (created
+    # by `migrate`) — never per process. See autocrm.core.cache.
     "shared": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shared"}
+        {"BACKEND": "autocrm.core.cache.SharedRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shared"}
         if REDIS_URL
         else {
             "BACKEND": "autocrm.core.cache.SharedDatabaseCache",
             "LOCATION": "autocrm_cache",
-            # Django's default (300 rows, then a third culled) would drop live counters.
+            # Django's default (300 rows, then a third culled) would drop live counters. Counters
+            # skip the cull (one upsert); the worker sweeps expired rows (core.tasks).
             "OPTIONS": {"MAX_ENTRIES": 200_000, "CULL_FREQUENCY": 4},
         }
     ),
@@ -208,6 +210,8 @@ CACHES = {
 
 # --- auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, reading the user of a session from the shared cache (ADR 0011).
+AUTHENTICATION_BACKENDS = ["autocrm.accounts.auth.CachedModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -226,9 +230,15 @@ AUTOCRM_API_TOKEN_HOURS = int(env("AUTOCRM_API_TOKEN_HOURS", "12"))
 # API rate limits ("N/sec|min|hour"): per token, and per client IP on the token endpoint.
 AUTOCRM_API_RATE_TOKEN = env("AUTOCRM_API_RATE_TOKEN", "600/min")
 AUTOCRM_API_RATE_AUTH = env("AUTOCRM_API_RATE_AUTH", "20/min")
-# Idle sessions end after two hours; every request slides the window.
+# Idle sessions end after two hours; requests slide the window, the session being written at
+# most once a minute (accounts.middleware.ActorMiddleware), not on every request.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(2 * 3600)))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+AUTOCRM_SESSION_REFRESH_SECONDS = int(env("AUTOCRM_SESSION_REFRESH_SECONDS", "60"))
+if REDIS_URL:
+    # Sessions read from Redis (no query), written through to the database once a minute.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "shared"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -2,7 +2,8 @@
 Redis when ``REDIS_URL`` is set, else a table of the application database — see
 :mod:`autocrm.core.cache`), so every gunicorn worker and web node counts into one total.
 
-One ``add`` and one ``incr`` per request: cheap enough to run on every API call. Limits are
+One round trip per request (:func:`autocrm.core.cache.counter_hit`: Redis ``INCR`` + ``EXPIRE``
+pipelined, or one upsert in the database): cheap enough to run on every API call. Limits are
 settings written as ``"<count>/<period>"`` with period ``s``, ``min`` (or ``m``), ``h`` or ``d``:
 
 - ``AUTOCRM_API_RATE_TOKEN`` (default ``600/min``): calls per API token;
@@ -12,8 +13,8 @@ Going over answers 429 (:class:`~autocrm.core.errors.RateLimited`) with ``Retry-
 the seconds left in the window. ``AUTOCRM_RATELIMIT_CACHE`` names another cache alias; a cache
 local to the process (``locmem``) would let each worker count on its own.
 
-The sign-in lock-out (``accounts.services.login_authenticate``) counts failed sign-ins in the
-``LoginAttempt`` table: shared by every process as well.
+The sign-in lock-out (``accounts.services.login_authenticate``) counts failed sign-ins with the
+same counters (``LoginAttempt`` rows stay, as the security log).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
+from .cache import counter_hit
 from .errors import RateLimited
 
 DEFAULTS = {
@@ -44,8 +46,16 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[unit] * (int(digits) if digits else 1)
 
 
+_RATES: dict[tuple[str, str], tuple[int, int]] = {}
+
+
 def rate_for(setting: str) -> tuple[int, int]:
-    return parse_rate(str(getattr(settings, setting, None) or DEFAULTS[setting]))
+    """The parsed limit of ``setting`` (parsed once per value, not on every call)."""
+    raw = str(getattr(settings, setting, None) or DEFAULTS[setting])
+    found = _RATES.get((setting, raw))
+    if found is None:
+        found = _RATES[(setting, raw)] = parse_rate(raw)
+    return found
 
 
 def counter_cache() -> BaseCache:
@@ -61,13 +71,7 @@ def hit(key: str, *, limit: int, window: int, now: float | None = None, cache: B
     cache = counter_cache() if cache is None else cache
     now = time.time() if now is None else now
     bucket = int(now // window)
-    cache_key = f"autocrm:rl:{key}:{window}:{bucket}"
-    cache.add(cache_key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 1)
-        count = 1
+    count, _expires = counter_hit(f"autocrm:rl:{key}:{window}:{bucket}", timeout=window + 1, cache=cache)
     if count > limit:
         retry_after = max(1, math.ceil((bucket + 1) * window - now))
         raise RateLimited(retry_after=retry_after)
