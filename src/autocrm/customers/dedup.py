@@ -815,3 +815,23 @@ def entry_matches(
             offered.append((p.id, score + (1 if strong else 0), reasons))
     offered.sort(key=lambda item: (-item[1], -item[0]))
     return [(cid, min(score, 1.0), reasons) for cid, score, reasons in offered[:limit]]
+
+
+def score_customers(
+    store_id: int, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[float, list[dict[str, Any]]]]:
+    """Score given pairs of one store's customers as the batch finder would (their household links
+    and the store's name frequencies included) — for callers that know the pairs already, such
+    as an import queueing rows of one person. Pairs whose customers are missing are left out."""
+    wanted = {(min(a, b), max(a, b)) for a, b in pairs}
+    pks = {pk for pair in wanted for pk in pair}
+    if not pks:
+        return {}
+    rows = Customer.objects.filter(store_id=store_id, pk__in=pks).values_list(*_COLUMNS)
+    people = {row[0]: Person(*row) for row in rows}
+    links = HouseholdMember.objects.filter(store_id=store_id, customer_id__in=pks)
+    for cid, household, relation in links.values_list("customer_id", "household_id", "relation"):
+        if (p := people.get(cid)) is not None:
+            p.households = {**(p.households or {}), household: relation}
+    stats = store_name_stats(store_id)
+    return {(a, b): score_pair(people[a], people[b], (), stats) for a, b in wanted if a in people and b in people}

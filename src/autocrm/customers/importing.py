@@ -651,9 +651,7 @@ class CustomerImporter(Importer):
                     wanted.setdefault((min(mine, other), max(mine, other)), code)
         if not wanted:
             return
-        people = {pk for pair in wanted for pk in pair}
-        columns = dedup._COLUMNS  # the finder's row shape, so the score is the finder's
-        by_pk = {r[0]: r for r in Customer.objects.filter(pk__any_of=people).values_list(*columns)}
+        scored = dedup.score_customers(ctx.store_id, wanted)
         known = set(
             DuplicatePair.objects.filter(store_id=ctx.store_id, customer_a_id__in={a for a, _b in wanted})
             .filter(customer_b_id__in={b for _a, b in wanted})
@@ -661,9 +659,9 @@ class CustomerImporter(Importer):
         )
         new = []
         for (a, b), code in wanted.items():
-            if (a, b) in known or a not in by_pk or b not in by_pk:
+            if (a, b) in known or (a, b) not in scored:
                 continue
-            score, reasons = dedup.score_pair(by_pk[a], by_pk[b])
+            score, reasons = scored[a, b]
             if all(r.get("code") != code for r in reasons):
                 reasons.insert(0, {"code": code})
             new.append(DuplicatePair(store_id=ctx.store_id, customer_a_id=a, customer_b_id=b, score=round(score, 4),
