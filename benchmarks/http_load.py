@@ -140,6 +140,29 @@ def rss_mb(pid_status: str) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def pss_uss_mb(smaps_rollup: str) -> tuple[float, float]:
+    """PSS and USS of one process from /proc/<pid>/smaps_rollup. With ``preload_app`` the
+    workers share the master's pages copy-on-write and RSS counts them in every worker; PSS
+    charges each shared page to its sharers in equal parts (the workers' PSS and the master's
+    add up to what the server uses) and USS is what the process alone holds."""
+    kb = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", smaps_rollup, re.MULTILINE)}
+    return kb.get("Pss", 0) / 1024, (kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)) / 1024
+
+
+def memory_figures(pids: Sequence[int]) -> dict[str, float]:
+    """The largest worker's RSS, PSS and USS (MB); 0 for a process gone meanwhile."""
+    rss, pss, uss = [0.0], [0.0], [0.0]
+    for pid in pids:
+        try:
+            rss.append(rss_mb(read(f"/proc/{pid}/status")))
+            p, u = pss_uss_mb(read(f"/proc/{pid}/smaps_rollup"))
+        except OSError:
+            continue
+        pss.append(p)
+        uss.append(u)
+    return {"rss_mb": max(rss), "pss_mb": max(pss), "uss_mb": max(uss)}
+
+
 def blend(lines: dict[str, list[str]], weights: dict[str, int], count: int, rng: random.Random) -> list[str]:
     """``count`` request lines drawn from each endpoint's lines in proportion to ``weights``."""
     names = sorted(weights)
@@ -183,6 +206,7 @@ COLUMNS = (
     ("non2xx", 6, "{non2xx:.0f}"),
     ("queries", 7, "{queries}"),
     ("RSS MB", 6, "{rss_mb:.0f}"),
+    ("PSS MB", 6, "{pss_mb:.0f}"),
     ("CPU ms/req", 10, "{cpu_ms:.1f}"),
     ("others", 6, "{other_cores:.2f}"),
     ("load", 5, "{load:.2f}"),
@@ -192,7 +216,7 @@ COLUMNS = (
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:
     """The table printed after each run (and for the medians): one line per endpoint. ``RSS MB``
-    is the largest worker's, ``CPU ms/req`` the workers' and database backends' CPU per request,
+    and ``PSS MB`` are the largest worker's (PSS: shared pages split among their sharers), ``CPU ms/req`` the workers' and database backends' CPU per request,
     ``others`` the cores every other process used meanwhile, ``load`` the 1-minute load after."""
     header = " ".join(f"{title:>{width}}" if i else f"{title:{width}}" for i, (title, width, _) in enumerate(COLUMNS))
     lines = [header]
@@ -569,7 +593,7 @@ def measure(requests_file: Path, server: Server, pg_conn: Any, db: str, args: ar
     server_seconds = tracker.total() / tick  # gunicorn + PostgreSQL backends
     other_seconds = (busy_after - busy_before) / tick - server_seconds - (own_after - own_before)
     figures.update(
-        rss_mb=max((rss_mb(read(f"/proc/{pid}/status")) for pid in server.workers()), default=0.0),
+        **memory_figures(server.workers()),
         cpu_ms=server_seconds * 1000 / figures["requests"] if figures["requests"] else float("nan"),
         other_cores=max(0.0, other_seconds / elapsed),
         load=float(read("/proc/loadavg").split()[0]),
@@ -665,6 +689,9 @@ def main() -> None:
                 "warning",
                 "--timeout",
                 "60",
+                # preload_app and gc.freeze() before each fork, as deployed (docs/benchmarks.md)
+                "--config",
+                str(ROOT / "scripts" / "gunicorn.conf.py"),
             ],
             env=prod_env,
             cwd=str(data_dir),

@@ -55,6 +55,17 @@ def test_proc_parsing(bench):
     assert bench.process_ticks(stat) == 352
     assert bench.rss_mb("Name:\tgunicorn\nVmRSS:\t  161792 kB\nVmSwap:\t0 kB\n") == 158.0
     assert bench.rss_mb("Name:\tzombie\n") == 0.0
+    rollup = (
+        "00400000-7ffd [rollup]\nRss:  98304 kB\nPss:  51200 kB\nPrivate_Clean:  1024 kB\nPrivate_Dirty:  39936 kB\n"
+    )
+    assert bench.pss_uss_mb(rollup) == (50.0, 40.0)
+
+
+def test_memory_of_the_largest_worker_and_of_one_gone_meanwhile(bench):
+    import os
+
+    figures = bench.memory_figures([os.getpid(), 2**22 + 1])  # this process, and no such process
+    assert figures["rss_mb"] >= figures["pss_mb"] >= figures["uss_mb"] > 0
 
 
 def test_ratios_and_medians(bench):

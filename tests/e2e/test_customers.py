@@ -84,8 +84,8 @@ def test_create_find_and_open_a_customer(e2e_db: None, live_server: Any, page: A
     page.click("#customer-rows .customer-name")
     page.wait_for_url(re.compile(rf"/customers/{customer.pk}/$"))
     assert "138****5678" in page.locator("#profile-mobile").inner_text()
-    for slot in ("segment", "value", "churn_risk", "next_best_action"):
-        assert page.locator(f"[data-slot={slot}]").is_visible()
+    for slot in ("segment", "value", "churn_risk", "next_best_action"):  # loaded after the first paint
+        page.wait_for_selector(f"[data-slot={slot}]", state="visible")
     page.click("[data-testid=reveal-mobile]")
     page.wait_for_selector("#profile-mobile .revealed")
     assert page.locator("#profile-mobile .revealed").inner_text().strip() == "138 1234 5678"

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import lazy_pinyin
-from pypinyin.phrases_dict import phrases_dict
-
 __all__ = ["SURNAME_READINGS", "pinyin_full", "pinyin_initials", "pinyin_keys", "pinyin_syllables", "search_keys"]
 
 # Surname readings that differ from the character's most common reading, plus compound surnames
@@ -113,6 +110,8 @@ def _is_han(ch: str) -> bool:
 def _char(ch: str) -> str:
     reading = _CHAR_CACHE.get(ch)
     if reading is None:
+        from pypinyin import lazy_pinyin  # ~55 MB of dictionaries: loaded on the first name written
+
         reading = lazy_pinyin(ch)[0].lower()
         _CHAR_CACHE[ch] = reading
     return reading
@@ -124,6 +123,9 @@ def _han_run(run: str) -> list[str]:
     cached = _PHRASE_CACHE.get(run)
     if cached is not None:
         return cached
+    from pypinyin import lazy_pinyin
+    from pypinyin.phrases_dict import phrases_dict
+
     if run in phrases_dict:
         # pypinyin knows this word as a phrase (长乐, 重庆…): let it choose the readings.
         out = [s.lower() for s in lazy_pinyin(run)]

@@ -71,11 +71,11 @@ def consents_in_force(*, customer: Customer) -> list[Consent]:
 
 
 def household_of(*, customer: Customer) -> list[HouseholdMember]:
-    link = HouseholdMember.objects.filter(customer=customer).only("household_id").first()
-    if link is None:
-        return []
+    """The other members of the customer's household, in one query whether or not it has one."""
     return list(
-        HouseholdMember.objects.filter(household_id=link.household_id)
+        HouseholdMember.objects.filter(
+            household_id__in=HouseholdMember.objects.filter(customer=customer).values("household_id")[:1]
+        )
         .exclude(customer_id=customer.pk)
         .select_related("customer")
         .order_by("id")
@@ -87,17 +87,18 @@ def timeline_page(*, actor: Actor, customer: Customer, limit: Any = 30, cursor: 
     return paginate(qs, ordering=("-at", "-id"), limit=limit, cursor=cursor)
 
 
-def customer_360(*, actor: Actor, pk: Any) -> dict[str, Any]:
+def customer_360(*, actor: Actor, pk: Any, consents: bool = True, timeline_limit: int = 30) -> dict[str, Any]:
     """Everything the 360 page shows, in a bounded number of queries: the customer (with
-    consultant, advisor, tags), household, consents in force, the first page of the timeline
-    and the panels other modules registered (vehicles, leads, repair orders…)."""
+    consultant, advisor, tags), household, consents in force (``consents=False``: not read — the
+    page loads its consent grid after the first paint), the first page of the timeline and the
+    panels other modules registered (vehicles, leads, repair orders…)."""
     customer = get_in_scope(
         Customer.objects.select_related("consultant", "advisor").prefetch_related("tags"), actor, pk
     )
     return {
         "customer": customer,
         "household": household_of(customer=customer),
-        "consents": consents_in_force(customer=customer),
-        "timeline": timeline_page(actor=actor, customer=customer),
+        "consents": consents_in_force(customer=customer) if consents else [],
+        "timeline": timeline_page(actor=actor, customer=customer, limit=timeline_limit),
         "panels": panels_for("customers.customer", actor, customer),
     }

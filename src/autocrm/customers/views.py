@@ -13,6 +13,7 @@ imports none of those apps."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +24,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -45,7 +48,8 @@ from .tables import CustomerTable
 from .timeline import timeline_label
 
 PAGE_SIZE = 25
-TIMELINE_SIZE = 30
+TIMELINE_SIZE = 30  # a "load more" page
+TIMELINE_FIRST = 10  # the events the 360 page shows in its first paint
 REVEALABLE = ("mobile", "id_number", "address", "other_phones")
 
 
@@ -223,9 +227,9 @@ def _profile(actor: Actor, customer: Customer) -> list[dict[str, Any]]:
         if access is Access.HIDDEN:
             continue
         field = model_field(Customer, name)
-        if getattr(field, "choices", None):
+        if field.choices:
             raw = getattr(customer, name)
-            value = getattr(customer, f"get_{name}_display")() if raw else ""
+            value = _choice_labels(name, get_language()).get(raw, raw) if raw else ""
         else:
             value = present(actor, customer, name)
         rows.append(
@@ -244,6 +248,14 @@ def _profile(actor: Actor, customer: Customer) -> list[dict[str, Any]]:
                 rows.append({"name": "external_id_aliases", "label": label, "value": ", ".join(aliases),
                              "masked": False, "revealable": False})  # fmt: skip
     return rows
+
+
+@functools.cache
+def _choice_labels(name: str, language: str | None) -> dict[Any, str]:
+    """A choice field's values → labels in ``language``, built once per process and language:
+    Django's ``get_FOO_display()`` hashes every lazy choice of the field (a translation each) on
+    every call, which was the largest part of the profile's render."""
+    return {value: str(label) for value, label in model_field(Customer, name).flatchoices}
 
 
 def _consent_grid(consents: list[Any]) -> list[dict[str, Any]]:
@@ -277,12 +289,43 @@ def _timeline_context(customer: Customer, page: Any) -> dict[str, Any]:
     return {"events": events, "timeline_more_url": more_url}
 
 
+# The parts of the 360 page that are read less often than they cost to render load after the
+# first paint (htmx, one URL each, scope checked as the page's: ``_get``). The first paint keeps
+# what the user needs first: the name, the profile with its phones masked as the role needs,
+# tags, household, vehicles and the page's actions, and the first page of the timeline.
+LAZY_PARTS: dict[str, tuple[str, Any]] = {}  # name → (title, context(actor, customer))
+
+
+def _consent_part(actor: Actor, customer: Customer) -> dict[str, Any]:
+    return {"consent_grid": _consent_grid(selectors.consents_in_force(customer=customer))}
+
+
+def _insights_part(actor: Actor, customer: Customer) -> dict[str, Any]:
+    return {
+        "slots": [
+            ("segment", _("Segment")),
+            ("value", _("Customer value")),
+            ("churn_risk", _("Churn risk")),
+            ("next_best_action", _("Next best action")),
+        ]
+    }
+
+
+LAZY_PARTS["consent"] = ("customers/partials/consent_grid.html", _consent_part)
+LAZY_PARTS["insights"] = ("customers/partials/insights.html", _insights_part)
+
+
+def _part_url(customer: Customer, name: str) -> str:
+    return reverse(f"customers:customer_{name}_part", args=[customer.pk])
+
+
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The customer 360 page, read in a bounded number of queries by ``customer_360``."""
+    """The customer 360 page, read in a bounded number of queries by ``customer_360``; the
+    consent grid and the insights load after the first paint (``customer_part``)."""
     actor = _actor(request)
-    data = selectors.customer_360(actor=actor, pk=pk)
+    data = selectors.customer_360(actor=actor, pk=pk, consents=False, timeline_limit=TIMELINE_FIRST)
     customer = data["customer"]
     # Panels are rendered without the request (running the context processors again would
     # repeat the shell's queries once per panel); they get the CSRF token for their forms.
@@ -296,32 +339,65 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "profile": _profile(actor, customer),
         "tags": sorted(customer.tags.all(), key=lambda t: t.name),
         "household": data["household"],
-        "consent_grid": _consent_grid(data["consents"]),
         "panels": panels,
         "can_change": may_change,
         "can_reveal": can(actor, "reveal", customer),
-        "tag_form": TagForm(),
-        "slots": [
-            ("segment", _("Segment")),
-            ("value", _("Customer value")),
-            ("churn_risk", _("Churn risk")),
-            ("next_best_action", _("Next best action")),
-        ],
+        "parts": {name: _part_url(customer, name) for name in LAZY_PARTS},
         **_timeline_context(customer, data["timeline"]),
     }
     return render(request, "customers/customer_detail.html", context)
 
 
+def customer_part(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One lazy part of the 360 page: the fragment for htmx, or — the no-JS fallback link — a
+    page of its own with a way back. The customer is read exactly as the page reads it."""
+    actor = _actor(request)
+    customer = _get(actor, pk)
+    template, build = LAZY_PARTS[name]
+    context = {"customer": customer, "can_change": can(actor, "change", customer), **build(actor, customer)}
+    return _part_response(request, template, context)
+
+
+def _part_response(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """The fragment alone for htmx, rendered without the request (the shell's context processors
+    and their queries are the page's, not the fragment's); the page around it otherwise."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(render_to_string(template, {**context, "csrf_token": get_token(request)}))
+    else:
+        response = render(request, "customers/customer_part.html", {**context, "part_template": template})
+    patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: caches keep them apart
+    return response
+
+
+def _part_view(name: str) -> Any:
+    @login_required
+    @require_GET
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return customer_part(request, pk, name)
+
+    view.__name__ = view.__qualname__ = f"customer_{name}_part"
+    view.__doc__ = f"The 360 page's {name} part (``customer_part``)."
+    return view
+
+
+customer_consent_part = _part_view("consent")
+customer_insights_part = _part_view("insights")
+
+
 @login_required
 @require_GET
 def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    """The next page of the timeline ("load more")."""
+    """The next page of the timeline ("load more", fetched by htmx when it scrolls into view;
+    without JavaScript the same link opens it as a page of its own)."""
     actor = _actor(request)
     customer = _get(actor, pk)
     page = selectors.timeline_page(
         actor=actor, customer=customer, limit=TIMELINE_SIZE, cursor=request.GET.get("cursor") or None
     )
-    return render(request, "customers/partials/timeline_rows.html", _timeline_context(customer, page))
+    context = {"customer": customer, **_timeline_context(customer, page)}
+    if getattr(request, "htmx", False):
+        return _part_response(request, "customers/partials/timeline_rows.html", context)
+    return _part_response(request, "customers/partials/timeline_part.html", context)
 
 
 @login_required

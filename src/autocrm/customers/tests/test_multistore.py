@@ -49,6 +49,8 @@ class TestCustomersMultistore(MultistoreMatrix):
         Op("customers:customer_detail", C, "view"),
         Op("customers:customer_edit", C, "change"),
         Op("customers:customer_timeline", C, "view"),
+        Op("customers:customer_consent_part", C, "view"),
+        Op("customers:customer_insights_part", C, "view"),
         Op("customers:customer_reveal", C, "reveal", method="POST", data={"field": "mobile"}),
         Op("customers:customer_tags", C, "change", method="POST", data={"add": "矩阵"}, ok=302),
         Op("customers:customer_consent", C, "change", method="POST", data=CONSENT, ok=302),

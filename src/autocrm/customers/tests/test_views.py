@@ -400,9 +400,21 @@ def test_reveal_of_an_unprotected_field_is_400(client, world):
     assert not AuditEvent.objects.filter(action="pii.reveal").exists()
 
 
+def lazy_part(client: Client, page: str, part: str) -> str:
+    """The 360 page's ``part`` as htmx loads it after the first paint: the URL the page names."""
+    match = re.search(rf'data-lazy-part="{part}" hx-get="([^"]+)" hx-trigger="revealed"', page)
+    assert match, f"no lazy {part} on the page"
+    assert f'href="{match.group(1)}"' in page  # the no-JS fallback link
+    response = client.get(match.group(1), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return html(response)
+
+
 def test_placeholders_say_not_computed_yet(client, world):
     login(client, "sales_a1")
-    body = html(client.get(reverse("customers:customer_detail", args=[world["own"].pk])))
+    page = html(client.get(reverse("customers:customer_detail", args=[world["own"].pk])))
+    assert "data-slot=" not in page  # loaded after the first paint
+    body = lazy_part(client, page, "insights")
     with translation.override("zh-hans"):
         text = re.escape(translation.gettext("Not computed yet"))
     for slot in ("segment", "value", "churn_risk", "next_best_action"):
@@ -426,14 +438,14 @@ def test_consent_granted_and_withdrawn_through_the_grid(client, world):
     url = reverse("customers:customer_consent", args=[customer.pk])
     client.post(url, {"purpose": "marketing", "channel": "wechat", "action": "grant"})
     assert consent_allows(customer=customer, purpose="marketing", channel="wechat")
-    body = html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    body = lazy_part(client, html(client.get(reverse("customers:customer_detail", args=[customer.pk]))), "consent")
     assert 'data-consent="marketing-wechat" data-state="granted"' in body
     assert 'data-testid="withdraw-marketing-wechat"' in body
     response = client.post(url, {"purpose": "marketing", "channel": "wechat", "action": "withdraw"})
     assert response.status_code == 302
     assert not consent_allows(customer=customer, purpose="marketing", channel="wechat")
     assert Consent.objects.get(customer=customer).withdrawn_at is not None
-    body = html(client.get(reverse("customers:customer_detail", args=[customer.pk])))
+    body = lazy_part(client, html(client.get(reverse("customers:customer_detail", args=[customer.pk]))), "consent")
     assert 'data-consent="marketing-wechat" data-state="withdrawn"' in body
     assert client.post(url, {"purpose": "x", "channel": "wechat", "action": "grant"}).status_code == 400
 
@@ -445,8 +457,12 @@ def test_marketing_cannot_change_consent(client, world):
     assert not Consent.objects.exists()
 
 
-def _rich_customer(n_vehicles: int, n_events: int) -> Customer:
+def _rich_customer(n_vehicles: int, n_events: int, n_household: int = 0) -> Customer:
+    """A customer with ``n_vehicles`` cars, ``n_events`` notes, ``n_household`` family members,
+    a consent per purpose and channel for the larger ones, and tags."""
     from autocrm.core.identifiers import vin_with_check_digit
+    from autocrm.customers.choices import Channel, ConsentPurpose
+    from autocrm.customers.services import household_link
     from autocrm.vehicles.services import vehicle_create
 
     actor = actor_for("sales_a1", "a")
@@ -456,25 +472,91 @@ def _rich_customer(n_vehicles: int, n_events: int) -> Customer:
         vehicle_create(actor=actor, data={"vin": vin, "plate": f"沪A{n_vehicles}{i:04d}"}, customer=customer)
     for i in range(n_events):
         timeline_record(customer=customer, kind="note", summary=f"事件 {i}")
-    consent_record(actor=actor, customer=customer, purpose="service", channel="sms")
-    customer_tag(actor=actor, customer=customer, add=["高尔夫", "自驾游"])
+    for i in range(n_household):
+        member = make_customer(actor, name=f"家人{n_vehicles}{i}", mobile=f"1360{n_vehicles:03d}{i:04d}")
+        household_link(actor=actor, customer=customer, member=member, relation="child")
+    pairs = [(p, c) for p in ConsentPurpose.values for c in Channel.values] if n_vehicles > 1 else [("service", "sms")]
+    for purpose, channel in pairs:
+        consent_record(actor=actor, customer=customer, purpose=purpose, channel=channel)
+    customer_tag(actor=actor, customer=customer, add=["高尔夫", "自驾游"] + [f"标签{i}" for i in range(n_vehicles)])
     return customer
+
+
+# Queries of a warm 360 page as a consultant, whatever the customer holds: the request path's
+# (session, user, memberships, store ids, the session's save ×3 on SQLite's savepoints), then
+# customer, tags, household, timeline, vehicles and the shell's stores. A lazy part is one
+# request of its own: the request path's, the customer and its own read.
+PAGE_360_QUERIES = 13
+PART_QUERIES = 9
 
 
 def test_360_query_count_is_bounded(client, demo, django_assert_max_num_queries):
     small = _rich_customer(1, 2)
-    big = _rich_customer(5, 40)
+    big = _rich_customer(8, 60, n_household=4)
     login(client, "sales_a1")
     client.get(reverse("customers:customer_detail", args=[small.pk]))  # warm caches (content types, session)
-    with django_assert_max_num_queries(15) as small_queries:
+    with django_assert_max_num_queries(PAGE_360_QUERIES) as small_queries:
         client.get(reverse("customers:customer_detail", args=[small.pk]))
-    with django_assert_max_num_queries(15) as big_queries:
+    with django_assert_max_num_queries(PAGE_360_QUERIES) as big_queries:
         response = client.get(reverse("customers:customer_detail", args=[big.pk]))
     assert len(big_queries.captured_queries) == len(small_queries.captured_queries)
     body = html(response)
-    assert body.count('class="list-group-item customer-vehicle"') == 5
-    assert body.count('class="list-group-item timeline-event"') == 30
+    # The first paint: the name, the mobile masked for a consultant, every vehicle, the household.
+    assert '<span id="customer-name">富客8</span>' in body
+    assert "135****0008" in body and "13500000008" not in body
+    assert body.count('class="list-group-item customer-vehicle"') == 8
+    assert body.count("家人8") == 4
+    assert body.count('class="list-group-item timeline-event"') == 10
     assert 'id="timeline-load-more"' in body
+    small_page = html(client.get(reverse("customers:customer_detail", args=[small.pk])))
+    for part in ("consent", "insights"):
+        with django_assert_max_num_queries(PART_QUERIES) as small_part:
+            lazy_part(client, small_page, part)
+        with django_assert_max_num_queries(PART_QUERIES) as big_part:
+            fragment = lazy_part(client, body, part)
+        assert len(big_part.captured_queries) == len(small_part.captured_queries), part
+        assert "<html" not in fragment  # the fragment alone, not the shell
+
+
+def test_the_consent_part_shows_every_consent_of_a_large_customer(client, demo):
+    big = _rich_customer(3, 0)
+    login(client, "sales_a1")
+    page = html(client.get(reverse("customers:customer_detail", args=[big.pk])))
+    assert "data-consent=" not in page  # not in the first paint
+    grid = lazy_part(client, page, "consent")
+    assert grid.count('data-state="granted"') == 12
+
+
+def test_lazy_parts_are_scoped_as_the_page(client, world):
+    """A part's URL answers exactly whom the page answers: another store's customer (or a
+    colleague's, for a consultant) is the same 404 as the page's, never an empty fragment."""
+    login(client, "sales_a1")
+    for name in ("customers:customer_consent_part", "customers:customer_insights_part", "customers:customer_timeline"):
+        assert client.get(reverse(name, args=[world["own"].pk]), HTTP_HX_REQUEST="true").status_code == 200
+        for other in (world["other_store"], world["colleague"]):
+            for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+                assert client.get(reverse(name, args=[other.pk]), **headers).status_code == 404, (name, other)
+                assert client.get(reverse("customers:customer_detail", args=[other.pk])).status_code == 404
+        assert client.get(reverse(name, args=[MISSING_PK]), HTTP_HX_REQUEST="true").status_code == 404
+    client.logout()
+    response = client.get(reverse("customers:customer_consent_part", args=[world["own"].pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_lazy_parts_work_without_javascript(client, world):
+    """Without htmx the placeholder's link opens the part as a page of its own, with the shell
+    and a way back to the customer; with htmx the same URL answers the fragment alone."""
+    customer = world["own"]
+    login(client, "sales_a1")
+    url = reverse("customers:customer_consent_part", args=[customer.pk])
+    page = client.get(url)
+    body = html(page)
+    assert page.status_code == 200 and "<html" in body and 'data-consent="service-sms"' in body
+    assert f'href="{reverse("customers:customer_detail", args=[customer.pk])}" data-testid="back-to-customer"' in body
+    assert "HX-Request" in page["Vary"]
+    fragment = client.get(url, HTTP_HX_REQUEST="true")
+    assert "<html" not in html(fragment) and 'data-consent="service-sms"' in html(fragment)
+    assert "HX-Request" in fragment["Vary"]
 
 
 def test_timeline_load_more(client, demo):
@@ -482,11 +564,18 @@ def test_timeline_load_more(client, demo):
     login(client, "sales_a1")
     response = client.get(reverse("customers:customer_detail", args=[customer.pk]))
     more_url = response.context["timeline_more_url"]
+    assert f'href="{more_url}"' in html(response)  # a link: it works without JavaScript too
     more = html(client.get(more_url, HTTP_HX_REQUEST="true"))
-    # 40 notes + "created" + one consent + nothing else: 30 on the page, the rest here.
+    # 40 notes + "created" + one consent: 10 on the page, 30 in the next, the rest after.
     total = customer.timeline.count()
-    assert more.count('class="list-group-item timeline-event"') == total - 30
-    assert "timeline-load-more" not in more
+    assert more.count('class="list-group-item timeline-event"') == 30
+    match = re.search(r'hx-get="([^"]+)"', more)
+    assert match
+    rest = html(client.get(match.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true"))
+    assert rest.count('class="list-group-item timeline-event"') == total - 40
+    assert "timeline-load-more" not in rest
+    without_js = client.get(more_url)
+    assert "<html" in html(without_js) and html(without_js).count('class="list-group-item timeline-event"') == 30
 
 
 def test_manager_reassigns_the_consultant_from_the_edit_page(client, world):
