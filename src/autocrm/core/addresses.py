@@ -47,9 +47,10 @@ _SUFFIXES = ("特别行政区", "省", "市", "地区", "盟", "林区", "特区
 # Patterns are used with ``match(text, pos)``, where "^" would only match at 0: they carry none.
 # What may follow a division's short name (成都, 浦东) without making it part of a street: 四川北路,
 # 南京西路, 中山路 and 延安中路 are streets of Shanghai, not the province or the city.
-# A place word followed by a street word is a street (金水 + 花园路: the district, then the street).
+# A place word followed by a street word is a street (金水 + 花园路: the district, then the street);
+# followed by 镇 or 乡 it is a town (东莞's 长安镇 is not 西安's 长安区).
 _STREETLIKE = re.compile(
-    r"[东西南北中]?(?:路|街|道|巷|弄|大道|大街|号|里)|(?:广场|大厦|小区|花园|新村|公寓)(?![东西南北中]?(?:路|街|大道))"
+    r"[东西南北中]?(?:路|街|道|巷|弄|大道|大街|号|里|镇|乡)|(?:广场|大厦|小区|花园|新村|公寓)(?![东西南北中]?(?:路|街|大道))"
 )
 # A district-like word the table does not know (火星区); 小区 and 园区 are not districts.
 _UNKNOWN_DISTRICT = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?<!小)(?<!园)(?<!社)(?<![一二三四五六七八九十])(区|县)")
@@ -401,6 +402,9 @@ def _district_at(
             doubt = _warning(_("Several cities have a district %(district)s: add the city."), district=word)
             return None, pos + len(word), [doubt]
         return inside[0], pos + len(word), []
+    home = _city_division(default_city) if city is None else None
+    if home is not None and home.name in table.without_districts:
+        return None, pos, []  # the store's city has towns below it: 石岐区 is one (a town, not a doubt)
     m = _UNKNOWN_DISTRICT.match(s, pos)
     zone = _ZONE.match(s, pos)
     if m and not _STREETLIKE.match(s, m.end()) and not _COMMUNITY.match(s, pos) and not zone:

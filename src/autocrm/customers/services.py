@@ -114,6 +114,27 @@ def _address_fill(out: dict[str, Any], default_city: str | None) -> list[tuple[s
     return []
 
 
+_ADDRESS_FIELDS = ("province", "city", "district", "address")
+
+
+def customer_address_warnings(
+    *, actor: Actor, data: Mapping[str, Any], customer: Customer | None = None
+) -> list[tuple[str, str]]:
+    """The doubts about the address a create (or an update of ``customer``) would save — an
+    unknown district (火星区), one of another city, a plate typed as the address — as ``(field,
+    message)``: the entry page shows them before saving, and the user may save past them. An
+    update that leaves the address as it was raises none; data the save would refuse gives none
+    (its errors come from the save)."""
+    if customer is not None:
+        if all(_text(data.get(k, getattr(customer, k))) == _text(getattr(customer, k)) for k in _ADDRESS_FIELDS):
+            return []
+        data = {k: getattr(customer, k) for k in ("province", "city", "district")} | dict(data)
+    try:
+        return customer_clean_checked(data, default_city=_store_city(actor, data))[1]
+    except ValidationError:
+        return []
+
+
 def _store_city(actor: Actor, data: Mapping[str, Any]) -> str | None:
     """The city of the actor's store, read only when an address without divisions needs it."""
     if not _text(data.get("address")) or any(_text(data.get(k)) for k in ("province", "city", "district")):

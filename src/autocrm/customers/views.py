@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core import identifiers
 from autocrm.core.actor import Actor, actor_of
-from autocrm.core.errors import Conflict, PermissionDenied
+from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
 from autocrm.core.forms import REFUSED, ServiceFormView, create_extras, run_action, run_service
 from autocrm.core.models import model_field
 from autocrm.core.permissions import Access, can, field_access, present
@@ -123,6 +123,18 @@ def _store_name(form: Any) -> str | None:
 # --- create / edit -----------------------------------------------------------------------------
 
 
+def _address_doubts(
+    request: HttpRequest, actor: Actor, data: dict[str, Any], customer: Customer | None = None
+) -> tuple[list[tuple[str, str]], str]:
+    """The address's doubts to show before saving (``services.customer_address_warnings``), and
+    the key of the address as typed: a submit carrying it in ``confirm_address`` saves past
+    them (the user checked); an address changed since is checked again."""
+    key = "|".join(str(data.get(k) or "") for k in ("province", "city", "district", "address"))
+    if request.POST.get("confirm_address") == key:
+        return [], key
+    return services.customer_address_warnings(actor=actor, data=data, customer=customer), key
+
+
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     """Create a customer, with the extras other apps add (the first vehicle). The customer and
@@ -140,6 +152,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     every_form = [form, *(extra_form for _extra, extra_form in extras)]
     duplicates: list[dict[str, Any]] = []
     strong = False
+    address_doubts: list[tuple[str, str]] = []
+    address_key = ""
     if request.method == "POST":
         results = [f.is_valid() for f in every_form]  # every form validates, so every error shows
         valid = all(results)
@@ -151,6 +165,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             "extras": {extra.key: extra_form.cleaned_data for extra, extra_form in extras},
         }
         if valid:
+            address_doubts, address_key = _address_doubts(request, actor, form.service_data())
+        if valid and address_doubts:
+            # Shown with the service's own errors, if any; nothing saved until the user confirms.
+            run_service(every_form, services.customer_create_check, **kwargs)
+        elif valid:
             customer = run_service(
                 every_form, services.customer_create, confirm_new=bool(form.cleaned_data.get("confirm_new")), **kwargs
             )
@@ -173,6 +192,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             "duplicates": duplicates,
             "strong": strong,
             "creating": True,
+            "address_doubts": address_doubts,
+            "address_key": address_key,
         },
     )
 
@@ -190,6 +211,11 @@ class CustomerEditView(ServiceFormView):
         return {"actor": self.actor, "instance": self.customer}
 
     def call(self, form: Any) -> Customer:
+        self.address_doubts, self.address_key = _address_doubts(
+            self.request, self.actor, form.service_data(), self.customer
+        )
+        if self.address_doubts:  # shown on their fields and above the form, until confirmed
+            raise ValidationError(_("Check the address."), fields={f: [m] for f, m in self.address_doubts})
         assign = {"consultant_id": form.cleaned_data.get("consultant")} if "consultant" in form.fields else {}
         return services.customer_update(actor=self.actor, customer=self.customer, data=form.service_data(), **assign)
 
@@ -204,7 +230,8 @@ class CustomerEditView(ServiceFormView):
         if error is not None:
             self.customer.refresh_from_db()  # the refused save may have set attributes in memory
         duplicates = list(getattr(error, "duplicates", [])) if isinstance(error, Conflict) else []
-        return {**context, "customer": self.customer, "duplicates": duplicates, "strong": True, "creating": False}
+        return {**context, "customer": self.customer, "duplicates": duplicates, "strong": True, "creating": False,
+                "address_doubts": getattr(self, "address_doubts", []), "address_key": getattr(self, "address_key", "")}  # fmt: skip
 
 
 customer_edit = CustomerEditView.as_view()

@@ -115,3 +115,78 @@ def test_import_fills_divisions_and_reports_warnings(manager):
     assert (zhang.province, zhang.city, zhang.district, zhang.address) == ("四川省", "成都市", "锦江区", "人民路208号")
     assert (li.city, li.district, li.address) == ("成都市", "锦江区", "人民路208号3栋2单元501")
     assert (wang.district, wang.address) == ("", "火星区人民路1号")
+
+
+# --- the entry page shows the doubts before saving; the user may save past them ------------------
+
+
+def _login(client, username):
+    from autocrm.accounts.models import User
+
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_create_page_shows_an_unknown_district_and_saves_only_when_confirmed(client, demo):
+    from django.urls import reverse
+
+    _login(client, "sales_a1")
+    url = reverse("customers:customer_create")
+    data = {"kind": "person", "name": "陈静", "mobile": unique_mobile(), "address": "火星区人民路1号"}
+    response = client.post(url, data)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="address-doubts"' in body
+    ((field, message),) = response.context["address_doubts"]  # in the user's language (zh-hans here)
+    assert field == "address" and "火星区" in message and message in body
+    assert not Customer.objects.filter(name="陈静").exists()  # not silently accepted
+    key = response.context["address_key"]
+    assert 'data-testid="confirm-address"' in body and f'value="{key}"' in body
+    # Changed since the warning: checked again (a plate is not an address either).
+    response = client.post(url, {**data, "address": "川A12345", "confirm_address": key})
+    assert any("川A12345" in m for _f, m in response.context["address_doubts"])
+    assert not Customer.objects.filter(name="陈静").exists()
+    # Confirmed as typed: saved, the address kept as written, nothing invented.
+    response = client.post(url, {**data, "confirm_address": key})
+    assert response.status_code == 302
+    saved = Customer.objects.get(name="陈静")
+    assert (saved.district, saved.address) == ("", "火星区人民路1号")
+
+
+def test_create_page_with_a_known_address_saves_at_once(client, demo):
+    from django.urls import reverse
+
+    _login(client, "sales_a1")
+    response = client.post(reverse("customers:customer_create"), {
+        "kind": "person", "name": "陈静", "mobile": unique_mobile(), "address": "浦东张杨路1200号"})  # fmt: skip
+    assert response.status_code == 302
+    assert Customer.objects.get(name="陈静").district == "浦东新区"
+
+
+def test_edit_page_warns_on_a_changed_address_only(client, demo):
+    from django.urls import reverse
+
+    sales = actor_for("sales_a1")
+    customer = customer_create(
+        actor=sales, data={"name": "陈静", "mobile": unique_mobile(), "address": "火星区人民路1号"}
+    )
+    _login(client, "sales_a1")
+    url = reverse("customers:customer_edit", args=[customer.pk])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("mobile", "id_number")}
+    data.update(kind="person", name="陈静")
+    # The address as it was: no doubt raised again on every save.
+    response = client.post(url, {**data, "occupation": "教师"})
+    assert response.status_code == 302, response.context["form"].errors
+    # A new doubtful district: shown on its field and above the form, nothing saved.
+    response = client.post(url, {**data, "district": "火星区", "address": "人民路2号"})
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="address-doubts"' in body
+    assert response.context["form"].errors["district"]
+    customer.refresh_from_db()
+    assert customer.address == "火星区人民路1号"
+    response = client.post(
+        url, {**data, "district": "火星区", "address": "人民路2号", "confirm_address": response.context["address_key"]}
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.district, customer.address) == ("火星区", "人民路2号")
