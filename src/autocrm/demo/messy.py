@@ -8,7 +8,11 @@ benchmark can map every row to the customer it became. Some people of the DMS we
 by staff, with the variations below; the sheets also hold walk-ins the DMS never had (some in both
 sheets) and family members. ``messy_write(dataset, folder)`` writes the files the product's import
 accepts (CSV for the DMS, .xlsx for the sheets, Chinese headers as dealers have them);
-:func:`messy_score` scores what the import and the finder made of them against the truth.
+:func:`messy_score` scores what the import and the finder made of them against the truth. The
+database side — :func:`import_file` (create, map, dry run, commit as a manager), :func:`import_options`
+(the import's same-person options, when the running code has them), :func:`customer_lookup`
+(rows → customers by external id, aliases and merges followed) and :func:`on_entry` — is shared by
+``benchmarks/dedup_messy.py``, the tests and ``autocrm demo --messy`` (:func:`demo_messy_load`).
 
 The truth, written from what staff do and not from what the code matches:
 
