@@ -186,10 +186,13 @@ def main() -> None:
             print(f"  {a} {names.get(customer_of[a])} / {b} {names.get(customer_of[b])} "
                   f"(persons {rows[a].person}, {rows[b].person}): {why}")  # fmt: skip
 
-    (offered, variants), (warned, new), per_check = on_entry(actor, dataset, customer_of)
+    entry = on_entry(actor, dataset, customer_of)
+    offered, variants, warned, new = entry.offered, entry.variants, entry.warned, entry.new
     print(f"\non-entry check: existing record offered for {offered:,} of {variants:,} re-typed variants "
           f"({offered / max(variants, 1):.3f}); {warned:,} of {new:,} new people warned ({warned / max(new, 1):.3f}); "
-          f"{per_check * 1000:.1f} ms a check")  # fmt: skip
+          f"{entry.refused} probes refused as invalid; {entry.seconds_per_check * 1000:.1f} ms a check")  # fmt: skip
+    print("  offered, by variation: " + ", ".join(
+        f"{k} {f / n:.2f} ({n})" for k, (f, n) in entry.by_kind.items() if n))  # fmt: skip
     family = [score.hard[k] for k in ("spouse", "parent_child", "father_son_car")]
     family_fp = sum(w for w, _n in family) / max(sum(n for _w, n in family), 1)
     worst = min((f / n for f, n in score.by_kind.values() if n), default=1.0)

