@@ -1025,6 +1025,7 @@ def _commit_done(
     audit.record("import", obj=job, actor=actor, extra={
         "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": rows,
         "created": created, "updated": updated, "skipped": bad,
+        "merged": report.get("merged", 0), "queued": report.get("queued", 0),
     })  # fmt: skip
     events.emit(IMPORT_COMMITTED, store_id=job.store_id,
                 payload=ImportCommitted(job_id=job.pk, kind=job.kind, created=created, updated=updated))  # fmt: skip

@@ -338,3 +338,23 @@ def test_the_dry_run_page_offers_the_choices_with_their_counts(manager, client):
     assert response.status_code == 302
     job.refresh_from_db()
     assert importing.job_choices(job)["in_file"] == "review" and job.report["queued"] == 1
+
+
+def test_namesakes_born_the_same_day_with_two_id_numbers_are_two_people(manager):
+    rows = [
+        ["王芳", "13700001101", "110105199001010029", "", "锦江区"],
+        ["王芳", "13700001102", "110105199001010045", "", "锦江区"],  # the same birthday, another ID number
+        ["王芳", "13700001103", "", "1990-01-01", "锦江区"],  # no ID number: the first one's
+    ]
+    job = run(manager, rows)
+    assert (job.report["new"], job.report["merged"]) == (2, 1)
+    assert "row 2" in warned(job)[(4, "name")]
+
+
+def test_a_row_matching_a_customer_fills_an_empty_consultant(manager):
+    zhang = make_customer(manager, name="张伟", mobile="13812345678")
+    import_job_commit(
+        actor=manager, job=run(manager, [["张伟", "13812345678", "", "", "", "", "", "李娜", "advisor_a1"]])
+    )
+    zhang.refresh_from_db()
+    assert zhang.consultant.username == "sales_a1" and zhang.advisor.username == "advisor_a1"
