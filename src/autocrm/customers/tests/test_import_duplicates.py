@@ -15,7 +15,7 @@ from django.utils import translation
 from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
 from autocrm.core import permissions
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.permissions import Grant, Scope
 from autocrm.customers.merging import customer_merge, customer_merge_undo
 from autocrm.customers.models import Customer, CustomerExternalId, DuplicatePair
@@ -358,3 +358,28 @@ def test_a_row_matching_a_customer_fills_an_empty_consultant(manager):
     )
     zhang.refresh_from_db()
     assert zhang.consultant.username == "sales_a1" and zhang.advisor.username == "advisor_a1"
+
+
+def test_only_who_may_act_on_the_job_may_change_its_choices(manager):
+    job = run(actor_for("sales_manager_a"), REPEATED)
+    with pytest.raises(PermissionDenied):
+        import_job_choose(actor=actor_for("service_manager_a"), job=job, choices={"in_file": "review"})
+    with pytest.raises(NotFound):
+        importing.import_job_get(actor=actor_for("manager_b"), pk=job.pk)
+    job.refresh_from_db()
+    assert importing.job_choices(job)["in_file"] == "merge"
+    job = import_job_choose(actor=manager, job=job, choices={"in_file": "review"})  # the store's manager may
+    assert importing.job_choices(job)["in_file"] == "review"
+
+
+def test_the_360_and_the_api_show_the_aliases_beside_the_external_id(manager, client):
+    rows = [["刘萍", "13700007001", "", "", "", "", "DMS-A"], ["刘萍", "13700007001", "", "", "", "", "DMS-B"]]
+    import_job_commit(actor=manager, job=run(manager, rows))
+    liu = Customer.objects.get(external_id="DMS-A")
+    user = User.objects.get(username="manager_a")
+    _, token = token_issue_session(user=user)
+    body = Client().get(f"/api/v1/customers/{liu.pk}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert (body["external_id"], body["external_id_aliases"]) == ("DMS-A", ["DMS-B"])
+    client.force_login(user)
+    page = client.get(f"/customers/{liu.pk}/").content.decode()
+    assert "DMS-B" in page
