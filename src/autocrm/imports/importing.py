@@ -232,7 +232,7 @@ def choices_clean(importer: Importer, values: Mapping[str, Any]) -> dict[str, st
         choice = known.get(name)
         if choice is None:
             raise ValidationError(fields={"choices": [_("Unknown choice for this import.")]})
-        if value not in {v for v, _label in choice.options}:
+        if not isinstance(value, str) or value not in {v for v, _label in choice.options}:
             raise ValidationError(fields={name: [_("Choose one of the listed values.")]})
         out[name] = str(value)
     return out

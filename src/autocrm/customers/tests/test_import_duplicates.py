@@ -324,6 +324,11 @@ def test_api_takes_the_choices_at_upload_and_later(manager, demo):
         "/api/v1/customers/imports", {"file": SimpleUploadedFile("p.csv", text.encode()), "choices": "[1]"}
     )
     assert bad.status_code == 400
+    bad = client.post(
+        "/api/v1/customers/imports",
+        {"file": SimpleUploadedFile("p.csv", text.encode()), "choices": json.dumps({"in_file": ["merge"]})},
+    )
+    assert bad.status_code == 400 and "in_file" in json.dumps(bad.json())
 
 
 def test_the_dry_run_page_offers_the_choices_with_their_counts(manager, client):
