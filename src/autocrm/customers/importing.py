@@ -111,6 +111,7 @@ class _CustomerContext:
     # Customers this run created: the file's own rows, matched by the file's memory (``seen``),
     # not as customers of the store (the check may run ahead of the writes, on another connection).
     created: set[int] = field(default_factory=set)
+    id_numbers: dict[int, str] = field(default_factory=dict)  # of rows the name+birthday key names
     counts: dict[str, int] = field(default_factory=lambda: {IN_FILE: 0, EXISTING: 0})
     # Staff of the store: login → user id, compact name → user ids, user id → roles.
     logins: dict[str, int] = field(default_factory=dict)
@@ -441,16 +442,23 @@ class CustomerImporter(Importer):
         choice = ctx.choices.get(IN_FILE, MERGE)
         seen = ctx.seen
         for row in rows:
-            keys = self._file_keys(row.cleaned or {})
+            c = row.cleaned or {}
+            keys = self._file_keys(c)
             first = reason = None
             for name, value in keys:
                 first = seen[name].get(value)
+                if first is not None and name == "person" and c.get("id_number"):
+                    other = ctx.id_numbers.get(first, "")
+                    if other and other != c["id_number"]:
+                        first = None  # two valid ID numbers are two people, whatever else they share
                 if first is not None:
                     reason = name
                     break
             if first is None or reason is None:
                 for name, value in keys:
-                    seen[name][value] = row.number
+                    seen[name].setdefault(value, row.number)
+                if c.get("id_number") and c.get("birthday"):
+                    ctx.id_numbers[row.number] = c["id_number"]
                 continue
             for name, value in keys:  # later rows of this person find the first row by any key
                 seen[name].setdefault(value, first)
@@ -553,8 +561,9 @@ class CustomerImporter(Importer):
             if row.target_id:
                 update_rows.append(row)
         updated = self._update(ctx, update_rows) if update_rows else []
-        if updated:
-            bulk.write_prepared(self._events(ctx, [c.pk for c in updated], "customer.import_updated"))  # type: ignore[arg-type]
+        changed = [c.pk for c in updated if c.pk not in ctx.created]  # a row folded into a new one: "imported"
+        if changed:
+            bulk.write_prepared(self._events(ctx, changed, "customer.import_updated"))  # type: ignore[arg-type]
         self._queue_pairs(ctx, [r for r in rows if r.queued])
         return len(created_ids), len([r for r in update_rows if not r.same_as])
 

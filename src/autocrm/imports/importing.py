@@ -232,7 +232,7 @@ def choices_clean(importer: Importer, values: Mapping[str, Any]) -> dict[str, st
         choice = known.get(name)
         if choice is None:
             raise ValidationError(fields={"choices": [_("Unknown choice for this import.")]})
-        if value not in {v for v, _label in choice.options}:
+        if not isinstance(value, str) or value not in {v for v, _label in choice.options}:
             raise ValidationError(fields={name: [_("Choose one of the listed values.")]})
         out[name] = str(value)
     return out
@@ -1025,6 +1025,7 @@ def _commit_done(
     audit.record("import", obj=job, actor=actor, extra={
         "kind": job.kind, "file": job.original_name, "mode": job.mode, "rows": rows,
         "created": created, "updated": updated, "skipped": bad,
+        "merged": report.get("merged", 0), "queued": report.get("queued", 0),
     })  # fmt: skip
     events.emit(IMPORT_COMMITTED, store_id=job.store_id,
                 payload=ImportCommitted(job_id=job.pk, kind=job.kind, created=created, updated=updated))  # fmt: skip

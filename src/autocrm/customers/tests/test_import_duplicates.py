@@ -15,7 +15,7 @@ from django.utils import translation
 from autocrm.accounts.models import User
 from autocrm.accounts.services import token_issue_session
 from autocrm.core import permissions
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.permissions import Grant, Scope
 from autocrm.customers.merging import customer_merge, customer_merge_undo
 from autocrm.customers.models import Customer, CustomerExternalId, DuplicatePair
@@ -324,6 +324,11 @@ def test_api_takes_the_choices_at_upload_and_later(manager, demo):
         "/api/v1/customers/imports", {"file": SimpleUploadedFile("p.csv", text.encode()), "choices": "[1]"}
     )
     assert bad.status_code == 400
+    bad = client.post(
+        "/api/v1/customers/imports",
+        {"file": SimpleUploadedFile("p.csv", text.encode()), "choices": json.dumps({"in_file": ["merge"]})},
+    )
+    assert bad.status_code == 400 and "in_file" in json.dumps(bad.json())
 
 
 def test_the_dry_run_page_offers_the_choices_with_their_counts(manager, client):
@@ -338,3 +343,48 @@ def test_the_dry_run_page_offers_the_choices_with_their_counts(manager, client):
     assert response.status_code == 302
     job.refresh_from_db()
     assert importing.job_choices(job)["in_file"] == "review" and job.report["queued"] == 1
+
+
+def test_namesakes_born_the_same_day_with_two_id_numbers_are_two_people(manager):
+    rows = [
+        ["王芳", "13700001101", "110105199001010029", "", "锦江区"],
+        ["王芳", "13700001102", "110105199001010045", "", "锦江区"],  # the same birthday, another ID number
+        ["王芳", "13700001103", "", "1990-01-01", "锦江区"],  # no ID number: the first one's
+    ]
+    job = run(manager, rows)
+    assert (job.report["new"], job.report["merged"]) == (2, 1)
+    assert "row 2" in warned(job)[(4, "name")]
+
+
+def test_a_row_matching_a_customer_fills_an_empty_consultant(manager):
+    zhang = make_customer(manager, name="张伟", mobile="13812345678")
+    import_job_commit(
+        actor=manager, job=run(manager, [["张伟", "13812345678", "", "", "", "", "", "李娜", "advisor_a1"]])
+    )
+    zhang.refresh_from_db()
+    assert zhang.consultant.username == "sales_a1" and zhang.advisor.username == "advisor_a1"
+
+
+def test_only_who_may_act_on_the_job_may_change_its_choices(manager):
+    job = run(actor_for("sales_manager_a"), REPEATED)
+    with pytest.raises(PermissionDenied):
+        import_job_choose(actor=actor_for("service_manager_a"), job=job, choices={"in_file": "review"})
+    with pytest.raises(NotFound):
+        importing.import_job_get(actor=actor_for("manager_b"), pk=job.pk)
+    job.refresh_from_db()
+    assert importing.job_choices(job)["in_file"] == "merge"
+    job = import_job_choose(actor=manager, job=job, choices={"in_file": "review"})  # the store's manager may
+    assert importing.job_choices(job)["in_file"] == "review"
+
+
+def test_the_360_and_the_api_show_the_aliases_beside_the_external_id(manager, client):
+    rows = [["刘萍", "13700007001", "", "", "", "", "DMS-A"], ["刘萍", "13700007001", "", "", "", "", "DMS-B"]]
+    import_job_commit(actor=manager, job=run(manager, rows))
+    liu = Customer.objects.get(external_id="DMS-A")
+    user = User.objects.get(username="manager_a")
+    _, token = token_issue_session(user=user)
+    body = Client().get(f"/api/v1/customers/{liu.pk}", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert (body["external_id"], body["external_id_aliases"]) == ("DMS-A", ["DMS-B"])
+    client.force_login(user)
+    page = client.get(f"/customers/{liu.pk}/").content.decode()
+    assert "DMS-B" in page

@@ -111,5 +111,6 @@ class TestCustomersMultistore(MultistoreMatrix):
         "POST /api/v1/customers/merges/{merge_id}/undo": "undoes a real merge; roles in test_merge",
         "POST /api/v1/customers/imports": "a file upload; roles in test_import",
         "POST /api/v1/customers/imports/{job_id}/mapping": "runs the import engine; roles in test_import",
+        "POST /api/v1/customers/imports/{job_id}/choices": "runs the import engine; roles in test_import_duplicates",
         "POST /api/v1/customers/imports/{job_id}/commit": "runs the import engine; roles in test_import",
     }
