@@ -6,6 +6,7 @@ real form-login sessions, against a bare Django view of the same project (the fl
     .venv/bin/python benchmarks/http_load.py --customers 500000   # the 1,000,000 (~30 min to load)
     .venv/bin/python benchmarks/http_load.py --quick              # CI: small data, 2 s per endpoint, no timing asserted
     .venv/bin/python benchmarks/http_load.py --db autocrm_bench --reuse --data-dir var/bench   # an already loaded database
+    .venv/bin/python benchmarks/http_load.py --redis redis://127.0.0.1:6379/5   # REDIS_URL set, as in production
 
 What it does:
 
@@ -619,6 +620,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300, help="values sampled per kind")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of each counted request")
     parser.add_argument("--quick", action="store_true", help="CI size: 300 customers, 1 run of 2 s per endpoint")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("BENCH_REDIS"),
+        metavar="URL",
+        help="serve with REDIS_URL=URL, as production does (shared cache, sessions, queue); the "
+        "Redis database is emptied first, since its entries describe another load of the database",
+    )
     args = parser.parse_args()
     if args.quick:
         args.customers = min(args.customers, 300)
@@ -654,6 +662,11 @@ def main() -> None:
         "AUTOCRM_API_RATE_TOKEN": "100000000/min",
         "DJANGO_SETTINGS_MODULE": "autocrm.config.settings",
     }
+    if args.redis:
+        import redis
+
+        redis.Redis.from_url(args.redis).flushdb()
+        prod_env["REDIS_URL"] = args.redis
 
     created = False
     server: Server | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit
 from autocrm.core.actor import Actor
+from autocrm.core.cache import counter_hit, counter_peek, counter_reset
 from autocrm.core.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated, ValidationError
 from autocrm.core.roles import MANAGER_ROLES, ORGANIZATION_ROLES, Role
 
@@ -32,25 +34,24 @@ KNOWN_SCOPES = frozenset(
 )  # fmt: skip
 
 
-def _lockout_window_start() -> dt.datetime:
-    return timezone.now() - dt.timedelta(minutes=settings.AUTOCRM_LOCKOUT_MINUTES)
+def _lockout_key(username: str) -> str:
+    return "autocrm:lockout:" + hashlib.sha256(username.encode()).hexdigest()
 
 
 def login_locked_until(username: str) -> dt.datetime | None:
-    """When the lock on ``username`` ends, or None. Locked after N failures within the window
-    since the last successful sign-in."""
-    since = _lockout_window_start()
-    last_ok = (
-        LoginAttempt.objects.filter(username=username, success=True, at__gte=since)
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    failures = LoginAttempt.objects.filter(username=username, success=False, at__gte=last_ok or since)
-    times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.AUTOCRM_LOCKOUT_FAILURES])
-    if len(times) < settings.AUTOCRM_LOCKOUT_FAILURES:
+    """When the lock on ``username`` ends, or None. Locked after AUTOCRM_LOCKOUT_FAILURES
+    failures since the last successful sign-in, each within AUTOCRM_LOCKOUT_MINUTES of the one
+    before; the lock ends that many minutes after the last failure. Counted in the shared cache
+    (one round trip, every process sees the same count); ``LoginAttempt`` keeps the log."""
+    count, expires = counter_peek(_lockout_key(username))
+    if count < settings.AUTOCRM_LOCKOUT_FAILURES:
         return None
-    return times[-1] + dt.timedelta(minutes=settings.AUTOCRM_LOCKOUT_MINUTES)
+    return dt.datetime.fromtimestamp(expires, tz=dt.UTC)
+
+
+def _login_failed(username: str, ip: str | None) -> None:
+    LoginAttempt.objects.create(username=username, ip=ip, success=False)
+    counter_hit(_lockout_key(username), timeout=settings.AUTOCRM_LOCKOUT_MINUTES * 60, sliding=True)
 
 
 def login_authenticate(*, username: str, password: str, ip: str | None, request: Any = None) -> User:
@@ -61,7 +62,7 @@ def login_authenticate(*, username: str, password: str, ip: str | None, request:
     username = (username or "").strip()
     locked_until = login_locked_until(username)
     if locked_until is not None:
-        LoginAttempt.objects.create(username=username, ip=ip, success=False)
+        _login_failed(username, ip)
         audit.record("login.locked", extra={"username": username}, object_type="accounts.user", object_repr=username)
         minutes = max(1, int((locked_until - timezone.now()).total_seconds() // 60) + 1)
         raise RateLimited(
@@ -71,10 +72,11 @@ def login_authenticate(*, username: str, password: str, ip: str | None, request:
         )
     user = authenticate(request, username=username, password=password)
     if user is None or getattr(user, "kind", UserKind.STAFF) != UserKind.STAFF:
-        LoginAttempt.objects.create(username=username, ip=ip, success=False)
+        _login_failed(username, ip)
         audit.record("login.failed", extra={"username": username}, object_type="accounts.user", object_repr=username)
         raise Unauthenticated(_("The username or password is not correct."))
     LoginAttempt.objects.create(username=username, ip=ip, success=True)
+    counter_reset(_lockout_key(username))  # a success starts the count again
     return user
 
 
@@ -542,7 +544,7 @@ def password_change(
             retry_after=minutes * 60,
         )
     if not user.check_password(current_password):
-        LoginAttempt.objects.create(username=user.username, ip=actor.ip, success=False)
+        _login_failed(user.username, actor.ip)
         audit.record_durable("password.change_failed", obj=user, actor=actor, organization_id=user.organization_id)
         raise ValidationError(
             _("The password was not changed."),

@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -42,8 +42,30 @@ def shared_cache() -> BaseCache:
     return caches["shared" if "shared" in settings.CACHES else "default"]
 
 
+class _ReusedClient(RedisCacheClient):
+    """Django's client builds a new ``redis.Redis`` for every operation (about a thousand Python
+    calls each: the command callbacks are set up anew); one per connection pool is enough — a
+    ``redis.Redis`` is safe to share, and the pool reconnects after a fork."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]  # Django's, undeclared in the stubs
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = super().get_client(key, write=write)
+        return client
+
+
 class SharedRedisCache(RedisCache):
-    """Django's Redis cache with a counter in one round trip: ``INCR`` and ``EXPIRE`` pipelined."""
+    """Django's Redis cache reusing its clients, with a counter in one round trip: ``INCR`` and
+    ``EXPIRE`` pipelined."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _ReusedClient
 
     def counter_hit(self, key: str, *, timeout: int, sliding: bool = False) -> tuple[int, float]:
         """Add one to ``key``; its count and when it expires (epoch seconds). The first hit sets

@@ -1,4 +1,5 @@
-"""Platform tasks: the worker's heartbeat, which /api/v1/health reports."""
+"""Platform tasks: the worker's heartbeat, which /api/v1/health reports, and the sweep of the
+database-backed shared cache's expired rows."""
 
 from __future__ import annotations
 
@@ -14,6 +15,15 @@ HEARTBEAT_KEY = "autocrm:worker-heartbeat"
 def worker_heartbeat() -> None:
     """Every minute a running worker stamps the queue's storage with the time."""
     HUEY.put(HEARTBEAT_KEY, time.time())
+
+
+@periodic_task(crontab(minute="*/5"))
+def shared_cache_sweep() -> None:
+    """Every five minutes: expired rows of the shared cache deleted (its counters skip Django's
+    cull on every write; nothing to do with Redis)."""
+    from .cache import shared_cache_sweep as sweep
+
+    sweep()
 
 
 def worker_last_seen() -> float | None:

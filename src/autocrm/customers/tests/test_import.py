@@ -548,6 +548,7 @@ def test_a_commit_that_owns_its_transaction_checks_ahead_with_the_same_result(co
 def test_a_queued_step_the_worker_may_not_run_marks_the_job_failed(manager):
     """The worker re-checks the uploader: gone, or no longer allowed to import → the job fails
     with the reason (the page stops waiting); nothing is imported."""
+    from autocrm.accounts.auth import bump_user
     from autocrm.accounts.models import Membership
     from autocrm.imports import tasks
 
@@ -559,6 +560,7 @@ def test_a_queued_step_the_worker_may_not_run_marks_the_job_failed(manager):
 
     job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers", check=False)
     Membership.objects.filter(user_id=manager.user_id).update(role="sales")  # demoted since the upload
+    bump_user(manager.user_id)  # update() bypasses the save signal that drops the cached actor (ADR 0011)
     tasks.import_commit_task.call_local(job.pk, manager.user_id, manager.store_id)
     job.refresh_from_db()
     assert (job.status, job.error) == ("failed", "You do not have permission to do this.")

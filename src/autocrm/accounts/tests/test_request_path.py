@@ -1,0 +1,219 @@
+"""The request path is cheap and keeps every rule (issue 11, ADR 0011): who the caller is comes
+from versioned entries in the shared cache — no query on a warm request — yet a revoked token, a
+deactivated user, a removed membership or a changed role stop working on the very next request;
+``last_used_at`` and the session's sliding expiry are written at most once a minute."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from autocrm.accounts.auth import USER_VERSION, token_hash
+from autocrm.accounts.models import ApiToken, Membership, User
+from autocrm.accounts.selectors import actor_build
+from autocrm.accounts.services import (
+    admin_membership_deactivate,
+    admin_membership_set,
+    token_issue_session,
+    token_revoke,
+    user_set_active,
+)
+from autocrm.core.cache import shared_cache
+from autocrm.customers.tests.factories import actor_for, make_customer
+from autocrm.tenancy.models import Store
+
+PASSWORD = "autocrm-demo"
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def secret_of(username: str) -> str:
+    return token_issue_session(user=User.objects.get(username=username))[1]
+
+
+@pytest.fixture
+def customer(demo):
+    return make_customer(actor_for("sales_a1", "a"), name="李雷")
+
+
+def warm(client: Client, url: str, secret: str) -> None:
+    for _ in range(2):  # the first builds the entries, the second finds them
+        assert client.get(url, headers=bearer(secret)).status_code == 200
+
+
+# --- queries of the hot endpoints -----------------------------------------------------------------
+
+
+def test_a_warm_api_detail_is_two_queries(customer, client, django_assert_num_queries):
+    """Token, user, memberships, stores, modules and the rate-limit counter come from the shared
+    cache (in memory in the tests; one round trip each with Redis): the customer row and its
+    tags are all (14 queries before, issue 11)."""
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    with django_assert_num_queries(2):
+        assert client.get(url, headers=bearer(secret)).json()["id"] == customer.pk
+
+
+@pytest.mark.parametrize("q", ["李雷", "13912", "ll"])
+def test_a_warm_api_search_is_one_query(customer, client, django_assert_num_queries, q):
+    """By name, mobile digits or initials: the search's own query (13 before, issue 11)."""
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers?q={q}"
+    warm(client, url, secret)
+    with django_assert_num_queries(1):
+        assert client.get(url, headers=bearer(secret)).status_code == 200
+
+
+def test_a_cold_token_costs_its_rows_once(customer, client, django_assert_num_queries):
+    """Cold: the token row, the user, memberships and stores (4), last_used_at (1), the customer
+    and its tags (2). The next call: only the customer and its tags."""
+    secret = secret_of("sales_a1")
+    shared_cache().clear()
+    url = f"/api/v1/customers/{customer.pk}"
+    with django_assert_num_queries(7):
+        assert client.get(url, headers=bearer(secret)).status_code == 200
+    with django_assert_num_queries(2):
+        assert client.get(url, headers=bearer(secret)).status_code == 200
+
+
+def test_last_used_is_written_at_most_once_a_minute(customer, client):
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    client.get(url, headers=bearer(secret))
+    token = ApiToken.objects.get(key_hash=token_hash(secret))
+    first = token.last_used_at
+    assert first is not None
+    client.get(url, headers=bearer(secret))
+    token.refresh_from_db()
+    assert token.last_used_at == first
+    later = timezone.now() + dt.timedelta(seconds=61)
+    with mock.patch("autocrm.accounts.auth.timezone.now", return_value=later):
+        client.get(url, headers=bearer(secret))
+    token.refresh_from_db()
+    assert token.last_used_at == later
+
+
+# --- revocation is immediate despite the caches -------------------------------------------------------
+
+
+def test_a_revoked_token_fails_on_the_next_request(customer, client):
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    token = ApiToken.objects.get(key_hash=token_hash(secret))
+    token_revoke(actor=actor_for("sales_a1", "a"), token_id=token.pk)
+    assert client.get(url, headers=bearer(secret)).status_code == 401
+
+
+def test_a_token_revoked_by_a_password_reset_fails_on_the_next_request(customer, client):
+    """The reset revokes with one ``UPDATE`` (no ``save`` signal): the service bumps the tokens."""
+    from autocrm.accounts.services import user_password_reset
+
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    user = User.objects.get(username="sales_a1")
+    user_password_reset(actor=actor_for("admin", "a"), user_id=user.pk, password="a new long passphrase 7")
+    assert client.get(url, headers=bearer(secret)).status_code == 401
+
+
+def test_a_deactivated_user_fails_on_the_next_request(customer, client):
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    session = Client()
+    session.login(username="sales_a1", password=PASSWORD)
+    assert session.get(f"/customers/{customer.pk}/").status_code == 200
+    user_set_active(actor=actor_for("admin", "a"), user_id=User.objects.get(username="sales_a1").pk, is_active=False)
+    assert client.get(url, headers=bearer(secret)).status_code == 401
+    assert session.get(f"/customers/{customer.pk}/").status_code == 302  # to the sign-in page
+
+
+def test_a_removed_membership_fails_on_the_next_request(customer, client):
+    secret = secret_of("sales_a1")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    user = User.objects.get(username="sales_a1")
+    membership = Membership.objects.get(user=user, is_active=True)
+    admin_membership_deactivate(actor=actor_for("admin", "a"), membership_id=membership.pk)
+    assert client.get(url, headers=bearer(secret)).status_code in (403, 404)
+    assert actor_build(user=User.objects.get(pk=user.pk)).role is None
+
+
+def test_a_changed_role_applies_on_the_next_request(customer, client):
+    """A store manager sees every customer of the store; demoted to sales, only their own: the
+    very next call with the same (warm) token is refused, and promoted again it is answered."""
+    user = User.objects.get(username="manager_a")
+    store = Store.objects.get(code="a")
+    secret = secret_of("manager_a")
+    url = f"/api/v1/customers/{customer.pk}"
+    warm(client, url, secret)
+    admin_membership_set(actor=actor_for("admin", "a"), user_id=user.pk, role="sales", store_id=store.pk)
+    assert client.get(url, headers=bearer(secret)).status_code == 404
+    assert actor_build(user=User.objects.get(pk=user.pk), store_id=store.pk).role == "sales"
+    admin_membership_set(actor=actor_for("admin", "a"), user_id=user.pk, role="manager", store_id=store.pk)
+    assert client.get(url, headers=bearer(secret)).status_code == 200
+
+
+def test_a_switched_off_store_leaves_the_actor_at_once(customer):
+    user = User.objects.get(username="director")
+    store = Store.objects.get(code="a")
+    assert store.pk in actor_build(user=user).member_store_ids
+    store.is_active = False
+    store.save(update_fields=["is_active"])
+    assert store.pk not in actor_build(user=User.objects.get(pk=user.pk)).member_store_ids
+
+
+def test_a_lost_version_is_a_new_version(customer):
+    """Should the cache drop a version key, the entries written under it are never read again."""
+    user = User.objects.get(username="sales_a1")
+    actor_build(user=user)
+    shared_cache().delete(USER_VERSION.format(user.pk))
+    Membership.objects.filter(user=user).update(role="marketing")  # behind the ORM's back
+    assert actor_build(user=User.objects.get(pk=user.pk)).role == "marketing"
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+
+def _expiry(client: Client) -> dt.datetime:
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_session_is_written_at_most_once_a_minute_and_slides(customer, django_assert_max_num_queries):
+    client = Client()
+    client.login(username="sales_a1", password=PASSWORD)
+    url = f"/customers/{customer.pk}/"
+    client.get(url)  # the first request after sign-in stamps the session
+    stamped = _expiry(client)
+    assert client.get(url).status_code == 200
+    assert _expiry(client) == stamped  # not written again within the minute
+    later = time.time() + 61
+    future = timezone.now() + dt.timedelta(seconds=61)
+    with (
+        mock.patch("autocrm.accounts.middleware.time.time", return_value=later),
+        mock.patch("django.contrib.sessions.backends.base.timezone.now", return_value=future),
+    ):
+        assert client.get(url).status_code == 200
+    assert _expiry(client) >= stamped + dt.timedelta(seconds=60)  # the active session slid on
+
+
+def test_an_idle_session_still_expires(customer):
+    client = Client()
+    client.login(username="sales_a1", password=PASSWORD)
+    url = f"/customers/{customer.pk}/"
+    assert client.get(url).status_code == 200
+    # Two hours and a minute of nothing: the database row's expiry has passed.
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get(url).status_code == 302
