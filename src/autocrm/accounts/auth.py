@@ -1,4 +1,4 @@
-"""Who is calling, without a query on a warm request (ADR 0011).
+"""Who is calling, without a query on a warm request (ADR 0012).
 
 Three entries live in the shared cache (``CACHES["shared"]``, :mod:`autocrm.core.cache`), each
 valid only for the versions it was built under:

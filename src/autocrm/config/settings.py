@@ -193,7 +193,7 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
     # What every process must count together (rate limits, lock-out) and the request path's
-    # versioned entries (who the caller is, ADR 0011): Redis, or a table of the database (created
+    # versioned entries (who the caller is, ADR 0012): Redis, or a table of the database (created
     # by `migrate`) — never per process. See autocrm.core.cache.
     "shared": (
         {"BACKEND": "autocrm.core.cache.SharedRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "shared"}
@@ -210,7 +210,7 @@ CACHES = {
 
 # --- auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Django's model backend, reading the user of a session from the shared cache (ADR 0011).
+# Django's model backend, reading the user of a session from the shared cache (ADR 0012).
 AUTHENTICATION_BACKENDS = ["autocrm.accounts.auth.CachedModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,5 +1,5 @@
 """The cache every process of a deployment shares: counters that must be global (rate limits,
-the sign-in lock-out) and what the request path caches (who the caller is, see ADR 0011).
+the sign-in lock-out) and what the request path caches (who the caller is, see ADR 0012).
 
 ``settings.CACHES["shared"]`` is :class:`SharedRedisCache` when ``REDIS_URL`` is set, else
 :class:`SharedDatabaseCache` on the application database (table ``autocrm_cache``, created by

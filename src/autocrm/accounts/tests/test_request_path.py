@@ -1,4 +1,4 @@
-"""The request path is cheap and keeps every rule (issue 11, ADR 0011): who the caller is comes
+"""The request path is cheap and keeps every rule (issue 11, ADR 0012): who the caller is comes
 from versioned entries in the shared cache — no query on a warm request — yet a revoked token, a
 deactivated user, a removed membership or a changed role stop working on the very next request;
 ``last_used_at`` and the session's sliding expiry are written at most once a minute."""

@@ -184,7 +184,7 @@ def test_module_keys_must_be_registered(settings):
 
 def test_the_actor_reads_its_store_once_per_request(stores, django_assert_num_queries):
     actor = actor_for("director", "a")
-    # The actor comes with its current store's modules (read with its memberships, ADR 0011).
+    # The actor comes with its current store's modules (read with its memberships, ADR 0012).
     with django_assert_num_queries(0):
         assert module_enabled(actor, KEY)
         assert module_enabled(actor, KEY)

@@ -560,7 +560,7 @@ def test_a_queued_step_the_worker_may_not_run_marks_the_job_failed(manager):
 
     job = import_job_create(actor=manager, upload=csv_upload(GOOD), kind="customers", check=False)
     Membership.objects.filter(user_id=manager.user_id).update(role="sales")  # demoted since the upload
-    bump_user(manager.user_id)  # update() bypasses the save signal that drops the cached actor (ADR 0011)
+    bump_user(manager.user_id)  # update() bypasses the save signal that drops the cached actor (ADR 0012)
     tasks.import_commit_task.call_local(job.pk, manager.user_id, manager.store_id)
     job.refresh_from_db()
     assert (job.status, job.error) == ("failed", "You do not have permission to do this.")
