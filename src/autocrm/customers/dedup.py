@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from django.db import transaction
@@ -40,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit
 from autocrm.core.actor import Actor
-from autocrm.core.addresses import address_parse
+from autocrm.core.addresses import address_parse, normalize_address_text
 from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.fields import BlindIndexField
@@ -87,7 +88,8 @@ WEIGHTS = {
     "same_district": 1.0,
     "other_district": -1.0,
     "same_community": 2.0,
-    "same_birthday": 3.0,
+    "same_birthday": 4.0,
+    "similar_birthday": 1.0,
     "other_birthday": -3.0,
     "other_gender": -3.0,
     "household_members": -8.0,
@@ -118,6 +120,7 @@ REASON_LABELS: dict[str, Any] = {
     "other_district": _("Different districts"),
     "same_community": _("Same residential community"),
     "same_birthday": _("Same birthday"),
+    "similar_birthday": _("Birthdays one typo apart"),
     "other_birthday": _("Different birthdays"),
     "other_gender": _("Different gender"),
     "household_members": _("Two members of one household"),
@@ -190,6 +193,27 @@ _REASON_FIELDS = {
     "same_community": "community",
     "same_birthday": "birthday",
 }
+_DIVISION_SUFFIXES = ("新区", "区", "县", "市", "旗")
+
+
+@lru_cache(maxsize=8192)
+def _division(value: str) -> str:
+    """A district as compared: 静安区, 静安 and 靜安區 are one (suffix and script dropped)."""
+    text = normalize_address_text(value) if value else ""
+    for suffix in _DIVISION_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+def _birthday_code(a: dt.date, b: dt.date) -> str:
+    """Same, one typo apart (one of year, month, day differs, or month and day swapped), or other."""
+    if a == b:
+        return "same_birthday"
+    differs = (a.year != b.year) + (a.month != b.month) + (a.day != b.day)
+    if differs == 1 or (a.year == b.year and a.month == b.day and a.day == b.month):
+        return "similar_birthday"
+    return "other_birthday"
 
 
 def _address_shown(actor: Actor, customer: Customer) -> str | None:
@@ -271,6 +295,7 @@ class Person:
         self.email = (self.email or "").strip().lower()
         self.wechat = (self.wechat or "").strip().lower()
         self.employer = "".join((self.employer or "").split())
+        self.district = _division(self.district or "")
         if self.keys is None:
             self.keys = name_keys(self.name)
 
@@ -384,7 +409,7 @@ def score_pair(
     if a.community and a.community == b.community:
         add("same_community")
     if a.birthday and b.birthday:
-        add("same_birthday" if a.birthday == b.birthday else "other_birthday")
+        add(_birthday_code(a.birthday, b.birthday))
     if a.gender and b.gender and a.gender != b.gender:
         add("other_gender")
     # Two members of one household under different relations were linked as two people.
@@ -425,7 +450,7 @@ def quick_logit(a: Person, b: Person, shared: Mapping[str, str], stats: NameStat
     if a.community and a.community == b.community:
         logit += w["same_community"]
     if a.birthday and b.birthday:
-        logit += w["same_birthday"] if a.birthday == b.birthday else w["other_birthday"]
+        logit += w[_birthday_code(a.birthday, b.birthday)]
     if a.gender and b.gender and a.gender != b.gender:
         logit += w["other_gender"]
     if a.households and b.households and any(b.households.get(h, r) != r for h, r in a.households.items()):
@@ -757,6 +782,10 @@ def _typed_person(cleaned: Mapping[str, Any]) -> Person:
     )  # fmt: skip
 
 
+# Evidence that two records are two people: a namesake with any of it is not warned about.
+_AGAINST = frozenset({"other_id_number", "other_birthday", "other_gender", "household_members"})
+
+
 def entry_matches(
     *, store_id: int, cleaned: Mapping[str, Any], exclude_id: int | None = None, limit: int = 10
 ) -> list[tuple[int, float, list[dict[str, Any]]]]:
@@ -768,7 +797,8 @@ def entry_matches(
     → liupingping: traditional, spaced and homophone spellings alike). Each is then scored as
     the finder would score the pair. Offered: the same mobile or ID number (always), a score of
     at least :data:`ENTRY_THRESHOLD`, or — as before — the same name in the same district unless
-    the name is common in the store (two 张伟 in one district are not warned about each other)."""
+    the name is common in the store or something says they are two people (another birthday,
+    ID number or gender): two 张伟 in one district are not warned about each other."""
     from django.db.models import Q
 
     from autocrm.core import crypto
@@ -810,6 +840,7 @@ def entry_matches(
             and probe.district
             and probe.district == p.district
             and not stats.is_common(probe.keys)
+            and not any(r["code"] in _AGAINST for r in reasons)
         )
         if strong or namesake or score >= ENTRY_THRESHOLD:
             offered.append((p.id, score + (1 if strong else 0), reasons))
