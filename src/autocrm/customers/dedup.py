@@ -738,30 +738,24 @@ def pair_for(customer_a_id: int, customer_b_id: int) -> DuplicatePair | None:
 ENTRY_THRESHOLD = 0.5
 ENTRY_CANDIDATES = 50  # customers fetched by the indexed keys before scoring
 _STATS_TTL = 600.0  # seconds a store's name frequencies are reused by the entry check
-_SMALL_STORE = 5000  # below this the frequencies are rebuilt whenever the store changed
-_STATS_CACHE: dict[int, tuple[float, int, int, NameStats]] = {}
+_SMALL_STORE = 5000  # below this the frequencies are counted on every check
+_STATS_CACHE: dict[int, tuple[float, NameStats]] = {}
 
 
 def store_name_stats(store_id: int) -> NameStats:
-    """The store's name frequencies for the entry check: rebuilt when a small store changed, and
-    reused for ten minutes by a big one (whose frequencies one new record does not move)."""
-    from django.db.models import Count, Max
-
+    """The store's name frequencies for the entry check: counted afresh for a store under
+    5,000 customers (a few milliseconds), reused for ten minutes by a bigger one (whose
+    frequencies a few new records do not move)."""
     live = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
-    figures = live.aggregate(n=Count("id"), last=Max("id"))
-    total, last = figures["n"] or 0, figures["last"] or 0
     cached = _STATS_CACHE.get(store_id)
     now = time.monotonic()
-    if cached is not None:
-        at, n, top, stats = cached
-        if (n, top) == (total, last) or (
-            total >= _SMALL_STORE and now - at < _STATS_TTL and abs(total - n) <= n // 100
-        ):
-            return stats
+    if cached is not None and now - cached[0] < _STATS_TTL:
+        return cached[1]
     stats = NameStats(live.values_list("name", flat=True).iterator(chunk_size=5000))
-    if len(_STATS_CACHE) > 1000:
-        _STATS_CACHE.clear()
-    _STATS_CACHE[store_id] = (now, total, last, stats)
+    if stats.total >= _SMALL_STORE:
+        if len(_STATS_CACHE) > 1000:
+            _STATS_CACHE.clear()
+        _STATS_CACHE[store_id] = (now, stats)
     return stats
 
 
