@@ -68,7 +68,7 @@ DEFAULT_THRESHOLD = 0.6
 MAX_BLOCK = 60
 # Names and surname + birthday are weaker keys: a common name's block is split sooner (by area,
 # which common names need anyway to score).
-MAX_NAME_BLOCK = 20
+MAX_NAME_BLOCK = 10
 
 # Evidence weights in log-odds units (natural log of how much likelier the observation is for
 # the same person than for two different people). Hand-set, then checked on the messy generator's
@@ -82,7 +82,7 @@ WEIGHTS = {
     "same_other_phone": 3.0,
     "same_wechat": 4.0,
     "same_email": 4.0,
-    "same_address": 3.0,
+    "same_address": 3.5,
     "same_employer": 1.0,
     "different_name": -4.0,
     "same_district": 1.0,
@@ -207,9 +207,12 @@ def _division(value: str) -> str:
 
 
 def _birthday_code(a: dt.date, b: dt.date) -> str:
-    """Same, one typo apart (one of year, month, day differs, or month and day swapped), or other."""
+    """Same, one typo apart (one of year, month, day differs, month and day swapped, or a day
+    apart, as a spreadsheet's date conversion shifts it), or other."""
     if a == b:
         return "same_birthday"
+    if abs((a - b).days) == 1:
+        return "similar_birthday"
     differs = (a.year != b.year) + (a.month != b.month) + (a.day != b.day)
     if differs == 1 or (a.year == b.year and a.month == b.day and a.day == b.month):
         return "similar_birthday"
@@ -481,25 +484,35 @@ def _block_keys(p: Person) -> Iterator[str]:
         yield f"b{keys.surname}{p.birthday.isoformat()}"
 
 
-# How an oversized block is split, in turn: by area, surname, the name's sound, birthday.
+# How an oversized block is split, in turn: by area, surname, the name's sound, birthday; a
+# name block (whose members share surname and sound already) by area, community, birthday.
 _SPLITTERS: tuple[Callable[[Person], Any], ...] = (
     lambda p: p.area,
     lambda p: p.keys.surname,
     lambda p: p.keys.fuzzy,
     lambda p: p.birthday,
 )
+_NAME_SPLITTERS: tuple[Callable[[Person], Any], ...] = (
+    lambda p: p.area,
+    lambda p: p.community,
+    lambda p: p.birthday,
+)
 
 
 def _split(
-    people: dict[int, Person], members: list[int], level: int = 0, limit: int = MAX_BLOCK
+    people: dict[int, Person],
+    members: list[int],
+    level: int = 0,
+    limit: int = MAX_BLOCK,
+    splitters: tuple[Callable[[Person], Any], ...] = _SPLITTERS,
 ) -> tuple[list[list[int]], int]:
-    """``members`` as blocks of at most ``limit`` (split by _SPLITTERS from ``level`` on), and
+    """``members`` as blocks of at most ``limit`` (split by ``splitters`` from ``level`` on), and
     how many groups were dropped as still too big."""
     if len(members) <= limit:
         return [members], 0
-    if level >= len(_SPLITTERS):
+    if level >= len(splitters):
         return [], 1
-    key = _SPLITTERS[level]
+    key = splitters[level]
     groups: dict[Any, list[int]] = defaultdict(list)
     for cid in members:
         groups[key(people[cid])].append(cid)
@@ -507,7 +520,7 @@ def _split(
     dropped = 0
     for group in groups.values():
         if len(group) > 1:
-            parts, lost = _split(people, group, level + 1, limit)
+            parts, lost = _split(people, group, level + 1, limit, splitters)
             out.extend(parts)
             dropped += lost
     return out, dropped
@@ -535,10 +548,11 @@ def candidate_pairs(
     def pair_up(members: list[int], code: str | None, key: str) -> None:
         nonlocal split
         groups = [members]
-        limit = MAX_NAME_BLOCK if key[0] in "nb" else MAX_BLOCK
+        weak = key[0] in "nb"
+        limit = MAX_NAME_BLOCK if weak else MAX_BLOCK
         if len(members) > limit:
             split += 1
-            groups, _dropped = _split(people, members, limit=limit)
+            groups, _dropped = _split(people, members, limit=limit, splitters=_NAME_SPLITTERS if weak else _SPLITTERS)
         setdefault = pairs.setdefault
         for group in groups:
             group = sorted(group)
