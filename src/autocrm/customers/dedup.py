@@ -813,7 +813,7 @@ def entry_matches(
     from autocrm.core.normalize import normalize_mobile, normalize_other_phone
 
     probe = _typed_person(cleaned)
-    condition = Q()
+    condition = Q()  # the identifying keys
     phones = {normalize_mobile(cleaned.get("mobile"))}
     phones |= {normalize_mobile(p) for p in str(cleaned.get("other_phones") or "").split(",")}
     phones.add(normalize_other_phone(cleaned.get("other_phones")))
@@ -824,14 +824,26 @@ def entry_matches(
         condition |= Q(**_blind("id_number_index").lookup(cleaned["id_number"]))
     if probe.address:
         condition |= Q(**_blind("address_key").lookup(cleaned["address"]))
-    if probe.keys.pinyin:
-        condition |= Q(name_pinyin=probe.keys.pinyin)
-    if not condition:
-        return []
-    qs = Customer.objects.filter(store_id=store_id, merged_into__isnull=True).filter(condition)
+    base = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
     if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    people = [Person(*row) for row in qs.order_by("-id").values_list(*_COLUMNS)[:ENTRY_CANDIDATES]]
+        base = base.exclude(pk=exclude_id)
+    # The identifying keys and the name are asked separately: a common name (李娜) has hundreds
+    # of holders, who must not crowd out the one record with the same mobile or address.
+    queries = [base.filter(condition)] if condition else []
+    if probe.keys.pinyin:
+        by_name = base.filter(name_pinyin=probe.keys.pinyin)
+        if probe.district:  # the district as typed, or with its suffix (静安 / 静安区)
+            names = {cleaned.get("district") or "", probe.district}
+            names |= {probe.district + suffix for suffix in _DIVISION_SUFFIXES}
+            by_name = by_name.filter(district__in=names - {""})
+        queries.append(by_name)
+    if not queries:
+        return []
+    seen: dict[int, Person] = {}
+    for query in queries:
+        for row in query.order_by("-id").values_list(*_COLUMNS)[:ENTRY_CANDIDATES]:
+            seen.setdefault(row[0], Person(*row))
+    people = list(seen.values())
     if not people:
         return []
     stats = store_name_stats(store_id) if probe.keys.normal else _EMPTY_STATS

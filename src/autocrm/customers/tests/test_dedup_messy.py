@@ -298,3 +298,11 @@ def test_entry_does_not_warn_about_a_namesake_born_another_day(manager):
     assert not customer_duplicates(actor=manager, cleaned={"name": "王琪", "district": "静安区",
                                                            "birthday": dt.date(1991, 8, 9)})  # fmt: skip
     assert customer_duplicates(actor=manager, cleaned={"name": "王琪", "district": "静安区"})  # as before
+
+
+def test_entry_finds_the_same_mobile_among_many_namesakes(manager):
+    own = make_customer(manager, name="李娜", mobile="13811112222", district="闵行区")
+    for _i in range(55):  # more holders of the name than the check reads by name
+        make_customer(manager, name="李娜", district="闵行区")
+    matches = customer_duplicates(actor=manager, cleaned={"name": "李娜", "mobile": "+8613811112222"})
+    assert matches[0].pk == own.pk
