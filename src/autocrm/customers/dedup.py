@@ -804,7 +804,8 @@ def entry_matches(
     the ID number, the street + number of the address, the pinyin of the normalised name (劉 萍平
     → liupingping: traditional, spaced and homophone spellings alike). Each is then scored as
     the finder would score the pair. Offered: the same mobile or ID number (always), a score of
-    at least :data:`ENTRY_THRESHOLD`, or — as before — the same name in the same district unless
+    at least :data:`ENTRY_THRESHOLD`, or — as before, in a store of fewer than 5,000 customers,
+    too few to learn how common a name is — the same name in the same district unless
     the name is common in the store or something says they are two people (another birthday,
     ID number or gender): two 张伟 in one district are not warned about each other."""
     from django.db.models import Q
@@ -856,7 +857,8 @@ def entry_matches(
             (probe.mobile and p.mobile == probe.mobile) or (probe.id_number and p.id_number == probe.id_number)
         )
         namesake = bool(
-            probe.keys.normal == p.keys.normal
+            stats.total < _SMALL_STORE  # too few names to learn how common one is: the old rule
+            and probe.keys.normal == p.keys.normal
             and probe.district
             and probe.district == p.district
             and not stats.is_common(probe.keys)
