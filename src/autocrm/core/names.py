@@ -28,7 +28,8 @@ smoothed towards a prior for names the store has seen too few times to know::
 ``f(name)`` counts the store's records with that normalised name (homophones: with that pinyin),
 ``N`` the store's records. ``OFFSET`` brings the weight onto the scale of the finder's other
 hand-set weights (whose prior is −6 inside a block); ``LOW``/``HIGH`` keep one field from
-deciding alone. Figures: a name seen twice among 100,000 weighs ≈ 5.3; 张伟 × 300 ≈ 0.9 → 2.5;
+deciding alone (a rare name and a district are not enough without a third agreeing field).
+Figures: a name seen twice among 100,000 weighs 5.0 (the cap; ≈ 5.3 before it); 张伟 × 300 ≈ 0.9 → 2.5;
 a name seen twice in a store of 200 ≈ 3.1 (the prior keeps a small store from calling any name
 rare).
 
@@ -138,7 +139,7 @@ M = 0.95
 GIVEN_SHARE = 1 / 500  # chance a person of the same surname has the same given name, before data
 K = 10_000
 OFFSET = 5.0
-LOW, HIGH = 2.5, 5.5
+LOW, HIGH = 2.5, 5.0
 
 
 class NameStats:

@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from django.db import transaction
@@ -40,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit
 from autocrm.core.actor import Actor
-from autocrm.core.addresses import address_parse
+from autocrm.core.addresses import address_parse, normalize_address_text
 from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.fields import BlindIndexField
@@ -67,7 +68,7 @@ DEFAULT_THRESHOLD = 0.6
 MAX_BLOCK = 60
 # Names and surname + birthday are weaker keys: a common name's block is split sooner (by area,
 # which common names need anyway to score).
-MAX_NAME_BLOCK = 20
+MAX_NAME_BLOCK = 10
 
 # Evidence weights in log-odds units (natural log of how much likelier the observation is for
 # the same person than for two different people). Hand-set, then checked on the messy generator's
@@ -81,13 +82,14 @@ WEIGHTS = {
     "same_other_phone": 3.0,
     "same_wechat": 4.0,
     "same_email": 4.0,
-    "same_address": 3.0,
+    "same_address": 3.5,
     "same_employer": 1.0,
     "different_name": -4.0,
     "same_district": 1.0,
     "other_district": -1.0,
     "same_community": 2.0,
-    "same_birthday": 3.0,
+    "same_birthday": 4.0,
+    "similar_birthday": 1.0,
     "other_birthday": -3.0,
     "other_gender": -3.0,
     "household_members": -8.0,
@@ -118,6 +120,7 @@ REASON_LABELS: dict[str, Any] = {
     "other_district": _("Different districts"),
     "same_community": _("Same residential community"),
     "same_birthday": _("Same birthday"),
+    "similar_birthday": _("Birthdays one typo apart"),
     "other_birthday": _("Different birthdays"),
     "other_gender": _("Different gender"),
     "household_members": _("Two members of one household"),
@@ -190,6 +193,30 @@ _REASON_FIELDS = {
     "same_community": "community",
     "same_birthday": "birthday",
 }
+_DIVISION_SUFFIXES = ("新区", "区", "县", "市", "旗")
+
+
+@lru_cache(maxsize=8192)
+def _division(value: str) -> str:
+    """A district as compared: 静安区, 静安 and 靜安區 are one (suffix and script dropped)."""
+    text = normalize_address_text(value) if value else ""
+    for suffix in _DIVISION_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+def _birthday_code(a: dt.date, b: dt.date) -> str:
+    """Same, one typo apart (one of year, month, day differs, month and day swapped, or a day
+    apart, as a spreadsheet's date conversion shifts it), or other."""
+    if a == b:
+        return "same_birthday"
+    if abs((a - b).days) == 1:
+        return "similar_birthday"
+    differs = (a.year != b.year) + (a.month != b.month) + (a.day != b.day)
+    if differs == 1 or (a.year == b.year and a.month == b.day and a.day == b.month):
+        return "similar_birthday"
+    return "other_birthday"
 
 
 def _address_shown(actor: Actor, customer: Customer) -> str | None:
@@ -271,6 +298,7 @@ class Person:
         self.email = (self.email or "").strip().lower()
         self.wechat = (self.wechat or "").strip().lower()
         self.employer = "".join((self.employer or "").split())
+        self.district = _division(self.district or "")
         if self.keys is None:
             self.keys = name_keys(self.name)
 
@@ -384,7 +412,7 @@ def score_pair(
     if a.community and a.community == b.community:
         add("same_community")
     if a.birthday and b.birthday:
-        add("same_birthday" if a.birthday == b.birthday else "other_birthday")
+        add(_birthday_code(a.birthday, b.birthday))
     if a.gender and b.gender and a.gender != b.gender:
         add("other_gender")
     # Two members of one household under different relations were linked as two people.
@@ -425,7 +453,7 @@ def quick_logit(a: Person, b: Person, shared: Mapping[str, str], stats: NameStat
     if a.community and a.community == b.community:
         logit += w["same_community"]
     if a.birthday and b.birthday:
-        logit += w["same_birthday"] if a.birthday == b.birthday else w["other_birthday"]
+        logit += w[_birthday_code(a.birthday, b.birthday)]
     if a.gender and b.gender and a.gender != b.gender:
         logit += w["other_gender"]
     if a.households and b.households and any(b.households.get(h, r) != r for h, r in a.households.items()):
@@ -456,25 +484,35 @@ def _block_keys(p: Person) -> Iterator[str]:
         yield f"b{keys.surname}{p.birthday.isoformat()}"
 
 
-# How an oversized block is split, in turn: by area, surname, the name's sound, birthday.
+# How an oversized block is split, in turn: by area, surname, the name's sound, birthday; a
+# name block (whose members share surname and sound already) by area, community, birthday.
 _SPLITTERS: tuple[Callable[[Person], Any], ...] = (
     lambda p: p.area,
     lambda p: p.keys.surname,
     lambda p: p.keys.fuzzy,
     lambda p: p.birthday,
 )
+_NAME_SPLITTERS: tuple[Callable[[Person], Any], ...] = (
+    lambda p: p.area,
+    lambda p: p.community,
+    lambda p: p.birthday,
+)
 
 
 def _split(
-    people: dict[int, Person], members: list[int], level: int = 0, limit: int = MAX_BLOCK
+    people: dict[int, Person],
+    members: list[int],
+    level: int = 0,
+    limit: int = MAX_BLOCK,
+    splitters: tuple[Callable[[Person], Any], ...] = _SPLITTERS,
 ) -> tuple[list[list[int]], int]:
-    """``members`` as blocks of at most ``limit`` (split by _SPLITTERS from ``level`` on), and
+    """``members`` as blocks of at most ``limit`` (split by ``splitters`` from ``level`` on), and
     how many groups were dropped as still too big."""
     if len(members) <= limit:
         return [members], 0
-    if level >= len(_SPLITTERS):
+    if level >= len(splitters):
         return [], 1
-    key = _SPLITTERS[level]
+    key = splitters[level]
     groups: dict[Any, list[int]] = defaultdict(list)
     for cid in members:
         groups[key(people[cid])].append(cid)
@@ -482,7 +520,7 @@ def _split(
     dropped = 0
     for group in groups.values():
         if len(group) > 1:
-            parts, lost = _split(people, group, level + 1, limit)
+            parts, lost = _split(people, group, level + 1, limit, splitters)
             out.extend(parts)
             dropped += lost
     return out, dropped
@@ -510,10 +548,11 @@ def candidate_pairs(
     def pair_up(members: list[int], code: str | None, key: str) -> None:
         nonlocal split
         groups = [members]
-        limit = MAX_NAME_BLOCK if key[0] in "nb" else MAX_BLOCK
+        weak = key[0] in "nb"
+        limit = MAX_NAME_BLOCK if weak else MAX_BLOCK
         if len(members) > limit:
             split += 1
-            groups, _dropped = _split(people, members, limit=limit)
+            groups, _dropped = _split(people, members, limit=limit, splitters=_NAME_SPLITTERS if weak else _SPLITTERS)
         setdefault = pairs.setdefault
         for group in groups:
             group = sorted(group)
@@ -713,30 +752,24 @@ def pair_for(customer_a_id: int, customer_b_id: int) -> DuplicatePair | None:
 ENTRY_THRESHOLD = 0.5
 ENTRY_CANDIDATES = 50  # customers fetched by the indexed keys before scoring
 _STATS_TTL = 600.0  # seconds a store's name frequencies are reused by the entry check
-_SMALL_STORE = 5000  # below this the frequencies are rebuilt whenever the store changed
-_STATS_CACHE: dict[int, tuple[float, int, int, NameStats]] = {}
+_SMALL_STORE = 5000  # below this the frequencies are counted on every check
+_STATS_CACHE: dict[int, tuple[float, NameStats]] = {}
 
 
 def store_name_stats(store_id: int) -> NameStats:
-    """The store's name frequencies for the entry check: rebuilt when a small store changed, and
-    reused for ten minutes by a big one (whose frequencies one new record does not move)."""
-    from django.db.models import Count, Max
-
+    """The store's name frequencies for the entry check: counted afresh for a store under
+    5,000 customers (a few milliseconds), reused for ten minutes by a bigger one (whose
+    frequencies a few new records do not move)."""
     live = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
-    figures = live.aggregate(n=Count("id"), last=Max("id"))
-    total, last = figures["n"] or 0, figures["last"] or 0
     cached = _STATS_CACHE.get(store_id)
     now = time.monotonic()
-    if cached is not None:
-        at, n, top, stats = cached
-        if (n, top) == (total, last) or (
-            total >= _SMALL_STORE and now - at < _STATS_TTL and abs(total - n) <= n // 100
-        ):
-            return stats
+    if cached is not None and now - cached[0] < _STATS_TTL:
+        return cached[1]
     stats = NameStats(live.values_list("name", flat=True).iterator(chunk_size=5000))
-    if len(_STATS_CACHE) > 1000:
-        _STATS_CACHE.clear()
-    _STATS_CACHE[store_id] = (now, total, last, stats)
+    if stats.total >= _SMALL_STORE:
+        if len(_STATS_CACHE) > 1000:
+            _STATS_CACHE.clear()
+        _STATS_CACHE[store_id] = (now, stats)
     return stats
 
 
@@ -757,6 +790,10 @@ def _typed_person(cleaned: Mapping[str, Any]) -> Person:
     )  # fmt: skip
 
 
+# Evidence that two records are two people: a namesake with any of it is not warned about.
+_AGAINST = frozenset({"other_id_number", "other_birthday", "other_gender", "household_members"})
+
+
 def entry_matches(
     *, store_id: int, cleaned: Mapping[str, Any], exclude_id: int | None = None, limit: int = 10
 ) -> list[tuple[int, float, list[dict[str, Any]]]]:
@@ -767,15 +804,17 @@ def entry_matches(
     the ID number, the street + number of the address, the pinyin of the normalised name (劉 萍平
     → liupingping: traditional, spaced and homophone spellings alike). Each is then scored as
     the finder would score the pair. Offered: the same mobile or ID number (always), a score of
-    at least :data:`ENTRY_THRESHOLD`, or — as before — the same name in the same district unless
-    the name is common in the store (two 张伟 in one district are not warned about each other)."""
+    at least :data:`ENTRY_THRESHOLD`, or — as before, in a store of fewer than 5,000 customers,
+    too few to learn how common a name is — the same name in the same district unless
+    the name is common in the store or something says they are two people (another birthday,
+    ID number or gender): two 张伟 in one district are not warned about each other."""
     from django.db.models import Q
 
     from autocrm.core import crypto
     from autocrm.core.normalize import normalize_mobile, normalize_other_phone
 
     probe = _typed_person(cleaned)
-    condition = Q()
+    condition = Q()  # the identifying keys
     phones = {normalize_mobile(cleaned.get("mobile"))}
     phones |= {normalize_mobile(p) for p in str(cleaned.get("other_phones") or "").split(",")}
     phones.add(normalize_other_phone(cleaned.get("other_phones")))
@@ -786,14 +825,26 @@ def entry_matches(
         condition |= Q(**_blind("id_number_index").lookup(cleaned["id_number"]))
     if probe.address:
         condition |= Q(**_blind("address_key").lookup(cleaned["address"]))
-    if probe.keys.pinyin:
-        condition |= Q(name_pinyin=probe.keys.pinyin)
-    if not condition:
-        return []
-    qs = Customer.objects.filter(store_id=store_id, merged_into__isnull=True).filter(condition)
+    base = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
     if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    people = [Person(*row) for row in qs.order_by("-id").values_list(*_COLUMNS)[:ENTRY_CANDIDATES]]
+        base = base.exclude(pk=exclude_id)
+    # The identifying keys and the name are asked separately: a common name (李娜) has hundreds
+    # of holders, who must not crowd out the one record with the same mobile or address.
+    queries = [base.filter(condition)] if condition else []
+    if probe.keys.pinyin:
+        by_name = base.filter(name_pinyin=probe.keys.pinyin)
+        if probe.district:  # the district as typed, or with its suffix (静安 / 静安区)
+            names = {cleaned.get("district") or "", probe.district}
+            names |= {probe.district + suffix for suffix in _DIVISION_SUFFIXES}
+            by_name = by_name.filter(district__in=names - {""})
+        queries.append(by_name)
+    if not queries:
+        return []
+    seen: dict[int, Person] = {}
+    for query in queries:
+        for row in query.order_by("-id").values_list(*_COLUMNS)[:ENTRY_CANDIDATES]:
+            seen.setdefault(row[0], Person(*row))
+    people = list(seen.values())
     if not people:
         return []
     stats = store_name_stats(store_id) if probe.keys.normal else _EMPTY_STATS
@@ -806,10 +857,12 @@ def entry_matches(
             (probe.mobile and p.mobile == probe.mobile) or (probe.id_number and p.id_number == probe.id_number)
         )
         namesake = bool(
-            probe.keys.normal == p.keys.normal
+            stats.total < _SMALL_STORE  # too few names to learn how common one is: the old rule
+            and probe.keys.normal == p.keys.normal
             and probe.district
             and probe.district == p.district
             and not stats.is_common(probe.keys)
+            and not any(r["code"] in _AGAINST for r in reasons)
         )
         if strong or namesake or score >= ENTRY_THRESHOLD:
             offered.append((p.id, score + (1 if strong else 0), reasons))

@@ -116,6 +116,7 @@ class _Builder:
     def _keys(self, c: Customer) -> None:
         c.mobile_index = self.mobile_index.compute(c.mobile)
         c.id_number_index = self.id_index.compute(c.id_number)
+        c.address_key = Customer._meta.get_field("address_key").compute(c.address)
         refresh_search_keys(c)
 
     def family(self, head: Customer) -> list[tuple[Customer, str]]:

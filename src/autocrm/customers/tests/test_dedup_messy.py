@@ -282,3 +282,27 @@ def test_the_quick_score_is_the_explained_score():
         score, _reasons = score_pair(people[left], people[right], shared, stats)
         logit = quick_logit(people[left], people[right], shared, stats)
         assert math.isclose(score, 1 / (1 + math.exp(-logit)), rel_tol=1e-9)
+
+
+def test_abbreviated_district_and_a_birthday_typo_do_not_count_against(manager):
+    make_customer(manager, name="蔡玲薇", district="静安区", address="上海市静安区南京西路1038号",
+                  birthday="1982-05-07")  # fmt: skip
+    make_customer(manager, name="蔡 玲薇", district="静安", address="南京西路1038号", birthday="1982-07-05")
+    duplicates_find(actor=manager)
+    pair = DuplicatePair.objects.get()
+    assert {"similar_birthday", "same_district"} <= codes(pair) and "other_district" not in codes(pair)
+
+
+def test_entry_does_not_warn_about_a_namesake_born_another_day(manager):
+    make_customer(manager, name="王琪", district="静安区", birthday="1970-03-03")
+    assert not customer_duplicates(actor=manager, cleaned={"name": "王琪", "district": "静安区",
+                                                           "birthday": dt.date(1991, 8, 9)})  # fmt: skip
+    assert customer_duplicates(actor=manager, cleaned={"name": "王琪", "district": "静安区"})  # as before
+
+
+def test_entry_finds_the_same_mobile_among_many_namesakes(manager):
+    own = make_customer(manager, name="李娜", mobile="13811112222", district="闵行区")
+    for _i in range(55):  # more holders of the name than the check reads by name
+        make_customer(manager, name="李娜", district="闵行区")
+    matches = customer_duplicates(actor=manager, cleaned={"name": "李娜", "mobile": "+8613811112222"})
+    assert matches[0].pk == own.pk
