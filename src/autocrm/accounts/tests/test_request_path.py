@@ -52,14 +52,14 @@ def warm(client: Client, url: str, secret: str) -> None:
 # --- queries of the hot endpoints -----------------------------------------------------------------
 
 
-def test_a_warm_api_detail_is_two_queries(customer, client, django_assert_num_queries):
+def test_a_warm_api_detail_is_three_queries(customer, client, django_assert_num_queries):
     """Token, user, memberships, stores, modules and the rate-limit counter come from the shared
-    cache (in memory in the tests; one round trip each with Redis): the customer row and its
-    tags are all (14 queries before, issue 11)."""
+    cache (in memory in the tests; one round trip each with Redis): the customer row, its tags
+    and its external-id aliases are all (14 queries before, issue 11)."""
     secret = secret_of("sales_a1")
     url = f"/api/v1/customers/{customer.pk}"
     warm(client, url, secret)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(url, headers=bearer(secret)).json()["id"] == customer.pk
 
 
@@ -74,14 +74,14 @@ def test_a_warm_api_search_is_one_query(customer, client, django_assert_num_quer
 
 
 def test_a_cold_token_costs_its_rows_once(customer, client, django_assert_num_queries):
-    """Cold: the token row, the user, memberships and stores (4), last_used_at (1), the customer
-    and its tags (2). The next call: only the customer and its tags."""
+    """Cold: the token row, the user, memberships and stores (4), last_used_at (1), the customer,
+    its tags and aliases (3). The next call: only the customer, its tags and aliases."""
     secret = secret_of("sales_a1")
     shared_cache().clear()
     url = f"/api/v1/customers/{customer.pk}"
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get(url, headers=bearer(secret)).status_code == 200
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(url, headers=bearer(secret)).status_code == 200
 
 
