@@ -622,6 +622,11 @@ class CustomerImporter(Importer):
                 )
             if "id_number" in values:
                 customer.id_number_index = self._indexes(ctx, row, values)["id_number_index"]
+            for source, index in (("address", "address_key"), ("other_phones", "other_phone_index")):
+                if source in values:  # the finder's keys follow the values they are taken from
+                    key_field: Any = model_field(Customer, index)  # a BlindIndexField
+                    setattr(customer, index, key_field.compute(getattr(customer, source)))
+                    written.add(index)
             customer.updated_at = ctx.now
             updated[customer.pk] = customer
         if updated:

@@ -152,6 +152,20 @@ def test_a_row_matching_a_customer_can_change_its_values(manager):
     assert list(customer_search(everyone, "13900001234")) == [zhang]
 
 
+def test_an_address_or_other_phone_an_import_changes_moves_the_finders_keys(manager):
+    """The finder and the entry check find a customer by the street and number and by the old
+    mobile kept as an other phone: an update through the import recomputes both keys."""
+    wang = make_customer(manager, name="王丽", mobile="13812340000", id_number="11010519491231002X",
+                         address="锦江区红星路1号")  # fmt: skip
+    job = run(manager, [["王丽", "13900005678", "11010519491231002X", "", "锦江区", "人民路208号"]], existing="change")
+    import_job_commit(actor=manager, job=job)
+    wang.refresh_from_db()
+    assert wang.address == "人民路208号" and wang.other_phones == "+8613812340000"
+    keys = Customer._meta.get_field("address_key"), Customer._meta.get_field("other_phone_index")
+    assert wang.address_key == keys[0].compute("成都市锦江区人民路208号")
+    assert wang.other_phone_index == keys[1].compute("13812340000")
+
+
 def test_a_row_matching_a_customer_can_be_queued_for_review(manager):
     zhang = make_customer(manager, name="张伟", mobile="13812345678")
     job = run(manager, [["张伟", "13812345678", "", "", "", "", "DMS-8"]], existing="review")
