@@ -13,6 +13,7 @@ instead of the 20–40 µs of a plain ``lazy_pinyin`` call — this runs for eve
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = ["SURNAME_READINGS", "pinyin_full", "pinyin_initials", "pinyin_keys", "pinyin_syllables", "search_keys"]
 
@@ -107,12 +108,26 @@ def _is_han(ch: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F
 
 
+_PYPINYIN: tuple[Any, Any] | None = None
+
+
+def _pypinyin() -> tuple[Any, Any]:
+    """pypinyin's ``lazy_pinyin`` and phrase table, imported on the first name written (~55 MB of
+    dictionaries a worker that only reads never loads), then kept: the import statement itself
+    costs microseconds, too much per row of an import."""
+    global _PYPINYIN
+    if _PYPINYIN is None:
+        from pypinyin import lazy_pinyin
+        from pypinyin.phrases_dict import phrases_dict
+
+        _PYPINYIN = (lazy_pinyin, phrases_dict)
+    return _PYPINYIN
+
+
 def _char(ch: str) -> str:
     reading = _CHAR_CACHE.get(ch)
     if reading is None:
-        from pypinyin import lazy_pinyin  # ~55 MB of dictionaries: loaded on the first name written
-
-        reading = lazy_pinyin(ch)[0].lower()
+        reading = _pypinyin()[0](ch)[0].lower()
         _CHAR_CACHE[ch] = reading
     return reading
 
@@ -123,9 +138,7 @@ def _han_run(run: str) -> list[str]:
     cached = _PHRASE_CACHE.get(run)
     if cached is not None:
         return cached
-    from pypinyin import lazy_pinyin
-    from pypinyin.phrases_dict import phrases_dict
-
+    lazy_pinyin, phrases_dict = _pypinyin()
     if run in phrases_dict:
         # pypinyin knows this word as a phrase (长乐, 重庆…): let it choose the readings.
         out = [s.lower() for s in lazy_pinyin(run)]
