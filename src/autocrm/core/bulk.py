@@ -295,6 +295,10 @@ def update_instances(model: Any, objs: Sequence[Any], fields: Iterable[str], *, 
         return model.objects.bulk_update(objs, names, batch_size=batch_size)
     meta = model._meta
     chosen = [meta.get_field(n) for n in names]
+    attnames = {f.attname for f in chosen}
+    if any(attnames & obj.get_deferred_fields() for obj in objs):
+        # Reading a deferred field queries the connection the COPY holds: it would hang, not fail.
+        raise ValueError(f"update_instances: load {sorted(attnames)} on every instance before writing them")
     plans = [(f.attname, _preparer(f, None)) for f in chosen]
     qn = connection.ops.quote_name
     table, temp = qn(meta.db_table), qn(f"_bulk_update_{meta.db_table}")
