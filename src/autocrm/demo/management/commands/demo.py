@@ -34,6 +34,13 @@ class Command(BaseCommand):
                 f"{stats.readings} odometer readings; {stats.rows} rows in {stats.seconds:.1f}s "
                 f"({stats.rows_per_second:,.0f} rows/s)"
             )
+            # The review queue holds real work from the first page a manager opens: the
+            # generated near-duplicates found by the same finder the page runs.
+            from autocrm.customers.dedup import duplicates_find
+
+            for code, store in result["stores"].items():
+                found = duplicates_find(store_id=store.pk, run_now=True)
+                self.stdout.write(f"Store {code}: {found.pairs} pairs in the duplicate review queue")
         elif stats is not None and stats.skipped_stores:
             self.stdout.write("Demo customers already present: nothing added.")
         if options["messy"]:
