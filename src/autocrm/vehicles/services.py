@@ -276,14 +276,7 @@ def vehicle_create(
     vehicle.vin_warnings = [w for w in warnings if w != str(VIN_MISSING)]
     _catalogue(data, vehicle)
     _decode_into(vehicle)
-    try:
-        with transaction.atomic():
-            vehicle.save()
-    except IntegrityError:  # a concurrent registration of the same VIN or external ID
-        conflict = _integrity_conflict(actor, vehicle)
-        if conflict is None:
-            raise
-        raise conflict from None
+    _save_or_conflict(actor, vehicle)
     vehicle.warnings = warnings + plate_elsewhere(store_id=vehicle.store_id, plate=vehicle.plate, exclude_id=vehicle.pk)
     if customer is not None:
         Ownership.objects.create(
@@ -298,6 +291,19 @@ def vehicle_create(
     if mileage_km is not None:
         odometer_record(actor=actor, vehicle=vehicle, km=mileage_km, source=ReadingSource.DELIVERY)
     return vehicle
+
+
+def _save_or_conflict(actor: Actor, vehicle: Vehicle) -> None:
+    """Save; a unique constraint a concurrent write won (the same VIN or external ID) is the 409
+    the check before the save would have given."""
+    try:
+        with transaction.atomic():
+            vehicle.save()
+    except IntegrityError:
+        conflict = _integrity_conflict(actor, vehicle)
+        if conflict is None:
+            raise
+        raise conflict from None
 
 
 @transaction.atomic
@@ -327,14 +333,7 @@ def vehicle_update(*, actor: Actor, vehicle: Vehicle, data: Mapping[str, Any]) -
     _catalogue(data, vehicle)
     if "vin" in cleaned:
         _decode_into(vehicle)
-    try:
-        with transaction.atomic():
-            vehicle.save()
-    except IntegrityError:  # a concurrent write of the same VIN or external ID
-        conflict = _integrity_conflict(actor, vehicle)
-        if conflict is None:
-            raise
-        raise conflict from None
+    _save_or_conflict(actor, vehicle)
     vehicle.warnings = identity_check(vehicle.vin, vehicle.plate) + plate_elsewhere(
         store_id=vehicle.store_id, plate=vehicle.plate, exclude_id=vehicle.pk
     )
