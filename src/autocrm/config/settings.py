@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "autocrm.imports",
     "autocrm.customers",
     "autocrm.vehicles",
+    "autocrm.messaging",
     "autocrm.demo",
 ]
 
