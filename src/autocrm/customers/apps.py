@@ -36,3 +36,6 @@ class CustomersConfig(AppConfig):
             "consultants", template="customers/panels/home_consultants.html", context=home.panel_consultants, order=25
         )
         register_home_panel("stores", template="customers/panels/home_stores.html", context=home.panel_stores, order=24)
+        register_home_panel(
+            "audience", template="customers/panels/home_audience.html", context=home.panel_audience, order=23
+        )

@@ -62,3 +62,92 @@ def panel_stores(request: ActorRequest) -> dict[str, Any] | None:
     if len(rows) < 2:
         return None
     return {"rows": rows, "total": sum(r["count"] for r in rows)}
+
+
+# --- the marketing specialist's home: who can be reached, and with what ------------------------
+
+AUDIENCE_TTL = 600  # seconds: store-wide counts, refreshed at most every ten minutes
+
+
+def marketing_audience(*, actor: Actor) -> dict[str, Any]:
+    """The store's audience for marketing: customers whose marketing consent is in force per
+    channel (the newest consent row granted and not withdrawn), customers per lifecycle stage,
+    birthdays of this month (a reason to write) and the biggest tags (ready-made segments).
+
+    Five aggregate queries over the actor's ``view`` scope; counts over a whole store, so they
+    are kept in the shared cache for ten minutes (the panel says when they were taken)."""
+    import datetime as dt
+
+    from django.core.cache import cache
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from .choices import Channel, ConsentPurpose, LifecycleStage
+    from .models import Consent
+
+    key = f"home:audience:{actor.store_id}:{scope_for(actor, Customer, 'view')}:{actor.user_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
+    live = Customer.objects.for_actor(actor, "view").filter(merged_into__isnull=True)
+    newer = Consent.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        purpose=OuterRef("purpose"),
+        channel=OuterRef("channel"),
+        at__gt=OuterRef("at"),
+    )
+    in_force = (
+        Consent.objects.filter(
+            customer__in=live, purpose=ConsentPurpose.MARKETING, granted=True, withdrawn_at__isnull=True
+        )
+        .filter(~Exists(newer))
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("customer_id", distinct=True))
+    )
+    reach = {r["channel"]: r["n"] for r in in_force}
+    stages = {r["lifecycle_stage"]: r["n"] for r in live.order_by().values("lifecycle_stage").annotate(n=Count("id"))}
+    today = timezone.localdate()
+    birthdays = live.filter(birthday__month=today.month)
+    upcoming = list(
+        birthdays.filter(birthday__day__gte=today.day)
+        .order_by("birthday__day", "id")
+        .values("pk", "name", "birthday")[:5]
+    )
+    tags = list(
+        live.filter(tags__isnull=False)
+        .order_by()
+        .values("tags__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "tags__name")[:8]
+    )
+    data = {
+        "reach": [
+            {"channel": label, "code": code, "count": reach.get(code, 0)}
+            for code, label in Channel.choices
+            if code != "phone"
+        ],
+        "stages": [
+            {"stage": label, "code": code, "count": stages.get(code, 0)} for code, label in LifecycleStage.choices
+        ],
+        "birthdays": birthdays.count(),
+        "upcoming": [
+            {"pk": r["pk"], "name": r["name"], "day": r["birthday"].day if r["birthday"] else 0} for r in upcoming
+        ],
+        "month": today.month,
+        "tags": [{"name": r["tags__name"], "count": r["n"]} for r in tags],
+        "total": sum(stages.values()),
+        "as_of": dt.datetime.now(dt.UTC),
+    }
+    cache.set(key, data, AUDIENCE_TTL)
+    return data
+
+
+def panel_audience(request: ActorRequest) -> dict[str, Any] | None:
+    """The marketing specialist's day starts from who can be reached: the audience at a glance."""
+    from autocrm.core.roles import Role
+
+    actor = request.actor
+    if actor.role != Role.MARKETING or not can(actor, "view", Customer):
+        return None
+    return marketing_audience(actor=actor)

@@ -246,6 +246,13 @@ class _StoreLoader:
             if key % 5 < 3:
                 consents.add(store_id, now, now, cid, ConsentPurpose.MARKETING.value, Channel.WECHAT.value,
                              key % 17 != 0, "微信公众号", at, None)  # fmt: skip
+            # SMS marketing from about a third (ticked on the purchase contract), surveys from half
+            if key % 20 < 7:
+                consents.add(store_id, now, now, cid, ConsentPurpose.MARKETING.value, Channel.SMS.value,
+                             key % 13 != 0, "购车合同", at, None)  # fmt: skip
+            if key % 2 == 0:
+                consents.add(store_id, now, now, cid, ConsentPurpose.SURVEY.value, Channel.SMS.value, True,
+                             "展厅登记表", at, None)  # fmt: skip
             if person.duplicate_of is not None:
                 continue
             for v in person.vehicles:

@@ -64,3 +64,42 @@ def test_technician_sees_the_latest_cars_at_reception(demo_data):
     newest = OdometerReading.objects.filter(store__code="a").order_by("-at", "-id").first()
     assert readings[0].pk == newest.pk
     assert "consultants" not in panels and "due" not in panels
+
+
+def test_marketing_specialist_sees_who_can_be_reached(demo_data):
+    from django.core.cache import cache
+
+    from autocrm.customers.models import Consent, Customer
+
+    cache.clear()
+    audience = _home("marketing_a1")["audience"]
+    live = Customer.objects.filter(store__code="a", merged_into__isnull=True)
+    assert audience["total"] == live.count()
+    reach = {r["code"]: r["count"] for r in audience["reach"]}
+    in_force = Consent.objects.filter(
+        customer__in=live, purpose="marketing", channel="sms", granted=True, withdrawn_at__isnull=True
+    )
+    assert reach["sms"] == in_force.values("customer_id").distinct().count() > 0
+    assert reach["wechat"] > 0
+    assert sum(r["count"] for r in audience["stages"]) == audience["total"]
+    assert audience["tags"] and audience["tags"][0]["count"] >= audience["tags"][-1]["count"]
+    # withdrawing a consent shows after the ten-minute cache, and only then
+    one = in_force.first()
+    one.withdrawn_at = one.at
+    one.save()
+    assert {r["code"]: r["count"] for r in _home("marketing_a1")["audience"]["reach"]}["sms"] == reach["sms"]
+    cache.clear()
+    assert {r["code"]: r["count"] for r in _home("marketing_a1")["audience"]["reach"]}["sms"] == reach["sms"] - 1
+    for username in ("manager_a", "sales_a1", "advisor_a1", "director"):
+        assert "audience" not in _home(username), username
+
+
+def test_marketing_home_in_chinese_within_its_query_budget(demo_data, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    client.force_login(User.objects.get(username="marketing_a1"))
+    with django_assert_max_num_queries(20):
+        body = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "营销可触达客户" in body and "短信授权" in body and "生命周期" in body
