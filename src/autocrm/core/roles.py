@@ -44,6 +44,10 @@ ROLE_DESCRIPTIONS = {
 ORGANIZATION_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN})
 # Managers of a store or of one side of it: they see their store's team and may turn on TOTP.
 MANAGER_ROLES = frozenset({Role.SALES_MANAGER, Role.SERVICE_MANAGER, Role.MANAGER})
+# Who may own a customer as its sales consultant or service advisor: the role itself and the managers
+# above it on its side (a sales manager keeps a book of their own, as do many general managers).
+CONSULTANT_ROLES = (Role.SALES, Role.SALES_MANAGER, Role.MANAGER)
+ADVISOR_ROLES = (Role.ADVISOR, Role.SERVICE_MANAGER, Role.MANAGER)
 # The escalation ladder of a store, lowest first: a breach climbs one step at a time and ends
 # with the general manager (总经理督办).
 ESCALATION_LADDER = {

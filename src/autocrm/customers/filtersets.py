@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core.actor import Actor
 from autocrm.core.forms import FilterSet
-from autocrm.core.roles import Role
+from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from .choices import CustomerKind, LifecycleStage, SourceChannel
 from .models import Customer
@@ -76,7 +76,7 @@ class CustomerFilterSet(FilterSet):
                 else [actor.store_id]
             )
             members = (
-                Membership.objects.filter(store_id__in=store_ids, role__in=(Role.SALES, Role.MANAGER), is_active=True)
+                Membership.objects.filter(store_id__in=store_ids, role__in=CONSULTANT_ROLES, is_active=True)
                 .select_related("user")
                 .order_by("user__username")
             )

@@ -13,7 +13,7 @@ from autocrm.accounts.models import Membership
 from autocrm.core.actor import Actor
 from autocrm.core.forms import StyledForm
 from autocrm.core.permissions import Access, can, field_access
-from autocrm.core.roles import Role
+from autocrm.core.roles import ADVISOR_ROLES, CONSULTANT_ROLES, Role
 
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, SourceChannel
 from .models import Customer
@@ -80,10 +80,10 @@ class CustomerForm(StyledForm):
                 self.fields[name].help_text = _("Leave empty to keep the current value.")
         # On create a non-consultant picks the consultant; afterwards, changing it is an assignment.
         may_assign = can(actor, "assign", instance) if instance is not None else actor.role != Role.SALES
-        self._staff_field("consultant", (Role.SALES, Role.MANAGER), show=may_assign)
+        self._staff_field("consultant", CONSULTANT_ROLES, show=may_assign)
         if instance is not None and "consultant" in self.fields:
             self.initial.setdefault("consultant", instance.consultant_id)
-        self._staff_field("advisor", (Role.ADVISOR, Role.MANAGER), show=instance is None)
+        self._staff_field("advisor", ADVISOR_ROLES, show=instance is None)
 
     @staticmethod
     def initial_from(customer: Customer) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.models import model_field
 from autocrm.core.permissions import Scope, can, scope_for
-from autocrm.core.roles import Role
+from autocrm.core.roles import ADVISOR_ROLES, CONSULTANT_ROLES, Role
 from autocrm.imports.importing import (
     FieldSpec,
     ImportChoice,
@@ -86,7 +86,7 @@ _KEY_LABELS: dict[str, Any] = {
     "wechat_id": _("the same WeChat ID"),
     "person": _("the same name, birthday and district"),
 }
-_STAFF_FIELDS = {"consultant": (Role.SALES, Role.MANAGER), "advisor": (Role.ADVISOR, Role.MANAGER)}
+_STAFF_FIELDS = {"consultant": CONSULTANT_ROLES, "advisor": ADVISOR_ROLES}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from autocrm.core.errors import Conflict, DomainError, PermissionDenied, Validat
 from autocrm.core.events import emit
 from autocrm.core.models import model_field
 from autocrm.core.permissions import can, require, scope_for
-from autocrm.core.roles import Role
+from autocrm.core.roles import ADVISOR_ROLES, CONSULTANT_ROLES, Role
 
 from . import events
 from .choices import Channel, ConsentPurpose, CustomerKind, Gender, IncomeBand, Relation, SourceChannel
@@ -346,8 +346,8 @@ def customer_create_check(
     if actor.role == Role.SALES:
         consultant_id = actor.user_id
     for field, user_id, roles in (
-        ("consultant", consultant_id, (Role.SALES, Role.MANAGER)),
-        ("advisor", advisor_id, (Role.ADVISOR, Role.MANAGER)),
+        ("consultant", consultant_id, CONSULTANT_ROLES),
+        ("advisor", advisor_id, ADVISOR_ROLES),
     ):
         try:
             cleaned[field + "_id"] = _check_staff(actor, user_id, field, roles)
@@ -474,7 +474,7 @@ def customer_update(
 def customer_assign(*, actor: Actor, customer: Customer, consultant_id: int | None, reason: str = "") -> Customer:
     require(actor, "assign", customer)
     before = customer.consultant_id
-    customer.consultant_id = _check_staff(actor, consultant_id, "consultant", (Role.SALES, Role.MANAGER))
+    customer.consultant_id = _check_staff(actor, consultant_id, "consultant", CONSULTANT_ROLES)
     customer.save(update_fields=["consultant", "updated_at"])
     timeline_record(customer=customer, kind="customer.assigned", summary=reason or str(_("Consultant changed")))
     if customer.consultant_id != before:

@@ -197,3 +197,31 @@ def test_create_check_reports_the_customer_and_every_extra_together(demo):
         actor=actor, data={"name": "张伟"}, extras={"vehicle": {"vin": "", "plate": "", "mileage_km": None}}
     )
     assert cleaned["name"] == "张伟" and checked == {}  # an empty extra is no extra
+
+
+def test_a_sales_manager_or_service_manager_may_own_customers_a_technician_may_not(demo):
+    """Sales managers keep a book of their own, service managers look after their own owners:
+    both are offered and accepted as consultant / advisor; a technician or a consultant of
+    another store is refused with the field named."""
+    from autocrm.customers.forms import CustomerForm
+    from autocrm.customers.services import customer_assign
+
+    manager = actor_for("manager_a")
+    sales_manager = actor_for("sales_manager_a")
+    service_manager = actor_for("service_manager_a")
+    form = CustomerForm(actor=manager)
+    assert sales_manager.user_id in {v for v, _label in form.fields["consultant"].choices}
+    assert service_manager.user_id in {v for v, _label in form.fields["advisor"].choices}
+    customer = customer_create(
+        actor=manager,
+        data={"name": "邓超", "mobile": "13900004444"},
+        consultant_id=sales_manager.user_id,
+        advisor_id=service_manager.user_id,
+    )
+    assert (customer.consultant_id, customer.advisor_id) == (sales_manager.user_id, service_manager.user_id)
+    for bad in (actor_for("tech_a1").user_id, actor_for("sales_b1", "b").user_id):
+        with pytest.raises(ValidationError) as caught:
+            customer_assign(actor=manager, customer=customer, consultant_id=bad)
+        assert "consultant" in caught.value.fields
+    customer.refresh_from_db()
+    assert customer.consultant_id == sales_manager.user_id
