@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "autocrm.customers",
     "autocrm.vehicles",
     "autocrm.messaging",
+    "autocrm.leads",
     "autocrm.demo",
 ]
 
