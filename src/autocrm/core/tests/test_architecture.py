@@ -74,6 +74,9 @@ def test_todays_apps_keep_the_contracts() -> None:
         ("autocrm.integrations.services", "autocrm.demo.services"),
         ("autocrm.service.services", "autocrm.care.services"),  # sibling modules talk through events
         ("autocrm.portal.services", "autocrm.integrations.services"),
+        ("autocrm.leads.services", "autocrm.sales.services"),  # a lead does not know its deal
+        ("autocrm.parts.services", "autocrm.service.services"),
+        ("autocrm.leads.services", "autocrm.parts.services"),  # siblings
     ],
 )
 def test_a_planned_app_in_the_wrong_direction_is_refused(importer: str, imported: str) -> None:
@@ -91,6 +94,9 @@ def test_a_planned_app_in_the_wrong_direction_is_refused(importer: str, imported
         ("autocrm.marketing.services", "autocrm.leads.services"),
         ("autocrm.customers.services", "autocrm.imports.services"),
         ("autocrm.portal.services", "autocrm.loyalty.services"),
+        ("autocrm.sales.services", "autocrm.leads.services"),  # a deal starts from a lead
+        ("autocrm.service.services", "autocrm.parts.services"),  # a repair order consumes parts
+        ("autocrm.leads.services", "autocrm.messaging.services"),
     ],
 )
 def test_a_planned_app_in_the_right_direction_is_kept(importer: str, imported: str) -> None:
@@ -110,17 +116,17 @@ def test_core_imports_no_app_even_one_added_later(app: str) -> None:
     assert not _check(CORE, [("autocrm.core.services", f"autocrm.{app}.services")], apps).kept
 
 
-def test_lint_imports_refuses_customers_importing_a_new_leads_app(tmp_path: Path) -> None:
+def test_lint_imports_refuses_customers_importing_a_new_loyalty_app(tmp_path: Path) -> None:
     """End to end on a copy of the tree: the real ``lint-imports`` and pyproject.toml, a new
-    ``autocrm.leads`` package, and one import of it from customers."""
+    ``autocrm.loyalty`` package, and one import of it from customers."""
     shutil.copytree(ROOT / "src" / "autocrm", tmp_path / "src" / "autocrm", ignore=shutil.ignore_patterns(
         "__pycache__", "static", "templates", "locale"
     ))  # fmt: skip
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    leads = tmp_path / "src" / "autocrm" / "leads"
-    leads.mkdir()
-    (leads / "__init__.py").write_text("")
-    (leads / "selectors.py").write_text("def lead_list() -> list[int]:\n    return []\n")
+    loyalty = tmp_path / "src" / "autocrm" / "loyalty"
+    loyalty.mkdir()
+    (loyalty / "__init__.py").write_text("")
+    (loyalty / "selectors.py").write_text("def points_list() -> list[int]:\n    return []\n")
     lint = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
 
@@ -131,7 +137,9 @@ def test_lint_imports_refuses_customers_importing_a_new_leads_app(tmp_path: Path
     kept = run()
     assert kept.returncode == 0, kept.stdout + kept.stderr  # the new app, placed in its layer
 
-    (tmp_path / "src" / "autocrm" / "customers" / "lead_links.py").write_text("from autocrm.leads import selectors\n")
+    (tmp_path / "src" / "autocrm" / "customers" / "points_links.py").write_text(
+        "from autocrm.loyalty import selectors\n"
+    )
     broken = run()
     assert broken.returncode == 1, broken.stdout + broken.stderr
-    assert "autocrm.customers.lead_links -> autocrm.leads.selectors" in broken.stdout
+    assert "autocrm.customers.points_links -> autocrm.loyalty.selectors" in broken.stdout
