@@ -57,9 +57,15 @@ def split_mobile(to: str) -> tuple[str, str]:
     return str(number.country_code), str(number.national_number)
 
 
+_NON_DIGITS = re.compile(r"\D")
+
+
 def e164(country_code: str, national: str) -> str:
-    country_code = (country_code or "86").lstrip("+").lstrip("0") or "86"
-    return f"+{country_code}{national}"
+    """``("86", "13812345678")`` → ``+8613812345678``; a number already in E.164 is kept."""
+    if national.startswith("+"):
+        return "+" + _NON_DIGITS.sub("", national)
+    country_code = _NON_DIGITS.sub("", country_code or "").lstrip("0") or "86"
+    return "+" + country_code + _NON_DIGITS.sub("", national)
 
 
 def check_url_secret(query: Mapping[str, str], secret: str) -> None:

@@ -405,6 +405,31 @@ def test_status_report_push_is_parsed(fake, client):
     assert (second.status, second.code, second.blacklisted) == ("failed", "UNDELIV", False)
 
 
+def test_the_documented_push_without_ext_is_matched_by_serial_number(client):
+    # The documented push carries sid (= SerialNo) only; ext (our SessionContext) when enabled.
+    at = dt.datetime.now(dt.UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    body = json.dumps(
+        [
+            {
+                "user_receive_time": at,
+                "nationcode": "86",
+                "mobile": "13812345678",
+                "report_status": "SUCCESS",
+                "errmsg": "DELIVRD",
+                "description": "用户短信送达成功",
+                "sid": "2645:104000000",
+            }
+        ]
+    ).encode()
+    (report,) = client.parse_callback(headers={}, body=body, query={"secret": SECRET}, secret=SECRET)
+    assert (report.provider_id, report.message_id, report.status, report.to) == (
+        "2645:104000000",
+        "",
+        "delivered",
+        "+8613812345678",
+    )
+
+
 def test_a_receipt_saying_blacklisted_marks_the_number(fake, client):
     item = json.loads(fake.receipt_push([accepted(delivered=False, error="MBBLACK")]))
     item[0]["description"] = "手机号在黑名单中"
