@@ -75,6 +75,8 @@ class AliyunSmsClient(PooledHttpClient):
         ConfigField("sign_name", _("Signature name"), help=_("The approved SMS signature, without 【】.")),
     )
     can_query = True
+    # SendSms's own per-account QPS is not in the documentation we found (QuerySendDetails: 5,000/s);
+    # 1,000/s is the outbox's target, and Aliyun answers Throttling.* (rate_limited) above its limit.
     rate_per_second = 1000.0
     # Aliyun lists a message as soon as it accepts it; a short margin covers its indexing delay.
     query_settle = dt.timedelta(seconds=60)
