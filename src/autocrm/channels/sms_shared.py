@@ -14,7 +14,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -137,6 +137,10 @@ class PooledHttpClient(ChannelClient):
     between messages (a worker sends thousands a second through one connection pool)."""
 
     _http: httpx.Client | None = None
+    # How long after sending a message missing from the provider's records may still be in flight:
+    # within it ``query`` raises an in-doubt ``retry`` instead of answering "no record". A store's
+    # config may override it (``query_settle_seconds``; the fakes' tests set 0).
+    query_settle: ClassVar[dt.timedelta] = dt.timedelta(seconds=60)
 
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 5.0):
         super().__init__(config, endpoint=endpoint, timeout=timeout)
@@ -154,6 +158,15 @@ class PooledHttpClient(ChannelClient):
                         trust_env=False,
                     )
         return self._http
+
+    def _settle(self) -> dt.timedelta:
+        override = self.config.get("query_settle_seconds")
+        if override in (None, ""):
+            return self.query_settle
+        try:
+            return dt.timedelta(seconds=max(0.0, float(override)))
+        except (TypeError, ValueError):
+            return self.query_settle
 
     def close(self) -> None:
         if self._http is not None:

@@ -168,10 +168,6 @@ class AliyunSmsClient(PooledHttpClient):
             )
         return None
 
-    def _settle(self) -> dt.timedelta:
-        override = self.config.get("query_settle_seconds")
-        return dt.timedelta(seconds=float(override)) if override not in (None, "") else self.query_settle
-
     def _find_on(self, number: str, day: dt.date, message_id: str) -> StatusReport | None:
         for page in range(1, MAX_PAGES + 1):
             answer = self._call(

@@ -3,7 +3,7 @@
 * ``send`` → ``SendSms`` with our message id as ``SessionContext`` (echoed in receipts and pulls).
 * ``query`` → ``PullSmsSendStatusByPhoneNumber`` over a window around ``sent_at``. Tencent only
   lists a message there once the operator's receipt came back, so "not listed" is conclusive only
-  after :attr:`TencentSmsClient.receipt_settle`; before that ``query`` raises an in-doubt
+  after :attr:`TencentSmsClient.query_settle`; before that ``query`` raises an in-doubt
   ``retry`` error (the outbox asks again later instead of resending).
 * ``parse_callback`` → the status-report push (JSON array) and the reply push (JSON object),
   authenticated by the store's secret in the callback URL (Tencent signs neither).
@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +70,7 @@ class TencentSmsClient(PooledHttpClient):
     can_query = True
     rate_per_second = 3000.0  # SendSms's documented default limit per account
     # How long after sending a missing entry in the status pull still means "no receipt yet".
-    receipt_settle: ClassVar[dt.timedelta] = dt.timedelta(minutes=10)
+    query_settle = dt.timedelta(minutes=10)
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -152,10 +152,6 @@ class TencentSmsClient(PooledHttpClient):
         return SendResult(provider_id=str(status.get("SerialNo", "")), status="accepted", raw=raw)
 
     # -- query ----------------------------------------------------------------------------------
-
-    def _settle(self) -> dt.timedelta:
-        override = self.config.get("query_settle_seconds")
-        return dt.timedelta(seconds=float(override)) if override not in (None, "") else self.receipt_settle
 
     def query(self, message_id: str, *, to: str, sent_at: dt.datetime) -> StatusReport | None:
         country, national = split_mobile(to)

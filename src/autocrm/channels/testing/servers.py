@@ -291,7 +291,27 @@ class FakeServer:
             message.receipt_at = self.clock()
             message.delivered = delivered
             message.error_code = error_code
+        self._receipt_came(message)
         return message
+
+    def _receipt_came(self, message: Accepted) -> None:
+        """A receipt is due to the callback URL (the SMS fakes push it)."""
+
+
+class CallbackSink(FakeServer):
+    """Stands in for our callback endpoint in tests of the pushes: records each body, answers 200."""
+
+    name = "sink"
+
+    def __init__(self, *, answer: bytes = b'{"result":0,"errmsg":"OK"}', **kwargs: Any):
+        super().__init__(**kwargs)
+        self.answer = answer
+        self.bodies: list[bytes] = []
+
+    def handle(self, request: RecordedRequest) -> Answer | None:
+        with self.lock:
+            self.bodies.append(request.body)
+        return Answer(200, self.answer)
 
 
 def _json(status: int, data: Any) -> Answer:
@@ -381,9 +401,13 @@ class _ProviderFake(FakeServer):
             message.receipt_at = now
         with self.lock:
             self.messages[message.message_id] = message
-        if self._pusher and message.receipt_at is not None:
-            self._pusher.put(message)
+        if message.receipt_at is not None:
+            self._receipt_came(message)
         return message
+
+    def _receipt_came(self, message: Accepted) -> None:
+        if self._pusher:
+            self._pusher.put(message)
 
     def client_config(self, **overrides: str) -> dict[str, str]:
         """The configuration a client needs to be accepted by this fake."""

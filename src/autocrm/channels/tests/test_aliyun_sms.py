@@ -14,7 +14,7 @@ import pytest
 
 from autocrm.channels.aliyun_sms import AliyunSmsClient, errors, signing
 from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, Outgoing, StatusReport, providers
-from autocrm.channels.testing.servers import Accepted, FakeAliyunSms, aliyun_rpc_signature_for
+from autocrm.channels.testing.servers import Accepted, CallbackSink, FakeAliyunSms, aliyun_rpc_signature_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "store-callback-secret-0123456789"
@@ -426,3 +426,17 @@ def test_the_callback_answer_is_what_aliyun_expects(client):
     answer = client.callback_answer()
     assert answer.status == 200
     assert json.loads(answer.body) == {"code": 0, "msg": "成功"}
+
+
+def test_the_fake_pushes_a_receipt_when_it_comes_back():
+    with CallbackSink(answer='{"code":0,"msg":"成功"}'.encode()) as sink:
+        fake = FakeAliyunSms(receipts="manual", callback_url=f"{sink.url}/callback?secret={SECRET}").start()
+        client = AliyunSmsClient(fake.client_config(), endpoint=fake.url)
+        message = outgoing()
+        client.send(message)
+        fake.deliver(message.message_id, delivered=False, error_code="MBBLACK")
+        fake.stop()  # flushes the pusher
+        client.close()
+    (body,) = sink.bodies
+    (report,) = client.parse_callback(headers={}, body=body, query={"secret": SECRET}, secret=SECRET)
+    assert (report.message_id, report.status, report.blacklisted) == (message.message_id, "failed", True)

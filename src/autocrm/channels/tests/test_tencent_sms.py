@@ -15,7 +15,7 @@ import pytest
 
 from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, Outgoing, StatusReport, providers
 from autocrm.channels.tencent_sms import TencentSmsClient, signing
-from autocrm.channels.testing.servers import Accepted, Answer, FakeServer, FakeTencentSms, tc3_signature_for
+from autocrm.channels.testing.servers import Accepted, CallbackSink, FakeTencentSms, tc3_signature_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "store-callback-secret-0123456789"
@@ -510,20 +510,8 @@ def test_the_callback_answer_is_what_tencent_expects(client):
 # -- the fake pushes receipts to a callback URL ----------------------------------------------
 
 
-class _Sink(FakeServer):
-    """Stands in for our callback endpoint: records each push, answers as Tencent expects."""
-
-    def __init__(self):
-        super().__init__()
-        self.bodies: list[bytes] = []
-
-    def handle(self, request):
-        self.bodies.append(request.body)
-        return Answer(200, b'{"result":0,"errmsg":"OK"}')
-
-
 def test_the_fake_pushes_receipts_to_the_callback_url():
-    with _Sink() as sink:
+    with CallbackSink() as sink:
         fake = FakeTencentSms(callback_url=f"{sink.url}/callback?secret={SECRET}").start()
         client = TencentSmsClient(fake.client_config(), endpoint=fake.url)
         message = outgoing()
