@@ -57,6 +57,11 @@ class _ProcessFake:
     def connections(self) -> str:
         return "?"
 
+    def cpu_seconds(self) -> float:
+        """utime + stime of the fake's process (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -99,12 +104,14 @@ def run(provider: str, seconds: float, threads: int, *, separate: bool = False) 
         workers = [threading.Thread(target=loop) for _ in range(threads)]
         started = time.perf_counter()
         cpu_started = time.process_time()
+        fake_cpu_started = fake.cpu_seconds() if separate else 0.0
         for w in workers:
             w.start()
         for w in workers:
             w.join()
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        fake_cpu = fake.cpu_seconds() - fake_cpu_started if separate else 0.0
         client.close()
         connections = fake.connections
     latencies.sort()
@@ -115,6 +122,7 @@ def run(provider: str, seconds: float, threads: int, *, separate: bool = False) 
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
         "connections": connections,
         "cpu_ms": cpu / len(latencies) * 1000,  # this process's CPU per send (client, and fake if in-process)
+        "fake_cpu_ms": fake_cpu / len(latencies) * 1000,  # the fake's CPU per request (--fake-process)
     }
 
 
@@ -135,7 +143,12 @@ def main() -> None:
             f"({figures['sends']:,} in {args.seconds:g} s; mean {figures['mean_ms']:.2f} ms, "
             f"p99 {figures['p99_ms']:.2f} ms; {figures['cpu_ms']:.3f} ms CPU a send in this process; "
             f"{figures['connections']} TCP connection(s)"
-            f"{'; fake in its own process' if args.fake_process else ''})"
+            + (
+                f"; fake in its own process, {figures['fake_cpu_ms']:.3f} ms CPU a request there"
+                if args.fake_process
+                else ""
+            )
+            + ")"
         )
 
 
