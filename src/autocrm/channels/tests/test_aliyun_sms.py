@@ -440,3 +440,26 @@ def test_the_fake_pushes_a_receipt_when_it_comes_back():
     (body,) = sink.bodies
     (report,) = client.parse_callback(headers={}, body=body, query={"secret": SECRET}, secret=SECRET)
     assert (report.message_id, report.status, report.blacklisted) == (message.message_id, "failed", True)
+
+
+def test_one_client_is_shared_by_threads(fake, client):
+    import threading
+
+    messages = [outgoing() for _ in range(120)]
+    errors_seen: list[BaseException] = []
+
+    def work(chunk):
+        try:
+            for message in chunk:
+                client.send(message)
+        except BaseException as exc:  # surfaced below
+            errors_seen.append(exc)
+
+    threads = [threading.Thread(target=work, args=(messages[i::6],)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors_seen == []
+    assert set(fake.messages) == {m.message_id for m in messages}
+    assert fake.connections <= 6  # pooled: at most one connection per concurrent thread
