@@ -125,12 +125,24 @@ class CallbackAnswer:
 class ChannelError(Exception):
     """The provider refused or could not be reached; ``kind`` decides the outbox's next step."""
 
-    def __init__(self, kind: ErrorKind, code: str, message: str = "", *, retry_after: float | None = None):
+    def __init__(
+        self,
+        kind: ErrorKind,
+        code: str,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        in_doubt: bool = False,
+    ):
         super().__init__(f"{code}: {message}" if message else code)
         self.kind: ErrorKind = kind
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        # The request may have reached the provider and been accepted (a read timeout, a connection
+        # dropped after the request was written): reconcile with ``query`` before resending.
+        # ``False``: the provider answered with a refusal, or the request never left (connect failed).
+        self.in_doubt = in_doubt
 
 
 class CallbackRejected(Exception):
