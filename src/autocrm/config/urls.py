@@ -25,6 +25,7 @@ urlpatterns = [
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
+    path("messaging/", include("autocrm.messaging.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -258,6 +258,7 @@ class StaffNotification(TenantModel):
     digest_count = models.PositiveIntegerField(default=1)
     dedup_key = models.CharField(max_length=200, blank=True)
 
+    scope_owner_field = "user"  # one person's inbox (h/msgui)
     audit_enabled = False
 
     class Meta:
