@@ -6,3 +6,8 @@ class MessagingConfig(AppConfig):
     name = "autocrm.messaging"
     label = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from . import timeline_kinds
+
+        timeline_kinds.register()  # labels of the timeline kinds the outbox writes
