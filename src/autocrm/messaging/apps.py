@@ -10,10 +10,12 @@ class MessagingConfig(AppConfig):
     api_modules = ("api", "api_templates")
 
     def ready(self) -> None:
-        from . import permissions  # noqa: F401  (the rule tables)
+        from . import timeline_kinds
+
+        timeline_kinds.register()  # labels of the timeline kinds the outbox writes
 
         # --- h/msgui: pages, navigation, the 360 panel, the bell, notification kinds ---------
-        from . import home
+        from . import home, permissions  # noqa: F401  (permissions: the rule tables)
 
         home.register()
         # --- end h/msgui ---------------------------------------------------------------------

@@ -118,6 +118,9 @@ class Message(TenantModel):
     to_index = BlindIndexField(source="to")
     to_display = models.CharField(_("recipient"), max_length=80, blank=True)  # masked
     variables = models.JSONField(default=dict, blank=True)
+    # Chosen for this customer by a segment or a score (PIPL Art. 24): not sent to a customer
+    # who opted out of personalised marketing.
+    personalised = models.BooleanField(_("personalised"), default=False)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(blank=True)

@@ -1,13 +1,20 @@
-"""Who may do what with messaging.
+"""Who may send which purpose and who reads the outbox (SPEC §7).
 
-h/msgcore and h/msgui each keep their rules in a block of their own (merged by hand)."""
+Everyone reads the messages of the customers in their scope (a consultant their own customers',
+the desks the store's, directors the organization's). Sending is per purpose: the service desks
+(advisors, agents, consultants for their own customers) send service notices and surveys; the
+marketing specialist and the managers send marketing. Login codes and staff notifications are
+sent by the system (no actor), never from the API.
+
+Attempts follow their message (``follow_parent``). The suppression list is read by those who
+send marketing and by the store manager, who also lifts entries."""
 
 from autocrm.core.permissions import Scope, follow_parent, register
 from autocrm.core.roles import Role
 
-# --- h/msgcore's message rules (copied from its branch so that this one's pages have them
-# before the merge; keep h/msgcore's) --------------------------------------------------------
+#: The permission action that sending a purpose needs.
 SEND_ACTION = {"service": "send_service", "survey": "send_survey", "marketing": "send_marketing"}
+
 MESSAGE_RULES = {
     Role.SALES: ("view send_service", Scope.OWN),
     Role.ADVISOR: ("view send_service send_survey", Scope.STORE),
@@ -19,16 +26,29 @@ MESSAGE_RULES = {
     Role.MANAGER: ("view send_service send_survey send_marketing", Scope.STORE),
     Role.DIRECTOR: ("view", Scope.ORGANIZATION),
 }
+
 register("messaging.message", MESSAGE_RULES, resource="messages")
 follow_parent("messaging.messageattempt", "messaging.message")
-# --- end of the copy ------------------------------------------------------------------------------
 
-# --- h/msgui: templates, channel settings, suppressions, the staff inbox ----------------------
+register(
+    "messaging.suppression",
+    {
+        Role.MARKETING: ("view add", Scope.STORE),
+        Role.SALES_MANAGER: ("view", Scope.STORE),
+        Role.SERVICE_MANAGER: ("view", Scope.STORE),
+        Role.MANAGER: ("view add change delete", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="messages",
+)
+
+
+# --- h/msgui: templates, channel settings, the staff inbox --------------------------------------
 # Templates are written by the desks that send (marketing, the service and sales managers) and
 # by the store manager; every desk reads them (to send one from the customer's page). Channel
 # accounts and the store's sending rules hold provider credentials: only the store manager and
-# the administrator change them. The suppression list is kept by marketing, the care desk and
-# the store manager. A notification belongs to the one person it was written for (``user``).
+# the administrator change them. A notification belongs to the one person it was written for
+# (``user``). (The suppression list's rule is h/msgcore's, above.)
 
 TEMPLATE_RULES = {
     Role.SALES: ("view", Scope.STORE),
@@ -51,19 +71,6 @@ CHANNEL_SETTINGS_RULES = {
 register("messaging.channelaccount", CHANNEL_SETTINGS_RULES, resource="messaging")
 register("messaging.messagingsettings", CHANNEL_SETTINGS_RULES, resource="messaging")
 
-# The suppression list's rule is h/msgcore's (its permissions.py block); the same table is
-# here only so that this branch's pages have it before the merge: keep one of the two.
-register(
-    "messaging.suppression",
-    {
-        Role.MARKETING: ("view add", Scope.STORE),
-        Role.SALES_MANAGER: ("view", Scope.STORE),
-        Role.SERVICE_MANAGER: ("view", Scope.STORE),
-        Role.MANAGER: ("view add change delete", Scope.STORE),
-        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
-    },
-    resource="messages",
-)
 
 register(
     "messaging.staffnotification",
