@@ -1,5 +1,6 @@
 """Demo messaging per store: the sending rules, a console account for SMS, email and WeCom (so
-that ``make run`` shows every message in the console channel's file without any provider), and
+that ``make run`` shows every message in the console channel's file without any provider; not
+marked default, so any provider account the manager adds for the channel takes over), and
 the templates the first modules send by — appointment reminder, service done, maintenance due,
 survey link, login code and a marketing SMS, in Chinese, two of them in English too.
 
@@ -47,15 +48,16 @@ TEMPLATES: tuple[tuple[str, str, str, str, str, str, tuple[str, ...]], ...] = (
 CONSOLE_CHANNELS = ("sms", "email", "wecom")
 
 
-def demo_messaging_store(store: Store) -> None:
+def demo_messaging_store(store: Store, *, console: bool = True) -> None:
+    """The store's demo messaging; ``console``: console accounts for SMS, email and WeCom too."""
     MessagingSettings.objects.get_or_create(
         store=store, defaults={"unsubscribe_text": UNSUBSCRIBE, "sms_signature": store.name[:20]}
     )
-    for channel in CONSOLE_CHANNELS:
+    for channel in CONSOLE_CHANNELS if console else ():
         if not ChannelAccount.objects.filter(store=store, channel=channel).exists():
             ChannelAccount.objects.create(
                 store=store, provider="console", channel=channel, name="控制台（演示）",
-                callback_secret=secrets.token_urlsafe(24), is_default=True,
+                callback_secret=secrets.token_urlsafe(24), is_default=False,
             )  # fmt: skip
     for code, name, purpose, language, body, template_id, order in TEMPLATES:
         problems = rendering.template_problems(
@@ -72,6 +74,8 @@ def demo_messaging_store(store: Store) -> None:
 
 
 def demo_messaging_hook(*, organization: Organization, stores: dict[str, Store], options: dict[str, Any]) -> None:
-    """``demo_create`` hook: messaging settings, console accounts and templates per store."""
+    """``demo_create`` hook: messaging settings and templates per store, and the console accounts
+    when the demo has customers (``autocrm demo``, behind ``make run``); the bare demo of the test
+    fixtures has no account, so a test sets up the providers it exercises."""
     for store in stores.values():
-        demo_messaging_store(store)
+        demo_messaging_store(store, console=bool(options.get("customers")))

@@ -190,7 +190,11 @@ def notify_staff(
             .exclude(dedup_key__startswith=DIGEST_PREFIX)
             .order_by("id")
         )
-        if choice.digest or len(recent) >= DIGEST_AFTER:
+        # A flood in progress keeps folding into its open digest (the rows it absorbed are gone).
+        flooding = StaffNotification.objects.filter(  # scoped: the person's own inbox
+            user_id=user_id, dedup_key=f"{DIGEST_PREFIX}{kind}", read_at__isnull=True, updated_at__gte=now - DIGEST_WINDOW
+        ).exists()
+        if choice.digest or flooding or len(recent) >= DIGEST_AFTER:
             return _fold(user_id=user_id, store_id=store_id, kind=kind, recent=recent, inbox=choice.inbox)
         if not choice.inbox and not (choice.wecom and choice.wecom_userid):
             return None
@@ -206,9 +210,13 @@ def notify_staff(
             read_at=None if choice.inbox else now,
         )
         if choice.wecom and choice.wecom_userid:
+            if not hasattr(user, "pk"):
+                from django.contrib.auth import get_user_model
+
+                user = get_user_model().objects.get(pk=user_id)
             _queue_wecom(
                 store_id=store_id,
-                user_id=user_id,
+                user=user,
                 to=choice.wecom_userid,
                 text=f"{title}\n{body}".strip(),
                 link=link,
@@ -245,7 +253,7 @@ def _fold(*, user_id: int, store_id: int, kind: str, recent: list[StaffNotificat
     return digest
 
 
-def _queue_wecom(*, store_id: int, user_id: int, to: str, text: str, link: str, key: str) -> Any:
+def _queue_wecom(*, store_id: int, user: Any, to: str, text: str, link: str, key: str) -> Any:
     """A WeCom message through the outbox, when the store has a WeCom account."""
     from .services_accounts import default_account
 
@@ -266,7 +274,7 @@ def _queue_wecom(*, store_id: int, user_id: int, to: str, text: str, link: str, 
         store=store_id,
         purpose="staff",
         channel="wecom",
-        user=user_id,
+        user=user,
         to=to,
         text=text,
         values={"link": link} if link else {},
@@ -282,7 +290,7 @@ def digests_send(*, since: dt.timedelta = dt.timedelta(minutes=30)) -> int:
     cutoff = timezone.now() - since
     rows = StaffNotification.objects.filter(  # scoped: a sweep over every store's open digests
         dedup_key__startswith=DIGEST_PREFIX, read_at__isnull=True, updated_at__gte=cutoff
-    ).order_by("id")
+    ).select_related("user").order_by("id")
     for note in rows.iterator(chunk_size=500):
         choice = preference_for(note.user_id, note.kind)
         if not (choice.wecom and choice.wecom_userid):
@@ -290,7 +298,7 @@ def digests_send(*, since: dt.timedelta = dt.timedelta(minutes=30)) -> int:
         with transaction.atomic():
             if _queue_wecom(
                 store_id=note.store_id,
-                user_id=note.user_id,
+                user=note.user,
                 to=choice.wecom_userid,
                 text=note.title,
                 link=note.link,

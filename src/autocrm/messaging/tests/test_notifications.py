@@ -119,7 +119,14 @@ def test_wecom_queued_through_the_outbox_when_linked(sales):
     if not hasattr(services, "message_queue"):
         pytest.skip("h/msgcore's message_queue is not merged")
     from autocrm.messaging.models import Message
+    from autocrm.messaging.services_accounts import channel_account_save
+    from autocrm.messaging.tests import fakes_settings  # noqa: F401  (the test WeCom provider)
 
+    (note,) = _notify(sales)  # no WeCom account in the store yet: the inbox only
+    assert not Message.objects.exists()
+    StaffNotification.objects.all().delete()
+    channel_account_save(actor=actor_for("manager_a"), provider="settings_test_wecom",
+                         data={"corp_id": "ww1", "corp_secret": "s"})  # fmt: skip
     notifications.preference_save(actor=sales, kind="*", inbox=True, wecom=True, digest=False, wecom_userid="zhangwei")
     (note,) = _notify(sales)
     msg = Message.objects.get(idempotency_key=f"staff-notification:{note.pk}")
