@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -519,8 +520,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def bell(request: HttpRequest) -> HttpResponse:
     """The top bar's bell: the unread count (one indexed query), polled by htmx."""
     count = notifications.unread_count(actor=_actor(request))
-    response = render(request, "messaging/partials/bell.html",
-                      {"unread": count, "cap": notifications.BELL_CAP})  # fmt: skip
+    # Without the request: the shell's context processors (stores, menu) are not this fragment's.
+    response = HttpResponse(render_to_string("messaging/partials/bell.html", {"unread": count,
+                                                                              "cap": notifications.BELL_CAP}))  # fmt: skip
     response["Cache-Control"] = "no-store"
     return response
 
