@@ -389,6 +389,8 @@ def may_send(actor: Actor, purpose: str) -> bool:
 
 
 def _send_templates(actor: Actor) -> list[MessageTemplate]:
+    if not can(actor, "view", MessageTemplate):
+        return []
     rows = MessageTemplate.objects.for_actor(actor, "view").filter(
         is_active=True, channel__in=[MessageChannel.SMS, MessageChannel.WECHAT, MessageChannel.EMAIL,
                                      MessageChannel.CONSOLE, MessageChannel.MINIPROGRAM],
