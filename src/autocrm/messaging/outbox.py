@@ -464,13 +464,13 @@ def reconcile(message_id: int, *, now: dt.datetime | None = None, stale_after: d
             _record_sent(message, me, found, ms=0, outcome=AttemptOutcome.RECONCILED)
             return Outcome("reconciled")
         with transaction.atomic():
-            _release(message, me, status=MessageStatus.QUEUED, not_before=now)
+            _release(message, me, status=MessageStatus.QUEUED, not_before=min(now, timezone.now()))
             _attempt(message, AttemptOutcome.RECONCILED, code="not_found", detail="the provider has no record: resent")
         _enqueue_after_commit([message.pk])
         return Outcome("requeued")
     if client is not None and getattr(client, "idempotent_resend", False):
         with transaction.atomic():
-            _release(message, me, status=MessageStatus.QUEUED, not_before=now)
+            _release(message, me, status=MessageStatus.QUEUED, not_before=min(now, timezone.now()))
             _attempt(message, AttemptOutcome.RECONCILED, code="idempotent", detail="the provider drops a second copy")
         _enqueue_after_commit([message.pk])
         return Outcome("requeued")
