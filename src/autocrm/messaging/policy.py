@@ -248,13 +248,12 @@ def check(message: Message, *, now: dt.datetime, context: PolicyContext | None =
         if customer is None:
             if purpose != Purpose.SERVICE:
                 return Decision.suppress(SuppressionReason.NO_CONSENT)
-        elif consent_channel is not None:  # console: no consent channel, it reaches nobody
-            if not ctx.consents.get((customer.pk, consent_purpose, consent_channel), False):
-                return Decision.suppress(
-                    SuppressionReason.NO_CONSENT,
-                    _("No %(purpose)s consent on %(channel)s.")
-                    % {"purpose": consent_purpose, "channel": consent_channel},
-                )
+        elif consent_channel is not None and not ctx.consents.get((customer.pk, consent_purpose, consent_channel)):
+            # (console has no consent channel: it reaches nobody)
+            return Decision.suppress(
+                SuppressionReason.NO_CONSENT,
+                _("No %(purpose)s consent on %(channel)s.") % {"purpose": consent_purpose, "channel": consent_channel},
+            )
     if purpose != Purpose.MARKETING:
         return Decision.allow()
     if customer is not None and message.personalised and customer.personalised_marketing_opt_out:

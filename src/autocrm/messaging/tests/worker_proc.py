@@ -14,7 +14,7 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testsettings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
