@@ -77,13 +77,13 @@ def message_send(request: ActorRequest, payload: MessageIn) -> Status[dict[str, 
     require_model(request.actor, "view", Message)
     customer = customer_get(actor=request.actor, pk=payload.customer)
     store_id = request.actor.require_store_id()
-    existed = Message.objects.filter(store_id=store_id, idempotency_key=key[:200]).exists()
+    existed = selectors.message_key_used(actor=request.actor, idempotency_key=key)
     message = services.message_queue(
         actor=request.actor, store=store_id, purpose=payload.purpose, channel=payload.channel,
         template_code=payload.template_code, customer=customer, values=payload.values,
         idempotency_key=key, personalised=payload.personalised,
     )  # fmt: skip
-    message = Message.objects.select_related("template").get(pk=message.pk)
+    message = selectors.message_get(actor=request.actor, uid=message.uid)
     return Status(200 if existed else 201, message_out(message))
 
 
@@ -106,7 +106,7 @@ def channel_callback(request: HttpRequest, provider: str, account: str = "", sec
         from autocrm.core.errors import NotFound
 
         raise NotFound()
-    query = dict(request.GET.items())
+    query = {k: str(v) for k, v in request.GET.items()}
     headers = dict(request.headers.items())
     try:
         answer = receipts.callback_handle(
@@ -125,7 +125,9 @@ def channel_callback_check(request: HttpRequest, provider: str, account: str = "
 
         raise NotFound()
     try:
-        echo = receipts.echo_handle(provider=provider, account_id=account, query=dict(request.GET.items()))
+        echo = receipts.echo_handle(
+            provider=provider, account_id=account, query={k: str(v) for k, v in request.GET.items()}
+        )
     except receipts.Rejected:
         return _forbidden()
     return HttpResponse(echo, content_type="text/plain")

@@ -28,6 +28,7 @@ answer → ``uncertain`` (shown for a person to decide, never doubled) unless it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -525,8 +526,11 @@ def reconcile(message_id: int, *, now: dt.datetime | None = None, stale_after: d
 def _enqueue_after_commit(ids: Sequence[int]) -> None:
     from .tasks import message_deliver_task
 
+    def queue(pk: int) -> None:
+        message_deliver_task(pk)
+
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: message_deliver_task(pk))
+        transaction.on_commit(functools.partial(queue, pk))
 
 
 def sweep(

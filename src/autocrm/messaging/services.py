@@ -356,7 +356,7 @@ def suppression_add(
     all_purposes: bool = False,
 ) -> Suppression:
     """Put an address on the suppression list (once: an entry in force is returned as is)."""
-    index = Suppression._meta.get_field("address_index").compute(address)  # type: ignore[union-attr]
+    index = Suppression._meta.get_field("address_index").compute(address)
     current = Suppression.objects.filter(
         store_id=store_id, channel=channel, address_index=index, lifted_at__isnull=True
     ).first()
