@@ -28,6 +28,7 @@ answer → ``uncertain`` (shown for a person to decide, never doubled) unless it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -99,7 +100,7 @@ def clients_close() -> None:
         for client in _clients.values():
             try:
                 client.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
+            except Exception:
                 log.debug("client close failed", exc_info=True)
         _clients.clear()
 
@@ -150,9 +151,9 @@ def outgoing(message: Message) -> Outgoing:
         code = template.provider_template_id
     else:
         text, subject, html, params, data, code = message.text, message.subject, message.html, (), {}, ""
-        if message.purpose == Purpose.MARKETING and message.channel == MessageChannel.SMS and unsubscribe:
-            if not text.rstrip().endswith(unsubscribe):
-                text = f"{text.rstrip()}{unsubscribe}"
+        marketing_sms = message.purpose == Purpose.MARKETING and message.channel == MessageChannel.SMS
+        if marketing_sms and unsubscribe and not text.rstrip().endswith(unsubscribe):
+            text = f"{text.rstrip()}{unsubscribe}"
     return Outgoing(
         message_id=message.uid,
         to=message.to,
@@ -188,7 +189,9 @@ def claim(message_id: int, *, worker: str, now: dt.datetime | None = None) -> bo
         )
 
 
-def _attempt(message: Message, outcome: str, *, code: str = "", detail: str = "", provider_id: str = "", ms: int = 0) -> None:
+def _attempt(
+    message: Message, outcome: str, *, code: str = "", detail: str = "", provider_id: str = "", ms: int = 0
+) -> None:
     MessageAttempt.objects.create(
         store_id=message.store_id,
         message=message,
@@ -205,7 +208,9 @@ def _mine(message: Message, worker: str) -> Q:
     return Q(pk=message.pk, status=MessageStatus.SENDING, claimed_by=worker[:64])
 
 
-def _release(message: Message, worker: str, *, status: str, not_before: dt.datetime | None = None, **fields: Any) -> bool:
+def _release(
+    message: Message, worker: str, *, status: str, not_before: dt.datetime | None = None, **fields: Any
+) -> bool:
     now = timezone.now()
     updates: dict[str, Any] = {"status": status, "claimed_by": "", "updated_at": now, **fields}
     if not_before is not None:
@@ -301,7 +306,9 @@ def _reroute_to_sms(message: Message, worker: str) -> bool:
     message.provider = account.provider if account else ""
     message.to = message.customer.mobile
     message.to_display = _mask(MessageChannel.SMS, message.to)
-    message.save(update_fields=["channel", "template", "account", "provider", "to", "to_index", "to_display", "updated_at"])
+    message.save(
+        update_fields=["channel", "template", "account", "provider", "to", "to_index", "to_display", "updated_at"]
+    )
     _attempt(message, AttemptOutcome.RETRY, code="no_grant", detail="mini-program grant used up: re-routed to SMS")
     return True
 
@@ -320,7 +327,12 @@ def deliver(message_id: int, *, worker: str | None = None, now: dt.datetime | No
         # Our own fault (a bug, the database): the message goes back to the queue with back-off
         # rather than staying claimed until the stale sweep.
         log.exception("delivery of message %s failed", message_id)
-        _release(message, worker, status=MessageStatus.QUEUED, not_before=timezone.now() + dt.timedelta(seconds=backoff(message.attempts)))
+        _release(
+            message,
+            worker,
+            status=MessageStatus.QUEUED,
+            not_before=timezone.now() + dt.timedelta(seconds=backoff(message.attempts)),
+        )
         return Outcome("retry", message.not_before)
 
 
@@ -329,7 +341,9 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
 
     if not message.to:
         with transaction.atomic():
-            suppression_record(message=message, reason=SuppressionReason.NO_ADDRESS, text=SuppressionReason.NO_ADDRESS.label)
+            suppression_record(
+                message=message, reason=SuppressionReason.NO_ADDRESS, text=SuppressionReason.NO_ADDRESS.label
+            )
         return Outcome("suppressed")
     decision = policy.check(message, now=now)
     if decision.kind == "suppress":
@@ -342,7 +356,9 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
     if message.channel == MessageChannel.MINIPROGRAM and not _use_grant(message):
         if not _reroute_to_sms(message, worker):
             with transaction.atomic():
-                suppression_record(message=message, reason=SuppressionReason.NO_GRANT, text=SuppressionReason.NO_GRANT.label)
+                suppression_record(
+                    message=message, reason=SuppressionReason.NO_GRANT, text=SuppressionReason.NO_GRANT.label
+                )
             return Outcome("suppressed")
         decision = policy.check(message, now=now)  # SMS consent is its own
         if decision.kind == "suppress":
@@ -354,7 +370,9 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
         account = account_for(store_id=message.store_id, channel=message.channel)
         if account is None:
             with transaction.atomic():
-                suppression_record(message=message, reason=SuppressionReason.NO_ACCOUNT, text=SuppressionReason.NO_ACCOUNT.label)
+                suppression_record(
+                    message=message, reason=SuppressionReason.NO_ACCOUNT, text=SuppressionReason.NO_ACCOUNT.label
+                )
             return Outcome("suppressed")
         Message.objects.filter(pk=message.pk).update(account=account, provider=account.provider)
         message.account, message.provider = account, account.provider
@@ -362,7 +380,13 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
         client = client_for(account)
     except LookupError:
         with transaction.atomic():
-            _release(message, worker, status=MessageStatus.FAILED, reason="unknown_provider", reason_text=account.provider[:300])
+            _release(
+                message,
+                worker,
+                status=MessageStatus.FAILED,
+                reason="unknown_provider",
+                reason_text=account.provider[:300],
+            )
             _attempt(message, AttemptOutcome.FAILED, code="unknown_provider", detail=account.provider)
         return Outcome("failed")
     # An earlier try ended in a retryable error (a timeout may hide an acceptance): ask first.
@@ -388,10 +412,12 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
         result = client.send(payload)
     except ChannelError as exc:
         ms = int((time.monotonic() - started) * 1000)
-        return _failed(message, worker, exc, ms=ms, now=now)
-    except Exception as exc:  # noqa: BLE001 - a client bug or a network error it did not wrap: retry
+        return _failed(message, worker, exc, ms=ms, now=now, client=client)
+    except Exception as exc:
         ms = int((time.monotonic() - started) * 1000)
-        return _failed(message, worker, ChannelError("retry", type(exc).__name__, str(exc)[:200]), ms=ms, now=now)
+        return _failed(
+            message, worker, ChannelError("retry", type(exc).__name__, str(exc)[:200]), ms=ms, now=now, client=client
+        )
     ms = int((time.monotonic() - started) * 1000)
     if not _record_sent(message, worker, result, ms=ms, outcome=AttemptOutcome.ACCEPTED):
         log.warning("message %s: claim lost before the answer was recorded", message.pk)
@@ -405,8 +431,17 @@ def _query(client: ChannelClient, message: Message) -> StatusReport | None:
         return None
 
 
-def _failed(message: Message, worker: str, exc: ChannelError, *, ms: int, now: dt.datetime) -> Outcome:
+def _failed(
+    message: Message, worker: str, exc: ChannelError, *, ms: int, now: dt.datetime, client: ChannelClient
+) -> Outcome:
     kind = exc.kind
+    in_doubt = bool(getattr(exc, "in_doubt", False))
+    if in_doubt and not client.can_query and not getattr(client, "idempotent_resend", False):
+        # The provider may have accepted it and cannot be asked: a resend could double it.
+        with transaction.atomic():
+            if _release(message, worker, status=MessageStatus.UNCERTAIN, reason="in_doubt", reason_text=exc.code[:300]):
+                _attempt(message, AttemptOutcome.FAILED, code=exc.code, detail="in doubt: " + exc.message, ms=ms)
+        return Outcome("uncertain")
     if kind == "blacklist":
         with transaction.atomic():
             _attempt(message, AttemptOutcome.FAILED, code=exc.code, detail=exc.message, ms=ms)
@@ -419,7 +454,13 @@ def _failed(message: Message, worker: str, exc: ChannelError, *, ms: int, now: d
                 _attempt(message, AttemptOutcome.RETRY, code=exc.code, detail=exc.message, ms=ms)
         return Outcome("retry", at)
     with transaction.atomic():
-        if _release(message, worker, status=MessageStatus.FAILED, reason=exc.code[:20], reason_text=(exc.message or exc.code)[:300]):
+        if _release(
+            message,
+            worker,
+            status=MessageStatus.FAILED,
+            reason=exc.code[:20],
+            reason_text=(exc.message or exc.code)[:300],
+        ):
             _attempt(message, AttemptOutcome.FAILED, code=exc.code, detail=exc.message, ms=ms)
     return Outcome("failed")
 
@@ -464,36 +505,48 @@ def reconcile(message_id: int, *, now: dt.datetime | None = None, stale_after: d
             _record_sent(message, me, found, ms=0, outcome=AttemptOutcome.RECONCILED)
             return Outcome("reconciled")
         with transaction.atomic():
-            _release(message, me, status=MessageStatus.QUEUED, not_before=now)
+            _release(message, me, status=MessageStatus.QUEUED, not_before=min(now, timezone.now()))
             _attempt(message, AttemptOutcome.RECONCILED, code="not_found", detail="the provider has no record: resent")
         _enqueue_after_commit([message.pk])
         return Outcome("requeued")
     if client is not None and getattr(client, "idempotent_resend", False):
         with transaction.atomic():
-            _release(message, me, status=MessageStatus.QUEUED, not_before=now)
+            _release(message, me, status=MessageStatus.QUEUED, not_before=min(now, timezone.now()))
             _attempt(message, AttemptOutcome.RECONCILED, code="idempotent", detail="the provider drops a second copy")
         _enqueue_after_commit([message.pk])
         return Outcome("requeued")
     with transaction.atomic():
         _release(message, me, status=MessageStatus.UNCERTAIN, reason="in_doubt")
-        _attempt(message, AttemptOutcome.FAILED, code="in_doubt", detail="worker died mid-send; provider cannot be asked")
+        _attempt(
+            message, AttemptOutcome.FAILED, code="in_doubt", detail="worker died mid-send; provider cannot be asked"
+        )
     return Outcome("uncertain")
 
 
 def _enqueue_after_commit(ids: Sequence[int]) -> None:
     from .tasks import message_deliver_task
 
+    def queue(pk: int) -> None:
+        message_deliver_task(pk)
+
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: message_deliver_task(pk))
+        transaction.on_commit(functools.partial(queue, pk))
 
 
-def sweep(*, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER, grace: dt.timedelta = dt.timedelta(seconds=30)) -> dict[str, int]:
+def sweep(
+    *,
+    now: dt.datetime | None = None,
+    stale_after: dt.timedelta = STALE_AFTER,
+    grace: dt.timedelta = dt.timedelta(seconds=30),
+) -> dict[str, int]:
     """The periodic safety net: reconcile stale claims, then queue due messages (``queued`` ones
     older than ``grace`` — the on-commit task should have taken them — and ``held`` ones whose
     window opened)."""
     now = now or timezone.now()
     stale = list(
-        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - stale_after).values_list("pk", flat=True)[:SWEEP_BATCH]
+        Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - stale_after).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
     )
     counts = {"reconciled": 0, "requeued": 0, "uncertain": 0, "queued": 0}
     for pk in stale:
@@ -523,4 +576,4 @@ def deliver_batch(ids: Iterable[int], *, worker: str | None = None) -> dict[str,
     return counts
 
 
-__all__ = ["MAX_ATTEMPTS", "Outcome", "backoff", "claim", "deliver", "reconcile", "sweep", "WeChatBinding"]
+__all__ = ["MAX_ATTEMPTS", "Outcome", "WeChatBinding", "backoff", "claim", "deliver", "reconcile", "sweep"]

@@ -84,3 +84,11 @@ def suppression_list(*, actor: Actor, limit: Any = None, cursor: Any = None, cha
             raise ValidationError(fields={"channel": [_("Choose one of the listed values.")]})
         qs = qs.filter(channel=channel)
     return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
+
+
+def message_key_used(*, actor: Actor, idempotency_key: str) -> bool:
+    """Has the actor's store a message with this idempotency key already (the API's 200 vs 201)?
+    Store-wide on purpose: a key is unique per store whoever queued it."""
+    store_id = actor.require_store_id()
+    # scoped: the key's uniqueness is per store; only a yes/no leaves, never the row
+    return Message.objects.filter(store_id=store_id, idempotency_key=idempotency_key[:200]).exists()

@@ -120,7 +120,9 @@ def channel_choose(*, customer: Customer, purpose: str, store_id: int) -> str:
     consent_purpose = CONSENT_PURPOSE.get(Purpose(purpose))
     order: list[str] = []
     if customer.preferred_channel:
-        order += [c for c in MessageChannel.values if CONSENT_CHANNEL.get(MessageChannel(c)) == customer.preferred_channel]
+        order += [
+            c for c in MessageChannel.values if CONSENT_CHANNEL.get(MessageChannel(c)) == customer.preferred_channel
+        ]
     order += [c for c in FALLBACK_ORDER if c not in order]
     for channel in order:
         consent_channel = CONSENT_CHANNEL.get(MessageChannel(channel))
@@ -150,10 +152,13 @@ def _mask(channel: str, to: str) -> str:
     return (to[:4] + "***" + to[-2:])[:80] if len(to) > 8 else "***"
 
 
-def _enqueue(message_id: int) -> None:
-    from .tasks import message_deliver_task
+def _enqueue(message_id: int, not_before: Any = None) -> None:
+    from .tasks import message_deliver_task, queue_is_immediate
 
-    message_deliver_task(message_id)
+    if not_before is not None and not_before > timezone.now() and not queue_is_immediate():
+        message_deliver_task.schedule((message_id,), eta=not_before)
+    else:
+        message_deliver_task(message_id)
 
 
 @transaction.atomic
@@ -269,8 +274,19 @@ def message_queue(
         link = shortlink_create(message=message, url=str(values["link"]))
         message.variables = {**message.variables, "link": link}
         message.save(update_fields=["variables", "updated_at"])
-    message_id = message.pk
-    transaction.on_commit(lambda: _enqueue(message_id))
+    # An early answer for the caller (the API says "suppressed: no consent" at once); the worker
+    # checks again right before the provider call, so a later withdrawal still stops it.
+    from .policy import check
+
+    decision = check(message, now=timezone.now())
+    if decision.kind == "suppress":
+        suppression_record(message=message, reason=decision.reason, text=decision.text)
+        return message
+    if decision.kind == "hold" and decision.hold_until is not None:
+        Message.objects.filter(pk=message.pk).update(status=MessageStatus.HELD, not_before=decision.hold_until)
+        message.status, message.not_before = MessageStatus.HELD, decision.hold_until
+    message_id, not_before = message.pk, message.not_before
+    transaction.on_commit(lambda: _enqueue(message_id, not_before))
     return message
 
 
@@ -340,7 +356,7 @@ def suppression_add(
     all_purposes: bool = False,
 ) -> Suppression:
     """Put an address on the suppression list (once: an entry in force is returned as is)."""
-    index = Suppression._meta.get_field("address_index").compute(address)  # type: ignore[union-attr]
+    index = Suppression._meta.get_field("address_index").compute(address)
     current = Suppression.objects.filter(
         store_id=store_id, channel=channel, address_index=index, lifted_at__isnull=True
     ).first()

@@ -16,12 +16,12 @@ def message_deliver_task(message_id: int) -> str:
     """Deliver one message (``outbox.deliver``: claims it, so a second copy of this task is a
     no-op). A retry or a hold is scheduled here for its time; the sweep is the safety net."""
     result = outbox.deliver(message_id)
-    if result.kind in ("retry", "paced", "held") and result.at is not None and not _immediate():
+    if result.kind in ("retry", "paced", "held") and result.at is not None and not queue_is_immediate():
         message_deliver_task.schedule((message_id,), eta=result.at)
     return result.kind
 
 
-def _immediate() -> bool:
+def queue_is_immediate() -> bool:
     from huey.contrib.djhuey import HUEY
 
     return bool(getattr(HUEY, "immediate", False))

@@ -4,6 +4,7 @@ is how the exactly-once test kills a worker between the provider's acceptance an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -163,10 +164,8 @@ class FakeProvider:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):
                     self.wfile.write(data)
-                except OSError:
-                    pass
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
