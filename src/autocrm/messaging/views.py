@@ -418,7 +418,10 @@ def message_send(request: HttpRequest, pk: int) -> HttpResponse:
         if template is None:
             form.add_error("template", _("Choose one of the listed values."))
         else:
-            values = {"link": form.cleaned_data["link"]} if form.cleaned_data.get("link") else {}
+            # The customer's own values (name, plate, store…), as the preview shows them.
+            values = services_templates.customer_values(actor=actor, customer=customer)
+            if form.cleaned_data.get("link"):
+                values["link"] = form.cleaned_data["link"]
             message = run_service(
                 form, outbox.message_queue, actor=actor, store=customer.store_id, purpose=template.purpose,
                 channel=template.channel, template=template, customer=customer, values=values,
