@@ -69,7 +69,9 @@ def open_send(page: Any) -> None:
     page.click("[data-testid=message-send]")
 
 
-def test_template_send_suppress_and_bell(e2e_db: None, live_server: Any, page: Any, screenshot: Any, tmp_path: Path) -> None:
+def test_template_send_suppress_and_bell(
+    e2e_db: None, live_server: Any, page: Any, screenshot: Any, tmp_path: Path
+) -> None:
     out = console_file(tmp_path)
     demo_create()
     store = Store.objects.get(code="a")
@@ -106,7 +108,10 @@ def test_template_send_suppress_and_bell(e2e_db: None, live_server: Any, page: A
     row = page.locator("#message-rows tr[data-message]").first
     sent = Message.objects.get(customer=customer, purpose="service")
     assert row.locator("[data-status]").get_attribute("data-status") == "delivered", (
-        sent.reason, sent.reason_text, list(sent.attempt_set.values("outcome", "code", "detail")))
+        sent.reason,
+        sent.reason_text,
+        list(sent.attempt_set.values("outcome", "code", "detail")),
+    )
     screenshot("msg-20-log-delivered")
     sent.refresh_from_db()
     assert sent.status == "delivered"
@@ -125,7 +130,9 @@ def test_template_send_suppress_and_bell(e2e_db: None, live_server: Any, page: A
     page.wait_for_url(re.compile(r"/messaging/\?customer="))
     marketing = Message.objects.get(customer=customer, purpose="marketing")
     assert marketing.status == "suppressed" and marketing.reason == "no_consent"
-    assert page.locator(f"tr[data-message='{marketing.uid}'] [data-status]").get_attribute("data-status") == "suppressed"
+    assert (
+        page.locator(f"tr[data-message='{marketing.uid}'] [data-status]").get_attribute("data-status") == "suppressed"
+    )
     page.goto(f"{base}/customers/{customer.pk}/")
     event = page.locator("#timeline-events [data-kind='message.suppressed']").first
     assert marketing.reason_text and marketing.reason_text[:10] in event.inner_text()

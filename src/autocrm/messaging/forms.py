@@ -79,9 +79,7 @@ def _field_for(config_field: Any, saved: bool) -> forms.Field:
             help_text=help_text,
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         )
-    return forms.CharField(
-        label=config_field.label, required=False, max_length=2000, help_text=config_field.help or ""
-    )
+    return forms.CharField(label=config_field.label, required=False, max_length=2000, help_text=config_field.help or "")
 
 
 class ChannelAccountForm(StyledForm):
@@ -100,7 +98,7 @@ class ChannelAccountForm(StyledForm):
             kwargs.setdefault(
                 "initial",
                 {"name": account.name, "endpoint": account.endpoint, "is_default": account.is_default,
-                 **{k: v for k, v in (account.public_config or {}).items()}},
+                 **dict((account.public_config or {}).items())},
             )  # fmt: skip
         super().__init__(*args, **kwargs)
         self.config_names = []
@@ -117,8 +115,12 @@ class ChannelAccountForm(StyledForm):
 
 
 class MessagingSettingsForm(StyledForm):
-    window_start = forms.TimeField(label=_("Marketing window opens"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    window_end = forms.TimeField(label=_("Marketing window closes"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    window_start = forms.TimeField(
+        label=_("Marketing window opens"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    window_end = forms.TimeField(
+        label=_("Marketing window closes"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     marketing_weekly_cap = forms.IntegerField(label=_("Marketing messages a week at most"), min_value=0, max_value=50)
     unsubscribe_text = forms.CharField(label=_("Unsubscribe text"), max_length=30)
     sms_signature = forms.CharField(
@@ -141,9 +143,7 @@ class TestSendForm(StyledForm):
 
 
 class SuppressionForm(StyledForm):
-    channel = forms.ChoiceField(
-        label=_("Channel"), choices=[(c.value, c.label) for c in ADDRESS_CHANNELS]
-    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=[(c.value, c.label) for c in ADDRESS_CHANNELS])
     address = forms.CharField(label=_("Mobile, email or openid"), max_length=254)
     all_purposes = forms.BooleanField(label=_("Everything, not only marketing"), required=False)
     source = forms.CharField(label=_("Why"), max_length=100, required=False)

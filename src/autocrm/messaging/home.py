@@ -68,9 +68,7 @@ def register() -> None:
     register_action("messaging.secrets_replaced", _("Provider credentials replaced"))
     register_action("messaging.callback_secret_replaced", _("Callback URL replaced"))
     register_action("messaging.channel_tested", _("Provider tested"))
-    register_model(
-        "messaging.messagetemplate", url=lambda pk: reverse("messaging:template_edit", args=[pk])
-    )
+    register_model("messaging.messagetemplate", url=lambda pk: reverse("messaging:template_edit", args=[pk]))
     register_model(
         "messaging.channelaccount",
         labels={"public_config": _("settings"), "secret_config": _("secrets")},

@@ -120,7 +120,7 @@ def preference_for(user_id: int, kind: str) -> Choice:
 
 def preferences_of(*, actor: Actor) -> dict[str, NotificationPreference]:
     """The actor's own preference rows by kind (the preferences page)."""
-    return {p.kind: p for p in NotificationPreference.objects.filter(user_id=actor.user_id)}
+    return {p.kind: p for p in NotificationPreference.objects.filter(user_id=actor.user_id or 0)}
 
 
 @transaction.atomic
@@ -192,7 +192,10 @@ def notify_staff(
         )
         # A flood in progress keeps folding into its open digest (the rows it absorbed are gone).
         flooding = StaffNotification.objects.filter(  # scoped: the person's own inbox
-            user_id=user_id, dedup_key=f"{DIGEST_PREFIX}{kind}", read_at__isnull=True, updated_at__gte=now - DIGEST_WINDOW
+            user_id=user_id,
+            dedup_key=f"{DIGEST_PREFIX}{kind}",
+            read_at__isnull=True,
+            updated_at__gte=now - DIGEST_WINDOW,
         ).exists()
         if choice.digest or flooding or len(recent) >= DIGEST_AFTER:
             return _fold(user_id=user_id, store_id=store_id, kind=kind, recent=recent, inbox=choice.inbox)
@@ -288,9 +291,13 @@ def digests_send(*, since: dt.timedelta = dt.timedelta(minutes=30)) -> int:
     nothing twice and a grown digest is sent again. Returns how many were queued."""
     sent = 0
     cutoff = timezone.now() - since
-    rows = StaffNotification.objects.filter(  # scoped: a sweep over every store's open digests
-        dedup_key__startswith=DIGEST_PREFIX, read_at__isnull=True, updated_at__gte=cutoff
-    ).select_related("user").order_by("id")
+    rows = (
+        StaffNotification.objects.filter(  # scoped: a sweep over every store's open digests
+            dedup_key__startswith=DIGEST_PREFIX, read_at__isnull=True, updated_at__gte=cutoff
+        )
+        .select_related("user")
+        .order_by("id")
+    )
     for note in rows.iterator(chunk_size=500):
         choice = preference_for(note.user_id, note.kind)
         if not (choice.wecom and choice.wecom_userid):
@@ -313,7 +320,7 @@ def digests_send(*, since: dt.timedelta = dt.timedelta(minutes=30)) -> int:
 
 def _inbox(actor: Actor) -> Any:
     # A person's inbox is theirs in every store they work in (the bell counts them all).
-    return StaffNotification.objects.filter(user_id=actor.user_id)  # scoped: the actor's own rows only
+    return StaffNotification.objects.filter(user_id=actor.user_id or 0)  # scoped: the actor's own rows only
 
 
 def unread_count(*, actor: Actor) -> int:
@@ -361,8 +368,9 @@ def register_defaults() -> None:
     register_kind(
         "leads.assigned",
         _("Lead assigned to you"),
-        lambda n: ngettext("%(count)d new lead assigned to you", "%(count)d new leads assigned to you", n)
-        % {"count": n},
+        lambda n: (
+            ngettext("%(count)d new lead assigned to you", "%(count)d new leads assigned to you", n) % {"count": n}
+        ),
         order=10,
     )
     register_kind(

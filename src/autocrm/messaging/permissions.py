@@ -74,7 +74,7 @@ register("messaging.messagingsettings", CHANNEL_SETTINGS_RULES, resource="messag
 
 register(
     "messaging.staffnotification",
-    {role: ("view change", Scope.OWN) for role in Role},
+    dict.fromkeys(Role, ("view change", Scope.OWN)),
     resource="messaging",
 )
 # --- end h/msgui --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit
 from autocrm.core.actor import Actor
-from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.errors import ValidationError
 from autocrm.core.permissions import require, require_model
 
 from .choices import MessageChannel
@@ -275,8 +275,7 @@ def messaging_settings_save(*, actor: Actor, data: Mapping[str, Any]) -> Messagi
         )
     if errors:
         raise ValidationError(_("Some fields are not valid."), fields=errors)
-    if not current.pk and store_id != actor.store_id:
-        raise PermissionDenied()
+    assert start is not None and end is not None and cap is not None  # else an error was raised above
     current.window_start = start
     current.window_end = end
     current.marketing_weekly_cap = cap

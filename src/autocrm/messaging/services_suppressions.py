@@ -53,7 +53,10 @@ def active_suppression(*, store_id: int, channel: str, address: str) -> Suppress
     """The suppression in force for an address of the store on a channel, if any."""
     return (
         Suppression.objects.filter(  # scoped: the store's own list
-            store_id=store_id, channel=channel, lifted_at__isnull=True, **blind_lookup(Suppression, "address_index", address)
+            store_id=store_id,
+            channel=channel,
+            lifted_at__isnull=True,
+            **blind_lookup(Suppression, "address_index", address),
         )
         .order_by("-at")
         .first()

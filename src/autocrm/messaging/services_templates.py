@@ -94,7 +94,9 @@ def template_clean(data: Mapping[str, Any], *, template: MessageTemplate | None 
             errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": 10_000})
     order = _param_order(current("param_order", []))
     if order is None:
-        errors.setdefault("param_order", []).append(_("List the variables in the provider's order, e.g. customer_name, plate."))
+        errors.setdefault("param_order", []).append(
+            _("List the variables in the provider's order, e.g. customer_name, plate.")
+        )
         order = []
     out["param_order"] = order
     active = current("is_active", True)

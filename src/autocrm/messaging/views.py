@@ -194,7 +194,11 @@ def template_draft_preview(request: HttpRequest) -> HttpResponse:
 
 
 def _settings_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str, Any]:
-    accounts = list(ChannelAccount.objects.for_actor(actor, "view").filter(store_id=actor.store_id).order_by("channel", "-is_default", "id"))
+    accounts = list(
+        ChannelAccount.objects.for_actor(actor, "view")
+        .filter(store_id=actor.require_store_id())
+        .order_by("channel", "-is_default", "id")
+    )
     infos = services_accounts.provider_infos()
     rows = [
         {
@@ -298,7 +302,9 @@ def account_test(request: HttpRequest, pk: int) -> HttpResponse:
         result = run_service(form, services_accounts.channel_account_test, actor=actor, account=account,
                              to=form.cleaned_data["to"])  # fmt: skip
         if result is not None:
-            messages.success(request, _("The provider accepted the test message (%(id)s).") % {"id": result.provider_id})
+            messages.success(
+                request, _("The provider accepted the test message (%(id)s).") % {"id": result.provider_id}
+            )
             return redirect("messaging:account_edit", account.pk)
     info = services_accounts.provider_infos().get(account.provider)
     saved = services_accounts.secret_names_saved(account)
@@ -465,7 +471,9 @@ def suppression_list(request: HttpRequest) -> HttpResponse:
     return _suppression_page(request, actor, page, SuppressionForm())
 
 
-def _suppression_page(request: HttpRequest, actor: Actor, page: Any, form: SuppressionForm, status: int = 200) -> HttpResponse:
+def _suppression_page(
+    request: HttpRequest, actor: Actor, page: Any, form: SuppressionForm, status: int = 200
+) -> HttpResponse:
     return render(
         request, "messaging/suppression_list.html",
         {"suppressions": page.items, "form": form, "can_add": can(actor, "add", Suppression),
@@ -497,7 +505,9 @@ def suppression_lift(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     row = scoped_object_or_404(Suppression, actor, pk, "change")
     services_suppressions.suppression_lift(actor=actor, suppression=row)
-    messages.success(request, _("Lifted: %(address)s gets messages again, consent permitting.") % {"address": row.address_display})
+    messages.success(
+        request, _("Lifted: %(address)s gets messages again, consent permitting.") % {"address": row.address_display}
+    )
     return redirect("messaging:suppression_list")
 
 
@@ -539,7 +549,11 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     note = notifications.notification_get(actor=actor, pk=pk)
     notifications.notification_mark_read(actor=actor, notification=note)
-    if note.link and url_has_allowed_host_and_scheme(note.link, allowed_hosts={request.get_host()}) and request.POST.get("open"):
+    if (
+        note.link
+        and url_has_allowed_host_and_scheme(note.link, allowed_hosts={request.get_host()})
+        and request.POST.get("open")
+    ):
         return redirect(note.link)
     return redirect("messaging:inbox")
 
@@ -557,7 +571,9 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """How the person is told, per kind: inbox, WeCom, digest; and their WeCom user id."""
     actor = _actor(request)
-    kinds = [(notifications.ALL_KINDS, _("Every other kind"))] + [(k.kind, k.label) for k in notifications.KINDS.entries()]
+    kinds = [(notifications.ALL_KINDS, _("Every other kind"))] + [
+        (k.kind, k.label) for k in notifications.KINDS.entries()
+    ]
     current = notifications.preferences_of(actor=actor)
     base = current.get(notifications.ALL_KINDS)
     form = PreferenceForm(request.POST or None, initial={"wecom_userid": base.wecom_userid if base else ""})

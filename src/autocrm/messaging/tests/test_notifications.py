@@ -54,7 +54,7 @@ def test_a_flood_folds_into_one_digest_with_a_count(sales):
     assert len(rows) == 1
     digest = rows[0]
     assert digest.digest_count == notifications.DIGEST_AFTER + 7 == 12
-    assert digest.title == "12 new leads assigned to you"
+    assert digest.title in ("12 new leads assigned to you", "12 条新线索分配给您")  # in the language of the moment
     assert notifications.unread_count(actor=sales) == 1
     # another kind is not folded into it
     _notify(sales, 1, kind="escalated")
@@ -98,7 +98,9 @@ def test_mark_read_only_ones_own(sales):
     other = actor_for("sales_a2")
     with pytest.raises(NotFound):
         notifications.notification_get(actor=other, pk=note.pk)
-    notifications.notification_mark_read(actor=sales, notification=notifications.notification_get(actor=sales, pk=note.pk))
+    notifications.notification_mark_read(
+        actor=sales, notification=notifications.notification_get(actor=sales, pk=note.pk)
+    )
     assert notifications.unread_count(actor=sales) == 0
 
 
@@ -137,4 +139,3 @@ def test_wecom_queued_through_the_outbox_when_linked(sales):
     assert notifications.digests_send() == 1
     assert notifications.digests_send() == 1  # idempotent: the same count is the same message
     assert Message.objects.filter(channel="wecom").count() == notifications.DIGEST_AFTER + 1
-

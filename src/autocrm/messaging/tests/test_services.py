@@ -29,7 +29,9 @@ def manager(demo):
 def test_template_saves_and_renders(manager):
     t = services_templates.template_save(actor=manager, store=manager.store_id, data=SERVICE)
     assert (t.store_id, t.code, t.param_order) == (manager.store_id, "pickup_ready", ["customer_title", "plate"])
-    assert AuditEvent.objects.filter(object_type="messaging.messagetemplate", object_id=str(t.pk), action="create").exists()
+    assert AuditEvent.objects.filter(
+        object_type="messaging.messagetemplate", object_id=str(t.pk), action="create"
+    ).exists()
 
 
 def test_unknown_variable_is_named_and_nothing_saved(manager):
@@ -63,7 +65,9 @@ def test_provider_rules_refused_with_the_reason(manager, change, field, words):
 def test_the_stores_own_unsubscribe_text_is_the_one_checked(manager):
     services_accounts.messaging_settings_save(actor=manager, data={"unsubscribe_text": "回T退订"})
     with pytest.raises(ValidationError):
-        services_templates.template_save(actor=manager, data={**SERVICE, "body": "{customer_title}{plate}好了。回T退订"})
+        services_templates.template_save(
+            actor=manager, data={**SERVICE, "body": "{customer_title}{plate}好了。回T退订"}
+        )
 
 
 def test_same_code_channel_language_is_a_conflict_other_language_is_not(manager):
@@ -124,7 +128,10 @@ def test_demo_templates_render_for_every_store(demo):
 
     for store in Store.objects.all():
         demo_messaging_store(store)
-    assert ChannelAccount.objects.filter(provider="console", channel="sms", is_active=True).count() == Store.objects.count()
+    assert (
+        ChannelAccount.objects.filter(provider="console", channel="sms", is_active=True).count()
+        == Store.objects.count()
+    )
 
 
 # --- channel accounts ----------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def test_template_create_edit_and_list(manager_client, django_assert_max_num_que
     r = manager_client.post(reverse("messaging:template_create"), TEMPLATE_POST)
     assert r.status_code == 302
     t = MessageTemplate.objects.get(code="pickup_ready")
-    r = manager_client.post(reverse("messaging:template_edit", args=[t.pk]), {**TEMPLATE_POST, "body": "您好{nickname}"})
+    r = manager_client.post(
+        reverse("messaging:template_edit", args=[t.pk]), {**TEMPLATE_POST, "body": "您好{nickname}"}
+    )
     assert r.status_code == 400
     assert "{nickname}" in r.content.decode()
     t.refresh_from_db()
@@ -82,7 +84,9 @@ def test_channel_settings_secret_never_shown_again(manager_client):
     settings_page = manager_client.get(reverse("messaging:channel_settings")).content.decode()
     assert "sk-hidden-42" not in settings_page
     # blank secret on save: kept
-    r = manager_client.post(reverse("messaging:account_edit", args=[account.pk]), {"secret_id": "AKID2", "secret_key": ""})
+    r = manager_client.post(
+        reverse("messaging:account_edit", args=[account.pk]), {"secret_id": "AKID2", "secret_key": ""}
+    )
     assert r.status_code == 302
     account.refresh_from_db()
     assert services_accounts.secrets_of(account) == {"secret_key": "sk-hidden-42"}
