@@ -485,12 +485,17 @@ def street_key(text: str | None) -> str:
         return _parse(s, "").street_key  # a division (or a plate) first: the whole parse
     # What _parse does when nothing at 0 names a division and no default city is given: an
     # unknown district may be skipped (_district_at), then a zone or town, then the street.
+    # (An unknown district and a zone end in 区 or 县, a town in 镇, 乡 or 道: without them, no
+    # regular expression need try.)
     pos = 0
-    m = _UNKNOWN_DISTRICT.match(s, 0)
+    area = "区" in s or "县" in s
+    m = _UNKNOWN_DISTRICT.match(s, 0) if area else None
     if m and not _STREETLIKE.match(s, m.end()) and not _COMMUNITY.match(s, 0) and not _ZONE.match(s, 0):
         pos = m.end()
     tail = s[pos:]
-    m = _ZONE.match(tail) or _TOWN.match(tail)
+    m = _ZONE.match(tail) if area else None
+    if m is None and ("镇" in tail or "乡" in tail or "道" in tail):
+        m = _TOWN.match(tail)
     if m and m.end() < len(tail):
         tail = tail[m.end() :]
     m = _STREET.match(tail)
