@@ -127,14 +127,15 @@ def prepare_rows(
     offset = 1 if returning else 0
     slot: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
     base: list[str] = [""] * offset
-    derived: list[tuple[int, str, Any]] = []  # blind indexes the row does not give: from their source
+    # Blind indexes the row does not give, from their source (the key of no value computed once).
+    derived: list[tuple[int, str, Any, str]] = []
     for i, f in enumerate(fields, start=offset):
         prep = _preparer(f, now)
         default = f.get_default()
         base.append(copy_text(default if prep is None else prep(default)))
         slot[f.attname] = (i, prep)
         if isinstance(f, BlindIndexField):
-            derived.append((i, meta.get_field(f.source).attname, f))
+            derived.append((i, meta.get_field(f.source).attname, f, copy_text(f.compute(""))))
     columns = [f.column for f in fields]
     if not returning:
         ids = []
@@ -167,9 +168,10 @@ def prepare_rows(
                 out[i] = text
             else:
                 out[i] = copy_text(value)
-        for i, source, f in derived:
+        for i, source, f, blank in derived:
             if f.attname not in row:
-                out[i] = copy_text(f.compute(row.get(source) or ""))
+                raw = row.get(source)
+                out[i] = copy_text(f.compute(raw)) if raw else blank
         if texts and special("".join(texts)):
             for name, value in row.items():
                 i, prep = slot[name]

@@ -67,6 +67,10 @@ class EncryptedTextField(models.TextField):
         return super().get_lookup(lookup_name)
 
 
+def _strip(value: str) -> str:
+    return value.strip()
+
+
 class BlindIndexField(models.CharField):
     """HMAC of the normalised value of another field, for exact-match search.
 
@@ -90,7 +94,12 @@ class BlindIndexField(models.CharField):
 
     @property
     def normalizer(self) -> Callable[[str], str]:
-        return _resolve(self._normalizer_ref) or (lambda v: v.strip())
+        # Resolved once per field: an import computes keys for every row (import_string each
+        # time was ~4 µs a call, 0.5 s of a 100,000-row dry run).
+        resolved = self.__dict__.get("_normalizer")
+        if resolved is None:
+            resolved = self.__dict__["_normalizer"] = _resolve(self._normalizer_ref) or _strip
+        return resolved
 
     def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()

@@ -154,6 +154,18 @@ class NameStats:
         for name in names:
             self.add(name_keys(name))
 
+    def counts(self) -> tuple[int, dict[str, int], dict[str, int], dict[str, int]]:
+        """The counts as plain data (for a shared cache): :meth:`from_counts` makes them a
+        ``NameStats`` again without reading or normalising a name."""
+        return self.total, dict(self.names), dict(self.pinyin), dict(self.surnames)
+
+    @classmethod
+    def from_counts(cls, counts: tuple[int, dict[str, int], dict[str, int], dict[str, int]]) -> NameStats:
+        stats = cls(())
+        stats.total = counts[0]
+        stats.names, stats.pinyin, stats.surnames = Counter(counts[1]), Counter(counts[2]), Counter(counts[3])
+        return stats
+
     def add(self, keys: NameKeys) -> None:
         self._memo.clear()
         self.total += 1

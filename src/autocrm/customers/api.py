@@ -31,7 +31,7 @@ PREFIX = "/customers"
 _DETAIL_FIELDS = [
     f
     for f in CustomerOut.model_fields
-    if f not in {"id", "store", "consultant", "advisor", "tags", "external_id_aliases"}
+    if f not in {"id", "store", "consultant", "advisor", "tags", "external_id_aliases", "warnings"}
 ]
 _LIST_FIELDS = ["kind", "name", "mobile", "district", "lifecycle_stage"]
 
@@ -75,8 +75,11 @@ def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> dic
 @router.post("", response={201: CustomerOut})
 def customer_create(request: ActorRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     """Create a customer in the current store. 409 when the mobile or ID number is already a
-    customer of the store, or (unless ``confirm_new``) the same name lives in the same district."""
+    customer of the store, or (unless ``confirm_new``) the same name lives in the same district.
+    ``warnings``: the doubts about the address the entry page shows (an unknown district, one of
+    another city, a plate typed as the address); the customer is saved with the address as sent."""
     data = payload.dict(exclude={"consultant", "advisor", "tags", "confirm_new"}, exclude_none=True)
+    warnings = services.customer_address_warnings(actor=request.actor, data=data)
     customer = services.customer_create(
         actor=request.actor,
         data=data,
@@ -85,7 +88,7 @@ def customer_create(request: ActorRequest, payload: CustomerIn) -> Status[dict[s
         tags=payload.tags,
         confirm_new=payload.confirm_new,
     )
-    return Status(201, customer_out(request.actor, customer))
+    return Status(201, {**customer_out(request.actor, customer), "warnings": [message for _f, message in warnings]})
 
 
 @router.get("/{int:customer_id}", response=CustomerOut)
@@ -96,9 +99,12 @@ def customer_get(request: ActorRequest, customer_id: int) -> dict[str, Any]:
 
 @router.patch("/{int:customer_id}", response=CustomerOut)
 def customer_update(request: ActorRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+    """``warnings``: as on create, for an address this update changes."""
     customer = selectors.customer_get(actor=request.actor, pk=customer_id)
-    customer = services.customer_update(actor=request.actor, customer=customer, data=payload.dict(exclude_unset=True))
-    return customer_out(request.actor, customer)
+    data = payload.dict(exclude_unset=True)
+    warnings = services.customer_address_warnings(actor=request.actor, data=data, customer=customer)
+    customer = services.customer_update(actor=request.actor, customer=customer, data=data)
+    return {**customer_out(request.actor, customer), "warnings": [message for _f, message in warnings]}
 
 
 @router.get("/{int:customer_id}/reveal", response=RevealOut)

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import pickle
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -751,26 +753,60 @@ def pair_for(customer_a_id: int, customer_b_id: int) -> DuplicatePair | None:
 # this (lower than the batch threshold: a warning costs one click, a missed duplicate a record).
 ENTRY_THRESHOLD = 0.5
 ENTRY_CANDIDATES = 50  # customers fetched by the indexed keys before scoring
-_STATS_TTL = 600.0  # seconds a store's name frequencies are reused by the entry check
+_STATS_TTL = 600  # seconds a store's name frequencies are reused by the entry check
 _SMALL_STORE = 5000  # below this the frequencies are counted on every check
-_STATS_CACHE: dict[int, tuple[float, NameStats]] = {}
+# A big store's frequencies are counted by one process and kept in the shared cache for the
+# others (reading and normalising 600,000 names is seconds of a request); each process keeps
+# the copy it read until the time the counts were made plus the TTL.
+_STATS_KEY = "dedup:name-stats:v1:%s"
+_STATS_CACHE: dict[int, tuple[float, NameStats]] = {}  # store → (counted at, stats): this process's copy
+_STATS_COUNTING = 120  # seconds another process waits on a count under way before counting itself
+_clock = time.time  # wall time: the processes sharing the cache compare it
 
 
 def store_name_stats(store_id: int) -> NameStats:
     """The store's name frequencies for the entry check: counted afresh for a store under
-    5,000 customers (a few milliseconds), reused for ten minutes by a bigger one (whose
-    frequencies a few new records do not move)."""
-    live = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
+    5,000 customers (a few milliseconds); for a bigger one (whose frequencies a few new records
+    do not move) counted at most once per ten minutes by one process, kept in the shared cache
+    (zlib-compressed pickled counts, :mod:`autocrm.core.cache`) and in each process's memory."""
+    now = _clock()
     cached = _STATS_CACHE.get(store_id)
-    now = time.monotonic()
     if cached is not None and now - cached[0] < _STATS_TTL:
         return cached[1]
+    from autocrm.core.cache import shared_cache
+
+    cache, key = shared_cache(), _STATS_KEY % store_id
+    shared = _stats_load(cache.get(key))
+    if shared is not None and now - shared[0] < _STATS_TTL:
+        _stats_keep(store_id, shared)
+        return shared[1]
+    if cached is not None and not cache.add(f"{key}:counting", 1, timeout=_STATS_COUNTING):
+        return cached[1]  # another process is counting: the copy this one has serves meanwhile
+    live = Customer.objects.filter(store_id=store_id, merged_into__isnull=True)
     stats = NameStats(live.values_list("name", flat=True).iterator(chunk_size=5000))
     if stats.total >= _SMALL_STORE:
-        if len(_STATS_CACHE) > 1000:
-            _STATS_CACHE.clear()
-        _STATS_CACHE[store_id] = (now, stats)
+        payload = zlib.compress(pickle.dumps((now, stats.counts()), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        cache.set(key, payload, timeout=_STATS_TTL)
+        cache.delete(f"{key}:counting")
+        _stats_keep(store_id, (now, stats))
     return stats
+
+
+def _stats_load(payload: Any) -> tuple[float, NameStats] | None:
+    """What :func:`store_name_stats` put in the shared cache, or None (missing or unreadable)."""
+    if not isinstance(payload, bytes):
+        return None
+    try:
+        at, counts = pickle.loads(zlib.decompress(payload))  # noqa: S301 - written by this module only
+        return float(at), NameStats.from_counts(counts)
+    except Exception:  # a damaged entry is counted again
+        return None
+
+
+def _stats_keep(store_id: int, entry: tuple[float, NameStats]) -> None:
+    if len(_STATS_CACHE) > 1000:
+        _STATS_CACHE.clear()
+    _STATS_CACHE[store_id] = entry
 
 
 def _blind(name: str) -> BlindIndexField:

@@ -73,6 +73,7 @@ MERGE, REVIEW, FILL, CHANGE = "merge", "review", "fill", "change"
 DMS = "dms"  # how a row found by its external ID updates: the file's values, as a DMS re-export
 # Keys naming one person inside a file, strongest first (the reason a repeat is reported with).
 _FILE_KEYS = ("external_id", "id_number", "uscc", "mobile", "email", "wechat_id", "person")
+_EXACT_KEYS, _FOLDED_KEYS = _FILE_KEYS[:4], _FILE_KEYS[4:6]  # compared as written; trimmed and lower-cased
 _KEY_REASONS = {
     "external_id": "same_external_id", "id_number": "same_id_number", "uscc": "same_uscc", "mobile": "same_mobile",
     "email": "same_email", "wechat_id": "same_wechat", "person": "same_name",
@@ -428,13 +429,14 @@ class CustomerImporter(Importer):
 
     @staticmethod
     def _file_keys(c: Mapping[str, Any]) -> list[tuple[str, str]]:
-        keys = []
-        for name in _FILE_KEYS[:-1]:
-            value = c.get(name)
-            if value:
-                keys.append((name, value.strip().lower() if name in ("email", "wechat_id") else value))
-        if c.get("birthday") and c.get("district") and c.get("kind", CustomerKind.PERSON) == CustomerKind.PERSON:
-            keys.append(("person", f"{_compact(c.get('name', ''))}|{c['birthday']}|{c['district']}"))
+        """The row's keys in ``_FILE_KEYS`` order (strongest first)."""
+        get = c.get
+        keys = [(name, value) for name in _EXACT_KEYS if (value := get(name))]
+        for name in _FOLDED_KEYS:
+            if value := get(name):
+                keys.append((name, value.strip().lower()))
+        if get("birthday") and get("district") and get("kind", CustomerKind.PERSON) == CustomerKind.PERSON:
+            keys.append(("person", f"{_compact(get('name', ''))}|{c['birthday']}|{c['district']}"))
         return keys
 
     def _match_file(self, ctx: _CustomerContext, rows: list[Row]) -> None:

@@ -108,6 +108,9 @@ class CustomerOut(Schema):
     is_minor: bool = False
     created_at: dt.datetime
     updated_at: dt.datetime
+    # Of this write (create, update): doubts about the address the entry page shows — an unknown
+    # district (火星区), one of another city, a plate typed as the address. Not stored.
+    warnings: list[str] = []
 
 
 class CustomerListItem(Schema):

@@ -102,3 +102,28 @@ def test_denied_write_inside_a_transaction_is_still_audited(api):
     assert Customer.objects.get(pk=cid).name == "张伟"
     event = AuditEvent.objects.get(action="authz.denied", object_id=str(cid))
     assert event.extra["attempted"] == "change" and event.actor_label == "marketing_a1"
+
+
+def test_create_and_update_answer_carry_the_address_warnings(api):
+    """The doubts the entry page shows before saving come back with the API's answer (the
+    customer saved with the address as sent); a plain address, or an update that leaves the
+    address alone, has none."""
+    h = {**bearer("sales_a1"), "HTTP_ACCEPT_LANGUAGE": "en"}
+    r = api.post("/api/v1/customers", {"name": "火星人", "mobile": "13900000011", "address": "火星区人民路1号"},
+                 content_type="application/json", **h)  # fmt: skip
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["warnings"] == ["The district 火星区 is not known."]
+    assert Customer.objects.get(pk=body["id"]).address == "火星区人民路1号"
+    assert api.get(f"/api/v1/customers/{body['id']}", **h).json()["warnings"] == []  # not stored
+
+    r = api.patch(f"/api/v1/customers/{body['id']}", {"name": "火星人二"}, content_type="application/json", **h)
+    assert r.status_code == 200 and r.json()["warnings"] == []
+    r = api.patch(f"/api/v1/customers/{body['id']}", {"province": "四川省", "city": "成都市", "district": "火星区"},
+                  content_type="application/json", **h)  # fmt: skip
+    assert r.status_code == 200 and r.json()["warnings"] == ["The district 火星区 is not known."]
+
+    r = api.post("/api/v1/customers", {"name": "刘萍平", "mobile": "13900000012", "address": "成都锦江区人民路208号"},
+                 content_type="application/json", **h)  # fmt: skip
+    assert r.status_code == 201 and r.json()["warnings"] == []
+    assert (r.json()["city"], r.json()["district"]) == ("成都市", "锦江区")
