@@ -41,9 +41,17 @@ def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict
     data = visible_fields(actor, customer, _DETAIL_FIELDS if detail else _LIST_FIELDS)
     data.update(id=customer.pk, store=customer.store_id, consultant=customer.consultant_id)
     if detail:
-        data.update(advisor=customer.advisor_id, tags=sorted(t.name for t in customer.tags.all()))
+        # Read with the row by selectors.customer_detail; otherwise (after a write) one query each.
+        tags = getattr(customer, "detail_tags", None)
+        data.update(
+            advisor=customer.advisor_id,
+            tags=sorted(t.name for t in customer.tags.all()) if tags is None else sorted(tags),
+        )
         if "external_id" in data:  # shown where the external ID is
-            data["external_id_aliases"] = sorted(customer.external_aliases.values_list("external_id", flat=True))
+            aliases = getattr(customer, "detail_aliases", None)
+            if aliases is None:
+                aliases = customer.external_aliases.values_list("external_id", flat=True)
+            data["external_id_aliases"] = sorted(aliases)
     return data
 
 
@@ -90,7 +98,7 @@ def customer_create(request: ActorRequest, payload: CustomerIn) -> Status[dict[s
 
 @router.get("/{int:customer_id}", response=CustomerOut)
 def customer_get(request: ActorRequest, customer_id: int) -> dict[str, Any]:
-    customer = selectors.customer_get(actor=request.actor, pk=customer_id)
+    customer = selectors.customer_detail(actor=request.actor, pk=customer_id)
     return customer_out(request.actor, customer)
 
 

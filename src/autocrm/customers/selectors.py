@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 
 from autocrm.core.actor import Actor
+from autocrm.core.expressions import ValueList
 from autocrm.core.extensions import panels_for
 from autocrm.core.pagination import Page, paginate
 from autocrm.core.permissions import get_in_scope, require_model
 
-from .models import Consent, Customer, HouseholdMember, TimelineEvent
+from .models import Consent, Customer, CustomerExternalId, HouseholdMember, TimelineEvent
 from .search import customer_search
 
 LIST_FIELDS = (
@@ -56,6 +57,17 @@ def customer_page(
 def customer_get(*, actor: Actor, pk: Any, action: str = "view") -> Customer:
     """One customer in scope (404 otherwise; 403 if in scope but ``action`` not allowed)."""
     return get_in_scope(Customer, actor, pk, action)
+
+
+def customer_detail(*, actor: Actor, pk: Any) -> Customer:
+    """:func:`customer_get` for viewing, with its tag names (``detail_tags``) and the external
+    IDs of records merged into it (``detail_aliases``) read in the same query: one query for
+    the API's detail, whatever the customer has."""
+    queryset = Customer.objects.annotate(
+        detail_tags=ValueList(Customer.tags.through.objects.filter(customer_id=OuterRef("pk")), "tag__name"),
+        detail_aliases=ValueList(CustomerExternalId.objects.filter(customer_id=OuterRef("pk")), "external_id"),
+    )
+    return get_in_scope(queryset, actor, pk)
 
 
 def consents_in_force(*, customer: Customer) -> list[Consent]:
