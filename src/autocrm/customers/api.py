@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from autocrm.core.actor import ActorRequest
+from autocrm.core.api import json_answer, shaped
 from autocrm.core.permissions import visible_fields
 from autocrm.core.sensitive import field_reveal
 
@@ -18,6 +20,7 @@ from .schemas import (
     ConsentIn,
     ConsentOut,
     CustomerIn,
+    CustomerListItem,
     CustomerOut,
     CustomerPage,
     CustomerPatch,
@@ -65,7 +68,7 @@ else:
 
 
 @router.get("", response=CustomerPage)
-def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> HttpResponse:
     """Customers in scope. ``q`` finds by name (substring), pinyin or initials (``zw``), mobile
     (full, or last four digits), plate or VIN; ``store`` narrows to one store of the actor's
     scope (another store matches nothing). A bad filter value is a 400 naming it. Keyset pages,
@@ -74,10 +77,8 @@ def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> dic
     limit, cursor = params.pop("limit", None), params.pop("cursor", None)
     chosen = CustomerFilterSet(params, actor=request.actor, api=True).api_filters()
     page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)
-    return {
-        "items": [customer_out(request.actor, c, detail=False) for c in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    items = [shaped(CustomerListItem, customer_out(request.actor, c, detail=False)) for c in page.items]
+    return json_answer(shaped(CustomerPage, {"items": items, "next_cursor": page.next_cursor}))
 
 
 @router.post("", response={201: CustomerOut})
@@ -97,9 +98,10 @@ def customer_create(request: ActorRequest, payload: CustomerIn) -> Status[dict[s
 
 
 @router.get("/{int:customer_id}", response=CustomerOut)
-def customer_get(request: ActorRequest, customer_id: int) -> dict[str, Any]:
+def customer_get(request: ActorRequest, customer_id: int) -> HttpResponse:
+    # CustomerOut built in one pass (no docstring: it would become the operation's description)
     customer = selectors.customer_detail(actor=request.actor, pk=customer_id)
-    return customer_out(request.actor, customer)
+    return json_answer(shaped(CustomerOut, customer_out(request.actor, customer)))
 
 
 @router.patch("/{int:customer_id}", response=CustomerOut)

@@ -63,11 +63,16 @@ def customer_detail(*, actor: Actor, pk: Any) -> Customer:
     """:func:`customer_get` for viewing, with its tag names (``detail_tags``) and the external
     IDs of records merged into it (``detail_aliases``) read in the same query: one query for
     the API's detail, whatever the customer has."""
-    queryset = Customer.objects.annotate(
-        detail_tags=ValueList(Customer.tags.through.objects.filter(customer_id=OuterRef("pk")), "tag__name"),
-        detail_aliases=ValueList(CustomerExternalId.objects.filter(customer_id=OuterRef("pk")), "external_id"),
-    )
-    return get_in_scope(queryset, actor, pk)
+    global _DETAIL
+    if _DETAIL is None:  # built once: every call filters a clone of it
+        _DETAIL = Customer.objects.annotate(
+            detail_tags=ValueList(Customer.tags.through.objects.filter(customer_id=OuterRef("pk")), "tag__name"),
+            detail_aliases=ValueList(CustomerExternalId.objects.filter(customer_id=OuterRef("pk")), "external_id"),
+        )
+    return get_in_scope(_DETAIL.all(), actor, pk)
+
+
+_DETAIL: QuerySet[Customer] | None = None
 
 
 def consents_in_force(*, customer: Customer) -> list[Consent]:

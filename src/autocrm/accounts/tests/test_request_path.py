@@ -286,3 +286,50 @@ def test_the_token_rate_limit_counted_with_the_user_entry_still_holds(customer, 
             actor=actor_for("admin", "a"), user_id=User.objects.get(username="sales_a1").pk, is_active=False
         )
         assert client.get(url, headers=bearer(secret)).status_code == 401
+
+
+# --- answers built in one pass ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["manager_a", "sales_a1", "marketing_a1", "finance_a1"])
+def test_the_detail_and_list_built_in_one_pass_are_what_their_schemas_give(demo, client, username):
+    """``GET /customers/{id}`` and ``GET /customers`` skip pydantic's pass over their answer:
+    byte for byte what validating the same data against ``CustomerOut`` / ``CustomerPage`` and
+    rendering it gives, for every role's view (masked, hidden, tags, aliases, dates, blanks)."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from autocrm.customers.api import customer_out
+    from autocrm.customers.models import CustomerExternalId, Tag
+    from autocrm.customers.schemas import CustomerOut, CustomerPage
+    from autocrm.customers.selectors import customer_detail
+
+    sales = actor_for("sales_a1", "a")
+    full = make_customer(
+        sales,
+        name="欧阳娜娜",
+        birthday="1990-02-03",
+        id_number="11010519491231002X",
+        address="张杨路1200号3栋",
+        email="nana@example.com",
+        other_phones=["13800000001"],
+        external_id="DMS-1",
+        gender="female",
+    )
+    full.tags.add(Tag.objects.create(store=full.store, name="VIP"))
+    CustomerExternalId.objects.create(store=full.store, customer=full, external_id="DMS-0")
+    bare = make_customer(sales, name="李雷")
+    secret = secret_of(username)
+    actor = actor_for(username, "a")
+    for customer in (full, bare):
+        answer = client.get(f"/api/v1/customers/{customer.pk}", headers=bearer(secret))
+        assert answer.status_code == 200
+        expected = CustomerOut.model_validate(customer_out(actor, customer_detail(actor=actor, pk=customer.pk)))
+        assert answer.content == json.dumps(expected.model_dump(), cls=NinjaJSONEncoder).encode()
+    listed = client.get("/api/v1/customers?limit=2", headers=bearer(secret))
+    assert listed.status_code == 200
+    body = listed.json()
+    assert body["items"], body
+    again = CustomerPage.model_validate(body).model_dump()
+    assert listed.content == json.dumps(again, cls=NinjaJSONEncoder).encode()
