@@ -37,6 +37,7 @@ _DETAIL_FIELDS = [
     if f not in {"id", "store", "consultant", "advisor", "tags", "external_id_aliases"}
 ]
 _LIST_FIELDS = ["kind", "name", "mobile", "district", "lifecycle_stage"]
+_LIST_COLUMNS = ("id", "store_id", "consultant_id", *_LIST_FIELDS)  # all a list item reads
 
 
 def customer_out(actor: Any, customer: Customer, *, detail: bool = True) -> dict[str, Any]:
@@ -75,8 +76,8 @@ def customer_list(request: ActorRequest, filters: Query[CustomerFilters]) -> Htt
     newest first."""
     params = filters.dict(exclude_none=True)
     limit, cursor = params.pop("limit", None), params.pop("cursor", None)
-    chosen = CustomerFilterSet(params, actor=request.actor, api=True).api_filters()
-    page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)
+    chosen = CustomerFilterSet.api_filters_of(params, actor=request.actor)
+    page = selectors.customer_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor, only=_LIST_COLUMNS)
     items = [shaped(CustomerListItem, customer_out(request.actor, c, detail=False)) for c in page.items]
     return json_answer(shaped(CustomerPage, {"items": items, "next_cursor": page.next_cursor}))
 

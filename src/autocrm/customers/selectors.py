@@ -45,13 +45,21 @@ def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action
 
 
 def customer_page(
-    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
+    *,
+    actor: Actor,
+    filters: dict[str, Any] | None = None,
+    limit: Any = None,
+    cursor: str | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> Page:
     """A keyset page of :func:`customer_list`; a role that may not view customers at all gets
-    :class:`PermissionDenied` (403, audited), not an empty page."""
+    :class:`PermissionDenied` (403, audited), not an empty page. Rows come with their
+    consultant, or with ``only`` just those columns (the API's list: no other personal field
+    decrypted, no consultant row)."""
     require_model(actor, "view", Customer)
-    return paginate(customer_list(actor=actor, filters=filters).select_related("consultant"), ordering=("-id",),
-                    limit=limit, cursor=cursor)  # fmt: skip
+    queryset = customer_list(actor=actor, filters=filters)
+    queryset = queryset.only(*only) if only else queryset.select_related("consultant")
+    return paginate(queryset, ordering=("-id",), limit=limit, cursor=cursor)
 
 
 def customer_get(*, actor: Actor, pk: Any, action: str = "view") -> Customer:
