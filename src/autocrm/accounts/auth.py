@@ -35,7 +35,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from autocrm.core import audit, ratelimit
-from autocrm.core.cache import entry_get, entry_set, versions_bump
+from autocrm.core.cache import entry_get, entry_get_counting, entry_set, versions_bump
 from autocrm.core.modules import effective
 
 TOKEN_PREFIX = "acrm_"  # noqa: S105 (a public prefix, not a secret)
@@ -125,12 +125,24 @@ def _build_user_entry(user_id: int) -> dict[str, Any]:
 def user_entry(user_id: int) -> dict[str, Any]:
     """``{"user", "memberships", "stores"}`` of ``user_id`` from the shared cache, rebuilt (three
     queries) when a version moved. ``user`` is None for a user that does not exist."""
+    return _user_entry(user_id, None)[0]
+
+
+def _user_entry(user_id: int, window: ratelimit.Window | None) -> tuple[dict[str, Any], int]:
+    """:func:`user_entry`, counting ``window`` in the same round trip (its count; 0 without)."""
     key = USER_ENTRY.format(user_id)
-    entry, versions = entry_get(key, (USER_VERSION.format(user_id), STORES_VERSION))
+    version_keys = (USER_VERSION.format(user_id), STORES_VERSION)
+    count = 0
+    if window is None:
+        entry, versions = entry_get(key, version_keys)
+    else:
+        entry, versions, (count, _expires) = entry_get_counting(
+            key, version_keys, counter_key=window.key, timeout=window.timeout, cache=ratelimit.counter_cache()
+        )
     if entry is None:
         entry = _build_user_entry(user_id)
         entry_set(key, versions, entry, timeout=ENTRY_SECONDS)
-    return entry
+    return entry, count
 
 
 def attach_entry(user: Any, entry: dict[str, Any]) -> Any:
@@ -172,9 +184,13 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_lookup(*, secret: str) -> Any:
+def token_lookup(*, secret: str, rate: str | None = None) -> Any:
     """The active token matching ``secret`` with its active user, or None. Warm: two round trips
-    to the shared cache and no query; ``last_used_at`` is written at most once a minute."""
+    to the shared cache and no query; ``last_used_at`` is written at most once a minute.
+
+    ``rate`` names a rate-limit setting (:mod:`autocrm.core.ratelimit`) counted per token with
+    the second round trip (the user entry's), enforced once the token and its user are known
+    to be good: :class:`RateLimited` past the limit."""
     from .models import ApiToken
 
     if not secret or not secret.startswith(TOKEN_PREFIX):
@@ -191,7 +207,8 @@ def token_lookup(*, secret: str) -> Any:
     token = entry["token"]
     if not token.is_active:
         return None
-    user_data = user_entry(token.user_id)
+    window = ratelimit.window_for(rate, str(token.pk)) if rate else None
+    user_data, count = _user_entry(token.user_id, window)
     user = user_data["user"]
     if user is None or not user.is_active:
         return None
@@ -202,6 +219,8 @@ def token_lookup(*, secret: str) -> Any:
         token.last_used_at = now
         row = _strip(token)
         entry_set(key, versions, {"token": row}, timeout=ENTRY_SECONDS)
+    if window is not None:
+        window.enforce(count)
     return token
 
 
@@ -223,10 +242,9 @@ class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from .selectors import actor_build
 
-        found = token_lookup(secret=token)
+        found = token_lookup(secret=token, rate="AUTOCRM_API_RATE_TOKEN")
         if found is None:
             return None
-        ratelimit.check("AUTOCRM_API_RATE_TOKEN", str(found.pk))
         store_header = request.headers.get("X-Store")
         try:
             store_id = int(store_header) if store_header else None

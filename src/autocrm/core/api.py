@@ -4,6 +4,7 @@ API.md, keyset page schemas, and discovery of each app's ``api.router``."""
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.responses import NinjaJSONEncoder
 from pydantic import WithJsonSchema
 
 from . import audit
@@ -42,6 +44,57 @@ class ErrorOut(Schema):
 class PageOut(Schema, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+# --- answers built without a second pass -------------------------------------------------------
+
+
+_SHAPES: dict[type, tuple[tuple[str, Any, bool], ...]] = {}
+
+
+def _shape(schema: type[Schema]) -> tuple[tuple[str, Any, bool], ...]:
+    """``(name, default, required)`` per field of ``schema``, in its order; only for flat
+    schemas whose output is their input (no aliases, resolvers or validators)."""
+    found = _SHAPES.get(schema)
+    if found is None:
+        # ninja's Schema has one validator of its own (reading attributes of ORM rows): not a change
+        own = Schema.__pydantic_decorators__
+        decorators = schema.__pydantic_decorators__
+        kinds = ("validators", "field_validators", "model_validators", "field_serializers", "model_serializers")
+        changed = any(set(getattr(decorators, kind)) - set(getattr(own, kind)) for kind in kinds)
+        if changed or any(name.startswith("resolve_") for name in dir(schema)):
+            raise TypeError(f"{schema.__name__} changes its values: validate it instead")
+        rows = []
+        for name, info in schema.model_fields.items():
+            if info.alias or info.serialization_alias:
+                raise TypeError(f"{schema.__name__}.{name} has an alias: validate it instead")
+            required = info.is_required()
+            rows.append((name, None if required else info.get_default(call_default_factory=True), required))
+        found = _SHAPES[schema] = tuple(rows)
+    return found
+
+
+def shaped(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the keys of ``schema`` in its order and its defaults for the keys missing:
+    what validating ``data`` against ``schema`` and dumping it gives, for data the handler built
+    itself from model rows (so already of the declared types), without pydantic's pass over it."""
+    out = {}
+    for name, default, required in _shape(schema):
+        if name in data:
+            out[name] = data[name]
+        elif required:
+            raise KeyError(f"{schema.__name__}.{name} is required")
+        else:
+            out[name] = list(default) if isinstance(default, list) else default
+    return out
+
+
+def json_answer(data: Any, status: int = 200) -> HttpResponse:
+    """The JSON answer ninja would render for ``data`` (same encoder, same content type); a
+    handler returning it keeps its declared ``response=`` schema for the OpenAPI document."""
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type="application/json; charset=utf-8"
+    )
 
 
 def error_body(code: str, message: Any, fields: dict[str, list[Any]] | None = None) -> dict[str, Any]:

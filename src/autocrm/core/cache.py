@@ -73,14 +73,34 @@ class SharedRedisCache(RedisCache):
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]  # RedisCache's client (cached_property)
         pipe = client.pipeline(transaction=False)
+        self._count(pipe, key, timeout, sliding)
+        count, _set, ttl = pipe.execute()
+        return int(count), time.time() + max(int(ttl), 0)
+
+    @staticmethod
+    def _count(pipe: Any, key: str, timeout: int, sliding: bool) -> None:
         pipe.incr(key)
         if sliding:
             pipe.expire(key, timeout)
         else:
             pipe.expire(key, timeout, nx=True)
         pipe.ttl(key)
-        count, _set, ttl = pipe.execute()
-        return int(count), time.time() + max(int(ttl), 0)
+
+    def get_many_and_count(
+        self, keys: Sequence[str], counter_key: str, *, timeout: int
+    ) -> tuple[dict[str, Any], tuple[int, float]]:
+        """``get_many(keys)`` and ``counter_hit(counter_key)`` (fixed window) in one pipeline:
+        one round trip where there were two."""
+        key_map = {self.make_and_validate_key(k): k for k in keys}
+        counter = self.make_and_validate_key(counter_key)
+        client = self._cache.get_client(counter, write=True)  # type: ignore[attr-defined]  # as above
+        pipe = client.pipeline(transaction=False)
+        pipe.mget(list(key_map))
+        self._count(pipe, counter, timeout, False)
+        values, count, _set, ttl = pipe.execute()
+        loads = self._cache._serializer.loads  # type: ignore[attr-defined]  # RedisCacheClient's serializer
+        found = {key_map[k]: loads(v) for k, v in zip(key_map, values, strict=True) if v is not None}
+        return found, (int(count), time.time() + max(int(ttl), 0))
 
     def counter_peek(self, key: str) -> tuple[int, float]:
         key = self.make_and_validate_key(key)
@@ -238,7 +258,29 @@ def entry_get(key: str, version_keys: Sequence[str]) -> tuple[Any, tuple[str, ..
     else None; and those current versions (to write a rebuilt entry with). One round trip (two
     when a version key is missing: it is created with a new random version)."""
     cache = shared_cache()
-    found = cache.get_many([key, *version_keys])
+    return _entry_of(cache, key, version_keys, cache.get_many([key, *version_keys]))
+
+
+def entry_get_counting(
+    key: str, version_keys: Sequence[str], *, counter_key: str, timeout: int, cache: BaseCache | None = None
+) -> tuple[Any, tuple[str, ...], tuple[int, float]]:
+    """:func:`entry_get` and :func:`counter_hit` (fixed window) of ``counter_key`` in ``cache``
+    (default the shared cache): in one round trip when both live in the same Redis, else one
+    after the other."""
+    shared = shared_cache()
+    counters = shared if cache is None else cache
+    combined = getattr(shared, "get_many_and_count", None)
+    if combined is None or counters is not shared:
+        entry, versions = entry_get(key, version_keys)
+        return entry, versions, counter_hit(counter_key, timeout=timeout, cache=counters)
+    found, counted = combined([key, *version_keys], counter_key, timeout=timeout)
+    entry, versions = _entry_of(shared, key, version_keys, found)
+    return entry, versions, counted
+
+
+def _entry_of(
+    cache: BaseCache, key: str, version_keys: Sequence[str], found: dict[str, Any]
+) -> tuple[Any, tuple[str, ...]]:
     missing = [k for k in version_keys if k not in found]
     for k in missing:
         # A lost or never written version: a new one (add, so two processes agree on it).
@@ -297,6 +339,7 @@ __all__ = [
     "counter_reset",
     "create_cache_tables",
     "entry_get",
+    "entry_get_counting",
     "entry_set",
     "shared_cache",
     "shared_cache_sweep",

@@ -71,6 +71,9 @@ _RULES: dict[str, dict[str, Grant]] = {}
 _FIELDS: dict[str, dict[str, dict[str, Access]]] = {}
 _RESOURCES: dict[str, str] = {}
 _PARENTS: dict[str, str] = {}  # child model key -> parent model key (follow_parent)
+# (model key, role, anonymous, names) -> ((name, masker or None), ...) of the fields not hidden
+# (visible_fields); emptied whenever the rule tables change (register, follow_parent).
+_PLANS: dict[tuple[str, str | None, bool, tuple[str, ...]], tuple[tuple[str, Any], ...]] = {}
 WRITE_ON_PARENT = "change"  # the parent's action a write of a child row needs
 
 
@@ -91,6 +94,7 @@ def register(
     _RULES[key] = {str(role): Grant(frozenset(actions.split()), scope) for role, (actions, scope) in grants.items()}
     _FIELDS[key] = {name: {str(r): a for r, a in per_role.items()} for name, per_role in (fields or {}).items()}
     _RESOURCES[key] = resource or key.split(".")[0]
+    _PLANS.clear()
 
 
 def follow_parent(model: str, parent: str) -> None:
@@ -101,6 +105,7 @@ def follow_parent(model: str, parent: str) -> None:
     _RULES.pop(key, None)
     _FIELDS.pop(key, None)
     _RESOURCES.pop(key, None)
+    _PLANS.clear()
 
 
 def parent_of(key: str) -> str | None:
@@ -297,5 +302,27 @@ def present(actor: Actor | None, obj: models.Model, field: str) -> Any:
     return value
 
 
+def _plan(actor: Actor | None, obj: models.Model, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    key = (model_key(obj), actor.role if actor is not None else None, actor is None, names)
+    plan = _PLANS.get(key)
+    if plan is None:
+        steps = []
+        for name in names:
+            access = field_access(actor, obj, name)
+            if access is Access.HIDDEN:
+                continue
+            masker = getattr(obj._meta.get_field(name), "mask", None) if access is Access.MASKED else None
+            steps.append((name, masker))
+        plan = _PLANS[key] = tuple(steps)
+    return plan
+
+
 def visible_fields(actor: Actor | None, obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
-    return {name: present(actor, obj, name) for name in names if field_access(actor, obj, name) is not Access.HIDDEN}
+    """``{name: value}`` of the fields of ``obj`` the actor may see, each as :func:`present`
+    gives it (masked where the role sees it masked); hidden fields are left out. The access of
+    each field is worked out once per model, role and list of names, not on every row."""
+    out = {}
+    for name, masker in _plan(actor, obj, tuple(names)):
+        value = getattr(obj, name)
+        out[name] = masker(value) if masker is not None and value else value
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -64,18 +65,45 @@ def counter_cache() -> BaseCache:
     return caches[alias if alias in settings.CACHES else "default"]
 
 
+@dataclass(frozen=True)
+class Window:
+    """One call's place in a fixed window: the counter's key and expiry, and what to do with
+    its count (:meth:`enforce`). Lets a caller count in a round trip it makes anyway
+    (``accounts.auth`` counts a token's calls with the read of its user entry)."""
+
+    key: str
+    timeout: int
+    limit: int
+    retry_at: float  # the window's end (epoch seconds)
+    now: float
+
+    def enforce(self, count: int) -> int:
+        """``count`` (the counter after this call); :class:`RateLimited` once past ``limit``."""
+        if count > self.limit:
+            raise RateLimited(retry_after=max(1, math.ceil(self.retry_at - self.now)))
+        return count
+
+
+def window_of(key: str, *, limit: int, window: int, now: float | None = None) -> Window:
+    now = time.time() if now is None else now
+    bucket = int(now // window)
+    return Window(f"autocrm:rl:{key}:{window}:{bucket}", window + 1, limit, float((bucket + 1) * window), now)
+
+
+def window_for(setting: str, key: str) -> Window:
+    """The window of the limit named by ``setting`` (see the module docstring) for ``key``."""
+    limit, window = rate_for(setting)
+    return window_of(f"{setting}:{key}", limit=limit, window=window)
+
+
 def hit(key: str, *, limit: int, window: int, now: float | None = None, cache: BaseCache | None = None) -> int:
     """Count one call against ``key`` in the current window; the count so far.
 
     Raises :class:`RateLimited` (with ``retry_after``) once the count passes ``limit``."""
     cache = counter_cache() if cache is None else cache
-    now = time.time() if now is None else now
-    bucket = int(now // window)
-    count, _expires = counter_hit(f"autocrm:rl:{key}:{window}:{bucket}", timeout=window + 1, cache=cache)
-    if count > limit:
-        retry_after = max(1, math.ceil((bucket + 1) * window - now))
-        raise RateLimited(retry_after=retry_after)
-    return count
+    found = window_of(key, limit=limit, window=window, now=now)
+    count, _expires = counter_hit(found.key, timeout=found.timeout, cache=cache)
+    return found.enforce(count)
 
 
 def check(setting: str, key: str) -> int:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 
 from autocrm.core.actor import Actor
+from autocrm.core.expressions import ValueList
 from autocrm.core.extensions import panels_for
 from autocrm.core.pagination import Page, paginate
 from autocrm.core.permissions import get_in_scope, require_model
 
-from .models import Consent, Customer, HouseholdMember, TimelineEvent
+from .models import Consent, Customer, CustomerExternalId, HouseholdMember, TimelineEvent
 from .search import customer_search
 
 LIST_FIELDS = (
@@ -44,18 +45,42 @@ def customer_list(*, actor: Actor, filters: dict[str, Any] | None = None, action
 
 
 def customer_page(
-    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
+    *,
+    actor: Actor,
+    filters: dict[str, Any] | None = None,
+    limit: Any = None,
+    cursor: str | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> Page:
     """A keyset page of :func:`customer_list`; a role that may not view customers at all gets
-    :class:`PermissionDenied` (403, audited), not an empty page."""
+    :class:`PermissionDenied` (403, audited), not an empty page. Rows come with their
+    consultant, or with ``only`` just those columns (the API's list: no other personal field
+    decrypted, no consultant row)."""
     require_model(actor, "view", Customer)
-    return paginate(customer_list(actor=actor, filters=filters).select_related("consultant"), ordering=("-id",),
-                    limit=limit, cursor=cursor)  # fmt: skip
+    queryset = customer_list(actor=actor, filters=filters)
+    queryset = queryset.only(*only) if only else queryset.select_related("consultant")
+    return paginate(queryset, ordering=("-id",), limit=limit, cursor=cursor)
 
 
 def customer_get(*, actor: Actor, pk: Any, action: str = "view") -> Customer:
     """One customer in scope (404 otherwise; 403 if in scope but ``action`` not allowed)."""
     return get_in_scope(Customer, actor, pk, action)
+
+
+def customer_detail(*, actor: Actor, pk: Any) -> Customer:
+    """:func:`customer_get` for viewing, with its tag names (``detail_tags``) and the external
+    IDs of records merged into it (``detail_aliases``) read in the same query: one query for
+    the API's detail, whatever the customer has."""
+    global _DETAIL
+    if _DETAIL is None:  # built once: every call filters a clone of it
+        _DETAIL = Customer.objects.annotate(
+            detail_tags=ValueList(Customer.tags.through.objects.filter(customer_id=OuterRef("pk")), "tag__name"),
+            detail_aliases=ValueList(CustomerExternalId.objects.filter(customer_id=OuterRef("pk")), "external_id"),
+        )
+    return get_in_scope(_DETAIL.all(), actor, pk)
+
+
+_DETAIL: QuerySet[Customer] | None = None
 
 
 def consents_in_force(*, customer: Customer) -> list[Consent]:

@@ -63,7 +63,7 @@ def vehicle_list(request: ActorRequest, filters: Query[VehicleFilters]) -> dict[
     filter value is a 400 naming it."""
     params = filters.dict(exclude_none=True)
     limit, cursor = params.pop("limit", None), params.pop("cursor", None)
-    chosen = VehicleFilterSet(params, actor=request.actor, api=True).api_filters()
+    chosen = VehicleFilterSet.api_filters_of(params, actor=request.actor)
     page = selectors.vehicle_page(actor=request.actor, filters=chosen, limit=limit, cursor=cursor)
     return {"items": [vehicle_out(v) for v in page.items], "next_cursor": page.next_cursor}
 

@@ -169,6 +169,38 @@ def test_filterset_drops_bad_values_on_the_page_and_refuses_them_in_the_api(demo
     assert set(schema.model_fields) == {"q", "colour", "store", "limit"}
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"q": "ab"},
+        {"q": "  ab "},
+        {"q": "abcdef"},
+        {"colour": "blue"},
+        {"colour": "red", "store": 7},
+        {"store": "x7"},
+        {"q": "abcdefg", "colour": "green", "store": "seven"},
+    ],
+)
+def test_the_api_filters_made_once_clean_as_the_form_does(demo, data):
+    """``api_filters_of`` reuses the API's fields instead of building a form per call: the same
+    filters, or the same 400 naming the same fields with the same messages."""
+    actor = actor_for("manager_a", "a")
+
+    def outcome(call):
+        try:
+            return call()
+        except ValidationError as exc:
+            return exc.fields
+
+    by_form = outcome(lambda: ThingFilters(dict(data), actor=actor, api=True).api_filters())
+    assert outcome(lambda: ThingFilters.api_filters_of(dict(data), actor=actor)) == by_form
+    assert outcome(lambda: ThingFilters.api_filters_of(dict(data), actor=actor)) == by_form  # made once, reused
+    from autocrm.core.forms import _API_FIELDS
+
+    assert set(_API_FIELDS[ThingFilters]) == {"q", "colour", "store"}  # not the form's fallback
+
+
 def test_bad_input_escaping_a_page_is_a_400_not_a_500(client, demo):
     """A hand-edited cursor reaches the selector outside any form: the middleware answers 400."""
     from django.urls import reverse
