@@ -159,7 +159,7 @@ def test_foreign_keys_are_names_resolved_in_bulk(client, manager, django_assert_
     sales = actor_for("sales_a1")
     do_merge(manager)
     read_as(client, "manager_a")
-    with django_assert_max_num_queries(18) as few:
+    with django_assert_max_num_queries(19) as few:
         client.get(reverse("audit:event_list"))
     for i in range(25):  # many more events naming more customers, users and stores: no more queries
         make_customer(sales, name=f"客户{i}")
