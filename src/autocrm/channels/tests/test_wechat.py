@@ -179,7 +179,10 @@ def test_a_token_about_to_expire_is_replaced_before_it_is_used(weixin):
     client = oa(weixin)
     client.send(message())
     entry = shared_cache().get(f"channels:wechat:token:{APP}")
-    shared_cache().set(f"channels:wechat:token:{APP}", {**entry, "expires_at": time.time() + 120})
+    # as the entry reads two hours later: 2 minutes left, past its refresh time (5 minutes early)
+    assert entry["expires_at"] - entry["refresh_at"] == pytest.approx(300)
+    later = {**entry, "expires_at": time.time() + 120, "refresh_at": time.time() - 180}
+    shared_cache().set(f"channels:wechat:token:{APP}", later)
 
     client.send(message())
 
@@ -608,3 +611,30 @@ def test_json_pushes_of_a_mini_program_are_read_too():
         client.parse_callback(headers={}, body=b"{not json", query=signed_query(TOKEN), secret=TOKEN)
     with pytest.raises(CallbackRejected):
         client.parse_callback(headers={}, body=body, query=signed_query("forged"), secret=TOKEN)
+
+
+def test_the_access_token_never_reaches_the_log(weixin, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        oa(weixin).send(message())
+    token = weixin.token_fetches[0]["token"]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "template/send?access_token=***" in logged  # httpx's request line, redacted
+    assert token not in logged
+    assert SECRET not in logged
+
+
+def test_a_token_handed_out_with_little_life_left_is_not_fetched_on_every_call():
+    with FakeWeixin(apps={APP: SECRET}, expires_in=200) as weixin:
+        client = oa(weixin)
+        for _ in range(3):
+            client.send(message())
+        assert weixin.fetches(APP) == 1
+
+
+def test_an_echostr_that_is_not_a_plain_token_is_not_reflected():
+    client = OfficialAccountClient({"app_id": APP})
+    query = signed_query(TOKEN, echostr="<script>alert(1)</script>")
+    assert client.parse_callback(headers={}, body=b"", query=query, secret=TOKEN) == []
+    assert client.callback_answer(query=query).body == b"success"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -15,6 +16,22 @@ from ..base import ChannelClient, ChannelError, ErrorKind
 from .tokens import TokenManager
 
 log = logging.getLogger(__name__)
+
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"']+")
+
+
+class RedactAccessTokens(logging.Filter):
+    """httpx logs every request's URL at INFO, and WeChat takes the token in the query string:
+    the token is replaced by ``***`` before any handler sees the line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message:
+            record.msg, record.args = _TOKEN_IN_URL.sub(r"\1***", message), ()
+        return True
+
+
+logging.getLogger("httpx").addFilter(RedactAccessTokens())
 
 # The token is invalid (40001: invalid credential, 40014: invalid access_token) or has expired
 # (42001): refresh once, retry once.

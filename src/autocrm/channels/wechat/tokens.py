@@ -77,7 +77,8 @@ class TokenManager:
     def _fresh(self, entry: dict[str, Any] | None, rejected: str | None) -> str | None:
         if entry is None or entry["token"] == rejected:
             return None
-        if float(entry["expires_at"]) - REFRESH_MARGIN <= self._clock():
+        refresh_at = float(entry.get("refresh_at", float(entry["expires_at"]) - REFRESH_MARGIN))
+        if refresh_at <= self._clock():
             return None
         return str(entry["token"])
 
@@ -110,11 +111,13 @@ class TokenManager:
                         # mode keeps a token until it expires): ask for a new one.
                         token, expires_in = self._fetch(True)
                     expires_in = max(float(expires_in), 1.0)
-                    cache.set(
-                        self.key,
-                        {"token": token, "expires_at": self._clock() + expires_in},
-                        timeout=int(expires_in),
-                    )
+                    now = self._clock()
+                    # Replaced five minutes early; a token handed out with less than ten minutes
+                    # left (WeCom answers the same token until it lapses) at half its life, so
+                    # the last minutes do not fetch on every call.
+                    early = min(REFRESH_MARGIN, expires_in / 2)
+                    entry = {"token": token, "expires_at": now + expires_in, "refresh_at": now + expires_in - early}
+                    cache.set(self.key, entry, timeout=max(int(expires_in), 1))
                     log.info("access token refreshed for %s (expires in %ss)", self.key, int(expires_in))
                     return token
                 finally:
