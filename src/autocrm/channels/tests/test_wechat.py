@@ -638,3 +638,39 @@ def test_an_echostr_that_is_not_a_plain_token_is_not_reflected():
     query = signed_query(TOKEN, echostr="<script>alert(1)</script>")
     assert client.parse_callback(headers={}, body=b"", query=query, secret=TOKEN) == []
     assert client.callback_answer(query=query).body == b"success"
+
+
+# The published example of the safe-mode scheme (WeCom's 加解密方案 / 回调配置 pages; the Official
+# Account's safe mode is the same AES envelope and msg_signature, with the appid as receiver).
+DOC_TOKEN, DOC_KEY, DOC_RECEIVER = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"
+DOC_ECHOSTR = "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="
+DOC_ENCRYPT = (
+    "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxacc"
+    "AS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Iz"
+    "oun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNel"
+    "ZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q=="
+)
+
+
+def test_the_published_safe_mode_examples_verify_and_decrypt():
+    url_check = {
+        "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
+        "timestamp": "1409659589",
+        "nonce": "263014780",
+    }
+    push.check(url_check, DOC_TOKEN, now=1409659589, encrypted=DOC_ECHOSTR)
+    assert push.decrypt(DOC_ECHOSTR, encoding_aes_key=DOC_KEY, app_id=DOC_RECEIVER) == b"1616140317555161061"
+
+    message = {
+        "msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6",
+        "timestamp": "1409659813",
+        "nonce": "1372623149",
+    }
+    push.check(message, DOC_TOKEN, now=1409659813, encrypted=DOC_ENCRYPT)
+    data = push.parse_body(push.decrypt(DOC_ENCRYPT, encoding_aes_key=DOC_KEY, app_id=DOC_RECEIVER))
+    assert (data["FromUserName"], data["MsgType"], data["Content"]) == ("mycreate", "text", "hello")
+
+    with pytest.raises(CallbackRejected):
+        push.check({**message, "nonce": "1372623150"}, DOC_TOKEN, now=1409659813, encrypted=DOC_ENCRYPT)
+    with pytest.raises(CallbackRejected):
+        push.decrypt(DOC_ENCRYPT, encoding_aes_key=DOC_KEY, app_id="wx0000000000000000")
