@@ -674,3 +674,37 @@ def test_the_published_safe_mode_examples_verify_and_decrypt():
         push.check({**message, "nonce": "1372623150"}, DOC_TOKEN, now=1409659813, encrypted=DOC_ENCRYPT)
     with pytest.raises(CallbackRejected):
         push.decrypt(DOC_ENCRYPT, encoding_aes_key=DOC_KEY, app_id="wx0000000000000000")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [(502, b"<html>Bad Gateway</html>", "retry"), (200, b"<html>", "retry"), (404, b"", "permanent")],
+)
+def test_answers_that_are_not_wechat_json(status, body, kind):
+    """A proxy's error page, a truncated answer: never a crash, and retried unless it is a 4xx."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Broken(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        client = OfficialAccountClient(
+            {"app_id": APP, "app_secret": SECRET}, endpoint=f"http://127.0.0.1:{server.server_address[1]}"
+        )
+        with pytest.raises(ChannelError) as caught:
+            client.send(message())
+        assert caught.value.kind == kind
+    finally:
+        server.shutdown()
+        server.server_close()
