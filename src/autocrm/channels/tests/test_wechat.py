@@ -281,14 +281,25 @@ def test_two_processes_share_one_token_through_redis(weixin):
     assert len(weixin.sent) == 2
 
 
+@pytest.mark.django_db
 def test_two_processes_share_one_token_through_the_database_cache(weixin, tmp_path):
+    """Without Redis the shared cache is a table of the application database: on PostgreSQL the
+    test database itself (a table of its own), on SQLite a file both processes open."""
+    from django.db import connection
+
     weixin.token_delay = 1.0
-    db = {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(tmp_path / "cache.sqlite3"),
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-    }
-    caches = {"default": {"BACKEND": "autocrm.core.cache.SharedDatabaseCache", "LOCATION": "autocrm_cache"}}
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        db = {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(tmp_path / "cache.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    else:
+        db = {k: settings_dict[k] for k in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    # a table of its own (created by the processes, committed: it goes with the test database)
+    table = f"autocrm_cache_tok_{uuid.uuid4().hex[:8]}"
+    caches = {"default": {"BACKEND": "autocrm.core.cache.SharedDatabaseCache", "LOCATION": table}}
     tokens = _processes(weixin, caches, db)
     assert weixin.fetches(APP) == 1
     assert len(tokens) == 1
