@@ -162,6 +162,12 @@ class ChannelClient:
     can_query: ClassVar[bool] = False
     # Most requests per second the provider allows one account (the outbox paces to it).
     rate_per_second: ClassVar[float] = 100.0
+    # Sending the same message (same ``message_id`` / content) again is a no-op on the provider's
+    # side within ``idempotency_window`` seconds of the first send (WeChat ``client_msg_id``, WeCom
+    # duplicate check): the outbox may resend an in-doubt message inside that window even when
+    # ``can_query`` is False. Outside it, or when False, an in-doubt message is never resent blind.
+    resend_is_idempotent: ClassVar[bool] = False
+    idempotency_window: float | None = None
 
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 5.0):
         self.config = dict(config)
@@ -183,7 +189,9 @@ class ChannelClient:
         we give the provider, or the provider's signing token). Raises :class:`CallbackRejected`."""
         raise CallbackRejected(str(_("This provider sends no callbacks.")))
 
-    def callback_answer(self) -> CallbackAnswer:
+    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
+        """The answer to a callback that :meth:`parse_callback` accepted. ``query`` is the
+        callback's query string (WeChat's URL check is answered with its ``echostr``)."""
         return CallbackAnswer()
 
     def close(self) -> None:

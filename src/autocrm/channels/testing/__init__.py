@@ -1,2 +1,3 @@
-"""Test support shared by the channel clients' tests and the outbox's: local provider servers
-(:mod:`autocrm.channels.testing.servers`). Imported by tests only."""
+"""Local stand-ins for the providers, started by the tests on loopback (port 0: any free port):
+the SMS fakes (:mod:`.servers`), WeChat/WeCom (:mod:`.wechat_servers`) and SMTP (:mod:`.smtp`).
+Shared by the channel clients' tests and the outbox's; imported by tests only."""
