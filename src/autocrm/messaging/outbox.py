@@ -1,4 +1,4 @@
-"""Delivery: claim, check, send, record — exactly once to the customer (docs/adr/0014).
+"""Delivery: claim, check, send, record — exactly once to the customer (docs/adr/0013-outbox-exactly-once.md).
 
 One message goes through :func:`deliver`:
 

@@ -40,6 +40,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from autocrm.customers.choices import Channel, ConsentPurpose
 from autocrm.customers.models import Consent, Customer
 
 from .choices import MessageChannel, MessageStatus, Purpose, SuppressionReason
@@ -289,7 +290,8 @@ def decide(
             # (console has no consent channel: it reaches nobody)
             return Decision.suppress(
                 SuppressionReason.NO_CONSENT,
-                _("No %(purpose)s consent on %(channel)s.") % {"purpose": consent_purpose, "channel": consent_channel},
+                _("No %(purpose)s consent on %(channel)s.")
+                % {"purpose": ConsentPurpose(consent_purpose).label, "channel": Channel(consent_channel).label},
             )
     if purpose != Purpose.MARKETING:
         return Decision.allow()
