@@ -145,21 +145,21 @@ def plan_bulk(
     extra = {k: str(v)[:500] for k, v in (values or {}).items()}
     counts: dict[str, Any] = {"planned": 0, "skipped": 0, "queued": 0, "held": 0, "suppressed": 0, "reasons": {}}
     consent_purpose = policy.CONSENT_PURPOSE.get(purpose)  # type: ignore[call-overload]
+    suppressions = policy.PolicyContext()
+    suppressions.load_suppressions(store_id=store_id, channel=channel)
     for rows in _customer_batches(store_id, customer_ids, batch):
-        ctx = policy.PolicyContext()
+        ctx = policy.PolicyContext(suppressed=suppressions.suppressed, rules=suppressions.rules)
         ids = [r[0] for r in rows]
-        ctx.load(
-            store_id=store_id,
-            customer_ids=ids,
-            addresses=[(channel, r[3]) for r in rows if r[3]],
-            now=now,
-            purposes=[consent_purpose] if consent_purpose else [],
-        )
-        keys = {f"{key_prefix}:{cid}": cid for cid in ids}
+        lo, hi = min(ids), max(ids)
+        ctx.load_range(store_id=store_id, lo=lo, hi=hi, now=now, purposes=[consent_purpose] if consent_purpose else [])
+        ctx.loaded_addresses.update((channel, r[3]) for r in rows if r[3])
         taken = set(
-            Message.objects.filter(store_id=store_id, idempotency_key__in=list(keys)).values_list(
-                "idempotency_key", flat=True
-            )
+            Message.objects.filter(
+                store_id=store_id,
+                customer_id__gte=lo,
+                customer_id__lte=hi,
+                idempotency_key__startswith=f"{key_prefix}:",
+            ).values_list("idempotency_key", flat=True)
         )
         out = RawRows(Message, columns)
         timeline = RawRows(TimelineEvent, timeline_columns)
