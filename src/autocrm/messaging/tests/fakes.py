@@ -50,6 +50,12 @@ class MemoryClient(ChannelClient):
                 code = "FailedOperation.PhoneNumberInBlacklist" if kind == "blacklist" else f"E_{kind}"
                 raise ChannelError(kind, code, "fake")  # type: ignore[arg-type]
         MemoryClient.sent.append(message)
+        if self.config.get("lose_answer") and MemoryClient.failures.get(message.message_id, 0) == 0:
+            # accepted, but the answer never reaches us (a read timeout)
+            MemoryClient.failures[message.message_id] = 1
+            err = ChannelError("retry", "ReadTimeout", "fake")
+            err.in_doubt = True  # h/sms adds the keyword to ChannelError; set here so either works
+            raise err
         return SendResult(provider_id=f"p-{message.message_id}")
 
     def query(self, message_id: str, *, to: str, sent_at: dt.datetime) -> StatusReport | None:
