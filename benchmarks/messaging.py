@@ -202,7 +202,8 @@ def _worker(name: str, start: mp.Event, out: mp.Queue) -> None:  # type: ignore[
     from autocrm.messaging import outbox
 
     start.wait()  # type: ignore[attr-defined]
-    counts: dict[str, int] = {}
+    cpu0 = time.process_time()
+    counts: dict[str, float] = {}
     idle = 0
     while idle < 3:
         step = outbox.deliver_due(worker=name, limit=200)
@@ -213,6 +214,7 @@ def _worker(name: str, start: mp.Event, out: mp.Queue) -> None:  # type: ignore[
         idle = 0
         for k, v in step.items():
             counts[k] = counts.get(k, 0) + v
+    counts["cpu_s"] = round(time.process_time() - cpu0, 1)  # this worker's own CPU (the rest is waiting)
     out.put(counts)  # type: ignore[attr-defined]
 
 
@@ -251,25 +253,34 @@ def main() -> None:
 
     # 1. planning
     marketing = MessageTemplate.objects.get(pk=world["marketing"])
+    cpu0 = time.process_time()
     counts = outbox.plan_bulk(store_id=world["store"], purpose="marketing", template=marketing,
                               key_prefix="winter:2027", now=NOON)  # fmt: skip
+    plan_cpu = time.process_time() - cpu0
     rate = counts["planned"] / counts["seconds"] if counts["seconds"] else 0
     print(f"planning: {counts['planned']:,} messages in {counts['seconds']} s ({rate:,.0f}/s); "
-          f"queued {counts['queued']:,}, suppressed {counts['suppressed']:,} {counts['reasons']}", flush=True)  # fmt: skip
+          f"queued {counts['queued']:,}, suppressed {counts['suppressed']:,} {dict(counts['reasons'])}; "
+          f"planner CPU {plan_cpu:.1f} s; load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
     # 2. the send-time check, one message at a time as the worker runs it
     sample = list(
         Message.objects.select_related("customer").filter(idempotency_key__startswith="winter:2027:", status="queued")
         .order_by("?")[: args.checks]
     )  # fmt: skip
-    timings = []
+    from django.test.utils import CaptureQueriesContext
+
+    timings, cpu, queries = [], [], []
     for m in sample:
-        t0 = time.perf_counter()
-        policy.check(m, now=NOON)
+        t0, c0 = time.perf_counter(), time.process_time()
+        with CaptureQueriesContext(connection) as captured:
+            policy.check(m, now=NOON)
         timings.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        queries.append(len(captured.captured_queries))
     timings.sort()
     print(f"send-time check: mean {statistics.mean(timings):.3f} ms, p95 {timings[int(len(timings) * 0.95)]:.3f} ms "
-          f"over {len(timings)} messages", flush=True)  # fmt: skip
+          f"({statistics.mean(cpu):.3f} ms of our CPU, {statistics.mean(queries):.1f} indexed queries) "
+          f"over {len(timings)} messages; load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     # Out of the delivery's way: the planned marketing waits for another day.
     Message.objects.filter(idempotency_key__startswith="winter:2027:").update(
         status="held", not_before=NOON + dt.timedelta(days=365)
@@ -316,7 +327,8 @@ def main() -> None:
         Message.objects.filter(idempotency_key__startswith="repair:").values_list("status").annotate(n=Count("id"))
     )
     print(f"delivery: {delivered:,}/{expected:,} delivered (receipts applied) in {elapsed:.2f} s = "
-          f"{delivered / elapsed:,.0f} messages/s with 2 workers; workers {results}; statuses {statuses}", flush=True)  # fmt: skip
+          f"{delivered / elapsed:,.0f} messages/s with 2 workers; workers {results}; statuses {statuses}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
