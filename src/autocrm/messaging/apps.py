@@ -8,6 +8,7 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from . import timeline_kinds
+        from . import audit_labels, timeline_kinds
 
         timeline_kinds.register()  # labels of the timeline kinds the outbox writes
+        audit_labels.register()  # labels of audited fields without a translated verbose_name
