@@ -395,7 +395,13 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
         return Outcome("failed")
     # An earlier try ended in a retryable error (a timeout may hide an acceptance): ask first.
     if message.attempts > 1 and client.can_query:
-        found = _query(client, message)
+        try:
+            found = client.query(message.uid, to=message.to, sent_at=message.claimed_at or timezone.now())
+        except ChannelError as exc:
+            # Cannot ask now: sending could double an accepted message, so try again later.
+            return _failed(message, worker, ChannelError("retry", exc.code, exc.message), ms=0, now=now, client=client)
+        except NotImplementedError:
+            found = None
         if found is not None:
             _record_sent(message, worker, found, ms=0, outcome=AttemptOutcome.RECONCILED)
             return Outcome("reconciled")
@@ -426,13 +432,6 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
     if not _record_sent(message, worker, result, ms=ms, outcome=AttemptOutcome.ACCEPTED):
         log.warning("message %s: claim lost before the answer was recorded", message.pk)
     return Outcome("sent")
-
-
-def _query(client: ChannelClient, message: Message) -> StatusReport | None:
-    try:
-        return client.query(message.uid, to=message.to, sent_at=message.claimed_at or timezone.now())
-    except (ChannelError, NotImplementedError):
-        return None
 
 
 def _failed(
