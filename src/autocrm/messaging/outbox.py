@@ -22,7 +22,9 @@ A worker that dies between the provider's acceptance and step 5's commit leaves 
 :func:`reconcile` asks the provider before anything is resent: found → ``sent`` (attempt
 ``reconciled``); no record → back to the queue (resending is safe); a provider that cannot
 answer → ``uncertain`` (shown for a person to decide, never doubled) unless its client declares
-``idempotent_resend = True`` (the provider itself drops a second copy with the same id).
+``resend_is_idempotent = True`` and the first try is younger than its ``idempotency_window`` (the
+provider itself drops a second copy with the same id: WeChat's ``client_msg_id``, WeCom's duplicate
+check).
 """
 
 from __future__ import annotations
@@ -434,12 +436,22 @@ def _deliver_claimed(message: Message, worker: str, now: dt.datetime) -> Outcome
     return Outcome("sent")
 
 
+def _resend_is_safe(client: ChannelClient, message: Message, now: dt.datetime) -> bool:
+    """A second copy is dropped by the provider itself: its client says so, and the first try
+    (the claim) is still inside the provider's de-duplication window."""
+    if not getattr(client, "resend_is_idempotent", False):
+        return False
+    window = getattr(client, "idempotency_window", None)
+    started = message.claimed_at or now
+    return window is None or (now - started).total_seconds() < float(window) * 0.9
+
+
 def _failed(
     message: Message, worker: str, exc: ChannelError, *, ms: int, now: dt.datetime, client: ChannelClient
 ) -> Outcome:
     kind = exc.kind
     in_doubt = bool(getattr(exc, "in_doubt", False))
-    if in_doubt and not client.can_query and not getattr(client, "idempotent_resend", False):
+    if in_doubt and not client.can_query and not _resend_is_safe(client, message, now):
         # The provider may have accepted it and cannot be asked: a resend could double it.
         with transaction.atomic():
             if _release(message, worker, status=MessageStatus.UNCERTAIN, reason="in_doubt", reason_text=exc.code[:300]):
@@ -512,7 +524,7 @@ def reconcile(message_id: int, *, now: dt.datetime | None = None, stale_after: d
             _attempt(message, AttemptOutcome.RECONCILED, code="not_found", detail="the provider has no record: resent")
         _enqueue_after_commit([message.pk])
         return Outcome("requeued")
-    if client is not None and getattr(client, "idempotent_resend", False):
+    if client is not None and _resend_is_safe(client, message, now):
         with transaction.atomic():
             _release(message, me, status=MessageStatus.QUEUED, not_before=min(now, timezone.now()))
             _attempt(message, AttemptOutcome.RECONCILED, code="idempotent", detail="the provider drops a second copy")

@@ -17,8 +17,9 @@ store gives its provider; providers that sign their pushes verify with the same 
 * a mini-program ``subscribe_msg_popup_event`` / ``subscribe_msg_change_event`` adds to (or
   empties) the SubscribeGrant ledger of (openid, template).
 
-``GET`` on the same URL is the WeChat server check (``echostr``): answered by the client's
-``verify_echo(query=..., secret=...)`` when it has one, else 403.
+``GET`` on the same URL is the WeChat server check (``echostr``): the client verifies it as a push
+(``parse_callback`` with an empty body) and answers it (``callback_answer(query=...)``); a client
+without the check refuses it (403).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def callback_handle(
         for item in items:
             if isinstance(item, InboundReply):
                 reply_apply(account=account, reply=item)
-    return client.callback_answer()
+    return client.callback_answer(query=query)
 
 
 def receipts_delivered_bulk(*, account: ChannelAccount, reports: list[StatusReport]) -> list[StatusReport]:
@@ -152,13 +153,17 @@ def echo_handle(*, provider: str, account_id: Any, query: Mapping[str, str]) -> 
     """The WeChat server check: the echo string when the signature over the account's token holds."""
     account = _account(provider, account_id)
     client = _client(account)
-    verify = getattr(client, "verify_echo", None)
-    if verify is None:
-        raise Rejected("no echo check")
     try:
-        echo = verify(query=query, secret=account.callback_secret or "")
+        # The client verifies the GET check as it verifies a push (signature over the account's
+        # token, timestamp window) and then answers it with the echo string.
+        if client.parse_callback(headers={}, body=b"", query=query, secret=account.callback_secret or ""):
+            raise Rejected("not a check")
+        answer = client.callback_answer(query=query)
+        echo = answer.body.decode() if answer.content_type.startswith("text/plain") else None
     except CallbackRejected as exc:
         raise Rejected(str(exc)) from None
+    except Rejected:
+        raise
     except Exception:
         raise Rejected("unreadable") from None
     if not isinstance(echo, str):

@@ -269,5 +269,5 @@ class AliyunSmsClient(PooledHttpClient):
             },
         )
 
-    def callback_answer(self) -> CallbackAnswer:
+    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
         return CallbackAnswer(body='{"code":0,"msg":"成功"}'.encode())

@@ -276,5 +276,5 @@ class TencentSmsClient(PooledHttpClient):
             data={"sign": text_field(item, "sign", required=False, max_len=64)},
         )
 
-    def callback_answer(self) -> CallbackAnswer:
+    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
         return CallbackAnswer(body=b'{"result":0,"errmsg":"OK"}')
