@@ -17,7 +17,7 @@ class ValueList(Subquery):
         super().__init__(queryset.order_by().values(value_list_item=F(field)), output_field=JSONField())
 
     def as_sql(self, compiler: Any, connection: Any, template: str | None = None, **extra: Any) -> tuple[str, Any]:
-        sql, params = super().as_sql(compiler, connection, template=template, **extra)
+        sql, params = super().as_sql(compiler, connection, template=template, **extra)  # type: ignore[call-arg]  # Subquery.as_sql takes them; the stubs type BaseExpression's
         if connection.vendor == "postgresql":
             return f"(SELECT COALESCE(jsonb_agg(v.value_list_item), '[]'::jsonb) FROM {sql} v)", params
         return f"(SELECT json_group_array(v.value_list_item) FROM {sql} v)", params

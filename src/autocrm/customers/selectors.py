@@ -54,11 +54,14 @@ def customer_page(
 ) -> Page:
     """A keyset page of :func:`customer_list`; a role that may not view customers at all gets
     :class:`PermissionDenied` (403, audited), not an empty page. Rows come with their
-    consultant, or with ``only`` just those columns (the API's list: no other personal field
-    decrypted, no consultant row)."""
+    consultant, or with ``only`` just those columns (no other personal field decrypted; the
+    consultant row only when ``only`` names its columns, ``consultant__username``)."""
     require_model(actor, "view", Customer)
     queryset = customer_list(actor=actor, filters=filters)
-    queryset = queryset.only(*only) if only else queryset.select_related("consultant")
+    if only and not any(f.startswith("consultant__") for f in only):
+        queryset = queryset.only(*only)
+    else:
+        queryset = queryset.select_related("consultant").only(*(only or ()))
     return paginate(queryset, ordering=("-id",), limit=limit, cursor=cursor)
 
 

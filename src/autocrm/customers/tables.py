@@ -25,6 +25,12 @@ class CustomerTable:
         ("consultant", _("Sales consultant")),
         ("created_at", _("Created")),
     )
+    # The columns the rows read (customers.selectors.customer_page(only=…)): no other personal
+    # field is decrypted for the list.
+    reads = (
+        "id", "store_id", "kind", "name", "mobile", "city", "district", "lifecycle_stage", "source_channel",
+        "created_at", "consultant__username", "consultant__display_name",
+    )  # fmt: skip
 
     def __init__(self, actor: Actor, customers: Iterable[Customer], *, show_store: bool = False) -> None:
         self.actor = actor

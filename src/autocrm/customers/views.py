@@ -84,7 +84,11 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterSet(request.GET or None, actor=actor, all_stores=all_stores_chosen(request))
     filters = form.filters()
     page = selectors.customer_page(
-        actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
+        actor=actor,
+        filters=filters,
+        limit=PAGE_SIZE,
+        cursor=request.GET.get("cursor") or None,
+        only=CustomerTable.reads,
     )
     query = request.GET.copy()
     query.pop("cursor", None)

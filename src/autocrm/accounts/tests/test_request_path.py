@@ -333,3 +333,12 @@ def test_the_detail_and_list_built_in_one_pass_are_what_their_schemas_give(demo,
     assert body["items"], body
     again = CustomerPage.model_validate(body).model_dump()
     assert listed.content == json.dumps(again, cls=NinjaJSONEncoder).encode()
+
+
+def test_one_pass_answers_refuse_schemas_that_change_their_values():
+    """A schema with a resolver (the timeline's translated kind) must be validated, not copied."""
+    from autocrm.core.api import shaped
+    from autocrm.customers.schemas import TimelineItem
+
+    with pytest.raises(TypeError):
+        shaped(TimelineItem, {"kind": "note"})
