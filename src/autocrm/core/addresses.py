@@ -465,7 +465,7 @@ def _canonical(province: str, city: str, district: str) -> tuple[str, str, str]:
     return (parsed.province or province, parsed.city or city, parsed.district or district)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # 3–5 MB when full; a community's addresses repeat within a file
 def street_key(text: str | None) -> str:
     """The street and house number of an address as one comparable key, whatever else it was
     written with: ``四川省成都市锦江区人民路208号3栋``, ``锦江区人民路208号``, ``人民路２０８`` → ``人民路208``
