@@ -15,7 +15,7 @@ class MessagingConfig(AppConfig):
         timeline_kinds.register()  # labels of the timeline kinds the outbox writes
 
         # --- h/msgui: pages, navigation, the 360 panel, the bell, notification kinds ---------
-        from . import home, permissions  # noqa: F401  (permissions: the rule tables)
+        from . import home, notification_tasks, permissions  # noqa: F401  (rule tables; the digest task)
 
         home.register()
         # --- end h/msgui ---------------------------------------------------------------------
