@@ -56,6 +56,11 @@ class CustomerForm(StyledForm):
     income_band = forms.ChoiceField(label=_("Income band"), required=False, choices=_choices(IncomeBand))
     preferred_channel = forms.ChoiceField(label=_("Preferred channel"), required=False, choices=_choices(Channel))
     source_channel = forms.ChoiceField(label=_("Source channel"), required=False, choices=_choices(SourceChannel))
+    personalised_marketing_opt_out = forms.BooleanField(
+        label=_("No personalised marketing"),
+        required=False,
+        help_text=_("PIPL Art. 24: no marketing chosen for this customer by a segment or a score."),
+    )
     external_id = forms.CharField(label=_("External ID"), required=False, max_length=64)
     consultant = forms.TypedChoiceField(label=_("Sales consultant"), required=False, coerce=int, empty_value=None)
     advisor = forms.TypedChoiceField(label=_("Service advisor"), required=False, coerce=int, empty_value=None)

@@ -61,6 +61,7 @@ class CustomerFields(Schema):
     quiet_hours_end: str | None = None
     source_channel: SourceChannelChoice | None = None
     external_id: str | None = None
+    personalised_marketing_opt_out: bool | None = None
 
 
 class CustomerIn(CustomerFields):

@@ -31,6 +31,7 @@ EDITABLE_FIELDS = (
     "kind", "name", "mobile", "other_phones", "wechat_id", "email", "gender", "birthday", "id_number", "uscc",
     "province", "city", "district", "address", "community", "occupation", "employer", "income_band",
     "preferred_channel", "quiet_hours_start", "quiet_hours_end", "source_channel", "external_id",
+    "personalised_marketing_opt_out",
 )  # fmt: skip
 _CHOICES = {
     "kind": CustomerKind,
@@ -222,7 +223,19 @@ def _choice_cleaner(name: str) -> Any:
 
 # One cleaner per field (the rest are plain text with a length limit): a dictionary lookup instead
 # of a chain of comparisons, as an import runs this for every cell.
+def _clean_bool(name: str, value: Any, today: dt.date | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "是"):
+        return True
+    if text in ("", "0", "false", "no", "off", "否"):
+        return False
+    raise ValidationError(fields={name: [_("Choose yes or no.")]})
+
+
 _CLEANERS: dict[str, Any] = {
+    "personalised_marketing_opt_out": _clean_bool,
     "birthday": _clean_date,
     "quiet_hours_start": _clean_time,
     "quiet_hours_end": _clean_time,

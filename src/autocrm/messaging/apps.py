@@ -10,9 +10,10 @@ class MessagingConfig(AppConfig):
     api_modules = ("api", "api_templates")
 
     def ready(self) -> None:
-        from . import timeline_kinds
+        from . import audit_labels, timeline_kinds
 
         timeline_kinds.register()  # labels of the timeline kinds the outbox writes
+        audit_labels.register()  # labels of audited fields without a translated verbose_name
 
         # --- h/msgui: pages, navigation, the 360 panel, the bell, notification kinds ---------
         from . import home, notification_tasks, permissions  # noqa: F401  (rule tables; the digest task)

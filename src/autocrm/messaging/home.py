@@ -67,14 +67,8 @@ def register() -> None:
     register_action("messaging.channel_tested", _("Provider tested"))
     register_model(
         "messaging.messagetemplate",
-        labels={"html": _("HTML part of the email")},
+        labels={"html": _("HTML text")},  # as h/msgcore's audit_labels; this entry adds the page
         url=lambda pk: reverse("messaging:template_edit", args=[pk]),
-    )
-    # The outbox's own tables (the skeleton's fields without a verbose name).
-    register_model("messaging.wechatbinding", labels={"openid": _("WeChat openid"), "unionid": _("WeChat unionid")})
-    register_model(
-        "messaging.subscribegrant",
-        labels={"openid": _("WeChat openid"), "template_id": _("mini-program template"), "remaining": _("sends left")},
     )
     register_model(
         "messaging.channelaccount",

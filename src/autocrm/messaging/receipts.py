@@ -101,12 +101,51 @@ def callback_handle(
         log.warning("callback of %s account %s refused: %r", provider, account.pk, exc)
         raise Rejected("unreadable") from None
     with transaction.atomic():
+        reports = [i for i in items if isinstance(i, StatusReport)]
+        rest = receipts_delivered_bulk(account=account, reports=reports) if len(reports) > 1 else reports
+        for report in rest:
+            receipt_apply(account=account, report=report)
         for item in items:
-            if isinstance(item, StatusReport):
-                receipt_apply(account=account, report=item)
-            elif isinstance(item, InboundReply):
+            if isinstance(item, InboundReply):
                 reply_apply(account=account, reply=item)
     return client.callback_answer()
+
+
+def receipts_delivered_bulk(*, account: ChannelAccount, reports: list[StatusReport]) -> list[StatusReport]:
+    """Many "delivered" receipts at once (providers push them in batches): three statements for
+    the lot. Returns the reports it left for :func:`receipt_apply` (failures, blacklists,
+    receipts without our id)."""
+    from autocrm.core.bulk import RawRows
+
+    plain = {
+        r.message_id: r for r in reports if r.status == "delivered" and not r.blacklisted and len(r.message_id) == 32
+    }
+    rest = [r for r in reports if r.message_id not in plain]
+    if not plain:
+        return rest
+    found = dict(Message.objects.filter(store_id=account.store_id, uid__in=list(plain)).values_list("uid", "pk"))
+    pks = list(found.values())
+    seen = set(
+        MessageAttempt.objects.filter(message_id__in=pks, outcome=AttemptOutcome.RECEIPT).values_list(
+            "message_id", "code"
+        )
+    )
+    now = timezone.now()
+    fresh = [(uid, pk) for uid, pk in found.items() if (pk, str(plain[uid].code or "delivered")[:80]) not in seen]
+    if not fresh:
+        return rest
+    final = (MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.SUPPRESSED)
+    Message.objects.filter(pk__in=[pk for _u, pk in fresh]).exclude(status__in=final).update(
+        status=MessageStatus.DELIVERED, delivered_at=now, updated_at=now
+    )
+    attempts = RawRows(MessageAttempt, ("store_id", "message_id", "at", "outcome", "code", "detail", "provider_id",
+                                        "duration_ms", "created_at", "updated_at"))  # fmt: skip
+    for uid, pk in fresh:
+        r = plain[uid]
+        attempts.add(account.store_id, pk, now, AttemptOutcome.RECEIPT, str(r.code or "delivered")[:80],
+                     str(r.description)[:500], str(r.provider_id)[:100], 0, now, now)  # fmt: skip
+    attempts.flush()
+    return rest
 
 
 def echo_handle(*, provider: str, account_id: Any, query: Mapping[str, str]) -> str:

@@ -1,5 +1,5 @@
 """Exactly once to the customer, proven with a real worker process killed between the provider's
-acceptance and our commit (issue 12, item 4; docs/adr/0014-outbox-exactly-once.md).
+acceptance and our commit (issue 12, item 4; docs/adr/0013-outbox-exactly-once.md).
 
 The fake provider (a local HTTP server) records the message and then holds its answer back;
 the test kills the worker process (SIGKILL: no cleanup, no exception handler) while it waits.

@@ -225,3 +225,36 @@ def test_channel_chosen_from_consent_and_address(manager, customer, sms_account,
     )  # fmt: skip
     assert message.channel == "sms"
     assert Consent.objects.filter(customer=customer).count() == 3
+
+
+def test_a_lost_answer_is_asked_about_before_the_retry_never_doubled(manager, customer, sms_account, templates):
+    sms_account.public_config = {"lose_answer": "1"}
+    sms_account.save()
+    message = _queue(manager, customer)
+    assert outbox.deliver(message.pk, now=NOON).kind == "retry"  # the provider kept it; we never heard
+    message.refresh_from_db()
+    assert outbox.deliver(message.pk, now=message.not_before).kind == "reconciled"
+    assert len(MemoryClient.sent) == 1
+    message.refresh_from_db()
+    assert message.status == "sent" and message.provider_id == f"p-{message.uid}"
+
+
+def test_in_doubt_on_a_provider_that_cannot_be_asked_is_uncertain(
+    manager, customer, sms_account, templates, monkeypatch
+):
+    from autocrm.messaging.tests.fakes import MemoryClient as Client
+
+    monkeypatch.setattr(Client, "can_query", False)
+    sms_account.public_config = {"lose_answer": "1"}
+    sms_account.save()
+    message = _queue(manager, customer)
+    assert outbox.deliver(message.pk, now=NOON).kind == "uncertain"
+    assert Message.objects.get(pk=message.pk).status == "uncertain"
+    assert outbox.deliver(message.pk, now=NOON).kind == "skipped"
+    assert len(MemoryClient.sent) == 1
+
+
+def test_a_huge_callback_body_is_refused(client, sms_account):
+    r = client.post(f"/api/v1/channels/test_memory/callback?account={sms_account.pk}", b"[" + b" " * 300_000 + b"]",
+                    content_type="application/json", HTTP_X_SECRET="s3cret")  # fmt: skip
+    assert r.status_code in (403, 413)
