@@ -385,6 +385,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 def message_detail(request: HttpRequest, uid: str) -> HttpResponse:
     """One message: text, recipient (masked), status and reason, provider id, every attempt and receipt."""
     actor = _actor(request)
+    require_model(actor, "view", Message)  # a role that reads no message: 403, as the log
     message = _outbox_selectors().message_get(actor=actor, uid=uid)
     return render(request, "messaging/message_detail.html", {"message": message,
                                                              "attempts": getattr(message, "attempt_list", [])})  # fmt: skip
