@@ -16,6 +16,6 @@ class MessagingConfig(AppConfig):
         audit_labels.register()  # labels of audited fields without a translated verbose_name
 
         # pages, navigation, the 360 panel, the bell, notification kinds
-        from . import home, permissions  # noqa: F401  (permissions: the rule tables)
+        from . import home, notification_tasks, permissions  # noqa: F401  (rule tables; the digest task)
 
         home.register()

@@ -48,10 +48,7 @@ def register() -> None:
         "channel_settings", _("Channel settings"), "messaging:channel_settings", icon="settings", order=130,
         visible=lambda actor: can(actor, "change", ChannelAccount),
     )  # fmt: skip
-    register_menu(
-        "inbox", _("Notifications"), "messaging:inbox", icon="bell", order=5,
-        visible=lambda actor: actor is not None and actor.user_id is not None,
-    )  # fmt: skip
+    # The inbox is reached from the bell in the top bar (every page), not from the menu.
     register_panel(
         Panel(
             target="customers.customer",
@@ -68,7 +65,11 @@ def register() -> None:
     register_action("messaging.secrets_replaced", _("Provider credentials replaced"))
     register_action("messaging.callback_secret_replaced", _("Callback URL replaced"))
     register_action("messaging.channel_tested", _("Provider tested"))
-    register_model("messaging.messagetemplate", url=lambda pk: reverse("messaging:template_edit", args=[pk]))
+    register_model(
+        "messaging.messagetemplate",
+        labels={"html": _("HTML text")},  # as h/msgcore's audit_labels; this entry adds the page
+        url=lambda pk: reverse("messaging:template_edit", args=[pk]),
+    )
     register_model(
         "messaging.channelaccount",
         labels={"public_config": _("settings"), "secret_config": _("secrets")},

@@ -20,8 +20,8 @@ What happens:
 * ``dedup_key``: the same key for the same person twice is one notification;
 * **digest instead of floods**: more than :data:`DIGEST_AFTER` notifications of one kind within
   :data:`DIGEST_WINDOW` fold into one inbox entry with a count ("12 new leads assigned to you")
-  and stop going to WeCom one by one; the periodic task ``messaging.notification_digests``
-  (:func:`digests_send`) sends one WeCom digest per folded entry. A person who chose "as a
+  and stop going to WeCom one by one; the periodic task ``notification_tasks.notification_digests_task``
+  (every 10 minutes, :func:`digests_send`) sends one WeCom digest per folded entry. A person who chose "as a
   digest" for a kind gets every one of that kind folded from the first.
 
 Modules name their kinds with :func:`register_kind` (label for the preferences page, and the

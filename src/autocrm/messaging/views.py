@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -73,6 +74,9 @@ def template_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     require_model(actor, "view", MessageTemplate)
     rows = list(MessageTemplate.objects.for_actor(actor, "view").order_by("code", "channel", "language", "id")[:500])
+    labels = dict(services_templates.LANGUAGES)
+    for row in rows:
+        row.language_label = labels.get(row.language, row.language)  # type: ignore[attr-defined]
     return render(
         request,
         "messaging/template_list.html",
@@ -381,6 +385,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 def message_detail(request: HttpRequest, uid: str) -> HttpResponse:
     """One message: text, recipient (masked), status and reason, provider id, every attempt and receipt."""
     actor = _actor(request)
+    require_model(actor, "view", Message)  # a role that reads no message: 403, as the log
     message = _outbox_selectors().message_get(actor=actor, uid=uid)
     return render(request, "messaging/message_detail.html", {"message": message,
                                                              "attempts": getattr(message, "attempt_list", [])})  # fmt: skip
@@ -448,11 +453,15 @@ def customer_messages_part(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_get(actor=actor, pk=pk)
     require_model(actor, "view", Message)
     page = _outbox_selectors().message_list(actor=actor, filters={"customer": customer.pk}, limit=8)
-    return render(
-        request, "messaging/panels/customer_messages_part.html",
-        {"customer": customer, "customer_messages": page.items, "more": bool(page.next_cursor),
-         "can_send": bool(_send_templates(actor))},
-    )  # fmt: skip
+    context = {"customer": customer, "customer_messages": page.items, "more": bool(page.next_cursor),
+               "can_send": bool(_send_templates(actor))}  # fmt: skip
+    if getattr(request, "htmx", False):
+        # The fragment alone, without the shell's context processors (they are the page's).
+        response = HttpResponse(render_to_string("messaging/panels/customer_messages_part.html", context))
+    else:  # opened as a page of its own (no JavaScript)
+        response = render(request, "messaging/customer_messages.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 # --- suppressions ------------------------------------------------------------------------------

@@ -139,3 +139,10 @@ def test_wecom_queued_through_the_outbox_when_linked(sales):
     assert notifications.digests_send() == 1
     assert notifications.digests_send() == 1  # idempotent: the same count is the same message
     assert Message.objects.filter(channel="wecom").count() == notifications.DIGEST_AFTER + 1
+
+
+def test_digest_task_runs(sales):
+    from autocrm.messaging.notification_tasks import notification_digests_task
+
+    _notify(sales, notifications.DIGEST_AFTER + 2)
+    assert notification_digests_task.call_local() == 0  # nobody linked WeCom: nothing to send
