@@ -30,29 +30,11 @@ pytestmark = pytest.mark.e2e
 BODY = "{customer_title}，您的爱车已完成保养，欢迎到{store_name}提车。"
 
 
-def console_file(tmp_path: Path) -> Path:
-    """The console channel's file. h/wechat's ``autocrm.channels.console`` writes every message
-    to one; until it is merged a stand-in with the same contract (channel ``console``, provider
-    ``console``, delivered at once, one line per message in a file) takes its place here."""
-    from autocrm.channels.base import ChannelClient, SendResult, providers, register
-
-    path = tmp_path / "console-messages.txt"
-    real = providers().get("console")
-    if real is not None and getattr(real, "_e2e_stand_in", False) is False:
-        pytest.skip("the real console channel is merged: point this test at its file (see the docstring)")
-
-    @register
-    class ConsoleStandIn(ChannelClient):
-        provider = "console"
-        channel = "console"
-        label = "Console"
-        _e2e_stand_in = True
-
-        def send(self, message: Any) -> SendResult:
-            with path.open("a", encoding="utf-8") as out:
-                out.write(f"{message.message_id} {message.to} {message.text}\n")
-            return SendResult(provider_id=f"console-{message.message_id}", status="delivered")
-
+def console_file(tmp_path: Path, settings: Any) -> Path:
+    """The console channel's file (``autocrm.channels.console``: one JSON line per message), in
+    this test's own directory."""
+    path = tmp_path / "console-messages.jsonl"
+    settings.AUTOCRM_CONSOLE_MESSAGES = str(path)
     return path
 
 
@@ -70,9 +52,9 @@ def open_send(page: Any) -> None:
 
 
 def test_template_send_suppress_and_bell(
-    e2e_db: None, live_server: Any, page: Any, screenshot: Any, tmp_path: Path
+    e2e_db: None, live_server: Any, page: Any, screenshot: Any, tmp_path: Path, settings: Any
 ) -> None:
-    out = console_file(tmp_path)
+    out = console_file(tmp_path, settings)
     demo_create()
     store = Store.objects.get(code="a")
     demo_messaging_store(store)  # the console accounts of `make run` (SMS through the console channel)

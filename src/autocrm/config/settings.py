@@ -42,6 +42,10 @@ def env_bool(name: str, default: bool = False) -> bool:
 AUTOCRM_ENV = env("AUTOCRM_ENV", "development")
 PRODUCTION = AUTOCRM_ENV == "production"
 DATA_DIR = Path(env("AUTOCRM_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+# Messaging: the console channel's file (default DATA_DIR/messages.log) and the public address that
+# short links in messages start with (https://crm.example.cn; empty: bare /s/<code> paths)
+AUTOCRM_CONSOLE_MESSAGES = env("AUTOCRM_CONSOLE_MESSAGES", "")
+AUTOCRM_PUBLIC_URL = env("AUTOCRM_PUBLIC_URL", "")
 try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as exc:  # production may keep no local state; the SQLite queue and uploads need it
@@ -295,7 +299,11 @@ LOGGING: dict[str, Any] = {
     # handler of its own to a handler-less "huey" logger, and every worker line was printed twice
     # (once by that handler, once by the root's). Quiet in web processes; `autocrm worker` raises
     # it to LOG_LEVEL.
-    "loggers": {"huey": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    # httpx logs one INFO line per provider request (every SMS): warnings only
+    "loggers": {
+        "huey": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # The HTTP benchmark's floor view (benchmarks/http_load.py, docs/benchmarks.md): a bare view at
