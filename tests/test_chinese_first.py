@@ -53,6 +53,8 @@ ALLOWED_LATIN = {
     "s",  # 4S店
     "dms",  # the dealer management system: what every 4S store calls the OEM's system
     "zw",  # the example of pinyin initials in the search hint (zw → 张伟)
+    "smtp",  # 电子邮件（SMTP）: the mail server's settings come from the mail provider under this name
+    "openid",  # a WeChat follower's id, as WeChat's own consoles spell it
 }  # fmt: skip
 # Whole texts allowed as they are, and why.
 ALLOWED_TEXT = {

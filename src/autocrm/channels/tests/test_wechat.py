@@ -627,7 +627,7 @@ def test_json_pushes_of_a_mini_program_are_read_too():
 def test_the_access_token_never_reaches_the_log(weixin, caplog):
     import logging
 
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="httpx"):  # production logs httpx at WARNING only
         oa(weixin).send(message())
     token = weixin.token_fetches[0]["token"]
     logged = "\n".join(record.getMessage() for record in caplog.records)

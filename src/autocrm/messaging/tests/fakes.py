@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from autocrm.channels.base import (
     CallbackRejected,
@@ -35,7 +36,7 @@ class MemoryClient(ChannelClient):
 
     provider = "test_memory"
     channel = "sms"
-    label = "memory"
+    label = _("SMS")  # a catalogue text: shown on the settings page in either language
     can_query = True
     sent: ClassVar[list[Outgoing]] = []
     failures: ClassVar[dict[str, int]] = {}
@@ -114,7 +115,7 @@ class HttpFakeClient(ChannelClient):
 
     provider = "test_http"
     channel = "sms"
-    label = "http fake"
+    label = _("SMS")
     can_query = True
     rate_per_second = 100000.0
 

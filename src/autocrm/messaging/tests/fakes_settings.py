@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from autocrm.channels.base import ChannelClient, ChannelError, ConfigField, SendResult, register
 
 
@@ -10,7 +12,7 @@ from autocrm.channels.base import ChannelClient, ChannelError, ConfigField, Send
 class SettingsTestSms(ChannelClient):
     provider = "settings_test_sms"
     channel = "sms"
-    label = "Test SMS provider"
+    label = _("SMS")  # a catalogue text: shown on the settings page in either language
     config_fields = (
         ConfigField("secret_id", "SecretId"),
         ConfigField("secret_key", "SecretKey", secret=True),
@@ -29,7 +31,7 @@ class SettingsTestSms(ChannelClient):
 class SettingsTestWecom(ChannelClient):
     provider = "settings_test_wecom"
     channel = "wecom"
-    label = "Test WeCom"
+    label = _("WeCom")
     config_fields = (ConfigField("corp_id", "CorpID"), ConfigField("corp_secret", "Secret", secret=True))
 
     def send(self, message):
