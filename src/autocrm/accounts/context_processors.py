@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from autocrm.core.extensions import registry
 from autocrm.core.navigation import menu_for
 from autocrm.core.roles import ORGANIZATION_ROLES
 from autocrm.core.views import all_stores_chosen
@@ -28,4 +29,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "can_pick_all_stores": actor.role in ORGANIZATION_ROLES and len(stores) > 1,
         "all_stores": all_stores_chosen(request),
         "menu": menu_for(actor, request.path),
+        # Templates higher apps put in the top bar (the notification bell): no query here, each
+        # loads its own data after the page (htmx).
+        "topbar": registry("shell.topbar").entries(),
     }

@@ -14,6 +14,7 @@ handler500 = "autocrm.core.views.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
+    path("messaging/", include("autocrm.messaging.urls")),
     path("api/v1/", api.urls),
 ]
 

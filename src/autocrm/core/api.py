@@ -141,25 +141,27 @@ def install_handlers(api: NinjaAPI) -> None:
 
 def mount_routers(api: NinjaAPI) -> None:
     """Add every app's ``api.router`` (at its module's ``PREFIX``), found through the app
-    registry so core imports no app."""
+    registry so core imports no app; ``AppConfig.api_modules`` names more than ``api``."""
     for config in apps.get_app_configs():
         if not (config.name.startswith("autocrm.") or getattr(config, "has_api", False)):
             continue
-        try:
-            module = importlib.import_module(f"{config.name}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{config.name}.api":
+        # An app may spread its API over several modules (``api_modules`` on its AppConfig).
+        for module_name in getattr(config, "api_modules", ("api",)):
+            try:
+                module = importlib.import_module(f"{config.name}.{module_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"{config.name}.{module_name}":
+                    continue
+                raise
+            router = getattr(module, "router", None)
+            if router is None:
                 continue
-            raise
-        router = getattr(module, "router", None)
-        if router is None:
-            continue
-        key = getattr(config, "module_key", None)  # a module switched off in the caller's store → 404
-        auth = gated_router_auth(router, api.auth, key) if key else None
-        if auth is not None:
-            api.add_router(getattr(module, "PREFIX", ""), router, auth=auth)
-        else:
-            api.add_router(getattr(module, "PREFIX", ""), router)
+            key = getattr(config, "module_key", None)  # a module switched off in the caller's store → 404
+            auth = gated_router_auth(router, api.auth, key) if key else None
+            if auth is not None:
+                api.add_router(getattr(module, "PREFIX", ""), router, auth=auth)
+            else:
+                api.add_router(getattr(module, "PREFIX", ""), router)
     declare_error_responses(api)
 
 

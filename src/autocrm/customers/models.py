@@ -75,6 +75,8 @@ class Customer(TenantModel):
     preferred_channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel.choices, blank=True)
     quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    # PIPL Art. 24: the customer refused marketing chosen for them by a segment or a score.
+    personalised_marketing_opt_out = models.BooleanField(_("no personalised marketing"), default=False)
     source_channel = models.CharField(
         _("source channel"), max_length=20, choices=SourceChannel.choices, blank=True, default=""
     )

@@ -164,3 +164,13 @@ def _register_household_hooks() -> None:
 
 
 _register_household_hooks()
+
+
+def _register_messaging_hook() -> None:
+    from .messaging import demo_messaging_hook  # settings, console accounts, templates per store
+
+    if demo_messaging_hook not in demo_hooks:
+        demo_hooks.append(demo_messaging_hook)
+
+
+_register_messaging_hook()

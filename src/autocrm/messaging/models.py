@@ -20,6 +20,22 @@ from autocrm.core.models import TenantModel, TrackedModel
 from .choices import AttemptOutcome, MessageChannel, MessageStatus, Purpose, SuppressionReason
 
 
+def normalize_address(value: str | None) -> str:
+    """The blind index's view of an address: a Chinese mobile as ``customers`` indexes it (11
+    digits, so an SMS message's ``to_index`` equals the customer's ``mobile_index`` and a reply
+    from ``+8613812345678`` or ``13812345678`` finds the same suppression), anything else
+    trimmed and lower-cased (emails, openids are case-sensitive but never differ only in case)."""
+    from autocrm.core.normalize import normalize_mobile
+
+    text = (value or "").strip()
+    if not text:
+        return ""
+    mobile = normalize_mobile(text)
+    if len(mobile) == 11 and mobile.startswith("1") and len(text) <= 20 and not any(c.isalpha() for c in text):
+        return mobile
+    return text.lower()
+
+
 class MessagingSettings(TenantModel):
     """A store's sending rules (one row per store; defaults when missing)."""
 
@@ -115,9 +131,12 @@ class Message(TenantModel):
     channel = models.CharField(_("channel"), max_length=12, choices=MessageChannel.choices)
     provider = models.CharField(_("provider"), max_length=20, blank=True)
     to = EncryptedTextField(_("recipient"), blank=True)
-    to_index = BlindIndexField(source="to")
+    to_index = BlindIndexField(source="to", normalizer="autocrm.messaging.models.normalize_address")
     to_display = models.CharField(_("recipient"), max_length=80, blank=True)  # masked
     variables = models.JSONField(default=dict, blank=True)
+    # Chosen for this customer by a segment or a score (PIPL Art. 24): not sent to a customer
+    # who opted out of personalised marketing.
+    personalised = models.BooleanField(_("personalised"), default=False)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     text = models.TextField(_("text"), blank=True)
     html = models.TextField(blank=True)
@@ -181,7 +200,7 @@ class Suppression(TenantModel):
 
     channel = models.CharField(_("channel"), max_length=12, choices=MessageChannel.choices)
     address = EncryptedTextField(_("address"))
-    address_index = BlindIndexField(source="address")
+    address_index = BlindIndexField(source="address", normalizer="autocrm.messaging.models.normalize_address")
     address_display = models.CharField(_("address"), max_length=80, blank=True)
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -258,6 +277,7 @@ class StaffNotification(TenantModel):
     digest_count = models.PositiveIntegerField(default=1)
     dedup_key = models.CharField(max_length=200, blank=True)
 
+    scope_owner_field = "user"  # one person's inbox (h/msgui)
     audit_enabled = False
 
     class Meta:
