@@ -6,3 +6,8 @@ class LeadsConfig(AppConfig):
     name = "autocrm.leads"
     label = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
+
+        notify.register_kinds()
