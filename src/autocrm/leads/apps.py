@@ -11,3 +11,6 @@ class LeadsConfig(AppConfig):
         from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
 
         notify.register_kinds()
+        from . import importing
+
+        importing.register()  # leads in the import engine (autocrm.imports)
