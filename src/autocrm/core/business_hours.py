@@ -66,7 +66,9 @@ def add_business_minutes(
     return _at(day, 0, tz)  # unreachable with sane ranges
 
 
-def business_minutes_between(start: dt.datetime, end: dt.datetime, hours: str | None, tz: dt.tzinfo | None = None) -> int:
+def business_minutes_between(
+    start: dt.datetime, end: dt.datetime, hours: str | None, tz: dt.tzinfo | None = None
+) -> int:
     """Minutes of opening time from ``start`` to ``end`` (0 when ``end`` is not later)."""
     if end <= start:
         return 0

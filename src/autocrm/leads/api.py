@@ -45,7 +45,9 @@ def lead_create(request: ActorRequest, payload: LeadIn) -> Status[dict[str, Any]
     lead; a mobile matching an open lead → 200 with that lead (``linked``: the enquiry was added
     to it and its consultant told); otherwise 201. No mobile → 400 naming ``mobile``."""
     data = payload.dict(exclude={"consultant"})
-    intake = services.lead_create(actor=request.actor, data=data, source=LeadSource.API, consultant_id=payload.consultant)
+    intake = services.lead_create(
+        actor=request.actor, data=data, source=LeadSource.API, consultant_id=payload.consultant
+    )
     return Status(201 if intake.created else 200, lead_out(request.actor, intake.lead, linked=intake.linked))
 
 

@@ -11,6 +11,18 @@ class LeadsConfig(AppConfig):
         from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
 
         notify.register_kinds()
+        from django.db.models.signals import post_save
+
+        from autocrm.tenancy.models import Store
+
+        from .models import LeadSettings
+        from .services import rules_changed
+
+        def forget(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+            rules_changed(instance.pk if sender is Store else instance.store_id)
+
+        post_save.connect(forget, sender=Store, dispatch_uid="leads.rules.store", weak=False)
+        post_save.connect(forget, sender=LeadSettings, dispatch_uid="leads.rules.settings", weak=False)
         from . import importing
 
         importing.register()  # leads in the import engine (autocrm.imports)

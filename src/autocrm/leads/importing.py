@@ -38,7 +38,9 @@ class LeadImporter(Importer):
     model = Lead
     fields = (
         FieldSpec("name", _("name"), ("姓名", "客户姓名", "name")),
-        FieldSpec("mobile", _("mobile"), ("手机", "手机号", "手机号码", "电话", "联系电话", "mobile", "phone"), required=True),
+        FieldSpec(
+            "mobile", _("mobile"), ("手机", "手机号", "手机号码", "电话", "联系电话", "mobile", "phone"), required=True
+        ),
         FieldSpec("source_channel", _("source channel"), ("来源", "渠道", "线索来源", "source", "channel")),
         FieldSpec("campaign", _("campaign"), ("活动", "活动名称", "campaign")),
         FieldSpec("external_id", _("external ID"), ("线索ID", "线索编号", "外部ID", "external id", "lead id")),

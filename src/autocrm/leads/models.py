@@ -152,7 +152,9 @@ class LeadActivity(TenantModel):
     note = models.TextField(_("note"), blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
     next_action_at = models.DateTimeField(_("next action"), null=True, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     channel = models.CharField(_("channel"), max_length=20, blank=True)  # of a repeated enquiry
     ref = models.CharField(max_length=64, blank=True)  # the repeated enquiry's external ID (idempotency)
 

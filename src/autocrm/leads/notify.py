@@ -8,7 +8,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 
-def tell(*, user_id: int, kind: str, title: Any, store_id: int, link: str = "", body: str = "", dedup_key: str = "") -> None:
+def tell(
+    *, user_id: int, kind: str, title: Any, store_id: int, link: str = "", body: str = "", dedup_key: str = ""
+) -> None:
     """Put a notification in ``user_id``'s inbox (and WeCom) inside the caller's transaction."""
     from autocrm.messaging.notifications import notify_staff
 

@@ -29,7 +29,11 @@ def lead_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: st
     filters = filters or {}
     qs: QuerySet[Lead] = Lead.objects.for_actor(actor, action)
     errors: dict[str, list[Any]] = {}
-    for name, allowed in (("status", LeadStatus.values), ("grade", Grade.values), ("source_channel", LeadSource.values)):
+    for name, allowed in (
+        ("status", LeadStatus.values),
+        ("grade", Grade.values),
+        ("source_channel", LeadSource.values),
+    ):
         value = filters.get(name)
         if value in (None, ""):
             continue
@@ -55,7 +59,9 @@ def lead_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: st
     return qs
 
 
-def lead_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None) -> Page:
+def lead_page(
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
+) -> Page:
     """A keyset page of :func:`lead_list`, newest first; 403 for a role without leads."""
     require_model(actor, "view", Lead)
     qs = lead_list(actor=actor, filters=filters).select_related("consultant")
@@ -68,7 +74,11 @@ def lead_get(*, actor: Actor, pk: Any, action: str = "view") -> Lead:
 
 
 def lead_activities(*, lead: Lead, limit: int = 50) -> list[LeadActivity]:
-    return list(LeadActivity.objects.filter(lead=lead, store_id=lead.store_id).select_related("user").order_by("-at", "-id")[:limit])
+    return list(
+        LeadActivity.objects.filter(lead=lead, store_id=lead.store_id)
+        .select_related("user")
+        .order_by("-at", "-id")[:limit]
+    )
 
 
 def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Lead]]:
@@ -77,12 +87,18 @@ def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) 
     now = now or timezone.now()
     end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     mine = Lead.objects.for_actor(actor, "view").filter(consultant_id=actor.user_id)
-    new = list(mine.filter(status=LeadStatus.NEW, first_contact_at__isnull=True).order_by("first_contact_due", "id")[:limit])
+    new = list(
+        mine.filter(status=LeadStatus.NEW, first_contact_at__isnull=True).order_by("first_contact_due", "id")[:limit]
+    )
     active = mine.filter(status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING])
     overdue = list(active.filter(next_action_at__lt=now).order_by("next_action_at", "id")[:limit])
-    today = list(active.filter(next_action_at__gte=now, next_action_at__lte=end_of_day).order_by("next_action_at", "id")[:limit])
+    today = list(
+        active.filter(next_action_at__gte=now, next_action_at__lte=end_of_day).order_by("next_action_at", "id")[:limit]
+    )
     for lead in new:
-        lead.minutes_left = int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None  # type: ignore[attr-defined]
+        lead.minutes_left = (
+            int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
+        )  # type: ignore[attr-defined]
     return {"new": new, "today": today, "overdue": overdue}
 
 
@@ -99,7 +115,9 @@ def lead_manager_board(*, actor: Actor, now: dt.datetime | None = None, limit: i
         .select_related("consultant")
         .order_by("first_contact_due", "id")[:limit]
     )
-    unassigned = list(store.filter(consultant__isnull=True, status__in=list(OPEN_STATUSES)).order_by("arrived_at", "id")[:limit])
+    unassigned = list(
+        store.filter(consultant__isnull=True, status__in=list(OPEN_STATUSES)).order_by("arrived_at", "id")[:limit]
+    )
     lost = list(
         LostRequest.objects.for_actor(actor, "approve")
         .filter(status=LostRequestStatus.PENDING)

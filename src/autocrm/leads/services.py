@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +116,31 @@ def lead_clean(data: Mapping[str, Any], *, source: str = "") -> dict[str, Any]:
     return out
 
 
+_CACHE_SECONDS = 30.0
+_settings_cache: dict[int, tuple[float, LeadSettings, str]] = {}
+
+
+def _store_rules(store_id: int) -> tuple[LeadSettings, str]:
+    """The store's lead settings and opening hours, read at most every 30 seconds per process (the
+    intake path reads them for every lead); a change applies within that time."""
+    hit = _settings_cache.get(store_id)
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < _CACHE_SECONDS:
+        return hit[1], hit[2]
+    found = lead_settings_for(store_id)
+    hours = _opening_hours(store_id)
+    _settings_cache[store_id] = (clock, found, hours)
+    return found, hours
+
+
+def rules_changed(store_id: int | None = None) -> None:
+    """Forget the cached rules (after a change of the settings or opening hours, and in tests)."""
+    if store_id is None:
+        _settings_cache.clear()
+    else:
+        _settings_cache.pop(store_id, None)
+
+
 def lead_settings_for(store_id: int) -> LeadSettings:
     """The store's lead rules (created with the defaults on first use)."""
     found = LeadSettings.objects.filter(store_id=store_id).first()  # scoped: one store's own settings row
@@ -136,8 +162,8 @@ def _opening_hours(store_id: int) -> str:
 def first_contact_due(*, store_id: int, start: dt.datetime, settings: LeadSettings | None = None) -> dt.datetime:
     """When the first contact of a lead assigned at ``start`` is due: the store's target in
     minutes of opening hours (``core.business_hours``)."""
-    settings = settings or lead_settings_for(store_id)
-    return add_business_minutes(start, settings.first_contact_minutes, _opening_hours(store_id))
+    cached, hours = _store_rules(store_id)
+    return add_business_minutes(start, (settings or cached).first_contact_minutes, hours)
 
 
 def _managers(store_id: int, *, step: int = 1) -> list[int]:
@@ -172,43 +198,56 @@ def _consultant_ok(store_id: int, user_id: int) -> bool:
 
 
 def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_id: int | None) -> int | None:
-    """Choose who gets ``lead`` by the store's rules and book it on their duty row (locked, so
-    two intakes at once never both take the last slot): the returning owner's consultant when on
-    duty; else round robin (lowest ``turn``) among on-duty consultants under their daily capacity,
-    those whose specialities match the lead's brand/model first, then those without specialities,
-    then anyone on duty. None when nobody can take it."""
+    """Choose who gets ``lead`` by the store's rules and book it on their duty row: the returning
+    owner's consultant when on duty; else round robin (lowest ``turn``) among on-duty consultants
+    under their daily capacity, those whose specialities match the lead's brand/model first, then
+    those without specialities, then anyone on duty. None when nobody can take it.
+
+    The duty rows are read locked, skipping rows another intake holds at that moment (it is
+    booking that consultant), so concurrent intakes never wait on each other nor take the last
+    slot of a capacity twice; only when every row is held does the last try wait (one kind of
+    row, one lock at a time: no deadlock)."""
     today = timezone.localdate(now)
-    duties = list(
-        ConsultantDuty.objects.select_for_update()  # scoped: the intake's own store
-        .filter(
-            store_id=store_id,
-            status=DutyStatus.ON_DUTY,
-            user_id__in=Membership.objects.filter(
-                store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
-            ).values("user_id"),
-        )
-        .order_by("turn", "id")
-    )
-    if not duties:
-        return None
-    chosen: ConsultantDuty | None = None
-    if preferred_id is not None:
-        chosen = next((d for d in duties if d.user_id == preferred_id), None)
-    if chosen is None:
-        open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
-        interest = f"{lead.brand_interest} {lead.model_interest}".lower()
-        specialists = [d for d in open_ if interest.strip() and any(s in interest for s in d.speciality_list())]
-        generalists = [d for d in open_ if not d.speciality_list()]
-        pool = specialists or generalists or open_
-        if not pool:
+    base = ConsultantDuty.objects.filter(  # scoped: the intake's own store
+        store_id=store_id,
+        status=DutyStatus.ON_DUTY,
+        user_id__in=Membership.objects.filter(
+            store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
+        ).values("user_id"),
+    ).order_by("turn", "id")
+    for attempt in range(_PICK_TRIES):
+        last = attempt == _PICK_TRIES - 1
+        duties = list(base.select_for_update(skip_locked=not last))
+        if not duties:
+            if not last and base.exists():
+                continue
             return None
-        chosen = pool[0]
-    used = chosen.assigned_today if chosen.assigned_on == today else 0
-    top = max(d.turn for d in duties)
-    ConsultantDuty.objects.filter(pk=chosen.pk).update(  # scoped: the row picked above
-        turn=top + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
-    )
-    return chosen.user_id
+        chosen: ConsultantDuty | None = None
+        if preferred_id is not None:
+            chosen = next((d for d in duties if d.user_id == preferred_id), None)
+            if chosen is None and not last and base.filter(user_id=preferred_id).exists():
+                continue  # their own consultant is being booked by another intake: wait for them
+        if chosen is None:
+            open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
+            interest = f"{lead.brand_interest} {lead.model_interest}".lower()
+            specialists = [d for d in open_ if interest.strip() and any(s in interest for s in d.speciality_list())]
+            generalists = [d for d in open_ if not d.speciality_list()]
+            pool = specialists or generalists or open_
+            if not pool:
+                if not last and len(duties) < base.count():
+                    continue  # the held rows may have room
+                return None
+            chosen = pool[0]
+        top = base.aggregate(top=Max("turn"))["top"] or 0
+        used = chosen.assigned_today if chosen.assigned_on == today else 0
+        ConsultantDuty.objects.filter(pk=chosen.pk).update(  # scoped: the row picked (and locked) above
+            turn=top + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
+        )
+        return chosen.user_id
+    return None
+
+
+_PICK_TRIES = 3
 
 
 def _place(lead: Lead, *, now: dt.datetime, preferred_id: int | None, settings: LeadSettings) -> None:
@@ -316,7 +355,7 @@ def lead_create(
         if existing is not None:
             _enquired_again(actor, existing, cleaned, now=now)
             return Intake(lead=existing, created=False, linked=True)
-    settings = lead_settings_for(store_id)
+    settings, _hours = _store_rules(store_id)
     lead = Lead(store_id=store_id, arrived_at=now, **{k: v for k, v in cleaned.items() if k != "external_id"})
     lead.external_id = cleaned.get("external_id", "")
     customer = _customer_of(store_id, mobile) if mobile and cleaned.get("mobile_flag") != MobileFlag.INVALID else None
@@ -338,14 +377,14 @@ def lead_create(
         if again is None:
             raise
         return Intake(lead=again, created=False, repeated=True)
-    if lead.consultant_id is not None:
-        _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now, note=str(_("Assigned on arrival")))
-    else:
+    if lead.consultant_id is None:  # an assignment on arrival is its assigned_at; a queued lead says why
         _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now,
                   note=str(_("No consultant on duty could take it: in the sales manager's queue")))  # fmt: skip
     _tell_assigned(lead)
     if customer is not None:
-        _timeline(lead, "lead.created", str(_("New lead via %(channel)s") % {"channel": _channel_label(lead.source_channel)}))
+        _timeline(
+            lead, "lead.created", str(_("New lead via %(channel)s") % {"channel": _channel_label(lead.source_channel)})
+        )
         if lead.marketing_consent:
             _consent(actor, customer, consent_source or lead.source_channel)
     emit(events.LEAD_CREATED, store_id=store_id, actor_id=actor.user_id, payload=events.LeadCreated(
@@ -410,7 +449,9 @@ def _timeline(lead: Lead, kind: str, summary: str) -> None:
                     link=_lead_link(lead))  # fmt: skip
 
 
-def _activity(lead: Lead, kind: str, *, actor: Actor | None, at: dt.datetime, note: str = "", **kw: Any) -> LeadActivity:
+def _activity(
+    lead: Lead, kind: str, *, actor: Actor | None, at: dt.datetime, note: str = "", **kw: Any
+) -> LeadActivity:
     return LeadActivity.objects.create(
         store_id=lead.store_id, lead=lead, kind=kind, at=at, note=note,
         user_id=actor.user_id if actor is not None else None, **kw,
@@ -485,7 +526,9 @@ def lead_assign(
         )
     lead.refresh_from_db()
     _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now, note=reason)
-    audit.record("lead.assigned", obj=lead, actor=actor, changes={"consultant": [before, uid]}, extra={"reason": reason})
+    audit.record(
+        "lead.assigned", obj=lead, actor=actor, changes={"consultant": [before, uid]}, extra={"reason": reason}
+    )
     _tell_assigned(lead)
     emit(events.LEAD_ASSIGNED, store_id=lead.store_id, actor_id=actor.user_id,
          payload=events.LeadAssigned(lead_id=lead.pk, consultant_id=uid, previous_id=before))  # fmt: skip
@@ -494,7 +537,12 @@ def lead_assign(
 
 @transaction.atomic
 def duty_set(
-    *, actor: Actor, user_id: Any, status: str | None = None, daily_capacity: Any = None, specialities: str | None = None
+    *,
+    actor: Actor,
+    user_id: Any,
+    status: str | None = None,
+    daily_capacity: Any = None,
+    specialities: str | None = None,
 ) -> ConsultantDuty:
     """Set a consultant's availability for automatic assignment in the actor's store (a
     consultant their own; a manager anyone's)."""
@@ -614,7 +662,9 @@ def lead_activity_log(
         lead.next_action_at = when
         lead.follow_up_reminded_at = lead.follow_up_escalated_at = None
     lead.save()
-    _timeline(lead, f"lead.{kind}", f"{ActivityKind(kind).label}: {note}"[:300] if note else str(ActivityKind(kind).label))
+    _timeline(
+        lead, f"lead.{kind}", f"{ActivityKind(kind).label}: {note}"[:300] if note else str(ActivityKind(kind).label)
+    )
     return activity
 
 
@@ -691,13 +741,17 @@ def _decide(actor: Actor, request: LostRequest, *, approve: bool, note: Any, now
 
 
 @transaction.atomic
-def lost_request_approve(*, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None) -> LostRequest:
+def lost_request_approve(
+    *, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None
+) -> LostRequest:
     """The sales manager agrees: the lead is lost (closed). A request decided already → 409."""
     return _decide(actor, request, approve=True, note=note, now=now)
 
 
 @transaction.atomic
-def lost_request_return(*, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None) -> LostRequest:
+def lost_request_return(
+    *, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None
+) -> LostRequest:
     """The sales manager sends it back with a note: the lead is open again, its next action tomorrow."""
     return _decide(actor, request, approve=False, note=note, now=now)
 
@@ -726,10 +780,14 @@ def lead_sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     result = SweepResult()
     windows = {
         s.store_id: dt.timedelta(minutes=s.remind_minutes_before)
-        for s in LeadSettings.objects.only("store_id", "remind_minutes_before")  # scoped: every store's settings (system task)
+        for s in LeadSettings.objects.only(
+            "store_id", "remind_minutes_before"
+        )  # scoped: every store's settings (system task)
     }
     default_window = dt.timedelta(minutes=LeadSettings._meta.get_field("remind_minutes_before").default)
-    first = Lead.objects.filter(status=LeadStatus.NEW, first_contact_at__isnull=True)  # scoped: system sweep of every store
+    first = Lead.objects.filter(
+        status=LeadStatus.NEW, first_contact_at__isnull=True
+    )  # scoped: system sweep of every store
     follow = Lead.objects.filter(  # scoped: system sweep of every store
         status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING]
     )

@@ -7,7 +7,7 @@ from django.test import Client
 from autocrm.customers.tests.test_api import bearer
 from autocrm.leads.models import Lead, LeadActivity, LostRequest
 
-from .factories import actor_for, make_lead, mobile, on_duty, uid
+from .factories import actor_for, make_lead, on_duty, uid
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,18 @@ def post(api, path, username, data):
 
 
 def test_create_answer_shape_and_idempotent_external_id(api):
-    r = post(api, "/leads", "sales_manager_a", {"name": "韩梅梅", "mobile": "13822223333", "external_id": "dcd-9",
-                                                 "source_channel": "dongchedi", "grade": "A"})
+    r = post(
+        api,
+        "/leads",
+        "sales_manager_a",
+        {
+            "name": "韩梅梅",
+            "mobile": "13822223333",
+            "external_id": "dcd-9",
+            "source_channel": "dongchedi",
+            "grade": "A",
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     assert {"id", "status", "grade", "consultant", "customer"} <= set(body)
@@ -74,22 +84,37 @@ def test_scope_consultant_own_manager_store_director_group(api):
 
 def test_assign_endpoint_reason_version_and_403(api):
     lead = make_lead(actor_for("sales_manager_a", "a"), consultant_id=uid("sales_a1"))
-    r = post(api, f"/leads/{lead.pk}/assign", "sales_manager_a", {"consultant": uid("sales_a2"), "reason": "换人", "version": 0})
+    r = post(
+        api,
+        f"/leads/{lead.pk}/assign",
+        "sales_manager_a",
+        {"consultant": uid("sales_a2"), "reason": "换人", "version": 0},
+    )
     assert r.status_code == 200 and r.json()["consultant"] == uid("sales_a2") and r.json()["version"] == 1
-    stale = post(api, f"/leads/{lead.pk}/assign", "sales_manager_a", {"consultant": uid("sales_a1"), "reason": "x", "version": 0})
+    stale = post(
+        api, f"/leads/{lead.pk}/assign", "sales_manager_a", {"consultant": uid("sales_a1"), "reason": "x", "version": 0}
+    )
     assert stale.status_code == 409
-    assert post(api, f"/leads/{lead.pk}/assign", "sales_manager_a", {"consultant": "x", "reason": "x"}).status_code == 400
+    assert (
+        post(api, f"/leads/{lead.pk}/assign", "sales_manager_a", {"consultant": "x", "reason": "x"}).status_code == 400
+    )
     assert post(api, f"/leads/{lead.pk}/assign", "sales_a2", {"consultant": uid("sales_a2")}).status_code == 403
 
 
 def test_activity_sets_first_contact_and_next_action(api):
     lead = make_lead(actor_for("sales_manager_a", "a"), consultant_id=uid("sales_a1"), grade="H")
-    r = post(api, f"/leads/{lead.pk}/activities", "sales_a1", {"kind": "call", "outcome": "reached", "note": "约周六到店"})
+    r = post(
+        api, f"/leads/{lead.pk}/activities", "sales_a1", {"kind": "call", "outcome": "reached", "note": "约周六到店"}
+    )
     assert r.status_code == 201, r.content
     lead.refresh_from_db()
     assert lead.first_contact_at and lead.status == "contacted" and lead.next_action_at > lead.first_contact_at
-    for bad in ({"kind": "teleport"}, {"kind": "call", "next_action_at": "tomorrow"},
-                {"kind": "call", "next_action_at": "9999-01-01T00:00"}, {"kind": "note", "note": "\x00"}):
+    for bad in (
+        {"kind": "teleport"},
+        {"kind": "call", "next_action_at": "tomorrow"},
+        {"kind": "call", "next_action_at": "9999-01-01T00:00"},
+        {"kind": "note", "note": "\x00"},
+    ):
         assert post(api, f"/leads/{lead.pk}/activities", "sales_a1", bad).status_code == 400
     assert LeadActivity.objects.filter(lead=lead, kind="call").count() == 1
     assert post(api, f"/leads/{lead.pk}/activities", "sales_a2", {"kind": "call"}).status_code == 404

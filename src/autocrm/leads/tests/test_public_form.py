@@ -43,10 +43,14 @@ def test_person_creates_an_assigned_lead_with_consent(form):
     url, store = form
     customer = make_customer(actor_for("sales_manager_a", "a"), mobile="13866668888")
     r = send(Client(), url, store, name="路人", mobile="13866668888", model_interest="Model 3", consent="on")
-    assert r.status_code == 200 and "Thank you".encode() in r.content or "谢谢".encode() in r.content
+    assert (r.status_code == 200 and b"Thank you" in r.content) or "谢谢".encode() in r.content
     lead = Lead.objects.get()
-    assert lead.source_channel == "web_form" and lead.consultant_id == uid("sales_a1") and lead.customer_id == customer.pk
-    assert lead.marketing_consent and Consent.objects.filter(customer=customer, purpose="marketing", granted=True).exists()
+    assert (
+        lead.source_channel == "web_form" and lead.consultant_id == uid("sales_a1") and lead.customer_id == customer.pk
+    )
+    assert (
+        lead.marketing_consent and Consent.objects.filter(customer=customer, purpose="marketing", granted=True).exists()
+    )
 
 
 @pytest.mark.parametrize("bot", ["honeypot", "fast", "forged", "other_store", "no_token"])

@@ -34,9 +34,13 @@ def test_no_contact_is_400_naming_mobile(mgr):
 
 
 def test_hostile_text_is_400_and_nothing_written(mgr):
-    for data in ({"mobile": "13812345678", "name": "a\x00b"}, {"mobile": "13812345678", "name": "x" * 5000},
-                 {"mobile": ["13812345678"]}, {"mobile": "13812345678", "grade": "Z"},
-                 {"mobile": "13812345678", "source_channel": "martian"}):
+    for data in (
+        {"mobile": "13812345678", "name": "a\x00b"},
+        {"mobile": "13812345678", "name": "x" * 5000},
+        {"mobile": ["13812345678"]},
+        {"mobile": "13812345678", "grade": "Z"},
+        {"mobile": "13812345678", "source_channel": "martian"},
+    ):
         with pytest.raises(ValidationError):
             lead_create(actor=mgr, data=data)
     assert not Lead.objects.exists()
