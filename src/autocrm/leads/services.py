@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -203,10 +203,12 @@ def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_i
     under their daily capacity, those whose specialities match the lead's brand/model first, then
     those without specialities, then anyone on duty. None when nobody can take it.
 
-    The duty rows are read locked, skipping rows another intake holds at that moment (it is
-    booking that consultant), so concurrent intakes never wait on each other nor take the last
-    slot of a capacity twice; only when every row is held does the last try wait (one kind of
-    row, one lock at a time: no deadlock)."""
+    Only the chosen consultant's row is locked, skipping it when another intake holds it (that
+    one is booking the consultant: the next in the round is taken instead), and re-checked once
+    locked; a row that turns out full is released again (savepoint). An intake thus holds at most
+    one duty row and waits on none — concurrent intakes neither block each other nor deadlock, and
+    a capacity's last slot is never taken twice. When every candidate is held, the best one is
+    waited for."""
     today = timezone.localdate(now)
     base = ConsultantDuty.objects.filter(  # scoped: the intake's own store
         store_id=store_id,
@@ -215,39 +217,71 @@ def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_i
             store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
         ).values("user_id"),
     ).order_by("turn", "id")
-    for attempt in range(_PICK_TRIES):
-        last = attempt == _PICK_TRIES - 1
-        duties = list(base.select_for_update(skip_locked=not last))
-        if not duties:
-            if not last and base.exists():
-                continue
-            return None
-        chosen: ConsultantDuty | None = None
-        if preferred_id is not None:
-            chosen = next((d for d in duties if d.user_id == preferred_id), None)
-            if chosen is None and not last and base.filter(user_id=preferred_id).exists():
-                continue  # their own consultant is being booked by another intake: wait for them
-        if chosen is None:
-            open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
-            interest = f"{lead.brand_interest} {lead.model_interest}".lower()
-            specialists = [d for d in open_ if interest.strip() and any(s in interest for s in d.speciality_list())]
-            generalists = [d for d in open_ if not d.speciality_list()]
-            pool = specialists or generalists or open_
-            if not pool:
-                if not last and len(duties) < base.count():
-                    continue  # the held rows may have room
+    duties = list(base)
+    if not duties:
+        return None
+    top = max(d.turn for d in duties)
+    skipped: set[int] = set()
+    full: set[int] = set()
+    for _attempt in range(len(duties) + 2):
+        left = [d for d in duties if d.pk not in full]
+        own = next((d for d in left if d.user_id == preferred_id), None) if preferred_id is not None else None
+        chosen, capped = _choose([d for d in left if d.pk not in skipped], lead, today, preferred_id)
+        wait = False
+        if own is not None and own.pk in skipped:
+            chosen, capped, wait = own, False, True  # their own consultant is being booked right now: wait for them
+        elif chosen is None:
+            chosen, capped = _choose(left, lead, today, preferred_id)  # every candidate is held: wait for the best
+            if chosen is None:
                 return None
-            chosen = pool[0]
-        top = base.aggregate(top=Max("turn"))["top"] or 0
-        used = chosen.assigned_today if chosen.assigned_on == today else 0
-        ConsultantDuty.objects.filter(pk=chosen.pk).update(  # scoped: the row picked (and locked) above
-            turn=top + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
-        )
-        return chosen.user_id
+            wait = True
+        booked = _book(chosen.pk, today=today, now=now, top=top, capped=capped, wait=wait)
+        if booked is True:
+            return chosen.user_id
+        (skipped if booked is None else full).add(chosen.pk)
     return None
 
 
-_PICK_TRIES = 3
+class _Full(Exception):
+    pass
+
+
+def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
+    """Lock and book one duty row: True booked, None held by another intake, False full or off."""
+    try:
+        with transaction.atomic():  # a savepoint: a row found full is unlocked again
+            row = (
+                ConsultantDuty.objects.select_for_update(skip_locked=not wait)  # scoped: a row of the intake's store
+                .filter(pk=pk)
+                .first()
+            )
+            if row is None:
+                return None
+            used = row.assigned_today if row.assigned_on == today else 0
+            if row.status != DutyStatus.ON_DUTY or (capped and used >= row.daily_capacity):
+                raise _Full
+            ConsultantDuty.objects.filter(pk=pk).update(  # scoped: the row locked above
+                turn=max(top, row.turn) + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
+            )
+            return True
+    except _Full:
+        return False
+
+
+def _choose(
+    duties: list[ConsultantDuty], lead: Lead, today: dt.date, preferred_id: int | None
+) -> tuple[ConsultantDuty | None, bool]:
+    """The rules' choice among ``duties`` (ordered by turn) and whether the capacity applies."""
+    if preferred_id is not None:
+        own = next((d for d in duties if d.user_id == preferred_id), None)
+        if own is not None:
+            return own, False  # a returning owner goes to their consultant, whatever the day's count
+    open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
+    interest = f"{lead.brand_interest} {lead.model_interest}".lower()
+    specialists = [d for d in open_ if interest.strip() and any(sp in interest for sp in d.speciality_list())]
+    generalists = [d for d in open_ if not d.speciality_list()]
+    pool = specialists or generalists or open_
+    return (pool[0] if pool else None), True
 
 
 def _place(lead: Lead, *, now: dt.datetime, preferred_id: int | None, settings: LeadSettings) -> None:
