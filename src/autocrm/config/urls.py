@@ -14,8 +14,8 @@ handler500 = "autocrm.core.views.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("s/", include("autocrm.messaging.urls_public")),
-    path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)  # tracked short links in messages (public)
+    path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
+    path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),

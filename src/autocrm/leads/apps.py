@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +20,7 @@ class LeadsConfig(AppConfig):
         from .models import LeadSettings
         from .services import rules_changed
 
-        def forget(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+        def forget(sender: Any, instance: Any, **kwargs: Any) -> None:
             rules_changed(instance.pk if sender is Store else instance.store_id)
 
         post_save.connect(forget, sender=Store, dispatch_uid="leads.rules.store", weak=False)

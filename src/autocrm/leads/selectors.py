@@ -96,9 +96,8 @@ def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) 
         active.filter(next_action_at__gte=now, next_action_at__lte=end_of_day).order_by("next_action_at", "id")[:limit]
     )
     for lead in new:
-        lead.minutes_left = (
-            int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
-        )  # type: ignore[attr-defined]
+        left = int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
+        setattr(lead, "minutes_left", left)  # noqa: B010  (shown on the to-do list)
     return {"new": new, "today": today, "overdue": overdue}
 
 

@@ -38,7 +38,11 @@ _SALT = "autocrm.leads.public_form"
 
 
 def _store(org: str, code: str) -> Store:
-    store = Store.objects.filter(organization__code=org, code=code).select_related("organization").first()
+    store = (
+        Store.objects.filter(organization__code=org, code=code)  # scoped: the public form names its store
+        .select_related("organization")
+        .first()
+    )
     if store is None or not getattr(store, "is_active", True):
         raise Http404
     return store
@@ -76,7 +80,7 @@ def lead_form(request: HttpRequest, org: str, store_code: str) -> HttpResponse:
     if request.method == "POST":
         if _is_bot(request, store):
             return render(request, "leads/public_thanks.html", context)
-        data = {k: request.POST.get(k, "") for k in ("name", "mobile", "model_interest", "message")}
+        data: dict[str, Any] = {k: request.POST.get(k, "") for k in ("name", "mobile", "model_interest", "message")}
         data["marketing_consent"] = request.POST.get("consent") == "on"
         data["campaign"] = request.GET.get("utm_campaign", "")[:100]
         try:
