@@ -13,6 +13,19 @@ class LeadsConfig(AppConfig):
         from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
 
         notify.register_kinds()
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
+
+        from . import views
+        from .models import Lead
+
+        register_menu(
+            "leads", _("Leads"), "leads:lead_list", icon="target-arrow", order=15,
+            visible=lambda actor: can(actor, "view", Lead),
+        )  # fmt: skip
+        register_home_panel("leads_todo", template="leads/panels/home_todo.html", context=views.panel_todo, order=5)
+        register_home_panel("leads_board", template="leads/panels/home_board.html", context=views.panel_board, order=6)
         from django.db.models.signals import post_save
 
         from autocrm.tenancy.models import Store
