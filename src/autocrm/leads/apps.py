@@ -13,6 +13,9 @@ class LeadsConfig(AppConfig):
         from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
 
         notify.register_kinds()
+        from . import audit_labels
+
+        audit_labels.register()  # how the audit trail names leads' actions and fields
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
         from autocrm.core.views import register_home_panel

@@ -17,7 +17,7 @@ from autocrm.core.permissions import get_in_scope, require_model
 
 from .choices import OPEN_STATUSES, Grade, LeadSource, LeadStatus, LostRequestStatus
 from .models import Lead, LeadActivity, LostRequest
-from .services import lead_settings_for
+from .services import _store_rules as store_rules
 
 FILTERS = ("status", "grade", "source_channel", "consultant", "unassigned")
 
@@ -82,19 +82,27 @@ def lead_activities(*, lead: Lead, limit: int = 50) -> list[LeadActivity]:
 
 
 def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Lead]]:
-    """A consultant's day: new leads to answer (soonest deadline first, with the time left),
-    follow-ups due today and overdue ones — their own leads only."""
+    """A consultant's day: new leads to answer (soonest deadline first, with the minutes left),
+    follow-ups due today and overdue ones — their own leads only, in one query."""
     now = now or timezone.now()
     end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
-    mine = Lead.objects.for_actor(actor, "view").filter(consultant_id=actor.user_id)
-    new = list(
-        mine.filter(status=LeadStatus.NEW, first_contact_at__isnull=True).order_by("first_contact_due", "id")[:limit]
-    )
-    active = mine.filter(status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING])
-    overdue = list(active.filter(next_action_at__lt=now).order_by("next_action_at", "id")[:limit])
-    today = list(
-        active.filter(next_action_at__gte=now, next_action_at__lte=end_of_day).order_by("next_action_at", "id")[:limit]
-    )
+    working = [LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING]
+    rows = list(
+        Lead.objects.for_actor(actor, "view")
+        .filter(consultant_id=actor.user_id)
+        .filter(
+            Q(status=LeadStatus.NEW, first_contact_at__isnull=True)
+            | Q(status__in=working, next_action_at__lte=end_of_day)
+        )
+        .only("id", "store_id", "name", "status", "consultant_id", "first_contact_due", "first_contact_at",
+              "next_action_at")
+        .order_by("first_contact_due", "next_action_at", "id")[: limit * 3]
+    )  # fmt: skip
+    new = [r for r in rows if r.status == LeadStatus.NEW][:limit]
+    overdue = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at < now),
+                     key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
+    today = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at >= now),
+                   key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
     for lead in new:
         left = int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
         setattr(lead, "minutes_left", left)  # noqa: B010  (shown on the to-do list)
@@ -133,7 +141,7 @@ def lead_sleeping(*, actor: Actor, now: dt.datetime | None = None, limit: int = 
     now = now or timezone.now()
     if actor.store_id is None:
         return []
-    days = lead_settings_for(actor.store_id).sleeping_days
+    days = store_rules(actor.store_id)[0].sleeping_days
     cutoff = now - dt.timedelta(days=days)
     return list(
         Lead.objects.for_actor(actor, "view")

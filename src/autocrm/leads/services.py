@@ -127,7 +127,8 @@ def _store_rules(store_id: int) -> tuple[LeadSettings, str]:
     clock = time.monotonic()
     if hit is not None and clock - hit[0] < _CACHE_SECONDS:
         return hit[1], hit[2]
-    found = lead_settings_for(store_id)
+    # A read: the defaults stand in for a store that never saved its settings (no row is created).
+    found = LeadSettings.objects.filter(store_id=store_id).first() or LeadSettings(store_id=store_id)  # scoped: one store's settings
     hours = _opening_hours(store_id)
     _settings_cache[store_id] = (clock, found, hours)
     return found, hours
@@ -457,13 +458,20 @@ def _customer_of(store_id: int, mobile: str) -> Any:
 
 
 def _consent(actor: Actor, customer: Any, source: str) -> None:
+    """The person ticked the consent box: a marketing consent of the customer (SMS), through
+    customers' service when the actor may change the customer, else recorded as relayed."""
     from autocrm.customers.choices import Channel, ConsentPurpose
     from autocrm.customers.models import Consent
+    from autocrm.customers.services import consent_record
 
-    # The person ticked the box on the form: recorded as given, whoever relays it.
+    source = f"lead:{source}"[:60]
+    if can(actor, "change", customer):
+        consent_record(actor=actor, customer=customer, purpose=ConsentPurpose.MARKETING, channel=Channel.SMS,
+                       granted=True, source=source)  # fmt: skip
+        return
     Consent.objects.create(
         store_id=customer.store_id, customer=customer, purpose=ConsentPurpose.MARKETING, channel=Channel.SMS,
-        granted=True, source=f"lead:{source}"[:60],
+        granted=True, source=source,
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from autocrm.accounts.models import Membership
 from autocrm.core.actor import ActorRequest, actor_of
 from autocrm.core.errors import DomainError
 from autocrm.core.permissions import can, present, require_model
-from autocrm.core.roles import CONSULTANT_ROLES
+from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from . import selectors, services
 from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus
@@ -111,7 +111,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lead": lead, "mobile": present(actor, lead, "mobile"), "activities": selectors.lead_activities(lead=lead),
         "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "note"}],
         "outcomes": ActivityOutcome.choices, "grades": Grade.choices, "pending": pending,
-        "reasons": services.lead_settings_for(lead.store_id).reasons(),
+        "reasons": services._store_rules(lead.store_id)[0].reasons(),
         "can_change": can(actor, "change", lead), "can_assign": can(actor, "assign", lead),
         "can_lost": can(actor, "lost", lead), "can_approve": pending is not None and can(actor, "approve", pending),
         "consultants": _consultants(lead.store_id) if can(actor, "assign", lead) else [],
@@ -183,7 +183,7 @@ def lost_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def panel_todo(request: ActorRequest) -> dict[str, Any] | None:
     """The consultant's day: new leads with the time left, follow-ups due today, overdue."""
     actor = request.actor
-    if actor.role not in CONSULTANT_ROLES or not can(actor, "change", Lead):
+    if actor.role != Role.SALES or not can(actor, "change", Lead):
         return None
     return dict(selectors.lead_todo(actor=actor))
 
