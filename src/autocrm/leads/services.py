@@ -128,7 +128,9 @@ def _store_rules(store_id: int) -> tuple[LeadSettings, str]:
     if hit is not None and clock - hit[0] < _CACHE_SECONDS:
         return hit[1], hit[2]
     # A read: the defaults stand in for a store that never saved its settings (no row is created).
-    found = LeadSettings.objects.filter(store_id=store_id).first() or LeadSettings(store_id=store_id)  # scoped: one store's settings
+    found = LeadSettings.objects.filter(store_id=store_id).first() or LeadSettings(
+        store_id=store_id
+    )  # scoped: one store's settings
     hours = _opening_hours(store_id)
     _settings_cache[store_id] = (clock, found, hours)
     return found, hours
