@@ -29,7 +29,7 @@ from autocrm.core.fields import blind_lookup
 from autocrm.core.permissions import can, require, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, ESCALATION_LADDER, Role
 
-from . import events
+from . import events, notify
 from .choices import (
     CONTACT_KINDS,
     OPEN_STATUSES,
@@ -309,13 +309,13 @@ def _tell_assigned(lead: Lead) -> None:
     if lead.consultant_id is None:
         for uid in _managers(lead.store_id):
             tell(
-                user_id=uid, kind="leads.unassigned", store_id=lead.store_id, link=_lead_link(lead),
+                user_id=uid, kind=notify.ESCALATED, store_id=lead.store_id, link=_lead_link(lead),
                 title=_("No consultant could take lead %(name)s: it waits in your queue") % {"name": lead.name or lead.pk},
                 dedup_key=f"lead-unassigned:{lead.pk}:{lead.version}",
             )  # fmt: skip
         return
     tell(
-        user_id=lead.consultant_id, kind="leads.assigned", store_id=lead.store_id, link=_lead_link(lead),
+        user_id=lead.consultant_id, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
         title=_("New lead: %(name)s") % {"name": lead.name or lead.pk},
         dedup_key=f"lead-assigned:{lead.pk}:{lead.version}",
     )  # fmt: skip
@@ -518,7 +518,7 @@ def _enquired_again(actor: Actor, lead: Lead, cleaned: Mapping[str, Any], *, now
     audit.record("lead.enquired_again", obj=lead, actor=actor, extra={"channel": channel})
     targets = [lead.consultant_id] if lead.consultant_id else _managers(lead.store_id)
     for uid in targets:
-        tell(user_id=uid, kind="leads.enquired_again", store_id=lead.store_id, link=_lead_link(lead),
+        tell(user_id=uid, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
              title=_("%(name)s enquired again via %(channel)s") % {"name": lead.name or lead.pk,
                                                                     "channel": _channel_label(channel)},
              body=str(cleaned.get("message", ""))[:500])  # fmt: skip
@@ -740,7 +740,7 @@ def lost_request_create(*, actor: Actor, lead: Lead, reason: Any, note: Any = ""
     )
     audit.record("lead.lost_requested", obj=lead, actor=actor, extra={"reason": reason})
     for uid in _managers(lead.store_id):
-        tell(user_id=uid, kind="leads.lost_request", store_id=lead.store_id, link=_lead_link(lead),
+        tell(user_id=uid, kind=notify.ESCALATED, store_id=lead.store_id, link=_lead_link(lead),
              title=_("Lost request to decide: %(name)s") % {"name": lead.name or lead.pk},
              dedup_key=f"lost-request:{request.pk}")  # fmt: skip
     return request
@@ -775,7 +775,7 @@ def _decide(actor: Actor, request: LostRequest, *, approve: bool, note: Any, now
     audit.record("lead.lost_approved" if approve else "lead.lost_returned", obj=lead, actor=actor,
                  extra={"reason": request.reason, "note": note})  # fmt: skip
     if request.requested_by_id:
-        tell(user_id=request.requested_by_id, kind="leads.lost_decided", store_id=lead.store_id, link=_lead_link(lead),
+        tell(user_id=request.requested_by_id, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
              title=(_("Lost request approved: %(name)s") if approve else _("Lost request returned: %(name)s"))
              % {"name": lead.name or lead.pk}, body=note[:500], dedup_key=f"lost-decided:{request.pk}")  # fmt: skip
     if approve:
@@ -858,7 +858,7 @@ def lead_sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                     if which == "first"
                     else _("%(n)s follow-up(s) due within %(m)s minutes")
                 ) % {"n": len(pks), "m": int(windows.get(store_id, default_window).total_seconds() // 60)}
-                tell(user_id=uid, kind="leads.sla_reminder", store_id=store_id, title=title,
+                tell(user_id=uid, kind=notify.REMINDER, store_id=store_id, title=title,
                      link=_todo_link(), dedup_key=f"sla-remind:{which}:{now.isoformat()}:{store_id}")  # fmt: skip
             # Breaches: past due and not yet escalated.
             breached = list(
@@ -877,7 +877,7 @@ def lead_sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                     else _("%(n)s lead(s) missed their follow-up date")
                 ) % {"n": len(pks)}
                 for uid in _managers(store_id):
-                    tell(user_id=uid, kind="leads.sla_breach", store_id=store_id, title=title, link=_todo_link(),
+                    tell(user_id=uid, kind=notify.ESCALATED, store_id=store_id, title=title, link=_todo_link(),
                          dedup_key=f"sla-breach:{which}:{now.isoformat()}:{store_id}")  # fmt: skip
             if which == "first":
                 result.reminded, result.escalated = len(rows), len(breached)

@@ -64,7 +64,7 @@ def test_round_robin_is_fair_and_skips_busy_and_off(mgr):
     on_duty("a", "sales_a1", status="off")
     lead = make_lead(mgr)
     assert lead.consultant_id is None  # nobody left: the manager's queue
-    assert "leads.unassigned" in inbox("sales_manager_a")
+    assert "escalated" in inbox("sales_manager_a")
 
 
 def test_capacity_is_respected_then_manager_queue(mgr):
@@ -72,7 +72,7 @@ def test_capacity_is_respected_then_manager_queue(mgr):
     leads = [make_lead(mgr) for _ in range(3)]
     assert [bool(x.consultant_id) for x in leads] == [True, True, False]
     assert Lead.objects.filter(consultant__isnull=True).count() == 1
-    assert "leads.unassigned" in inbox("sales_manager_a")
+    assert "escalated" in inbox("sales_manager_a")
 
 
 def test_brand_model_interest_goes_to_the_specialist(mgr):
@@ -95,7 +95,7 @@ def test_dedup_on_arrival_links_to_open_lead_and_tells_its_consultant(mgr):
     assert Lead.objects.count() == 1
     act = LeadActivity.objects.get(lead=first, kind="enquiry")
     assert "Autohome" in act.note or "汽车之家" in act.note
-    assert "leads.enquired_again" in inbox("sales_a1")
+    assert "leads.assigned" in inbox("sales_a1")
     assert Lead.objects.get().enquiries == 2
 
 

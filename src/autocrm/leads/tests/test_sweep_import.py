@@ -37,11 +37,11 @@ def test_reminder_before_and_escalation_on_breach_each_once(store):
     assert lead_sla_sweep(now=at(1, 10, 10)).reminded == 0  # 20 minutes left: too early
     assert lead_sla_sweep(now=at(1, 10, 22)).reminded == 1
     assert lead_sla_sweep(now=at(1, 10, 25)).reminded == 0  # once
-    assert kinds("sales_a1").count("leads.sla_reminder") == 1
-    assert "leads.sla_breach" not in kinds("sales_manager_a")
+    assert kinds("sales_a1").count("sla.breach") == 1
+    assert "escalated" not in kinds("sales_manager_a")
     assert lead_sla_sweep(now=at(1, 10, 31)).escalated == 1
     assert lead_sla_sweep(now=at(1, 11, 0)).escalated == 0  # re-runnable
-    assert kinds("sales_manager_a").count("leads.sla_breach") == 1
+    assert kinds("sales_manager_a").count("escalated") == 1
 
 
 def test_contact_in_time_means_no_escalation_and_follow_up_cadence(store):
