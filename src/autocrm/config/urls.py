@@ -15,6 +15,7 @@ handler500 = "autocrm.core.views.server_error"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
+    path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("audit/", include("autocrm.audit.urls")),
     path("customers/", include("autocrm.customers.urls")),
     path("vehicles/", include("autocrm.vehicles.urls")),
+    path("leads/", include("autocrm.leads.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),

@@ -174,3 +174,13 @@ def _register_messaging_hook() -> None:
 
 
 _register_messaging_hook()
+
+
+def _register_leads_hook() -> None:
+    from .leads import demo_leads_hook  # leads from every channel, with activities and lost requests
+
+    if demo_leads_hook not in demo_hooks:
+        demo_hooks.append(demo_leads_hook)
+
+
+_register_leads_hook()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,39 @@ class LeadsConfig(AppConfig):
     name = "autocrm.leads"
     label = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)
+
+        notify.register_kinds()
+        from . import audit_labels
+
+        audit_labels.register()  # how the audit trail names leads' actions and fields
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
+
+        from . import views
+        from .models import Lead
+
+        register_menu(
+            "leads", _("Leads"), "leads:lead_list", icon="target-arrow", order=15,
+            visible=lambda actor: can(actor, "view", Lead),
+        )  # fmt: skip
+        register_home_panel("leads_todo", template="leads/panels/home_todo.html", context=views.panel_todo, order=5)
+        register_home_panel("leads_board", template="leads/panels/home_board.html", context=views.panel_board, order=6)
+        from django.db.models.signals import post_save
+
+        from autocrm.tenancy.models import Store
+
+        from .models import LeadSettings
+        from .services import rules_changed
+
+        def forget(sender: Any, instance: Any, **kwargs: Any) -> None:
+            rules_changed(instance.pk if sender is Store else instance.store_id)
+
+        post_save.connect(forget, sender=Store, dispatch_uid="leads.rules.store", weak=False)
+        post_save.connect(forget, sender=LeadSettings, dispatch_uid="leads.rules.settings", weak=False)
+        from . import importing
+
+        importing.register()  # leads in the import engine (autocrm.imports)

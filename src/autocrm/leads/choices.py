@@ -30,3 +30,70 @@ class Grade(models.TextChoices):
     B = "B", _("B · within 30 days")
     C = "C", _("C · later or unsure")
     NONE = "", _("Not graded yet")
+
+
+class LeadSource(models.TextChoices):
+    """Where a lead came from (来源渠道)."""
+
+    WALK_IN = "walk_in", _("Walk-in")
+    PHONE = "phone", _("Phone call")
+    WEB_FORM = "web_form", _("Web form")
+    AUTOHOME = "autohome", _("Autohome (汽车之家)")
+    DONGCHEDI = "dongchedi", _("Dongchedi (懂车帝)")
+    YICHE = "yiche", _("Yiche (易车)")
+    OEM = "oem", _("OEM platform")
+    WECHAT = "wechat", _("WeChat")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event / auto show")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    OTHER = "other", _("Other")
+
+
+class MobileFlag(models.TextChoices):
+    """Why a lead's number is doubtful: flagged, never refused (a platform lead is still worth a look)."""
+
+    OK = "", _("Looks valid")
+    INVALID = "invalid", _("Not a valid mobile number")
+    EMPTY_NUMBER = "empty", _("Looks like an empty number (空号)")
+
+
+class DutyStatus(models.TextChoices):
+    ON_DUTY = "on_duty", _("On duty")
+    BUSY = "busy", _("Busy")
+    OFF = "off", _("Off")
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", _("Call")
+    WECHAT = "wechat", _("WeChat")
+    SMS = "sms", _("SMS")
+    VISIT = "visit", _("Store visit")
+    NOTE = "note", _("Note")
+    ENQUIRY = "enquiry", _("Enquired again")
+    ASSIGNMENT = "assignment", _("Assignment")
+
+
+# Activities that are a touch of the customer (a note, a repeated enquiry or an assignment is not).
+CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT)
+
+
+class ActivityOutcome(models.TextChoices):
+    NONE = "", _("—")
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    APPOINTMENT = "appointment", _("Visit booked")
+    CALL_BACK = "call_back", _("Call back later")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+
+
+class LostRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
+
+
+DEFAULT_LOST_REASONS = (
+    "bought_competitor", "bought_elsewhere", "price", "no_longer_buying", "unreachable", "finance_refused", "other"
+)  # fmt: skip

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core.fields import BlindIndexField, EncryptedTextField, EqualityIndex
 from autocrm.core.models import TenantModel
 
-from .choices import Grade, LeadStatus
+from .choices import (
+    DEFAULT_LOST_REASONS,
+    ActivityKind,
+    ActivityOutcome,
+    DutyStatus,
+    Grade,
+    LeadStatus,
+    LostRequestStatus,
+    MobileFlag,
+)
 
 
 class Lead(TenantModel):
@@ -43,6 +52,19 @@ class Lead(TenantModel):
     last_touch_at = models.DateTimeField(_("last touch"), null=True, blank=True)
     next_action_at = models.DateTimeField(_("next action"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    brand_interest = models.CharField(_("brand of interest"), max_length=60, blank=True)
+    message = models.TextField(_("customer's message"), blank=True)
+    mobile_flag = models.CharField(_("mobile check"), max_length=8, choices=MobileFlag.choices, blank=True, default="")
+    # Bumped by every assignment: a reassignment names the version it saw, so of two managers
+    # moving one lead at once one wins and the other gets a 409.
+    version = models.PositiveIntegerField(_("version"), default=0)
+    enquiries = models.PositiveSmallIntegerField(_("enquiries"), default=1)
+    # The sweep's marks, so a reminder or an escalation is sent once per deadline.
+    first_contact_reminded_at = models.DateTimeField(null=True, blank=True)
+    first_contact_escalated_at = models.DateTimeField(null=True, blank=True)
+    follow_up_reminded_at = models.DateTimeField(null=True, blank=True)
+    follow_up_escalated_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
 
     scope_owner_field = "consultant"
 
@@ -59,7 +81,121 @@ class Lead(TenantModel):
             models.Index(fields=["store", "consultant", "status", "-arrived_at"], name="lead_consultant_list"),
             models.Index(fields=["store", "status", "first_contact_due"], name="lead_sla_due"),
             models.Index(fields=["store", "-arrived_at", "-id"], name="lead_store_recent"),
+            models.Index(fields=["status", "first_contact_due"], name="lead_sweep_first"),
+            models.Index(fields=["status", "next_action_at"], name="lead_sweep_follow"),
+            models.Index(fields=["store", "status", "last_touch_at"], name="lead_sleeping"),
         ]
 
     def __str__(self) -> str:
         return self.name or str(self.pk)
+
+
+class LeadSettings(TenantModel):
+    """A store's lead rules: the first-contact target (minutes of opening hours), the follow-up
+    window of each grade (days), when a lead counts as sleeping, how long before a deadline the
+    consultant is reminded, and the reasons a lost request may give. One row per store, created
+    with the defaults on first use (``leads.selectors.lead_settings``)."""
+
+    first_contact_minutes = models.PositiveIntegerField(_("first contact within (business minutes)"), default=30)
+    follow_up_days_h = models.PositiveSmallIntegerField(_("follow-up every (days), grade H"), default=1)
+    follow_up_days_a = models.PositiveSmallIntegerField(_("follow-up every (days), grade A"), default=3)
+    follow_up_days_b = models.PositiveSmallIntegerField(_("follow-up every (days), grade B"), default=7)
+    follow_up_days_c = models.PositiveSmallIntegerField(_("follow-up every (days), grade C"), default=15)
+    sleeping_days = models.PositiveSmallIntegerField(_("sleeping after (days without a touch)"), default=14)
+    remind_minutes_before = models.PositiveSmallIntegerField(_("remind before a deadline (minutes)"), default=10)
+    lost_reasons = models.JSONField(_("lost reasons"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("lead settings")
+        verbose_name_plural = _("lead settings")
+        constraints = [models.UniqueConstraint(fields=["store"], name="lead_settings_one_per_store")]
+
+    def follow_up_days(self, grade: str) -> int:
+        return int(getattr(self, f"follow_up_days_{(grade or 'c').lower()}", self.follow_up_days_c))
+
+    def reasons(self) -> list[str]:
+        return [str(r) for r in (self.lost_reasons or DEFAULT_LOST_REASONS)]
+
+
+class ConsultantDuty(TenantModel):
+    """A consultant's availability for automatic assignment in one store: on duty, busy or off,
+    a daily capacity, and optional brand/model specialities (comma-separated). Round robin goes
+    by ``last_assigned_at``; ``assigned_today`` counts against the capacity on ``assigned_on``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=DutyStatus.choices, default=DutyStatus.ON_DUTY)
+    daily_capacity = models.PositiveSmallIntegerField(_("daily capacity"), default=30)
+    specialities = models.CharField(_("brands and models handled"), max_length=200, blank=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    turn = models.PositiveBigIntegerField(default=0)  # round robin: the lowest turn is next
+    assigned_on = models.DateField(null=True, blank=True)
+    assigned_today = models.PositiveIntegerField(default=0)
+
+    scope_owner_field = "user"
+
+    class Meta:
+        verbose_name = _("consultant duty")
+        verbose_name_plural = _("consultant duties")
+        constraints = [models.UniqueConstraint(fields=["store", "user"], name="consultant_duty_one_per_store")]
+
+    def speciality_list(self) -> list[str]:
+        return [s.strip().lower() for s in self.specialities.replace("，", ",").split(",") if s.strip()]
+
+
+class LeadActivity(TenantModel):
+    """One touch of a lead (call, WeChat, SMS, visit, note) with its outcome and the next action,
+    or a system entry (enquired again, assigned). Follows its lead's rules."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ActivityOutcome.choices, blank=True, default="")
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    next_action_at = models.DateTimeField(_("next action"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20, blank=True)  # of a repeated enquiry
+    ref = models.CharField(max_length=64, blank=True)  # the repeated enquiry's external ID (idempotency)
+
+    scope_owner_field = "lead__consultant"
+
+    class Meta:
+        verbose_name = _("lead activity")
+        verbose_name_plural = _("lead activities")
+        indexes = [
+            models.Index(fields=["lead", "-at", "-id"], name="lead_activity_recent"),
+            models.Index(fields=["store", "ref"], condition=~models.Q(ref=""), name="lead_activity_ref"),
+        ]
+
+
+class LostRequest(TenantModel):
+    """A consultant's request to close a lead as lost (战败申请), with a reason from the store's
+    list; the sales manager approves (the lead is lost) or returns it with a note (the lead is
+    open again)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lost_requests")
+    reason = models.CharField(_("reason"), max_length=60)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=LostRequestStatus.choices, default=LostRequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    prior_status = models.CharField(max_length=16, blank=True)  # the lead's status to go back to when returned
+
+    scope_owner_field = "lead__consultant"
+
+    class Meta:
+        verbose_name = _("lost request")
+        verbose_name_plural = _("lost requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=models.Q(status="pending"), name="lost_request_one_pending"
+            )
+        ]
+        indexes = [models.Index(fields=["store", "status", "-created_at"], name="lost_request_queue")]

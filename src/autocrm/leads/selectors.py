@@ -1,0 +1,164 @@
+"""Reads of leads, always from the actor's scope: lists, one lead, the to-do lists of the home
+pages, sleeping leads, the lost-request queue and the lost-reason report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core.actor import Actor
+from autocrm.core.errors import ValidationError
+from autocrm.core.pagination import Page, paginate
+from autocrm.core.permissions import get_in_scope, require_model
+
+from .choices import OPEN_STATUSES, Grade, LeadSource, LeadStatus, LostRequestStatus
+from .models import Lead, LeadActivity, LostRequest
+from .services import _store_rules as store_rules
+
+FILTERS = ("status", "grade", "source_channel", "consultant", "unassigned")
+
+
+def lead_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Lead]:
+    """Leads the actor may see (consultant: own; managers: the store; director: the group),
+    narrowed by status, grade, source, consultant or ``unassigned``; a bad value is a 400 naming
+    the filter. Order is left to the caller's paginator."""
+    filters = filters or {}
+    qs: QuerySet[Lead] = Lead.objects.for_actor(actor, action)
+    errors: dict[str, list[Any]] = {}
+    for name, allowed in (
+        ("status", LeadStatus.values),
+        ("grade", Grade.values),
+        ("source_channel", LeadSource.values),
+    ):
+        value = filters.get(name)
+        if value in (None, ""):
+            continue
+        if value == "open" and name == "status":
+            qs = qs.filter(status__in=list(OPEN_STATUSES))
+        elif value not in allowed:
+            errors[name] = [_("Choose one of the listed values.")]
+        else:
+            qs = qs.filter(**{name: value})
+    consultant = filters.get("consultant")
+    if consultant not in (None, ""):
+        try:
+            cid = int(consultant)
+            if not 0 < cid < 2**63:
+                raise ValueError
+            qs = qs.filter(consultant_id=cid)
+        except (TypeError, ValueError, OverflowError):
+            errors["consultant"] = [_("Enter a whole number.")]
+    if filters.get("unassigned") in (True, "1", "true"):
+        qs = qs.filter(consultant__isnull=True, status__in=list(OPEN_STATUSES))
+    if errors:
+        raise ValidationError(fields=errors)
+    return qs
+
+
+def lead_page(
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
+) -> Page:
+    """A keyset page of :func:`lead_list`, newest first; 403 for a role without leads."""
+    require_model(actor, "view", Lead)
+    qs = lead_list(actor=actor, filters=filters).select_related("consultant")
+    return paginate(qs, ordering=("-arrived_at", "-id"), limit=limit, cursor=cursor)
+
+
+def lead_get(*, actor: Actor, pk: Any, action: str = "view") -> Lead:
+    """One lead in scope (404 otherwise; 403 in scope but ``action`` not allowed)."""
+    return get_in_scope(Lead.objects.select_related("consultant", "customer"), actor, pk, action)
+
+
+def lead_activities(*, lead: Lead, limit: int = 50) -> list[LeadActivity]:
+    return list(
+        LeadActivity.objects.filter(lead=lead, store_id=lead.store_id)
+        .select_related("user")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Lead]]:
+    """A consultant's day: new leads to answer (soonest deadline first, with the minutes left),
+    follow-ups due today and overdue ones — their own leads only, in one query."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    working = [LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING]
+    rows = list(
+        Lead.objects.for_actor(actor, "view")
+        .filter(consultant_id=actor.user_id)
+        .filter(
+            Q(status=LeadStatus.NEW, first_contact_at__isnull=True)
+            | Q(status__in=working, next_action_at__lte=end_of_day)
+        )
+        .only("id", "store_id", "name", "status", "consultant_id", "first_contact_due", "first_contact_at",
+              "next_action_at")
+        .order_by("first_contact_due", "next_action_at", "id")[: limit * 3]
+    )  # fmt: skip
+    new = [r for r in rows if r.status == LeadStatus.NEW][:limit]
+    overdue = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at < now),
+                     key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
+    today = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at >= now),
+                   key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
+    for lead in new:
+        left = int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
+        setattr(lead, "minutes_left", left)  # noqa: B010  (shown on the to-do list)
+    return {"new": new, "today": today, "overdue": overdue}
+
+
+def lead_manager_board(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, Any]:
+    """The sales manager's view of the store: SLA breaches (first contact missed, follow-ups
+    overdue), unassigned leads, lost requests to decide, sleeping leads."""
+    now = now or timezone.now()
+    store = Lead.objects.for_actor(actor, "assign")
+    breaches = list(
+        store.filter(
+            Q(status=LeadStatus.NEW, first_contact_at__isnull=True, first_contact_due__lt=now)
+            | Q(status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING], next_action_at__lt=now)
+        )
+        .select_related("consultant")
+        .order_by("first_contact_due", "id")[:limit]
+    )
+    unassigned = list(
+        store.filter(consultant__isnull=True, status__in=list(OPEN_STATUSES)).order_by("arrived_at", "id")[:limit]
+    )
+    lost = list(
+        LostRequest.objects.for_actor(actor, "approve")
+        .filter(status=LostRequestStatus.PENDING)
+        .select_related("lead", "requested_by")
+        .order_by("created_at", "id")[:limit]
+    )
+    return {"breaches": breaches, "unassigned": unassigned, "lost_requests": lost,
+            "sleeping": lead_sleeping(actor=actor, now=now, limit=limit)}  # fmt: skip
+
+
+def lead_sleeping(*, actor: Actor, now: dt.datetime | None = None, limit: int = 50) -> list[Lead]:
+    """Open, contacted leads nobody touched for the store's ``sleeping_days``: to wake up or
+    reassign."""
+    now = now or timezone.now()
+    if actor.store_id is None:
+        return []
+    days = store_rules(actor.store_id)[0].sleeping_days
+    cutoff = now - dt.timedelta(days=days)
+    return list(
+        Lead.objects.for_actor(actor, "view")
+        .filter(status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING], last_touch_at__lt=cutoff)
+        .select_related("consultant")
+        .order_by("last_touch_at", "id")[:limit]
+    )
+
+
+def lost_request_get(*, actor: Actor, pk: Any, action: str = "view") -> LostRequest:
+    return get_in_scope(LostRequest.objects.select_related("lead"), actor, pk, action)
+
+
+def lost_reason_report(*, actor: Actor, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Approved lost requests counted by reason (most frequent first), in the actor's scope."""
+    require_model(actor, "view", LostRequest)
+    qs = LostRequest.objects.for_actor(actor, "view").filter(status=LostRequestStatus.APPROVED)
+    if since is not None:
+        qs = qs.filter(decided_at__gte=since)
+    return list(qs.values("reason").annotate(count=Count("id")).order_by("-count", "reason"))

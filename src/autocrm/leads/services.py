@@ -1,0 +1,917 @@
+"""Writes of leads: intake with de-duplication on arrival and assignment, reassignment,
+activities, lost requests, and the follow-up sweep. Every function is keyword-only, atomic,
+checks the actor's rights and leaves an audit trail; notifications are written in the same
+transaction (messaging delivers them after the commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.accounts.models import Membership
+from autocrm.core import audit, identifiers
+from autocrm.core.actor import Actor
+from autocrm.core.business_hours import add_business_minutes
+from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
+from autocrm.core.events import emit
+from autocrm.core.fields import blind_lookup
+from autocrm.core.permissions import can, require, require_model
+from autocrm.core.roles import CONSULTANT_ROLES, ESCALATION_LADDER, Role
+
+from . import events, notify
+from .choices import (
+    CONTACT_KINDS,
+    OPEN_STATUSES,
+    ActivityKind,
+    ActivityOutcome,
+    DutyStatus,
+    Grade,
+    LeadSource,
+    LeadStatus,
+    LostRequestStatus,
+    MobileFlag,
+)
+from .models import ConsultantDuty, Lead, LeadActivity, LeadSettings, LostRequest
+from .notify import tell
+
+TEXT_FIELDS = ("name", "campaign", "external_id", "model_interest", "brand_interest", "message")
+_MAX = {f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)}
+_MESSAGE_MAX = 4000
+# 空号 patterns: numbers platforms and bots fill in when a person will not give theirs.
+_EMPTY_PATTERNS = (
+    re.compile(r"^1\d(\d)\1{7,}$"),  # 13800000000, 13999999999
+    re.compile(r"^1\d{2}(\d{4})\1$"),  # 13812341234
+)
+
+
+def _text(name: str, value: Any, errors: dict[str, list[Any]], limit: int | None = None) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        errors.setdefault(name, []).append(_("Enter text."))
+        return ""
+    text = str(value).strip()
+    if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        errors.setdefault(name, []).append(_("Text may not contain NUL characters or unpaired surrogates."))
+        return ""
+    limit = limit or _MAX.get(name)
+    if limit is not None and len(text) > limit:
+        errors.setdefault(name, []).append(_("At most %(n)s characters.") % {"n": limit})
+        return ""
+    return text
+
+
+def mobile_check(raw: str) -> tuple[str, str]:
+    """``(stored mobile, flag)``: a valid number in E.164 with no flag, or an empty-number
+    pattern (空号) / an invalid number kept as typed (digits) with its flag. Never refuses."""
+    from autocrm.core.normalize import normalize_mobile
+
+    try:
+        e164 = identifiers.normalize_mobile(raw)
+    except ValidationError:
+        digits = normalize_mobile(raw)[:20]
+        return (digits or raw.strip()[:20]), MobileFlag.INVALID
+    national = e164[3:]
+    if any(p.match(national) for p in _EMPTY_PATTERNS):
+        return e164, MobileFlag.EMPTY_NUMBER
+    return e164, MobileFlag.OK
+
+
+def lead_clean(data: Mapping[str, Any], *, source: str = "") -> dict[str, Any]:
+    """Validate and normalise the fields of a new lead (every error at once, each naming its
+    field). A lead needs a way to reach the person: no mobile → 400 on ``mobile``. A doubtful
+    number is flagged (``mobile_flag``), not refused."""
+    errors: dict[str, list[Any]] = {}
+    out: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        if name in data:
+            out[name] = _text(name, data[name], errors, _MESSAGE_MAX if name == "message" else None)
+    raw_mobile = _text("mobile", data.get("mobile"), errors, 40)
+    if not raw_mobile and "mobile" not in errors:
+        errors["mobile"] = [_("Give a mobile number: a lead needs a way to reach the person.")]
+    elif raw_mobile:
+        out["mobile"], out["mobile_flag"] = mobile_check(raw_mobile)
+    channel = _text("source_channel", data.get("source_channel") or source or LeadSource.OTHER, errors, 20)
+    if channel and channel not in LeadSource.values:
+        errors.setdefault("source_channel", []).append(_("Choose one of the listed values."))
+    out["source_channel"] = channel
+    grade = _text("grade", data.get("grade"), errors, 1).upper()
+    if grade not in Grade.values:
+        errors.setdefault("grade", []).append(_("Choose one of the listed values."))
+    out["grade"] = grade
+    out["marketing_consent"] = bool(data.get("marketing_consent") is True)
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    return out
+
+
+_CACHE_SECONDS = 30.0
+_settings_cache: dict[int, tuple[float, LeadSettings, str]] = {}
+
+
+def _store_rules(store_id: int) -> tuple[LeadSettings, str]:
+    """The store's lead settings and opening hours, read at most every 30 seconds per process (the
+    intake path reads them for every lead); a change applies within that time."""
+    hit = _settings_cache.get(store_id)
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < _CACHE_SECONDS:
+        return hit[1], hit[2]
+    # A read: the defaults stand in for a store that never saved its settings (no row is created).
+    found = LeadSettings.objects.filter(store_id=store_id).first() or LeadSettings(
+        store_id=store_id
+    )  # scoped: one store's settings
+    hours = _opening_hours(store_id)
+    _settings_cache[store_id] = (clock, found, hours)
+    return found, hours
+
+
+def rules_changed(store_id: int | None = None) -> None:
+    """Forget the cached rules (after a change of the settings or opening hours, and in tests)."""
+    if store_id is None:
+        _settings_cache.clear()
+    else:
+        _settings_cache.pop(store_id, None)
+
+
+def lead_settings_for(store_id: int) -> LeadSettings:
+    """The store's lead rules (created with the defaults on first use)."""
+    found = LeadSettings.objects.filter(store_id=store_id).first()  # scoped: one store's own settings row
+    if found is None:
+        try:
+            with transaction.atomic():
+                found = LeadSettings.objects.create(store_id=store_id)
+        except IntegrityError:
+            found = LeadSettings.objects.get(store_id=store_id)  # scoped: created by a concurrent call
+    return found
+
+
+def _opening_hours(store_id: int) -> str:
+    from autocrm.tenancy.models import Store
+
+    return Store.objects.filter(pk=store_id).values_list("opening_hours", flat=True).first() or ""
+
+
+def first_contact_due(*, store_id: int, start: dt.datetime, settings: LeadSettings | None = None) -> dt.datetime:
+    """When the first contact of a lead assigned at ``start`` is due: the store's target in
+    minutes of opening hours (``core.business_hours``)."""
+    cached, hours = _store_rules(store_id)
+    return add_business_minutes(start, (settings or cached).first_contact_minutes, hours)
+
+
+def _managers(store_id: int, *, step: int = 1) -> list[int]:
+    """The store's people at ``step`` of the sales escalation ladder (1: sales managers), falling
+    back to the next step up when nobody holds the role, so an escalation always reaches someone."""
+    ladder = ESCALATION_LADDER["sales"]
+    for role in ladder[step:]:
+        ids = list(
+            Membership.objects.filter(store_id=store_id, role=role, is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        if ids:
+            return ids
+    return []
+
+
+def _lead_link(lead: Lead) -> str:
+    try:
+        return reverse("leads:lead_detail", args=[lead.pk])
+    except Exception:  # the pages are optional to this module's writes
+        return ""
+
+
+def _consultant_ok(store_id: int, user_id: int) -> bool:
+    return Membership.objects.filter(
+        user_id=user_id, store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
+    ).exists()
+
+
+# --- assignment ---------------------------------------------------------------------------------
+
+
+def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_id: int | None) -> int | None:
+    """Choose who gets ``lead`` by the store's rules and book it on their duty row: the returning
+    owner's consultant when on duty; else round robin (lowest ``turn``) among on-duty consultants
+    under their daily capacity, those whose specialities match the lead's brand/model first, then
+    those without specialities, then anyone on duty. None when nobody can take it.
+
+    Only the chosen consultant's row is locked, skipping it when another intake holds it (that
+    one is booking the consultant: the next in the round is taken instead), and re-checked once
+    locked; a row that turns out full is released again (savepoint). An intake thus holds at most
+    one duty row and waits on none — concurrent intakes neither block each other nor deadlock, and
+    a capacity's last slot is never taken twice. When every candidate is held, the best one is
+    waited for."""
+    today = timezone.localdate(now)
+    base = ConsultantDuty.objects.filter(  # scoped: the intake's own store
+        store_id=store_id,
+        status=DutyStatus.ON_DUTY,
+        user_id__in=Membership.objects.filter(
+            store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
+        ).values("user_id"),
+    ).order_by("turn", "id")
+    duties = list(base)
+    if not duties:
+        return None
+    top = max(d.turn for d in duties)
+    skipped: set[int] = set()
+    full: set[int] = set()
+    for _attempt in range(len(duties) + 2):
+        left = [d for d in duties if d.pk not in full]
+        own = next((d for d in left if d.user_id == preferred_id), None) if preferred_id is not None else None
+        chosen, capped = _choose([d for d in left if d.pk not in skipped], lead, today, preferred_id)
+        wait = False
+        if own is not None and own.pk in skipped:
+            chosen, capped, wait = own, False, True  # their own consultant is being booked right now: wait for them
+        elif chosen is None:
+            chosen, capped = _choose(left, lead, today, preferred_id)  # every candidate is held: wait for the best
+            if chosen is None:
+                return None
+            wait = True
+        booked = _book(chosen.pk, today=today, now=now, top=top, capped=capped, wait=wait)
+        if booked is True:
+            return chosen.user_id
+        (skipped if booked is None else full).add(chosen.pk)
+    return None
+
+
+class _Full(Exception):
+    pass
+
+
+def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
+    """Lock and book one duty row: True booked, None held by another intake, False full or off."""
+    try:
+        with transaction.atomic():  # a savepoint: a row found full is unlocked again
+            row = (
+                ConsultantDuty.objects.select_for_update(skip_locked=not wait)  # scoped: a row of the intake's store
+                .filter(pk=pk)
+                .first()
+            )
+            if row is None:
+                return None
+            used = row.assigned_today if row.assigned_on == today else 0
+            if row.status != DutyStatus.ON_DUTY or (capped and used >= row.daily_capacity):
+                raise _Full
+            ConsultantDuty.objects.filter(pk=pk).update(  # scoped: the row locked above
+                turn=max(top, row.turn) + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
+            )
+            return True
+    except _Full:
+        return False
+
+
+def _choose(
+    duties: list[ConsultantDuty], lead: Lead, today: dt.date, preferred_id: int | None
+) -> tuple[ConsultantDuty | None, bool]:
+    """The rules' choice among ``duties`` (ordered by turn) and whether the capacity applies."""
+    if preferred_id is not None:
+        own = next((d for d in duties if d.user_id == preferred_id), None)
+        if own is not None:
+            return own, False  # a returning owner goes to their consultant, whatever the day's count
+    open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
+    interest = f"{lead.brand_interest} {lead.model_interest}".lower()
+    specialists = [d for d in open_ if interest.strip() and any(sp in interest for sp in d.speciality_list())]
+    generalists = [d for d in open_ if not d.speciality_list()]
+    pool = specialists or generalists or open_
+    return (pool[0] if pool else None), True
+
+
+def _place(lead: Lead, *, now: dt.datetime, preferred_id: int | None, settings: LeadSettings) -> None:
+    """Assign a new lead by the rules, or put it in the sales manager's queue and tell them."""
+    consultant_id = _pick_consultant(store_id=lead.store_id, lead=lead, now=now, preferred_id=preferred_id)
+    if consultant_id is not None:
+        _set_consultant(lead, consultant_id, now=now, settings=settings)
+        return
+    lead.consultant_id = None
+    lead.first_contact_due = first_contact_due(store_id=lead.store_id, start=now, settings=settings)
+
+
+def _set_consultant(lead: Lead, consultant_id: int, *, now: dt.datetime, settings: LeadSettings) -> None:
+    lead.consultant_id = consultant_id
+    lead.assigned_at = now
+    if lead.first_contact_at is None:
+        lead.first_contact_due = first_contact_due(store_id=lead.store_id, start=now, settings=settings)
+        lead.first_contact_reminded_at = lead.first_contact_escalated_at = None
+
+
+def _tell_assigned(lead: Lead) -> None:
+    if lead.consultant_id is None:
+        for uid in _managers(lead.store_id):
+            tell(
+                user_id=uid, kind=notify.ESCALATED, store_id=lead.store_id, link=_lead_link(lead),
+                title=_("No consultant could take lead %(name)s: it waits in your queue") % {"name": lead.name or lead.pk},
+                dedup_key=f"lead-unassigned:{lead.pk}:{lead.version}",
+            )  # fmt: skip
+        return
+    tell(
+        user_id=lead.consultant_id, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
+        title=_("New lead: %(name)s") % {"name": lead.name or lead.pk},
+        dedup_key=f"lead-assigned:{lead.pk}:{lead.version}",
+    )  # fmt: skip
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Intake:
+    """What an intake did: ``created`` a new lead, or found ``lead`` again (the same external ID:
+    ``repeated``; an open lead with the same mobile: ``linked``)."""
+
+    lead: Lead
+    created: bool
+    linked: bool = False
+    repeated: bool = False
+
+
+def _find_repeat(store_id: int, external_id: str) -> Lead | None:
+    if not external_id:
+        return None
+    found = Lead.objects.filter(store_id=store_id, external_id=external_id).first()  # scoped: intake dedup
+    if found is None:
+        act = (
+            LeadActivity.objects.filter(store_id=store_id, ref=external_id)  # scoped: intake dedup
+            .select_related("lead")
+            .first()
+        )
+        found = act.lead if act else None
+    return found
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    source: str = "",
+    consultant_id: Any = None,
+    now: dt.datetime | None = None,
+    consent_source: str = "",
+) -> Intake:
+    """Take in one enquiry in the actor's store, from any channel (staff UI, API, public form,
+    import).
+
+    * The same ``external_id`` again (a platform retrying) → the lead it made, unchanged.
+    * A mobile matching an open lead of the store (blind index) → that lead, with an activity
+      "enquired again via <channel>" and its consultant told — never a second lead.
+    * A mobile matching a customer links ``customer``; a returning owner's lead goes to their
+      own consultant when that consultant is on duty.
+    * Otherwise assigned by the store's rules (:func:`_pick_consultant`); a consultant entering
+      a lead keeps it; a manager may name the consultant. Nobody can take it → unassigned, in the
+      sales manager's queue, and the sales manager is told.
+
+    No mobile → 400 naming ``mobile``; a doubtful number is flagged, not refused."""
+    require_model(actor, "add", Lead)
+    store_id = actor.require_store_id()
+    now = now or timezone.now()
+    cleaned = lead_clean(data, source=source)
+    chosen_id = _chosen_consultant(actor, store_id, consultant_id)
+    repeat = _find_repeat(store_id, cleaned.get("external_id", ""))
+    if repeat is not None:
+        return Intake(lead=repeat, created=False, repeated=True)
+    mobile = cleaned.get("mobile", "")
+    if mobile:
+        lookup = blind_lookup(Lead, "mobile_index", mobile)
+        existing = (
+            Lead.objects.select_for_update()  # scoped: de-dup on arrival looks across the store
+            .filter(store_id=store_id, status__in=list(OPEN_STATUSES), **lookup)
+            .order_by("-arrived_at", "-id")
+            .first()
+        )
+        if existing is not None:
+            _enquired_again(actor, existing, cleaned, now=now)
+            return Intake(lead=existing, created=False, linked=True)
+    settings, _hours = _store_rules(store_id)
+    lead = Lead(store_id=store_id, arrived_at=now, **{k: v for k, v in cleaned.items() if k != "external_id"})
+    lead.external_id = cleaned.get("external_id", "")
+    customer = _customer_of(store_id, mobile) if mobile and cleaned.get("mobile_flag") != MobileFlag.INVALID else None
+    preferred = None
+    if customer is not None:
+        lead.customer_id = customer.pk
+        preferred = customer.consultant_id
+        if not lead.name:
+            lead.name = customer.name[: _MAX["name"]]
+    if chosen_id is not None:
+        _set_consultant(lead, chosen_id, now=now, settings=settings)
+    else:
+        _place(lead, now=now, preferred_id=preferred, settings=settings)
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError:  # the same external_id raced in from another request
+        again = _find_repeat(store_id, lead.external_id)
+        if again is None:
+            raise
+        return Intake(lead=again, created=False, repeated=True)
+    if lead.consultant_id is None:  # an assignment on arrival is its assigned_at; a queued lead says why
+        _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now,
+                  note=str(_("No consultant on duty could take it: in the sales manager's queue")))  # fmt: skip
+    _tell_assigned(lead)
+    if customer is not None:
+        _timeline(
+            lead, "lead.created", str(_("New lead via %(channel)s") % {"channel": _channel_label(lead.source_channel)})
+        )
+        if lead.marketing_consent:
+            _consent(actor, customer, consent_source or lead.source_channel)
+    emit(events.LEAD_CREATED, store_id=store_id, actor_id=actor.user_id, payload=events.LeadCreated(
+        lead_id=lead.pk, source_channel=lead.source_channel, customer_id=lead.customer_id,
+        consultant_id=lead.consultant_id,
+    ))  # fmt: skip
+    return Intake(lead=lead, created=True)
+
+
+def _chosen_consultant(actor: Actor, store_id: int, consultant_id: Any) -> int | None:
+    if actor.role == Role.SALES and actor.user_id is not None:
+        return int(actor.user_id)  # a consultant entering a walk-in keeps it
+    if consultant_id in (None, ""):
+        return None
+    if not can(actor, "assign", Lead):
+        raise PermissionDenied(_("You may not choose the consultant."))
+    try:
+        uid = int(consultant_id)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(fields={"consultant": [_("Choose a member of this store.")]}) from None
+    if not (0 < uid < 2**63) or not _consultant_ok(store_id, uid):
+        raise ValidationError(fields={"consultant": [_("Choose a sales consultant of this store.")]})
+    return uid
+
+
+def _customer_of(store_id: int, mobile: str) -> Any:
+    from autocrm.customers.models import Customer
+
+    return (
+        Customer.objects.filter(  # scoped: de-dup on arrival looks across the store
+            store_id=store_id, merged_into__isnull=True, **blind_lookup(Customer, "mobile_index", mobile)
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def _consent(actor: Actor, customer: Any, source: str) -> None:
+    """The person ticked the consent box: a marketing consent of the customer (SMS), through
+    customers' service when the actor may change the customer, else recorded as relayed."""
+    from autocrm.customers.choices import Channel, ConsentPurpose
+    from autocrm.customers.models import Consent
+    from autocrm.customers.services import consent_record
+
+    source = f"lead:{source}"[:60]
+    if can(actor, "change", customer):
+        consent_record(actor=actor, customer=customer, purpose=ConsentPurpose.MARKETING, channel=Channel.SMS,
+                       granted=True, source=source)  # fmt: skip
+        return
+    Consent.objects.create(
+        store_id=customer.store_id, customer=customer, purpose=ConsentPurpose.MARKETING, channel=Channel.SMS,
+        granted=True, source=source,
+    )  # fmt: skip
+
+
+def _channel_label(code: str) -> str:
+    try:
+        return str(LeadSource(code).label)
+    except ValueError:
+        return code
+
+
+def _timeline(lead: Lead, kind: str, summary: str) -> None:
+    if lead.customer_id is None:
+        return
+    from autocrm.customers.services import timeline_record
+
+    timeline_record(customer=lead.customer_id, kind=kind, summary=summary, obj=lead, store_id=lead.store_id,
+                    link=_lead_link(lead))  # fmt: skip
+
+
+def _activity(
+    lead: Lead, kind: str, *, actor: Actor | None, at: dt.datetime, note: str = "", **kw: Any
+) -> LeadActivity:
+    return LeadActivity.objects.create(
+        store_id=lead.store_id, lead=lead, kind=kind, at=at, note=note,
+        user_id=actor.user_id if actor is not None else None, **kw,
+    )  # fmt: skip
+
+
+def _enquired_again(actor: Actor, lead: Lead, cleaned: Mapping[str, Any], *, now: dt.datetime) -> None:
+    channel = cleaned.get("source_channel", "")
+    note = str(_("Enquired again via %(channel)s") % {"channel": _channel_label(channel)})
+    if cleaned.get("message"):
+        note = f"{note}: {cleaned['message']}"
+    _activity(lead, ActivityKind.ENQUIRY, actor=actor, at=now, note=note[:_MESSAGE_MAX],
+              channel=channel, ref=cleaned.get("external_id", ""))  # fmt: skip
+    updates: dict[str, Any] = {"enquiries": F("enquiries") + 1}
+    for name in ("model_interest", "brand_interest", "name"):
+        if cleaned.get(name) and not getattr(lead, name):
+            updates[name] = cleaned[name]
+    Lead.objects.filter(pk=lead.pk).update(**updates)  # scoped: the lead found above
+    lead.refresh_from_db()
+    audit.record("lead.enquired_again", obj=lead, actor=actor, extra={"channel": channel})
+    targets = [lead.consultant_id] if lead.consultant_id else _managers(lead.store_id)
+    for uid in targets:
+        tell(user_id=uid, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
+             title=_("%(name)s enquired again via %(channel)s") % {"name": lead.name or lead.pk,
+                                                                    "channel": _channel_label(channel)},
+             body=str(cleaned.get("message", ""))[:500])  # fmt: skip
+    _timeline(lead, "lead.enquired_again", note[:300])
+
+
+# --- manual assignment --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_assign(
+    *, actor: Actor, lead: Lead, consultant_id: Any, reason: str = "", version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Lead:  # fmt: skip
+    """Give ``lead`` to a consultant of its store (a manager's move). Taking a lead from one
+    consultant to another needs a reason. Safe under concurrency: the update is conditional on
+    the version the caller saw (``version``, else the one loaded), so of two managers assigning
+    one lead at once one wins and the other gets a 409. Audited with before/after and reason."""
+    require(actor, "assign", lead)
+    errors: dict[str, list[Any]] = {}
+    reason = _text("reason", reason, errors, 300)
+    if errors:
+        raise ValidationError(fields=errors)
+    try:
+        uid = int(consultant_id)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(fields={"consultant": [_("Choose a sales consultant of this store.")]}) from None
+    if not (0 < uid < 2**63) or not _consultant_ok(lead.store_id, uid):
+        raise ValidationError(fields={"consultant": [_("Choose a sales consultant of this store.")]})
+    if lead.status not in OPEN_STATUSES:
+        raise Conflict(_("This lead is closed."), fields={"status": [_("This lead is closed.")]})
+    if lead.consultant_id is not None and lead.consultant_id != uid and not reason:
+        raise ValidationError(fields={"reason": [_("Say why the lead changes hands.")]})
+    seen = lead.version if version is None else version
+    if not isinstance(seen, int) or not (0 <= seen < 2**31):
+        raise ValidationError(fields={"version": [_("Enter a whole number.")]})
+    now = now or timezone.now()
+    before = lead.consultant_id
+    _set_consultant(lead, uid, now=now, settings=lead_settings_for(lead.store_id))
+    done = Lead.objects.filter(pk=lead.pk, version=seen).update(  # scoped: the lead in hand
+        consultant_id=uid, assigned_at=now, version=F("version") + 1,
+        first_contact_due=lead.first_contact_due, first_contact_reminded_at=lead.first_contact_reminded_at,
+        first_contact_escalated_at=lead.first_contact_escalated_at, updated_at=now,
+    )  # fmt: skip
+    if not done:
+        raise Conflict(
+            _("Someone else changed this lead's consultant a moment ago. Reload it and try again."),
+            fields={"version": [_("This lead was changed by someone else.")]},
+        )
+    lead.refresh_from_db()
+    _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now, note=reason)
+    audit.record(
+        "lead.assigned", obj=lead, actor=actor, changes={"consultant": [before, uid]}, extra={"reason": reason}
+    )
+    _tell_assigned(lead)
+    emit(events.LEAD_ASSIGNED, store_id=lead.store_id, actor_id=actor.user_id,
+         payload=events.LeadAssigned(lead_id=lead.pk, consultant_id=uid, previous_id=before))  # fmt: skip
+    return lead
+
+
+@transaction.atomic
+def duty_set(
+    *,
+    actor: Actor,
+    user_id: Any,
+    status: str | None = None,
+    daily_capacity: Any = None,
+    specialities: str | None = None,
+) -> ConsultantDuty:
+    """Set a consultant's availability for automatic assignment in the actor's store (a
+    consultant their own; a manager anyone's)."""
+    store_id = actor.require_store_id()
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(fields={"user": [_("Choose a sales consultant of this store.")]}) from None
+    if not (0 < uid < 2**63) or not _consultant_ok(store_id, uid):
+        raise ValidationError(fields={"user": [_("Choose a sales consultant of this store.")]})
+    duty = ConsultantDuty.objects.filter(store_id=store_id, user_id=uid).first()  # scoped: checked below
+    if duty is None:
+        require_model(actor, "add" if uid != actor.user_id else "change", ConsultantDuty)
+        duty = ConsultantDuty(store_id=store_id, user_id=uid)
+    require(actor, "change", duty) if duty.pk else None
+    if duty.pk is None and uid != actor.user_id and not can(actor, "add", ConsultantDuty):
+        raise PermissionDenied()
+    if actor.role == Role.SALES and uid != actor.user_id:
+        raise PermissionDenied()
+    errors: dict[str, list[Any]] = {}
+    if status is not None:
+        if status not in DutyStatus.values:
+            errors["status"] = [_("Choose one of the listed values.")]
+        else:
+            duty.status = status
+    if daily_capacity is not None:
+        try:
+            cap = int(daily_capacity)
+            if not 0 <= cap <= 1000:
+                raise ValueError
+            duty.daily_capacity = cap
+        except (TypeError, ValueError, OverflowError):
+            errors["daily_capacity"] = [_("Enter a whole number from 0 to 1000.")]
+    if specialities is not None:
+        duty.specialities = _text("specialities", specialities, errors, 200)
+    if errors:
+        raise ValidationError(fields=errors)
+    if duty.pk is None:
+        top = ConsultantDuty.objects.filter(store_id=store_id).order_by("-turn").values_list("turn", flat=True).first()
+        duty.turn = top or 0  # a newcomer joins at the back of the round, not ahead of everyone
+    duty.save()
+    return duty
+
+
+# --- activities ---------------------------------------------------------------------------------
+
+_USER_KINDS = {ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT, ActivityKind.NOTE}
+
+
+def _when(name: str, value: Any, errors: dict[str, list[Any]]) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            text = str(value).strip()
+            if len(text) > 40:
+                raise ValueError
+            moment = dt.datetime.fromisoformat(text)
+        except (TypeError, ValueError):
+            errors.setdefault(name, []).append(_("Enter a date and time such as 2026-11-24T09:30+08:00."))
+            return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if not (2000 <= moment.year <= 2100):
+        errors.setdefault(name, []).append(_("Enter a date between 2000 and 2100."))
+        return None
+    return moment
+
+
+@transaction.atomic
+def lead_activity_log(
+    *,
+    actor: Actor,
+    lead: Lead,
+    kind: str,
+    outcome: str = "",
+    note: str = "",
+    next_action_at: Any = None,
+    grade: str | None = None,
+    now: dt.datetime | None = None,
+) -> LeadActivity:
+    """Log a touch of the lead. A call, WeChat, SMS or visit is a contact: the first one sets
+    ``first_contact_at`` (the first-contact target is met), each sets ``last_touch_at`` and moves a
+    new lead to contacted (a visit to visited). The next action is the one given, else the grade's
+    follow-up cadence from now; the sweep's marks for the old deadline are cleared."""
+    require(actor, "change", lead)
+    errors: dict[str, list[Any]] = {}
+    if kind not in _USER_KINDS:
+        errors["kind"] = [_("Choose one of the listed values.")]
+    if outcome not in ActivityOutcome.values:
+        errors["outcome"] = [_("Choose one of the listed values.")]
+    note = _text("note", note, errors, _MESSAGE_MAX)
+    when = _when("next_action_at", next_action_at, errors)
+    if grade is not None and grade not in Grade.values:
+        errors["grade"] = [_("Choose one of the listed values.")]
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    if lead.status not in OPEN_STATUSES or lead.status == LeadStatus.LOST_REQUESTED:
+        raise Conflict(_("This lead is closed or awaiting a lost decision."), fields={"status": [""]})
+    now = now or timezone.now()
+    activity = _activity(lead, kind, actor=actor, at=now, note=note, outcome=outcome, next_action_at=when)
+    if grade is not None:
+        lead.grade = grade
+    if kind in CONTACT_KINDS:
+        if lead.first_contact_at is None:
+            lead.first_contact_at = now
+        lead.last_touch_at = now
+        if kind == ActivityKind.VISIT and lead.status in (LeadStatus.NEW, LeadStatus.CONTACTED):
+            lead.status = LeadStatus.VISITED
+        elif lead.status == LeadStatus.NEW:
+            lead.status = LeadStatus.CONTACTED
+    if when is None and kind in CONTACT_KINDS:
+        when = now + dt.timedelta(days=lead_settings_for(lead.store_id).follow_up_days(lead.grade))
+    if when is not None:
+        lead.next_action_at = when
+        lead.follow_up_reminded_at = lead.follow_up_escalated_at = None
+    lead.save()
+    _timeline(
+        lead, f"lead.{kind}", f"{ActivityKind(kind).label}: {note}"[:300] if note else str(ActivityKind(kind).label)
+    )
+    return activity
+
+
+# --- lost requests ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lost_request_create(*, actor: Actor, lead: Lead, reason: Any, note: Any = "") -> LostRequest:
+    """The consultant asks to close the lead as lost, with a reason from the store's list; the
+    lead waits for the sales manager (status "lost, awaiting approval") and the manager is told."""
+    require(actor, "lost", lead)
+    errors: dict[str, list[Any]] = {}
+    reason = _text("reason", reason, errors, 60)
+    note = _text("note", note, errors, _MESSAGE_MAX)
+    if not errors and reason not in lead_settings_for(lead.store_id).reasons():
+        errors["reason"] = [_("Choose one of the store's lost reasons.")]
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    if lead.status == LeadStatus.LOST_REQUESTED:
+        raise Conflict(_("A lost request for this lead already awaits a decision."), fields={"status": [""]})
+    if lead.status not in OPEN_STATUSES:
+        raise Conflict(_("This lead is closed."), fields={"status": [""]})
+    prior = lead.status
+    if not Lead.objects.filter(pk=lead.pk, status=prior).update(status=LeadStatus.LOST_REQUESTED):  # scoped: in hand
+        raise Conflict(_("This lead changed a moment ago. Reload it and try again."), fields={"status": [""]})
+    lead.status = LeadStatus.LOST_REQUESTED
+    request = LostRequest.objects.create(
+        store_id=lead.store_id, lead=lead, reason=reason, note=note, requested_by_id=actor.user_id, prior_status=prior
+    )
+    audit.record("lead.lost_requested", obj=lead, actor=actor, extra={"reason": reason})
+    for uid in _managers(lead.store_id):
+        tell(user_id=uid, kind=notify.ESCALATED, store_id=lead.store_id, link=_lead_link(lead),
+             title=_("Lost request to decide: %(name)s") % {"name": lead.name or lead.pk},
+             dedup_key=f"lost-request:{request.pk}")  # fmt: skip
+    return request
+
+
+def _decide(actor: Actor, request: LostRequest, *, approve: bool, note: Any, now: dt.datetime | None) -> LostRequest:
+    require(actor, "approve", request)
+    errors: dict[str, list[Any]] = {}
+    note = _text("note", note, errors, _MESSAGE_MAX)
+    if not approve and not note and not errors:
+        errors["note"] = [_("Say what the consultant should do next.")]
+    if errors:
+        raise ValidationError(fields=errors)
+    now = now or timezone.now()
+    status = LostRequestStatus.APPROVED if approve else LostRequestStatus.RETURNED
+    done = LostRequest.objects.filter(pk=request.pk, status=LostRequestStatus.PENDING).update(  # scoped: in hand
+        status=status, decided_by_id=actor.user_id, decided_at=now, decision_note=note, updated_at=now
+    )
+    if not done:
+        raise Conflict(_("This lost request was already decided."), fields={"status": [""]})
+    request.refresh_from_db()
+    lead = request.lead
+    if approve:
+        lead.status, lead.closed_at = LeadStatus.LOST, now
+    else:
+        lead.status = request.prior_status or (LeadStatus.CONTACTED if lead.first_contact_at else LeadStatus.NEW)
+        lead.next_action_at = now + dt.timedelta(days=1)
+        lead.follow_up_reminded_at = lead.follow_up_escalated_at = None
+    lead.save()
+    _activity(lead, ActivityKind.NOTE, actor=actor, at=now,
+              note=f"{LostRequestStatus(status).label}: {note}" if note else str(LostRequestStatus(status).label))  # fmt: skip
+    audit.record("lead.lost_approved" if approve else "lead.lost_returned", obj=lead, actor=actor,
+                 extra={"reason": request.reason, "note": note})  # fmt: skip
+    if request.requested_by_id:
+        tell(user_id=request.requested_by_id, kind=notify.ASSIGNED, store_id=lead.store_id, link=_lead_link(lead),
+             title=(_("Lost request approved: %(name)s") if approve else _("Lost request returned: %(name)s"))
+             % {"name": lead.name or lead.pk}, body=note[:500], dedup_key=f"lost-decided:{request.pk}")  # fmt: skip
+    if approve:
+        emit(events.LEAD_CLOSED, store_id=lead.store_id, actor_id=actor.user_id,
+             payload=events.LeadClosed(lead_id=lead.pk, status=lead.status))  # fmt: skip
+    return request
+
+
+@transaction.atomic
+def lost_request_approve(
+    *, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None
+) -> LostRequest:
+    """The sales manager agrees: the lead is lost (closed). A request decided already → 409."""
+    return _decide(actor, request, approve=True, note=note, now=now)
+
+
+@transaction.atomic
+def lost_request_return(
+    *, actor: Actor, request: LostRequest, note: Any = "", now: dt.datetime | None = None
+) -> LostRequest:
+    """The sales manager sends it back with a note: the lead is open again, its next action tomorrow."""
+    return _decide(actor, request, approve=False, note=note, now=now)
+
+
+# --- the follow-up sweep ------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    reminded: int = 0
+    escalated: int = 0
+    follow_up_reminded: int = 0
+    follow_up_escalated: int = 0
+
+
+_MAX_REMIND = dt.timedelta(hours=2)  # no store reminds earlier than this before a deadline
+
+
+def lead_sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Remind consultants before a lead's deadline and escalate to the sales manager when it
+    passes, each once per deadline (marks on the lead; re-running the sweep sends nothing new).
+    Deadlines: the first contact (``first_contact_due``, while not contacted) and the next
+    follow-up (``next_action_at``). Notifications are grouped per person and sweep, so a morning
+    with forty breaches is one message to the manager, not forty. Safe to run every minute."""
+    now = now or timezone.now()
+    result = SweepResult()
+    windows = {
+        s.store_id: dt.timedelta(minutes=s.remind_minutes_before)
+        for s in LeadSettings.objects.only(
+            "store_id", "remind_minutes_before"
+        )  # scoped: every store's settings (system task)
+    }
+    default_window = dt.timedelta(minutes=LeadSettings._meta.get_field("remind_minutes_before").default)
+    first = Lead.objects.filter(
+        status=LeadStatus.NEW, first_contact_at__isnull=True
+    )  # scoped: system sweep of every store
+    follow = Lead.objects.filter(  # scoped: system sweep of every store
+        status__in=[LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING]
+    )
+    plans = (
+        ("first", first, "first_contact_due", "first_contact_reminded_at", "first_contact_escalated_at"),
+        ("follow", follow, "next_action_at", "follow_up_reminded_at", "follow_up_escalated_at"),
+    )
+    for which, base, due, reminded, escalated in plans:
+        with transaction.atomic():
+            # Reminders: due within the store's window and not yet reminded (assigned leads only).
+            rows = list(
+                base.filter(**{f"{due}__gt": now, f"{due}__lte": now + _MAX_REMIND, f"{reminded}__isnull": True})
+                .exclude(consultant_id=None)
+                .values_list("pk", "store_id", "consultant_id", due)
+            )
+            rows = [r for r in rows if r[3] <= now + windows.get(r[1], default_window)]
+            _mark(rows, reminded, now)
+            per_user: dict[tuple[int, int], list[int]] = defaultdict(list)
+            for pk, store_id, consultant_id, _due in rows:
+                per_user[(store_id, consultant_id)].append(pk)
+            for (store_id, uid), pks in per_user.items():
+                title = (
+                    _("%(n)s new lead(s) to contact within %(m)s minutes")
+                    if which == "first"
+                    else _("%(n)s follow-up(s) due within %(m)s minutes")
+                ) % {"n": len(pks), "m": int(windows.get(store_id, default_window).total_seconds() // 60)}
+                tell(user_id=uid, kind=notify.REMINDER, store_id=store_id, title=title,
+                     link=_todo_link(), dedup_key=f"sla-remind:{which}:{now.isoformat()}:{store_id}")  # fmt: skip
+            # Breaches: past due and not yet escalated.
+            breached = list(
+                base.filter(**{f"{due}__lte": now, f"{escalated}__isnull": True}).values_list(
+                    "pk", "store_id", "consultant_id", due
+                )
+            )
+            _mark(breached, escalated, now)
+            per_store: dict[int, list[int]] = defaultdict(list)
+            for pk, store_id, _c, _d in breached:
+                per_store[store_id].append(pk)
+            for store_id, pks in per_store.items():
+                title = (
+                    _("%(n)s lead(s) missed the first-contact target")
+                    if which == "first"
+                    else _("%(n)s lead(s) missed their follow-up date")
+                ) % {"n": len(pks)}
+                for uid in _managers(store_id):
+                    tell(user_id=uid, kind=notify.ESCALATED, store_id=store_id, title=title, link=_todo_link(),
+                         dedup_key=f"sla-breach:{which}:{now.isoformat()}:{store_id}")  # fmt: skip
+            if which == "first":
+                result.reminded, result.escalated = len(rows), len(breached)
+            else:
+                result.follow_up_reminded, result.follow_up_escalated = len(rows), len(breached)
+    return result
+
+
+def _mark(rows: list[Any], field: str, now: dt.datetime) -> None:
+    pks = [r[0] for r in rows]
+    for i in range(0, len(pks), 5000):
+        Lead.objects.filter(pk__in=pks[i : i + 5000]).update(**{field: now})  # scoped: rows chosen by the sweep
+
+
+def _todo_link() -> str:
+    try:
+        return reverse("home")
+    except Exception:
+        return ""
+
+
+__all__ = [
+    "Intake",
+    "SweepResult",
+    "duty_set",
+    "first_contact_due",
+    "lead_activity_log",
+    "lead_assign",
+    "lead_clean",
+    "lead_create",
+    "lead_settings_for",
+    "lead_sla_sweep",
+    "lost_request_approve",
+    "lost_request_create",
+    "lost_request_return",
+    "mobile_check",
+]

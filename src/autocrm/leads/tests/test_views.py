@@ -1,0 +1,87 @@
+import pytest
+from django.test import Client
+
+from autocrm.accounts.models import User
+from autocrm.demo.leads import demo_leads_store
+from autocrm.leads.models import Lead, LeadActivity, LostRequest
+from autocrm.tenancy.models import Store
+
+from .factories import actor_for, make_lead, on_duty, uid
+
+pytestmark = pytest.mark.django_db
+
+
+def login(username):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def world(demo):
+    on_duty("a", "sales_a1")
+    return actor_for("sales_manager_a", "a")
+
+
+def test_consultant_list_shows_own_leads_as_table_and_phone_cards(world):
+    mine = make_lead(world, name="我的线索", consultant_id=uid("sales_a1"))
+    make_lead(world, name="别人的线索", consultant_id=uid("sales_a2"))
+    r = login("sales_a1").get("/leads/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "我的线索" in body and "别人的线索" not in body
+    assert 'id="lead-cards"' in body and f"/leads/{mine.pk}/" in body
+    assert login("sales_a1").get("/leads/?status=bogus").status_code == 200  # a bad filter: a message, not a 500
+    assert login("advisor_a1").get("/leads/").status_code == 403
+
+
+def test_new_lead_form_runs_intake_and_shows_errors(world):
+    client = login("sales_manager_a")
+    assert client.get("/leads/new/").status_code == 200
+    r = client.post("/leads/new/", {"name": "无号码", "mobile": ""})
+    assert r.status_code == 400 and "is-invalid" in r.content.decode()
+    r = client.post(
+        "/leads/new/", {"name": "韩梅梅", "mobile": "13855556666", "source_channel": "walk_in", "grade": "A"}
+    )
+    lead = Lead.objects.get()
+    assert r.status_code == 302 and lead.consultant_id == uid("sales_a1")
+
+
+def test_detail_log_activity_request_lost_and_approve(world):
+    lead = make_lead(world, consultant_id=uid("sales_a1"))
+    consultant = login("sales_a1")
+    r = consultant.get(f"/leads/{lead.pk}/")
+    assert r.status_code == 200 and 'id="activity-form"' in r.content.decode()
+    assert (
+        consultant.post(
+            f"/leads/{lead.pk}/activities/", {"kind": "call", "outcome": "reached", "note": "约到店"}
+        ).status_code
+        == 302
+    )
+    lead.refresh_from_db()
+    assert lead.first_contact_at is not None and LeadActivity.objects.filter(lead=lead, kind="call").exists()
+    consultant.post(f"/leads/{lead.pk}/activities/", {"kind": "teleport"})  # an error message, nothing written
+    assert LeadActivity.objects.filter(lead=lead).count() == 1
+    consultant.post(f"/leads/{lead.pk}/lost/", {"reason": "price", "note": "嫌贵"})
+    request = LostRequest.objects.get(lead=lead)
+    manager = login("sales_manager_a")
+    home = manager.get("/").content.decode()
+    assert 'id="panel-leads-board"' in home and lead.name in home
+    manager.post(f"/leads/lost-requests/{request.pk}/decide/", {"decision": "approve", "note": "同意"})
+    lead.refresh_from_db()
+    assert lead.status == "lost"
+
+
+def test_consultant_home_is_the_todo(world):
+    make_lead(world, name="待联系", consultant_id=uid("sales_a1"))
+    body = login("sales_a1").get("/").content.decode()
+    assert 'id="panel-leads-todo"' in body and "待联系" in body
+
+
+def test_demo_leads_fill_the_home_pages(world):
+    store = Store.objects.get(code="b")
+    made = demo_leads_store(store, count=60, seed=3)
+    assert made >= 50
+    assert Lead.objects.filter(store=store, consultant__isnull=False).exists()
+    assert LeadActivity.objects.filter(store=store, kind="call").exists()
+    assert LostRequest.objects.filter(store=store).exists()
+    assert demo_leads_store(store, count=60, seed=3) == 0  # idempotent

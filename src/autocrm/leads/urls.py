@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "leads"
+urlpatterns = [
+    path("", views.lead_list, name="lead_list"),
+    path("new/", views.lead_new, name="lead_create"),
+    path("<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("<int:pk>/activities/", views.lead_activity, name="lead_activity"),
+    path("<int:pk>/assign/", views.lead_assign, name="lead_assign"),
+    path("<int:pk>/lost/", views.lead_lost, name="lead_lost"),
+    path("lost-requests/<int:pk>/decide/", views.lost_decide, name="lost_decide"),
+]
