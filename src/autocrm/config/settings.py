@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "autocrm.vehicles",
     "autocrm.messaging",
     "autocrm.leads",
+    "autocrm.sales",
     "autocrm.demo",
 ]
 

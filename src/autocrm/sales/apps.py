@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "autocrm.sales"
+    label = "sales"
+    verbose_name = _("Sales")
+    module_key = "sales"
+
+    def ready(self) -> None:
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+
+        from . import (
+            events,  # noqa: F401  (declares the events this app emits)
+            timeline_kinds,
+        )
+        from .models import Deal, StockVehicle
+
+        timeline_kinds.register()
+        register_menu(
+            "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=15, module="sales",
+            visible=lambda actor: can(actor, "view", Deal),
+        )  # fmt: skip
+        register_menu(
+            "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=16, module="sales",
+            visible=lambda actor: can(actor, "view", StockVehicle),
+        )  # fmt: skip
