@@ -24,7 +24,8 @@ DEAL_RULES = {
 COST_ACCESS = (Role.SALES_MANAGER, Role.MANAGER, Role.DIRECTOR)
 NO_COST = {role: Access.HIDDEN for role in Role if role not in COST_ACCESS}
 
-register("sales.deal", DEAL_RULES, resource="deals", fields={"gross_profit": NO_COST})
+# The gross profit of a deal is shown exactly to those who see the stock cost.
+register("sales.deal", DEAL_RULES, resource="deals")
 for child in ("sales.dealdocument", "sales.dealstagechange", "sales.testdrive", "sales.needsanalysis",
               "sales.tradein"):  # fmt: skip
     follow_parent(child, "sales.deal")

@@ -11,9 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from autocrm.core.actor import Actor
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import get_in_scope, require_model
+from autocrm.core.permissions import Scope, get_in_scope, require_model, rule_table
+from autocrm.leads.models import Lead
 
 from .choices import STAGE_ORDER, DealStatus, Sensitivity, StockStatus
 from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesSettings, StockVehicle, TestDrive
@@ -200,3 +201,19 @@ def customer_purchases(*, actor: Actor, customer_id: int) -> PurchaseHistory:
     )
     gaps = tuple(round((b - a).days / 365.25, 1) for a, b in itertools.pairwise(dates))
     return PurchaseHistory(len(dates), dates, gaps)
+
+
+def lead_for_deal(*, actor: Actor, pk: Any) -> Lead:
+    """The lead a new deal starts from. Through the leads rule table once the leads app declares
+    one; until then the actor's store's lead, and for a consultant only their own or an
+    unassigned one (404 otherwise, like a missing one)."""
+    if "leads.lead" in rule_table():
+        return get_in_scope(Lead, actor, pk)
+    scope = require_model(actor, "add", Deal)
+    try:
+        lead = Lead.objects.get(pk=int(pk), store_id=actor.require_store_id())  # scoped: store, then owner below
+    except (Lead.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if scope is Scope.OWN and lead.consultant_id not in (None, actor.user_id):
+        raise NotFound()
+    return lead

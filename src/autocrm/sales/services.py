@@ -467,7 +467,10 @@ def test_drive_book(
     feedback = _text(errors, data, "feedback", 2000)
     competitor = _text(errors, data, "competitor", 100)
     sensitivity = _choice(errors, data, "price_sensitivity", Sensitivity) if data.get("price_sensitivity") else ""
-    if licence_photo is not None:
+    if isinstance(licence_photo, DealDocument):
+        if licence_photo.deal_id != deal.pk or licence_photo.kind != DocumentKind.LICENCE_PHOTO:
+            errors.add("licence_photo", _("Choose a licence photo uploaded to this deal."))
+    elif licence_photo is not None:
         try:
             uploads.check(licence_photo, kind="photo", field="licence_photo")
         except ValidationError as exc:
@@ -487,8 +490,8 @@ def test_drive_book(
             "end": timezone.localtime(overlap.ends_at).strftime("%H:%M"),
         }
         raise Conflict(message, fields={"starts_at": [message]})
-    photo = None
-    if licence_photo is not None:
+    photo = licence_photo if isinstance(licence_photo, DealDocument) else None
+    if licence_photo is not None and photo is None:
         photo = document_upload(actor=actor, deal=deal, kind=DocumentKind.LICENCE_PHOTO, file=licence_photo,
                                 name=getattr(licence_photo, "name", ""), field="licence_photo")  # fmt: skip
     drive = TestDrive.objects.create(
@@ -732,6 +735,10 @@ def trade_in_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], photos
     if len(photos) > 12:
         errors.add("photos", _("At most 12 photos."))
     for photo in photos:
+        if isinstance(photo, DealDocument):
+            if photo.deal_id != deal.pk or photo.kind != DocumentKind.TRADE_IN_PHOTO:
+                errors.add("photos", _("Choose trade-in photos uploaded to this deal."))
+            continue
         try:
             uploads.check(photo, kind="photo", field="photos")
         except ValidationError as exc:
@@ -763,6 +770,9 @@ def trade_in_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], photos
         condition=condition, offered_price=offered,
     )  # fmt: skip
     for photo in photos:
+        if isinstance(photo, DealDocument):
+            trade_in.photos.add(photo)
+            continue
         trade_in.photos.add(
             document_upload(actor=actor, deal=deal, kind=DocumentKind.TRADE_IN_PHOTO, file=photo, field="photos")
         )
