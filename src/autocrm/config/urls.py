@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", include("autocrm.audit.urls")),
     path("customers/", include("autocrm.customers.urls")),
     path("vehicles/", include("autocrm.vehicles.urls")),
+    path("deals/", include("autocrm.sales.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),

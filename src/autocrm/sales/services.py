@@ -439,7 +439,7 @@ def test_drive_book(
     *,
     actor: Actor,
     deal: Deal,
-    vehicle: StockVehicle,
+    vehicle: StockVehicle | None,
     data: Mapping[str, Any],
     licence_photo: Any = None,
 ) -> TestDrive:
@@ -449,6 +449,8 @@ def test_drive_book(
     same car is a 409 (the car's row is locked while checking, so two bookings cannot both win)."""
     require(actor, "change", deal)
     errors = _Errors()
+    if vehicle is None:
+        errors.add("vehicle", _("Choose the demo car."))
     _same_store(errors, vehicle, deal.store_id, "vehicle")
     starts_at = _aware(errors, data.get("starts_at"), "starts_at")
     ends_at = _aware(errors, data.get("ends_at"), "ends_at")
@@ -477,7 +479,7 @@ def test_drive_book(
             for message in exc.fields.get("licence_photo", []):
                 errors.add("licence_photo", message)
     errors.raise_if_any()
-    assert starts_at is not None and ends_at is not None
+    assert starts_at is not None and ends_at is not None and vehicle is not None
     car = StockVehicle.objects.select_for_update().get(pk=vehicle.pk)  # scoped: checked above (same store)
     if car.status == StockStatus.SOLD:
         raise Conflict(_("This car is sold."), fields={"vehicle": [_("This car is sold.")]})
