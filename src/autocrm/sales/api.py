@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
@@ -152,7 +153,7 @@ def document_upload(
 
 
 @router.get("/deals/{int:deal_id}/documents/{int:document_id}")
-def document_download(request: ActorRequest, deal_id: int, document_id: int) -> HttpResponse:
+def document_download(request: ActorRequest, deal_id: int, document_id: int) -> FileResponse:
     """The file itself, for whoever may see the deal (404 otherwise)."""
     deal = selectors.deal_get(actor=request.actor, pk=deal_id)
     doc = selectors.document_get(actor=request.actor, deal=deal, pk=document_id)
@@ -190,7 +191,7 @@ def trade_in_create(request: ActorRequest, deal_id: int, payload: TradeInIn) -> 
     deal = selectors.deal_get(actor=request.actor, pk=deal_id)
     photos = list(DealDocument.objects.filter(deal=deal, pk__in=payload.photos[:13]))  # scoped: the deal's own
     if len(photos) != len(set(payload.photos)):
-        raise ValidationError(fields={"photos": ["Choose trade-in photos uploaded to this deal."]})
+        raise ValidationError(fields={"photos": [_("Choose trade-in photos uploaded to this deal.")]})
     data = payload.dict(exclude={"photos"}, exclude_none=True)
     trade = services.trade_in_create(actor=request.actor, deal=deal, data=data, photos=photos)
     return Status(201, trade_in_out(trade))
@@ -227,7 +228,7 @@ def test_drive_book(request: ActorRequest, payload: TestDriveIn) -> Status[dict[
     if payload.licence_photo:
         photo = DealDocument.objects.filter(deal=deal, pk=payload.licence_photo).first()  # scoped: the deal's own
         if photo is None:
-            raise ValidationError(fields={"licence_photo": ["Choose a licence photo uploaded to this deal."]})
+            raise ValidationError(fields={"licence_photo": [_("Choose a licence photo uploaded to this deal.")]})
     data = payload.dict(exclude={"deal", "vehicle", "licence_photo"}, exclude_none=True)
     drive = services.test_drive_book(actor=request.actor, deal=deal, vehicle=car, data=data, licence_photo=photo)
     return Status(201, test_drive_out(request.actor, drive))
@@ -284,7 +285,7 @@ def quote_create(request: ActorRequest, payload: QuoteIn) -> Status[dict[str, An
     if payload.trade_in:
         trade = TradeIn.objects.filter(deal=deal, pk=payload.trade_in).first()  # scoped: the deal's own
         if trade is None:
-            raise ValidationError(fields={"trade_in": ["Choose a trade-in of this deal."]})
+            raise ValidationError(fields={"trade_in": [_("Choose a trade-in of this deal.")]})
     data = payload.dict(exclude={"deal", "trade_in"}, exclude_none=True)
     quote = services.quote_create(actor=request.actor, deal=deal, data=data, trade_in=trade)
     return Status(201, quote_out(quote))

@@ -29,8 +29,6 @@ from .choices import (
     TestDriveStatus,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 def default_skippable() -> list[str]:
     return [Stage.TEST_DRIVE.value, Stage.FINANCE.value]
@@ -78,8 +76,8 @@ class StockVehicle(TenantModel):
     colour = models.CharField(_("colour"), max_length=20, blank=True)
     arrival_date = models.DateField(_("arrival date"))
     status = models.CharField(_("status"), max_length=10, choices=StockStatus.choices, default=StockStatus.IN_STOCK)
-    list_price = models.DecimalField(_("list price"), **MONEY, null=True, blank=True)
-    cost = models.DecimalField(_("cost"), **MONEY, null=True, blank=True)
+    list_price = models.DecimalField(_("list price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("stock vehicle")
@@ -125,7 +123,7 @@ class Deal(TenantModel):
         "vehicles.Vehicle", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("delivered vehicle"),
     )  # fmt: skip
-    agreed_price = models.DecimalField(_("agreed price"), **MONEY, null=True, blank=True)
+    agreed_price = models.DecimalField(_("agreed price"), max_digits=12, decimal_places=2, null=True, blank=True)
     purchase_type = models.CharField(
         _("purchase type"), max_length=12, choices=PurchaseType.choices, blank=True, default=""
     )
@@ -252,20 +250,20 @@ class Quote(TenantModel):
     a manager's approval."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="quotes")
-    vehicle_price = models.DecimalField(_("vehicle price"), **MONEY)
+    vehicle_price = models.DecimalField(_("vehicle price"), max_digits=12, decimal_places=2)
     options = models.JSONField(_("options"), default=list, blank=True)  # [{"name": str, "price": "1.00"}]
-    options_total = models.DecimalField(_("options total"), **MONEY, default=Decimal("0"))
-    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
-    trade_in_value = models.DecimalField(_("trade-in value"), **MONEY, default=Decimal("0"))
-    insurance = models.DecimalField(_("insurance"), **MONEY, default=Decimal("0"))
+    options_total = models.DecimalField(_("options total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    trade_in_value = models.DecimalField(_("trade-in value"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    insurance = models.DecimalField(_("insurance"), max_digits=12, decimal_places=2, default=Decimal("0"))
     insurer = models.CharField(_("insurer"), max_length=60, blank=True)
-    total_price = models.DecimalField(_("total price"), **MONEY)
-    down_payment = models.DecimalField(_("down payment"), **MONEY, default=Decimal("0"))
+    total_price = models.DecimalField(_("total price"), max_digits=12, decimal_places=2)
+    down_payment = models.DecimalField(_("down payment"), max_digits=12, decimal_places=2, default=Decimal("0"))
     term_months = models.PositiveSmallIntegerField(_("term (months)"), default=0)
     annual_rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3, default=Decimal("0"))
-    financed_amount = models.DecimalField(_("financed amount"), **MONEY, default=Decimal("0"))
-    monthly_payment = models.DecimalField(_("monthly payment"), **MONEY, default=Decimal("0"))
-    total_interest = models.DecimalField(_("total interest"), **MONEY, default=Decimal("0"))
+    financed_amount = models.DecimalField(_("financed amount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    monthly_payment = models.DecimalField(_("monthly payment"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    total_interest = models.DecimalField(_("total interest"), max_digits=12, decimal_places=2, default=Decimal("0"))
     status = models.CharField(_("status"), max_length=18, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     approved_by = models.ForeignKey(
@@ -293,8 +291,8 @@ class NeedsAnalysis(TenantModel):
     replacement. One per deal."""
 
     deal = models.OneToOneField(Deal, on_delete=models.CASCADE, related_name="needs")
-    budget_min = models.DecimalField(_("budget from"), **MONEY, null=True, blank=True)
-    budget_max = models.DecimalField(_("budget to"), **MONEY, null=True, blank=True)
+    budget_min = models.DecimalField(_("budget from"), max_digits=12, decimal_places=2, null=True, blank=True)
+    budget_max = models.DecimalField(_("budget to"), max_digits=12, decimal_places=2, null=True, blank=True)
     purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, blank=True, default="")
     body_preference = models.CharField(_("body type"), max_length=20, blank=True)
     fuel_preference = models.CharField(_("fuel type"), max_length=10, blank=True)
@@ -327,7 +325,7 @@ class TradeIn(TenantModel):
     model_name = models.CharField(_("model"), max_length=100)
     mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
     condition = models.TextField(_("condition"), blank=True)
-    offered_price = models.DecimalField(_("offered price"), **MONEY)
+    offered_price = models.DecimalField(_("offered price"), max_digits=12, decimal_places=2)
     photos = models.ManyToManyField(DealDocument, blank=True, related_name="+")
 
     scope_owner_field = "deal__consultant"

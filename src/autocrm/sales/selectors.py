@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.actor import Actor
 from autocrm.core.errors import NotFound, ValidationError
@@ -33,11 +34,11 @@ def deal_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySe
     qs: QuerySet[Deal] = Deal.objects.for_actor(actor, "view").select_related("stock_vehicle", "consultant")
     if filters.get("stage"):
         if filters["stage"] not in STAGE_ORDER:
-            raise ValidationError(fields={"stage": ["Choose one of the listed values."]})
+            raise ValidationError(fields={"stage": [_("Choose one of the listed values.")]})
         qs = qs.filter(stage=filters["stage"])
     if filters.get("status"):
         if filters["status"] not in DealStatus.values:
-            raise ValidationError(fields={"status": ["Choose one of the listed values."]})
+            raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
         qs = qs.filter(status=filters["status"])
     if filters.get("consultant"):
         qs = qs.filter(consultant_id=filters["consultant"])
@@ -105,7 +106,7 @@ def stock_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QueryS
     qs: QuerySet[StockVehicle] = StockVehicle.objects.for_actor(actor, "view")
     if filters.get("status"):
         if filters["status"] not in StockStatus.values:
-            raise ValidationError(fields={"status": ["Choose one of the listed values."]})
+            raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
         qs = qs.filter(status=filters["status"])
     if filters.get("q"):
         q = str(filters["q"])[:100]
@@ -116,7 +117,7 @@ def stock_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QueryS
             if not 0 <= days <= 36500:
                 raise ValueError
         except (TypeError, ValueError):
-            raise ValidationError(fields={"min_age": ["Enter a whole number of days."]}) from None
+            raise ValidationError(fields={"min_age": [_("Enter a whole number of days.")]}) from None
         qs = qs.filter(arrival_date__lte=timezone.localdate() - dt.timedelta(days=days))
     return qs
 
@@ -196,10 +197,12 @@ class PurchaseHistory:
 
 def customer_purchases(*, actor: Actor, customer_id: int) -> PurchaseHistory:
     dates = tuple(
-        Deal.objects.for_actor(actor, "view")
+        at
+        for at in Deal.objects.for_actor(actor, "view")
         .filter(customer_id=customer_id, status=DealStatus.WON, delivered_at__isnull=False)
         .order_by("delivered_at")
         .values_list("delivered_at", flat=True)
+        if at is not None
     )
     gaps = tuple(round((b - a).days / 365.25, 1) for a, b in itertools.pairwise(dates))
     return PurchaseHistory(len(dates), dates, gaps)

@@ -305,8 +305,8 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
     allowed = set(settings_for(deal.store_id).skippable_stages or ())
     refused = [s for s in skipped if s not in allowed]
     if refused:
-        message = _("This store does not allow skipping: %(stages)s.") % {"stages": ", ".join(_labels(refused, Stage))}
-        raise Conflict(message, fields={"to_stage": [message]}, extra={"missing": {"stages": refused}})
+        refusal = _("This store does not allow skipping: %(stages)s.") % {"stages": ", ".join(_labels(refused, Stage))}
+        raise Conflict(refusal, fields={"to_stage": [refusal]}, extra={"missing": {"stages": refused}})
     missing = evidence_missing(deal, target, skipped=skipped)
     if missing:
         names = "; ".join(str(m) for messages in missing.values() for m in messages)
@@ -720,8 +720,9 @@ def needs_save(*, actor: Actor, deal: Deal, data: Mapping[str, Any]) -> NeedsAna
     needs, _created = NeedsAnalysis.objects.update_or_create(
         deal=deal, defaults={**values, "store_id": deal.store_id}
     )  # scoped: the deal's own row
-    if values["purchase_type"] and deal.purchase_type != values["purchase_type"]:
-        deal.purchase_type = values["purchase_type"]
+    purchase_type = str(values["purchase_type"])
+    if purchase_type and deal.purchase_type != purchase_type:
+        deal.purchase_type = purchase_type
         deal.save(update_fields=["purchase_type", "updated_at"])
     return needs
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -128,7 +128,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def document_download(request: HttpRequest, pk: int, doc: int) -> HttpResponse:
+def document_download(request: HttpRequest, pk: int, doc: int) -> FileResponse:
     actor = actor_of(request)
     deal = selectors.deal_get(actor=actor, pk=pk)
     document = selectors.document_get(actor=actor, deal=deal, pk=doc)

@@ -98,7 +98,7 @@ class TestSalesMultistore(MultistoreMatrix):
             method="POST",
             ok=201,
             data={"model_name": "朗逸", "offered_price": "30000"},
-        ),  # fmt: skip
+        ),
         Op("/test-drives", TD, "view", api=True, record=False),
         Op("/test-drives", TD, "add", api=True, record=False, method="POST", ok=201, data=new_test_drive),
         Op("/test-drives/{pk}", TD, "view", api=True),

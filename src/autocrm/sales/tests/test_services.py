@@ -39,7 +39,9 @@ def test_stage_needs_its_evidence_409_naming_it_and_nothing_changes(sales):
         deal = _advance_to(sales, deal, stage)
     with pytest.raises(Conflict) as exc:
         _advance_to(sales, deal, Stage.TEST_DRIVE)
-    assert "documents" in exc.value.fields and "Test-drive agreement" in str(exc.value.fields["documents"])
+    assert "documents" in exc.value.fields and str(DocumentKind.TEST_DRIVE_AGREEMENT.label) in str(
+        exc.value.fields["documents"]
+    )
     deal.refresh_from_db()
     assert deal.stage == Stage.VISIT
     upload(sales, deal, DocumentKind.TEST_DRIVE_AGREEMENT)
@@ -93,7 +95,7 @@ def test_order_waits_for_contract_and_approved_discount(sales, manager):
     deal = _advance_to(sales, deal, Stage.QUOTE)
     with pytest.raises(Conflict) as exc:
         _advance_to(sales, deal, Stage.ORDER)
-    assert "Signed contract" in str(exc.value.fields["documents"])
+    assert str(DocumentKind.CONTRACT.label) in str(exc.value.fields["documents"])
     upload(sales, deal, DocumentKind.CONTRACT)
     assert _advance_to(sales, deal, Stage.ORDER).stage == Stage.ORDER
 
