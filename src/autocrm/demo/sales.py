@@ -6,6 +6,7 @@ fresh ``make run``. Runs with the generated customers (``--customers`` > 0) and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from typing import Any
@@ -112,14 +113,13 @@ def _walk(actor: Any, deal: Deal, target: str, *, store: Store, rng: random.Rand
                                      name="试驾协议.pdf")  # fmt: skip
             start = timezone.now() - dt.timedelta(days=rng.randint(1, 300), hours=rng.randint(0, 200))
             start = start.replace(minute=0, second=0, microsecond=0)
-            try:
+            # that hour of the demo car may be taken (409): the drive is then simply not in the demo
+            with contextlib.suppress(Conflict):
                 services.test_drive_book(actor=actor, deal=deal, vehicle=rng.choice(demo_cars), data={
                     "starts_at": start, "ends_at": start + dt.timedelta(minutes=45), "route": "城市道路 + 快速路",
                     "licence_number": rng.choice(LICENCES), "competitor": rng.choice(COMPETITORS),
                     "price_sensitivity": "high" if sensitive else "medium", "feedback": "加速满意，关注续航",
                 })  # fmt: skip
-            except Conflict:
-                pass  # that hour of the demo car was taken: the drive is simply not in the demo
         elif stage == Stage.QUOTE:
             discount = rng.choice(("2000", "3000", "6000", "12000")) if sensitive else "1000"
             quote = services.quote_create(actor=actor, deal=deal, data={
