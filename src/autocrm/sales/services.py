@@ -290,7 +290,7 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
     evidence must be there (:func:`evidence_missing`) — otherwise a 409 naming what is missing,
     with nothing changed. Entering delivery registers the customer and the car
     (:func:`_deliver`). Audited, on the customer's timeline, ``sales.deal_advanced`` emitted."""
-    deal = Deal.objects.select_for_update().select_related("lead", "stock_vehicle").get(pk=deal.pk)
+    deal = Deal.objects.select_for_update(of=("self",)).select_related("lead", "stock_vehicle").get(pk=deal.pk)
     require(actor, "advance", deal)
     if deal.status != DealStatus.OPEN:
         raise Conflict(_("This deal is closed."), fields={"stage": [_("This deal is closed.")]})
@@ -651,7 +651,7 @@ def quote_approve(*, actor: Actor, quote: Quote, approve: bool = True) -> Quote:
     """A sales manager or the store manager approves (or rejects) a quote waiting for approval;
     the approver's own authority must cover the discount (a sales manager's limit, the store
     manager any)."""
-    quote = Quote.objects.select_for_update().select_related("deal").get(pk=quote.pk)
+    quote = Quote.objects.select_for_update(of=("self",)).select_related("deal").get(pk=quote.pk)
     require(actor, "approve", quote)
     if quote.status != QuoteStatus.PENDING_APPROVAL:
         message = _("This quote is not waiting for approval.")
