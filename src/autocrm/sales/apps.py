@@ -14,11 +14,19 @@ class SalesConfig(AppConfig):
 
         from . import (
             events,  # noqa: F401  (declares the events this app emits)
+            panels,
             timeline_kinds,
         )
         from .models import Deal, StockVehicle
 
         timeline_kinds.register()
+        panels.register()  # the deals panel (with repeat purchases) of the customer 360 page
+        from autocrm.core.audit import register_action
+
+        register_action("deal.advance", _("Deal moved to a later stage"))
+        register_action("deal.finance_approve", _("Deal finance approved"))
+        register_action("quote.approve", _("Quote discount approved"))
+        register_action("quote.reject", _("Quote discount rejected"))
         register_menu(
             "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=15, module="sales",
             visible=lambda actor: can(actor, "view", Deal),

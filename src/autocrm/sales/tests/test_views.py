@@ -76,3 +76,12 @@ def test_prospects_csv_is_formula_safe(sales):
     body = r.content.decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in body
     assert login("sales_a1").get(reverse("sales:stock_export", args=[car.pk])).status_code == 403
+
+
+def test_customer_360_shows_deals_and_purchases(sales):
+    from autocrm.customers.tests.factories import make_customer
+
+    customer = make_customer(sales, name="冯刚")
+    services.deal_create(actor=sales, data={"model_interest": "海豹"}, customer=customer)
+    page = login("sales_a1").get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    assert 'id="deals"' in page and "海豹" in page
