@@ -28,5 +28,5 @@ def register() -> None:
             template="sales/panels/customer_deals.html",
             context=customer_deals_context,
             order=12,
-        )  # fmt: skip
+        )
     )
