@@ -80,23 +80,23 @@ def demo_sales_store(store: Store, *, seed: int = 42, deals: int = 40) -> int:
         consultant_id = consultants[n % len(consultants)]
         actor = _actor(consultant_id, store)
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(("", *GIVEN))
-        model = MODELS[n % len(MODELS)]
+        offer = MODELS[n % len(MODELS)]
         target = STAGE_ORDER[n % len(STAGE_ORDER)] if n < 32 else rng.choice(STAGE_ORDER[:6])
         car = for_sale.pop() if target in (Stage.ORDER, Stage.FINANCE, Stage.DELIVERY) and for_sale else None
         lead = Lead.objects.create(store=store, name=name, mobile=f"199{store.pk % 10}{seed % 10}{n:06d}",
                                    consultant_id=consultant_id, source_channel=rng.choice(("autohome", "walk_in",
-                                   "dongchedi", "referral")), model_interest=model[0])  # fmt: skip
-        deal = services.deal_create(actor=actor, data={"model_interest": model[0]}, lead=lead, stock_vehicle=car)
+                                   "dongchedi", "referral")), model_interest=offer[0])  # fmt: skip
+        deal = services.deal_create(actor=actor, data={"model_interest": offer[0]}, lead=lead, stock_vehicle=car)
         made += 1
         sensitive = rng.random() < 0.4
         services.needs_save(actor=actor, deal=deal, data={
-            "budget_min": str(int(float(model[2]) * 0.7)), "budget_max": str(int(float(model[2]) * (0.85 if sensitive
+            "budget_min": str(int(float(offer[2]) * 0.7)), "budget_max": str(int(float(offer[2]) * (0.85 if sensitive
             else 1.1))), "purpose": rng.choice(("family", "commute", "business")), "fuel_preference": "electric",
             "brands_considered": [c.split(" ")[0] for c in COMPETITORS if c][: rng.randint(0, 3)],
             "purchase_type": rng.choice(("first", "additional", "replacement")),
             "price_sensitivity": "high" if sensitive else "low",
         })  # fmt: skip
-        _walk(actor, deal, target, store=store, rng=rng, demo_cars=demo_cars, model=model, keeper=keeper,
+        _walk(actor, deal, target, store=store, rng=rng, demo_cars=demo_cars, model=offer, keeper=keeper,
               finance=finance, sensitive=sensitive)  # fmt: skip
     # deliveries spread over the past two years, so the deal cycle and repurchase figures mean something
     for i, deal in enumerate(Deal.objects.filter(store=store, status="won").order_by("pk")):

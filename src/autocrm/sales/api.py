@@ -26,6 +26,7 @@ from .schemas import (
     DealIn,
     DealOut,
     DealPage,
+    DealPatch,
     DocumentOut,
     FinanceIn,
     NeedsIn,
@@ -119,6 +120,17 @@ def deal_create(request: ActorRequest, payload: DealIn) -> Status[dict[str, Any]
 
 @router.get("/deals/{int:deal_id}", response=DealOut)
 def deal_get(request: ActorRequest, deal_id: int) -> dict[str, Any]:
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
+
+
+@router.patch("/deals/{int:deal_id}", response=DealOut)
+def deal_update(request: ActorRequest, deal_id: int, payload: DealPatch) -> dict[str, Any]:
+    """Choose the car from stock (``stock_vehicle``), set the agreed price, the model or the
+    purchase type."""
+    deal = selectors.deal_get(actor=request.actor, pk=deal_id)
+    stock = selectors.stock_get(actor=request.actor, pk=payload.stock_vehicle) if payload.stock_vehicle else None
+    data = payload.dict(exclude={"stock_vehicle"}, exclude_unset=True)
+    services.deal_update(actor=request.actor, deal=deal, data=data, stock_vehicle=stock)
     return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
 
 

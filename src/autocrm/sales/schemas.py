@@ -46,6 +46,13 @@ class DealIn(Schema):
     external_id: str | None = None
 
 
+class DealPatch(Schema):
+    stock_vehicle: int | None = None
+    agreed_price: Money | None = None
+    model_interest: str | None = None
+    purchase_type: PurchaseChoice | None = None
+
+
 class AdvanceIn(Schema):
     """``to_stage``: the stage to move to (default: the next one)."""
 

@@ -317,6 +317,8 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
         )
     before = deal.stage
     now = timezone.now()
+    if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.ORDER) > current:
+        _order_placed(deal)
     if target == Stage.DELIVERY:
         _deliver(actor, deal, now)
     deal.stage, deal.stage_entered_at = target, now
@@ -331,6 +333,51 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
                         obj=deal, store_id=deal.store_id)  # fmt: skip
     emit(events.DEAL_ADVANCED, store_id=deal.store_id, payload=events.DealAdvanced(
         deal_id=deal.pk, from_stage=before, to_stage=target, skipped=tuple(skipped)))  # fmt: skip
+    return deal
+
+
+def _order_placed(deal: Deal) -> None:
+    """The order: the agreed price is the latest presentable quote's car, options and discount
+    (unless already set), and the chosen stock car is reserved."""
+    if deal.agreed_price is None:
+        quote = (
+            Quote.objects.filter(deal=deal, status__in=(QuoteStatus.DRAFT, QuoteStatus.APPROVED))
+            .order_by("-created_at", "-id")
+            .first()
+        )  # scoped: the deal's own quotes
+        if quote is not None:
+            deal.agreed_price = pricing.to_fen(quote.vehicle_price + quote.options_total - quote.discount)
+    if deal.stock_vehicle is not None and deal.stock_vehicle.status == StockStatus.IN_STOCK:
+        deal.stock_vehicle.status = StockStatus.RESERVED
+        deal.stock_vehicle.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def deal_update(*, actor: Actor, deal: Deal, data: Mapping[str, Any], stock_vehicle: Any = None) -> Deal:
+    """Change what a deal is about: the car from stock (one of the store's, not sold, not on
+    another open deal), the agreed price, the model of interest, the purchase type."""
+    require(actor, "change", deal)
+    errors = _Errors()
+    if deal.status != DealStatus.OPEN:
+        raise Conflict(_("This deal is closed."), fields={"deal": [_("This deal is closed.")]})
+    if "model_interest" in data:
+        deal.model_interest = _text(errors, data, "model_interest", 100)
+    if "purchase_type" in data:
+        deal.purchase_type = _choice(errors, data, "purchase_type", PurchaseType)
+    if "agreed_price" in data:
+        deal.agreed_price = money(data.get("agreed_price"), name="agreed_price", errors=errors)
+    if stock_vehicle is not None:
+        _same_store(errors, stock_vehicle, deal.store_id, "stock_vehicle")
+        if stock_vehicle.status == StockStatus.SOLD:
+            errors.add("stock_vehicle", _("This car is sold."))
+    errors.raise_if_any()
+    if stock_vehicle is not None:
+        taken = Deal.objects.filter(stock_vehicle=stock_vehicle, status=DealStatus.OPEN).exclude(pk=deal.pk)
+        if taken.exists():  # scoped: existence only, in the car's store
+            message = _("This car is already chosen for another open deal.")
+            raise Conflict(message, fields={"stock_vehicle": [message]})
+        deal.stock_vehicle = stock_vehicle
+    deal.save()
     return deal
 
 

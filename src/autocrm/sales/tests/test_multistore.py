@@ -86,6 +86,7 @@ class TestSalesMultistore(MultistoreMatrix):
         Op("/deals", D, "view", api=True, record=False),
         Op("/deals", D, "add", api=True, record=False, method="POST", ok=201, data=new_deal),
         Op("/deals/{pk}", D, "view", api=True),
+        Op("/deals/{pk}", D, "change", api=True, method="PATCH", data={"agreed_price": "199000.00"}),
         Op("/deals/{pk}/advance", D, "advance", api=True, method="POST", fresh=True),
         # allowed: past the permission check, a deal at the lead stage has no finance to approve
         Op("/deals/{pk}/finance-approval", D, "finance", api=True, method="POST", ok=409),

@@ -291,3 +291,23 @@ def test_price_sensitive_prospects_for_an_ageing_model(sales, manager):
     assert [(r.deal_id, r.signals) for r in rows] == [(keen.pk, ("budget_below_price", "needs_analysis"))]
     with pytest.raises(PermissionDenied):
         price_sensitive_prospects(actor=sales, stock=stock)
+
+
+def test_order_sets_the_agreed_price_and_reserves_the_car_gross_profit_for_managers(sales, manager):
+    stock = make_stock(manager)
+    deal = make_deal(sales)
+    services.deal_update(actor=sales, deal=deal, data={}, stock_vehicle=stock)
+    with pytest.raises(Conflict):
+        services.deal_update(actor=sales, deal=make_deal(sales), data={}, stock_vehicle=stock)
+    for stage in (Stage.CONTACT, Stage.VISIT):
+        deal = _advance_to(sales, deal, stage)
+    services.quote_create(actor=sales, deal=deal, data={"vehicle_price": "200000", "discount": "2500",
+                                                        "insurance": "7000"})  # fmt: skip
+    deal = _advance_to(sales, deal, Stage.QUOTE)
+    upload(sales, deal, DocumentKind.CONTRACT)
+    deal = _advance_to(sales, deal, Stage.ORDER)
+    stock.refresh_from_db()
+    assert deal.agreed_price == Decimal("197500.00") and stock.status == "reserved"
+    assert deal.gross_profit == Decimal("12500.00")  # 197,500 − 185,000 cost
+    with pytest.raises(ValidationError):
+        services.deal_update(actor=sales, deal=deal, data={"agreed_price": "1e30"})
