@@ -43,8 +43,8 @@ DOCUMENT_UPLOAD_KIND = {
 
 class PurchaseType(models.TextChoices):
     FIRST = "first", _("First car")
-    ADDITIONAL = "additional", _("Additional car (增购)")
-    REPLACEMENT = "replacement", _("Replacement (换购)")
+    ADDITIONAL = "additional", _("Additional car")
+    REPLACEMENT = "replacement", _("Replacement car")
     UNKNOWN = "", _("Not known yet")
 
 
