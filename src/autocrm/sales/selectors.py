@@ -42,6 +42,8 @@ def deal_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySe
         qs = qs.filter(status=filters["status"])
     if filters.get("consultant"):
         qs = qs.filter(consultant_id=filters["consultant"])
+    if filters.get("customer"):
+        qs = qs.filter(customer_id=filters["customer"])
     if filters.get("q"):
         q = str(filters["q"])[:100]
         qs = qs.filter(Q(name__icontains=q) | Q(model_interest__icontains=q))

@@ -44,11 +44,16 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_model(actor, "view", Deal)
     stage = request.GET.get("stage") or None
-    filters = {"stage": stage if stage in STAGE_ORDER else None, "q": request.GET.get("q", "")[:100]}
+    filters: dict[str, Any] = {"stage": stage if stage in STAGE_ORDER else None, "q": request.GET.get("q", "")[:100]}
+    customer = request.GET.get("customer", "")
+    purchases = None
+    if customer.isdigit() and len(customer) < 18:
+        filters["customer"] = int(customer)
+        purchases = selectors.customer_purchases(actor=actor, customer_id=int(customer))
     page = selectors.deal_page(actor=actor, filters=filters, limit=50, cursor=request.GET.get("cursor") or None)
     return render(request, "sales/deal_list.html", {
         "deals": page.items, "next_cursor": page.next_cursor, "stages": Stage.choices, "stage": filters["stage"],
-        "q": filters["q"],
+        "q": filters["q"], "purchases": purchases,
     })  # fmt: skip
 
 

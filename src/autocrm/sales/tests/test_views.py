@@ -84,4 +84,6 @@ def test_customer_360_shows_deals_and_purchases(sales):
     customer = make_customer(sales, name="冯刚")
     services.deal_create(actor=sales, data={"model_interest": "海豹"}, customer=customer)
     page = login("sales_a1").get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
-    assert 'id="deals"' in page and "海豹" in page
+    assert 'data-testid="customer-deals"' in page
+    listing = login("sales_a1").get(reverse("sales:deal_list"), {"customer": customer.pk}).content.decode()
+    assert "海豹" in listing
