@@ -28,10 +28,10 @@ class SalesConfig(AppConfig):
         register_action("quote.approve", _("Quote discount approved"))
         register_action("quote.reject", _("Quote discount rejected"))
         register_menu(
-            "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=15, module="sales",
+            "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=30, module="sales",
             visible=lambda actor: can(actor, "view", Deal),
         )  # fmt: skip
         register_menu(
-            "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=16, module="sales",
+            "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=31, module="sales",
             visible=lambda actor: can(actor, "view", StockVehicle),
         )  # fmt: skip

@@ -193,7 +193,7 @@ class DealDocument(TenantModel):
     path = models.CharField(max_length=200, editable=False)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     name = models.CharField(_("file name"), max_length=120)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
