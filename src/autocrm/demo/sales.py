@@ -65,7 +65,7 @@ def demo_sales_store(store: Store, *, seed: int = 42, deals: int = 40) -> int:
     keeper = _actor(managers[0], store)
     today = timezone.localdate()
     stock: list[StockVehicle] = []
-    for serial in range(1, 31):
+    for serial in range(1, min(30, 4 + 2 * deals) + 1):
         model, cls, price, cost = MODELS[serial % len(MODELS)]
         age = rng.choice((3, 12, 25, 40, 58, 65, 75, 95, 110, 130))
         stock.append(services.stock_create(actor=keeper, data={
@@ -144,8 +144,11 @@ def _walk(actor: Any, deal: Deal, target: str, *, store: Store, rng: random.Rand
 
 def demo_sales_hook(*, organization: Organization, stores: dict[str, Store], options: dict[str, Any]) -> None:
     """``demo_create`` hook: sales demo data with the generated customers (not in the bare test demo)."""
-    if not int(options.get("customers") or 0):
+    # One deal per 50 generated customers, at most 40 a store: the default demo (2,000 customers)
+    # gets 40, the small demos of tests none or one, so they stay fast.
+    deals = min(40, int(options.get("customers") or 0) // 50)
+    if not deals:
         return
     with audit.acting_as(None):
         for store in stores.values():
-            demo_sales_store(store, seed=int(options.get("seed") or 42))
+            demo_sales_store(store, seed=int(options.get("seed") or 42), deals=deals)
