@@ -20,6 +20,19 @@ from autocrm.leads.models import Lead
 from .choices import STAGE_ORDER, DealStatus, Sensitivity, StockStatus
 from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesSettings, StockVehicle, TestDrive
 
+MAX_ID = 2**63 - 1
+
+
+def _id(value: Any, field: str) -> int:
+    """An id filter: a whole number a database column can hold (else 400, on every database)."""
+    try:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError(fields={field: [_("Enter a whole number.")]}) from None
+    return number
+
 
 def settings_for(store_id: int) -> SalesSettings:
     """The store's sales rules; an unsaved row with the defaults when the store never set them."""
@@ -41,9 +54,9 @@ def deal_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySe
             raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
         qs = qs.filter(status=filters["status"])
     if filters.get("consultant"):
-        qs = qs.filter(consultant_id=filters["consultant"])
+        qs = qs.filter(consultant_id=_id(filters["consultant"], "consultant"))
     if filters.get("customer"):
-        qs = qs.filter(customer_id=filters["customer"])
+        qs = qs.filter(customer_id=_id(filters["customer"], "customer"))
     if filters.get("q"):
         q = str(filters["q"])[:100]
         qs = qs.filter(Q(name__icontains=q) | Q(model_interest__icontains=q))
@@ -67,7 +80,7 @@ def document_get(*, actor: Actor, deal: Deal, pk: Any) -> DealDocument:
 def test_drive_page(*, actor: Actor, deal_id: Any = None, limit: Any = None, cursor: Any = None) -> Page:
     qs = TestDrive.objects.for_actor(actor, "view").select_related("vehicle")
     if deal_id:
-        qs = qs.filter(deal_id=deal_id)
+        qs = qs.filter(deal_id=_id(deal_id, "deal"))
     return paginate(qs, ordering=("-starts_at", "-id"), limit=limit, cursor=cursor)
 
 
@@ -80,7 +93,7 @@ def quote_page(
 ) -> Page:
     qs = Quote.objects.for_actor(actor, "view")
     if deal_id:
-        qs = qs.filter(deal_id=deal_id)
+        qs = qs.filter(deal_id=_id(deal_id, "deal"))
     if status:
         qs = qs.filter(status=status)
     return paginate(qs, ordering=("-created_at", "-id"), limit=limit, cursor=cursor)
