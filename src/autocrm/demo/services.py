@@ -184,3 +184,13 @@ def _register_leads_hook() -> None:
 
 
 _register_leads_hook()
+
+
+def _register_sales_hooks() -> None:
+    from .sales import demo_sales_hook  # last: deals hang on the stores' staff, and deliveries on customers
+
+    if demo_sales_hook not in demo_hooks:
+        demo_hooks.append(demo_sales_hook)
+
+
+_register_sales_hooks()

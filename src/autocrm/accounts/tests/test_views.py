@@ -133,7 +133,7 @@ def test_logout_is_post_only(client, demo):
 def test_sales_navigation_has_no_audit_entry(client, demo):
     login(client, "sales_a1")
     response = client.get(reverse("home"))
-    assert menu_keys(response) == ["home", "leads", "customers", "vehicles", "messages", "security"]
+    assert menu_keys(response) == ["home", "leads", "customers", "vehicles", "deals", "stock", "messages", "security"]
     assert 'data-menu-key="audit"' not in response.content.decode()
 
 

@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "autocrm.sales"
+    label = "sales"
+    verbose_name = _("Sales")
+    module_key = "sales"
+
+    def ready(self) -> None:
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+
+        from . import (
+            events,  # noqa: F401  (declares the events this app emits)
+            panels,
+            timeline_kinds,
+        )
+        from .models import Deal, StockVehicle
+
+        timeline_kinds.register()
+        panels.register()  # the deals panel (with repeat purchases) of the customer 360 page
+        from autocrm.core.audit import register_action
+
+        register_action("deal.advance", _("Deal moved to a later stage"))
+        register_action("deal.finance_approve", _("Deal finance approved"))
+        register_action("quote.approve", _("Quote discount approved"))
+        register_action("quote.reject", _("Quote discount rejected"))
+        register_menu(
+            "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=30, module="sales",
+            visible=lambda actor: can(actor, "view", Deal),
+        )  # fmt: skip
+        register_menu(
+            "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=31, module="sales",
+            visible=lambda actor: can(actor, "view", StockVehicle),
+        )  # fmt: skip

@@ -1,0 +1,239 @@
+"""Reads of sales, always from the actor's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.core.actor import Actor
+from autocrm.core.errors import NotFound, ValidationError
+from autocrm.core.pagination import Page, paginate
+from autocrm.core.permissions import Scope, get_in_scope, require_model, rule_table
+from autocrm.leads.models import Lead
+
+from .choices import STAGE_ORDER, DealStatus, Sensitivity, StockStatus
+from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesSettings, StockVehicle, TestDrive
+
+MAX_ID = 2**63 - 1
+
+
+def _id(value: Any, field: str) -> int:
+    """An id filter: a whole number a database column can hold (else 400, on every database)."""
+    try:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError(fields={field: [_("Enter a whole number.")]}) from None
+    return number
+
+
+def settings_for(store_id: int) -> SalesSettings:
+    """The store's sales rules; an unsaved row with the defaults when the store never set them."""
+    found = SalesSettings.objects.filter(store_id=store_id).first()  # scoped: the caller's store, rules not data
+    return found if found is not None else SalesSettings(store_id=store_id)
+
+
+def deal_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Deal]:
+    """Deals the actor may see, newest change first; ``stage``, ``status``, ``consultant`` and
+    ``q`` (the customer's name, the model) narrow it."""
+    filters = filters or {}
+    qs: QuerySet[Deal] = Deal.objects.for_actor(actor, "view").select_related("stock_vehicle", "consultant")
+    if filters.get("stage"):
+        if filters["stage"] not in STAGE_ORDER:
+            raise ValidationError(fields={"stage": [_("Choose one of the listed values.")]})
+        qs = qs.filter(stage=filters["stage"])
+    if filters.get("status"):
+        if filters["status"] not in DealStatus.values:
+            raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
+        qs = qs.filter(status=filters["status"])
+    if filters.get("consultant"):
+        qs = qs.filter(consultant_id=_id(filters["consultant"], "consultant"))
+    if filters.get("customer"):
+        qs = qs.filter(customer_id=_id(filters["customer"], "customer"))
+    if filters.get("q"):
+        q = str(filters["q"])[:100]
+        qs = qs.filter(Q(name__icontains=q) | Q(model_interest__icontains=q))
+    return qs
+
+
+def deal_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: Any = None) -> Page:
+    return paginate(deal_list(actor=actor, filters=filters), ordering=("-updated_at", "-id"), limit=limit,
+                    cursor=cursor)  # fmt: skip
+
+
+def deal_get(*, actor: Actor, pk: Any, action: str = "view") -> Deal:
+    return get_in_scope(Deal.objects.select_related("stock_vehicle", "lead", "customer"), actor, pk, action)
+
+
+def document_get(*, actor: Actor, deal: Deal, pk: Any) -> DealDocument:
+    """One document of a deal the actor already sees (404 otherwise)."""
+    return get_in_scope(DealDocument.objects.filter(deal=deal), actor, pk)
+
+
+def test_drive_page(*, actor: Actor, deal_id: Any = None, limit: Any = None, cursor: Any = None) -> Page:
+    qs = TestDrive.objects.for_actor(actor, "view").select_related("vehicle")
+    if deal_id:
+        qs = qs.filter(deal_id=_id(deal_id, "deal"))
+    return paginate(qs, ordering=("-starts_at", "-id"), limit=limit, cursor=cursor)
+
+
+def test_drive_get(*, actor: Actor, pk: Any, action: str = "view") -> TestDrive:
+    return get_in_scope(TestDrive.objects.select_related("deal", "vehicle"), actor, pk, action)
+
+
+def quote_page(
+    *, actor: Actor, deal_id: Any = None, status: str | None = None, limit: Any = None, cursor: Any = None
+) -> Page:
+    qs = Quote.objects.for_actor(actor, "view")
+    if deal_id:
+        qs = qs.filter(deal_id=_id(deal_id, "deal"))
+    if status:
+        qs = qs.filter(status=status)
+    return paginate(qs, ordering=("-created_at", "-id"), limit=limit, cursor=cursor)
+
+
+def quote_get(*, actor: Actor, pk: Any, action: str = "view") -> Quote:
+    return get_in_scope(Quote.objects.select_related("deal"), actor, pk, action)
+
+
+def stock_get(*, actor: Actor, pk: Any, action: str = "view") -> StockVehicle:
+    return get_in_scope(StockVehicle, actor, pk, action)
+
+
+def ageing_level(age_days: int, thresholds: list[int]) -> int | None:
+    """The highest alert threshold ``age_days`` has reached (库龄 60/90/120 …), else None."""
+    reached = [t for t in sorted(thresholds) if age_days >= t]
+    return reached[-1] if reached else None
+
+
+def stock_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[StockVehicle]:
+    """Stock the actor may see, oldest arrival first (the ageing cars on top); ``status``,
+    ``q`` (model, VIN tail) and ``min_age`` (days) narrow it."""
+    require_model(actor, "view", StockVehicle)
+    filters = filters or {}
+    qs: QuerySet[StockVehicle] = StockVehicle.objects.for_actor(actor, "view")
+    if filters.get("status"):
+        if filters["status"] not in StockStatus.values:
+            raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
+        qs = qs.filter(status=filters["status"])
+    if filters.get("q"):
+        q = str(filters["q"])[:100]
+        qs = qs.filter(Q(model_name__icontains=q) | Q(vin__endswith=q.upper()))
+    if filters.get("min_age") not in (None, ""):
+        try:
+            days = int(filters["min_age"])
+            if not 0 <= days <= 36500:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValidationError(fields={"min_age": [_("Enter a whole number of days.")]}) from None
+        qs = qs.filter(arrival_date__lte=timezone.localdate() - dt.timedelta(days=days))
+    return qs
+
+
+def stock_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: Any = None) -> Page:
+    return paginate(stock_list(actor=actor, filters=filters), ordering=("arrival_date", "id"), limit=limit,
+                    cursor=cursor)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Prospect:
+    """A customer (or a lead not yet a customer) interested in a class of car who looks price
+    sensitive, with why: the signals found."""
+
+    deal_id: int
+    name: str
+    consultant: str
+    model_interest: str
+    signals: tuple[str, ...]
+
+
+def price_sensitive_prospects(*, actor: Actor, stock: StockVehicle) -> list[Prospect]:
+    """For an ageing car: the open deals of the store interested in its class or model whose
+    customer looks price sensitive — said so at a test drive or in the needs analysis, asked for
+    a discount above the consultant's authority, or has a budget below the list price. The list
+    a campaign can work (exported as CSV): whoever may export the store's stock (marketing, the
+    managers) gets it, without reading the deals otherwise."""
+    require_model(actor, "export", StockVehicle)
+    # scoped: the export right on this store's stock (a car read in scope) is the right to this list
+    deals = Deal.objects.filter(store_id=stock.store_id, status=DealStatus.OPEN)
+    interest = Q(model_interest__icontains=stock.model_name.split(" ")[0])
+    if stock.series_id:
+        interest |= Q(series_id=stock.series_id)
+    if stock.vehicle_class:
+        interest |= Q(series__vehicle_class=stock.vehicle_class)
+    deals = deals.filter(interest).select_related("consultant")[:5000]
+    by_id = {d.pk: d for d in deals}
+    signals: dict[int, set[str]] = {pk: set() for pk in by_id}
+    high = (Sensitivity.HIGH, Sensitivity.MEDIUM)
+    for deal_id in TestDrive.objects.filter(deal_id__in=by_id, price_sensitivity__in=high).values_list(
+        "deal_id", flat=True
+    ):  # scoped: deals read in scope above
+        signals[deal_id].add("test_drive")
+    for deal_id, budget_max, sensitivity in NeedsAnalysis.objects.filter(deal_id__in=by_id).values_list(
+        "deal_id", "budget_max", "price_sensitivity"
+    ):  # scoped: deals read in scope above
+        if sensitivity in high:
+            signals[deal_id].add("needs_analysis")
+        if budget_max is not None and stock.list_price is not None and budget_max < stock.list_price:
+            signals[deal_id].add("budget_below_price")
+    for deal_id in Quote.objects.filter(deal_id__in=by_id, status__in=("pending_approval", "rejected")).values_list(
+        "deal_id", flat=True
+    ):  # scoped: deals read in scope above
+        signals[deal_id].add("asked_discount")
+    return [
+        Prospect(
+            pk,
+            by_id[pk].name,
+            getattr(by_id[pk].consultant, "username", ""),
+            by_id[pk].model_interest,
+            tuple(sorted(found)),
+        )
+        for pk, found in signals.items()
+        if found
+    ]
+
+
+@dataclass(frozen=True)
+class PurchaseHistory:
+    """A customer's cars bought from the store: how many, and the years between one and the next
+    (the replacement cycle, for the repurchase rate)."""
+
+    count: int
+    delivered: tuple[dt.datetime, ...]
+    years_between: tuple[float, ...]
+
+
+def customer_purchases(*, actor: Actor, customer_id: int) -> PurchaseHistory:
+    dates = tuple(
+        at
+        for at in Deal.objects.for_actor(actor, "view")
+        .filter(customer_id=customer_id, status=DealStatus.WON, delivered_at__isnull=False)
+        .order_by("delivered_at")
+        .values_list("delivered_at", flat=True)
+        if at is not None
+    )
+    gaps = tuple(round((b - a).days / 365.25, 1) for a, b in itertools.pairwise(dates))
+    return PurchaseHistory(len(dates), dates, gaps)
+
+
+def lead_for_deal(*, actor: Actor, pk: Any) -> Lead:
+    """The lead a new deal starts from. Through the leads rule table once the leads app declares
+    one; until then the actor's store's lead, and for a consultant only their own or an
+    unassigned one (404 otherwise, like a missing one)."""
+    if "leads.lead" in rule_table():
+        return get_in_scope(Lead, actor, pk)
+    scope = require_model(actor, "add", Deal)
+    try:
+        lead = Lead.objects.get(pk=int(pk), store_id=actor.require_store_id())  # scoped: store, then owner below
+    except (Lead.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if scope is Scope.OWN and lead.consultant_id not in (None, actor.user_id):
+        raise NotFound()
+    return lead

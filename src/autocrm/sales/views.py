@@ -1,0 +1,257 @@
+"""The sales pages: the deal list (cards on a phone), a deal with its stage bar, evidence uploads,
+test-drive and quote forms; the stock list with ageing and the price-sensitive prospects of an
+ageing car (CSV). Thin: each POST calls one service; a refused input comes back as a message on
+the deal's page (nothing was saved); 404/403 are the middleware's."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from autocrm.core import uploads
+from autocrm.core.actor import actor_of
+from autocrm.core.errors import DomainError, NotFound, PermissionDenied
+from autocrm.core.forms import error_text
+from autocrm.core.permissions import can, require_model
+
+from . import selectors, services
+from .api import cost_visible, next_stage
+from .choices import STAGE_ORDER, DocumentKind, Sensitivity, Stage
+from .models import Deal, Quote, StockVehicle, TestDrive
+
+
+def _refused(request: HttpRequest, exc: DomainError) -> None:
+    messages.error(request, error_text(exc))
+
+
+def _back(deal: Deal, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("sales:deal_detail", args=[deal.pk]) + anchor)
+
+
+@login_required
+@require_GET
+def deal_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_model(actor, "view", Deal)
+    stage = request.GET.get("stage") or None
+    filters: dict[str, Any] = {"stage": stage if stage in STAGE_ORDER else None, "q": request.GET.get("q", "")[:100]}
+    customer = request.GET.get("customer", "")
+    purchases = None
+    if customer.isdigit() and len(customer) < 18:
+        filters["customer"] = int(customer)
+        purchases = selectors.customer_purchases(actor=actor, customer_id=int(customer))
+    page = selectors.deal_page(actor=actor, filters=filters, limit=50, cursor=request.GET.get("cursor") or None)
+    return render(request, "sales/deal_list.html", {
+        "deals": page.items, "next_cursor": page.next_cursor, "stages": Stage.choices, "stage": filters["stage"],
+        "q": filters["q"], "purchases": purchases,
+    })  # fmt: skip
+
+
+def _stage_bar(deal: Deal) -> list[dict[str, Any]]:
+    current = STAGE_ORDER.index(deal.stage)
+    return [
+        {"code": code, "label": label, "done": i < current, "current": i == current}
+        for i, (code, label) in enumerate(Stage.choices)
+    ]
+
+
+@login_required
+@require_GET
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    following = next_stage(deal)
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    return render(request, "sales/deal_detail.html", {
+        "deal": deal,
+        "stage_bar": _stage_bar(deal),
+        "next_stage": Stage(following).label if following else None,
+        "later_stages": [(c, lbl) for c, lbl in Stage.choices if STAGE_ORDER.index(c) > STAGE_ORDER.index(deal.stage)],
+        "missing": services.evidence_missing(deal, following) if following else {},
+        "documents": deal.documents.order_by("-id"),
+        "document_kinds": DocumentKind.choices,
+        "quotes": Quote.objects.for_actor(actor, "view").filter(deal=deal).order_by("-id")[:20],
+        "test_drives": TestDrive.objects.for_actor(actor, "view").filter(deal=deal).select_related("vehicle")
+        .order_by("-starts_at")[:20],
+        "demo_cars": StockVehicle.objects.for_actor(actor, "view").filter(status__in=("demo", "in_stock"))
+        .order_by("model_name")[:100],
+        "sensitivities": Sensitivity.choices,
+        "gross_profit": deal.gross_profit if cost_visible(actor) else None,
+        "can_change": can(actor, "change", deal),
+        "can_advance": can(actor, "advance", deal) and deal.status == "open",
+        "can_quote": can(actor, "add", Quote) and deal.status == "open",
+        "default_start": (now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "default_end": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def deal_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    try:
+        deal = services.deal_advance(actor=actor, deal=deal, to_stage=request.POST.get("to_stage") or None)
+        messages.success(request, _("Moved to %(stage)s.") % {"stage": Stage(deal.stage).label})
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    return _back(deal)
+
+
+@login_required
+@require_POST
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            from autocrm.core.errors import ValidationError
+
+            raise ValidationError(fields={"file": [_("Choose a file.")]})
+        services.document_upload(actor=actor, deal=deal, kind=request.POST.get("kind", ""), file=upload,
+                                 name=upload.name)  # fmt: skip
+        messages.success(request, _("File attached."))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    return _back(deal, "#documents")
+
+
+@login_required
+@require_GET
+def document_download(request: HttpRequest, pk: int, doc: int) -> FileResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    document = selectors.document_get(actor=actor, deal=deal, pk=doc)
+    return uploads.response(document.path, content_type=document.content_type, name=document.name)
+
+
+def _local(value: str) -> Any:
+    """A ``datetime-local`` value in the store's time zone (the browser sends it without one)."""
+    try:
+        return timezone.make_aware(dt.datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        return value
+
+
+@login_required
+@require_POST
+def test_drive_book(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    post = request.POST
+    vehicle = None
+    if post.get("vehicle", "").isdigit():
+        vehicle = StockVehicle.objects.for_actor(actor, "view").filter(pk=int(post["vehicle"])).first()
+    data = {name: post.get(name, "") for name in ("route", "licence_number", "competitor", "price_sensitivity",
+                                                 "feedback")}  # fmt: skip
+    data["starts_at"], data["ends_at"] = _local(post.get("starts_at", "")), _local(post.get("ends_at", ""))
+    try:
+        services.test_drive_book(actor=actor, deal=deal, vehicle=vehicle, data=data,
+                                 licence_photo=request.FILES.get("licence_photo"))  # fmt: skip
+        messages.success(request, _("Test drive booked."))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    return _back(deal, "#test-drives")
+
+
+@login_required
+@require_POST
+def quote_create(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    post = request.POST
+    data: dict[str, Any] = {name: post.get(name, "") for name in (
+        "vehicle_price", "discount", "trade_in_value", "insurance", "insurer", "down_payment", "term_months",
+        "annual_rate")}  # fmt: skip
+    if post.get("option_name"):
+        data["options"] = [{"name": post.get("option_name"), "price": post.get("option_price", "")}]
+    trade = deal.trade_ins.order_by("-id").first()  # the latest appraisal flows into the quote
+    try:
+        quote = services.quote_create(actor=actor, deal=deal, data=data, trade_in=trade)
+        if quote.status == "pending_approval":
+            messages.warning(request, _("The discount is above your authority: the quote waits for a manager."))
+        else:
+            messages.success(request, _("Quote saved."))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    return _back(deal, "#quotes")
+
+
+@login_required
+@require_GET
+def stock_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    filters = {"status": request.GET.get("status") or None, "q": request.GET.get("q", "")[:100]}
+    page = selectors.stock_page(actor=actor, filters=filters, limit=100, cursor=request.GET.get("cursor") or None)
+    thresholds = selectors.settings_for(actor.require_store_id()).ageing_days or []
+    today = timezone.localdate()
+    rows = [{"car": car, "age": car.age_days(today), "alert": selectors.ageing_level(car.age_days(today), thresholds)}
+            for car in page.items]  # fmt: skip
+    return render(request, "sales/stock_list.html", {
+        "rows": rows, "next_cursor": page.next_cursor, "thresholds": thresholds, "show_cost": cost_visible(actor),
+        "can_export": can(actor, "export", StockVehicle), "q": filters["q"],
+    })  # fmt: skip
+
+
+SIGNALS = {
+    "test_drive": _("price sensitive at the test drive"),
+    "needs_analysis": _("price sensitive in the needs analysis"),
+    "budget_below_price": _("budget below the list price"),
+    "asked_discount": _("asked for a discount above authority"),
+}
+
+
+@login_required
+@require_GET
+def stock_prospects(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    car = selectors.stock_get(actor=actor, pk=pk)
+    rows = selectors.price_sensitive_prospects(actor=actor, stock=car)
+    return render(request, "sales/stock_prospects.html", {
+        "car": car, "rows": [{"p": r, "signals": [SIGNALS[s] for s in r.signals]} for r in rows],
+    })  # fmt: skip
+
+
+@login_required
+@require_GET
+def stock_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The prospects as CSV (UTF-8 with BOM, so Excel opens the Chinese names), audited."""
+    actor = actor_of(request)
+    car = selectors.stock_get(actor=actor, pk=pk)
+    rows = selectors.price_sensitive_prospects(actor=actor, stock=car)
+    from autocrm.core import audit
+
+    audit.record("export", obj=car, actor=actor, extra={"what": "price_sensitive_prospects", "rows": len(rows)})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="prospects-{car.pk}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([_("Deal"), _("Customer"), _("Consultant"), _("Model of interest"), _("Signals")])
+    for r in rows:
+        writer.writerow([r.deal_id, _csv_safe(r.name), r.consultant, _csv_safe(r.model_interest),
+                         "; ".join(str(SIGNALS[s]) for s in r.signals)])  # fmt: skip
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
