@@ -676,7 +676,7 @@ def lead_activity_log(
     follow-up cadence from now; the sweep's marks for the old deadline are cleared."""
     require(actor, "change", lead)
     errors: dict[str, list[Any]] = {}
-    if kind not in _USER_KINDS:
+    if not isinstance(kind, str) or kind not in _USER_KINDS:
         errors["kind"] = [_("Choose one of the listed values.")]
     if outcome not in ActivityOutcome.values:
         errors["outcome"] = [_("Choose one of the listed values.")]

@@ -114,6 +114,9 @@ def test_activity_sets_first_contact_and_next_action(api):
         {"kind": "call", "next_action_at": "tomorrow"},
         {"kind": "call", "next_action_at": "9999-01-01T00:00"},
         {"kind": "note", "note": "\x00"},
+        {"kind": {}, "outcome": ""},  # found by schemathesis: a 500 before
+        {"kind": ["call"]},
+        {"kind": "call", "outcome": {"x": 1}},
     ):
         assert post(api, f"/leads/{lead.pk}/activities", "sales_a1", bad).status_code == 400
     assert LeadActivity.objects.filter(lead=lead, kind="call").count() == 1
