@@ -84,7 +84,10 @@ def test_create_find_and_open_a_customer(e2e_db: None, live_server: Any, page: A
     page.click("#customer-rows .customer-name")
     page.wait_for_url(re.compile(rf"/customers/{customer.pk}/$"))
     assert "138****5678" in page.locator("#profile-mobile").inner_text()
-    for slot in ("segment", "value", "churn_risk", "next_best_action"):  # loaded after the first paint
+    # The insights load after the first paint, when scrolled to (htmx "revealed"): the page has
+    # grown panels above them (deals, messages), so a person scrolls down to see them.
+    page.eval_on_selector("#insights", "e => e.scrollIntoView()")
+    for slot in ("segment", "value", "churn_risk", "next_best_action"):
         page.wait_for_selector(f"[data-slot={slot}]", state="visible")
     page.click("[data-testid=reveal-mobile]")
     page.wait_for_selector("#profile-mobile .revealed")
