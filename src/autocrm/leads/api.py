@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 
 from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import present
 
-from . import selectors, services
+from . import browsing, scoring, selectors, services
 from .choices import LeadSource
 from .models import Lead, LeadActivity, LostRequest
 from .schemas import (
@@ -17,6 +18,8 @@ from .schemas import (
     ActivityOut,
     AssignIn,
     DecisionIn,
+    LeadEventIn,
+    LeadEventsOut,
     LeadIn,
     LeadOut,
     LeadPage,
@@ -35,7 +38,8 @@ _PLAIN = ("status", "grade", "name", "mobile_flag", "source_channel", "campaign"
 def lead_out(actor: Any, lead: Lead, *, linked: bool = False) -> dict[str, Any]:
     data = {name: getattr(lead, name) for name in _PLAIN}
     data.update(id=lead.pk, store=lead.store_id, consultant=lead.consultant_id, customer=lead.customer_id,
-                mobile=present(actor, lead, "mobile"), linked=linked)  # fmt: skip
+                mobile=present(actor, lead, "mobile"), linked=linked, score=lead.score,
+                score_reasons=scoring.reasons_text(lead))  # fmt: skip
     return data
 
 
@@ -125,3 +129,41 @@ def lost_request_return(request: ActorRequest, request_id: int, payload: Decisio
 def lost_reason_report(request: ActorRequest) -> list[dict[str, Any]]:
     """Approved lost requests counted by reason."""
     return selectors.lost_reason_report(actor=request.actor)
+
+
+_EVENT = LeadEventIn.model_json_schema()
+_EVENTS_BODY = {"anyOf": [
+    {"type": "object", "properties": {"events": {"type": "array", "maxItems": browsing.MAX_EVENTS, "items": _EVENT}}},
+    {"type": "array", "maxItems": browsing.MAX_EVENTS, "items": _EVENT},
+    _EVENT,
+]}  # fmt: skip
+
+
+@router.post(
+    "/lead-events",
+    response={200: LeadEventsOut},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _EVENTS_BODY}}}},
+)  # fmt: skip
+def lead_events(request: ActorRequest) -> dict[str, Any]:
+    """Browsing events from the website or mini-program (token scope ``leads:write``): one event,
+    a list, or ``{"events": [...]}`` of up to 500. Each is linked to the store's open lead with
+    the same mobile or visitor ID (or kept until that lead arrives) and feeds its score; posting
+    the same ``event_id`` again changes nothing. Any invalid event → 400 naming
+    ``events.<i>.<field>``, nothing stored."""
+    items = _json_body(request)
+    if isinstance(items, dict) and "events" in items:
+        items = items["events"]
+    result = browsing.lead_events_record(actor=request.actor, items=items)
+    return {"created": result.created, "duplicates": result.duplicates, "linked": result.linked,
+            "pending": result.pending, "invited": len(result.invited)}  # fmt: skip
+
+
+def _json_body(request: ActorRequest) -> Any:
+    import json
+
+    from autocrm.core.errors import ValidationError
+
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, RecursionError):
+        raise ValidationError(fields={"events": [_("Send a JSON body.")]}) from None

@@ -44,3 +44,9 @@ class LeadsConfig(AppConfig):
         from . import importing
 
         importing.register()  # leads in the import engine (autocrm.imports)
+        from autocrm.core.events import subscribe
+
+        from . import browsing
+
+        # browsing events that waited for this person's lead join it (after the intake's commit)
+        subscribe(events.LEAD_CREATED, browsing.on_lead_created)

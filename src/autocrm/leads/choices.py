@@ -69,13 +69,15 @@ class ActivityKind(models.TextChoices):
     WECHAT = "wechat", _("WeChat")
     SMS = "sms", _("SMS")
     VISIT = "visit", _("Store visit")
+    TEST_DRIVE = "test_drive", _("Test drive")
     NOTE = "note", _("Note")
+    TASK = "task", _("To-do")
     ENQUIRY = "enquiry", _("Enquired again")
     ASSIGNMENT = "assignment", _("Assignment")
 
 
 # Activities that are a touch of the customer (a note, a repeated enquiry or an assignment is not).
-CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT)
+CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT, ActivityKind.TEST_DRIVE)
 
 
 class ActivityOutcome(models.TextChoices):
@@ -97,3 +99,16 @@ class LostRequestStatus(models.TextChoices):
 DEFAULT_LOST_REASONS = (
     "bought_competitor", "bought_elsewhere", "price", "no_longer_buying", "unreachable", "finance_refused", "other"
 )  # fmt: skip
+
+
+class PageKind(models.TextChoices):
+    """The kind of page a browsing event is about (website, mini-program)."""
+
+    CONFIG = "config", _("Configuration")
+    PRICE = "price", _("Price")
+    GALLERY = "gallery", _("Gallery")
+    COMPARE = "compare", _("Comparison")
+    FINANCE = "finance", _("Finance calculator")
+    TEST_DRIVE = "test_drive", _("Test-drive booking")
+    DEALER = "dealer", _("Dealer page")
+    OTHER = "other", _("Other page")

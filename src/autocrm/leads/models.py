@@ -20,6 +20,7 @@ from .choices import (
     LeadStatus,
     LostRequestStatus,
     MobileFlag,
+    PageKind,
 )
 
 
@@ -41,6 +42,14 @@ class Lead(TenantModel):
     status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)
     grade = models.CharField(_("intent grade"), max_length=1, choices=Grade.choices, blank=True, default="")
     score = models.PositiveSmallIntegerField(_("score"), default=0)
+    # The score's reasons ({"code", "points", "args"}: leads.scoring.reason_text renders them) and
+    # the counters it is computed from (visits, test drives, views, text signals), kept on the lead
+    # so that rescoring reads nothing else (docs/adr/0015).
+    score_reasons = models.JSONField(_("score reasons"), default=list, blank=True)
+    score_signals = models.JSONField(default=dict, blank=True, editable=False)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    # The website's or mini-program's visitor ID, linking browsing events before a mobile is known.
+    visitor_id = models.CharField(_("visitor ID"), max_length=64, blank=True)
     consultant = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("sales consultant"),
@@ -84,6 +93,8 @@ class Lead(TenantModel):
             models.Index(fields=["status", "first_contact_due"], name="lead_sweep_first"),
             models.Index(fields=["status", "next_action_at"], name="lead_sweep_follow"),
             models.Index(fields=["store", "status", "last_touch_at"], name="lead_sleeping"),
+            models.Index(fields=["store", "consultant", "-score", "-id"], name="lead_consultant_score"),
+            models.Index(fields=["store", "visitor_id"], condition=~models.Q(visitor_id=""), name="lead_visitor_id"),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +115,9 @@ class LeadSettings(TenantModel):
     sleeping_days = models.PositiveSmallIntegerField(_("sleeping after (days without a touch)"), default=14)
     remind_minutes_before = models.PositiveSmallIntegerField(_("remind before a deadline (minutes)"), default=10)
     lost_reasons = models.JSONField(_("lost reasons"), default=list, blank=True)
+    hot_score_threshold = models.PositiveSmallIntegerField(
+        _("hot lead above score (to the best converters)"), default=80
+    )
 
     class Meta:
         verbose_name = _("lead settings")
@@ -199,3 +213,47 @@ class LostRequest(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["store", "status", "-created_at"], name="lost_request_queue")]
+
+
+class LeadEvent(TenantModel):
+    """One browsing event from the website or the mini-program (a configuration, price or gallery
+    page of a model), linked to the open lead with the same mobile (blind index) or visitor ID;
+    kept unlinked until such a lead arrives. The mobile itself is not stored, only its blind
+    index. ``event_id`` (the sender's) makes a retried post harmless."""
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    mobile_index = models.CharField(max_length=64, blank=True, editable=False)
+    visitor_id = models.CharField(_("visitor ID"), max_length=64, blank=True)
+    series = models.ForeignKey(
+        "vehicles.Series", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    model = models.CharField(_("model"), max_length=100)
+    page = models.CharField(_("page"), max_length=12, choices=PageKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    event_id = models.CharField(_("event ID"), max_length=64, blank=True)
+
+    scope_owner_field = "lead__consultant"
+
+    class Meta:
+        verbose_name = _("browsing event")
+        verbose_name_plural = _("browsing events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "event_id"], condition=~models.Q(event_id=""), name="lead_event_id_unique"
+            )
+        ]
+        indexes = [
+            # the three-days-in-a-row check: one lead's views of one model's pages by time
+            models.Index(fields=["lead", "model", "page", "occurred_at"], name="lead_event_streak"),
+            # waiting for their lead: by mobile or visitor, unlinked only
+            models.Index(
+                fields=["store", "mobile_index"],
+                condition=models.Q(lead__isnull=True) & ~models.Q(mobile_index=""),
+                name="lead_event_pending_mobile",
+            ),
+            models.Index(
+                fields=["store", "visitor_id"],
+                condition=models.Q(lead__isnull=True) & ~models.Q(visitor_id=""),
+                name="lead_event_pending_visitor",
+            ),
+        ]

@@ -20,6 +20,18 @@ LEAD_RULES = {
 register("leads.lead", LEAD_RULES, resource="leads")
 follow_parent("leads.leadactivity", "leads.lead")
 
+# Browsing events: posted by the website's integration (a store manager's role, narrowed by the
+# token's ``leads:write``); read with their lead.
+register(
+    "leads.leadevent",
+    {
+        Role.SALES: ("view", Scope.OWN),
+        Role.SALES_MANAGER: ("view add", Scope.STORE),
+        Role.MANAGER: ("view add", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="leads",
+)
 register(
     "leads.lostrequest",
     {

@@ -23,6 +23,7 @@ class LeadIn(Schema):
     grade: Any = None
     consultant: Any = None
     marketing_consent: Any = None
+    visitor_id: Any = None
 
 
 class LeadOut(Schema):
@@ -47,6 +48,8 @@ class LeadOut(Schema):
     first_contact_due: dt.datetime | None
     first_contact_at: dt.datetime | None
     next_action_at: dt.datetime | None
+    score: int = 0
+    score_reasons: list[str] = []
     linked: bool = False
 
 
@@ -96,3 +99,29 @@ class LostRequestOut(Schema):
     status: str
     decision_note: str
     lead_status: str
+
+
+class LeadEventIn(Schema):
+    """One browsing event: ``mobile`` or ``visitor_id``; ``model`` (or a catalogue ``series`` id);
+    ``page`` (config, price, gallery, compare, finance, test_drive, dealer, other); ``occurred_at``
+    (ISO 8601); an optional ``event_id`` makes a retry harmless."""
+
+    mobile: Any = None
+    visitor_id: Any = None
+    series: Any = None
+    model: Any = None
+    page: Any = None
+    occurred_at: Any = None
+    event_id: Any = None
+
+
+class LeadEventsIn(Schema):
+    events: list[Any] = []
+
+
+class LeadEventsOut(Schema):
+    created: int
+    duplicates: int
+    linked: int
+    pending: int
+    invited: int

@@ -29,7 +29,7 @@ from autocrm.core.fields import blind_lookup
 from autocrm.core.permissions import can, require, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, ESCALATION_LADDER, Role
 
-from . import events, notify
+from . import events, notify, routing, scoring
 from .choices import (
     CONTACT_KINDS,
     OPEN_STATUSES,
@@ -45,7 +45,7 @@ from .choices import (
 from .models import ConsultantDuty, Lead, LeadActivity, LeadSettings, LostRequest
 from .notify import tell
 
-TEXT_FIELDS = ("name", "campaign", "external_id", "model_interest", "brand_interest", "message")
+TEXT_FIELDS = ("name", "campaign", "external_id", "model_interest", "brand_interest", "message", "visitor_id")
 _MAX = {f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)}
 _MESSAGE_MAX = 4000
 # 空号 patterns: numbers platforms and bots fill in when a person will not give theirs.
@@ -142,6 +142,7 @@ def rules_changed(store_id: int | None = None) -> None:
         _settings_cache.clear()
     else:
         _settings_cache.pop(store_id, None)
+    routing.forget(store_id)
 
 
 def lead_settings_for(store_id: int) -> LeadSettings:
@@ -200,7 +201,9 @@ def _consultant_ok(store_id: int, user_id: int) -> bool:
 # --- assignment ---------------------------------------------------------------------------------
 
 
-def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_id: int | None) -> int | None:
+def _pick_consultant(
+    *, store_id: int, lead: Lead, now: dt.datetime, preferred_id: int | None, ranking: list[int] | None = None
+) -> int | None:
     """Choose who gets ``lead`` by the store's rules and book it on their duty row: the returning
     owner's consultant when on duty; else round robin (lowest ``turn``) among on-duty consultants
     under their daily capacity, those whose specialities match the lead's brand/model first, then
@@ -211,7 +214,7 @@ def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_i
     locked; a row that turns out full is released again (savepoint). An intake thus holds at most
     one duty row and waits on none — concurrent intakes neither block each other nor deadlock, and
     a capacity's last slot is never taken twice. When every candidate is held, the best one is
-    waited for."""
+    waited for. ``ranking`` (a hot lead: the best converters first) goes before the round."""
     today = timezone.localdate(now)
     base = ConsultantDuty.objects.filter(  # scoped: the intake's own store
         store_id=store_id,
@@ -229,12 +232,12 @@ def _pick_consultant(*, store_id: int, lead: Lead, now: dt.datetime, preferred_i
     for _attempt in range(len(duties) + 2):
         left = [d for d in duties if d.pk not in full]
         own = next((d for d in left if d.user_id == preferred_id), None) if preferred_id is not None else None
-        chosen, capped = _choose([d for d in left if d.pk not in skipped], lead, today, preferred_id)
+        chosen, capped = _choose([d for d in left if d.pk not in skipped], lead, today, preferred_id, ranking)
         wait = False
         if own is not None and own.pk in skipped:
             chosen, capped, wait = own, False, True  # their own consultant is being booked right now: wait for them
         elif chosen is None:
-            chosen, capped = _choose(left, lead, today, preferred_id)  # every candidate is held: wait for the best
+            chosen, capped = _choose(left, lead, today, preferred_id, ranking)  # every candidate is held: wait
             if chosen is None:
                 return None
             wait = True
@@ -272,7 +275,11 @@ def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, 
 
 
 def _choose(
-    duties: list[ConsultantDuty], lead: Lead, today: dt.date, preferred_id: int | None
+    duties: list[ConsultantDuty],
+    lead: Lead,
+    today: dt.date,
+    preferred_id: int | None,
+    ranking: list[int] | None = None,
 ) -> tuple[ConsultantDuty | None, bool]:
     """The rules' choice among ``duties`` (ordered by turn) and whether the capacity applies."""
     if preferred_id is not None:
@@ -280,6 +287,10 @@ def _choose(
         if own is not None:
             return own, False  # a returning owner goes to their consultant, whatever the day's count
     open_ = [d for d in duties if (d.assigned_today if d.assigned_on == today else 0) < d.daily_capacity]
+    if ranking:
+        best = routing.first_ranked(open_, ranking)
+        if best is not None:
+            return best, True
     interest = f"{lead.brand_interest} {lead.model_interest}".lower()
     specialists = [d for d in open_ if interest.strip() and any(sp in interest for sp in d.speciality_list())]
     generalists = [d for d in open_ if not d.speciality_list()]
@@ -289,7 +300,10 @@ def _choose(
 
 def _place(lead: Lead, *, now: dt.datetime, preferred_id: int | None, settings: LeadSettings) -> None:
     """Assign a new lead by the rules, or put it in the sales manager's queue and tell them."""
-    consultant_id = _pick_consultant(store_id=lead.store_id, lead=lead, now=now, preferred_id=preferred_id)
+    ranking = routing.hot_ranking(lead, now=now, settings=settings)
+    consultant_id = _pick_consultant(
+        store_id=lead.store_id, lead=lead, now=now, preferred_id=preferred_id, ranking=ranking
+    )
     if consultant_id is not None:
         _set_consultant(lead, consultant_id, now=now, settings=settings)
         return
@@ -402,6 +416,7 @@ def lead_create(
         preferred = customer.consultant_id
         if not lead.name:
             lead.name = customer.name[: _MAX["name"]]
+    scoring.on_intake(lead, customer=customer, now=now)  # pure: no query (docs/adr/0015)
     if chosen_id is not None:
         _set_consultant(lead, chosen_id, now=now, settings=settings)
     else:
@@ -510,9 +525,10 @@ def _enquired_again(actor: Actor, lead: Lead, cleaned: Mapping[str, Any], *, now
     _activity(lead, ActivityKind.ENQUIRY, actor=actor, at=now, note=note[:_MESSAGE_MAX],
               channel=channel, ref=cleaned.get("external_id", ""))  # fmt: skip
     updates: dict[str, Any] = {"enquiries": F("enquiries") + 1}
-    for name in ("model_interest", "brand_interest", "name"):
+    for name in ("model_interest", "brand_interest", "name", "visitor_id"):
         if cleaned.get(name) and not getattr(lead, name):
             updates[name] = cleaned[name]
+    updates.update(scoring.on_enquiry(lead, text=cleaned.get("message", ""), now=now))
     Lead.objects.filter(pk=lead.pk).update(**updates)  # scoped: the lead found above
     lead.refresh_from_db()
     audit.record("lead.enquired_again", obj=lead, actor=actor, extra={"channel": channel})
@@ -633,7 +649,8 @@ def duty_set(
 
 # --- activities ---------------------------------------------------------------------------------
 
-_USER_KINDS = {ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT, ActivityKind.NOTE}
+_USER_KINDS = {ActivityKind.CALL, ActivityKind.WECHAT, ActivityKind.SMS, ActivityKind.VISIT, ActivityKind.TEST_DRIVE,
+               ActivityKind.NOTE}  # fmt: skip
 
 
 def _when(name: str, value: Any, errors: dict[str, list[Any]]) -> dt.datetime | None:
@@ -696,7 +713,10 @@ def lead_activity_log(
         if lead.first_contact_at is None:
             lead.first_contact_at = now
         lead.last_touch_at = now
-        if kind == ActivityKind.VISIT and lead.status in (LeadStatus.NEW, LeadStatus.CONTACTED):
+        if kind in (ActivityKind.VISIT, ActivityKind.TEST_DRIVE) and lead.status in (
+            LeadStatus.NEW,
+            LeadStatus.CONTACTED,
+        ):
             lead.status = LeadStatus.VISITED
         elif lead.status == LeadStatus.NEW:
             lead.status = LeadStatus.CONTACTED
@@ -705,6 +725,7 @@ def lead_activity_log(
     if when is not None:
         lead.next_action_at = when
         lead.follow_up_reminded_at = lead.follow_up_escalated_at = None
+    scoring.on_activity(lead, kind=kind, note=note, now=now)
     lead.save()
     _timeline(
         lead, f"lead.{kind}", f"{ActivityKind(kind).label}: {note}"[:300] if note else str(ActivityKind(kind).label)
