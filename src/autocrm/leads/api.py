@@ -59,12 +59,13 @@ def lead_create(request: ActorRequest, payload: LeadIn) -> Status[dict[str, Any]
 def lead_list(
     request: ActorRequest, status: str | None = None, grade: str | None = None, source_channel: str | None = None,
     consultant: str | None = None, unassigned: str | None = None, limit: str | None = None, cursor: str | None = None,
+    sort: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Leads in scope (consultant: own; managers: the store; director: the group), newest first,
-    keyset pages. ``status=open`` is every open status."""
+    """Leads in scope (consultant: own; managers: the store; director: the group), newest first
+    (``sort=score``: highest score first), keyset pages. ``status=open`` is every open status."""
     filters = {"status": status, "grade": grade, "source_channel": source_channel, "consultant": consultant,
                "unassigned": unassigned}  # fmt: skip
-    page = selectors.lead_page(actor=request.actor, filters=filters, limit=limit, cursor=cursor)
+    page = selectors.lead_page(actor=request.actor, filters=filters, limit=limit, cursor=cursor, sort=sort)
     return {"items": [lead_out(request.actor, lead) for lead in page.items], "next_cursor": page.next_cursor}
 
 

@@ -202,7 +202,7 @@ def lead_events_record(*, actor: Actor, items: Any, now: dt.datetime | None = No
             seen.add(row["event_id"])
         fresh.append(row)
     by_mobile, by_visitor = _open_leads(store_id, fresh)
-    index_of = Lead._meta.get_field("mobile_index").compute  # type: ignore[attr-defined]
+    index_of = Lead._meta.get_field("mobile_index").compute
     made = []
     for row in fresh:
         lead_id = by_mobile.get(row.get("mobile", "")) or by_visitor.get(row["visitor_id"])

@@ -141,7 +141,8 @@ _MAX_TEXT = 2000
 def normalise(text: str) -> str:
     """Simplified characters, half-width forms, lower case; spaces between Chinese characters
     dropped (落 地 价 → 落地价)."""
-    text = unicodedata.normalize("NFKC", text[:_MAX_TEXT]).lower()
+    text = text[:_MAX_TEXT].encode("utf-8", "ignore").decode("utf-8").replace("\x00", "")  # no surrogates, no NUL
+    text = unicodedata.normalize("NFKC", text).lower()
     _segmenter()
     if _opencc:
         text = _opencc.convert(text)
@@ -253,7 +254,7 @@ def note_activity(lead: Any, kind: str, note: str = "") -> None:
         note_text(lead, note)
 
 
-def note_views(lead: Any, views: list[tuple[str, str]], *, streak_models: list[str] = ()) -> None:  # type: ignore[assignment]
+def note_views(lead: Any, views: list[tuple[str, str]], *, streak_models: list[str] | tuple[str, ...] = ()) -> None:
     """Count browsing events ``(model, page kind)``; ``streak_models``: models whose configuration
     was viewed three days in a row."""
     data = _signals(lead)

@@ -20,6 +20,8 @@ from .models import Lead, LeadActivity, LostRequest
 from .services import _store_rules as store_rules
 
 FILTERS = ("status", "grade", "source_channel", "consultant", "unassigned")
+# How a list may be ordered (keyset pages; the score by the lead_consultant_score index).
+SORTS = {"recent": ("-arrived_at", "-id"), "score": ("-score", "-id")}
 
 
 def lead_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Lead]:
@@ -60,12 +62,16 @@ def lead_list(*, actor: Actor, filters: dict[str, Any] | None = None, action: st
 
 
 def lead_page(
-    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None
-) -> Page:
-    """A keyset page of :func:`lead_list`, newest first; 403 for a role without leads."""
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None,
+    sort: str | None = None,
+) -> Page:  # fmt: skip
+    """A keyset page of :func:`lead_list`, newest first (``sort="score"``: highest score first);
+    403 for a role without leads, 400 naming ``sort`` for an unknown order."""
     require_model(actor, "view", Lead)
+    if sort not in (None, "") and sort not in SORTS:
+        raise ValidationError(fields={"sort": [_("Choose one of: %(sorts)s.") % {"sorts": ", ".join(SORTS)}]})
     qs = lead_list(actor=actor, filters=filters).select_related("consultant")
-    return paginate(qs, ordering=("-arrived_at", "-id"), limit=limit, cursor=cursor)
+    return paginate(qs, ordering=SORTS[sort or "recent"], limit=limit, cursor=cursor)
 
 
 def lead_get(*, actor: Actor, pk: Any, action: str = "view") -> Lead:

@@ -20,7 +20,7 @@ from autocrm.core.errors import DomainError
 from autocrm.core.permissions import can, present, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 
-from . import selectors, services
+from . import scoring, selectors, services
 from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus
 from .models import Lead, LostRequest
 
@@ -48,21 +48,29 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_model(actor, "view", Lead)
     filters = {k: request.GET.get(k) or None for k in selectors.FILTERS}
+    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "recent"
     try:
-        page = selectors.lead_page(actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor"))
+        page = selectors.lead_page(
+            actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor"), sort=sort
+        )
     except DomainError as exc:
         messages.error(request, str(exc.message))
-        page = selectors.lead_page(actor=actor, filters={}, limit=PAGE_SIZE)
+        page = selectors.lead_page(actor=actor, filters={}, limit=PAGE_SIZE, sort=sort)
         filters = {}
     query = request.GET.copy()
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile")} for lead in page.items]
+    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile"), "reasons": scoring.reasons_text(lead, 3)}
+            for lead in page.items]  # fmt: skip
+    by_score = request.GET.copy()
+    by_score.pop("cursor", None)
+    by_score["sort"] = "recent" if sort == "score" else "score"
     context = {
         "rows": rows, "filters": filters, "next_query": query.urlencode() if page.next_cursor else "",
         "statuses": LeadStatus.choices, "grades": [g for g in Grade.choices if g[0]], "sources": LeadSource.choices,
         "consultants": _consultants(actor.store_id), "can_add": can(actor, "add", Lead),
+        "sort": sort, "sort_query": by_score.urlencode(),
     }  # fmt: skip
     return render(request, "leads/lead_list.html", context)
 
@@ -109,7 +117,8 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "lead": lead, "mobile": present(actor, lead, "mobile"), "activities": selectors.lead_activities(lead=lead),
-        "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "note"}],
+        "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "test_drive", "note"}],
+        "score_reasons": scoring.reasons_text(lead, 12),
         "outcomes": ActivityOutcome.choices, "grades": Grade.choices, "pending": pending,
         "reasons": services._store_rules(lead.store_id)[0].reasons(),
         "can_change": can(actor, "change", lead), "can_assign": can(actor, "assign", lead),
