@@ -1,6 +1,9 @@
 """Lead scoring: how well the text signal reads intent, and what scoring costs (docs/adr/0015).
 
     .venv/bin/python benchmarks/lead_scoring.py
+    # with the database part (intake with and without a message; batches of 500 browsing events):
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/autocrm_bench_scoring AUTOCRM_DATA_DIR=/tmp/acrm_bench
+    .venv/bin/python benchmarks/lead_scoring.py --db
 
 On the hand-labelled customer questions and notes of
 ``src/autocrm/leads/tests/data/intent_labelled.jsonl`` (high / low intent), the text signal
@@ -18,6 +21,7 @@ import json
 import math
 import os
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -75,6 +79,65 @@ def fit_logistic(x: list[list[float]], y: list[bool], *, steps: int = 3000, rate
                 grad[j] += (p - (1.0 if yi else 0.0)) * v
         w = [wj - rate * (g / len(x) + 0.001 * wj * (j > 0)) for j, (wj, g) in enumerate(zip(w, grad, strict=True))]
     return w
+
+
+def _db_part() -> None:
+    """Intake CPU and queries per lead with and without a customer's message (the text signal's
+    cost; the same number of queries), then batches of 500 browsing events."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from autocrm.accounts.models import User
+    from autocrm.accounts.selectors import actor_build
+    from autocrm.demo.services import demo_create
+    from autocrm.leads.browsing import lead_events_record
+    from autocrm.leads.services import duty_set, lead_create
+
+    if not User.objects.filter(username="sales_manager_a").exists():
+        demo_create()
+    manager = actor_build(user=User.objects.get(username="sales_manager_a"))
+    for name in ("sales_a1", "sales_a2"):
+        duty_set(actor=manager, user_id=User.objects.get(username=name).pk, status="on_duty", daily_capacity=1000)
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    seed = int(time.time()) % 100_000
+    messages = [t for t, _y in load()]
+    mobiles: list[str] = []
+    for label, with_text in (("without a message", False), ("with a customer's message", True)):
+        queries = []
+        t0, w0 = time.process_time(), time.perf_counter()
+        for i in range(300):
+            mobile = f"135{seed % 1000:03d}{int(with_text)}{i:04d}"
+            data = {"name": "评分基准", "mobile": mobile, "message": messages[i % len(messages)] if with_text else ""}
+            with CaptureQueriesContext(connection) as q:
+                lead_create(actor=manager, data=data, source="autohome")
+            queries.append(len(q))
+            mobiles.append(mobile)
+        cpu, wall = (time.process_time() - t0) / 300 * 1000, (time.perf_counter() - w0) / 300 * 1000
+        print(
+            f"lead_create {label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per lead, queries {min(queries)}–{max(queries)}"
+        )
+    web = actor_build(user=User.objects.get(username="sales_manager_a"))
+    now = timezone.now()
+    pages = ["config", "price", "gallery", "compare"]
+    cpu_ms, wall_ms, counts = [], [], []
+    for b in range(6):
+        items = [{"mobile": mobiles[(b * 500 + i) % len(mobiles)], "model": ["汉EV", "海豹", "宋L"][i % 3],
+                  "page": pages[i % 4], "occurred_at": (now - dt.timedelta(hours=i % 72)).isoformat(),
+                  "event_id": f"bench-{seed}-{b}-{i}"} for i in range(500)]  # fmt: skip
+        t0, w0 = time.process_time(), time.perf_counter()
+        with CaptureQueriesContext(connection) as q:
+            lead_events_record(actor=web, items=items, now=now)
+        cpu_ms.append((time.process_time() - t0) * 1000)
+        wall_ms.append((time.perf_counter() - w0) * 1000)
+        counts.append(len(q))
+    print(f"lead events, batches of 500: {statistics.median(cpu_ms):.0f} ms CPU, {statistics.median(wall_ms):.0f} ms "
+          f"wall per batch (median of 6), queries {min(counts)}–{max(counts)} per batch "
+          f"(≈ {statistics.median(cpu_ms) / 500 * 1000:.0f} µs CPU per event)")  # fmt: skip
 
 
 def main() -> None:
@@ -135,6 +198,8 @@ def main() -> None:
     for _ in range(20000):
         scoring.compute(lead)
     print(f"compute (score from the lead's counters, no query): {(time.process_time() - t0) / 20000 * 1e6:.1f} µs CPU")
+    if "--db" in sys.argv:
+        _db_part()
     print("load average:", os.getloadavg())
 
 

@@ -22,10 +22,11 @@ def register() -> None:
     register_action("lead.lost_requested", _("Lost requested"))
     register_action("lead.lost_approved", _("Lost request approved"))
     register_action("lead.lost_returned", _("Lost request returned"))
+    register_action("lead.settings_changed", _("Lead rules changed"))
     register_model(
         "leads.lead",
         hidden=("first_contact_reminded_at", "first_contact_escalated_at", "follow_up_reminded_at",
-                "follow_up_escalated_at", "mobile_index"),
+                "follow_up_escalated_at", "mobile_index", "score_signals", "scored_at"),
         url=_lead_url,
     )  # fmt: skip
     register_model("leads.consultantduty", hidden=("last_assigned_at", "turn", "assigned_on", "assigned_today"))

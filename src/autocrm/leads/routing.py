@@ -71,3 +71,34 @@ def first_ranked(duties: list[Any], ranked: list[int]) -> Any:
     order = {uid: i for i, uid in enumerate(ranked)}
     candidates = [d for d in duties if d.user_id in order]
     return min(candidates, key=lambda d: order[d.user_id]) if candidates else None
+
+
+def hot_threshold_set(*, actor: Any, value: Any) -> Any:
+    """Set the store's ``hot_score_threshold`` (0–100; the sales manager or the store manager)."""
+    from django.db import transaction
+    from django.utils.translation import gettext_lazy as _
+
+    from autocrm.core import audit
+    from autocrm.core.errors import ValidationError
+    from autocrm.core.permissions import require
+
+    from .services import lead_settings_for, rules_changed
+
+    with transaction.atomic():
+        settings = lead_settings_for(actor.require_store_id())
+        require(actor, "change", settings)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            threshold = int(value)
+            if not 0 <= threshold <= 100:
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise ValidationError(fields={"hot_score_threshold": [_("Enter a whole number from 0 to 100.")]}) from None
+        before = settings.hot_score_threshold
+        settings.hot_score_threshold = threshold
+        settings.save(update_fields=["hot_score_threshold", "updated_at"])
+        audit.record("lead.settings_changed", obj=settings, actor=actor,
+                     changes={"hot_score_threshold": [before, threshold]})  # fmt: skip
+    rules_changed(settings.store_id)
+    return settings

@@ -28,6 +28,13 @@ def new_lead(world, role):
     return {"name": "矩阵新线索", "mobile": f"1361{next(_mobiles):07d}"}
 
 
+def browsing_events(world, role):
+    from django.utils import timezone
+
+    return {"events": [{"visitor_id": "matrix-1", "model": "汉", "page": "config",
+                        "occurred_at": timezone.now().isoformat()}]}  # fmt: skip
+
+
 def assign_to(world, role):
     return {"consultant": User.objects.get(username="sales_a2").pk, "reason": "矩阵"}
 
@@ -35,7 +42,7 @@ def assign_to(world, role):
 class TestLeadsMultistore(MultistoreMatrix):
     builders = {L: build_lead, LR: build_lost}
     namespaces = ["leads"]
-    api_prefixes = ["/leads", "/lost-requests"]
+    api_prefixes = ["/leads", "/lost-requests", "/lead-events"]
     ops = [
         Op("leads:lead_list", L, "view", record=False),
         Op("leads:lead_create", L, "add", record=False),
@@ -63,4 +70,5 @@ class TestLeadsMultistore(MultistoreMatrix):
         Op("/lost-requests/{pk}/approve", LR, "approve", api=True, method="POST", data={}, fresh=True),
         Op("/lost-requests/{pk}/return", LR, "approve", api=True, method="POST", data={"note": "再跟"}, fresh=True),
         Op("/lost-requests/report", LR, "view", api=True, record=False),
+        Op("/lead-events", "leads.leadevent", "add", api=True, record=False, method="POST", data=browsing_events),
     ]

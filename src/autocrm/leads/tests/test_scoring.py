@@ -245,3 +245,15 @@ def test_ranking_is_best_rate_then_larger_sample(store_a):
     _history(store_a, "sales_a1", 10, 5)
     _history(store_a, "sales_a2", 20, 10)
     assert routing.ranking(store_id=store_a, now=timezone.now()) == [uid("sales_a2"), uid("sales_a1")]
+
+
+def test_the_threshold_is_a_managers_setting(store_a):
+    from autocrm.core.errors import PermissionDenied, ValidationError
+
+    routing.hot_threshold_set(actor=actor_for("sales_manager_a", "a"), value=70)
+    assert LeadSettings.objects.get(store_id=store_a).hot_score_threshold == 70
+    for bad in (-1, 101, "abc", None, True, 10**30):
+        with pytest.raises(ValidationError):
+            routing.hot_threshold_set(actor=actor_for("sales_manager_a", "a"), value=bad)
+    with pytest.raises(PermissionDenied):
+        routing.hot_threshold_set(actor=actor_for("sales_a1", "a"), value=10)
