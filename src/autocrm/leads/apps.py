@@ -48,5 +48,6 @@ class LeadsConfig(AppConfig):
 
         from . import browsing
 
-        # browsing events that waited for this person's lead join it (after the intake's commit)
-        subscribe(events.LEAD_CREATED, browsing.on_lead_created)
+        # browsing events that waited for this person's lead join it: in the worker, after the
+        # intake's commit, so the intake request reads nothing more for them
+        subscribe(events.LEAD_CREATED, browsing.on_lead_created, worker=True)

@@ -1,6 +1,6 @@
 """Browsing events from the website or the mini-program (``POST /api/v1/lead-events``): stored
 in ``LeadEvent``, linked to the open lead with the same mobile (blind index) or visitor ID, or
-kept until such a lead arrives (:func:`attach_pending`, on ``leads.created``). They feed the
+kept until such a lead arrives (:func:`attach_pending`, on ``leads.created``, in the worker). They feed the
 lead's behaviour score; three days in a row on one model's configuration page raise a to-do
 "invite to negotiate" for the lead's consultant and tell them, once per lead and model."""
 
@@ -295,7 +295,7 @@ def _invite(lead: Lead, model: str, *, now: dt.datetime) -> bool:
 
 def attach_pending(*, lead_id: int, now: dt.datetime | None = None) -> int:
     """A new lead arrived: link the events that waited for its mobile or visitor ID (subscriber
-    of ``leads.created``, after the intake's commit — the intake itself reads nothing more)."""
+    of ``leads.created`` in the worker, after the intake's commit — the intake reads nothing more)."""
     now = now or timezone.now()
     with transaction.atomic():
         lead = (
