@@ -432,9 +432,8 @@ def _by_store(arrived: QuerySet[Lead], delivered: QuerySet[Deal], *, with_gp: bo
 
 def kpi_stores(actor: Actor) -> list[dict[str, Any]]:
     """The stores a group-wide actor may narrow the KPIs to (its organization's)."""
-    return list(
-        Store.objects.filter(pk__in=actor.organization_store_ids).order_by("code").values("pk", "name")
-    )  # scoped: the stores of the actor's own organization
+    rows = Store.objects.filter(pk__in=actor.organization_store_ids).order_by("code").values("pk", "name")
+    return [dict(row) for row in rows]  # scoped: the stores of the actor's own organization
 
 
 def today_funnel(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int] | None:
