@@ -7,6 +7,7 @@ class SalesConfig(AppConfig):
     label = "sales"
     verbose_name = _("Sales")
     module_key = "sales"
+    api_modules = ("api", "api_kpis")  # /deals…, and /sales-kpis
 
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
@@ -31,6 +32,17 @@ class SalesConfig(AppConfig):
             "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=30, module="sales",
             visible=lambda actor: can(actor, "view", Deal),
         )  # fmt: skip
+        from . import views_kpis
+        from .permissions import sees_kpis
+
+        register_menu(
+            "sales_kpis", _("Sales KPIs"), "sales_kpis:page", icon="chart-bar", order=32, module="sales",
+            visible=sees_kpis,
+        )  # fmt: skip
+        from autocrm.core.views import register_home_panel
+
+        register_home_panel("sales_funnel", template="sales/panels/home_funnel.html", context=views_kpis.panel_funnel,
+                            order=7)  # fmt: skip
         register_menu(
             "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=31, module="sales",
             visible=lambda actor: can(actor, "view", StockVehicle),

@@ -59,3 +59,21 @@ register(
     {Role.SALES_MANAGER: ("view", Scope.STORE), Role.MANAGER: ("view change", Scope.STORE)},
     resource="deals",
 )
+
+# Sales KPIs (sales.kpis): the roles that have the page and the API; each sees the figures of
+# the leads and deals its rules above let it read (a consultant their own, managers and finance
+# the store, the director the group).
+KPI_ROLES = (Role.SALES, Role.SALES_MANAGER, Role.MANAGER, Role.DIRECTOR, Role.FINANCE)
+
+
+def sees_gross_profit(actor: object) -> bool:
+    """Cost access: the gross profit per vehicle (单车毛利) is shown exactly to the roles that see
+    the stock cost (``COST_ACCESS``), and not through an API token without the stock scope."""
+    from autocrm.core.permissions import token_allows
+
+    role = getattr(actor, "role", None)
+    return role in COST_ACCESS and token_allows(actor, "sales.stockvehicle", "view")  # type: ignore[arg-type]
+
+
+def sees_kpis(actor: object) -> bool:
+    return getattr(actor, "role", None) in KPI_ROLES and getattr(actor, "store_id", None) is not None

@@ -1,0 +1,478 @@
+"""Sales KPIs (销售指标, issue 13 item 9): reads over leads and deals in the actor's scope, each
+an aggregate computed by the database (no rows are brought back to count them).
+
+Scope is the rule table's: a consultant's figures are their own leads and deals, the sales
+manager's, store manager's and finance specialist's the store's, the director's the group's
+(with a per-store breakdown). ``store`` narrows a director to one store, ``consultant`` a
+manager to one consultant. Lead figures are by the month a lead *arrived* (a cohort: the visit
+and order rates of March's leads); deal figures by the day a car was *delivered*.
+
+Definitions (what the page's tooltips say):
+
+* first response: ``first_contact_at − arrived_at`` (wall-clock minutes) of the period's
+  contacted leads, median and 90th percentile (the row at that rank, ordered in the database);
+  "on time" is a first contact by ``first_contact_due`` (the business-hours target).
+* lead-to-visit (线索到店率): leads with a store visit (a visit activity, or a deal that reached
+  the visit stage) ÷ leads. Visit-to-order: of those, leads whose deal reached the order ÷ visits.
+  Test-drive rate: visited leads whose deal has a test drive not cancelled ÷ visits.
+* deal cycle (成交周期): median days from the lead's arrival to delivery.
+* gross profit per vehicle (单车毛利): agreed price − stock cost, averaged over the period's
+  deliveries with both known; ``None`` for roles without cost access (``sales.permissions``).
+* finance penetration: deliveries whose finance was approved ÷ deliveries; insurance: deliveries
+  with an insurer or an accepted quote that includes insurance ÷ deliveries.
+* repurchase rate: of the customers who took delivery in the period, those with two or more
+  won deals (any time up to the period's end).
+* lost reasons: approved lost requests decided in the period, by reason.
+* radar (0–100 per consultant): response speed = share of first contacts on time; follow-up
+  discipline = share of the consultant's working leads with a next action not more than a
+  day overdue now; conversion = won ÷
+  leads, full marks at 10 %; gross profit = GP per vehicle, full marks at ¥10,000 (hidden without
+  cost access); satisfaction ``None`` until surveys exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from autocrm.accounts.models import User
+from autocrm.core.actor import Actor
+from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.permissions import Scope, can, scope_for
+from autocrm.leads.choices import ActivityKind, LeadSource, LeadStatus
+from autocrm.leads.models import Lead, LeadActivity, LostRequest
+from autocrm.tenancy.models import Store
+
+from .choices import STAGE_ORDER, DealStatus, QuoteStatus, Stage, TestDriveStatus
+from .models import Deal, Quote, TestDrive
+from .permissions import KPI_ROLES, sees_gross_profit
+
+PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
+PERIOD_LABELS = {
+    "this_month": _("This month"),
+    "last_month": _("Last month"),
+    "last_90_days": _("Last 90 days"),
+    "this_year": _("This year"),
+    "custom": _("Custom"),
+}
+# The default lost reasons (leads.choices.DEFAULT_LOST_REASONS) by name; a store's own reasons show as typed.
+LOST_REASON_LABELS = {
+    "bought_competitor": _("Bought a competitor's car"),
+    "bought_elsewhere": _("Bought from another dealer"),
+    "price": _("Price"),
+    "no_longer_buying": _("No longer buying"),
+    "unreachable": _("Unreachable"),
+    "finance_refused": _("Finance refused"),
+    "other": _("Other"),
+}
+VISIT_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.VISIT) :]
+ORDER_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.ORDER) :]
+WORKING = (LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING)
+CONVERSION_FULL_MARKS = 0.10
+GROSS_PROFIT_FULL_MARKS = Decimal("10000")
+MAX_CUSTOM_DAYS = 3 * 366
+FOLLOW_UP_GRACE = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: dt.datetime  # inclusive, aware
+    end: dt.datetime  # exclusive, aware
+
+    @property
+    def label(self) -> str:
+        return str(PERIOD_LABELS[self.key])
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _date(value: Any, name: str, errors: dict[str, list[Any]]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        errors[name] = [_("Enter a date as YYYY-MM-DD.")]
+        return None
+
+
+def period_parse(key: Any = None, *, start: Any = None, end: Any = None, now: dt.datetime | None = None) -> Period:
+    """The period a KPI request names (default this month); ``custom`` takes ``start`` and
+    ``end`` dates (both inclusive, at most three years). Bad input → 400 naming the field."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    key = str(key or "this_month")
+    if key not in PERIODS:
+        raise ValidationError(fields={"period": [_("Choose one of the listed values.")]})
+    tomorrow = _midnight(today + dt.timedelta(days=1))
+    first = today.replace(day=1)
+    if key == "this_month":
+        return Period(key, _midnight(first), tomorrow)
+    if key == "last_month":
+        previous = (first - dt.timedelta(days=1)).replace(day=1)
+        return Period(key, _midnight(previous), _midnight(first))
+    if key == "last_90_days":
+        return Period(key, _midnight(today - dt.timedelta(days=89)), tomorrow)
+    if key == "this_year":
+        return Period(key, _midnight(today.replace(month=1, day=1)), tomorrow)
+    errors: dict[str, list[Any]] = {}
+    since, until = _date(start, "start", errors), _date(end, "end", errors)
+    if since and until and until < since:
+        errors["end"] = [_("The end is before the start.")]
+    elif since and until and (until - since).days > MAX_CUSTOM_DAYS:
+        errors["end"] = [_("Choose at most three years.")]
+    if errors or since is None or until is None:
+        raise ValidationError(fields=errors)
+    return Period(key, _midnight(since), _midnight(until + dt.timedelta(days=1)))
+
+
+def _int_param(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+        if not 0 < number < 2**62:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValidationError(fields={name: [_("Enter a whole number.")]}) from None
+    return number
+
+
+def kpi_scope(actor: Actor) -> Scope:
+    """The widest scope the actor's KPIs cover (403 for a role without KPIs)."""
+    if actor is None or actor.role not in KPI_ROLES or actor.store_id is None:
+        raise PermissionDenied()
+    scopes = [s for s in (scope_for(actor, Lead, "view"), scope_for(actor, Deal, "view")) if s is not None]
+    if not scopes:
+        raise PermissionDenied()
+    for wide in (Scope.ORGANIZATION, Scope.STORE):
+        if wide in scopes:
+            return wide
+    return scopes[0]
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return round(part / whole, 4) if whole and part is not None else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{Decimal(value).quantize(Decimal('0.01'))}"
+
+
+def _minutes(value: dt.timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 60, 1)
+
+
+def _nth(qs: QuerySet[Any], expression: Any, count: int, fraction: float) -> Any:
+    """The value at ``fraction`` of ``qs`` ordered by ``expression`` (nearest rank), chosen by
+    the database: ordered, offset, one row."""
+    if not count:
+        return None
+    rank = max(0, min(count - 1, round(fraction * (count - 1))))
+    rows = qs.annotate(_v=expression).order_by("_v").values_list("_v", flat=True)[rank : rank + 1]
+    return next(iter(rows), None)
+
+
+RESPONSE = ExpressionWrapper(F("first_contact_at") - F("arrived_at"), output_field=DurationField())
+CYCLE = ExpressionWrapper(F("delivered_at") - F("lead__arrived_at"), output_field=DurationField())
+GROSS = ExpressionWrapper(
+    F("agreed_price") - F("stock_vehicle__cost"), output_field=DecimalField(max_digits=14, decimal_places=2)
+)
+
+
+def _lead_flags(qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads annotated with whether they visited, test-drove and ordered (EXISTS subqueries on
+    the lead's own activities and deals: same store, same lead)."""
+    deals = Deal.objects.filter(lead=OuterRef("pk"))  # scoped: the deals of an in-scope lead
+    visit = LeadActivity.objects.filter(lead=OuterRef("pk"), kind=ActivityKind.VISIT)  # scoped: the lead's own
+    drives = TestDrive.objects.filter(deal__lead=OuterRef("pk")).exclude(
+        status=TestDriveStatus.CANCELLED
+    )  # scoped: the lead's own
+    return qs.annotate(
+        k_visit=Exists(visit) | Exists(deals.filter(stage__in=VISIT_OR_LATER)),
+        k_drive=Exists(drives),
+        k_order=Exists(deals.filter(stage__in=ORDER_OR_LATER)),
+    )
+
+
+def _lead_counts(qs: QuerySet[Lead], by: str | None = None) -> Any:
+    counts = {
+        "leads": Count("id"),
+        "contacted": Count("id", filter=Q(first_contact_at__isnull=False)),
+        "on_time": Count("id", filter=Q(first_contact_at__isnull=False, first_contact_at__lte=F("first_contact_due"))),
+        "visits": Count("id", filter=Q(k_visit=True)),
+        "test_drives": Count("id", filter=Q(k_visit=True, k_drive=True)),
+        "orders": Count("id", filter=Q(k_visit=True, k_order=True)),
+        "won": Count("id", filter=Q(status=LeadStatus.WON)),
+    }
+    flagged = _lead_flags(qs)
+    if by is None:
+        return flagged.aggregate(**counts)
+    return flagged.order_by().values(by).annotate(**counts)
+
+
+def _deal_counts(qs: QuerySet[Deal], *, with_gp: bool, by: str | None = None) -> Any:
+    insured = Quote.objects.filter(  # scoped: the deal's own quotes
+        deal=OuterRef("pk"), insurance__gt=0, status__in=(QuoteStatus.DRAFT, QuoteStatus.APPROVED)
+    )
+    counts: dict[str, Any] = {
+        "deliveries": Count("id"),
+        "financed": Count("id", filter=Q(finance_approved_at__isnull=False)),
+        "insured": Count("id", filter=~Q(insurer="") | Q(k_insured=True)),
+    }
+    if with_gp:
+        known = Q(agreed_price__isnull=False, stock_vehicle__cost__isnull=False)
+        counts["gp_total"] = Sum(GROSS, filter=known)
+        counts["gp_count"] = Count("id", filter=known)
+    annotated = qs.annotate(k_insured=Exists(insured))
+    if by is None:
+        return annotated.aggregate(**counts)
+    return annotated.order_by().values(by).annotate(**counts)
+
+
+def _gp_avg(row: dict[str, Any]) -> Decimal | None:
+    total, count = row.get("gp_total"), row.get("gp_count")
+    return (Decimal(total) / count).quantize(Decimal("0.01")) if count and total is not None else None
+
+
+def _radar(lead: dict[str, Any], deal: dict[str, Any], follow: dict[str, Any], *, with_gp: bool) -> dict[str, Any]:
+    def score(value: float | None) -> int | None:
+        return None if value is None else max(0, min(100, round(value * 100)))
+
+    conversion = _rate(lead.get("won"), lead.get("leads"))
+    gp = _gp_avg(deal) if with_gp else None
+    working, overdue = follow.get("working") or 0, follow.get("overdue") or 0
+    return {
+        "response_speed": score(_rate(lead.get("on_time"), lead.get("contacted"))),
+        "follow_up": score(1 - overdue / working) if working else None,
+        "conversion": score(conversion / CONVERSION_FULL_MARKS) if conversion is not None else None,
+        "gross_profit": score(float(gp / GROSS_PROFIT_FULL_MARKS)) if gp is not None else None,
+        "satisfaction": None,  # until surveys exist
+    }
+
+
+def _lead_figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "leads": row["leads"],
+        "visits": row["visits"],
+        "test_drives": row["test_drives"],
+        "orders": row["orders"],
+        "won": row["won"],
+        "first_response_on_time_rate": _rate(row["on_time"], row["contacted"]),
+        "lead_to_visit_rate": _rate(row["visits"], row["leads"]),
+        "visit_to_order_rate": _rate(row["orders"], row["visits"]),
+        "test_drive_rate": _rate(row["test_drives"], row["visits"]),
+        "lead_to_deal_rate": _rate(row["won"], row["leads"]),
+    }
+
+
+def _deal_figures(row: dict[str, Any], *, with_gp: bool) -> dict[str, Any]:
+    return {
+        "deliveries": row["deliveries"],
+        "finance_penetration": _rate(row["financed"], row["deliveries"]),
+        "insurance_penetration": _rate(row["insured"], row["deliveries"]),
+        **({"gross_profit_per_vehicle": _money(_gp_avg(row))} if with_gp else {}),
+    }
+
+
+_EMPTY_LEADS = {"leads": 0, "contacted": 0, "on_time": 0, "visits": 0, "test_drives": 0, "orders": 0, "won": 0}
+_EMPTY_DEALS = {"deliveries": 0, "financed": 0, "insured": 0, "gp_total": None, "gp_count": 0}
+
+
+def sales_kpis(
+    *,
+    actor: Actor,
+    period: Period,
+    store: Any = None,
+    consultant: Any = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Every KPI of ``period`` in the actor's scope, as plain data (the API's answer and the
+    page's context). ``gross_profit_per_vehicle`` and the radar's ``gross_profit`` are absent
+    or ``None`` for a role without cost access."""
+    now = now or timezone.now()
+    scope = kpi_scope(actor)
+    with_gp = sees_gross_profit(actor)
+    store_id, consultant_id = _int_param(store, "store"), _int_param(consultant, "consultant")
+    if store_id is not None:
+        allowed = actor.organization_store_ids if scope is Scope.ORGANIZATION else (actor.store_id,)
+        if store_id not in allowed:
+            raise ValidationError(fields={"store": [_("Choose a store you may see.")]})
+    see_leads = can(actor, "view", Lead)
+    leads = Lead.objects.for_actor(actor, "view") if see_leads else Lead.objects.none()
+    deals = Deal.objects.for_actor(actor, "view")
+    lost = (
+        LostRequest.objects.for_actor(actor, "view") if can(actor, "view", LostRequest) else LostRequest.objects.none()
+    )
+    if store_id is not None:
+        leads, deals, lost = (
+            leads.filter(store_id=store_id),
+            deals.filter(store_id=store_id),
+            lost.filter(store_id=store_id),
+        )
+    if consultant_id is not None:
+        leads, deals = leads.filter(consultant_id=consultant_id), deals.filter(consultant_id=consultant_id)
+        lost = lost.filter(lead__consultant_id=consultant_id)
+    arrived = leads.filter(arrived_at__gte=period.start, arrived_at__lt=period.end).exclude(status=LeadStatus.MERGED)
+    delivered = deals.filter(status=DealStatus.WON, delivered_at__gte=period.start, delivered_at__lt=period.end)
+
+    lead_row = _lead_counts(arrived) if see_leads else dict(_EMPTY_LEADS)
+    deal_row = _deal_counts(delivered, with_gp=with_gp)
+    contacted = arrived.filter(first_contact_at__isnull=False)
+    median = _nth(contacted, RESPONSE, lead_row["contacted"], 0.5) if see_leads else None
+    p90 = _nth(contacted, RESPONSE, lead_row["contacted"], 0.9) if see_leads else None
+    with_lead = delivered.filter(lead__isnull=False)
+    cycle_count = with_lead.count() if deal_row["deliveries"] else 0
+    cycle = _nth(with_lead, CYCLE, cycle_count, 0.5)
+    labels = {value: str(label) for value, label in LeadSource.choices}
+    by_source = [
+        {"source": r["source_channel"], "label": labels.get(r["source_channel"], r["source_channel"] or "—"),
+         "count": r["n"]}
+        for r in arrived.order_by().values("source_channel").annotate(n=Count("id")).order_by("-n", "source_channel")
+    ] if see_leads else []  # fmt: skip
+    customers = delivered.filter(customer__isnull=False)
+    repeat = Deal.objects.filter(  # scoped: the won deals of a customer delivered in scope
+        customer=OuterRef("customer"), status=DealStatus.WON, delivered_at__lt=period.end
+    ).exclude(pk=OuterRef("pk"))
+    rep = customers.annotate(k_rep=Exists(repeat)).aggregate(
+        customers=Count("customer", distinct=True), repeat=Count("customer", distinct=True, filter=Q(k_rep=True))
+    )
+    reasons = [
+        {"reason": r["reason"], "label": str(LOST_REASON_LABELS.get(r["reason"], r["reason"])), "count": r["n"]}
+        for r in lost.filter(status="approved", decided_at__gte=period.start, decided_at__lt=period.end)
+        .order_by().values("reason").annotate(n=Count("id")).order_by("-n", "reason")
+    ]  # fmt: skip
+    result: dict[str, Any] = {
+        "period": {"key": period.key, "label": period.label, "start": period.start, "end": period.end},
+        "scope": str(scope),
+        "store": store_id,
+        "consultant": consultant_id,
+        "cost_visible": with_gp,
+        "totals": {
+            **_lead_figures(lead_row),
+            **_deal_figures(deal_row, with_gp=with_gp),
+            "first_response_median_minutes": _minutes(median),
+            "first_response_p90_minutes": _minutes(p90),
+            "deal_cycle_median_days": round(cycle.total_seconds() / 86400, 1) if cycle is not None else None,
+            "repurchase_customers": rep["customers"],
+            "repurchase_rate": _rate(rep["repeat"], rep["customers"]),
+        },
+        "by_source": by_source,
+        "lost_reasons": reasons,
+        "funnel": [
+            {"key": "leads", "count": lead_row["leads"]},
+            {"key": "visits", "count": lead_row["visits"]},
+            {"key": "test_drives", "count": lead_row["test_drives"]},
+            {"key": "orders", "count": lead_row["orders"]},
+            {"key": "won", "count": lead_row["won"]},
+        ],
+    }
+    result["consultants"] = _by_consultant(arrived, delivered, leads, now=now, with_gp=with_gp) if see_leads else []
+    result["stores"] = _by_store(arrived, delivered, with_gp=with_gp) if scope is Scope.ORGANIZATION else []
+    return result
+
+
+def _by_consultant(
+    arrived: QuerySet[Lead], delivered: QuerySet[Deal], leads: QuerySet[Lead], *, now: dt.datetime, with_gp: bool
+) -> list[dict[str, Any]]:
+    """One row per consultant with their figures and radar (three grouped queries and the names)."""
+    lead_rows = {r["consultant_id"]: r for r in _lead_counts(arrived.filter(consultant__isnull=False), "consultant_id")}
+    deal_rows = {r["consultant_id"]: r for r in _deal_counts(delivered, with_gp=with_gp, by="consultant_id")}
+    follow = {
+        r["consultant_id"]: r
+        for r in leads.filter(status__in=WORKING, consultant__isnull=False).order_by().values("consultant_id")
+        .annotate(working=Count("id", filter=Q(next_action_at__isnull=False)),
+                  overdue=Count("id", filter=Q(next_action_at__lt=now - FOLLOW_UP_GRACE)))
+    }  # fmt: skip
+    ids = sorted({*lead_rows, *deal_rows} - {None})
+    names = {
+        pk: display or username
+        for pk, display, username in User.objects.filter(pk__in=ids).values_list("pk", "display_name", "username")
+    }  # scoped: the names of the consultants whose figures are in scope
+    rows = []
+    for pk in ids:
+        lead, deal = lead_rows.get(pk, _EMPTY_LEADS), deal_rows.get(pk, _EMPTY_DEALS)
+        rows.append({
+            "id": pk, "name": names.get(pk, str(pk)), **_lead_figures(lead), **_deal_figures(deal, with_gp=with_gp),
+            "radar": _radar(lead, deal, follow.get(pk, {}), with_gp=with_gp),
+        })  # fmt: skip
+    return rows
+
+
+def _by_store(arrived: QuerySet[Lead], delivered: QuerySet[Deal], *, with_gp: bool) -> list[dict[str, Any]]:
+    lead_rows = {r["store_id"]: r for r in _lead_counts(arrived, "store_id")}
+    deal_rows = {r["store_id"]: r for r in _deal_counts(delivered, with_gp=with_gp, by="store_id")}
+    ids = sorted({*lead_rows, *deal_rows})
+    names = dict(Store.objects.filter(pk__in=ids).values_list("pk", "name"))  # scoped: stores of in-scope rows
+    return [
+        {"id": pk, "name": names.get(pk, str(pk)), **_lead_figures(lead_rows.get(pk, _EMPTY_LEADS)),
+         **_deal_figures(deal_rows.get(pk, _EMPTY_DEALS), with_gp=with_gp)}
+        for pk in ids
+    ]  # fmt: skip
+
+
+def kpi_stores(actor: Actor) -> list[dict[str, Any]]:
+    """The stores a group-wide actor may narrow the KPIs to (its organization's)."""
+    rows = Store.objects.filter(pk__in=actor.organization_store_ids).order_by("code").values("pk", "name")
+    return [dict(row) for row in rows]  # scoped: the stores of the actor's own organization
+
+
+def today_funnel(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int] | None:
+    """Today's funnel of the actor's store for the manager's home: new leads, first contacts,
+    store visits, test drives, orders and deliveries today (in one query per table)."""
+    if not can(actor, "assign", Lead):
+        return None
+    now = now or timezone.now()
+    start = _midnight(timezone.localdate(now))
+    end = start + dt.timedelta(days=1)
+    leads = Lead.objects.for_actor(actor, "view")
+    lead_row = leads.aggregate(
+        new=Count("id", filter=Q(arrived_at__gte=start, arrived_at__lt=end) & ~Q(status=LeadStatus.MERGED)),
+        contacted=Count("id", filter=Q(first_contact_at__gte=start, first_contact_at__lt=end)),
+    )
+    visits = (
+        LeadActivity.objects.for_actor(actor, "view")
+        .filter(kind=ActivityKind.VISIT, at__gte=start, at__lt=end)
+        .values("lead_id")
+        .distinct()
+        .count()
+    )
+    drives = (
+        TestDrive.objects.for_actor(actor, "view")
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=TestDriveStatus.CANCELLED)
+        .count()
+    )
+    from .models import DealStageChange
+
+    deal_row = (
+        DealStageChange.objects.for_actor(actor, "view")
+        .filter(at__gte=start, at__lt=end)
+        .aggregate(
+            orders=Count(
+                "deal", distinct=True, filter=Q(to_stage__in=ORDER_OR_LATER) & ~Q(from_stage__in=ORDER_OR_LATER)
+            ),
+            deliveries=Count("deal", distinct=True, filter=Q(to_stage=Stage.DELIVERY)),
+        )
+    )
+    return {"new": lead_row["new"], "contacted": lead_row["contacted"], "visits": visits, "test_drives": drives,
+            "orders": deal_row["orders"], "deliveries": deal_row["deliveries"]}  # fmt: skip
