@@ -202,6 +202,12 @@ def _worker(name: str, start: mp.Event, out: mp.Queue) -> None:  # type: ignore[
     from autocrm.messaging import outbox
 
     start.wait()  # type: ignore[attr-defined]
+    profile = None
+    if os.environ.get("BENCH_PROFILE") and name.endswith("0"):
+        import cProfile
+
+        profile = cProfile.Profile(time.process_time)
+        profile.enable()
     cpu0 = time.process_time()
     counts: dict[str, float] = {}
     idle = 0
@@ -215,6 +221,9 @@ def _worker(name: str, start: mp.Event, out: mp.Queue) -> None:  # type: ignore[
         for k, v in step.items():
             counts[k] = counts.get(k, 0) + v
     counts["cpu_s"] = round(time.process_time() - cpu0, 1)  # this worker's own CPU (the rest is waiting)
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.environ["BENCH_PROFILE"])
     out.put(counts)  # type: ignore[attr-defined]
 
 

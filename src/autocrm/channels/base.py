@@ -168,6 +168,9 @@ class ChannelClient:
     # ``can_query`` is False. Outside it, or when False, an in-doubt message is never resent blind.
     resend_is_idempotent: ClassVar[bool] = False
     idempotency_window: float | None = None
+    # How many sends of one batch the outbox may run at once on this client (threads sharing
+    # it): 1 for a client that is not safe to share between threads (an SMTP session, a file).
+    concurrent_sends: ClassVar[int] = 1
 
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 5.0):
         self.config = dict(config)

@@ -67,19 +67,19 @@ class SharedRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = _ReusedClient
 
-    def counter_hit(self, key: str, *, timeout: int, sliding: bool = False) -> tuple[int, float]:
-        """Add one to ``key``; its count and when it expires (epoch seconds). The first hit sets
-        the expiry; with ``sliding`` every hit moves it to ``timeout`` from now."""
+    def counter_hit(self, key: str, *, timeout: int, sliding: bool = False, amount: int = 1) -> tuple[int, float]:
+        """Add ``amount`` (one) to ``key``; its count and when it expires (epoch seconds). The first
+        hit sets the expiry; with ``sliding`` every hit moves it to ``timeout`` from now."""
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]  # RedisCache's client (cached_property)
         pipe = client.pipeline(transaction=False)
-        self._count(pipe, key, timeout, sliding)
+        self._count(pipe, key, timeout, sliding, amount)
         count, _set, ttl = pipe.execute()
         return int(count), time.time() + max(int(ttl), 0)
 
     @staticmethod
-    def _count(pipe: Any, key: str, timeout: int, sliding: bool) -> None:
-        pipe.incr(key)
+    def _count(pipe: Any, key: str, timeout: int, sliding: bool, amount: int = 1) -> None:
+        pipe.incr(key, amount)
         if sliding:
             pipe.expire(key, timeout)
         else:
@@ -150,9 +150,9 @@ class SharedDatabaseCache(DatabaseCache):
             cursor.execute(f"UPDATE {table} SET {value_col} = %s WHERE {key_col} = %s", [encoded, key])
         return value
 
-    def counter_hit(self, key: str, *, timeout: int, sliding: bool = False) -> tuple[int, float]:
+    def counter_hit(self, key: str, *, timeout: int, sliding: bool = False, amount: int = 1) -> tuple[int, float]:
         """One ``INSERT … ON CONFLICT (cache_key) DO UPDATE … RETURNING`` (PostgreSQL and SQLite
-        ≥ 3.35 alike): a row past its expiry starts again at 1."""
+        ≥ 3.35 alike): a row past its expiry starts again at ``amount``."""
         key = self.make_and_validate_key(key)
         connection, _db, table, value_col, key_col, expires_col = self._names()
         now_dt = timezone.now()
@@ -161,16 +161,16 @@ class SharedDatabaseCache(DatabaseCache):
         cast_int = "BIGINT" if connection.vendor == "postgresql" else "INTEGER"
         new_expires = "excluded." + expires_col if sliding else f"{table}.{expires_col}"
         sql = (
-            f"INSERT INTO {table} ({key_col}, {value_col}, {expires_col}) VALUES (%s, '1', %s) "
+            f"INSERT INTO {table} ({key_col}, {value_col}, {expires_col}) VALUES (%s, %s, %s) "
             f"ON CONFLICT ({key_col}) DO UPDATE SET "
-            f"{value_col} = CASE WHEN {table}.{expires_col} < %s THEN '1' "
-            f"ELSE CAST(CAST({table}.{value_col} AS {cast_int}) + 1 AS TEXT) END, "
+            f"{value_col} = CASE WHEN {table}.{expires_col} < %s THEN excluded.{value_col} "
+            f"ELSE CAST(CAST({table}.{value_col} AS {cast_int}) + {int(amount)} AS TEXT) END, "
             f"{expires_col} = CASE WHEN {table}.{expires_col} < %s THEN excluded.{expires_col} "
             f"ELSE {new_expires} END "
             f"RETURNING {value_col}, {expires_col}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [key, expires, now, now])
+            cursor.execute(sql, [key, str(int(amount)), expires, now, now])
             value, expires_at = cursor.fetchone()
         return int(value), self._epoch(connection, expires_at)
 
@@ -205,24 +205,27 @@ class SharedDatabaseCache(DatabaseCache):
             return int(cursor.rowcount or 0)
 
 
-def counter_hit(key: str, *, timeout: int, sliding: bool = False, cache: BaseCache | None = None) -> tuple[int, float]:
-    """Count one against ``key`` in the shared cache (one round trip); ``(count, expires at)``.
+def counter_hit(
+    key: str, *, timeout: int, sliding: bool = False, cache: BaseCache | None = None, amount: int = 1
+) -> tuple[int, float]:
+    """Count ``amount`` (one) against ``key`` in the shared cache (one round trip); ``(count,
+    expires at)``.
 
     Another backend (a test's ``locmem``) falls back to ``add`` + ``incr``."""
     cache = shared_cache() if cache is None else cache
     own = getattr(cache, "counter_hit", None)
     if own is not None:
-        return own(key, timeout=timeout, sliding=sliding)
+        return own(key, timeout=timeout, sliding=sliding, **({"amount": amount} if amount != 1 else {}))
     now = time.time()
     stamp_key = f"{key}:exp"
     expires = now + timeout if sliding else (cache.get(stamp_key) or now + timeout)
     ttl = max(1, round(expires - now))
     cache.add(key, 0, timeout=ttl)
     try:
-        count = cache.incr(key)
+        count = cache.incr(key, amount)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=ttl)
-        count = 1
+        cache.set(key, amount, timeout=ttl)
+        count = amount
     if sliding:
         cache.touch(key, timeout=ttl)
     cache.set(stamp_key, expires, timeout=ttl)

@@ -48,10 +48,19 @@ from django.utils import timezone
 
 from autocrm.channels.base import ChannelClient, ChannelError, Outgoing, SendResult, StatusReport, client_class
 from autocrm.core.cache import counter_hit
+from autocrm.customers.models import Customer
 
 from . import policy, rendering
 from .choices import AttemptOutcome, MessageChannel, MessageStatus, Purpose, SuppressionReason
-from .models import ChannelAccount, Message, MessageAttempt, MessagingSettings, SubscribeGrant, WeChatBinding
+from .models import (
+    ChannelAccount,
+    Message,
+    MessageAttempt,
+    MessageTemplate,
+    MessagingSettings,
+    SubscribeGrant,
+    WeChatBinding,
+)
 
 log = logging.getLogger("autocrm.messaging")
 
@@ -113,13 +122,22 @@ def clients_close() -> None:
 def rate_wait(account_id: int, rate_per_second: float, *, now: float | None = None) -> float:
     """Take one slot of the account's per-second budget (shared by every worker through the
     shared cache); 0 when granted, else the seconds until the next window opens."""
+    granted, wait = rate_take(account_id, rate_per_second, 1, now=now)
+    return 0.0 if granted else wait
+
+
+def rate_take(account_id: int, rate_per_second: float, wanted: int, *, now: float | None = None) -> tuple[int, float]:
+    """Take ``wanted`` slots of the account's per-second budget with one counter hit (a batch
+    of the delivery loop): ``(granted, seconds until the next window)``. The slots over the
+    budget are counted too (the counter only grows within its second), which is what a slot
+    taken one at a time does as well: over the limit, nobody else is granted that second."""
     now = time.time() if now is None else now
     limit = max(1, int(rate_per_second))
     second = int(now)
-    count, _expires = counter_hit(f"autocrm:msgrate:{account_id}:{second}", timeout=2)
-    if count <= limit:
-        return 0.0
-    return (second + 1) - now
+    count, _expires = counter_hit(f"autocrm:msgrate:{account_id}:{second}", timeout=2, amount=wanted)
+    before = count - wanted
+    granted = max(0, min(wanted, limit - before))
+    return granted, (second + 1) - now
 
 
 # --- the message to the provider -----------------------------------------------------------------
@@ -588,6 +606,10 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime | None = None) -> lis
     now = now or timezone.now()
     table = connection.ops.quote_name(Message._meta.db_table)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # Written as the ORM writes it (SQLite: text without the offset, so that the reconciler's
+    # ``claimed_at=`` matches); compared with the aware value, which on SQLite sorts after both
+    # the ORM's and a raw insert's text of the same moment.
+    at = connection.ops.adapt_datetimefield_value(now)
     sql = (
         f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "
         f"WHERE id IN (SELECT id FROM {table} WHERE status IN (%s, %s) AND not_before <= %s "
@@ -596,32 +618,67 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime | None = None) -> lis
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             sql,
-            [MessageStatus.SENDING, worker[:64], now, now, MessageStatus.QUEUED, MessageStatus.HELD, now, int(limit)],
+            [MessageStatus.SENDING, worker[:64], at, at, MessageStatus.QUEUED, MessageStatus.HELD, now, int(limit)],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def deliver_due(*, worker: str | None = None, limit: int = 200, now: dt.datetime | None = None) -> dict[str, int]:
-    """The worker's loop step: claim a batch of due messages and deliver them, the checks for the
-    whole batch preloaded (four queries) and the answers recorded together (one UPDATE per
-    message in one round trip, the attempts by COPY). Anything off the plain path — a retry that
-    must reconcile first, a mini-program grant, a missing account, a provider error — takes the
-    one-message path (:func:`_deliver_claimed`). Returns counts by outcome."""
+#: Messages a worker claims in one statement (and records in one transaction).
+DUE_BATCH = 200
+
+
+def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.datetime | None = None) -> dict[str, int]:
+    """The worker's loop step: claim a batch of due messages and deliver them with a fixed
+    number of statements for the batch, whatever its size:
+
+    - one claim (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``),
+      then the claimed rows, their templates and accounts (read once each, not per row) and the
+      customers' quiet hours and PIPL opt-out (no encrypted column decrypted);
+    - the checks for the whole batch preloaded (consents, sent marketing, suppressions, the
+      store's rules: four queries) and each message decided in memory;
+    - pacing with one counter hit per account for the batch;
+    - the sends concurrently (``client.concurrent_sends`` threads, each on its own kept-alive
+      connection), outside any transaction;
+    - the answers recorded in one transaction (one UPDATE for the batch conditional on each
+      message's claim, the attempts by COPY).
+
+    A worker that dies between the sends and that commit leaves the batch ``sending`` with its
+    claim: the sweep reconciles each message with the provider before anything is resent, as
+    for one message (ADR 0013). Anything off the plain path — a retry that must reconcile
+    first, a mini-program grant, a missing or inactive account, a decision to hold or suppress,
+    a provider error — takes the one-message path (:func:`_deliver_claimed` / :func:`_failed`).
+    Returns counts by outcome."""
     worker = worker or worker_id()
     now = now or timezone.now()
     ids = claim_due(worker=worker, limit=limit, now=now)
     counts: dict[str, int] = {}
     if not ids:
         return counts
-    messages = list(Message.objects.select_related("customer", "template", "account").filter(pk__in=ids))
+
+    def count(kind: str, n: int = 1) -> None:
+        counts[kind] = counts.get(kind, 0) + n
+
+    messages = list(Message.objects.filter(pk__in=ids).order_by("not_before", "id"))
+    templates = {
+        t.pk: t for t in MessageTemplate.objects.filter(pk__in={m.template_id for m in messages if m.template_id})
+    }
+    accounts = {a.pk: a for a in ChannelAccount.objects.filter(pk__in={m.account_id for m in messages if m.account_id})}
+    facts = {
+        cid: (qs, qe, bool(opt_out))
+        for cid, qs, qe, opt_out in Customer.objects.filter(
+            pk__in={m.customer_id for m in messages if m.customer_id}
+        ).values_list("id", "quiet_hours_start", "quiet_hours_end", "personalised_marketing_opt_out")
+    }
+    for m in messages:
+        if m.template_id:
+            m.template = templates.get(m.template_id)
+        if m.account_id:
+            m.account = accounts.get(m.account_id)
+    # Ready to send, by account: (message, client, payload).
+    ready: dict[int, list[tuple[Message, ChannelClient, Outgoing]]] = {}
     by_store: dict[int, list[Message]] = {}
     for m in messages:
         by_store.setdefault(m.store_id, []).append(m)
-    sent: list[tuple[Message, SendResult, int]] = []
-
-    def count(kind: str) -> None:
-        counts[kind] = counts.get(kind, 0) + 1
-
     for store_id, group in by_store.items():
         ctx = policy.PolicyContext()
         ctx.load(
@@ -632,62 +689,132 @@ def deliver_due(*, worker: str | None = None, limit: int = 200, now: dt.datetime
         )
         settings_row = MessagingSettings.objects.filter(store_id=store_id).first()
         for m in group:
-            plain = m.attempts == 1 and m.to and m.account is not None and m.account.is_active
+            account = m.account
+            plain = m.attempts == 1 and m.to and account is not None and account.is_active
             if not plain or m.channel == MessageChannel.MINIPROGRAM:
-                count(_deliver_claimed(m, worker, now).kind)
+                count(_deliver_claimed(_full(m), worker, now).kind)
                 continue
-            decision = policy.check(m, now=now, context=ctx)
-            if not decision.ok:
-                count(_deliver_claimed(m, worker, now).kind)  # records the hold or the suppression
+            if m.purpose == Purpose.STAFF or m.channel in (MessageChannel.INBOX, MessageChannel.WECOM):
+                ok = True
+            else:
+                quiet_start, quiet_end, opt_out = facts.get(m.customer_id, (None, None, False))  # type: ignore[arg-type]
+                quiet = None
+                if m.customer_id and quiet_start and quiet_end:
+                    quiet = (policy._as_time(quiet_start), policy._as_time(quiet_end))
+                decision = policy.decide(
+                    ctx=ctx, now=now, store_id=m.store_id, purpose=m.purpose, channel=m.channel,
+                    customer_id=m.customer_id if m.customer_id in facts else None, address_index=m.to_index or "",
+                    personalised=m.personalised, opt_out=opt_out, quiet=quiet,
+                )  # fmt: skip
+                ok = decision.ok
+            if not ok:
+                count(_deliver_claimed(_full(m), worker, now).kind)  # records the hold or the suppression
                 continue
             try:
-                client = client_for(m.account)  # type: ignore[arg-type]
+                client = client_for(account)  # type: ignore[arg-type]
             except LookupError:
-                count(_deliver_claimed(m, worker, now).kind)
+                count(_deliver_claimed(_full(m), worker, now).kind)
                 continue
-            wait = rate_wait(m.account.pk, client.rate_per_second)  # type: ignore[union-attr]
-            if wait > 0:
-                at = timezone.now() + dt.timedelta(seconds=wait)
-                _release(m, worker, status=MessageStatus.QUEUED, not_before=at, attempts=F("attempts") - 1)
-                count("paced")
-                continue
-            started = time.monotonic()
             try:
-                result = client.send(outgoing(m, settings_row=settings_row))
-            except ChannelError as exc:
-                count(_failed(m, worker, exc, ms=int((time.monotonic() - started) * 1000), now=now, client=client).kind)
-                continue
+                payload = outgoing(m, settings_row=settings_row)
             except rendering.RenderError:
-                count(_deliver_claimed(m, worker, now).kind)
+                count(_deliver_claimed(_full(m), worker, now).kind)
                 continue
-            except Exception as exc:
-                err = ChannelError("retry", type(exc).__name__, str(exc)[:200])
-                count(_failed(m, worker, err, ms=int((time.monotonic() - started) * 1000), now=now, client=client).kind)
-                continue
-            sent.append((m, result, int((time.monotonic() - started) * 1000)))
+            ready.setdefault(account.pk, []).append((m, client, payload))  # type: ignore[union-attr]
+    sent: list[tuple[Message, SendResult, int]] = []
+    for account_id, items in ready.items():
+        client = items[0][1]
+        granted, wait = rate_take(account_id, client.rate_per_second, len(items))
+        if granted < len(items):
+            at = timezone.now() + dt.timedelta(seconds=wait)
+            late = [m.pk for m, _c, _p in items[granted:]]
+            Message.objects.filter(pk__in=late, status=MessageStatus.SENDING, claimed_by=worker[:64]).update(
+                status=MessageStatus.QUEUED,
+                claimed_by="",
+                not_before=at,
+                attempts=F("attempts") - 1,
+                updated_at=timezone.now(),
+            )
+            count("paced", len(late))
+            items = items[:granted]
+        for m, result in _send_all(client, items):
+            if isinstance(result, tuple):
+                sent.append((m, result[0], result[1]))
+            else:
+                full = _full(m)
+                count(_failed(full, worker, result.error, ms=result.ms, now=now, client=client).kind)
     if sent:
-        _record_sent_many(sent, worker)
-        counts["sent"] = counts.get("sent", 0) + len(sent)
+        recorded = _record_sent_many(sent, worker)
+        count("sent", len(sent))
+        if recorded < len(sent):
+            log.warning("%d messages: claim lost before the answer was recorded", len(sent) - recorded)
     return counts
 
 
-def _record_sent_many(sent: Sequence[tuple[Message, SendResult, int]], worker: str) -> None:
+def _full(message: Message) -> Message:
+    """The message with its customer, for the one-message path (suppression records, blacklist
+    handling, re-routing need the customer object; the batch path reads only its facts)."""
+    return Message.objects.select_related("customer", "template", "account").get(pk=message.pk)
+
+
+@dataclass(frozen=True)
+class _SendFailed:
+    error: ChannelError
+    ms: int
+
+
+def _send_one(client: ChannelClient, payload: Outgoing) -> tuple[SendResult, int] | _SendFailed:
+    started = time.monotonic()
+    try:
+        result = client.send(payload)
+    except ChannelError as exc:
+        return _SendFailed(exc, int((time.monotonic() - started) * 1000))
+    except Exception as exc:
+        err = ChannelError("retry", type(exc).__name__, str(exc)[:200])  # as the one-message path
+        return _SendFailed(err, int((time.monotonic() - started) * 1000))
+    return result, int((time.monotonic() - started) * 1000)
+
+
+_pools: dict[int, Any] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(size: int) -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="outbox-send")
+        return pool
+
+
+def _send_all(
+    client: ChannelClient, items: Sequence[tuple[Message, ChannelClient, Outgoing]]
+) -> list[tuple[Message, tuple[SendResult, int] | _SendFailed]]:
+    """Send each payload: ``client.concurrent_sends`` at a time (threads; no database use in
+    them), in order otherwise. Every send's answer or error, by message."""
+    width = min(int(getattr(client, "concurrent_sends", 1) or 1), len(items))
+    if width <= 1:
+        return [(m, _send_one(client, p)) for m, _c, p in items]
+    results = _pool(width).map(lambda item: _send_one(client, item[2]), items)
+    return [(m, r) for (m, _c, _p), r in zip(items, results, strict=True)]
+
+
+def _record_sent_many(sent: Sequence[tuple[Message, SendResult, int]], worker: str) -> int:
+    """Record a batch of acceptances: one UPDATE for the lot (PostgreSQL: ``UPDATE … FROM
+    (VALUES …)``; elsewhere one statement a message in one round trip), each conditional on
+    the message still being this worker's claim, and the attempt rows by COPY — in one
+    transaction. Returns how many messages were still ours."""
     now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
     table = connection.ops.quote_name(Message._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET status = %s, provider_id = %s, sent_at = %s, delivered_at = %s, claimed_by = '', "
-        f"updated_at = %s WHERE id = %s AND status = %s AND claimed_by = %s"
-    )
-    params = [
+    rows = [
         (
+            m.pk,
             MessageStatus.DELIVERED if r.status == "delivered" else MessageStatus.SENT,
             str(r.provider_id)[:100],
-            now,
-            now if r.status == "delivered" else None,
-            now,
-            m.pk,
-            MessageStatus.SENDING,
-            worker[:64],
+            r.status == "delivered",
         )
         for m, r, _ms in sent
     ]
@@ -695,12 +822,42 @@ def _record_sent_many(sent: Sequence[tuple[Message, SendResult, int]], worker: s
 
     attempts = RawRows(MessageAttempt, ("store_id", "message_id", "at", "outcome", "code", "detail", "provider_id",
                                         "duration_ms", "created_at", "updated_at"))  # fmt: skip
-    for m, r, ms in sent:
-        attempts.add(m.store_id, m.pk, now, AttemptOutcome.ACCEPTED, "", "", str(r.provider_id)[:100], ms, now, now)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-        attempts.flush()
+            if connection.vendor == "postgresql":
+                values = ", ".join(["(%s::bigint, %s, %s, %s::boolean)"] * len(rows))
+                cursor.execute(
+                    f"UPDATE {table} AS m SET status = v.status, provider_id = v.provider_id, sent_at = %s, "
+                    f"delivered_at = CASE WHEN v.delivered THEN %s::timestamptz ELSE NULL END, claimed_by = '', "
+                    f"updated_at = %s FROM (VALUES {values}) AS v(id, status, provider_id, delivered) "
+                    f"WHERE m.id = v.id AND m.status = %s AND m.claimed_by = %s RETURNING m.id",
+                    [now, now, now, *[x for row in rows for x in row], MessageStatus.SENDING, worker[:64]],
+                )
+                mine = {pk for (pk,) in cursor.fetchall()}
+            else:
+                cursor.execute(
+                    f"SELECT id FROM {table} WHERE status = %s AND claimed_by = %s AND id IN "
+                    f"({', '.join(['%s'] * len(rows))})",
+                    [MessageStatus.SENDING, worker[:64], *[row[0] for row in rows]],
+                )
+                mine = {pk for (pk,) in cursor.fetchall()}
+                cursor.executemany(
+                    f"UPDATE {table} SET status = %s, provider_id = %s, sent_at = %s, delivered_at = %s, "
+                    f"claimed_by = '', updated_at = %s WHERE id = %s AND status = %s AND claimed_by = %s",
+                    [
+                        (status, provider_id, at, at if delivered else None, at, pk, MessageStatus.SENDING,
+                         worker[:64])
+                        for pk, status, provider_id, delivered in rows
+                        if pk in mine
+                    ],
+                )  # fmt: skip
+        for m, r, ms in sent:
+            if m.pk in mine:
+                attempts.add(m.store_id, m.pk, now, AttemptOutcome.ACCEPTED, "", "", str(r.provider_id)[:100], ms,
+                             now, now)  # fmt: skip
+        if mine:
+            attempts.flush()
+    return len(mine)
 
 
 def deliver_batch(ids: Iterable[int], *, worker: str | None = None) -> dict[str, int]:

@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.channels.base import (
@@ -27,6 +26,7 @@ from autocrm.channels.base import (
     StatusReport,
     register,
 )
+from autocrm.channels.keepalive import Answer, KeepAlive, MaybeSent, NotSent
 
 
 @register
@@ -118,15 +118,26 @@ class HttpFakeClient(ChannelClient):
     label = _("SMS")
     can_query = True
     rate_per_second = 100000.0
+    concurrent_sends = 4
 
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 30.0):
         super().__init__(config, endpoint=endpoint, timeout=timeout)
-        self._http = httpx.Client(base_url=endpoint or "", timeout=timeout)
+        self._http = KeepAlive(endpoint or "", timeout=timeout)
         if config.get("can_query") == "no":
             self.can_query = False  # type: ignore[misc]
 
+    def _call(self, method: str, path: str, payload: Any = None, params: Mapping[str, str] | None = None) -> Answer:
+        try:
+            if method == "POST":
+                return self._http.post_json(path, payload)
+            return self._http.get(path, params=params)
+        except NotSent as exc:
+            raise ChannelError("retry", "connect", str(exc)) from exc
+        except MaybeSent as exc:
+            raise ChannelError("retry", "no_answer", str(exc), in_doubt=True) from exc
+
     def send(self, message: Outgoing) -> SendResult:
-        r = self._http.post("/send", json={"id": message.message_id, "to": message.to, "text": message.text})
+        r = self._call("POST", "/send", {"id": message.message_id, "to": message.to, "text": message.text})
         if r.status_code == 429:
             raise ChannelError("rate_limited", "429")
         if r.status_code >= 500:
@@ -136,7 +147,7 @@ class HttpFakeClient(ChannelClient):
         return SendResult(provider_id=r.json()["serial"])
 
     def query(self, message_id: str, *, to: str, sent_at: dt.datetime) -> StatusReport | None:
-        r = self._http.get("/query", params={"id": message_id})
+        r = self._call("GET", "/query", params={"id": message_id})
         if r.status_code == 404:
             return None
         if r.status_code != 200:

@@ -28,7 +28,6 @@ from autocrm.tenancy.models import Store
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parents[2])
 TESTS = str(HERE.parents[3] / "tests")
-PORTS = iter(range(18110, 18140))
 
 
 def _database_url(tmp_path: Path) -> str:
@@ -96,7 +95,7 @@ def _kill_after_acceptance(url: str, provider: FakeProvider, message: Message) -
 
 @pytest.mark.usefixtures("committed_db")
 def test_a_worker_killed_after_the_provider_accepted_is_reconciled_not_resent(demo, tmp_path, monkeypatch):
-    with FakeProvider(next(PORTS), hold=True) as provider:
+    with FakeProvider(0, hold=True) as provider:
         message = _message(provider, monkeypatch=monkeypatch)
         url = _database_url(tmp_path)
         _kill_after_acceptance(url, provider, message)
@@ -113,7 +112,7 @@ def test_a_worker_killed_after_the_provider_accepted_is_reconciled_not_resent(de
 
 @pytest.mark.usefixtures("committed_db")
 def test_a_worker_killed_before_the_provider_saw_it_is_resent_once(demo, tmp_path, monkeypatch):
-    with FakeProvider(next(PORTS), hold=True) as provider:
+    with FakeProvider(0, hold=True) as provider:
         message = _message(provider, monkeypatch=monkeypatch)
         url = _database_url(tmp_path)
         _kill_after_acceptance(url, provider, message)
@@ -131,7 +130,7 @@ def test_a_worker_killed_before_the_provider_saw_it_is_resent_once(demo, tmp_pat
 
 @pytest.mark.usefixtures("committed_db")
 def test_a_provider_that_cannot_be_asked_leaves_it_uncertain_never_doubled(demo, tmp_path, monkeypatch):
-    with FakeProvider(next(PORTS), hold=True) as provider:
+    with FakeProvider(0, hold=True) as provider:
         message = _message(provider, can_query=False, monkeypatch=monkeypatch)
         url = _database_url(tmp_path)
         _kill_after_acceptance(url, provider, message)
