@@ -76,7 +76,9 @@ def _fill(store_id: int, organization_id: int, vehicles: int) -> None:
             {"base": base, "store": store_id, "org": organization_id, "series": series_ids, "n": SERIES,
              "count": vehicles},
         )  # fmt: skip
-        c.execute("SELECT setval(pg_get_serial_sequence('vehicles_vehicle', 'id'), (SELECT MAX(id) FROM vehicles_vehicle))")
+        c.execute(
+            "SELECT setval(pg_get_serial_sequence('vehicles_vehicle', 'id'), (SELECT MAX(id) FROM vehicles_vehicle))"
+        )
         # Readings: k of n at even spacing from the delivery to today; rate 10-110 km/day per vehicle.
         c.execute(
             """
@@ -155,7 +157,9 @@ def main() -> None:
     connection.force_debug_cursor = False
     print(f"recompute: {result.vehicles:,} vehicles in {result.seconds:.1f} s wall = "
           f"{result.vehicles / result.seconds:,.0f} vehicles/s")  # fmt: skip
-    print(f"python process CPU: {result.cpu_seconds:.1f} s ({result.cpu_seconds / result.vehicles * 1e6:.1f} µs a vehicle)")
+    print(
+        f"python process CPU: {result.cpu_seconds:.1f} s ({result.cpu_seconds / result.vehicles * 1e6:.1f} µs a vehicle)"
+    )
     print(f"queries: {result.queries:,} on the main connection + 3 reads per chunk in the read-ahead thread "
           f"({result.chunks:,} chunks of up to {args.chunk or services.CHUNK:,} vehicles): "
           f"{(result.queries + 3 * result.chunks) / max(1, result.vehicles) * 1000:.2f} per 1,000 vehicles")  # fmt: skip

@@ -22,8 +22,8 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from statistics import median
+from typing import NamedTuple
 
 MIN_GAP_DAYS = 7.0  # pairs of readings closer than this say little about the rate (and divide by ~0)
 MIN_RATE = 0.5  # km/day: a car parked for years still gets its time-based services

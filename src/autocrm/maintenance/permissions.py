@@ -12,13 +12,16 @@ recalled vehicles follow their campaign (``follow_parent``)."""
 from autocrm.core.permissions import Scope, follow_parent, register
 from autocrm.core.roles import Role
 
+# The next service is read wherever the vehicle is (the same roles and scopes as the vehicle).
 DUE_RULES = {
     Role.SALES: ("view", Scope.OWN),
     Role.ADVISOR: ("view export", Scope.STORE),
     Role.AGENT: ("view export", Scope.STORE),
     Role.MARKETING: ("view export", Scope.STORE),
+    Role.SALES_MANAGER: ("view", Scope.STORE),
     Role.SERVICE_MANAGER: ("view export", Scope.STORE),
     Role.TECHNICIAN: ("view", Scope.STORE),
+    Role.FINANCE: ("view", Scope.STORE),
     Role.MANAGER: ("view export", Scope.STORE),
     Role.DIRECTOR: ("view export", Scope.ORGANIZATION),
 }

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core.actor import Actor
 from autocrm.core.errors import ValidationError
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import get_in_scope, require_model
+from autocrm.core.permissions import can, get_in_scope, require_model
 from autocrm.vehicles.models import Vehicle
 
 from . import engine
@@ -78,8 +78,8 @@ def rate_explained(rate: engine.Rate) -> str:
 def vehicle_maintenance(*, actor: Actor, pk: Any) -> dict[str, Any]:
     """The vehicle's next due date, due items and the mileage rate used (the API's answer and the
     vehicle page's panel). Another store's vehicle, or one out of the role's scope: 404."""
-    require_model(actor, "view", VehicleDue)
     vehicle = get_in_scope(Vehicle.objects.for_actor(actor, "view"), actor, pk)
+    require_model(actor, "view", VehicleDue)
     computed = prediction_for(vehicle=vehicle)
     labels = dict(Item.choices)
 
@@ -107,6 +107,9 @@ def vehicle_maintenance(*, actor: Actor, pk: Any) -> dict[str, Any]:
 
 
 def open_recalls(*, actor: Actor, vehicle: Vehicle) -> list[dict[str, Any]]:
+    """The vehicle's recalls not yet done (none for a role that does not see recalls)."""
+    if not can(actor, "view", RecallVehicle):
+        return []
     rows = (
         RecallVehicle.objects.for_actor(actor, "view")
         .filter(vehicle=vehicle).exclude(status=RecallStatus.COMPLETED).select_related("campaign")

@@ -230,9 +230,7 @@ def _start_day_sql() -> str:
     """The day the clocks start (delivery, else purchase, else registration in the system) as an
     ordinal day number: dates cost nothing to read as integers."""
     if connection.vendor == "postgresql":
-        return (
-            "COALESCE(delivery_date, purchase_date, (created_at AT TIME ZONE %s)::date) - DATE '0001-01-01' + 1"
-        )
+        return "COALESCE(delivery_date, purchase_date, (created_at AT TIME ZONE %s)::date) - DATE '0001-01-01' + 1"
     return "CAST(julianday(COALESCE(delivery_date, purchase_date, date(created_at))) - 1721424.5 AS INTEGER)"
 
 
@@ -258,7 +256,8 @@ def _vehicle_chunks(store_id: int, size: int) -> Iterator[list[tuple[Any, ...]]]
 def _delete_range(store_id: int, lo: int, hi: int) -> None:
     with connection.cursor() as cursor:  # no signals, no cascade: a summary table
         cursor.execute(
-            "DELETE FROM maintenance_vehicledue WHERE store_id = %s AND vehicle_id BETWEEN %s AND %s", [store_id, lo, hi]
+            "DELETE FROM maintenance_vehicledue WHERE store_id = %s AND vehicle_id BETWEEN %s AND %s",
+            [store_id, lo, hi],
         )
 
 
@@ -348,7 +347,12 @@ def due_recompute(*, store_id: int, today: dt.date | None = None, chunk: int = C
             fallback = None
         rate = engine.mileage_rate(history, delivered=start, fallback=fallback)
         prediction = engine.predict(
-            plans.for_series(series_id), rate=rate, delivered=start, last_done=done, fuel_type=fuel, today=today,
+            plans.for_series(series_id),
+            rate=rate,
+            delivered=start,
+            last_done=done,
+            fuel_type=fuel,
+            today=today,
             detail=False,
         )
         methods[rate.method] += 1

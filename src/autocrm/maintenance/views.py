@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from autocrm.core.actor import Actor, actor_of
 from autocrm.core.forms import REFUSED, run_action, run_service
-from autocrm.core.permissions import can, present
+from autocrm.core.permissions import can, present, require_model
 from autocrm.core.views import scoped_object_or_404
 from autocrm.customers.models import Customer
 from autocrm.tenancy.selectors import store_names
@@ -78,6 +78,7 @@ def customer_part(request: HttpRequest, pk: int) -> HttpResponse:
     after the first paint; the customer is read as the page reads it."""
     actor = _actor(request)
     customer = scoped_object_or_404(Customer, actor, pk)
+    require_model(actor, "view", VehicleDue)
     context = customer_part_context(actor, customer)
     template = "maintenance/partials/customer_part.html"
     if getattr(request, "htmx", False):

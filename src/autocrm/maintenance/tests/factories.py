@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -19,7 +20,7 @@ def make_vin() -> str:
 
 
 def make_vehicle(store: Any, *, customer: Any = None, delivered: dt.date | None = None, series: Any = None,
-                 fuel_type: str = "petrol", readings: list[tuple[int, int]] = (), vin: str = "",
+                 fuel_type: str = "petrol", readings: Sequence[tuple[int, int]] = (), vin: str = "",
                  insurance_expiry: dt.date | None = None) -> Vehicle:  # fmt: skip
     """A vehicle of ``store`` delivered on ``delivered`` with readings ``(days after delivery, km)``."""
     delivered = delivered or timezone.localdate() - dt.timedelta(days=400)

@@ -66,7 +66,9 @@ def test_due_list_api_filters_pages_and_masks(fleet):
     rows = r.json()["items"]
     assert [x["vehicle"] for x in rows] == [fleet["due"].pk]
     assert rows[0]["owner_mobile"] == "139****5678"
-    assert fleet["other"].pk not in [x["vehicle"] for x in get("/maintenance-due", "advisor_a1", weeks="52").json()["items"]]
+    assert fleet["other"].pk not in [
+        x["vehicle"] for x in get("/maintenance-due", "advisor_a1", weeks="52").json()["items"]
+    ]
     first = get("/maintenance-due", "advisor_a1", weeks="52", limit="2").json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     rest = get("/maintenance-due", "advisor_a1", weeks="52", limit="2", cursor=first["next_cursor"]).json()

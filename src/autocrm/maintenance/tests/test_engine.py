@@ -77,7 +77,7 @@ def test_readings_on_one_day_say_nothing_and_fall_back():
 
 def test_a_rate_is_kept_within_bounds():
     assert mileage_rate([reading(10, 20_000)], delivered=D0).km_per_day == engine.MAX_RATE
-    assert mileage_rate(steady(0.01, [100, 400]) + [reading(800, 8)], delivered=D0).km_per_day >= engine.MIN_RATE
+    assert mileage_rate([*steady(0.01, [100, 400]), reading(800, 8)], delivered=D0).km_per_day >= engine.MIN_RATE
 
 
 PLAN = [PlanItem(**row) for row in plan_item_rows()]
