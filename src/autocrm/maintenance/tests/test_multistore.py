@@ -51,8 +51,15 @@ class TestMaintenanceMultistore(MultistoreMatrix):
         Op("/recalls", RC, "view", api=True, record=False),
         Op("/recalls/{pk}/vehicles", RC, "view", api=True),
         Op("/recalls/{pk}/notify", RC, "notify", api=True, method="POST", data={}, fresh=True),
-        Op("/recall-vehicles/{pk}/complete", RV, "change", api=True, method="POST", data={"reference": "矩阵"},
-           fresh=True),  # fmt: skip
+        Op(
+            "/recall-vehicles/{pk}/complete",
+            RV,
+            "change",
+            api=True,
+            method="POST",
+            data={"reference": "矩阵"},
+            fresh=True,
+        ),
     ]
     exempt = {
         "POST /api/v1/recalls": "a multipart upload (the matrix posts JSON); its 403 and 201 are in test_api_views",
