@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "autocrm.vehicles",
     "autocrm.messaging",
     "autocrm.leads",
+    "autocrm.maintenance",
     "autocrm.sales",
     "autocrm.demo",
 ]

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core.actor import Actor, actor_of
 from autocrm.core.errors import NotFound, PermissionDenied
+from autocrm.core.extensions import panels_for
 from autocrm.core.forms import CreateExtra, ServiceFormView, run_service
 from autocrm.core.permissions import can
 from autocrm.core.views import all_stores_chosen
@@ -94,6 +96,11 @@ def _detail_context(actor: Actor, vehicle: Vehicle, **extra: Any) -> dict[str, A
         "can_transfer": can(actor, "transfer", vehicle),
         "reading_form": extra.pop("reading_form", None) or ReadingForm(),
         "transfer_form": extra.pop("transfer_form", None) or TransferForm(),
+        # Panels other modules registered for the vehicle page (maintenance: next service, recalls).
+        "panels": [
+            {"key": panel.key, "html": render_to_string(panel.template, {**ctx, "vehicle": vehicle, "actor": actor})}
+            for panel, ctx in panels_for("vehicles.vehicle", actor, vehicle)
+        ],
         **_readings_context(vehicle, page),
         **extra,
     }

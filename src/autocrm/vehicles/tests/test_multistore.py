@@ -87,4 +87,5 @@ class TestVehiclesMultistore(MultistoreMatrix):
         "vehicles:catalogue_series": "the shared brand catalogue (unscoped), open to every signed-in user",
         "vehicles:catalogue_trims": "the shared brand catalogue (unscoped), open to every signed-in user",
         "POST /api/v1/vehicles/{vehicle_id}/transfer": "two records per call (vehicle, new owner); roles in test_api",
+        "GET /api/v1/vehicles/{vehicle_id}/maintenance": "the maintenance app's: in maintenance/tests/test_multistore.py",
     }

@@ -1,0 +1,45 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MaintenanceConfig(AppConfig):
+    """保养预测、召回与续保: vehicle-centric predictions that service, care and marketing read."""
+
+    name = "autocrm.maintenance"
+    label = "maintenance"
+    verbose_name = _("Maintenance")
+    module_key = "aftersales"
+
+    def ready(self) -> None:
+        from autocrm.core.events import subscribe
+        from autocrm.core.navigation import register_menu
+        from autocrm.core.permissions import can
+        from autocrm.core.views import register_home_panel
+
+        from . import audit_labels, exporting, panels, permissions, tasks  # noqa: F401  (rules, nightly task)
+        from .models import RecallCampaign, VehicleDue
+        from .services import on_repair_order_closed
+
+        audit_labels.register()
+        panels.register()
+        exporting.register()
+        register_menu(
+            "maintenance_due", _("Due for service"), "maintenance:due_list", icon="calendar-due", order=40,
+            module="aftersales", visible=lambda actor: can(actor, "view", VehicleDue),
+        )  # fmt: skip
+        register_menu(
+            "recalls", _("Recalls"), "maintenance:recall_list", icon="alert-triangle", order=41,
+            module="aftersales", visible=lambda actor: can(actor, "view", RecallCampaign),
+        )  # fmt: skip
+        register_menu(
+            "renewals", _("Insurance renewals"), "maintenance:renewal_list", icon="shield-check", order=42,
+            module="aftersales", visible=lambda actor: can(actor, "view", VehicleDue) and actor.role != "technician",
+        )  # fmt: skip
+        register_home_panel("maintenance_due_week", template="maintenance/panels/home_due.html",
+                            context=panels.panel_home_due, order=7)  # fmt: skip
+        # The service app emits it when a repair order closes (payload: docs/conventions.md §3).
+        subscribe("repair_order.closed", on_repair_order_closed, key="maintenance.repair_order_closed")
+        from autocrm.messaging.rendering import register_variable
+
+        register_variable("campaign", _("Recall campaign"), "制动软管更换")
+        register_variable("recall_code", _("Recall campaign code"), "R2026-01")
