@@ -26,6 +26,7 @@ urlpatterns = [
     path("vehicles/", include("autocrm.vehicles.urls")),
     path("leads/", include("autocrm.leads.urls")),
     path("deals/", include("autocrm.sales.urls")),
+    path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
