@@ -416,6 +416,12 @@ def _key(value: Any) -> str:
     return key
 
 
+def replayed(store_id: int, key: Any) -> bool:
+    """Was a movement already recorded in the store under this idempotency key? (The API answers
+    a replay with 200 instead of 201.)"""
+    return _replay(store_id, _key(key)) is not None
+
+
 def _same_request(movement: StockMovement, part: Part, kind: str) -> StockMovement:
     if movement.part_id != part.pk or movement.kind != kind:
         message = _("This idempotency key was used for another movement.")
