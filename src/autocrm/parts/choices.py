@@ -28,7 +28,7 @@ class MovementKind(models.TextChoices):
     """One row of the stock ledger. ``quantity`` is signed: receipts, returns and incoming
     transfers add; issues and outgoing transfers take away; an adjustment goes either way."""
 
-    RECEIPT = "receipt", _("Receipt")
+    RECEIPT = "receipt", _("Goods in")
     ISSUE = "issue", _("Issue to repair order")
     RETURN = "return", _("Return from repair order")
     ADJUSTMENT = "adjustment", _("Adjustment")
