@@ -28,6 +28,7 @@ urlpatterns = [
     path("deals/", include("autocrm.sales.urls")),
     path("sales/", include("autocrm.sales.urls_kpis")),  # the sales KPIs
     path("maintenance/", include("autocrm.maintenance.urls")),
+    path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
