@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "autocrm.messaging",
     "autocrm.leads",
     "autocrm.sales",
+    "autocrm.service",
     "autocrm.demo",
 ]
 
