@@ -108,20 +108,24 @@ class Slot:
 
 def day_occupancy(
     *, store_id: int, day: dt.date, slot_minutes: int
-) -> tuple[dict[dt.datetime, int], list[Appointment]]:
-    """Bookings holding bays per slot start, and the holding appointments of the day."""
+) -> tuple[dict[dt.datetime, int], dict[dt.datetime, int], list[Appointment]]:
+    """Bookings holding bays per slot start (all, and those without priority), and the holding
+    appointments of the day."""
     rows = list(
         Appointment.objects.filter(store_id=store_id, day=day, status__in=HOLDING).only(  # scoped: capacity, not data
-            "id", "starts_at", "slots", "advisor_id"
+            "id", "starts_at", "slots", "advisor_id", "priority"
         )
     )
     used: dict[dt.datetime, int] = {}
+    normal: dict[dt.datetime, int] = {}
     step = dt.timedelta(minutes=slot_minutes)
     for row in rows:
         for k in range(row.slots):
             at = row.starts_at + k * step
             used[at] = used.get(at, 0) + 1
-    return used, rows
+            if not row.priority:
+                normal[at] = normal.get(at, 0) + 1
+    return used, normal, rows
 
 
 def slot_plan(
@@ -135,7 +139,7 @@ def slot_plan(
     rules = settings_for(store.pk)
     step = rules.slot_minutes
     starts = slot_starts(opening_hours=store.opening_hours, day=day, slot_minutes=step)
-    used, rows = day_occupancy(store_id=store.pk, day=day, slot_minutes=step)
+    used, normal, rows = day_occupancy(store_id=store.pk, day=day, slot_minutes=step)
     advisor_starts: dict[dt.datetime, int] = {}
     for row in rows:
         if advisor_id is not None and row.advisor_id == advisor_id:
@@ -145,16 +149,22 @@ def slot_plan(
     delta = dt.timedelta(minutes=step)
     reserve = min(rules.priority_reserve, rules.bays)
     out = []
+
+    def room(at: dt.datetime) -> tuple[int, int]:
+        """Places left for a customer without priority, and for a priority customer: the places
+        kept for priority are never taken by the others."""
+        total_left = rules.bays - used.get(at, 0)
+        return max(0, min(total_left, rules.bays - reserve - normal.get(at, 0))), max(0, total_left)
+
     for at in starts:
-        n = used.get(at, 0)
-        free = max(0, rules.bays - reserve - n)
-        free_priority = max(0, rules.bays - n)
+        free, free_priority = room(at)
         span = [at + k * delta for k in range(needed)]
         fits = (
-            all(s in start_set and (rules.bays - used.get(s, 0) - (0 if priority else reserve)) > 0 for s in span)
+            all(s in start_set and room(s)[1 if priority else 0] > 0 for s in span)
             and advisor_starts.get(at, 0) < rules.advisor_capacity
         )
-        out.append(Slot(at, at + delta, n, rules.bays, free, free_priority, advisor_starts.get(at, 0), fits))
+        out.append(Slot(at, at + delta, used.get(at, 0), rules.bays, free, free_priority, advisor_starts.get(at, 0),
+                        fits))  # fmt: skip
     return out
 
 
