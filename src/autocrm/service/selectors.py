@@ -250,6 +250,12 @@ def bill_of(repair_order: RepairOrder) -> Bill | None:
     return Bill.objects.filter(repair_order=repair_order).first()  # scoped: the repair order was read in scope
 
 
+def repair_order_of_bill(bill: Bill) -> RepairOrder:
+    """The repair order of a bill read in scope, with its lines (a finance specialist reads bills,
+    not the workshop's orders)."""
+    return with_lines(RepairOrder.objects.filter(pk=bill.repair_order_id)).get()  # scoped: the bill was read in scope
+
+
 def bill_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Bill]:
     filters = filters or {}
     require_model(actor, "view", Bill)

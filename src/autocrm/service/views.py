@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -230,7 +231,7 @@ def job_progress(request: HttpRequest, pk: int, job: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def job_photo(request: HttpRequest, pk: int, photo: int) -> HttpResponse:
+def job_photo(request: HttpRequest, pk: int, photo: int) -> HttpResponseBase:
     actor = actor_of(request)
     ro = selectors.repair_order_get(actor=actor, pk=pk)
     row = get_in_scope(JobPhoto.objects.filter(job__repair_order=ro), actor, photo)
@@ -243,7 +244,7 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The print-ready e-bill (结算单): itemised labour and parts, discounts, VAT, payment."""
     actor = actor_of(request)
     bill = selectors.bill_get(actor=actor, pk=pk)
-    ro = selectors.repair_order_get(actor=actor, pk=bill.repair_order_id)
+    ro = selectors.repair_order_of_bill(bill)
     return render(request, "service/bill.html", {
         "bill": bill, "ro": ro, "jobs": [j for j in ro.jobs.all() if j.approval == "approved"],
         "parts": [p for p in ro.part_lines.all() if p.approval == "approved"], "store": ro.store,

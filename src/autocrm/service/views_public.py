@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +31,8 @@ def _context(link: EstimateLink, token: str) -> dict[str, Any]:
     jobs = list(ro.jobs.order_by("id").prefetch_related("photos"))  # scoped: the signed link names this order
     parts = list(PartLine.objects.filter(repair_order=ro).order_by("id"))  # scoped: the signed link names this order
     return {"ro": ro, "jobs": jobs, "parts": parts, "token": token, "answered": link.used_at is not None,
-            "pending": any(x.approval == Approval.PENDING for x in [*jobs, *parts]),
+            "pending": any(j.approval == Approval.PENDING for j in jobs)
+            or any(p.approval == Approval.PENDING for p in parts),
             "status_label": RoStatus(ro.status).label, "expires_at": link.expires_at}  # fmt: skip
 
 
@@ -55,7 +57,7 @@ def estimate(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def estimate_photo(request: HttpRequest, token: str, photo: int) -> HttpResponse:
+def estimate_photo(request: HttpRequest, token: str, photo: int) -> HttpResponseBase:
     try:
         link = services.estimate_link_open(token, for_answer=False)
     except services.LinkInvalid as exc:
