@@ -28,6 +28,7 @@ urlpatterns = [
     path("leads/", include("autocrm.leads.urls")),
     path("deals/", include("autocrm.sales.urls")),
     path("service/", include("autocrm.service.urls")),
+    path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),

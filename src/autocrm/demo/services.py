@@ -194,3 +194,13 @@ def _register_sales_hooks() -> None:
 
 
 _register_sales_hooks()
+
+
+def _register_parts_hook() -> None:
+    from .parts import demo_parts_hook  # the after-sales catalogue, stock, suppliers and orders
+
+    if demo_parts_hook not in demo_hooks:
+        demo_hooks.append(demo_parts_hook)
+
+
+_register_parts_hook()
