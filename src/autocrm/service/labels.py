@@ -18,7 +18,6 @@ def register() -> None:
     register_action("repair_order.estimate_answered", _("Owner answered the estimate"))
     register_action("bill.pay", _("Bill paid"))
     register_model("service.serviceday", labels={"bookings": _("bookings")}, hidden=("bookings",))
-    register_model("service.partline", hidden=("reservation_ref",))
     register_model("service.jobphoto", labels={"path": _("file"), "uploaded_by": _("uploaded by")}, hidden=("path",))
     register_model("service.estimatelink", labels={"nonce": _("link secret")}, hidden=("nonce",))
     register_model("service.repairorderstatuschange", labels={"by": _("by")})

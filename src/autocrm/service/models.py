@@ -245,18 +245,22 @@ class Job(TenantModel):
 
 
 class PartLine(TenantModel):
-    """A part on the repair order: part number, name, quantity × unit price, the owner's answer;
-    ``reservation_ref`` is the parts app's reservation when the part comes from stock."""
+    """A part on the repair order: part number, name, quantity × unit price, the owner's answer.
+    A line with ``part`` comes from the store's stock: reserved for the repair order when added
+    (``parts.services.stock_reserve``, 409 when not in stock), released when the owner declines
+    it, issued when the car goes to the quality check (``issued``), the rest released on delivery."""
 
     repair_order = models.ForeignKey(RepairOrder, on_delete=models.CASCADE, related_name="part_lines")
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="part_lines")
+    part = models.ForeignKey("parts.Part", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("part from stock"))  # fmt: skip
     part_number = models.CharField(_("part number"), max_length=40, blank=True)
     name = models.CharField(_("part"), max_length=100)
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     approval = models.CharField(_("owner's answer"), max_length=10, choices=Approval.choices,
                                 default=Approval.PENDING)  # fmt: skip
-    reservation_ref = models.CharField(max_length=40, blank=True, editable=False)
+    issued = models.BooleanField(_("issued from stock"), default=False)
     canned_job = models.ForeignKey(CannedJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     scope_owner_field = "repair_order__advisor"

@@ -440,13 +440,33 @@ def job_add(*, actor: Actor, repair_order: RepairOrder, data: Mapping[str, Any])
                        settings_for(ro.store_id).labour_rate, technician_id=technician)  # fmt: skip
 
 
+REFERENCE = "service.repairorder"
+
+
+def _reference(ro: RepairOrder) -> tuple[str, int]:
+    return (REFERENCE, ro.pk)
+
+
 @transaction.atomic
 def part_add(*, actor: Actor, repair_order: RepairOrder, data: Mapping[str, Any]) -> PartLine:
-    """Add a part line: ``part_number``, ``name``, ``quantity`` × ``unit_price``, optional ``job``."""
+    """Add a part line: ``part`` (a part of the store's stock: its number, name and price are the
+    defaults, and the quantity is reserved for this repair order — not enough in stock is a 409
+    naming ``quantity``) or a free ``part_number`` and ``name``; ``quantity`` × ``unit_price``;
+    optional ``job``."""
+    from autocrm.parts import services as parts
+    from autocrm.parts.selectors import part_get
+
     ro = _locked(repair_order)
     require(actor, "change", ro)
     _editable(ro)
     errors = _Errors()
+    part_id = _int(errors, data.get("part"), "part", 1, 2**62)
+    errors.raise_if_any()
+    stock = part_get(actor=actor, pk=part_id) if part_id is not None else None
+    if stock is not None and stock.store_id != ro.store_id:
+        raise ValidationError(NOT_VALID, fields={"part": [_("Choose one of this store's parts.")]})
+    defaults = {"part_number": stock.part_number, "name": stock.name, "unit_price": stock.price} if stock else {}
+    data = {**defaults, **{k: v for k, v in data.items() if v not in (None, "")}}
     part_number = _text(errors, data, "part_number", 40)
     name = _text(errors, data, "name", 100, required=True)
     quantity = _decimal(errors, data, "quantity", high=Decimal("9999.99"), positive=True)
@@ -456,8 +476,64 @@ def part_add(*, actor: Actor, repair_order: RepairOrder, data: Mapping[str, Any]
         errors.add("job", _("Choose a job of this repair order."))
     errors.raise_if_any()
     assert quantity is not None and unit_price is not None
-    return PartLine.objects.create(store_id=ro.store_id, repair_order=ro, job_id=job_id, part_number=part_number,
-                                   name=name, quantity=quantity, unit_price=unit_price)  # fmt: skip
+    if stock is not None:
+        parts.stock_reserve(actor=actor, part=stock, qty=quantity, reference=_reference(ro))
+    return PartLine.objects.create(store_id=ro.store_id, repair_order=ro, job_id=job_id, part=stock,
+                                   part_number=part_number, name=name, quantity=quantity,
+                                   unit_price=unit_price)  # fmt: skip
+
+
+def _stock_release(actor: Actor | None, ro: RepairOrder, lines: list[PartLine]) -> None:
+    """Give back what the repair order holds of these lines' parts."""
+    from autocrm.parts import services as parts
+
+    for line in lines:
+        if line.part_id is None or line.issued:
+            continue
+        if actor is None:  # the owner's link: the advisor of the order acts for the release
+            actor = _system_actor(ro)
+        if actor is None:
+            continue
+        assert line.part is not None
+        parts.stock_release(actor=actor, part=line.part, reference=_reference(ro), qty=line.quantity)
+
+
+def _system_actor(ro: RepairOrder) -> Actor | None:
+    """The repair order's advisor as the actor of stock moves the owner's answer causes."""
+    from autocrm.accounts.selectors import actor_build
+
+    if ro.advisor_id is None:
+        return None
+    try:
+        assert ro.advisor is not None
+        built: Actor = actor_build(user=ro.advisor, store_id=ro.store_id)
+    except Exception:
+        log.exception("no actor for the advisor of repair order %s", ro.pk)
+        return None
+    return built
+
+
+def _stock_issue(actor: Actor, ro: RepairOrder) -> None:
+    """Issue the approved stock parts to the repair order (409 naming ``quantity`` when short)."""
+    from autocrm.parts import services as parts
+
+    for line in PartLine.objects.filter(repair_order=ro, approval=Approval.APPROVED, part__isnull=False,
+                                        issued=False).select_related("part"):  # fmt: skip
+        assert line.part is not None
+        parts.stock_issue(actor=actor, part=line.part, qty=line.quantity, reference=_reference(ro))
+        PartLine.objects.filter(pk=line.pk).update(issued=True)
+
+
+def _stock_release_all(actor: Actor, ro: RepairOrder) -> None:
+    from autocrm.parts import services as parts
+
+    seen: set[int] = set()
+    for line in PartLine.objects.filter(repair_order=ro, part__isnull=False).select_related("part"):
+        if line.part_id in seen:
+            continue
+        seen.add(line.part_id)  # type: ignore[arg-type]
+        assert line.part is not None
+        parts.stock_release(actor=actor, part=line.part, reference=_reference(ro))
 
 
 def canned_lines_clean(lines: Any) -> list[dict[str, Any]]:
@@ -530,12 +606,22 @@ def canned_job_apply(*, actor: Actor, repair_order: RepairOrder, canned_job: Can
                               technician_id=technician_id, canned=canned_job)  # fmt: skip
             first_job = first_job or job
             made.append(job)
+    from autocrm.parts import services as parts
+    from autocrm.parts.models import Part
+
+    numbers = [line.get("part_number") for line in canned_job.lines if line.get("kind") == "part"]
+    stock = {
+        p.part_number: p for p in Part.objects.filter(store_id=ro.store_id, part_number__in=[n for n in numbers if n])
+    }
     for line in canned_job.lines:
         if line.get("kind") == "part":
+            part = stock.get(line.get("part_number") or "")
+            if part is not None:  # from the store's stock: reserved now (409 when short)
+                parts.stock_reserve(actor=actor, part=part, qty=Decimal(line["quantity"]), reference=_reference(ro))
             made.append(PartLine.objects.create(
-                store_id=ro.store_id, repair_order=ro, job=first_job, part_number=line.get("part_number", ""),
-                name=line["name"], quantity=Decimal(line["quantity"]), unit_price=Decimal(line["unit_price"]),
-                canned_job=canned_job))  # fmt: skip
+                store_id=ro.store_id, repair_order=ro, job=first_job, part=part,
+                part_number=line.get("part_number", ""), name=line["name"], quantity=Decimal(line["quantity"]),
+                unit_price=Decimal(line["unit_price"]), canned_job=canned_job))  # fmt: skip
     audit.record("repair_order.canned_job", obj=ro, actor=actor, extra={"canned_job": canned_job.code})
     return made
 
@@ -665,8 +751,12 @@ def repair_order_advance(*, actor: Actor, repair_order: RepairOrder, to_status: 
     if missing:
         names = "; ".join(str(m) for messages in missing.values() for m in messages)
         raise Conflict(names, fields=missing, extra={"missing": sorted(missing)})
+    if target == RoStatus.QUALITY_CHECK:
+        _stock_issue(actor, ro)
     if target == RoStatus.AWAITING_PAYMENT:
         bill_make(ro)
+    if target == RoStatus.DELIVERED:
+        _stock_release_all(actor, ro)
     _move(ro, target, actor)
     if target == RoStatus.DELIVERED:
         codes = tuple(sorted(set(Job.objects.filter(repair_order=ro, approval=Approval.APPROVED)
@@ -788,6 +878,10 @@ def _answer_lines(ro: RepairOrder, answers: Mapping[str, Any], *, actor: Actor |
         PartLine.objects.filter(repair_order=ro, job_id__in=declined_jobs, approval=Approval.APPROVED).update(
             approval=Approval.DECLINED
         )
+    released = list(PartLine.objects.filter(repair_order=ro, approval=Approval.DECLINED, part__isnull=False,
+                                            issued=False).select_related("part"))  # fmt: skip
+    if released:
+        _stock_release(actor, ro, released)
     emit(events.ESTIMATE_ANSWERED, store_id=ro.store_id,
          payload=events.EstimateAnswered(repair_order_id=ro.pk, approved=approved, declined=declined))  # fmt: skip
     if ro.status == RoStatus.AWAITING_APPROVAL and not _pending(ro):

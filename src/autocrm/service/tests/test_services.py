@@ -285,3 +285,41 @@ def test_canned_job_codes_are_unique_per_store(manager):
         make_canned(manager)
     with pytest.raises(PermissionDenied):
         make_canned(actor_for("advisor_a1"), code="OTHER")
+
+
+# --- parts from stock -------------------------------------------------------------------------------
+
+
+def _part(actor, on_hand="5", **data):
+    from autocrm.parts import services as parts
+
+    data.setdefault("part_number", "PAD-F-01")
+    data.setdefault("name", "前刹车片")
+    data.setdefault("price", "420.00")
+    part = parts.part_create(actor=actor, data=data)
+    parts.stock_receive(actor=actor, part=part, qty=on_hand, unit_cost="300.00")
+    part.refresh_from_db()
+    return part
+
+
+def test_stock_parts_are_reserved_released_when_declined_and_issued_at_quality_check(advisor):
+    from autocrm.parts.models import Part
+
+    keeper = actor_for("service_manager_a")
+    pads = _part(keeper, on_hand="3")
+    ro = make_ro(advisor)
+    with pytest.raises(Conflict) as exc:  # more than is in stock
+        services.part_add(actor=advisor, repair_order=ro, data={"part": pads.pk, "quantity": "4"})
+    assert "quantity" in exc.value.fields
+    kept = services.part_add(actor=advisor, repair_order=ro, data={"part": pads.pk, "quantity": "2"})
+    assert kept.unit_price == Decimal("420.00") and kept.part_number == "PAD-F-01"
+    spare = services.part_add(actor=advisor, repair_order=ro, data={"part": pads.pk, "quantity": "1"})
+    assert Part.objects.get(pk=pads.pk).reserved == Decimal("3")
+    services.repair_order_advance(actor=advisor, repair_order=ro)
+    services.repair_order_advance(actor=advisor, repair_order=ro)  # → waiting for the owner
+    services.estimate_record(actor=advisor, repair_order=ro,
+                             answers={f"part:{kept.pk}": "approved", f"part:{spare.pk}": "declined"})  # fmt: skip
+    assert Part.objects.get(pk=pads.pk).reserved == Decimal("2")
+    services.repair_order_advance(actor=advisor, repair_order=ro)  # → quality check: issued
+    fresh = Part.objects.get(pk=pads.pk)
+    assert (fresh.on_hand, fresh.reserved) == (Decimal("1"), Decimal("0"))
