@@ -163,10 +163,14 @@ class JobIn(Schema):
 
 
 class PartIn(Schema):
+    """A part from the store's stock (``part``: number, name and price by default, reserved) or
+    a free line (``name``, ``unit_price``)."""
+
+    part: int | None = None
     part_number: str = ""
-    name: str
+    name: str = ""
     quantity: Number
-    unit_price: Number
+    unit_price: Number | None = None
     job: int | None = None
 
 
