@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "autocrm.leads",
     "autocrm.maintenance",
     "autocrm.sales",
+    "autocrm.service",
     "autocrm.parts",
     "autocrm.demo",
 ]

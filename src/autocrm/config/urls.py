@@ -16,6 +16,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
     path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)
+    path("e/", include("autocrm.service.urls_public")),  # the owner's estimate link (signed, no login)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("deals/", include("autocrm.sales.urls")),
     path("sales/", include("autocrm.sales.urls_kpis")),  # the sales KPIs
     path("maintenance/", include("autocrm.maintenance.urls")),
+    path("service/", include("autocrm.service.urls")),
     path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),

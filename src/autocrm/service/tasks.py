@@ -1,0 +1,16 @@
+"""Scheduled after-sales work: the day-before appointment reminders, per store with the
+after-sales module on."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from autocrm.core.modules import store_periodic_task
+
+
+@store_periodic_task("aftersales", crontab(minute="0", hour="10"))
+def appointment_reminders(*, store_id: int) -> None:
+    """Remind the owners of tomorrow's appointments (SMS or WeChat by their consent)."""
+    from .services import appointment_reminders_send
+
+    appointment_reminders_send(store_id=store_id)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views_public
+
+app_name = "service_public"
+urlpatterns = [
+    path("<str:token>/", views_public.estimate, name="estimate"),
+    path("<str:token>/photos/<int:photo>/", views_public.estimate_photo, name="estimate_photo"),
+]
