@@ -6,6 +6,7 @@ transaction (messaging delivers them after the commit)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import time
 from collections import defaultdict
@@ -13,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Subquery, Value, When
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -209,9 +211,9 @@ def _pick_consultant(
     under their daily capacity, those whose specialities match the lead's brand/model first, then
     those without specialities, then anyone on duty. None when nobody can take it.
 
-    Only the chosen consultant's row is locked, skipping it when another intake holds it (that
-    one is booking the consultant: the next in the round is taken instead), and re-checked once
-    locked; a row that turns out full is released again (savepoint). An intake thus holds at most
+    Only the chosen consultant's row is booked, by one conditional UPDATE (:func:`_book`),
+    skipping it when another intake holds it (that one is booking the consultant: the next in the
+    round is taken instead); a row found full or off is not touched. An intake thus holds at most
     one duty row and waits on none — concurrent intakes neither block each other nor deadlock, and
     a capacity's last slot is never taken twice. When every candidate is held, the best one is
     waited for. ``ranking`` (a hot lead: the best converters first) goes before the round."""
@@ -229,7 +231,7 @@ def _pick_consultant(
     top = max(d.turn for d in duties)
     skipped: set[int] = set()
     full: set[int] = set()
-    for _attempt in range(len(duties) + 2):
+    for _attempt in range(2 * len(duties) + 2):  # each row may be skipped once, then waited for once
         left = [d for d in duties if d.pk not in full]
         own = next((d for d in left if d.user_id == preferred_id), None) if preferred_id is not None else None
         chosen, capped = _choose([d for d in left if d.pk not in skipped], lead, today, preferred_id, ranking)
@@ -248,30 +250,30 @@ def _pick_consultant(
     return None
 
 
-class _Full(Exception):
-    pass
-
-
 def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
-    """Lock and book one duty row: True booked, None held by another intake, False full or off."""
-    try:
-        with transaction.atomic():  # a savepoint: a row found full is unlocked again
-            row = (
-                ConsultantDuty.objects.select_for_update(skip_locked=not wait)  # scoped: a row of the intake's store
-                .filter(pk=pk)
-                .first()
-            )
-            if row is None:
-                return None
-            used = row.assigned_today if row.assigned_on == today else 0
-            if row.status != DutyStatus.ON_DUTY or (capped and used >= row.daily_capacity):
-                raise _Full
-            ConsultantDuty.objects.filter(pk=pk).update(  # scoped: the row locked above
-                turn=max(top, row.turn) + 1, last_assigned_at=now, assigned_on=today, assigned_today=used + 1
-            )
-            return True
-    except _Full:
-        return False
+    """Book one duty row in one conditional UPDATE: True booked; otherwise, with ``wait`` False
+    or the row full or off. Without ``wait`` the row is taken only when no other intake holds it
+    (``FOR UPDATE SKIP LOCKED`` in the subquery); with it, after that intake's commit, the
+    conditions read again. The capacity is checked on the row as it is then, so a last slot is
+    never taken twice, and a row found full is never locked."""
+    ready = Q(pk=pk, status=DutyStatus.ON_DUTY)
+    if capped:
+        ready &= Q(assigned_on__isnull=True) | ~Q(assigned_on=today) | Q(assigned_today__lt=F("daily_capacity"))
+    # The conditions stand on the UPDATE itself too: PostgreSQL checks them again on the row as
+    # the other intake left it, when this one had to wait for it.
+    rows = ConsultantDuty.objects.filter(ready)  # scoped: a row of the intake's store
+    if not wait:
+        held = ConsultantDuty.objects.filter(ready).select_for_update(skip_locked=True).values("pk")  # scoped: same
+        rows = rows.filter(pk__in=Subquery(held))
+    done = rows.update(
+        turn=Greatest(F("turn"), Value(top)) + 1,
+        last_assigned_at=now,
+        assigned_today=Case(When(assigned_on=today, then=F("assigned_today") + 1), default=Value(1)),
+        assigned_on=today,
+    )
+    if done:
+        return True
+    return False if wait else None
 
 
 def _choose(
@@ -350,17 +352,43 @@ class Intake:
 
 
 def _find_repeat(store_id: int, external_id: str) -> Lead | None:
+    """The lead an earlier enquiry with this external ID made or joined (one query: the lead
+    that carries the ID, else the lead its "enquired again" activity went to)."""
     if not external_id:
         return None
-    found = Lead.objects.filter(store_id=store_id, external_id=external_id).first()  # scoped: intake dedup
-    if found is None:
-        act = (
-            LeadActivity.objects.filter(store_id=store_id, ref=external_id)  # scoped: intake dedup
-            .select_related("lead")
-            .first()
-        )
-        found = act.lead if act else None
-    return found
+    refs = LeadActivity.objects.filter(store_id=store_id, ref=external_id).values("lead_id")  # scoped: intake dedup
+    return (
+        Lead.objects.filter(store_id=store_id)  # scoped: intake dedup
+        .filter(Q(external_id=external_id) | Q(pk__in=refs))
+        .order_by(Case(When(external_id=external_id, then=0), default=1), "id")
+        .first()
+    )
+
+
+def _lock_key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def _intake_lock(store_id: int, mobile: str, external_id: str) -> bool:
+    """On PostgreSQL, hold this transaction's advisory locks on the store's mobile (by its blind
+    index, never the number) and external ID, taken in one statement in a fixed order (no
+    deadlock). Two identical enquiries at once then run one after the other: the second sees the
+    first's lead and is linked to it (or is its repeat) — never a second lead. True when taken;
+    elsewhere (SQLite writes one transaction at a time) False."""
+    if connection.vendor != "postgresql":
+        return False
+    keys: set[int] = set()
+    if mobile:
+        index = next(iter(blind_lookup(Lead, "mobile_index", mobile).values()), [])
+        if index:
+            keys.add(_lock_key(f"lead:{store_id}:mobile:{index[0]}"))
+    if external_id:
+        keys.add(_lock_key(f"lead:{store_id}:external:{external_id}"))
+    if not keys:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), sorted(keys))
+    return True
 
 
 @transaction.atomic
@@ -391,10 +419,11 @@ def lead_create(
     now = now or timezone.now()
     cleaned = lead_clean(data, source=source)
     chosen_id = _chosen_consultant(actor, store_id, consultant_id)
+    mobile = cleaned.get("mobile", "")
+    locked = _intake_lock(store_id, mobile, cleaned.get("external_id", ""))
     repeat = _find_repeat(store_id, cleaned.get("external_id", ""))
     if repeat is not None:
         return Intake(lead=repeat, created=False, repeated=True)
-    mobile = cleaned.get("mobile", "")
     if mobile:
         lookup = blind_lookup(Lead, "mobile_index", mobile)
         existing = (
@@ -421,14 +450,17 @@ def lead_create(
         _set_consultant(lead, chosen_id, now=now, settings=settings)
     else:
         _place(lead, now=now, preferred_id=preferred, settings=settings)
-    try:
-        with transaction.atomic():
-            lead.save()
-    except IntegrityError:  # the same external_id raced in from another request
-        again = _find_repeat(store_id, lead.external_id)
-        if again is None:
-            raise
-        return Intake(lead=again, created=False, repeated=True)
+    if locked:  # the external ID is ours until the commit: no race, no savepoint needed
+        lead.save()
+    else:
+        try:
+            with transaction.atomic():
+                lead.save()
+        except IntegrityError:  # the same external_id raced in from another request
+            again = _find_repeat(store_id, lead.external_id)
+            if again is None:
+                raise
+            return Intake(lead=again, created=False, repeated=True)
     if lead.consultant_id is None:  # an assignment on arrival is its assigned_at; a queued lead says why
         _activity(lead, ActivityKind.ASSIGNMENT, actor=actor, at=now,
                   note=str(_("No consultant on duty could take it: in the sales manager's queue")))  # fmt: skip
@@ -524,13 +556,20 @@ def _enquired_again(actor: Actor, lead: Lead, cleaned: Mapping[str, Any], *, now
         note = f"{note}: {cleaned['message']}"
     _activity(lead, ActivityKind.ENQUIRY, actor=actor, at=now, note=note[:_MESSAGE_MAX],
               channel=channel, ref=cleaned.get("external_id", ""))  # fmt: skip
-    updates: dict[str, Any] = {"enquiries": F("enquiries") + 1}
+    # The lead's row is locked (select_for_update above): its values as read are current, so the
+    # instance is brought up to date without reading it again.
+    updates: dict[str, Any] = {"enquiries": lead.enquiries + 1}
     for name in ("model_interest", "brand_interest", "name", "visitor_id"):
         if cleaned.get(name) and not getattr(lead, name):
             updates[name] = cleaned[name]
     updates.update(scoring.on_enquiry(lead, text=cleaned.get("message", ""), now=now))
+    updates["updated_at"] = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(**updates)  # scoped: the lead found above
-    lead.refresh_from_db()
+    loaded = getattr(lead, "_loaded", None)
+    for name, value in updates.items():
+        setattr(lead, name, value)
+        if loaded is not None:
+            loaded[name] = value  # as stored now: a later save's audit diffs against it
     audit.record("lead.enquired_again", obj=lead, actor=actor, extra={"channel": channel})
     targets = [lead.consultant_id] if lead.consultant_id else _managers(lead.store_id)
     for uid in targets:

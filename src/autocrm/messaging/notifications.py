@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -173,30 +173,38 @@ def notify_staff(
     title = " ".join(str(title).split())[:200]
     body = str(body)[:2000]
     link = str(link)[:300] if str(link).startswith("/") else ""
-    with transaction.atomic():
+    # No savepoint of its own: inside the caller's transaction a failure here rolls the cause
+    # back with it (two round trips less per notification); alone it is its own transaction.
+    with transaction.atomic(savepoint=False):
+        dedup_key = str(dedup_key)[:200] if dedup_key else ""
+        now = timezone.now()
+        digest_key = f"{DIGEST_PREFIX}{kind}"
+        # One read of the person's inbox answers the three questions: the same dedup_key before,
+        # the recent unread ones of this kind (a flood starting), an open digest (a flood going on).
+        wanted = Q(kind=kind, read_at__isnull=True, created_at__gte=now - DIGEST_WINDOW) | Q(
+            dedup_key=digest_key, read_at__isnull=True, updated_at__gte=now - DIGEST_WINDOW
+        )
         if dedup_key:
-            dedup_key = str(dedup_key)[:200]
-            earlier = StaffNotification.objects.filter(  # scoped: the person's own inbox
-                user_id=user_id, dedup_key=dedup_key
-            ).first()
+            wanted |= Q(dedup_key=dedup_key)
+        rows = list(
+            StaffNotification.objects.filter(user_id=user_id).filter(wanted).order_by("id")  # scoped: own inbox
+        )
+        if dedup_key:
+            earlier = next((n for n in rows if n.dedup_key == dedup_key), None)
             if earlier is not None:
                 return earlier
         choice = preference_for(user_id, kind)
-        now = timezone.now()
-        recent = list(
-            StaffNotification.objects.filter(  # scoped: the person's own inbox
-                user_id=user_id, kind=kind, read_at__isnull=True, created_at__gte=now - DIGEST_WINDOW
-            )
-            .exclude(dedup_key__startswith=DIGEST_PREFIX)
-            .order_by("id")
+        recent = [
+            n
+            for n in rows
+            if n.kind == kind
+            and n.read_at is None
+            and n.created_at >= now - DIGEST_WINDOW
+            and not n.dedup_key.startswith(DIGEST_PREFIX)
+        ]
+        flooding = any(
+            n.dedup_key == digest_key and n.read_at is None and n.updated_at >= now - DIGEST_WINDOW for n in rows
         )
-        # A flood in progress keeps folding into its open digest (the rows it absorbed are gone).
-        flooding = StaffNotification.objects.filter(  # scoped: the person's own inbox
-            user_id=user_id,
-            dedup_key=f"{DIGEST_PREFIX}{kind}",
-            read_at__isnull=True,
-            updated_at__gte=now - DIGEST_WINDOW,
-        ).exists()
         if choice.digest or flooding or len(recent) >= DIGEST_AFTER:
             return _fold(user_id=user_id, store_id=store_id, kind=kind, recent=recent, inbox=choice.inbox)
         if not choice.inbox and not (choice.wecom and choice.wecom_userid):
@@ -245,12 +253,13 @@ def _fold(*, user_id: int, store_id: int, kind: str, recent: list[StaffNotificat
             link=recent[-1].link if recent else "",
         )  # fmt: skip
     else:
-        StaffNotification.objects.filter(pk=digest.pk).update(  # scoped: the row locked above
-            digest_count=F("digest_count") + absorbed + 1, updated_at=timezone.now()
-        )
-        digest.refresh_from_db()
+        # The row is locked: its count as read is the current one, so count and title go in one write.
+        digest.digest_count += absorbed + 1
         digest.title = digest_title(kind, digest.digest_count)[:200]
-        digest.save(update_fields=["title", "updated_at"])
+        digest.updated_at = timezone.now()
+        StaffNotification.objects.filter(pk=digest.pk).update(  # scoped: the row locked above
+            digest_count=digest.digest_count, title=digest.title, updated_at=digest.updated_at
+        )
     if recent:
         StaffNotification.objects.filter(pk__in=[n.pk for n in recent]).delete()  # scoped: folded into the digest
     return digest
