@@ -97,3 +97,10 @@ class LostRequestStatus(models.TextChoices):
 DEFAULT_LOST_REASONS = (
     "bought_competitor", "bought_elsewhere", "price", "no_longer_buying", "unreachable", "finance_refused", "other"
 )  # fmt: skip
+
+
+class RecordKind(models.TextChoices):
+    """What a conversation record attached to an activity is."""
+
+    RECORDING = "recording", _("Call recording")
+    CHAT = "chat", _("Chat excerpt")

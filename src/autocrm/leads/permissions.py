@@ -19,6 +19,7 @@ LEAD_RULES = {
 
 register("leads.lead", LEAD_RULES, resource="leads")
 follow_parent("leads.leadactivity", "leads.lead")
+follow_parent("leads.conversationrecord", "leads.lead")
 
 register(
     "leads.lostrequest",

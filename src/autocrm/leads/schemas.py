@@ -96,3 +96,21 @@ class LostRequestOut(Schema):
     status: str
     decision_note: str
     lead_status: str
+
+
+class ConversationOut(Schema):
+    """A call recording or chat excerpt on an activity; ``url`` plays the recording on the lead's
+    page (for whoever may see the lead)."""
+
+    id: int
+    lead: int
+    activity: int
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    name: str
+    duration_seconds: int | None
+    text: str
+    external_id: str
+    created_at: dt.datetime

@@ -315,6 +315,14 @@ def quote_approve(request: ActorRequest, quote_id: int, payload: ApproveIn) -> d
     return quote_out(services.quote_approve(actor=request.actor, quote=quote, approve=payload.approve))
 
 
+@router.post("/quotes/{int:quote_id}/reject", response=QuoteOut)
+def quote_reject(request: ActorRequest, quote_id: int) -> dict[str, Any]:
+    """A manager rejects a quote waiting for approval (409 when it is not waiting); the consultant
+    is told, and the deal cannot reach the order with it."""
+    quote = selectors.quote_get(actor=request.actor, pk=quote_id)
+    return quote_out(services.quote_approve(actor=request.actor, quote=quote, approve=False))
+
+
 # --- stock ---------------------------------------------------------------------------------------
 
 

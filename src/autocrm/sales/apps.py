@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class SalesConfig(AppConfig):
@@ -27,6 +28,17 @@ class SalesConfig(AppConfig):
         register_action("deal.finance_approve", _("Deal finance approved"))
         register_action("quote.approve", _("Quote discount approved"))
         register_action("quote.reject", _("Quote discount rejected"))
+        from autocrm.messaging.notifications import register_kind
+
+        register_kind(
+            "sales.quote_approval",
+            _("Quote discounts to approve and decided"),
+            lambda n: (
+                ngettext("%(count)d quote to approve or decided", "%(count)d quotes to approve or decided", n)
+                % {"count": n}
+            ),
+            order=40,
+        )
         register_menu(
             "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=30, module="sales",
             visible=lambda actor: can(actor, "view", Deal),

@@ -108,6 +108,7 @@ class TestSalesMultistore(MultistoreMatrix):
         Op("/quotes", Q, "add", api=True, record=False, method="POST", ok=201, data=new_quote),
         Op("/quotes/{pk}", Q, "view", api=True),
         Op("/quotes/{pk}/approve", Q, "approve", api=True, method="POST", fresh=True),
+        Op("/quotes/{pk}/reject", Q, "approve", api=True, method="POST", fresh=True),
         Op("/stock", S, "view", api=True, record=False),
         Op("/stock", S, "add", api=True, record=False, method="POST", ok=201, data=new_stock),
         Op("/stock/{pk}", S, "view", api=True),
