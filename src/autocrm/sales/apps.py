@@ -18,7 +18,7 @@ class SalesConfig(AppConfig):
             panels,
             timeline_kinds,
         )
-        from .models import Deal, StockVehicle
+        from .models import Deal, Quote, SalesScript, StockVehicle
 
         timeline_kinds.register()
         panels.register()  # the deals panel (with repeat purchases) of the customer 360 page
@@ -46,4 +46,12 @@ class SalesConfig(AppConfig):
         register_menu(
             "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=31, module="sales",
             visible=lambda actor: can(actor, "view", StockVehicle),
+        )  # fmt: skip
+        register_menu(
+            "quotes_to_approve", _("Quotes to approve"), "sales:quote_queue", icon="discount-check", order=32,
+            module="sales", visible=lambda actor: can(actor, "approve", Quote),
+        )  # fmt: skip
+        register_menu(
+            "sales_scripts", _("Sales scripts"), "sales:script_list", icon="message-chatbot", order=33,
+            module="sales", visible=lambda actor: can(actor, "view", SalesScript),
         )  # fmt: skip

@@ -55,6 +55,7 @@ from .models import (
     DealStageChange,
     NeedsAnalysis,
     Quote,
+    SalesScript,
     SalesSettings,
     StockVehicle,
     TestDrive,
@@ -164,6 +165,24 @@ def _aware(errors: _Errors, value: Any, name: str) -> dt.datetime | None:
         errors.add(name, _("Give the time with its time zone."))
         return None
     return value
+
+
+def _date(errors: _Errors, value: Any, name: str) -> dt.date | None:
+    """A date (YYYY-MM-DD) within a few years of today, or None when empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            errors.add(name, _("Enter a date as YYYY-MM-DD."))
+            return None
+    if abs((day - timezone.localdate()).days) > 3 * 366:
+        errors.add(name, _("Enter a date within three years of today."))
+        return None
+    return day
 
 
 def _same_store(errors: _Errors, obj: Any, store_id: int, name: str) -> None:
@@ -403,6 +422,8 @@ def deal_update(*, actor: Actor, deal: Deal, data: Mapping[str, Any], stock_vehi
         deal.purchase_type = _choice(errors, data, "purchase_type", PurchaseType)
     if "agreed_price" in data:
         deal.agreed_price = money(data.get("agreed_price"), name="agreed_price", errors=errors)
+    if "planned_delivery" in data:
+        deal.planned_delivery = _date(errors, data.get("planned_delivery"), "planned_delivery")
     if stock_vehicle is not None:
         _same_store(errors, stock_vehicle, deal.store_id, "stock_vehicle")
         if stock_vehicle.status == StockStatus.SOLD:
@@ -1019,3 +1040,49 @@ def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
     errors.raise_if_any()
     current.save()
     return current
+
+
+# --- sales scripts (话术库) -------------------------------------------------------------------------
+
+
+def script_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A script's fields checked, every error at once: objection and answer required (4,000
+    characters at most), model and competitor names, up to 10 tags."""
+    errors = _Errors()
+    values: dict[str, Any] = {
+        "objection": _text(errors, data, "objection", 4000, required=True),
+        "answer": _text(errors, data, "answer", 4000, required=True),
+        "model_name": _text(errors, data, "model_name", 100),
+        "competitor": _text(errors, data, "competitor", 100),
+        "tags": _names(errors, data, "tags")[:10],
+    }
+    if data.get("series") not in (None, ""):
+        series_id = _int(errors, data.get("series"), "series", 1, 2**62)
+        series = Series.objects.filter(pk=series_id).first() if series_id else None
+        if series is None and "series" not in errors.fields:
+            errors.add("series", _("Choose a series from the catalogue."))
+        values["series"] = series
+    errors.raise_if_any()
+    return values
+
+
+@transaction.atomic
+def script_save(*, actor: Actor, data: Mapping[str, Any], script: SalesScript | None = None) -> SalesScript:
+    """Add a script to the store's library, or change one (sales managers and the store manager)."""
+    if script is None:
+        if scope_for(actor, SalesScript, "add") is None:
+            raise PermissionDenied()
+        store_id = actor.require_store_id()
+        return SalesScript.objects.create(store_id=store_id, created_by_id=actor.user_id, **script_clean(data))
+    require(actor, "change", script)
+    for name, value in script_clean(data).items():
+        setattr(script, name, value)
+    script.save()
+    return script
+
+
+@transaction.atomic
+def script_delete(*, actor: Actor, script: SalesScript) -> None:
+    require(actor, "delete", script)
+    audit.record("delete", obj=script, actor=actor, extra={"objection": script.objection[:60]})
+    script.delete()
