@@ -400,8 +400,8 @@ def customer_purchases(request: HttpRequest, customer: int) -> HttpResponse:
     from autocrm.customers.selectors import customer_get
 
     actor = actor_of(request)
-    require_model(actor, "view", Deal)
     found = customer_get(actor=actor, pk=customer)
+    require_model(actor, "view", Deal)
     context = {"customer": found, "purchases": selectors.customer_purchases(actor=actor, customer_id=found.pk),
                "deals": selectors.deal_page(actor=actor, filters={"customer": found.pk}, limit=5).items}  # fmt: skip
     return _part(request, "sales/panels/customer_purchases.html", context)
