@@ -53,7 +53,17 @@ def test_shell_sales_then_manager(e2e_db: None, live_server: Any, page: Any, scr
     assert page.get_attribute("html", "lang") == "zh-hans"
     assert page.locator("#store-switcher").inner_text().find("上海浦东比亚迪4S店") >= 0
     assert "李娜" in page.locator("[data-testid=user-menu]").inner_text()
-    assert menu_keys(page) == ["home", "leads", "customers", "vehicles", "deals", "stock", "messages", "security"]
+    assert menu_keys(page) == [
+        "home",
+        "leads",
+        "customers",
+        "vehicles",
+        "deals",
+        "stock",
+        "sales_scripts",
+        "messages",
+        "security",
+    ]
     nav = page.locator("#main-nav").inner_text()
     assert "审计" not in nav
     if chinese("Home") != "Home":  # once the Chinese catalogue is compiled, the labels are Chinese

@@ -1,5 +1,5 @@
-"""Uploaded files kept as evidence or photos (a signed contract, a licence photo, a trade-in's
-pictures), shared by every module that attaches files to its records.
+"""Uploaded files kept as evidence, photos or recordings (a signed contract, a licence photo, a
+trade-in's pictures, a call recording), shared by every module that attaches files to its records.
 
 Core holds the checking and storing only; the row that says which record a file belongs to
 lives in the app that owns the record (``sales.DealDocument``), and the page that serves a file
@@ -37,7 +37,12 @@ PDF, JPEG, PNG, HEIC, WEBP = "application/pdf", "image/jpeg", "image/png", "imag
 IMAGES = (JPEG, PNG, HEIC, WEBP)
 MB = 1024 * 1024
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", HEIC: "heic", WEBP: "webp"}
+# Call recordings (a call-centre system's or a phone's): MP3, WAV, M4A/AAC, AMR, Ogg/Opus.
+MP3, WAV, M4A, AMR, OGG = "audio/mpeg", "audio/wav", "audio/mp4", "audio/amr", "audio/ogg"
+AUDIO = (MP3, WAV, M4A, AMR, OGG)
+_M4A_BRANDS = {b"M4A ", b"M4B ", b"mp42", b"isom", b"3gp4", b"3gp5", b"dash"}
+EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", HEIC: "heic", WEBP: "webp",
+              MP3: "mp3", WAV: "wav", M4A: "m4a", AMR: "amr", OGG: "ogg"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ KINDS: dict[str, Kind] = {
     "document": Kind((PDF, *IMAGES), 20 * MB),
     # a photo taken with a phone (licence, car condition)
     "photo": Kind(IMAGES, 12 * MB),
+    # a call recording (an hour of 64 kbit/s MP3 is about 29 MB)
+    "audio": Kind(AUDIO, 40 * MB),
 }
 
 
@@ -68,6 +75,16 @@ def sniff(head: bytes) -> str | None:
         return WEBP
     if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
         return HEIC
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:
+        return M4A
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return WAV
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE6 in (0xE2, 0xE4, 0xE6)):
+        return MP3  # an ID3 tag, or an MPEG audio frame header (sync bits, layer I-III)
+    if head.startswith(b"#!AMR"):
+        return AMR
+    if head.startswith(b"OggS"):
+        return OGG
     return None
 
 

@@ -204,3 +204,11 @@ def _register_parts_hook() -> None:
 
 
 _register_parts_hook()
+def _register_scripts_hook() -> None:
+    from .scripts import demo_scripts_hook  # the sales-script library (话术库) of each store
+
+    if demo_scripts_hook not in demo_hooks:
+        demo_hooks.append(demo_scripts_hook)
+
+
+_register_scripts_hook()

@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Status
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
 
 from autocrm.core.actor import ActorRequest
+from autocrm.core.errors import NotFound
 from autocrm.core.permissions import present
 
 from . import browsing, scoring, selectors, services
 from .choices import LeadSource
-from .models import Lead, LeadActivity, LostRequest
+from .models import ConversationRecord, Lead, LeadActivity, LostRequest
 from .schemas import (
     ActivityIn,
     ActivityOut,
     AssignIn,
+    ConversationOut,
     DecisionIn,
     LeadEventIn,
     LeadEventsOut,
@@ -168,3 +171,57 @@ def _json_body(request: ActorRequest) -> Any:
         return json.loads(request.body or b"null")
     except (ValueError, RecursionError):
         raise ValidationError(fields={"events": [_("Send a JSON body.")]}) from None
+
+
+def record_out(record: ConversationRecord) -> dict[str, Any]:
+    names = ("id", "kind", "content_type", "size", "sha256", "name", "duration_seconds", "text", "external_id",
+             "created_at")  # fmt: skip
+    return {**{n: getattr(record, n) for n in names}, "lead": record.lead_id, "activity": record.activity_id}
+
+
+@router.post("/lead-activities/recordings", response={201: ConversationOut})
+def recording_post(
+    request: ActorRequest,
+    file: File[UploadedFile],
+    mobile: Form[str],
+    at: Form[str] = "",
+    duration_seconds: Form[str] = "",
+    external_id: Form[str] = "",
+    outcome: Form[str] = "",
+    note: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    """A call centre posts a call's recording (multipart ``file``: MP3, WAV, M4A, AMR or Ogg, 40 MB
+    at most) with the customer's ``mobile``: it is attached, as a logged call, to the most recent
+    open lead with that mobile that the caller may work on (404 naming ``mobile`` when none).
+    ``external_id`` (the call's id) makes a repeated post the same record; ``at``: when the call
+    was (ISO 8601 with offset; default now)."""
+    lead = selectors.open_lead_by_mobile(actor=request.actor, mobile=mobile)
+    if lead is None:
+        raise NotFound(_("No open lead with this mobile."), fields={"mobile": [_("No open lead with this mobile.")]})
+    record = services.conversation_record_add(
+        actor=request.actor, lead=lead, kind="recording", file=file, name=file.name, at=at or None,
+        duration_seconds=duration_seconds, external_id=external_id, outcome=outcome, note=note,
+    )  # fmt: skip
+    return Status(201, record_out(record))
+
+
+@router.post("/leads/{int:lead_id}/conversation-records", response={201: ConversationOut})
+def record_add(
+    request: ActorRequest,
+    lead_id: int,
+    kind: Form[str],
+    file: File[UploadedFile | None] = None,
+    text: Form[str] = "",
+    activity: Form[str] = "",
+    duration_seconds: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    """Attach a call recording (``kind=recording``, multipart ``file``) or a chat excerpt
+    (``kind=chat``, ``text``) to one of the lead's activities (``activity``), or to a new call /
+    WeChat logged with it."""
+    lead = selectors.lead_get(actor=request.actor, pk=lead_id)
+    found = selectors.activity_of(lead=lead, pk=activity) if activity else None
+    record = services.conversation_record_add(
+        actor=request.actor, lead=lead, kind=kind, file=file, name=getattr(file, "name", ""), text=text,
+        activity=found, duration_seconds=duration_seconds,
+    )  # fmt: skip
+    return Status(201, record_out(record))

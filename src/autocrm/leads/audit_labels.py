@@ -23,6 +23,7 @@ def register() -> None:
     register_action("lead.lost_approved", _("Lost request approved"))
     register_action("lead.lost_returned", _("Lost request returned"))
     register_action("lead.settings_changed", _("Lead rules changed"))
+    register_action("lead.conversation_record", _("Conversation record attached"))
     register_model(
         "leads.lead",
         hidden=("first_contact_reminded_at", "first_contact_escalated_at", "follow_up_reminded_at",

@@ -112,3 +112,10 @@ class PageKind(models.TextChoices):
     TEST_DRIVE = "test_drive", _("Test-drive booking")
     DEALER = "dealer", _("Dealer page")
     OTHER = "other", _("Other page")
+
+
+class RecordKind(models.TextChoices):
+    """What a conversation record attached to an activity is."""
+
+    RECORDING = "recording", _("Call recording")
+    CHAT = "chat", _("Chat excerpt")

@@ -21,6 +21,7 @@ from .choices import (
     LostRequestStatus,
     MobileFlag,
     PageKind,
+    RecordKind,
 )
 
 
@@ -260,3 +261,39 @@ class LeadEvent(TenantModel):
                 name="lead_event_pending_visitor",
             ),
         ]
+
+
+class ConversationRecord(TenantModel):
+    """A call recording or a chat excerpt attached to one activity of a lead (通话录音、聊天记录):
+    uploaded on the lead page or posted by the call-centre system with the lead's mobile. A
+    recording's bytes are stored by ``core.uploads`` (checked by content, encrypted) and served
+    only through the lead's page after its permission check; a chat excerpt is text. Follows its
+    lead's rules; ``external_id`` (the call centre's call id) makes a repeated post one record."""
+
+    activity = models.ForeignKey(LeadActivity, on_delete=models.CASCADE, related_name="records")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=RecordKind.choices)
+    path = models.CharField(max_length=200, blank=True, editable=False)
+    content_type = models.CharField(_("type"), max_length=40, blank=True)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    name = models.CharField(_("file name"), max_length=120, blank=True)
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    text = models.TextField(_("chat excerpt"), blank=True)
+    external_id = models.CharField(_("external ID"), max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    scope_owner_field = "lead__consultant"
+
+    class Meta:
+        verbose_name = _("conversation record")
+        verbose_name_plural = _("conversation records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "external_id"], condition=~models.Q(external_id=""), name="conversation_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="conversation_lead_recent")]
+
+    def __str__(self) -> str:
+        return self.name or self.kind

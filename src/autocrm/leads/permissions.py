@@ -19,6 +19,7 @@ LEAD_RULES = {
 
 register("leads.lead", LEAD_RULES, resource="leads")
 follow_parent("leads.leadactivity", "leads.lead")
+follow_parent("leads.conversationrecord", "leads.lead")
 
 # Browsing events: posted by the website's integration (a store manager's role, narrowed by the
 # token's ``leads:write``); read with their lead.

@@ -125,3 +125,21 @@ class LeadEventsOut(Schema):
     linked: int
     pending: int
     invited: int
+
+
+class ConversationOut(Schema):
+    """A call recording or chat excerpt on an activity; ``url`` plays the recording on the lead's
+    page (for whoever may see the lead)."""
+
+    id: int
+    lead: int
+    activity: int
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    name: str
+    duration_seconds: int | None
+    text: str
+    external_id: str
+    created_at: dt.datetime

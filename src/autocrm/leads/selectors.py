@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.actor import Actor
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, ValidationError
+from autocrm.core.fields import blind_lookup
 from autocrm.core.pagination import Page, paginate
 from autocrm.core.permissions import get_in_scope, require_model
 
 from .choices import OPEN_STATUSES, Grade, LeadSource, LeadStatus, LostRequestStatus
-from .models import Lead, LeadActivity, LostRequest
+from .models import ConversationRecord, Lead, LeadActivity, LostRequest
 from .services import _store_rules as store_rules
 
 FILTERS = ("status", "grade", "source_channel", "consultant", "unassigned")
@@ -168,3 +169,39 @@ def lost_reason_report(*, actor: Actor, since: dt.datetime | None = None) -> lis
     if since is not None:
         qs = qs.filter(decided_at__gte=since)
     return list(qs.values("reason").annotate(count=Count("id")).order_by("-count", "reason"))
+
+
+def open_lead_by_mobile(*, actor: Actor, mobile: Any) -> Lead | None:
+    """The most recent open lead with this mobile (blind index) that the actor may work on."""
+    text = str(mobile or "").strip()[:40]
+    if not text:
+        return None
+    return (
+        Lead.objects.for_actor(actor, "change")
+        .filter(**blind_lookup(Lead, "mobile_index", text), status__in=list(OPEN_STATUSES))
+        .order_by("-arrived_at", "-id")
+        .first()
+    )
+
+
+def activity_of(*, lead: Lead, pk: Any) -> LeadActivity:
+    """One activity of the lead (400-free: a foreign or bad id is a 404, like a missing one)."""
+    try:
+        return LeadActivity.objects.get(lead=lead, store_id=lead.store_id, pk=int(str(pk)))
+    except (LeadActivity.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+
+
+def lead_records(*, lead: Lead) -> dict[int, list[ConversationRecord]]:
+    """The conversation records of the lead, by activity id, in one query."""
+    out: dict[int, list[ConversationRecord]] = {}
+    for record in ConversationRecord.objects.filter(lead=lead, store_id=lead.store_id).order_by("id"):
+        out.setdefault(record.activity_id, []).append(record)
+    return out
+
+
+def record_get(*, lead: Lead, pk: Any) -> ConversationRecord:
+    try:
+        return ConversationRecord.objects.get(lead=lead, store_id=lead.store_id, pk=int(str(pk)))
+    except (ConversationRecord.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None

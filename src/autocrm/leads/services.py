@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.accounts.models import Membership
-from autocrm.core import audit, identifiers
+from autocrm.core import audit, identifiers, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.business_hours import add_business_minutes
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
@@ -43,8 +43,9 @@ from .choices import (
     LeadStatus,
     LostRequestStatus,
     MobileFlag,
+    RecordKind,
 )
-from .models import ConsultantDuty, Lead, LeadActivity, LeadSettings, LostRequest
+from .models import ConsultantDuty, ConversationRecord, Lead, LeadActivity, LeadSettings, LostRequest
 from .notify import tell
 
 TEXT_FIELDS = ("name", "campaign", "external_id", "model_interest", "brand_interest", "message", "visitor_id")
@@ -770,6 +771,111 @@ def lead_activity_log(
         lead, f"lead.{kind}", f"{ActivityKind(kind).label}: {note}"[:300] if note else str(ActivityKind(kind).label)
     )
     return activity
+
+
+@transaction.atomic
+def lead_mark_won(*, lead: Lead, customer: Any, at: dt.datetime) -> None:
+    """Close a lead as won and link its customer: called by ``sales`` inside the delivery's
+    transaction (the deal's permission was checked there), so the lead's row is written only
+    here, with ``updated_at`` kept true."""
+    new_customer = lead.customer_id is None
+    lead.status, lead.customer, lead.closed_at = LeadStatus.WON, customer, at
+    lead.save(update_fields=["status", "customer", "closed_at", "updated_at"])
+    if new_customer:  # a new buyer: the lead's story goes onto their timeline, each at its time
+        from autocrm.customers.services import timeline_record
+
+        link = _lead_link(lead)
+        timeline_record(customer=customer, kind="lead.created", at=lead.arrived_at, obj=lead, store_id=lead.store_id,
+                        summary=str(_("New lead via %(channel)s") % {"channel": _channel_label(lead.source_channel)}),
+                        link=link)  # fmt: skip
+        for act in LeadActivity.objects.filter(lead=lead, kind__in=list(_USER_KINDS)).order_by("at", "id"):
+            label = str(ActivityKind(act.kind).label)
+            timeline_record(customer=customer, kind=f"lead.{act.kind}", at=act.at, obj=lead, store_id=lead.store_id,
+                            summary=f"{label}: {act.note}"[:300] if act.note else label, link=link)  # fmt: skip
+
+
+# --- conversation records -----------------------------------------------------------------------
+
+_CHAT_MAX = 20000
+
+
+@transaction.atomic
+def conversation_record_add(
+    *,
+    actor: Actor,
+    lead: Lead,
+    kind: str,
+    file: Any = None,
+    name: Any = "",
+    text: Any = "",
+    duration_seconds: Any = None,
+    activity: LeadActivity | None = None,
+    outcome: str = "",
+    note: str = "",
+    at: Any = None,
+    external_id: Any = "",
+) -> ConversationRecord:
+    """Attach a call recording (audio through ``core.uploads``: checked by content and size,
+    stored encrypted) or a chat excerpt (text) to an activity of the lead. Without ``activity``
+    one is logged with it (a call for a recording, a WeChat for a chat, through
+    :func:`lead_activity_log`, so it counts as a contact). ``external_id`` (the call centre's call
+    id) makes a repeated post the same record. Bad input → 400 naming the field."""
+    require(actor, "change", lead)
+    errors: dict[str, list[Any]] = {}
+    if kind not in RecordKind.values:
+        errors["kind"] = [_("Choose one of the listed values.")]
+    ext = _text("external_id", external_id, errors, 64)
+    chat = _text("text", text, errors, _CHAT_MAX)
+    duration = None
+    if duration_seconds not in (None, ""):
+        try:
+            if isinstance(duration_seconds, bool):
+                raise ValueError
+            duration = int(str(duration_seconds).strip())
+            if not 0 <= duration <= 24 * 3600:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["duration_seconds"] = [_("Enter the length in whole seconds, at most a day.")]
+    if kind == RecordKind.RECORDING and file is None:
+        errors["file"] = [_("Choose the recording (MP3, WAV, M4A, AMR or Ogg).")]
+    if kind == RecordKind.CHAT and not chat:
+        errors["text"] = [_("Paste the chat excerpt.")]
+    if activity is not None and activity.lead_id != lead.pk:
+        errors["activity"] = [_("Choose an activity of this lead.")]
+    when = _when("at", at, errors)
+    if when is not None and when > timezone.now() + dt.timedelta(minutes=5):
+        errors["at"] = [_("The conversation cannot be in the future.")]
+    if errors:
+        raise ValidationError(_("Some fields are not valid."), fields=errors)
+    if ext:
+        earlier = ConversationRecord.objects.filter(store_id=lead.store_id, external_id=ext).first()
+        if earlier is not None:  # scoped: the lead's store; the same call posted again
+            if earlier.lead_id != lead.pk:
+                message = _("This external ID belongs to a record of another lead.")
+                raise Conflict(message, fields={"external_id": [message]})
+            return earlier
+    stored = None
+    if kind == RecordKind.RECORDING:
+        stored = uploads.store(file, store_id=lead.store_id, kind="audio", name=name or getattr(file, "name", ""))
+    try:
+        if activity is None:
+            activity = lead_activity_log(
+                actor=actor, lead=lead, kind=ActivityKind.CALL if kind == RecordKind.RECORDING else ActivityKind.WECHAT,
+                outcome=outcome, note=note, now=when,
+            )  # fmt: skip
+        with transaction.atomic():
+            record = ConversationRecord.objects.create(
+                store_id=lead.store_id, lead=lead, activity=activity, kind=kind, text=chat, duration_seconds=duration,
+                external_id=ext, uploaded_by_id=actor.user_id,
+                **({"path": stored.path, "content_type": stored.content_type, "size": stored.size,
+                    "sha256": stored.sha256, "name": stored.name} if stored else {}),
+            )  # fmt: skip
+    except BaseException:
+        if stored is not None:
+            uploads.remove([stored.path])
+        raise
+    audit.record("lead.conversation_record", obj=lead, actor=actor, extra={"kind": kind, "record": record.pk})
+    return record
 
 
 # --- lost requests ------------------------------------------------------------------------------

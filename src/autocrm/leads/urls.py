@@ -10,5 +10,7 @@ urlpatterns = [
     path("<int:pk>/activities/", views.lead_activity, name="lead_activity"),
     path("<int:pk>/assign/", views.lead_assign, name="lead_assign"),
     path("<int:pk>/lost/", views.lead_lost, name="lead_lost"),
+    path("<int:pk>/records/", views.record_add, name="record_add"),
+    path("<int:pk>/records/<int:record>/", views.record_file, name="record_file"),
     path("lost-requests/<int:pk>/decide/", views.lost_decide, name="lost_decide"),
 ]

@@ -9,19 +9,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.accounts.models import Membership
+from autocrm.core import uploads
 from autocrm.core.actor import ActorRequest, actor_of
-from autocrm.core.errors import DomainError
+from autocrm.core.errors import DomainError, NotFound
+from autocrm.core.extensions import panels_for
 from autocrm.core.permissions import can, present, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from . import scoring, selectors, services
-from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus
+from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus, RecordKind
 from .models import Lead, LostRequest
 
 PAGE_SIZE = 50
@@ -115,17 +118,55 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if can(actor, "view", LostRequest)
         else None
     )
+    activities = selectors.lead_activities(lead=lead)
+    records = selectors.lead_records(lead=lead)
+    for activity in activities:
+        setattr(activity, "conversation", records.get(activity.pk, []))  # noqa: B010  (shown under it)
     context = {
-        "lead": lead, "mobile": present(actor, lead, "mobile"), "activities": selectors.lead_activities(lead=lead),
-        "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "test_drive", "note"}],
+        "lead": lead, "mobile": present(actor, lead, "mobile"), "activities": activities,
+        "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "note"}],
         "score_reasons": scoring.reasons_text(lead, 12),
         "outcomes": ActivityOutcome.choices, "grades": Grade.choices, "pending": pending,
         "reasons": services._store_rules(lead.store_id)[0].reasons(),
         "can_change": can(actor, "change", lead), "can_assign": can(actor, "assign", lead),
         "can_lost": can(actor, "lost", lead), "can_approve": pending is not None and can(actor, "approve", pending),
         "consultants": _consultants(lead.store_id) if can(actor, "assign", lead) else [],
+        "record_kinds": RecordKind.choices,
+        "panels": [{"key": panel.key, "html": render_to_string(panel.template, {**ctx, "lead": lead}, request=request)}
+                   for panel, ctx in panels_for("leads.lead", actor, lead)],
     }  # fmt: skip
     return render(request, "leads/lead_detail.html", context)
+
+
+@login_required
+@require_POST
+def record_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a call recording or a chat excerpt to an activity of the lead (or a new one)."""
+    actor = actor_of(request)
+    lead = selectors.lead_get(actor=actor, pk=pk)
+    p = request.POST
+    upload = request.FILES.get("file")
+
+    def run() -> None:
+        found = selectors.activity_of(lead=lead, pk=p["activity"]) if p.get("activity") else None
+        services.conversation_record_add(
+            actor=actor, lead=lead, kind=p.get("kind", ""), file=upload, name=getattr(upload, "name", ""),
+            text=p.get("text", ""), activity=found, note=p.get("note", ""),
+        )  # fmt: skip
+
+    return _step(request, pk, run, _("Conversation record attached."))
+
+
+@login_required
+@require_GET
+def record_file(request: HttpRequest, pk: int, record: int) -> FileResponse:
+    """A recording's bytes, for whoever may see the lead (404 otherwise): never a public URL."""
+    actor = actor_of(request)
+    lead = selectors.lead_get(actor=actor, pk=pk)
+    found = selectors.record_get(lead=lead, pk=record)
+    if not found.path:
+        raise NotFound()
+    return uploads.response(found.path, content_type=found.content_type, name=found.name)
 
 
 def _step(request: HttpRequest, pk: int, run: Any, done: Any) -> HttpResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Status
@@ -19,7 +19,7 @@ from autocrm.customers.selectors import customer_get
 
 from . import selectors, services
 from .choices import STAGE_ORDER
-from .models import Deal, DealDocument, NeedsAnalysis, Quote, StockVehicle, TestDrive, TradeIn
+from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesScript, StockVehicle, TestDrive, TradeIn
 from .schemas import (
     AdvanceIn,
     ApproveIn,
@@ -35,6 +35,9 @@ from .schemas import (
     QuoteIn,
     QuoteOut,
     QuotePage,
+    ScriptIn,
+    ScriptOut,
+    ScriptPage,
     StockIn,
     StockOut,
     StockPage,
@@ -75,7 +78,7 @@ def deal_out(actor: Actor, deal: Deal) -> dict[str, Any]:
         "vehicle": deal.vehicle_id, "agreed_price": _money(deal.agreed_price),
         "gross_profit": _money(deal.gross_profit) if cost_visible(actor) else None,
         "purchase_type": deal.purchase_type, "finance_approved_at": deal.finance_approved_at,
-        "insurer": deal.insurer, "delivered_at": deal.delivered_at, "external_id": deal.external_id,
+        "insurer": deal.insurer, "delivered_at": deal.delivered_at, "planned_delivery": deal.planned_delivery, "external_id": deal.external_id,
         "next_stage": following, "next_missing": {k: [str(m) for m in v] for k, v in missing.items()},
         "documents": [document_out(d) for d in deal.documents.order_by("id")],
     }  # fmt: skip
@@ -315,6 +318,14 @@ def quote_approve(request: ActorRequest, quote_id: int, payload: ApproveIn) -> d
     return quote_out(services.quote_approve(actor=request.actor, quote=quote, approve=payload.approve))
 
 
+@router.post("/quotes/{int:quote_id}/reject", response=QuoteOut)
+def quote_reject(request: ActorRequest, quote_id: int) -> dict[str, Any]:
+    """A manager rejects a quote waiting for approval (409 when it is not waiting); the consultant
+    is told, and the deal cannot reach the order with it."""
+    quote = selectors.quote_get(actor=request.actor, pk=quote_id)
+    return quote_out(services.quote_approve(actor=request.actor, quote=quote, approve=False))
+
+
 # --- stock ---------------------------------------------------------------------------------------
 
 
@@ -365,3 +376,55 @@ def stock_prospects(request: ActorRequest, stock_id: int) -> list[dict[str, Any]
     rows = selectors.price_sensitive_prospects(actor=request.actor, stock=car)
     return [{"deal": r.deal_id, "name": r.name, "consultant": r.consultant, "model_interest": r.model_interest,
              "signals": list(r.signals)} for r in rows]  # fmt: skip
+
+
+# --- sales scripts (话术库) -------------------------------------------------------------------------
+
+
+def script_out(script: SalesScript) -> dict[str, Any]:
+    return {"id": script.pk, "objection": script.objection, "answer": script.answer, "model_name": script.model_name,
+            "series": script.series_id, "competitor": script.competitor, "tags": list(script.tags or []),
+            "updated_at": script.updated_at}  # fmt: skip
+
+
+@router.get("/sales-scripts", response=ScriptPage)
+def script_list(
+    request: ActorRequest,
+    q: str | None = None,
+    model: str | None = None,
+    competitor: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The store's sales-script library (话术库): ``q`` matches a substring of the objection, the
+    answer, the model, the competitor or a tag (Chinese as typed; several words must all match);
+    ``model`` keeps scripts for that model and general ones; ``competitor`` narrows by competitor."""
+    page = selectors.script_page(actor=request.actor, q=q or "", model=model or "", competitor=competitor or "",
+                                 limit=limit, cursor=cursor)  # fmt: skip
+    return {"items": [script_out(x) for x in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/sales-scripts", response={201: ScriptOut})
+def script_create(request: ActorRequest, payload: ScriptIn) -> Status[dict[str, Any]]:
+    """Add a script (sales managers and the store manager)."""
+    require_model(request.actor, "add", SalesScript)
+    return Status(201, script_out(services.script_save(actor=request.actor, data=payload.dict(exclude_none=True))))
+
+
+@router.get("/sales-scripts/{int:script_id}", response=ScriptOut)
+def script_get(request: ActorRequest, script_id: int) -> dict[str, Any]:
+    return script_out(selectors.script_get(actor=request.actor, pk=script_id))
+
+
+@router.patch("/sales-scripts/{int:script_id}", response=ScriptOut)
+def script_update(request: ActorRequest, script_id: int, payload: ScriptIn) -> dict[str, Any]:
+    script = selectors.script_get(actor=request.actor, pk=script_id)
+    data = {**script_out(script), "series": script.series_id, **payload.dict(exclude_unset=True)}
+    return script_out(services.script_save(actor=request.actor, data=data, script=script))
+
+
+@router.delete("/sales-scripts/{int:script_id}", response={204: None})
+def script_delete(request: ActorRequest, script_id: int) -> HttpResponse:
+    script = selectors.script_get(actor=request.actor, pk=script_id)
+    services.script_delete(actor=request.actor, script=script)
+    return HttpResponse(status=204)

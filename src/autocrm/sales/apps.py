@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class SalesConfig(AppConfig):
@@ -18,7 +19,7 @@ class SalesConfig(AppConfig):
             panels,
             timeline_kinds,
         )
-        from .models import Deal, StockVehicle
+        from .models import Deal, Quote, SalesScript, StockVehicle
 
         timeline_kinds.register()
         panels.register()  # the deals panel (with repeat purchases) of the customer 360 page
@@ -28,6 +29,17 @@ class SalesConfig(AppConfig):
         register_action("deal.finance_approve", _("Deal finance approved"))
         register_action("quote.approve", _("Quote discount approved"))
         register_action("quote.reject", _("Quote discount rejected"))
+        from autocrm.messaging.notifications import register_kind
+
+        register_kind(
+            "sales.quote_approval",
+            _("Quote discounts to approve and decided"),
+            lambda n: (
+                ngettext("%(count)d quote to approve or decided", "%(count)d quotes to approve or decided", n)
+                % {"count": n}
+            ),
+            order=40,
+        )
         register_menu(
             "deals", _("Deals"), "sales:deal_list", icon="briefcase", order=30, module="sales",
             visible=lambda actor: can(actor, "view", Deal),
@@ -46,4 +58,12 @@ class SalesConfig(AppConfig):
         register_menu(
             "stock", _("Stock"), "sales:stock_list", icon="building-warehouse", order=31, module="sales",
             visible=lambda actor: can(actor, "view", StockVehicle),
+        )  # fmt: skip
+        register_menu(
+            "quotes_to_approve", _("Quotes to approve"), "sales:quote_queue", icon="discount-check", order=32,
+            module="sales", visible=lambda actor: can(actor, "approve", Quote),
+        )  # fmt: skip
+        register_menu(
+            "sales_scripts", _("Sales scripts"), "sales:script_list", icon="message-chatbot", order=33,
+            module="sales", visible=lambda actor: can(actor, "view", SalesScript),
         )  # fmt: skip

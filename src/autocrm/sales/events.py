@@ -1,8 +1,7 @@
 """Events the sales app emits (``core.events``), each after its transaction commits.
 
-``sales.deal_delivered`` is the one others wait for: leads may close the lead as won (sales
-also does it through :func:`autocrm.sales.services.lead_mark_won` until the leads owner takes
-it over), care plans the delivery follow-up call, analytics counts the sale."""
+``sales.deal_delivered`` is the one others wait for: the lead is already closed as won inside the
+delivery's transaction (through :func:`autocrm.leads.services.lead_mark_won`), care plans the delivery follow-up call, analytics counts the sale."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ documents, stage changes, needs analysis and trade-in follow the deal's rule
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -133,6 +134,7 @@ class Deal(TenantModel):
     )
     insurer = models.CharField(_("insurer"), max_length=60, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    planned_delivery = models.DateField(_("planned delivery date"), null=True, blank=True)
     external_id = models.CharField(_("external ID"), max_length=64, blank=True)
 
     scope_owner_field = "consultant"
@@ -336,3 +338,34 @@ class TradeIn(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.model_name} {self.offered_price}"
+
+
+class SalesScript(TenantModel):
+    """One entry of the store's sales-script library (话术库): a customer's objection and the answer
+    that works, optionally for one model or series and against one competitor, with tags.
+    Consultants search it from the lead page; sales managers keep it."""
+
+    objection = models.TextField(_("objection"))
+    answer = models.TextField(_("answer"))
+    model_name = models.CharField(_("model"), max_length=100, blank=True)
+    series = models.ForeignKey(
+        "vehicles.Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("series")
+    )
+    competitor = models.CharField(_("competitor"), max_length=100, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    # the tags as one text, so a search matches them as typed on every database (JSON text
+    # escapes Chinese on SQLite)
+    tag_text = models.CharField(max_length=700, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("sales script")
+        verbose_name_plural = _("sales scripts")
+        indexes = [models.Index(fields=["store", "-updated_at"], name="salesscript_store_recent")]
+
+    def __str__(self) -> str:
+        return self.objection[:40]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.tag_text = " ".join(str(t) for t in (self.tags or []))[:700]
+        super().save(*args, **kwargs)

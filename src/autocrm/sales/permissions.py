@@ -9,7 +9,10 @@ Quotes have their own table because approving a discount is a manager's action.
 
 Stock is the store's: consultants read it to sell it, the sales manager and the store manager
 keep it, marketing exports the price-sensitive prospects of an ageing model. The purchase cost
-(and so the gross profit, 单车毛利) is hidden from every role but the managers and the director."""
+(and so the gross profit, 单车毛利) is hidden from every role but the managers and the director.
+
+The sales-script library (话术库) is the store's: consultants and call-centre agents read it,
+the sales manager and the store manager keep it."""
 
 from autocrm.core.permissions import Access, Scope, follow_parent, register
 from autocrm.core.roles import Role
@@ -77,3 +80,16 @@ def sees_gross_profit(actor: object) -> bool:
 
 def sees_kpis(actor: object) -> bool:
     return getattr(actor, "role", None) in KPI_ROLES and getattr(actor, "store_id", None) is not None
+
+
+register(
+    "sales.salesscript",
+    {
+        Role.SALES: ("view", Scope.STORE),
+        Role.AGENT: ("view", Scope.STORE),
+        Role.SALES_MANAGER: ("view add change delete", Scope.STORE),
+        Role.MANAGER: ("view add change delete", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="deals",
+)

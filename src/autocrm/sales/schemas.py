@@ -51,6 +51,7 @@ class DealPatch(Schema):
     agreed_price: Money | None = None
     model_interest: str | None = None
     purchase_type: PurchaseChoice | None = None
+    planned_delivery: str | None = None
 
 
 class AdvanceIn(Schema):
@@ -94,6 +95,7 @@ class DealOut(Schema):
     finance_approved_at: dt.datetime | None
     insurer: str
     delivered_at: dt.datetime | None
+    planned_delivery: dt.date | None = None
     external_id: str
     next_stage: str | None
     next_missing: dict[str, list[str]]  # what the next stage still needs (empty: it may move)
@@ -281,3 +283,30 @@ class ProspectOut(Schema):
     consultant: str
     model_interest: str
     signals: list[str]
+
+
+class ScriptIn(Schema):
+    """A sales script (话术): checked by the service (400 naming the field)."""
+
+    objection: Any = None
+    answer: Any = None
+    model_name: Any = None
+    series: Any = None
+    competitor: Any = None
+    tags: Any = None
+
+
+class ScriptOut(Schema):
+    id: int
+    objection: str
+    answer: str
+    model_name: str
+    series: int | None
+    competitor: str
+    tags: list[str]
+    updated_at: dt.datetime
+
+
+class ScriptPage(Schema):
+    items: list[ScriptOut]
+    next_cursor: str | None

@@ -18,7 +18,7 @@ from autocrm.core.permissions import Scope, get_in_scope, require_model, rule_ta
 from autocrm.leads.models import Lead
 
 from .choices import STAGE_ORDER, DealStatus, Sensitivity, StockStatus
-from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesSettings, StockVehicle, TestDrive
+from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesScript, SalesSettings, StockVehicle, TestDrive
 
 MAX_ID = 2**63 - 1
 
@@ -237,3 +237,71 @@ def lead_for_deal(*, actor: Actor, pk: Any) -> Lead:
     if scope is Scope.OWN and lead.consultant_id not in (None, actor.user_id):
         raise NotFound()
     return lead
+
+
+def script_list(*, actor: Actor, q: str = "", model: str = "", competitor: str = "") -> QuerySet[SalesScript]:
+    """The store's sales scripts, narrowed by ``q`` (a substring of the objection, the answer,
+    the model, the competitor or a tag: Chinese is matched as typed), ``model`` and ``competitor``."""
+    qs: QuerySet[SalesScript] = SalesScript.objects.for_actor(actor, "view")
+    text = " ".join(str(q or "").split())[:100]
+    for word in text.split(" ")[:5] if text else ():
+        qs = qs.filter(
+            Q(objection__icontains=word) | Q(answer__icontains=word) | Q(model_name__icontains=word)
+            | Q(competitor__icontains=word) | Q(tag_text__icontains=word)
+        )  # fmt: skip
+    if model:
+        qs = qs.filter(Q(model_name__icontains=str(model)[:100]) | Q(model_name=""))
+    if competitor:
+        qs = qs.filter(competitor__icontains=str(competitor)[:100])
+    return qs
+
+
+def script_page(
+    *, actor: Actor, q: str = "", model: str = "", competitor: str = "", limit: Any = None, cursor: str | None = None
+) -> Page:
+    require_model(actor, "view", SalesScript)
+    qs = script_list(actor=actor, q=q, model=model, competitor=competitor)
+    return paginate(qs, ordering=("-updated_at", "-id"), limit=limit, cursor=cursor)
+
+
+def script_get(*, actor: Actor, pk: Any, action: str = "view") -> SalesScript:
+    return get_in_scope(SalesScript.objects.all(), actor, pk, action)
+
+
+def lead_deals(*, actor: Actor, lead: Lead) -> list[Deal]:
+    """The deals opened from a lead that the actor may see (the lead page's sales panel)."""
+    return list(Deal.objects.for_actor(actor, "view").filter(lead=lead).order_by("-id")[:10])
+
+
+def consultant_day(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Any]]:
+    """The sales part of a consultant's to-do list: test drives booked from now on (their own
+    deals) and deliveries due this week (open deals planned for delivery by Sunday, late ones
+    included, and those at the finance stage with no date yet) — two indexed queries."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    week_end = (local - dt.timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    week_end += dt.timedelta(days=7)
+    drives = list(
+        TestDrive.objects.for_actor(actor, "view")
+        .filter(deal__consultant_id=actor.user_id, status="booked", ends_at__gte=now)
+        .select_related("vehicle", "deal")
+        .order_by("starts_at", "id")[:limit]
+    )
+    deliveries = list(
+        Deal.objects.for_actor(actor, "view")
+        .filter(consultant_id=actor.user_id, status=DealStatus.OPEN)
+        .filter(Q(planned_delivery__lt=week_end.date()) | Q(planned_delivery__isnull=True, stage="finance"))
+        .select_related("stock_vehicle")
+        .order_by("planned_delivery", "id")[:limit]
+    )
+    return {"test_drives": drives, "deliveries": deliveries, "week_end": [week_end]}
+
+
+def quotes_to_approve(*, actor: Actor, limit: int = 20) -> list[Quote]:
+    """Quotes of the store waiting for a manager's approval, oldest first."""
+    return list(
+        Quote.objects.for_actor(actor, "approve")
+        .filter(status="pending_approval")
+        .select_related("deal", "created_by")
+        .order_by("created_at", "id")[:limit]
+    )

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,8 +29,9 @@ from autocrm.core.permissions import Scope, require, scope_for
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 from autocrm.customers.models import Customer
 from autocrm.customers.services import customer_create, timeline_record
-from autocrm.leads.choices import LeadStatus
 from autocrm.leads.models import Lead
+from autocrm.leads.services import lead_mark_won
+from autocrm.messaging.notifications import notify_staff
 from autocrm.vehicles.models import Series
 from autocrm.vehicles.services import vehicle_create
 
@@ -53,6 +55,7 @@ from .models import (
     DealStageChange,
     NeedsAnalysis,
     Quote,
+    SalesScript,
     SalesSettings,
     StockVehicle,
     TestDrive,
@@ -61,6 +64,8 @@ from .models import (
 from .selectors import settings_for
 
 MAX_MONEY = Decimal("99999999.99")
+# The notification kind of quote approvals (registered in ``SalesConfig.ready``).
+NOTIFY_QUOTE = "sales.quote_approval"
 NOT_VALID = _("Some fields are not valid.")
 
 
@@ -160,6 +165,24 @@ def _aware(errors: _Errors, value: Any, name: str) -> dt.datetime | None:
         errors.add(name, _("Give the time with its time zone."))
         return None
     return value
+
+
+def _date(errors: _Errors, value: Any, name: str) -> dt.date | None:
+    """A date (YYYY-MM-DD) within a few years of today, or None when empty."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            errors.add(name, _("Enter a date as YYYY-MM-DD."))
+            return None
+    if abs((day - timezone.localdate()).days) > 3 * 366:
+        errors.add(name, _("Enter a date within three years of today."))
+        return None
+    return day
 
 
 def _same_store(errors: _Errors, obj: Any, store_id: int, name: str) -> None:
@@ -262,22 +285,38 @@ STAGE_DOCUMENTS: dict[str, tuple[str, ...]] = {
 
 def evidence_missing(deal: Deal, stage: str, *, skipped: Iterable[str] = ()) -> dict[str, list[Any]]:
     """What entering ``stage`` still needs, by field: ``documents`` (kinds not uploaded), ``quote``,
-    ``finance``, ``stock_vehicle``, ``customer``. Empty when the deal may move."""
+    ``finance``, ``stock_vehicle``, ``customer``. Empty when the deal may move.
+
+    The order's evidence is never skipped: a deal that passes the order stage on its way (a store
+    that lets it be skipped) still needs the signed contract and no quote waiting for approval;
+    a deal whose latest quote finances the car may not skip the finance approval."""
     missing: dict[str, list[Any]] = {}
+    skipped = set(skipped)
     kinds = set(DealDocument.objects.filter(deal=deal).values_list("kind", flat=True))
-    lacking = [k for k in STAGE_DOCUMENTS.get(stage, ()) if k not in kinds]
+    needed = list(STAGE_DOCUMENTS.get(stage, ()))
+    if Stage.ORDER in skipped:
+        needed += STAGE_DOCUMENTS[Stage.ORDER]
+    lacking = [k for k in needed if k not in kinds]
     if lacking:
         missing["documents"] = _labels(lacking, DocumentKind)
     quotes = Quote.objects.filter(deal=deal)
-    if stage == Stage.QUOTE and not quotes.filter(status__in=(QuoteStatus.DRAFT, QuoteStatus.APPROVED)).exists():
+    presentable = quotes.filter(status__in=(QuoteStatus.DRAFT, QuoteStatus.APPROVED))
+    if stage == Stage.QUOTE and not presentable.exists():
         missing["quote"] = [_("Make a quote first (one awaiting approval does not count).")]
-    if stage == Stage.ORDER and quotes.filter(status=QuoteStatus.PENDING_APPROVAL).exists():
+    passes_order = stage == Stage.ORDER or Stage.ORDER in skipped
+    if passes_order and quotes.filter(status=QuoteStatus.PENDING_APPROVAL).exists():
         missing["quote"] = [_("A quote of this deal is waiting for a manager's approval of its discount.")]
+    elif passes_order and deal.agreed_price is None and not presentable.exists():
+        missing["quote"] = [_("An order needs a quote that is ready to present or approved.")]
     if stage == Stage.DELIVERY:
         if deal.stock_vehicle_id is None:
             missing["stock_vehicle"] = [_("Choose the car from stock that is delivered (its VIN).")]
         if Stage.FINANCE not in skipped and deal.finance_approved_at is None and deal.stage == Stage.FINANCE:
             missing["finance"] = [_("The finance and insurance specialist has not approved the finance yet.")]
+        if Stage.FINANCE in skipped:
+            latest = presentable.order_by("-created_at", "-id").first()
+            if latest is not None and latest.term_months:
+                missing["finance"] = [_("The quote finances the car: its finance approval cannot be skipped.")]
         if deal.customer_id is None and (deal.lead is None or not deal.lead.mobile):
             missing["customer"] = [_("The customer's mobile is needed to register the car to them.")]
     return missing
@@ -336,6 +375,23 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
     return deal
 
 
+def _story_to_timeline(deal: Deal, customer: Customer) -> None:
+    """A deal that met its customer only at delivery (a new buyer from a lead) writes what
+    happened before onto the customer's timeline, each at its own time: opened, test drives,
+    quotes and stage moves — so the 360 page tells the whole story."""
+
+    def put(kind: str, summary: str, at: dt.datetime, obj: Any) -> None:
+        timeline_record(customer=customer, kind=kind, summary=summary, at=at, obj=obj, store_id=deal.store_id)
+
+    put("deal.opened", deal.model_interest or str(deal), deal.created_at, deal)
+    for drive in TestDrive.objects.filter(deal=deal).select_related("vehicle").order_by("starts_at"):
+        put("deal.test_drive", str(drive.vehicle), drive.starts_at, drive)  # scoped: the deal's own rows
+    for quote in Quote.objects.filter(deal=deal).order_by("created_at"):
+        put("deal.quote", f"¥{quote.total_price}", quote.created_at, quote)  # scoped: the deal's own rows
+    for change in DealStageChange.objects.filter(deal=deal).order_by("at"):
+        put("deal.advanced", str(Stage(change.to_stage).label), change.at, deal)  # scoped: the deal's own rows
+
+
 def _order_placed(deal: Deal) -> None:
     """The order: the agreed price is the latest presentable quote's car, options and discount
     (unless already set), and the chosen stock car is reserved."""
@@ -366,6 +422,8 @@ def deal_update(*, actor: Actor, deal: Deal, data: Mapping[str, Any], stock_vehi
         deal.purchase_type = _choice(errors, data, "purchase_type", PurchaseType)
     if "agreed_price" in data:
         deal.agreed_price = money(data.get("agreed_price"), name="agreed_price", errors=errors)
+    if "planned_delivery" in data:
+        deal.planned_delivery = _date(errors, data.get("planned_delivery"), "planned_delivery")
     if stock_vehicle is not None:
         _same_store(errors, stock_vehicle, deal.store_id, "stock_vehicle")
         if stock_vehicle.status == StockStatus.SOLD:
@@ -427,6 +485,8 @@ def _deliver(actor: Actor, deal: Deal, now: dt.datetime) -> None:
     vehicle = vehicle_create(actor=actor, data=data, customer=customer)
     stock.status = StockStatus.SOLD
     stock.save(update_fields=["status", "updated_at"])
+    if deal.customer_id is None:
+        _story_to_timeline(deal, customer)
     deal.customer, deal.vehicle, deal.status, deal.delivered_at = customer, vehicle, DealStatus.WON, now
     purchase_number = (
         Deal.objects.filter(customer=customer, status=DealStatus.WON).exclude(pk=deal.pk).count() + 1
@@ -434,20 +494,13 @@ def _deliver(actor: Actor, deal: Deal, now: dt.datetime) -> None:
     if not deal.purchase_type:
         deal.purchase_type = PurchaseType.FIRST if purchase_number == 1 else PurchaseType.ADDITIONAL
     if lead is not None:
-        lead_mark_won(lead=lead, customer=customer, at=now)
+        lead_mark_won(lead=lead, customer=customer, at=now)  # leads owns the lead's row
     timeline_record(customer=customer, kind="deal.delivered", summary=f"{stock.model_name} {stock.vin}",
                     obj=deal, store_id=deal.store_id)  # fmt: skip
     emit(events.DEAL_DELIVERED, store_id=deal.store_id, payload=events.DealDelivered(
         deal_id=deal.pk, lead_id=deal.lead_id, customer_id=customer.pk, vehicle_id=vehicle.pk,
         consultant_id=deal.consultant_id, purchase_number=purchase_number,
     ))  # fmt: skip
-
-
-def lead_mark_won(*, lead: Lead, customer: Customer, at: dt.datetime) -> None:
-    """Close the deal's lead as won and link its customer. Bookkeeping inside the delivery's
-    transaction; the leads app may take this over by subscribing to ``sales.deal_delivered``."""
-    lead.status, lead.customer, lead.closed_at = LeadStatus.WON, customer, at
-    lead.save(update_fields=["status", "customer", "closed_at"])
 
 
 # --- documents -----------------------------------------------------------------------------------
@@ -579,14 +632,28 @@ def test_drive_record(*, actor: Actor, test_drive: TestDrive, data: Mapping[str,
 # --- quotes --------------------------------------------------------------------------------------
 
 
-def discount_authority(store_id: int, role: str | None) -> Decimal | None:
+def discount_authority(store_id: int, role: str | None, *, base: Decimal | None = None) -> Decimal | None:
     """The largest discount ``role`` may give without approval in the store; None: no limit
-    (the store manager). A role the setting does not list may give none."""
+    (the store manager). The setting is an amount in yuan (``"3000.00"``) or a share of the car
+    and its options (``"3%"``, of ``base``). A role the setting does not list may give none."""
     if role == Role.MANAGER:
         return None
     value = (settings_for(store_id).discount_authority or {}).get(str(role))
+    return authority_amount(value, base=base)
+
+
+def authority_amount(value: Any, *, base: Decimal | None) -> Decimal:
+    """One authority setting as yuan: ``"3%"`` of ``base`` (to the fen, nothing when no base),
+    else the amount; anything unreadable is none."""
+    if value is None:
+        return Decimal("0")
+    text = str(value).strip()
     try:
-        return Decimal(str(value)) if value is not None else Decimal("0")
+        if text.endswith("%"):
+            share = Decimal(text[:-1].strip())
+            return pricing.to_fen((base or Decimal("0")) * share / 100) if share.is_finite() else Decimal("0")
+        amount = Decimal(text)
+        return amount if amount.is_finite() else Decimal("0")
     except (InvalidOperation, ValueError):
         return Decimal("0")
 
@@ -672,7 +739,8 @@ def quote_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], trade_in:
     if deal.status != DealStatus.OPEN:
         raise Conflict(_("This deal is closed."), fields={"deal": [_("This deal is closed.")]})
     cleaned, figures = quote_clean(data=data, trade_in=trade_in)
-    authority = discount_authority(deal.store_id, actor.role)
+    base = cleaned["vehicle_price"] + figures.options_total
+    authority = discount_authority(deal.store_id, actor.role, base=base)
     needs_approval = authority is not None and cleaned["discount"] > authority
     quote = Quote.objects.create(
         store_id=deal.store_id, deal=deal, **cleaned, options_total=figures.options_total,
@@ -683,6 +751,8 @@ def quote_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], trade_in:
     if deal.customer_id:
         timeline_record(customer=deal.customer_id, kind="deal.quote", summary=f"¥{quote.total_price}", obj=quote,
                         store_id=deal.store_id)  # fmt: skip
+    if needs_approval:
+        _tell_approvers(quote, deal)
     emit(events.QUOTE_CREATED, store_id=deal.store_id,
          payload=events.QuoteCreated(quote_id=quote.pk, deal_id=deal.pk, needs_approval=needs_approval))  # fmt: skip
     return quote
@@ -693,17 +763,40 @@ def _quote_in_scope(actor: Actor, deal: Deal) -> bool:
     return scope is not None and (scope is not Scope.OWN or deal.consultant_id == actor.user_id)
 
 
+def _quote_link(deal_id: int) -> str:
+    try:
+        return reverse("sales:deal_detail", args=[deal_id]) + "#quotes"
+    except NoReverseMatch:  # the pages are optional to the writes
+        return ""
+
+
+def _tell_approvers(quote: Quote, deal: Deal) -> None:
+    """The store's sales managers (else its store managers) are told a quote waits for them."""
+    from autocrm.accounts.models import Membership
+
+    for role in (Role.SALES_MANAGER, Role.MANAGER):
+        ids = sorted(set(Membership.objects.filter(store_id=deal.store_id, role=role, is_active=True)
+                         .values_list("user_id", flat=True)))  # fmt: skip
+        if ids:
+            break
+    title = _("Quote to approve: %(name)s, discount ¥%(discount)s") % {"name": deal.name or deal.pk,
+                                                                       "discount": quote.discount}  # fmt: skip
+    for user_id in ids:
+        notify_staff(user=user_id, kind=NOTIFY_QUOTE, title=str(title), link=_quote_link(deal.pk),
+                     store=deal.store_id, dedup_key=f"quote-approval:{quote.pk}")  # fmt: skip
+
+
 @transaction.atomic
 def quote_approve(*, actor: Actor, quote: Quote, approve: bool = True) -> Quote:
     """A sales manager or the store manager approves (or rejects) a quote waiting for approval;
     the approver's own authority must cover the discount (a sales manager's limit, the store
-    manager any)."""
+    manager any). The consultant who made the quote is told the decision."""
     quote = Quote.objects.select_for_update(of=("self",)).select_related("deal").get(pk=quote.pk)
     require(actor, "approve", quote)
     if quote.status != QuoteStatus.PENDING_APPROVAL:
         message = _("This quote is not waiting for approval.")
         raise Conflict(message, fields={"status": [message]})
-    authority = discount_authority(quote.store_id, actor.role)
+    authority = discount_authority(quote.store_id, actor.role, base=quote.vehicle_price + quote.options_total)
     if approve and authority is not None and quote.discount > authority:
         audit.denied(actor=actor, obj=quote, action="approve")
         raise PermissionDenied(_("The discount is above your authority: the store manager must approve it."))
@@ -712,6 +805,13 @@ def quote_approve(*, actor: Actor, quote: Quote, approve: bool = True) -> Quote:
     quote.save()
     audit.record("quote.approve" if approve else "quote.reject", obj=quote, actor=actor,
                  extra={"discount": str(quote.discount)})  # fmt: skip
+    told = quote.created_by_id or quote.deal.consultant_id
+    if told and told != actor.user_id:
+        title = (_("Quote approved: %(name)s") if approve else _("Quote rejected: %(name)s")) % {
+            "name": quote.deal.name or quote.deal_id
+        }
+        notify_staff(user=told, kind=NOTIFY_QUOTE, title=str(title), link=_quote_link(quote.deal_id),
+                     store=quote.store_id, dedup_key=f"quote-decided:{quote.pk}")  # fmt: skip
     if approve:
         emit(events.QUOTE_APPROVED, store_id=quote.store_id, payload=events.QuoteApproved(
             quote_id=quote.pk, deal_id=quote.deal_id, approved_by_id=actor.user_id))  # fmt: skip
@@ -889,6 +989,21 @@ def stock_create(*, actor: Actor, data: Mapping[str, Any]) -> StockVehicle:
         raise Conflict(message, fields={"vin": [message]}) from None
 
 
+def _authority_value(errors: _Errors, value: Any) -> str:
+    """An authority setting: yuan to the fen, or a share such as ``3%`` (0 to 100)."""
+    text = "" if value is None else str(value).strip()
+    if text.endswith("%"):
+        try:
+            share = Decimal(text[:-1].strip())
+            if not share.is_finite() or not 0 <= share <= 100 or share != share.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors.add("discount_authority", _("Give a share between 0% and 100%, e.g. 3%."))
+            return ""
+        return f"{share.normalize():f}%"
+    return str(money(value, name="discount_authority", errors=errors, required=True))
+
+
 @transaction.atomic
 def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
     """The store manager changes the store's sales rules (skippable stages, discount authority,
@@ -910,10 +1025,7 @@ def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
         if not isinstance(table, Mapping) or any(r not in Role.values for r in table):
             errors.add("discount_authority", _("Give an amount per role."))
         else:
-            current.discount_authority = {
-                role: str(money(v, name="discount_authority", errors=errors, required=True))
-                for role, v in table.items()
-            }
+            current.discount_authority = {role: _authority_value(errors, v) for role, v in table.items()}
     if "ageing_days" in data:
         days = data["ageing_days"]
         if (
@@ -928,3 +1040,49 @@ def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
     errors.raise_if_any()
     current.save()
     return current
+
+
+# --- sales scripts (话术库) -------------------------------------------------------------------------
+
+
+def script_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A script's fields checked, every error at once: objection and answer required (4,000
+    characters at most), model and competitor names, up to 10 tags."""
+    errors = _Errors()
+    values: dict[str, Any] = {
+        "objection": _text(errors, data, "objection", 4000, required=True),
+        "answer": _text(errors, data, "answer", 4000, required=True),
+        "model_name": _text(errors, data, "model_name", 100),
+        "competitor": _text(errors, data, "competitor", 100),
+        "tags": _names(errors, data, "tags")[:10],
+    }
+    if data.get("series") not in (None, ""):
+        series_id = _int(errors, data.get("series"), "series", 1, 2**62)
+        series = Series.objects.filter(pk=series_id).first() if series_id else None
+        if series is None and "series" not in errors.fields:
+            errors.add("series", _("Choose a series from the catalogue."))
+        values["series"] = series
+    errors.raise_if_any()
+    return values
+
+
+@transaction.atomic
+def script_save(*, actor: Actor, data: Mapping[str, Any], script: SalesScript | None = None) -> SalesScript:
+    """Add a script to the store's library, or change one (sales managers and the store manager)."""
+    if script is None:
+        if scope_for(actor, SalesScript, "add") is None:
+            raise PermissionDenied()
+        store_id = actor.require_store_id()
+        return SalesScript.objects.create(store_id=store_id, created_by_id=actor.user_id, **script_clean(data))
+    require(actor, "change", script)
+    for name, value in script_clean(data).items():
+        setattr(script, name, value)
+    script.save()
+    return script
+
+
+@transaction.atomic
+def script_delete(*, actor: Actor, script: SalesScript) -> None:
+    require(actor, "delete", script)
+    audit.record("delete", obj=script, actor=actor, extra={"objection": script.objection[:60]})
+    script.delete()

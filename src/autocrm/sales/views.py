@@ -26,8 +26,8 @@ from autocrm.core.permissions import can, require_model
 
 from . import selectors, services
 from .api import cost_visible, next_stage
-from .choices import STAGE_ORDER, DocumentKind, Sensitivity, Stage
-from .models import Deal, Quote, StockVehicle, TestDrive
+from .choices import STAGE_ORDER, DocumentKind, PurchaseType, Purpose, Sensitivity, Stage
+from .models import Deal, NeedsAnalysis, Quote, SalesScript, StockVehicle, TestDrive
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> None:
@@ -72,6 +72,9 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = selectors.deal_get(actor=actor, pk=pk)
     following = next_stage(deal)
     now = timezone.localtime().replace(second=0, microsecond=0)
+    trade_ins = list(deal.trade_ins.order_by("-id").prefetch_related("photos")[:10])
+    for trade in trade_ins:
+        setattr(trade, "photo_list", list(trade.photos.all()))  # noqa: B010  (shown under it)
     return render(request, "sales/deal_detail.html", {
         "deal": deal,
         "stage_bar": _stage_bar(deal),
@@ -90,6 +93,17 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can(actor, "change", deal),
         "can_advance": can(actor, "advance", deal) and deal.status == "open",
         "can_quote": can(actor, "add", Quote) and deal.status == "open",
+        "can_approve": can(actor, "approve", Quote),
+        "can_finance": can(actor, "finance", deal) and deal.stage == Stage.FINANCE and deal.status == "open"
+        and deal.finance_approved_at is None,
+        "stock_cars": StockVehicle.objects.for_actor(actor, "view").filter(status__in=("in_stock", "reserved"))
+        .order_by("model_name", "id")[:200] if can(actor, "change", deal) and deal.status == "open" else [],
+        "needs": NeedsAnalysis.objects.filter(deal=deal).first(),  # scoped: the deal's own
+        "trade_ins": trade_ins,
+        "latest_trade_in": trade_ins[0] if trade_ins else None,
+        "purposes": Purpose.choices, "purchase_types": PurchaseType.choices,
+        "bodies": (_("Sedan"), _("SUV"), _("MPV"), _("Hatchback"), _("Pickup")),
+        "fuels": (_("Petrol"), _("Hybrid"), _("Plug-in hybrid"), _("Electric")),
         "default_start": (now + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         "default_end": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
     })  # fmt: skip
@@ -255,3 +269,199 @@ def stock_export(request: HttpRequest, pk: int) -> HttpResponse:
 def _csv_safe(text: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- the deal's other forms ----------------------------------------------------------------------
+
+
+def _step(request: HttpRequest, deal: Deal, anchor: str, run: Any, done: Any) -> HttpResponse:
+    """Run one service call for the deal's page: a refusal comes back as a message (403/404 are
+    the middleware's)."""
+    try:
+        run()
+        messages.success(request, str(done))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    return _back(deal, anchor)
+
+
+@login_required
+@require_POST
+def deal_from_lead(request: HttpRequest, lead: int) -> HttpResponse:
+    """Open a deal from the lead's page (its consultant's; a manager's for the lead's consultant)."""
+    actor = actor_of(request)
+    found = selectors.lead_for_deal(actor=actor, pk=lead)
+    require_model(actor, "add", Deal)
+    data = {"consultant": found.consultant_id or ""} if can(actor, "export", Deal) else {}
+    try:
+        deal = services.deal_create(actor=actor, data=data, lead=found)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+        return redirect("leads:lead_detail", pk=found.pk)
+    messages.success(request, _("Deal opened."))
+    return _back(deal)
+
+
+@login_required
+@require_POST
+def deal_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """The car from stock, the agreed price and the planned delivery date."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    post = request.POST
+    stock = None
+    if post.get("stock_vehicle", "").isdigit() and len(post["stock_vehicle"]) < 18:
+        stock = selectors.stock_get(actor=actor, pk=int(post["stock_vehicle"]))
+    data = {name: post[name] for name in ("agreed_price", "planned_delivery") if name in post}
+    return _step(request, deal, "", lambda: services.deal_update(actor=actor, deal=deal, data=data,
+                                                                 stock_vehicle=stock), _("Deal saved."))  # fmt: skip
+
+
+@login_required
+@require_POST
+def deal_finance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The finance and insurance specialist approves the finance, naming the insurer."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    return _step(request, deal, "", lambda: services.deal_finance_approve(
+        actor=actor, deal=deal, insurer=request.POST.get("insurer", "")), _("Finance approved."))  # fmt: skip
+
+
+NEEDS_FIELDS = ("budget_min", "budget_max", "purpose", "body_preference", "fuel_preference", "options_wanted",
+                "brands_considered", "purchase_type", "price_sensitivity")  # fmt: skip
+
+
+@login_required
+@require_POST
+def needs_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """The needs analysis (需求分析) form: the same service as the API."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    data = {name: request.POST.get(name, "") for name in NEEDS_FIELDS}
+    return _step(request, deal, "#needs", lambda: services.needs_save(actor=actor, deal=deal, data=data),
+                 _("Needs analysis saved."))  # fmt: skip
+
+
+@login_required
+@require_POST
+def trade_in_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """The trade-in appraisal (二手车评估) form, with its photos; the next quote takes its price."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    data = {name: request.POST.get(name, "") for name in ("plate", "vin", "model_name", "mileage_km", "condition",
+                                                           "offered_price")}  # fmt: skip
+    photos = request.FILES.getlist("photos")
+    return _step(request, deal, "#trade-in", lambda: services.trade_in_create(
+        actor=actor, deal=deal, data=data, photos=photos), _("Trade-in appraisal saved."))  # fmt: skip
+
+
+@login_required
+@require_POST
+def quote_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager approves or rejects a quote waiting for approval (from the deal or the queue)."""
+    actor = actor_of(request)
+    quote = selectors.quote_get(actor=actor, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    deal = quote.deal
+    try:
+        services.quote_approve(actor=actor, quote=quote, approve=approve)
+        messages.success(request, _("Quote approved.") if approve else _("Quote rejected."))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        _refused(request, exc)
+    if request.POST.get("next") == "queue":
+        return redirect("sales:quote_queue")
+    return _back(deal, "#quotes")
+
+
+@login_required
+@require_GET
+def quote_queue(request: HttpRequest) -> HttpResponse:
+    """The sales manager's queue of quotes whose discount waits for approval."""
+    actor = actor_of(request)
+    require_model(actor, "approve", Quote)
+    return render(request, "sales/quote_queue.html", {"quotes": selectors.quotes_to_approve(actor=actor, limit=100)})
+
+
+# --- repeat purchases on the customer 360 page ----------------------------------------------------
+
+
+@login_required
+@require_GET
+def customer_purchases(request: HttpRequest, customer: int) -> HttpResponse:
+    """The 360 page's sales part, loaded after the first paint: cars bought here, the years
+    between them, the customer's open and won deals. The customer is read as the page reads it
+    (another store's is the page's 404)."""
+    from autocrm.customers.selectors import customer_get
+
+    actor = actor_of(request)
+    found = customer_get(actor=actor, pk=customer)
+    require_model(actor, "view", Deal)
+    context = {"customer": found, "purchases": selectors.customer_purchases(actor=actor, customer_id=found.pk),
+               "deals": selectors.deal_page(actor=actor, filters={"customer": found.pk}, limit=5).items}  # fmt: skip
+    return _part(request, "sales/panels/customer_purchases.html", context)
+
+
+def _part(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """The fragment alone for htmx (rendered without the request: the shell's queries are the
+    page's), the fragment inside the shell otherwise (the no-JS fallback)."""
+    from django.middleware.csrf import get_token
+    from django.template.loader import render_to_string
+    from django.utils.cache import patch_vary_headers
+
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(render_to_string(template, {**context, "csrf_token": get_token(request)}))
+    else:
+        response = render(request, "sales/part_page.html", {**context, "part_template": template})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- sales scripts (话术库) -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def script_search(request: HttpRequest) -> HttpResponse:
+    """The search box of the lead page (htmx): scripts whose text holds what was typed."""
+    actor = actor_of(request)
+    q = request.GET.get("q", "")[:100]
+    page = selectors.script_page(actor=actor, q=q, model=request.GET.get("model", "")[:100], limit=10)
+    return _part(request, "sales/partials/script_results.html", {"scripts": page.items, "q": q})
+
+
+@login_required
+def script_list(request: HttpRequest) -> HttpResponse:
+    """The store's library: everyone who may read it searches; sales managers add, edit and
+    delete (a POST with ``id`` edits, with ``delete`` removes)."""
+    actor = actor_of(request)
+    require_model(actor, "view", SalesScript)
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        post = request.POST
+        found = selectors.script_get(actor=actor, pk=post["id"]) if post.get("id", "").isdigit() else None
+        try:
+            if found is not None and post.get("delete"):
+                services.script_delete(actor=actor, script=found)
+                messages.success(request, _("Script deleted."))
+            else:
+                values = {n: post.get(n, "") for n in ("objection", "answer", "model_name", "competitor", "tags")}
+                services.script_save(actor=actor, data=values, script=found)
+                messages.success(request, _("Script saved."))
+            return redirect("sales:script_list")
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as exc:
+            errors = exc.fields or {"__all__": [exc.message]}
+    q = request.GET.get("q", "")[:100]
+    page = selectors.script_page(actor=actor, q=q, limit=50, cursor=request.GET.get("cursor") or None)
+    return render(request, "sales/script_list.html", {
+        "scripts": page.items, "next_cursor": page.next_cursor, "q": q, "errors": errors, "values": values,
+        "can_edit": can(actor, "add", SalesScript),
+    }, status=400 if errors else 200)  # fmt: skip

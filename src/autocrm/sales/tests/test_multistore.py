@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from autocrm.core.testing import ACTOR_OF_ROLE, MultistoreMatrix, Op
 from autocrm.leads.models import Lead
-from autocrm.sales.models import Deal, Quote, StockVehicle
+from autocrm.customers.models import Customer
+from autocrm.sales.models import Deal, Quote, SalesScript, StockVehicle
 from autocrm.sales.models import TestDrive as Drive
 
 from .factories import LICENCE, new_vin
 
 D, Q, S, TD = "sales.deal", "sales.quote", "sales.stockvehicle", "sales.testdrive"
+SC, L, C = "sales.salesscript", "leads.lead", "customers.customer"
 _serial = itertools.count(1)
 
 
@@ -43,6 +45,18 @@ def build_test_drive(store, owner):
     return Drive.objects.create(store=store, deal=build_deal(store, owner), vehicle=build_stock(store, owner),
                                     starts_at=start, ends_at=start + dt.timedelta(hours=1),
                                     licence_number=LICENCE)  # fmt: skip
+
+
+def build_script(store, owner):
+    return SalesScript.objects.create(store=store, objection="太贵了", answer="先算落地价", tags=["价格"])
+
+
+def build_lead(store, owner):
+    return Lead.objects.create(store=store, name="矩阵线索", consultant=owner, mobile=f"1375{next(_serial):07d}")
+
+
+def build_customer(store, owner):
+    return Customer.objects.create(store=store, name="矩阵客户", consultant=owner, mobile=f"1376{next(_serial):07d}")
 
 
 def _own_deal(world, role):
@@ -71,9 +85,10 @@ def new_stock(world, role):
 
 
 class TestSalesMultistore(MultistoreMatrix):
-    builders = {D: build_deal, Q: build_quote, S: build_stock, TD: build_test_drive}
+    builders = {D: build_deal, Q: build_quote, S: build_stock, TD: build_test_drive, SC: build_script,
+                L: build_lead, C: build_customer}  # fmt: skip
     namespaces = ["sales"]
-    api_prefixes = ["/deals", "/test-drives", "/quotes", "/stock"]
+    api_prefixes = ["/deals", "/test-drives", "/quotes", "/stock", "/sales-scripts"]
     ops = [
         Op("sales:deal_list", D, "view", record=False),
         Op("sales:deal_detail", D, "view"),
@@ -82,6 +97,32 @@ class TestSalesMultistore(MultistoreMatrix):
         Op("sales:test_drive_book", D, "change", method="POST", ok=302),
         Op("sales:quote_create", D, "view", method="POST", ok=302, also_needs=((Q, "add"),)),
         Op("sales:stock_list", S, "view", record=False),
+        # past the checks, an empty form is refused with a message on the deal's page
+        Op("sales:deal_update", D, "change", method="POST", ok=302),
+        Op("sales:needs_save", D, "change", method="POST", ok=302, data={"purpose": "family"}),
+        Op("sales:trade_in_create", D, "change", method="POST", ok=302),
+        # a deal at the lead stage has no finance to approve: refused with a message
+        Op("sales:deal_finance", D, "finance", method="POST", ok=302),
+        Op("sales:deal_from_lead", L, "view", method="POST", ok=302, fresh=True, also_needs=((D, "add"),)),
+        Op("sales:quote_queue", Q, "approve", record=False),
+        Op("sales:quote_decide", Q, "approve", method="POST", ok=302, fresh=True, data={"decision": "reject"}),
+        Op("sales:customer_purchases", C, "view", also_needs=((D, "view"),)),
+        Op("sales:script_list", SC, "view", record=False),
+        Op("sales:script_search", SC, "view", record=False),
+        Op("/sales-scripts", SC, "view", api=True, record=False),
+        Op(
+            "/sales-scripts",
+            SC,
+            "add",
+            api=True,
+            record=False,
+            method="POST",
+            ok=201,
+            data={"objection": "续航虚标", "answer": "冬季实测七成"},
+        ),
+        Op("/sales-scripts/{pk}", SC, "view", api=True),
+        Op("/sales-scripts/{pk}", SC, "change", api=True, method="PATCH", data={"answer": "先试驾"}),
+        Op("/sales-scripts/{pk}", SC, "delete", api=True, method="DELETE", ok=204, fresh=True),
         Op("sales:stock_prospects", S, "export"),
         Op("/deals", D, "view", api=True, record=False),
         Op("/deals", D, "add", api=True, record=False, method="POST", ok=201, data=new_deal),
@@ -108,6 +149,7 @@ class TestSalesMultistore(MultistoreMatrix):
         Op("/quotes", Q, "add", api=True, record=False, method="POST", ok=201, data=new_quote),
         Op("/quotes/{pk}", Q, "view", api=True),
         Op("/quotes/{pk}/approve", Q, "approve", api=True, method="POST", fresh=True),
+        Op("/quotes/{pk}/reject", Q, "approve", api=True, method="POST", fresh=True),
         Op("/stock", S, "view", api=True, record=False),
         Op("/stock", S, "add", api=True, record=False, method="POST", ok=201, data=new_stock),
         Op("/stock/{pk}", S, "view", api=True),

@@ -253,6 +253,11 @@ def test_existing_customer_matched_by_mobile(sales):
                                                         "finance"]})  # fmt: skip
     upload(sales, deal, DocumentKind.CONDITION_SHEET)
     upload(sales, deal, DocumentKind.PDI)
+    with pytest.raises(Conflict) as exc:  # the order's evidence is never skipped
+        _advance_to(sales, deal, Stage.DELIVERY)
+    assert set(exc.value.fields) == {"documents", "quote"}
+    upload(sales, deal, DocumentKind.CONTRACT)
+    services.deal_update(actor=sales, deal=deal, data={"agreed_price": "199000"})
     deal = _advance_to(sales, deal, Stage.DELIVERY)
     assert deal.customer_id == existing.pk
 
