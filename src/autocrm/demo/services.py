@@ -204,6 +204,8 @@ def _register_parts_hook() -> None:
 
 
 _register_parts_hook()
+
+
 def _register_scripts_hook() -> None:
     from .scripts import demo_scripts_hook  # the sales-script library (话术库) of each store
 
