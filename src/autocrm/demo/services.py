@@ -194,3 +194,13 @@ def _register_sales_hooks() -> None:
 
 
 _register_sales_hooks()
+
+
+def _register_maintenance_hook() -> None:
+    from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
+
+    if demo_maintenance_hook not in demo_hooks:
+        demo_hooks.append(demo_maintenance_hook)
+
+
+_register_maintenance_hook()

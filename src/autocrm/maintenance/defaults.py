@@ -28,10 +28,14 @@ DEFAULT_ITEMS: tuple[tuple[str, int | None, int | None, int | None, int | None, 
 )
 
 
+# Checks done at the visit around them; they never call the owner in by themselves.
+RIDE_ALONG = frozenset({"coolant", "battery"})
+
+
 def plan_item_rows() -> list[dict[str, Any]]:
     return [
         {"item": i, "first_km": fk, "first_months": fm, "interval_km": ik, "interval_months": im,
-         "season_month": sm, "fuel_types": ft}
+         "season_month": sm, "fuel_types": ft, "leads_visit": i not in RIDE_ALONG}
         for i, fk, fm, ik, im, sm, ft in DEFAULT_ITEMS
     ]  # fmt: skip
 
