@@ -58,7 +58,7 @@ class PlanItem(models.Model):
     fuel_types = models.CharField(_("fuel types"), max_length=40, blank=True, help_text=_("Empty: every fuel type."))
     leads_visit = models.BooleanField(
         _("brings the owner in"), default=True,
-        help_text=_("Off: a check done at the visit around it (coolant before winter, the battery)."),
+        help_text=_("Off: done at the visit around it when due by then (filters, fluids, tyres, coolant before winter)."),
     )  # fmt: skip
 
     class Meta:

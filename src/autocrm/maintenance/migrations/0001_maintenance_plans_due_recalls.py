@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('interval_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='every (months)')),
                 ('season_month', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='before the month')),
                 ('fuel_types', models.CharField(blank=True, help_text='Empty: every fuel type.', max_length=40, verbose_name='fuel types')),
-                ('leads_visit', models.BooleanField(default=True, help_text='Off: a check done at the visit around it (coolant before winter, the battery).', verbose_name='brings the owner in')),
+                ('leads_visit', models.BooleanField(default=True, help_text='Off: done at the visit around it when due by then (filters, fluids, tyres, coolant before winter).', verbose_name='brings the owner in')),
                 ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='maintenance.serviceplan')),
             ],
             options={
