@@ -214,3 +214,13 @@ def _register_scripts_hook() -> None:
 
 
 _register_scripts_hook()
+
+
+def _register_maintenance_hook() -> None:
+    from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
+
+    if demo_maintenance_hook not in demo_hooks:
+        demo_hooks.append(demo_maintenance_hook)
+
+
+_register_maintenance_hook()

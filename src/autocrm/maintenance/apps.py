@@ -23,17 +23,23 @@ class MaintenanceConfig(AppConfig):
         audit_labels.register()
         panels.register()
         exporting.register()
+        from autocrm.core.roles import Role
+
+        # In the menu of those who call owners (the service desk, agents) and their managers; the
+        # insurance renewals (续保) also of the finance and insurance desk. The pages answer by the rules.
+        callers = {Role.ADVISOR, Role.SERVICE_MANAGER, Role.MANAGER, Role.AGENT, Role.DIRECTOR}
         register_menu(
             "maintenance_due", _("Due for service"), "maintenance:due_list", icon="calendar-due", order=40,
-            module="aftersales", visible=lambda actor: can(actor, "view", VehicleDue),
+            module="aftersales", visible=lambda actor: actor.role in callers and can(actor, "view", VehicleDue),
         )  # fmt: skip
         register_menu(
             "recalls", _("Recalls"), "maintenance:recall_list", icon="alert-triangle", order=41,
-            module="aftersales", visible=lambda actor: can(actor, "view", RecallCampaign),
+            module="aftersales", visible=lambda actor: actor.role in callers and can(actor, "view", RecallCampaign),
         )  # fmt: skip
         register_menu(
             "renewals", _("Insurance renewals"), "maintenance:renewal_list", icon="shield-check", order=42,
-            module="aftersales", visible=lambda actor: can(actor, "view", VehicleDue) and actor.role != "technician",
+            module="aftersales",
+            visible=lambda actor: actor.role in callers | {Role.FINANCE} and can(actor, "view", VehicleDue),
         )  # fmt: skip
         register_home_panel("maintenance_due_week", template="maintenance/panels/home_due.html",
                             context=panels.panel_home_due, order=7)  # fmt: skip

@@ -28,10 +28,16 @@ DEFAULT_ITEMS: tuple[tuple[str, int | None, int | None, int | None, int | None, 
 )
 
 
+# What brings the owner in: the routine service (oil and filter with it; the high-voltage check of
+# an EV). Every other item is done at the visit around it when due by then — filters, fluids, plugs,
+# tyres, pads, the battery, coolant before winter — and never calls the owner in by itself.
+LEADS_VISIT = frozenset({"service", "oil", "oil_filter", "ev_check"})
+
+
 def plan_item_rows() -> list[dict[str, Any]]:
     return [
         {"item": i, "first_km": fk, "first_months": fm, "interval_km": ik, "interval_months": im,
-         "season_month": sm, "fuel_types": ft}
+         "season_month": sm, "fuel_types": ft, "leads_visit": i in LEADS_VISIT}
         for i, fk, fm, ik, im, sm, ft in DEFAULT_ITEMS
     ]  # fmt: skip
 

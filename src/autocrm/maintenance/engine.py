@@ -56,6 +56,7 @@ class PlanItem:
     first_months: int | None = None
     season_month: int | None = None  # due each year before the 1st of this month (coolant: 10)
     fuel_types: tuple[str, ...] = ()  # empty: every fuel type
+    leads_visit: bool = True  # False: done at the visit around it (a check), never calls the owner in alone
 
 
 class ItemDue(NamedTuple):
@@ -220,7 +221,7 @@ def predict(
         anchor_ord, anchor_km = float(delivered_ord), 0
     else:
         anchor_ord, anchor_km = rate.anchor_day + _EPOCH_ORDINAL, rate.anchor_km
-    found: list[tuple[int, str, str, int | None, dt.date | None]] = []
+    found: list[tuple[int, str, str, int | None, dt.date | None, bool]] = []
     for p in plan:
         if p.fuel_types and fuel_type and fuel_type not in p.fuel_types:
             continue
@@ -253,15 +254,17 @@ def predict(
             if season < best:
                 best, by, due_km = season, "season", None
         if by:
-            found.append((best, p.item, by, due_km, None if done is None else done[0]))
+            found.append((best, p.item, by, due_km, None if done is None else done[0], p.leads_visit))
     if not found:
         return Prediction(None)
     found.sort()
-    first = found[0][0]
+    # The visit is set by the first item that brings the owner in; a check that rides along
+    # (coolant before winter, the battery) is done at it, or sets the visit when nothing else does.
+    first = next((f[0] for f in found if f[5]), found[0][0])
     until = first + VISIT_WINDOW_DAYS
-    items = [ItemDue(i, date_of_ordinal(o), b, k, last) for o, i, b, k, last in found if o <= until]
-    every = [ItemDue(i, date_of_ordinal(o), b, k, last) for o, i, b, k, last in found] if detail else []
+    items = [ItemDue(i, date_of_ordinal(o), b, k, last) for o, i, b, k, last, _lead in found if o <= until]
+    every = [ItemDue(i, date_of_ordinal(o), b, k, last) for o, i, b, k, last, _lead in found] if detail else []
     estimate = None
     if today is not None:
         estimate = int(anchor_km + (today.toordinal() - anchor_ord) * per_day)
-    return Prediction(items[0].due_on, items, every, estimate)
+    return Prediction(date_of_ordinal(first), items, every, estimate)

@@ -56,6 +56,10 @@ class PlanItem(models.Model):
     interval_months = models.PositiveSmallIntegerField(_("every (months)"), null=True, blank=True)
     season_month = models.PositiveSmallIntegerField(_("before the month"), null=True, blank=True)
     fuel_types = models.CharField(_("fuel types"), max_length=40, blank=True, help_text=_("Empty: every fuel type."))
+    leads_visit = models.BooleanField(
+        _("brings the owner in"), default=True,
+        help_text=_("Off: done at the visit around it when due by then (filters, fluids, tyres, coolant before winter)."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("plan item")

@@ -52,6 +52,7 @@ def _engine_items(rows: Iterable[PlanItem]) -> list[engine.PlanItem]:
             first_months=r.first_months,
             season_month=r.season_month,
             fuel_types=tuple(t for t in r.fuel_types.split(",") if t),
+            leads_visit=r.leads_visit,
         )
         for r in rows
     ]
