@@ -201,7 +201,7 @@ def test_three_days_in_a_row_on_one_models_configuration_invites_once(web):
     lead.refresh_from_db()
     assert timezone.localdate(lead.next_action_at) == timezone.localdate(now)
     assert {x["code"] for x in lead.score_reasons} >= {"streak"}
-    note = StaffNotification.objects.get(user_id=uid("sales_a1"), kind="leads.invite")
+    note = StaffNotification.objects.get(user_id=uid("sales_a1"), dedup_key__startswith="lead-invite:")
     assert "汉EV" in note.title
     # the consultant's to-do list shows the lead today
     todo = lead_todo(actor=actor_for("sales_a1", "a"), now=now)
@@ -210,7 +210,7 @@ def test_three_days_in_a_row_on_one_models_configuration_invites_once(web):
     again = lead_events_record(actor=web_actor, items=[day(0, event_id="x1"), day(-0)], now=now)
     assert again.invited == []
     assert LeadActivity.objects.filter(lead=lead, kind="task").count() == 1
-    assert StaffNotification.objects.filter(kind="leads.invite").count() == 1
+    assert StaffNotification.objects.filter(dedup_key__startswith="lead-invite:").count() == 1
 
 
 def test_a_gap_in_the_days_is_no_streak(web):
