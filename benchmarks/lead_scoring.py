@@ -87,7 +87,7 @@ def _db_part() -> None:
     import datetime as dt
 
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -113,6 +113,7 @@ def _db_part() -> None:
         for i in range(300):
             mobile = f"135{seed % 1000:03d}{int(with_text)}{i:04d}"
             data = {"name": "评分基准", "mobile": mobile, "message": messages[i % len(messages)] if with_text else ""}
+            reset_queries()
             with CaptureQueriesContext(connection) as q:
                 lead_create(actor=manager, data=data, source="autohome")
             queries.append(len(q))
@@ -129,6 +130,7 @@ def _db_part() -> None:
         items = [{"mobile": mobiles[(b * 500 + i) % len(mobiles)], "model": ["汉EV", "海豹", "宋L"][i % 3],
                   "page": pages[i % 4], "occurred_at": (now - dt.timedelta(hours=i % 72)).isoformat(),
                   "event_id": f"bench-{seed}-{b}-{i}"} for i in range(500)]  # fmt: skip
+        reset_queries()
         t0, w0 = time.process_time(), time.perf_counter()
         with CaptureQueriesContext(connection) as q:
             lead_events_record(actor=web, items=items, now=now)

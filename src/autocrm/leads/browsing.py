@@ -165,6 +165,7 @@ def _open_leads(store_id: int, rows: list[dict[str, Any]]) -> tuple[dict[str, in
     if by_candidate:
         for pk, index in (
             base.filter(mobile_index__in=list(by_candidate))
+            .exclude(mobile_index="")
             .order_by("arrived_at", "id")
             .values_list("pk", "mobile_index")
         ):
@@ -172,7 +173,10 @@ def _open_leads(store_id: int, rows: list[dict[str, Any]]) -> tuple[dict[str, in
     visitors = {r["visitor_id"] for r in rows if r.get("visitor_id")}
     if visitors:
         for pk, visitor in (
-            base.filter(visitor_id__in=visitors).order_by("arrived_at", "id").values_list("pk", "visitor_id")
+            base.filter(visitor_id__in=visitors)
+            .exclude(visitor_id="")
+            .order_by("arrived_at", "id")
+            .values_list("pk", "visitor_id")
         ):
             by_visitor[visitor] = pk
     return by_mobile, by_visitor
@@ -233,39 +237,61 @@ def lead_events_record(*, actor: Actor, items: Any, now: dt.datetime | None = No
             per_lead[event.lead_id].append(event)
     result.linked = sum(len(v) for v in per_lead.values())
     result.pending = result.created - result.linked
-    for lead_id in sorted(per_lead):
-        result.invited += _feed(lead_id, per_lead[lead_id], now=now)
+    result.invited = _feed(per_lead, now=now)
     return result
 
 
-def _feed(lead_id: int, events: list[LeadEvent], *, now: dt.datetime) -> list[tuple[int, str]]:
-    """Count ``events`` on their lead, check the three-day trigger, rescore. Locks the lead row
-    (concurrent batches for one person must not lose a count)."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()  # scoped: a lead the batch was linked to
-    if lead is None:
+_FIELDS = ["score", "score_reasons", "score_signals", "scored_at", "next_action_at", "follow_up_reminded_at",
+           "follow_up_escalated_at", "updated_at"]  # fmt: skip
+
+
+def _feed(per_lead: dict[int, list[LeadEvent]], *, now: dt.datetime) -> list[tuple[int, str]]:
+    """Count each lead's new events, check the three-day trigger, rescore — a few queries for the
+    whole batch, not per lead: the leads locked at once (in id order, so two batches never
+    deadlock; concurrent batches for one person must not lose a count), the configuration views
+    of the batch's (lead, model) pairs read at once, the leads written back in one update."""
+    if not per_lead:
         return []
+    leads = list(
+        Lead.objects.select_for_update().filter(pk__in=sorted(per_lead)).order_by("pk")
+    )  # scoped: leads the batch was linked to
+    candidates: dict[int, set[str]] = {}
+    for lead in leads:
+        done = set((lead.score_signals or {}).get("streak", []))
+        models = {e.model for e in per_lead[lead.pk] if e.page == PageKind.CONFIG and e.model not in done}
+        if models:
+            candidates[lead.pk] = models
+    days = _config_days(candidates)
     invited: list[tuple[int, str]] = []
-    done = set((lead.score_signals or {}).get("streak", []))
-    config_models = {e.model for e in events if e.page == PageKind.CONFIG and e.model not in done}
-    streaks = [m for m in sorted(config_models) if _three_days(lead, m)]
-    scoring.note_views(lead, [(e.model, e.page) for e in events], streak_models=streaks)
-    scoring.apply(lead, now=now)
-    for model in streaks:
-        if _invite(lead, model, now=now):
-            invited.append((lead.pk, model))
-    lead.save(update_fields=["score", "score_reasons", "score_signals", "scored_at", "next_action_at",
-                             "follow_up_reminded_at", "follow_up_escalated_at", "updated_at"])  # fmt: skip
+    for lead in leads:
+        streaks = [m for m in sorted(candidates.get(lead.pk, ())) if _three_in_a_row(days.get((lead.pk, m), set()))]
+        scoring.note_views(lead, [(e.model, e.page) for e in per_lead[lead.pk]], streak_models=streaks)
+        scoring.apply(lead, now=now)
+        lead.updated_at = now
+        for model in streaks:
+            if _invite(lead, model, now=now):
+                invited.append((lead.pk, model))
+    Lead.objects.bulk_update(leads, _FIELDS, batch_size=500)
     return invited
 
 
-def _three_days(lead: Lead, model: str) -> bool:
-    """Did the lead view ``model``'s configuration on three consecutive (local) days?"""
-    days = {
-        timezone.localdate(at)
-        for at in LeadEvent.objects.filter(  # scoped: one lead's events
-            lead=lead, model=model, page=PageKind.CONFIG
-        ).values_list("occurred_at", flat=True)[:2000]
-    }
+def _config_days(candidates: dict[int, set[str]]) -> dict[tuple[int, str], set[dt.date]]:
+    """The local days on which each (lead, model) of ``candidates`` had a configuration view."""
+    if not candidates:
+        return {}
+    models = set().union(*candidates.values())
+    out: dict[tuple[int, str], set[dt.date]] = {}
+    rows = LeadEvent.objects.filter(  # scoped: the batch's own leads
+        lead_id__in=list(candidates), model__in=models, page=PageKind.CONFIG
+    ).values_list("lead_id", "model", "occurred_at")
+    for lead_id, model, at in rows.iterator(chunk_size=5000):
+        if model in candidates.get(lead_id, ()):
+            out.setdefault((lead_id, model), set()).add(timezone.localdate(at))
+    return out
+
+
+def _three_in_a_row(days: set[dt.date]) -> bool:
+    """Three consecutive (local) days among ``days``?"""
     return any(d - dt.timedelta(days=1) in days and d - dt.timedelta(days=2) in days for d in days)
 
 
@@ -306,11 +332,12 @@ def attach_pending(*, lead_id: int, now: dt.datetime | None = None) -> int:
         pending = LeadEvent.objects.filter(store_id=lead.store_id, lead__isnull=True)  # scoped: the lead's store
         from django.db.models import Q
 
+        # each arm names its partial index's condition, so PostgreSQL can use both (a BitmapOr)
         match = Q(pk__in=[])
         if lead.mobile_index:
-            match |= Q(mobile_index=lead.mobile_index)
+            match |= Q(mobile_index=lead.mobile_index) & ~Q(mobile_index="")
         if lead.visitor_id:
-            match |= Q(visitor_id=lead.visitor_id)
+            match |= Q(visitor_id=lead.visitor_id) & ~Q(visitor_id="")
         if not (lead.mobile_index or lead.visitor_id):
             return 0
         events = list(pending.filter(match).order_by("occurred_at", "id")[:5000])
@@ -319,7 +346,7 @@ def attach_pending(*, lead_id: int, now: dt.datetime | None = None) -> int:
         LeadEvent.objects.filter(pk__in=[e.pk for e in events]).update(lead_id=lead.pk)  # scoped: rows read above
         for e in events:
             e.lead_id = lead.pk
-        _feed(lead.pk, events, now=now)
+        _feed({lead.pk: events}, now=now)
         return len(events)
 
 

@@ -20,20 +20,9 @@ def tell(
 ASSIGNED = "leads.assigned"  # a lead given to me, enquiring again, my lost request decided
 REMINDER = "sla.breach"  # a deadline of mine is near
 ESCALATED = "escalated"  # to the sales manager: a lead no rule could place, a missed deadline, a lost request
-INVITE = "leads.invite"  # a customer kept coming back to one model's configuration: invite them to negotiate
+INVITE = ASSIGNED  # a customer kept coming back to one model's configuration: invite them (the consultant's kind)
 
 
 def register_kinds() -> None:
-    """Leads' own kind (the others above are messaging's defaults)."""
-    from django.utils.translation import gettext_lazy as _
-    from django.utils.translation import ngettext
-
-    from autocrm.messaging.notifications import register_kind
-
-    register_kind(
-        INVITE,
-        _("Customer to invite (kept viewing a model)"),
-        lambda n: ngettext("%(count)d customer to invite to the store", "%(count)d customers to invite to the store",
-                           n) % {"count": n},
-        order=15,
-    )  # fmt: skip
+    """Nothing of its own: leads tells people under the kinds above (a kind of its own would
+    need every person's preference for it)."""

@@ -137,7 +137,7 @@ def test_500_events_in_one_call(web, django_assert_max_num_queries):
     body = [event(event_id=f"b-{i}", page="gallery", occurred_at=ago(hours=i % 48)) for i in range(500)]
     r = post(web, body)
     assert r.status_code == 200 and r.json()["created"] == 500
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(20):  # a few per batch, not per lead
         lead_events_record(actor=actor_for("sales_manager_a", "a"),
                            items=[{**e, "event_id": f"c-{i}"} for i, e in enumerate(body)])  # fmt: skip
 
@@ -201,7 +201,7 @@ def test_three_days_in_a_row_on_one_models_configuration_invites_once(web):
     lead.refresh_from_db()
     assert timezone.localdate(lead.next_action_at) == timezone.localdate(now)
     assert {x["code"] for x in lead.score_reasons} >= {"streak"}
-    note = StaffNotification.objects.get(user_id=uid("sales_a1"), kind="leads.invite")
+    note = StaffNotification.objects.get(user_id=uid("sales_a1"), dedup_key__startswith="lead-invite:")
     assert "汉EV" in note.title
     # the consultant's to-do list shows the lead today
     todo = lead_todo(actor=actor_for("sales_a1", "a"), now=now)
@@ -210,7 +210,7 @@ def test_three_days_in_a_row_on_one_models_configuration_invites_once(web):
     again = lead_events_record(actor=web_actor, items=[day(0, event_id="x1"), day(-0)], now=now)
     assert again.invited == []
     assert LeadActivity.objects.filter(lead=lead, kind="task").count() == 1
-    assert StaffNotification.objects.filter(kind="leads.invite").count() == 1
+    assert StaffNotification.objects.filter(dedup_key__startswith="lead-invite:").count() == 1
 
 
 def test_a_gap_in_the_days_is_no_streak(web):
