@@ -47,8 +47,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +63,7 @@ from autocrm.leads.models import Lead, LeadActivity, LostRequest
 from autocrm.tenancy.models import Store
 
 from .choices import STAGE_ORDER, DealStatus, QuoteStatus, Stage, TestDriveStatus
-from .models import Deal, Quote, TestDrive
+from .models import Deal, DealStageChange, Quote, TestDrive
 from .permissions import KPI_ROLES, sees_gross_profit
 
 PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
@@ -459,43 +461,42 @@ def kpi_stores(actor: Actor) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]  # scoped: the stores of the actor's own organization
 
 
+def _scalar(qs: QuerySet[Any], aggregate: Any) -> Any:
+    """``aggregate`` over ``qs`` (rows of one store) as a scalar subquery, 0 when there are none."""
+    return Coalesce(Subquery(qs.order_by().values("store_id").annotate(n=aggregate).values("n")[:1]), 0)
+
+
 def today_funnel(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int] | None:
     """Today's funnel of the actor's store for the manager's home: new leads, first contacts,
-    store visits, test drives, orders and deliveries today (in one query per table)."""
-    if not can(actor, "assign", Lead):
+    leads that visited, test drives, orders and deliveries today — one query (a scalar subquery
+    per step, each on its table's own rows of today)."""
+    if not can(actor, "assign", Lead) or actor.store_id is None:
         return None
     now = now or timezone.now()
     start = _midnight(timezone.localdate(now))
     end = start + dt.timedelta(days=1)
     leads = Lead.objects.for_actor(actor, "view")
-    lead_row = leads.aggregate(
-        new=Count("id", filter=Q(arrived_at__gte=start, arrived_at__lt=end) & ~Q(status=LeadStatus.MERGED)),
-        contacted=Count("id", filter=Q(first_contact_at__gte=start, first_contact_at__lt=end)),
-    )
-    visits = (
-        LeadActivity.objects.for_actor(actor, "view")
-        .filter(kind=ActivityKind.VISIT, at__gte=start, at__lt=end)
-        .values("lead_id")
-        .distinct()
-        .count()
-    )
-    drives = (
-        TestDrive.objects.for_actor(actor, "view")
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=TestDriveStatus.CANCELLED)
-        .count()
-    )
-    from .models import DealStageChange
-
-    deal_row = (
-        DealStageChange.objects.for_actor(actor, "view")
-        .filter(at__gte=start, at__lt=end)
-        .aggregate(
-            orders=Count(
-                "deal", distinct=True, filter=Q(to_stage__in=ORDER_OR_LATER) & ~Q(from_stage__in=ORDER_OR_LATER)
+    changes = DealStageChange.objects.for_actor(actor, "view").filter(at__gte=start, at__lt=end)
+    row = (
+        Store.objects.filter(pk=actor.store_id)  # scoped: the actor's own store, one row to hang the counts on
+        .annotate(
+            new=_scalar(leads.filter(arrived_at__gte=start, arrived_at__lt=end).exclude(status=LeadStatus.MERGED),
+                        Count("pk")),
+            contacted=_scalar(leads.filter(first_contact_at__gte=start, first_contact_at__lt=end), Count("pk")),
+            visits=_scalar(
+                LeadActivity.objects.for_actor(actor, "view").filter(kind=ActivityKind.VISIT, at__gte=start, at__lt=end),
+                Count("lead", distinct=True),
             ),
-            deliveries=Count("deal", distinct=True, filter=Q(to_stage=Stage.DELIVERY)),
+            test_drives=_scalar(
+                TestDrive.objects.for_actor(actor, "view").filter(starts_at__gte=start, starts_at__lt=end)
+                .exclude(status=TestDriveStatus.CANCELLED),
+                Count("pk"),
+            ),
+            orders=_scalar(changes.filter(to_stage__in=ORDER_OR_LATER).exclude(from_stage__in=ORDER_OR_LATER),
+                           Count("deal", distinct=True)),
+            deliveries=_scalar(changes.filter(to_stage=Stage.DELIVERY), Count("deal", distinct=True)),
         )
-    )
-    return {"new": lead_row["new"], "contacted": lead_row["contacted"], "visits": visits, "test_drives": drives,
-            "orders": deal_row["orders"], "deliveries": deal_row["deliveries"]}  # fmt: skip
+        .values("new", "contacted", "visits", "test_drives", "orders", "deliveries")
+        .first()
+    )  # fmt: skip
+    return {k: int(v) for k, v in (row or {}).items()}
