@@ -24,8 +24,8 @@ Definitions (what the page's tooltips say):
   won deals (any time up to the period's end).
 * lost reasons: approved lost requests decided in the period, by reason.
 * radar (0–100 per consultant): response speed = share of first contacts on time; follow-up
-  discipline = share of the consultant's working leads with a next action not more than a
-  day overdue now; conversion = won ÷
+  discipline = of the next actions set by the period's activities that fell due (a day's grace),
+  the share kept — the lead touched again by then, or closed; conversion = won ÷
   leads, full marks at 10 %; gross profit = GP per vehicle, full marks at ¥10,000 (hidden without
   cost access); satisfaction ``None`` until surveys exist."""
 
@@ -38,6 +38,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
     Exists,
@@ -46,8 +47,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,12 +58,12 @@ from autocrm.accounts.models import User
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
 from autocrm.core.permissions import Scope, can, scope_for
-from autocrm.leads.choices import ActivityKind, LeadSource, LeadStatus
+from autocrm.leads.choices import CONTACT_KINDS, ActivityKind, LeadSource, LeadStatus
 from autocrm.leads.models import Lead, LeadActivity, LostRequest
 from autocrm.tenancy.models import Store
 
 from .choices import STAGE_ORDER, DealStatus, QuoteStatus, Stage, TestDriveStatus
-from .models import Deal, Quote, TestDrive
+from .models import Deal, DealStageChange, Quote, TestDrive
 from .permissions import KPI_ROLES, sees_gross_profit
 
 PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
@@ -83,7 +86,6 @@ LOST_REASON_LABELS = {
 }
 VISIT_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.VISIT) :]
 ORDER_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.ORDER) :]
-WORKING = (LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING)
 CONVERSION_FULL_MARKS = 0.10
 GROSS_PROFIT_FULL_MARKS = Decimal("10000")
 MAX_CUSTOM_DAYS = 3 * 366
@@ -260,10 +262,10 @@ def _radar(lead: dict[str, Any], deal: dict[str, Any], follow: dict[str, Any], *
 
     conversion = _rate(lead.get("won"), lead.get("leads"))
     gp = _gp_avg(deal) if with_gp else None
-    working, overdue = follow.get("working") or 0, follow.get("overdue") or 0
+    due, kept = follow.get("due") or 0, follow.get("kept") or 0
     return {
         "response_speed": score(_rate(lead.get("on_time"), lead.get("contacted"))),
-        "follow_up": score(1 - overdue / working) if working else None,
+        "follow_up": score(kept / due) if due else None,
         "conversion": score(conversion / CONVERSION_FULL_MARKS) if conversion is not None else None,
         "gross_profit": score(float(gp / GROSS_PROFIT_FULL_MARKS)) if gp is not None else None,
         "satisfaction": None,  # until surveys exist
@@ -386,23 +388,46 @@ def sales_kpis(
             {"key": "won", "count": lead_row["won"]},
         ],
     }
-    result["consultants"] = _by_consultant(arrived, delivered, leads, now=now, with_gp=with_gp) if see_leads else []
+    activities = LeadActivity.objects.for_actor(actor, "view").filter(
+        lead__in=leads, at__gte=period.start, at__lt=period.end
+    )
+    result["consultants"] = (
+        _by_consultant(arrived, delivered, activities, now=now, with_gp=with_gp) if see_leads else []
+    )
     result["stores"] = _by_store(arrived, delivered, with_gp=with_gp) if scope is Scope.ORGANIZATION else []
     return result
 
 
+def _follow_ups(activities: QuerySet[LeadActivity], *, now: dt.datetime) -> Any:
+    """Per consultant: the next actions that fell due (by now, with a day's grace) of the
+    period's activities, and how many were kept — the lead touched again (call, WeChat, SMS,
+    visit) by then, or closed by then."""
+    due_by = ExpressionWrapper(F("next_action_at") + FOLLOW_UP_GRACE, output_field=DateTimeField())
+    kept = LeadActivity.objects.filter(  # scoped: the same lead's later touches
+        lead=OuterRef("lead"), kind__in=CONTACT_KINDS, at__gt=OuterRef("at"), at__lte=OuterRef("k_due_by")
+    )
+    return (
+        activities.filter(next_action_at__isnull=False, next_action_at__lt=now - FOLLOW_UP_GRACE)
+        .annotate(k_due_by=due_by)
+        .annotate(k_kept=Exists(kept) | Q(lead__closed_at__isnull=False, lead__closed_at__lte=F("k_due_by")))
+        .order_by()
+        .values("lead__consultant_id")
+        .annotate(due=Count("id"), kept=Count("id", filter=Q(k_kept=True)))
+    )
+
+
 def _by_consultant(
-    arrived: QuerySet[Lead], delivered: QuerySet[Deal], leads: QuerySet[Lead], *, now: dt.datetime, with_gp: bool
+    arrived: QuerySet[Lead],
+    delivered: QuerySet[Deal],
+    activities: QuerySet[LeadActivity],
+    *,
+    now: dt.datetime,
+    with_gp: bool,
 ) -> list[dict[str, Any]]:
     """One row per consultant with their figures and radar (three grouped queries and the names)."""
     lead_rows = {r["consultant_id"]: r for r in _lead_counts(arrived.filter(consultant__isnull=False), "consultant_id")}
     deal_rows = {r["consultant_id"]: r for r in _deal_counts(delivered, with_gp=with_gp, by="consultant_id")}
-    follow = {
-        r["consultant_id"]: r
-        for r in leads.filter(status__in=WORKING, consultant__isnull=False).order_by().values("consultant_id")
-        .annotate(working=Count("id", filter=Q(next_action_at__isnull=False)),
-                  overdue=Count("id", filter=Q(next_action_at__lt=now - FOLLOW_UP_GRACE)))
-    }  # fmt: skip
+    follow = {r["lead__consultant_id"]: r for r in _follow_ups(activities, now=now)}
     ids = sorted({*lead_rows, *deal_rows} - {None})
     names = {
         pk: display or username
@@ -436,43 +461,42 @@ def kpi_stores(actor: Actor) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]  # scoped: the stores of the actor's own organization
 
 
+def _scalar(qs: QuerySet[Any], aggregate: Any) -> Any:
+    """``aggregate`` over ``qs`` (rows of one store) as a scalar subquery, 0 when there are none."""
+    return Coalesce(Subquery(qs.order_by().values("store_id").annotate(n=aggregate).values("n")[:1]), 0)
+
+
 def today_funnel(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int] | None:
     """Today's funnel of the actor's store for the manager's home: new leads, first contacts,
-    store visits, test drives, orders and deliveries today (in one query per table)."""
-    if not can(actor, "assign", Lead):
+    leads that visited, test drives, orders and deliveries today — one query (a scalar subquery
+    per step, each on its table's own rows of today)."""
+    if not can(actor, "assign", Lead) or actor.store_id is None:
         return None
     now = now or timezone.now()
     start = _midnight(timezone.localdate(now))
     end = start + dt.timedelta(days=1)
     leads = Lead.objects.for_actor(actor, "view")
-    lead_row = leads.aggregate(
-        new=Count("id", filter=Q(arrived_at__gte=start, arrived_at__lt=end) & ~Q(status=LeadStatus.MERGED)),
-        contacted=Count("id", filter=Q(first_contact_at__gte=start, first_contact_at__lt=end)),
-    )
-    visits = (
-        LeadActivity.objects.for_actor(actor, "view")
-        .filter(kind=ActivityKind.VISIT, at__gte=start, at__lt=end)
-        .values("lead_id")
-        .distinct()
-        .count()
-    )
-    drives = (
-        TestDrive.objects.for_actor(actor, "view")
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=TestDriveStatus.CANCELLED)
-        .count()
-    )
-    from .models import DealStageChange
-
-    deal_row = (
-        DealStageChange.objects.for_actor(actor, "view")
-        .filter(at__gte=start, at__lt=end)
-        .aggregate(
-            orders=Count(
-                "deal", distinct=True, filter=Q(to_stage__in=ORDER_OR_LATER) & ~Q(from_stage__in=ORDER_OR_LATER)
+    changes = DealStageChange.objects.for_actor(actor, "view").filter(at__gte=start, at__lt=end)
+    row = (
+        Store.objects.filter(pk=actor.store_id)  # scoped: the actor's own store, one row to hang the counts on
+        .annotate(
+            new=_scalar(leads.filter(arrived_at__gte=start, arrived_at__lt=end).exclude(status=LeadStatus.MERGED),
+                        Count("pk")),
+            contacted=_scalar(leads.filter(first_contact_at__gte=start, first_contact_at__lt=end), Count("pk")),
+            visits=_scalar(
+                LeadActivity.objects.for_actor(actor, "view").filter(kind=ActivityKind.VISIT, at__gte=start, at__lt=end),
+                Count("lead", distinct=True),
             ),
-            deliveries=Count("deal", distinct=True, filter=Q(to_stage=Stage.DELIVERY)),
+            test_drives=_scalar(
+                TestDrive.objects.for_actor(actor, "view").filter(starts_at__gte=start, starts_at__lt=end)
+                .exclude(status=TestDriveStatus.CANCELLED),
+                Count("pk"),
+            ),
+            orders=_scalar(changes.filter(to_stage__in=ORDER_OR_LATER).exclude(from_stage__in=ORDER_OR_LATER),
+                           Count("deal", distinct=True)),
+            deliveries=_scalar(changes.filter(to_stage=Stage.DELIVERY), Count("deal", distinct=True)),
         )
-    )
-    return {"new": lead_row["new"], "contacted": lead_row["contacted"], "visits": visits, "test_drives": drives,
-            "orders": deal_row["orders"], "deliveries": deal_row["deliveries"]}  # fmt: skip
+        .values("new", "contacted", "visits", "test_drives", "orders", "deliveries")
+        .first()
+    )  # fmt: skip
+    return {k: int(v) for k, v in (row or {}).items()}

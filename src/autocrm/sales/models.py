@@ -151,6 +151,9 @@ class Deal(TenantModel):
             models.Index(fields=["store", "consultant", "status", "-updated_at"], name="deal_consultant_list"),
             models.Index(fields=["store", "stage", "-updated_at"], name="deal_store_stage"),
             models.Index(fields=["customer", "delivered_at"], name="deal_customer_delivered"),
+            models.Index(
+                fields=["store", "status", "delivered_at"], name="deal_store_delivered"
+            ),  # the KPIs' deliveries
         ]
 
     def __str__(self) -> str:

@@ -49,10 +49,10 @@ def _lead(manager, consultant, *, mobile, source, when, clock):
                              consultant_id=consultant.user_id, now=when).lead  # fmt: skip
 
 
-def _touch(actor, lead, kind, when, clock):
+def _touch(actor, lead, kind, when, clock, next_at=None):
     clock.now = when
     lead.refresh_from_db()
-    leads.lead_activity_log(actor=actor, lead=lead, kind=kind, outcome="reached", now=when)
+    leads.lead_activity_log(actor=actor, lead=lead, kind=kind, outcome="reached", now=when, next_action_at=next_at)
 
 
 def _sell(actor, manager, lead, *, clock, visit, deliver, cost, discount, insurance, drive=False, finance=None,
@@ -109,10 +109,10 @@ def march(demo, clock):
     l4 = _lead(m, b, mobile="13911110004", source="walk_in", when=at(2, 11), clock=clock)
     _lead(m, b, mobile="13911110005", source="autohome", when=at(2, 12), clock=clock)
     _lead(m, b, mobile="13911110006", source="yiche", when=at(10, 10, month=2), clock=clock)
-    _touch(a, l1, "call", at(2, 10, 10), clock)
-    _touch(a, l2, "call", at(2, 10, 40), clock)
-    _touch(a, l3, "call", at(2, 11, 20), clock)
-    _touch(b, l4, "visit", at(2, 11), clock)
+    _touch(a, l1, "call", at(2, 10, 10), clock, next_at=at(3, 12))  # kept: visited 3-03 10:00
+    _touch(a, l2, "call", at(2, 10, 40), clock, next_at=at(2, 18))  # missed: next touch 3-04, after a day's grace
+    _touch(a, l3, "call", at(2, 11, 20), clock, next_at=at(5, 10))  # missed: never touched again
+    _touch(b, l4, "visit", at(2, 11), clock, next_at=at(5, 10))  # kept: closed (lost) 3-05 09:00
     clock.now = at(4, 15)
     l4.refresh_from_db()
     request = leads.lost_request_create(actor=b, lead=l4, reason="price")
@@ -162,6 +162,7 @@ def test_store_figures_by_hand(march):
     assert a["radar"]["conversion"] == 100 and b["radar"]["conversion"] == 0  # 75 % and 0 % (full marks at 10 %)
     assert a["radar"]["response_speed"] == 75  # L1, L3, L7 on time of 4
     assert b["radar"]["response_speed"] == 100  # L4
+    assert a["radar"]["follow_up"] == 33 and b["radar"]["follow_up"] == 100  # 1 of 3 kept; 1 of 1
     assert a["radar"]["gross_profit"] == 100 and a["radar"]["satisfaction"] is None
     assert r["stores"] == []  # a store-wide actor gets no per-store breakdown
 
