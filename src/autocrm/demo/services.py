@@ -224,3 +224,13 @@ def _register_maintenance_hook() -> None:
 
 
 _register_maintenance_hook()
+
+
+def _register_service_hook() -> None:
+    from .service import demo_service_hook  # after parts: appointments, repair orders, bills
+
+    if demo_service_hook not in demo_hooks:
+        demo_hooks.append(demo_service_hook)
+
+
+_register_service_hook()

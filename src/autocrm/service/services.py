@@ -318,14 +318,18 @@ def appointment_reminders_send(*, store_id: int, day: dt.date | None = None) -> 
                                       reminded_at__isnull=True).select_related("customer", "vehicle", "store")  # fmt: skip
     for appointment in rows:
         when = timezone.localtime(appointment.starts_at)
-        values = {"name": appointment.customer.name, "time": f"{when:%m-%d %H:%M}", "store": appointment.store.name,
-                  "plate": appointment.vehicle.plate if appointment.vehicle else ""}  # fmt: skip
+        values = {
+            "customer_name": appointment.customer.name, "customer_title": appointment.customer.name,
+            "appointment_time": f"{when:%m-%d %H:%M}", "store_name": appointment.store.name,
+            "store_phone": appointment.store.phone, "plate": appointment.vehicle.plate if appointment.vehicle else "",
+        }  # fmt: skip
         with transaction.atomic():
             try:
                 message_queue(actor=None, store=store_id, purpose="service", channel=None,
                               template_code="appointment_reminder", customer=appointment.customer, values=values,
                               idempotency_key=f"appointment-reminder:{appointment.pk}", cause=appointment,
-                              text=str(_("%(name)s, your service appointment at %(store)s is %(time)s.") % values))  # fmt: skip
+                              text=str(_("%(customer_title)s, your service appointment at %(store_name)s is %(appointment_time)s.")
+                                       % values))  # fmt: skip
             except ValidationError:
                 continue
             Appointment.objects.filter(pk=appointment.pk).update(reminded_at=timezone.now())
@@ -805,10 +809,10 @@ def estimate_send(*, actor: Actor, repair_order: RepairOrder) -> tuple[EstimateL
     url = estimate_url(link)
     if ro.status == RoStatus.DIAGNOSIS:
         _move(ro, RoStatus.AWAITING_APPROVAL, actor)
-    values = {"name": ro.customer.name, "number": ro.number, "link": url}
+    values = {"customer_name": ro.customer.name, "customer_title": ro.customer.name, "code": ro.number, "link": url}
     message_queue(actor=None, store=ro.store_id, purpose="service", channel=None, template_code="estimate_link",
                   customer=ro.customer, values=values, idempotency_key=f"estimate-link:{link.pk}", cause=ro,
-                  text=str(_("%(name)s, the estimate of %(number)s is ready: %(link)s") % values))  # fmt: skip
+                  text=str(_("%(customer_title)s, the estimate of repair order %(code)s is ready: %(link)s") % values))  # fmt: skip
     audit.record("repair_order.estimate_sent", obj=ro, actor=actor, extra={"link": link.pk})
     return link, url
 

@@ -296,18 +296,18 @@ def panel_advisor(request: ActorRequest) -> dict[str, Any] | None:
     actor = request.actor
     if actor is None or actor.role not in (Role.ADVISOR, Role.SERVICE_MANAGER) or not can(actor, "view", RepairOrder):
         return None
-    return {"panel": selectors.advisor_board(actor=actor)}
+    return selectors.advisor_board(actor=actor)
 
 
 def panel_technician(request: ActorRequest) -> dict[str, Any] | None:
     actor = request.actor
     if actor is None or actor.role != Role.TECHNICIAN:
         return None
-    return {"panel": {"jobs": selectors.technician_jobs(actor=actor)}}
+    return {"jobs": selectors.technician_jobs(actor=actor)}
 
 
 def panel_throughput(request: ActorRequest) -> dict[str, Any] | None:
     actor = request.actor
     if actor is None or actor.role not in (Role.MANAGER, Role.SERVICE_MANAGER) or not can(actor, "view", RepairOrder):
         return None
-    return {"panel": selectors.throughput(actor=actor)}
+    return dict(selectors.throughput(actor=actor))
