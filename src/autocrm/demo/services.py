@@ -216,16 +216,6 @@ def _register_scripts_hook() -> None:
 _register_scripts_hook()
 
 
-def _register_maintenance_hook() -> None:
-    from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
-
-    if demo_maintenance_hook not in demo_hooks:
-        demo_hooks.append(demo_maintenance_hook)
-
-
-_register_maintenance_hook()
-
-
 def _register_service_hook() -> None:
     from .service import demo_service_hook  # after parts: appointments, repair orders, bills
 
@@ -234,3 +224,13 @@ def _register_service_hook() -> None:
 
 
 _register_service_hook()
+
+
+def _register_maintenance_hook() -> None:
+    from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
+
+    if demo_maintenance_hook not in demo_hooks:
+        demo_hooks.append(demo_maintenance_hook)
+
+
+_register_maintenance_hook()

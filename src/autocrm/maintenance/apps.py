@@ -44,7 +44,7 @@ class MaintenanceConfig(AppConfig):
         register_home_panel("maintenance_due_week", template="maintenance/panels/home_due.html",
                             context=panels.panel_home_due, order=7)  # fmt: skip
         # The service app emits it when a repair order closes (payload: docs/conventions.md §3).
-        subscribe("repair_order.closed", on_repair_order_closed, key="maintenance.repair_order_closed")
+        subscribe("service.repair_order_closed", on_repair_order_closed, key="maintenance.repair_order_closed")
         from autocrm.messaging.rendering import register_variable
 
         register_variable("campaign", _("Recall campaign"), "制动软管更换")

@@ -419,7 +419,7 @@ def service_recorded(
     """Record that ``items`` were done on ``vehicle`` (the repair order's close calls it, with the
     recall campaigns it carried; an advisor calls it by hand). The same reference and item again
     is not recorded twice. Recalls of those codes are completed, and the vehicle's summary row is
-    recomputed. ``actor=None`` is the system (the ``repair_order.closed`` subscriber)."""
+    recomputed. ``actor=None`` is the system (the ``service.repair_order_closed`` subscriber)."""
     if actor is not None:
         require_model(actor, "add", MaintenanceRecord)
         if not can(actor, "view", vehicle):
@@ -453,9 +453,44 @@ def service_recorded(
     return made
 
 
+# A repair order's labour codes (canned jobs and typed jobs, upper or lower case) → the plan items
+# that work renews. The codes are the store's own; these are the ones the demo and most DMS use.
+JOB_ITEMS: dict[str, tuple[str, ...]] = {
+    "OIL": (Item.SERVICE, Item.OIL, Item.OIL_FILTER),
+    "PM": (Item.SERVICE, Item.OIL, Item.OIL_FILTER),
+    "AIR": (Item.AIR_FILTER,),
+    "CABIN": (Item.CABIN_FILTER,),
+    "AC": (Item.CABIN_FILTER,),
+    "BRK": (Item.BRAKE_PADS,),
+    "BF": (Item.BRAKE_FLUID,),
+    "COOL": (Item.COOLANT,),
+    "PLUG": (Item.SPARK_PLUGS,),
+    "BAT": (Item.BATTERY,),
+    "TYRE": (Item.TYRES,),
+    "EV": (Item.SERVICE, Item.EV_CHECK),
+}
+
+
+def items_of_jobs(codes: Any) -> list[str]:
+    """The plan items a repair order's job codes renew: a code that is an item's own value
+    (``oil``), or one of :data:`JOB_ITEMS` (``OIL``, ``PM10K`` by its prefix)."""
+    out: list[str] = []
+    for raw in codes or ():
+        code = str(raw or "").strip()
+        if code.lower() in Item.values:
+            found: tuple[str, ...] = (code.lower(),)
+        else:
+            upper = code.upper()
+            key = next((k for k in sorted(JOB_ITEMS, key=len, reverse=True) if upper.startswith(k)), None)
+            found = JOB_ITEMS[key] if key else ()
+        out.extend(str(i) for i in found if str(i) not in out)
+    return out
+
+
 def on_repair_order_closed(event: Any) -> None:
-    """``repair_order.closed`` (emitted by the service app; payload in docs/conventions.md §3):
-    record the items and recall codes of the closed order."""
+    """``service.repair_order_closed`` (payload ``service.events.RepairOrderClosed``; see
+    docs/conventions.md §3): record the items the order's jobs renewed and the recall codes it
+    carried, then recompute the car's next visit."""
     p = event.payload
     vehicle_id = getattr(p, "vehicle_id", None)
     if not isinstance(vehicle_id, int):
@@ -463,10 +498,11 @@ def on_repair_order_closed(event: Any) -> None:
     vehicle = Vehicle.objects.filter(pk=vehicle_id, store_id=event.store_id).first()  # scoped: the event's store
     if vehicle is None:
         return
-    closed_on = getattr(p, "closed_on", None) or timezone.localdate()
+    closed_on = getattr(p, "closed_on", None) or getattr(p, "closed_at", None) or timezone.localdate()
     if isinstance(closed_on, dt.datetime):
         closed_on = timezone.localtime(closed_on).date()
     items = [c for c in getattr(p, "item_codes", ()) if c in Item.values]
+    items += [c for c in items_of_jobs(getattr(p, "job_codes", ())) if c not in items]
     service_recorded(
         actor=None, vehicle=vehicle, done_on=closed_on, km=getattr(p, "odometer_km", None), items=items,
         recall_codes=getattr(p, "recall_codes", ()), reference=f"RO-{getattr(p, 'repair_order_id', '')}",

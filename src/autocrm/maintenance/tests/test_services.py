@@ -1,12 +1,11 @@
 """The maintenance services on the database: the nightly recompute, work recorded (by hand and
-by the ``repair_order.closed`` event), recall imports matched across the organization, notices,
+by the ``service.repair_order_closed`` event), recall imports matched across the organization, notices,
 completion and its rate, and bad input."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
@@ -74,43 +73,29 @@ def test_work_recorded_moves_the_next_visit_and_is_not_doubled(world):
     assert due.next_due_on == after["next_due_on"]
 
 
-@dataclass(frozen=True)
-class RepairOrderClosed:  # the payload the service app emits (docs/conventions.md §3)
-    repair_order_id: int
-    vehicle_id: int
-    closed_on: dt.date
-    odometer_km: int | None
-    item_codes: tuple[str, ...]
-    job_codes: tuple[str, ...]
-    recall_codes: tuple[str, ...]
-
-
-@pytest.fixture
-def repair_order_event():
-    """Until the service app declares ``repair_order.closed``, the test declares it (as documented)."""
-    declared = events.EVENT_TYPES.get("repair_order.closed") is not None
-    if not declared:
-        events.define_event("repair_order.closed", RepairOrderClosed, "A repair order was closed.")
-    yield
-    if not declared:
-        events.EVENT_TYPES.unregister("repair_order.closed")
-
-
 def _recall(actor, vins, code="R2026-07", title="制动软管更换", dry_run=False):
     return services.recall_import(actor=actor, vins=list(enumerate(vins, start=2)), code=code, title=title,
                                   dry_run=dry_run)  # fmt: skip
 
 
-def test_a_closed_repair_order_records_items_and_completes_its_recall(world, repair_order_event):
+def test_a_closed_repair_order_records_items_and_completes_its_recall(world):
+    from autocrm.service.events import RepairOrderClosed
+
     store = world["a"]
     manager = actor_for("service_manager_a", "a")
     vehicle = make_vehicle(store, readings=[(100, 3000)])
     _recall(manager, [vehicle.vin])
     with events.capture():
-        events.emit("repair_order.closed", store_id=store.pk, payload=RepairOrderClosed(
-            repair_order_id=77, vehicle_id=vehicle.pk, closed_on=TODAY(), odometer_km=3500,
-            item_codes=("service", "oil", "not-an-item"), job_codes=("PM10K",), recall_codes=("R2026-07",)))  # fmt: skip
-    assert set(MaintenanceRecord.objects.filter(vehicle=vehicle).values_list("item", flat=True)) == {"service", "oil"}
+        events.emit("service.repair_order_closed", store_id=store.pk, payload=RepairOrderClosed(
+            repair_order_id=77, vehicle_id=vehicle.pk, customer_id=vehicle.customer_id, odometer_km=3500,
+            closed_at=timezone.now(), job_codes=("PM10K", "brk", "not-a-job"), recall_codes=("R2026-07",),
+            is_comeback=False))  # fmt: skip
+    assert set(MaintenanceRecord.objects.filter(vehicle=vehicle).values_list("item", flat=True)) == {
+        "service",
+        "oil",
+        "oil_filter",
+        "brake_pads",
+    }
     rv = RecallVehicle.objects.get(vehicle=vehicle)
     assert (rv.status, rv.completed_ref) == ("completed", "RO-77")
 
