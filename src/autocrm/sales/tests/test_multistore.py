@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from autocrm.core.testing import ACTOR_OF_ROLE, MultistoreMatrix, Op
-from autocrm.leads.models import Lead
 from autocrm.customers.models import Customer
+from autocrm.leads.models import Lead
 from autocrm.sales.models import Deal, Quote, SalesScript, StockVehicle
 from autocrm.sales.models import TestDrive as Drive
 
