@@ -220,3 +220,42 @@ def test_consultant_on_a_phone_sees_cards(e2e_db: None, live_server: Any, browse
         page.screenshot(path=str(out / "sales-phone-03-lead-scripts.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("username", ["sales_a1", "sales_manager_a", "manager_a"])
+def test_phone_walk_of_the_sales_pages(e2e_db: None, live_server: Any, browser: Any, username: str) -> None:
+    """Leads, a lead, deals, a deal, stock and the 话术库 at 390×844 in Chinese for a consultant, the
+    sales manager and the store manager: every page fits the width (no sideways scrolling) and
+    its screenshot is kept for a person to look at."""
+    demo_create(customers=150, seed=7)
+    user = User.objects.get(username=username)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, timezone_id="Asia/Shanghai",
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    out = Path(__file__).resolve().parents[2] / "test-output" / "e2e" / "phone-walk"
+    out.mkdir(parents=True, exist_ok=True)
+    lead = Lead.objects.filter(store__code="a", consultant=user).first() or Lead.objects.filter(store__code="a").first()
+    deal = Deal.objects.filter(store__code="a", consultant=user).first() or Deal.objects.filter(store__code="a").first()
+    pages = {"leads": "/leads/", "deals": "/deals/", "stock": "/deals/stock/", "scripts": "/deals/scripts/"}
+    if lead is not None:
+        pages["lead"] = f"/leads/{lead.pk}/"
+    if deal is not None:
+        pages["deal"] = f"/deals/{deal.pk}/"
+    try:
+        page.goto(live_server.url + "/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("form[action$='/accounts/login/'] button[type=submit]")
+        page.wait_for_load_state()
+        page.screenshot(path=str(out / f"{username}-home.png"), full_page=True)
+        for name, path in pages.items():
+            response = page.goto(live_server.url + path)
+            assert response is not None
+            if response.status in (403, 404):  # a role without that page (a colleague's lead)
+                continue
+            assert response.status == 200, (name, response.status)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 392, name
+            page.screenshot(path=str(out / f"{username}-{name}.png"), full_page=True)
+    finally:
+        context.close()
