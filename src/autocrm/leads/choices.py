@@ -114,6 +114,22 @@ class PageKind(models.TextChoices):
     OTHER = "other", _("Other page")
 
 
+# How a person reads the default reasons (a store's own reasons are shown as the store wrote them).
+LOST_REASON_LABELS = {
+    "bought_competitor": _("Bought a competitor's car"),
+    "bought_elsewhere": _("Bought from another dealer"),
+    "price": _("Price"),
+    "no_longer_buying": _("No longer buying"),
+    "unreachable": _("Cannot be reached"),
+    "finance_refused": _("Finance refused"),
+    "other": _("Other"),
+}
+
+
+def lost_reason_label(code: str) -> str:
+    return str(LOST_REASON_LABELS.get(code, code))
+
+
 class RecordKind(models.TextChoices):
     """What a conversation record attached to an activity is."""
 

@@ -24,7 +24,7 @@ from autocrm.core.permissions import can, present, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from . import scoring, selectors, services
-from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus, RecordKind
+from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus, RecordKind, lost_reason_label
 from .models import Lead, LostRequest
 
 PAGE_SIZE = 50
@@ -64,8 +64,9 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile"), "reasons": scoring.reasons_text(lead, 3)}
-            for lead in page.items]  # fmt: skip
+    sources = {code: str(label) for code, label in LeadSource.choices}  # one map per page (conventions §10)
+    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile"), "reasons": scoring.reasons_text(lead, 3),
+             "source": sources.get(lead.source_channel, lead.source_channel)} for lead in page.items]  # fmt: skip
     by_score = request.GET.copy()
     by_score.pop("cursor", None)
     by_score["sort"] = "recent" if sort == "score" else "score"
@@ -127,7 +128,9 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "kinds": [k for k in ActivityKind.choices if k[0] in {"call", "wechat", "sms", "visit", "note"}],
         "score_reasons": scoring.reasons_text(lead, 12),
         "outcomes": ActivityOutcome.choices, "grades": Grade.choices, "pending": pending,
-        "reasons": services._store_rules(lead.store_id)[0].reasons(),
+        "reasons": [(r, lost_reason_label(r)) for r in services._store_rules(lead.store_id)[0].reasons()],
+        "pending_reason": lost_reason_label(pending.reason) if pending is not None else "",
+        "source_label": dict(LeadSource.choices).get(lead.source_channel, lead.source_channel),
         "can_change": can(actor, "change", lead), "can_assign": can(actor, "assign", lead),
         "can_lost": can(actor, "lost", lead), "can_approve": pending is not None and can(actor, "approve", pending),
         "consultants": _consultants(lead.store_id) if can(actor, "assign", lead) else [],

@@ -377,8 +377,8 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
 
 def _story_to_timeline(deal: Deal, customer: Customer) -> None:
     """A deal that met its customer only at delivery (a new buyer from a lead) writes what
-    happened before onto the customer's timeline, each at its own time: opened, test drives,
-    quotes and stage moves — so the 360 page tells the whole story."""
+    happened before onto the customer's timeline, each at its own time: opened, test drives and
+    quotes (the stage moves stay on the deal's page) — so the 360 page tells the whole story."""
 
     def put(kind: str, summary: str, at: dt.datetime, obj: Any) -> None:
         timeline_record(customer=customer, kind=kind, summary=summary, at=at, obj=obj, store_id=deal.store_id)
@@ -388,8 +388,6 @@ def _story_to_timeline(deal: Deal, customer: Customer) -> None:
         put("deal.test_drive", str(drive.vehicle), drive.starts_at, drive)  # scoped: the deal's own rows
     for quote in Quote.objects.filter(deal=deal).order_by("created_at"):
         put("deal.quote", f"¥{quote.total_price}", quote.created_at, quote)  # scoped: the deal's own rows
-    for change in DealStageChange.objects.filter(deal=deal).order_by("at"):
-        put("deal.advanced", str(Stage(change.to_stage).label), change.at, deal)  # scoped: the deal's own rows
 
 
 def _order_placed(deal: Deal) -> None:
