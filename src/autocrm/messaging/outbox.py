@@ -844,20 +844,25 @@ def _record_sent_many(sent: Sequence[tuple[Message, SendResult, int]], worker: s
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                values = ", ".join(["(%s::bigint, %s, %s, %s::boolean)"] * len(rows))
+                # four array parameters, whatever the batch's size (a statement text of its own
+                # per size would be parsed by psycopg and planned by the server every time)
                 cursor.execute(
                     # a receipt quicker than this record has made it delivered already: it stays so
                     f"UPDATE {table} AS m SET status = CASE WHEN m.status = %s THEN m.status ELSE v.status END, "
                     f"provider_id = v.provider_id, sent_at = COALESCE(m.sent_at, %s), "
                     f"delivered_at = COALESCE(m.delivered_at, CASE WHEN v.delivered THEN %s::timestamptz END), "
-                    f"claimed_by = '', updated_at = %s FROM (VALUES {values}) AS v(id, status, provider_id, delivered) "
+                    f"claimed_by = '', updated_at = %s "
+                    f"FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[]) AS v(id, status, provider_id, delivered) "
                     f"WHERE m.id = v.id AND m.status IN (%s, %s) AND m.claimed_by = %s RETURNING m.id",
                     [
                         MessageStatus.DELIVERED,
                         now,
                         now,
                         now,
-                        *[x for row in rows for x in row],
+                        [row[0] for row in rows],
+                        [str(row[1]) for row in rows],
+                        [row[2] for row in rows],
+                        [row[3] for row in rows],
                         MessageStatus.SENDING,
                         MessageStatus.DELIVERED,
                         worker[:64],
