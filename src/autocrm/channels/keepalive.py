@@ -77,7 +77,7 @@ class KeepAlive:
         conn = cls(self.host, self.port, timeout=self.timeout)
         try:
             conn.connect()
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[union-attr]
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:
             conn.close()
             raise NotSent(str(exc)) from exc

@@ -44,6 +44,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from autocrm.channels.base import ChannelClient, ChannelError, Outgoing, SendResult, StatusReport, client_class
@@ -295,6 +296,17 @@ def _record_sent(message: Message, worker: str, result: SendResult | StatusRepor
             sent_at=message.sent_at or now,
             **({"delivered_at": now} if delivered else {}),
         )
+        if not done:
+            # The provider's receipt was quicker than our record: delivered already, still our claim.
+            done = (
+                Message.objects.filter(pk=message.pk, status=MessageStatus.DELIVERED, claimed_by=worker[:64]).update(
+                    claimed_by="",
+                    provider_id=str(result.provider_id)[:100],
+                    sent_at=Coalesce(F("sent_at"), now),
+                    updated_at=now,
+                )
+                == 1
+            )
         if done:
             _attempt(message, outcome, provider_id=result.provider_id, ms=ms, code=getattr(result, "code", ""))
     return done
@@ -691,7 +703,8 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
         for m in group:
             account = m.account
             plain = m.attempts == 1 and m.to and account is not None and account.is_active
-            if not plain or m.channel == MessageChannel.MINIPROGRAM:
+            if not plain or m.channel == MessageChannel.MINIPROGRAM or (m.customer_id and m.customer_id not in facts):
+                # (a customer the default manager does not list: the one-message path reads it as the FK does)
                 count(_deliver_claimed(_full(m), worker, now).kind)
                 continue
             if m.purpose == Purpose.STAFF or m.channel in (MessageChannel.INBOX, MessageChannel.WECOM):
@@ -702,10 +715,17 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
                 if m.customer_id and quiet_start and quiet_end:
                     quiet = (policy._as_time(quiet_start), policy._as_time(quiet_end))
                 decision = policy.decide(
-                    ctx=ctx, now=now, store_id=m.store_id, purpose=m.purpose, channel=m.channel,
-                    customer_id=m.customer_id if m.customer_id in facts else None, address_index=m.to_index or "",
-                    personalised=m.personalised, opt_out=opt_out, quiet=quiet,
-                )  # fmt: skip
+                    ctx=ctx,
+                    now=now,
+                    store_id=m.store_id,
+                    purpose=m.purpose,
+                    channel=m.channel,
+                    customer_id=m.customer_id if m.customer_id in facts else None,
+                    address_index=m.to_index or "",
+                    personalised=m.personalised,
+                    opt_out=opt_out,
+                    quiet=quiet,
+                )
                 ok = decision.ok
             if not ok:
                 count(_deliver_claimed(_full(m), worker, now).kind)  # records the hold or the suppression
@@ -825,32 +845,59 @@ def _record_sent_many(sent: Sequence[tuple[Message, SendResult, int]], worker: s
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                values = ", ".join(["(%s::bigint, %s, %s, %s::boolean)"] * len(rows))
+                # four array parameters, whatever the batch's size (a statement text of its own
+                # per size would be parsed by psycopg and planned by the server every time)
                 cursor.execute(
-                    f"UPDATE {table} AS m SET status = v.status, provider_id = v.provider_id, sent_at = %s, "
-                    f"delivered_at = CASE WHEN v.delivered THEN %s::timestamptz ELSE NULL END, claimed_by = '', "
-                    f"updated_at = %s FROM (VALUES {values}) AS v(id, status, provider_id, delivered) "
-                    f"WHERE m.id = v.id AND m.status = %s AND m.claimed_by = %s RETURNING m.id",
-                    [now, now, now, *[x for row in rows for x in row], MessageStatus.SENDING, worker[:64]],
+                    # a receipt quicker than this record has made it delivered already: it stays so
+                    f"UPDATE {table} AS m SET status = CASE WHEN m.status = %s THEN m.status ELSE v.status END, "
+                    f"provider_id = v.provider_id, sent_at = COALESCE(m.sent_at, %s), "
+                    f"delivered_at = COALESCE(m.delivered_at, CASE WHEN v.delivered THEN %s::timestamptz END), "
+                    f"claimed_by = '', updated_at = %s "
+                    f"FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::boolean[]) AS v(id, status, provider_id, delivered) "
+                    f"WHERE m.id = v.id AND m.status IN (%s, %s) AND m.claimed_by = %s RETURNING m.id",
+                    [
+                        MessageStatus.DELIVERED,
+                        now,
+                        now,
+                        now,
+                        [row[0] for row in rows],
+                        [str(row[1]) for row in rows],
+                        [row[2] for row in rows],
+                        [row[3] for row in rows],
+                        MessageStatus.SENDING,
+                        MessageStatus.DELIVERED,
+                        worker[:64],
+                    ],
                 )
                 mine = {pk for (pk,) in cursor.fetchall()}
             else:
                 cursor.execute(
-                    f"SELECT id FROM {table} WHERE status = %s AND claimed_by = %s AND id IN "
+                    f"SELECT id FROM {table} WHERE status IN (%s, %s) AND claimed_by = %s AND id IN "
                     f"({', '.join(['%s'] * len(rows))})",
-                    [MessageStatus.SENDING, worker[:64], *[row[0] for row in rows]],
+                    [MessageStatus.SENDING, MessageStatus.DELIVERED, worker[:64], *[row[0] for row in rows]],
                 )
                 mine = {pk for (pk,) in cursor.fetchall()}
                 cursor.executemany(
-                    f"UPDATE {table} SET status = %s, provider_id = %s, sent_at = %s, delivered_at = %s, "
-                    f"claimed_by = '', updated_at = %s WHERE id = %s AND status = %s AND claimed_by = %s",
+                    f"UPDATE {table} SET status = CASE WHEN status = %s THEN status ELSE %s END, provider_id = %s, "
+                    f"sent_at = COALESCE(sent_at, %s), delivered_at = COALESCE(delivered_at, %s), claimed_by = '', "
+                    f"updated_at = %s WHERE id = %s AND status IN (%s, %s) AND claimed_by = %s",
                     [
-                        (status, provider_id, at, at if delivered else None, at, pk, MessageStatus.SENDING,
-                         worker[:64])
+                        (
+                            MessageStatus.DELIVERED,
+                            status,
+                            provider_id,
+                            at,
+                            at if delivered else None,
+                            at,
+                            pk,
+                            MessageStatus.SENDING,
+                            MessageStatus.DELIVERED,
+                            worker[:64],
+                        )
                         for pk, status, provider_id, delivered in rows
                         if pk in mine
                     ],
-                )  # fmt: skip
+                )
         for m, r, ms in sent:
             if m.pk in mine:
                 attempts.add(m.store_id, m.pk, now, AttemptOutcome.ACCEPTED, "", "", str(r.provider_id)[:100], ms,

@@ -173,7 +173,8 @@ class PolicyContext:
         consent, message, suppression, settings_t = (
             qn(m._meta.db_table) for m in (Consent, Message, Suppression, MessagingSettings)
         )
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         new_customer = customer_id is not None and customer_id not in self.loaded_customers
         if new_customer:
             parts.append(

@@ -175,22 +175,40 @@ def test_a_batch_whose_claims_were_taken_over_records_nothing_over_them(
     assert Message.objects.filter(status="sent").count() == 2
 
 
+def test_a_receipt_quicker_than_the_record_keeps_delivered_and_the_record_still_lands(
+    manager, templates, http_account, provider, monkeypatch
+):
+    _plan(_customers(manager, 2), templates, "repair:h")
+    real = outbox._record_sent_many
+
+    def receipt_first(sent, worker):
+        Message.objects.filter(pk=sent[0][0].pk).update(status="delivered", delivered_at=NOON)  # the receipt's update
+        return real(sent, worker)
+
+    monkeypatch.setattr(outbox, "_record_sent_many", receipt_first)
+    assert outbox.deliver_due(now=NOON) == {"sent": 2}
+    rows = sorted(Message.objects.values_list("status", "claimed_by", "provider_id"))
+    assert [(st, cb) for st, cb, _p in rows] == [("delivered", ""), ("sent", "")]
+    assert all(p for _s, _c, p in rows)
+    assert MessageAttempt.objects.filter(outcome="accepted").count() == 2
+
+
 def test_a_lost_connection_after_the_request_left_is_in_doubt(manager, templates, http_account, provider):
     """The kept-alive client tells "never left" from "may have reached the provider": the latter
     is asked about before any resend (found → sent, not doubled)."""
     _plan(_customers(manager, 1), templates, "repair:g")
     provider.hold = True
     client = outbox.client_for(http_account)
-    client._http.timeout = 0.3  # type: ignore[attr-defined]
-    client._http.close()  # type: ignore[attr-defined]
+    client._http.timeout = 0.3
+    client._http.close()
     try:
         assert outbox.deliver_due(now=NOON) == {"retry": 1}
     finally:
         provider.released.set()
     message = Message.objects.get()
     assert message.status == "queued"
-    client._http.timeout = 30  # type: ignore[attr-defined]
-    client._http.close()  # type: ignore[attr-defined]
+    client._http.timeout = 30
+    client._http.close()
     assert outbox.deliver(message.pk, now=message.not_before).kind == "reconciled"
     assert len(provider.accepted) == 1
 
