@@ -22,7 +22,7 @@ from .factories import actor_for, make_lead, mobile, on_duty, uid
 # around the INSERT (2) elsewhere. Before this work: 25.
 NEW_LEAD_QUERIES = 14 if connection.vendor == "postgresql" else 15
 LINKED_QUERIES = 13  # the lookups, the enquiry activity and its audit, the update and its audit, the tell
-REPEAT_QUERIES = 4  # BEGIN, the lock, the lookup, COMMIT
+REPEAT_QUERIES = 5  # BEGIN, the lock, the two lookups, COMMIT
 
 
 def intake(actor, **data):
