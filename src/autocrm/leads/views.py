@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,7 +22,7 @@ from autocrm.core.permissions import can, present, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from . import selectors, services
-from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus
+from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus, MobileFlag
 from .models import Lead, LostRequest
 
 PAGE_SIZE = 50
@@ -58,7 +59,17 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile")} for lead in page.items]
+    # One label map per page and one reverse for the rows' links (conventions §10).
+    statuses, sources, flags = (
+        {value: str(label) for value, label in choices.choices} for choices in (LeadStatus, LeadSource, MobileFlag)
+    )
+    link = reverse("leads:lead_detail", args=[0]).removesuffix("0/")
+    rows = [
+        {"lead": lead, "mobile": present(actor, lead, "mobile"), "url": f"{link}{lead.pk}/",
+         "status": statuses.get(lead.status, lead.status), "source": sources.get(lead.source_channel, ""),
+         "flag": flags.get(lead.mobile_flag, lead.mobile_flag)}
+        for lead in page.items
+    ]  # fmt: skip
     context = {
         "rows": rows, "filters": filters, "next_query": query.urlencode() if page.next_cursor else "",
         "statuses": LeadStatus.choices, "grades": [g for g in Grade.choices if g[0]], "sources": LeadSource.choices,
