@@ -353,17 +353,20 @@ class Intake:
 
 
 def _find_repeat(store_id: int, external_id: str) -> Lead | None:
-    """The lead an earlier enquiry with this external ID made or joined (one query: the lead
-    that carries the ID, else the lead its "enquired again" activity went to)."""
+    """The lead an earlier enquiry with this external ID made (the unique index), else the lead
+    its "enquired again" activity went to (the activities' ref index). Two indexed reads: one
+    query with an OR of the two would read every lead of the table (measured at 1,000,000)."""
     if not external_id:
         return None
-    refs = LeadActivity.objects.filter(store_id=store_id, ref=external_id).values("lead_id")  # scoped: intake dedup
-    return (
-        Lead.objects.filter(store_id=store_id)  # scoped: intake dedup
-        .filter(Q(external_id=external_id) | Q(pk__in=refs))
-        .order_by(Case(When(external_id=external_id, then=0), default=1), "id")
-        .first()
-    )
+    found = Lead.objects.filter(store_id=store_id, external_id=external_id).first()  # scoped: intake dedup
+    if found is None:
+        act = (
+            LeadActivity.objects.filter(store_id=store_id, ref=external_id)  # scoped: intake dedup
+            .select_related("lead")
+            .first()
+        )
+        found = act.lead if act else None
+    return found
 
 
 def _lock_key(text: str) -> int:

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +25,16 @@ from autocrm.core.permissions import can, present, require_model
 from autocrm.core.roles import CONSULTANT_ROLES, Role
 
 from . import scoring, selectors, services
-from .choices import ActivityKind, ActivityOutcome, Grade, LeadSource, LeadStatus, RecordKind, lost_reason_label
+from .choices import (
+    ActivityKind,
+    ActivityOutcome,
+    Grade,
+    LeadSource,
+    LeadStatus,
+    MobileFlag,
+    RecordKind,
+    lost_reason_label,
+)
 from .models import Lead, LostRequest
 
 PAGE_SIZE = 50
@@ -64,9 +74,17 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     query.pop("cursor", None)
     if page.next_cursor:
         query["cursor"] = page.next_cursor
-    sources = {code: str(label) for code, label in LeadSource.choices}  # one map per page (conventions §10)
-    rows = [{"lead": lead, "mobile": present(actor, lead, "mobile"), "reasons": scoring.reasons_text(lead, 3),
-             "source": sources.get(lead.source_channel, lead.source_channel)} for lead in page.items]  # fmt: skip
+    # One label map per page and one reverse for the rows' links (conventions §10).
+    statuses, sources, flags = (
+        {value: str(label) for value, label in choices.choices} for choices in (LeadStatus, LeadSource, MobileFlag)
+    )
+    link = reverse("leads:lead_detail", args=[0]).removesuffix("0/")
+    rows = [
+        {"lead": lead, "mobile": present(actor, lead, "mobile"), "url": f"{link}{lead.pk}/",
+         "status": statuses.get(lead.status, lead.status), "source": sources.get(lead.source_channel, ""),
+         "flag": flags.get(lead.mobile_flag, lead.mobile_flag), "reasons": scoring.reasons_text(lead, 3)}
+        for lead in page.items
+    ]  # fmt: skip
     by_score = request.GET.copy()
     by_score.pop("cursor", None)
     by_score["sort"] = "recent" if sort == "score" else "score"
