@@ -122,6 +122,7 @@ def test_each_role_is_offered_only_the_kinds_it_may_import_and_export(demo):
     assert 'id="import-upload"' not in page
     client.force_login(User.objects.get(username="advisor_a1"))  # imports its own jobs, exports nothing
     page = client.get("/imports/").content.decode()
-    assert 'id="import-upload"' in page and 'value="customers"' in page and 'data-testid="export-' not in page
+    # … and the due list of its store (maintenance), not the customers
+    assert 'id="import-upload"' in page and 'value="customers"' in page and 'data-testid="export-customers"' not in page
     client.force_login(User.objects.get(username="sales_a1"))  # neither
     assert client.get("/imports/").status_code == 403

@@ -16,6 +16,9 @@ class LeadsConfig(AppConfig):
         from . import audit_labels
 
         audit_labels.register()  # how the audit trail names leads' actions and fields
+        from . import timeline_kinds
+
+        timeline_kinds.register()  # the badges of what leads writes on a customer's timeline
         from autocrm.core.navigation import register_menu
         from autocrm.core.permissions import can
         from autocrm.core.views import register_home_panel

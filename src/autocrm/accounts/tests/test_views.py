@@ -133,7 +133,18 @@ def test_logout_is_post_only(client, demo):
 def test_sales_navigation_has_no_audit_entry(client, demo):
     login(client, "sales_a1")
     response = client.get(reverse("home"))
-    assert menu_keys(response) == ["home", "leads", "customers", "vehicles", "deals", "stock", "messages", "security"]
+    assert menu_keys(response) == [
+        "home",
+        "leads",
+        "customers",
+        "vehicles",
+        "deals",
+        "stock",
+        "sales_kpis",
+        "sales_scripts",
+        "messages",
+        "security",
+    ]
     assert 'data-menu-key="audit"' not in response.content.decode()
 
 
@@ -146,7 +157,8 @@ def test_manager_navigation_has_the_audit_log(client, demo):
 
 def test_home_for_sales_shows_their_store_and_role_not_the_team(client, demo, django_assert_max_num_queries):
     login(client, "sales_a1")
-    with django_assert_max_num_queries(13):  # +1: the leads to-do (one query)
+    # +1: the leads to-do (one query); +2: test drives and deliveries this week (sales panel)
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("home"))
     body = response.content.decode()
     assert "上海浦东比亚迪4S店" in body
@@ -161,9 +173,9 @@ def test_home_for_manager_lists_the_store_team_only(client, demo, django_assert_
     login(client, "manager_a")
     # 15: the customers-per-consultant and vehicles-due panels (three reads) joined the team and
     # activity panels; the count stays flat as the team, the customers and the activity grow.
-    with django_assert_max_num_queries(
-        23
-    ):  # +8: the leads board (4) and its store rules (2, cached 30 s), messaging panels
+    # +8: the leads board (4) and its store rules (2, cached 30 s), messaging panels; +1: today's
+    # sales funnel (one query)
+    with django_assert_max_num_queries(24):
         response = client.get(reverse("home"))
     team = next(p for p in response.context["panels"] if p["key"] == "team")
     usernames = {m.user.username for m in team["members"]}

@@ -22,7 +22,7 @@ def build_customer(store, owner):
     )
 
 
-IMPORTS_PAGE = ((JOB, "view"), (C, "export"))  # the import/export page: importers or exporters
+IMPORTS_PAGE = ((JOB, "view"), (C, "export"), ("maintenance.vehicledue", "export"))  # importers or exporters
 
 
 def build_job(store, owner):

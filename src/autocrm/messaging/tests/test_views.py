@@ -141,7 +141,11 @@ def test_preferences_page(demo):
                                                    "k-leads.assigned-inbox": "1", "k-leads.assigned-digest": "1",
                                                    "k-sla.breach-inbox": "1", "k-escalated-inbox": "1",
                                                    "k-messaging.failed-inbox": "1",
-                                                   "k-messaging.channel_error-inbox": "1"})  # fmt: skip
+                                                   "k-messaging.channel_error-inbox": "1",
+                                                   # every other module's kinds keep their inbox
+                                                   **{f"k-{k.kind}-inbox": "1" for k in notifications.KINDS.entries()
+                                                      if k.kind not in {"leads.assigned", "sla.breach", "escalated",
+                                                                        "messaging.failed", "messaging.channel_error"}}})  # fmt: skip
     assert r.status_code == 302
     choice = notifications.preference_for(actor_for("sales_a1").user_id, "leads.assigned")
     assert choice.digest and not choice.wecom and choice.wecom_userid == "zhangsan"
