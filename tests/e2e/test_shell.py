@@ -60,6 +60,7 @@ def test_shell_sales_then_manager(e2e_db: None, live_server: Any, page: Any, scr
         "vehicles",
         "deals",
         "stock",
+        "sales_kpis",
         "sales_scripts",
         "messages",
         "security",
