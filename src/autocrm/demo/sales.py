@@ -104,8 +104,10 @@ def demo_sales_store(
         recent = [p for p in others if not p.closes and (now - p.visit_at).days < 40]
         quoting = {id(p) for p in recent[-max(2, len(recent) // 4) :]}
         for n, plan in enumerate(ordered):
-            # the latest two delivered this week, the one before waiting at the finance stage
-            walker.walk(actors(plan.consultant_id), plan, last=n >= len(ordered) - 2, hold=n == len(ordered) - 3)
+            # the latest two delivered this week, the one before waiting at the finance stage, the one
+            # before that ordered and waiting for its car (so every stage has a deal whatever the hour)
+            walker.walk(actors(plan.consultant_id), plan, last=n >= len(ordered) - 2, hold=n == len(ordered) - 3,
+                        at_order=n == len(ordered) - 4)  # fmt: skip
         for plan in others:
             if id(plan) in quoting:
                 walker.walk(actors(plan.consultant_id), plan, target=Stage.QUOTE)
@@ -143,7 +145,14 @@ class _Walker:
             self._car(names[n % len(names)], arrival=today - dt.timedelta(days=age))
 
     def walk(
-        self, actor: Any, plan: DealPlan, *, target: str = Stage.ORDER, last: bool = False, hold: bool = False
+        self,
+        actor: Any,
+        plan: DealPlan,
+        *,
+        target: str = Stage.ORDER,
+        last: bool = False,
+        hold: bool = False,
+        at_order: bool = False,
     ) -> None:
         """One deal through the services, then its dates moved back to when it happened."""
         rng, now = self.rng, self.now
@@ -154,7 +163,7 @@ class _Walker:
             deliver_at = max(order_at + dt.timedelta(hours=2), now - dt.timedelta(hours=rng.randint(1, 2)))
         if order_at >= now:
             order_at = now - dt.timedelta(minutes=30)
-        delivers = target == Stage.ORDER and deliver_at < now and not hold
+        delivers = target == Stage.ORDER and deliver_at < now and not hold and not at_order
         repeat = None
         mine = [b for b in self.buyers if b[1] == plan.consultant_id]
         if delivers and mine and rng.random() < 0.1 and (now - plan.visit_at).days < 365:
@@ -184,7 +193,7 @@ class _Walker:
               Stage.FINANCE: order_at + dt.timedelta(days=1), Stage.DELIVERY: deliver_at}  # fmt: skip
         latest = now - dt.timedelta(minutes=10)
         at = {stage: min(when, latest) for stage, when in at.items()}
-        financed = rng.random() < FINANCE_RATE or hold
+        financed = (rng.random() < FINANCE_RATE or hold) and not at_order
         stages = [Stage.VISIT]
         if plan.test_drive:
             stages.append(Stage.TEST_DRIVE)

@@ -193,9 +193,12 @@ class _Writer:
             if self.postgres:
                 self._copy(rows)
             else:
-                VehicleDue.objects.bulk_create(
-                    [VehicleDue(**dict(zip(self.COLUMNS, r, strict=True))) for r in rows], batch_size=500
-                )
+                VehicleDue.objects.bulk_create([self._model(r) for r in rows], batch_size=500)
+
+    def _model(self, row: _Row) -> VehicleDue:
+        values = dict(zip(self.COLUMNS, row, strict=True))
+        values["items"] = json.loads(str(values["items"]))  # COPY's JSON text → the JSONField's list
+        return VehicleDue(**values)
 
     def _copy(self, rows: Sequence[_Row]) -> None:
         buffer = io.StringIO()
