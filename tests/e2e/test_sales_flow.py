@@ -176,7 +176,9 @@ def test_lead_to_delivery_and_the_360_story(e2e_db: None, live_server: Any, page
     story = page.locator("#timeline").inner_text()
     for piece in ("约周六到店试驾海豹", "海豹 试驾车", "¥194600.00", world["car"].vin):
         assert piece in story, piece
-    page.locator("#sales-purchases").scroll_into_view_if_needed()
+    # The purchases part loads when revealed and replaces its placeholder (same id): scroll in the
+    # page's own context (no element handle to go stale), then wait for the swapped-in content.
+    page.evaluate("document.getElementById('sales-purchases').scrollIntoView()")
     page.wait_for_selector("[data-testid=purchase-count]")
     assert page.locator("[data-testid=purchase-count]").inner_text() == "1"
     screenshot("sales-flow-04-customer-360")

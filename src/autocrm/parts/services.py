@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from autocrm.core import inputs
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from autocrm.core.events import emit
@@ -55,39 +56,15 @@ Reference = tuple[str, int]
 # --- input ---------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so a request is answered with all of them at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[Any]] = {}
-
-    def add(self, name: str, message: Any) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationError(NOT_VALID, fields=self.fields)
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool) or (isinstance(value, float) and value != value):
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 def quantity(
-    value: Any, *, name: str = "quantity", errors: _Errors | None = None, allow_zero: bool = False,
+    value: Any, *, name: str = "quantity", errors: inputs.Errors | None = None, allow_zero: bool = False,
     signed: bool = False, limit: Decimal = MAX_QTY,
 ) -> Decimal | None:  # fmt: skip
     """A quantity to two decimal places (litres of oil): positive (or zero, or signed where
     allowed), at most ``limit``. Raises (or collects in ``errors``) a 400 naming ``name``."""
     own = errors is None
-    errs = errors if errors is not None else _Errors()
-    number = _decimal(value)
+    errs = errors if errors is not None else inputs.Errors()
+    number = inputs.number(value)
     result: Decimal | None = None
     if value is None or value == "":
         errs.add(name, _("This field is required."))
@@ -108,60 +85,8 @@ def quantity(
     return result
 
 
-def money(value: Any, *, name: str, errors: _Errors) -> Decimal | None:
-    """A yuan amount to the fen, 0 to 99,999,999.99; empty is None."""
-    if value is None or value == "":
-        return None
-    number = _decimal(value)
-    if number is None:
-        errors.add(name, _("Enter an amount in yuan, e.g. 1280.00."))
-        return None
-    if number < 0 or number > MAX_MONEY or number != number.quantize(CENT):
-        errors.add(name, _("Enter an amount between 0 and 99,999,999.99, to the fen."))
-        return None
-    return number.quantize(CENT)
-
-
-def _text(errors: _Errors, data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str:
-    value = data.get(name)
-    text = "" if value is None else str(value).strip()
-    if "\x00" in text:
-        errors.add(name, _("Text may not contain NUL characters."))
-        return ""
-    if len(text) > limit:
-        errors.add(name, _("Enter at most %(n)s characters.") % {"n": limit})
-        return ""
-    if required and not text:
-        errors.add(name, _("This field is required."))
-    return text
-
-
-def _choice(errors: _Errors, data: Mapping[str, Any], name: str, choices: Any, default: str) -> str:
-    value = data.get(name)
-    if value in (None, ""):
-        return default
-    text = str(value).strip()
-    if text not in choices.values:
-        errors.add(name, _("Choose one of the listed values."))
-        return default
-    return text
-
-
-def _int(errors: _Errors, data: Mapping[str, Any], name: str, low: int, high: int, default: int) -> int:
-    value = data.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        if isinstance(value, (bool, float)):
-            raise ValueError
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        errors.add(name, _("Enter a whole number."))
-        return default
-    if not low <= number <= high:
-        errors.add(name, _("Enter a whole number between %(low)s and %(high)s.") % {"low": low, "high": high})
-        return default
-    return number
+def _or_default(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def reference_clean(reference: Any, *, required: bool = True) -> Reference | None:
@@ -440,9 +365,9 @@ def stock_receive(
     key = _key(idempotency_key)
     if (earlier := _replay(part.store_id, key)) is not None:
         return _same_request(earlier, part, MovementKind.RECEIPT)
-    errors = _Errors()
+    errors = inputs.Errors()
     amount = quantity(qty, errors=errors)
-    cost = money(unit_cost, name="unit_cost", errors=errors)
+    cost = inputs.money(errors, unit_cost, "unit_cost")
     errors.raise_if_any()
     assert amount is not None
     ref = reference_clean(reference, required=False)
@@ -463,9 +388,9 @@ def stock_adjust(
     key = _key(idempotency_key)
     if (earlier := _replay(part.store_id, key)) is not None:
         return _same_request(earlier, part, MovementKind.ADJUSTMENT)
-    errors = _Errors()
+    errors = inputs.Errors()
     amount = quantity(qty, errors=errors, signed=True)
-    why = _text(errors, {"reason": reason}, "reason", 200, required=True)
+    why = inputs.text(errors, {"reason": reason}, "reason", 200, required=True)
     errors.raise_if_any()
     assert amount is not None
     if not _shift(part, on_hand=amount):
@@ -528,7 +453,7 @@ def stock_transfer(
 # --- the catalogue -------------------------------------------------------------------------------
 
 
-def _supplier(errors: _Errors, value: Any, store_id: int) -> Supplier | None:
+def _supplier(errors: inputs.Errors, value: Any, store_id: int) -> Supplier | None:
     if value in (None, ""):
         return None
     if isinstance(value, Supplier):
@@ -546,28 +471,28 @@ def _supplier(errors: _Errors, value: Any, store_id: int) -> Supplier | None:
 
 
 def part_clean(data: Mapping[str, Any], *, store_id: int, partial: bool = False) -> dict[str, Any]:
-    errors = _Errors()
+    errors = inputs.Errors()
     values: dict[str, Any] = {}
 
     def given(name: str) -> bool:
         return not partial or name in data
 
     if given("part_number"):
-        number = _text(errors, data, "part_number", 40, required=True)
+        number = inputs.text(errors, data, "part_number", 40, required=True)
         values["part_number"] = number.upper()
         if number and not re.fullmatch(r"[\w\-./ ]+", number):
             errors.add("part_number", _("Use letters, digits, spaces and - . / only."))
     if given("name"):
-        values["name"] = _text(errors, data, "name", 100, required=True)
+        values["name"] = inputs.text(errors, data, "name", 100, required=True)
     if given("brand"):
-        values["brand"] = _text(errors, data, "brand", 40)
+        values["brand"] = inputs.text(errors, data, "brand", 40)
     if given("unit"):
-        values["unit"] = _choice(errors, data, "unit", Unit, Unit.PIECE)
+        values["unit"] = inputs.choice(errors, data, "unit", Unit, Unit.PIECE)
     if given("category"):
-        values["category"] = _choice(errors, data, "category", Category, Category.OTHER)
+        values["category"] = inputs.choice(errors, data, "category", Category, Category.OTHER)
     for name in ("price", "cost"):
         if given(name):
-            values[name] = money(data.get(name), name=name, errors=errors)
+            values[name] = inputs.money(errors, data.get(name), name)
     for name in ("reorder_point", "reorder_qty"):
         if given(name):
             raw = data.get(name)
@@ -636,12 +561,12 @@ def supplier_create(*, actor: Actor, data: Mapping[str, Any]) -> Supplier:
     if scope_for(actor, Supplier, "add") is None:
         raise PermissionDenied()
     store_id = actor.require_store_id()
-    errors = _Errors()
+    errors = inputs.Errors()
     values = {
-        "name": _text(errors, data, "name", 100, required=True),
-        "contact": _text(errors, data, "contact", 50),
-        "phone": _text(errors, data, "phone", 30),
-        "lead_time_days": _int(errors, data, "lead_time_days", 0, 365, 3),
+        "name": inputs.text(errors, data, "name", 100, required=True),
+        "contact": inputs.text(errors, data, "contact", 50),
+        "phone": inputs.text(errors, data, "phone", 30),
+        "lead_time_days": _or_default(inputs.integer(errors, data.get("lead_time_days"), "lead_time_days", 0, 365), 3),
     }
     errors.raise_if_any()
     if Supplier.objects.filter(store_id=store_id, name=values["name"]).exists():  # scoped: the actor's store
@@ -650,7 +575,7 @@ def supplier_create(*, actor: Actor, data: Mapping[str, Any]) -> Supplier:
     return Supplier.objects.create(store_id=store_id, **values)
 
 
-def _lines(errors: _Errors, raw: Any, store_id: int) -> list[tuple[Part, Decimal, Decimal | None]]:
+def _lines(errors: inputs.Errors, raw: Any, store_id: int) -> list[tuple[Part, Decimal, Decimal | None]]:
     if not isinstance(raw, (list, tuple)) or not raw or len(raw) > 200:
         errors.add("lines", _("Give between 1 and 200 lines."))
         return []
@@ -672,7 +597,7 @@ def _lines(errors: _Errors, raw: Any, store_id: int) -> list[tuple[Part, Decimal
             errors.add("lines", _("Each line names a part of the store's catalogue."))
             return []
         amount = quantity(item.get("quantity"), name="lines", errors=errors)
-        cost = money(item.get("unit_cost"), name="lines", errors=errors)
+        cost = inputs.money(errors, item.get("unit_cost"), "lines")
         if amount is None:
             return []
         out.append((part, amount, cost if cost is not None else part.cost))
@@ -686,10 +611,10 @@ def po_create(*, actor: Actor, supplier: Supplier, lines: Any, note: Any = "") -
     if scope_for(actor, PurchaseOrder, "add") is None:
         raise PermissionDenied()
     store_id = actor.require_store_id()
-    errors = _Errors()
+    errors = inputs.Errors()
     if supplier.store_id != store_id:
         errors.add("supplier", _("Choose one of the store's suppliers."))
-    text = _text(errors, {"note": note}, "note", 200)
+    text = inputs.text(errors, {"note": note}, "note", 200)
     rows = _lines(errors, lines, store_id)
     errors.raise_if_any()
     order = PurchaseOrder.objects.create(
@@ -768,7 +693,7 @@ def po_receive(*, actor: Actor, order: PurchaseOrder, quantities: Mapping[Any, A
         message = _("Only a sent order can be received.")
         raise Conflict(message, fields={"status": [message]})
     lines = {line.pk: line for line in locked.lines.select_related("part").order_by("pk")}
-    errors = _Errors()
+    errors = inputs.Errors()
     plan: list[tuple[PurchaseOrderLine, Decimal]] = []
     if quantities is None:
         plan = [(line, line.outstanding) for line in lines.values() if line.outstanding > 0]

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, identifiers, uploads
+from autocrm.core import audit, identifiers, inputs, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
 from autocrm.core.events import emit
@@ -72,124 +72,6 @@ NOT_VALID = _("Some fields are not valid.")
 # --- input ---------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so a request is answered with all of them at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[Any]] = {}
-
-    def add(self, name: str, message: Any) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationError(NOT_VALID, fields=self.fields)
-
-
-def _text(errors: _Errors, data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str:
-    value = data.get(name)
-    text = "" if value is None else str(value).strip()
-    if "\x00" in text:
-        errors.add(name, _("Text may not contain NUL characters."))
-        return ""
-    if len(text) > limit:
-        errors.add(name, _("Enter at most %(n)s characters.") % {"n": limit})
-        return ""
-    if required and not text:
-        errors.add(name, _("This field is required."))
-    return text
-
-
-def money(value: Any, *, name: str, errors: _Errors, required: bool = False) -> Decimal | None:
-    """A yuan amount to the fen: finite, 0 to 99,999,999.99, at most two decimal places."""
-    if value is None or value == "":
-        if required:
-            errors.add(name, _("This field is required."))
-        return None
-    if isinstance(value, bool) or (isinstance(value, float) and value != value):
-        errors.add(name, _("Enter an amount in yuan, e.g. 1280.00."))
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.add(name, _("Enter an amount in yuan, e.g. 1280.00."))
-        return None
-    if not amount.is_finite():
-        errors.add(name, _("Enter an amount in yuan, e.g. 1280.00."))
-        return None
-    if amount < 0 or amount > MAX_MONEY:
-        errors.add(name, _("Enter an amount between 0 and 99,999,999.99."))
-        return None
-    if amount != amount.quantize(pricing.FEN):
-        errors.add(name, _("Give the amount to the fen (two decimal places at most)."))
-        return None
-    return amount.quantize(pricing.FEN)
-
-
-def _choice(errors: _Errors, data: Mapping[str, Any], name: str, choices: Any) -> str:
-    value = data.get(name)
-    text = "" if value is None else str(value).strip()
-    if text not in choices.values:
-        errors.add(name, _("Choose one of the listed values."))
-        return ""
-    return text
-
-
-def _int(errors: _Errors, value: Any, name: str, low: int, high: int) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        errors.add(name, _("Enter a whole number."))
-        return None
-    if not low <= number <= high:
-        errors.add(name, _("Enter a number between %(low)s and %(high)s.") % {"low": low, "high": high})
-        return None
-    return number
-
-
-def _aware(errors: _Errors, value: Any, name: str) -> dt.datetime | None:
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            errors.add(name, _("Enter a date and time with its offset, e.g. 2026-11-24T09:30:00+08:00."))
-            return None
-    if not isinstance(value, dt.datetime):
-        errors.add(name, _("This field is required."))
-        return None
-    if timezone.is_naive(value):
-        errors.add(name, _("Give the time with its time zone."))
-        return None
-    return value
-
-
-def _date(errors: _Errors, value: Any, name: str) -> dt.date | None:
-    """A date (YYYY-MM-DD) within a few years of today, or None when empty."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value).strip()[:10])
-        except ValueError:
-            errors.add(name, _("Enter a date as YYYY-MM-DD."))
-            return None
-    if abs((day - timezone.localdate()).days) > 3 * 366:
-        errors.add(name, _("Enter a date within three years of today."))
-        return None
-    return day
-
-
-def _same_store(errors: _Errors, obj: Any, store_id: int, name: str) -> None:
-    if obj is not None and obj.store_id != store_id:
-        errors.add(name, _("Choose one of this store's records."))
-
-
 def _labels(codes: Iterable[str], choices: Any) -> list[str]:
     return [str(choices(code).label) for code in codes]
 
@@ -213,19 +95,19 @@ def deal_create(
     if scope is None:
         raise PermissionDenied()
     store_id = actor.require_store_id()
-    errors = _Errors()
+    errors = inputs.Errors()
     if lead is None and customer is None:
         errors.add("lead", _("Open a deal from a lead or a customer."))
-    _same_store(errors, lead, store_id, "lead")
-    _same_store(errors, customer, store_id, "customer")
-    _same_store(errors, stock_vehicle, store_id, "stock_vehicle")
-    name = _text(errors, data, "name", 100)
-    model_interest = _text(errors, data, "model_interest", 100)
-    external_id = _text(errors, data, "external_id", 64)
-    purchase_type = _choice(errors, data, "purchase_type", PurchaseType) if data.get("purchase_type") else ""
+    inputs.same_store(errors, lead, store_id, "lead")
+    inputs.same_store(errors, customer, store_id, "customer")
+    inputs.same_store(errors, stock_vehicle, store_id, "stock_vehicle")
+    name = inputs.text(errors, data, "name", 100)
+    model_interest = inputs.text(errors, data, "model_interest", 100)
+    external_id = inputs.text(errors, data, "external_id", 64)
+    purchase_type = inputs.choice(errors, data, "purchase_type", PurchaseType) if data.get("purchase_type") else ""
     series = None
     if data.get("series") not in (None, ""):
-        series_id = _int(errors, data.get("series"), "series", 1, 2**62)
+        series_id = inputs.integer(errors, data.get("series"), "series", 1, 2**62)
         series = Series.objects.filter(pk=series_id).first() if series_id else None
         if series is None and "series" not in errors.fields:
             errors.add("series", _("Choose a series from the catalogue."))
@@ -264,10 +146,10 @@ def deal_create(
     return deal
 
 
-def _consultant(errors: _Errors, store_id: int, value: Any) -> int | None:
+def _consultant(errors: inputs.Errors, store_id: int, value: Any) -> int | None:
     from autocrm.accounts.models import Membership
 
-    user_id = _int(errors, value, "consultant", 1, 2**62)
+    user_id = inputs.integer(errors, value, "consultant", 1, 2**62)
     if user_id is None:
         return None
     if not Membership.objects.filter(user_id=user_id, store_id=store_id, role__in=CONSULTANT_ROLES).exists():
@@ -411,19 +293,19 @@ def deal_update(*, actor: Actor, deal: Deal, data: Mapping[str, Any], stock_vehi
     """Change what a deal is about: the car from stock (one of the store's, not sold, not on
     another open deal), the agreed price, the model of interest, the purchase type."""
     require(actor, "change", deal)
-    errors = _Errors()
+    errors = inputs.Errors()
     if deal.status != DealStatus.OPEN:
         raise Conflict(_("This deal is closed."), fields={"deal": [_("This deal is closed.")]})
     if "model_interest" in data:
-        deal.model_interest = _text(errors, data, "model_interest", 100)
+        deal.model_interest = inputs.text(errors, data, "model_interest", 100)
     if "purchase_type" in data:
-        deal.purchase_type = _choice(errors, data, "purchase_type", PurchaseType)
+        deal.purchase_type = inputs.choice(errors, data, "purchase_type", PurchaseType)
     if "agreed_price" in data:
-        deal.agreed_price = money(data.get("agreed_price"), name="agreed_price", errors=errors)
+        deal.agreed_price = inputs.money(errors, data.get("agreed_price"), "agreed_price")
     if "planned_delivery" in data:
-        deal.planned_delivery = _date(errors, data.get("planned_delivery"), "planned_delivery")
+        deal.planned_delivery = inputs.date(errors, data.get("planned_delivery"), "planned_delivery")
     if stock_vehicle is not None:
-        _same_store(errors, stock_vehicle, deal.store_id, "stock_vehicle")
+        inputs.same_store(errors, stock_vehicle, deal.store_id, "stock_vehicle")
         if stock_vehicle.status == StockStatus.SOLD:
             errors.add("stock_vehicle", _("This car is sold."))
     errors.raise_if_any()
@@ -443,8 +325,8 @@ def deal_finance_approve(*, actor: Actor, deal: Deal, insurer: str = "") -> Deal
     finance stage, naming the insurer; delivery waits for it unless the stage was skipped."""
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     require(actor, "finance", deal)
-    errors = _Errors()
-    insurer = _text(errors, {"insurer": insurer}, "insurer", 60)
+    errors = inputs.Errors()
+    insurer = inputs.text(errors, {"insurer": insurer}, "insurer", 60)
     errors.raise_if_any()
     if deal.stage != Stage.FINANCE or deal.status != DealStatus.OPEN:
         message = _("Only a deal at the finance stage can have its finance approved.")
@@ -546,27 +428,27 @@ def test_drive_book(
     as a document of the deal, route and time. A time that overlaps another booked drive of the
     same car is a 409 (the car's row is locked while checking, so two bookings cannot both win)."""
     require(actor, "change", deal)
-    errors = _Errors()
+    errors = inputs.Errors()
     if vehicle is None:
         errors.add("vehicle", _("Choose the demo car."))
-    _same_store(errors, vehicle, deal.store_id, "vehicle")
-    starts_at = _aware(errors, data.get("starts_at"), "starts_at")
-    ends_at = _aware(errors, data.get("ends_at"), "ends_at")
+    inputs.same_store(errors, vehicle, deal.store_id, "vehicle")
+    starts_at = inputs.aware(errors, data.get("starts_at"), "starts_at")
+    ends_at = inputs.aware(errors, data.get("ends_at"), "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
         errors.add("ends_at", _("The end must be after the start."))
     if starts_at and ends_at and ends_at - starts_at > dt.timedelta(hours=8):
         errors.add("ends_at", _("A test drive lasts at most 8 hours."))
-    route = _text(errors, data, "route", 200)
+    route = inputs.text(errors, data, "route", 200)
     licence = ""
-    raw_licence = _text(errors, data, "licence_number", 30, required=True)
+    raw_licence = inputs.text(errors, data, "licence_number", 30, required=True)
     if raw_licence:
         try:
             licence = identifiers.normalize_id_number(raw_licence, field="licence_number")
         except ValidationError:
             errors.add("licence_number", _("Enter the 18-character licence number (as on the ID card)."))
-    feedback = _text(errors, data, "feedback", 2000)
-    competitor = _text(errors, data, "competitor", 100)
-    sensitivity = _choice(errors, data, "price_sensitivity", Sensitivity) if data.get("price_sensitivity") else ""
+    feedback = inputs.text(errors, data, "feedback", 2000)
+    competitor = inputs.text(errors, data, "competitor", 100)
+    sensitivity = inputs.choice(errors, data, "price_sensitivity", Sensitivity) if data.get("price_sensitivity") else ""
     if isinstance(licence_photo, DealDocument):
         if licence_photo.deal_id != deal.pk or licence_photo.kind != DocumentKind.LICENCE_PHOTO:
             errors.add("licence_photo", _("Choose a licence photo uploaded to this deal."))
@@ -612,14 +494,14 @@ def test_drive_record(*, actor: Actor, test_drive: TestDrive, data: Mapping[str,
     """After the drive: feedback, the competitor considered, price sensitivity; ``status`` done
     or cancelled (a cancelled drive frees the car's time)."""
     require(actor, "change", test_drive.deal)
-    errors = _Errors()
+    errors = inputs.Errors()
     for name, limit in (("feedback", 2000), ("competitor", 100)):
         if name in data:
-            setattr(test_drive, name, _text(errors, data, name, limit))
+            setattr(test_drive, name, inputs.text(errors, data, name, limit))
     if "price_sensitivity" in data:
-        test_drive.price_sensitivity = _choice(errors, data, "price_sensitivity", Sensitivity)
+        test_drive.price_sensitivity = inputs.choice(errors, data, "price_sensitivity", Sensitivity)
     if data.get("status"):
-        status = _choice(errors, data, "status", TestDriveStatus)
+        status = inputs.choice(errors, data, "status", TestDriveStatus)
         if status:
             test_drive.status = status
     errors.raise_if_any()
@@ -656,7 +538,7 @@ def authority_amount(value: Any, *, base: Decimal | None) -> Decimal:
         return Decimal("0")
 
 
-def _options(errors: _Errors, value: Any) -> list[dict[str, str]]:
+def _options(errors: inputs.Errors, value: Any) -> list[dict[str, str]]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or len(value) > 50:
@@ -667,8 +549,8 @@ def _options(errors: _Errors, value: Any) -> list[dict[str, str]]:
         if not isinstance(item, Mapping):
             errors.add("options", _("Give the options as a list of at most 50 names and prices."))
             return []
-        name = _text(errors, item, "name", 100, required=True)
-        price = money(item.get("price"), name=f"options.{index}.price", errors=errors, required=True)
+        name = inputs.text(errors, item, "name", 100, required=True)
+        price = inputs.money(errors, item.get("price"), f"options.{index}.price", required=True)
         if name and price is not None:
             out.append({"name": name, "price": str(price)})
     return out
@@ -679,15 +561,15 @@ def quote_clean(
 ) -> tuple[dict[str, Any], pricing.QuoteFigures]:
     """Validate a quote's inputs and compute its figures (``sales.pricing``); every field error at
     once. The trade-in's offered price is the trade-in value unless one is given."""
-    errors = _Errors()
-    vehicle_price = money(data.get("vehicle_price"), name="vehicle_price", errors=errors, required=True)
+    errors = inputs.Errors()
+    vehicle_price = inputs.money(errors, data.get("vehicle_price"), "vehicle_price", required=True)
     options = _options(errors, data.get("options"))
     amounts = {}
     for name in ("discount", "trade_in_value", "insurance", "down_payment"):
-        amounts[name] = money(data.get(name), name=name, errors=errors) or pricing.ZERO
+        amounts[name] = inputs.money(errors, data.get(name), name) or pricing.ZERO
     if trade_in is not None and data.get("trade_in_value") in (None, ""):
         amounts["trade_in_value"] = trade_in.offered_price
-    term = _int(errors, data.get("term_months"), "term_months", 0, 120) or 0
+    term = inputs.integer(errors, data.get("term_months"), "term_months", 0, 120) or 0
     rate = pricing.ZERO
     if data.get("annual_rate") not in (None, ""):
         try:
@@ -701,7 +583,7 @@ def quote_clean(
         except (InvalidOperation, ValueError):
             errors.add("annual_rate", _("Enter the annual rate in per cent, 0 to 36, e.g. 3.5."))
             rate = pricing.ZERO
-    insurer = _text(errors, data, "insurer", 60)
+    insurer = inputs.text(errors, data, "insurer", 60)
     errors.raise_if_any()
     assert vehicle_price is not None
     if amounts["discount"] > vehicle_price + pricing.options_total(options):
@@ -819,7 +701,7 @@ def quote_approve(*, actor: Actor, quote: Quote, approve: bool = True) -> Quote:
 # --- needs analysis and trade-ins ----------------------------------------------------------------
 
 
-def _names(errors: _Errors, data: Mapping[str, Any], name: str) -> list[str]:
+def _names(errors: inputs.Errors, data: Mapping[str, Any], name: str) -> list[str]:
     value = data.get(name)
     if value in (None, ""):
         return []
@@ -843,22 +725,24 @@ def _names(errors: _Errors, data: Mapping[str, Any], name: str) -> list[str]:
 def needs_save(*, actor: Actor, deal: Deal, data: Mapping[str, Any]) -> NeedsAnalysis:
     """Record (or replace) the deal's needs analysis; the purchase type is copied to the deal."""
     require(actor, "change", deal)
-    errors = _Errors()
-    budget_min = money(data.get("budget_min"), name="budget_min", errors=errors)
-    budget_max = money(data.get("budget_max"), name="budget_max", errors=errors)
+    errors = inputs.Errors()
+    budget_min = inputs.money(errors, data.get("budget_min"), "budget_min")
+    budget_max = inputs.money(errors, data.get("budget_max"), "budget_max")
     if budget_min is not None and budget_max is not None and budget_min > budget_max:
         errors.add("budget_max", _("The upper end of the budget is below its lower end."))
     values = {
         "budget_min": budget_min,
         "budget_max": budget_max,
-        "purpose": _choice(errors, data, "purpose", Purpose) if data.get("purpose") else "",
-        "body_preference": _text(errors, data, "body_preference", 20),
-        "fuel_preference": _text(errors, data, "fuel_preference", 10),
+        "purpose": inputs.choice(errors, data, "purpose", Purpose) if data.get("purpose") else "",
+        "body_preference": inputs.text(errors, data, "body_preference", 20),
+        "fuel_preference": inputs.text(errors, data, "fuel_preference", 10),
         "options_wanted": _names(errors, data, "options_wanted"),
         "brands_considered": _names(errors, data, "brands_considered"),
-        "purchase_type": _choice(errors, data, "purchase_type", PurchaseType) if data.get("purchase_type") else "",
+        "purchase_type": inputs.choice(errors, data, "purchase_type", PurchaseType)
+        if data.get("purchase_type")
+        else "",
         "price_sensitivity": (
-            _choice(errors, data, "price_sensitivity", Sensitivity) if data.get("price_sensitivity") else ""
+            inputs.choice(errors, data, "price_sensitivity", Sensitivity) if data.get("price_sensitivity") else ""
         ),
     }
     errors.raise_if_any()
@@ -878,7 +762,7 @@ def trade_in_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], photos
     condition, photos, the price offered (the next quote takes it as the trade-in value). Giving
     a trade-in makes the deal a replacement purchase (换购) unless it says otherwise."""
     require(actor, "change", deal)
-    errors = _Errors()
+    errors = inputs.Errors()
     photos = list(photos)
     if len(photos) > 12:
         errors.add("photos", _("At most 12 photos."))
@@ -893,8 +777,8 @@ def trade_in_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], photos
             for message in exc.fields.get("photos", []):
                 errors.add("photos", message)
     plate = vin = ""
-    raw_plate = _text(errors, data, "plate", 12)
-    raw_vin = _text(errors, data, "vin", 17)
+    raw_plate = inputs.text(errors, data, "plate", 12)
+    raw_vin = inputs.text(errors, data, "vin", 17)
     if raw_plate:
         try:
             plate = identifiers.normalize_plate(raw_plate)
@@ -907,10 +791,10 @@ def trade_in_create(*, actor: Actor, deal: Deal, data: Mapping[str, Any], photos
         except ValidationError as exc:
             for message in exc.fields.get("vin", [exc.message]):
                 errors.add("vin", message)
-    model_name = _text(errors, data, "model_name", 100, required=True)
-    mileage = _int(errors, data.get("mileage_km"), "mileage_km", 0, 2_000_000)
-    condition = _text(errors, data, "condition", 2000)
-    offered = money(data.get("offered_price"), name="offered_price", errors=errors, required=True)
+    model_name = inputs.text(errors, data, "model_name", 100, required=True)
+    mileage = inputs.integer(errors, data.get("mileage_km"), "mileage_km", 0, 2_000_000)
+    condition = inputs.text(errors, data, "condition", 2000)
+    offered = inputs.money(errors, data.get("offered_price"), "offered_price", required=True)
     errors.raise_if_any()
     assert offered is not None
     trade_in = TradeIn.objects.create(
@@ -940,16 +824,16 @@ def stock_create(*, actor: Actor, data: Mapping[str, Any]) -> StockVehicle:
     if scope_for(actor, StockVehicle, "add") is None:
         raise PermissionDenied()
     store_id = actor.require_store_id()
-    errors = _Errors()
+    errors = inputs.Errors()
     vin = ""
-    raw_vin = _text(errors, data, "vin", 17, required=True)
+    raw_vin = inputs.text(errors, data, "vin", 17, required=True)
     if raw_vin:
         try:
             vin = identifiers.vin_validate(raw_vin)[0]
         except ValidationError as exc:
             for message in exc.fields.get("vin", [exc.message]):
                 errors.add("vin", message)
-    model_name = _text(errors, data, "model_name", 100, required=True)
+    model_name = inputs.text(errors, data, "model_name", 100, required=True)
     arrival = data.get("arrival_date")
     if isinstance(arrival, str):
         try:
@@ -960,15 +844,15 @@ def stock_create(*, actor: Actor, data: Mapping[str, Any]) -> StockVehicle:
         errors.add("arrival_date", _("Enter a date as YYYY-MM-DD."))
     elif arrival > timezone.localdate() or arrival.year < 2000:
         errors.add("arrival_date", _("The arrival date cannot be in the future."))
-    status = _choice(errors, data, "status", StockStatus) if data.get("status") else StockStatus.IN_STOCK
+    status = inputs.choice(errors, data, "status", StockStatus) if data.get("status") else StockStatus.IN_STOCK
     values = {
         "vin": vin, "model_name": model_name, "arrival_date": arrival, "status": status,
-        "colour": _text(errors, data, "colour", 20), "vehicle_class": _text(errors, data, "vehicle_class", 20),
-        "list_price": money(data.get("list_price"), name="list_price", errors=errors),
-        "cost": money(data.get("cost"), name="cost", errors=errors),
+        "colour": inputs.text(errors, data, "colour", 20), "vehicle_class": inputs.text(errors, data, "vehicle_class", 20),
+        "list_price": inputs.money(errors, data.get("list_price"), "list_price"),
+        "cost": inputs.money(errors, data.get("cost"), "cost"),
     }  # fmt: skip
     if data.get("series") not in (None, ""):
-        series_id = _int(errors, data.get("series"), "series", 1, 2**62)
+        series_id = inputs.integer(errors, data.get("series"), "series", 1, 2**62)
         series = Series.objects.filter(pk=series_id).first() if series_id else None
         if series is None:
             errors.add("series", _("Choose a series from the catalogue."))
@@ -987,7 +871,7 @@ def stock_create(*, actor: Actor, data: Mapping[str, Any]) -> StockVehicle:
         raise Conflict(message, fields={"vin": [message]}) from None
 
 
-def _authority_value(errors: _Errors, value: Any) -> str:
+def _authority_value(errors: inputs.Errors, value: Any) -> str:
     """An authority setting: yuan to the fen, or a share such as ``3%`` (0 to 100)."""
     text = "" if value is None else str(value).strip()
     if text.endswith("%"):
@@ -999,7 +883,7 @@ def _authority_value(errors: _Errors, value: Any) -> str:
             errors.add("discount_authority", _("Give a share between 0% and 100%, e.g. 3%."))
             return ""
         return f"{share.normalize():f}%"
-    return str(money(value, name="discount_authority", errors=errors, required=True))
+    return str(inputs.money(errors, value, "discount_authority", required=True))
 
 
 @transaction.atomic
@@ -1011,7 +895,7 @@ def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
     require(actor, "change", current) if current.pk else None
     if scope_for(actor, SalesSettings, "change") is None:
         raise PermissionDenied()
-    errors = _Errors()
+    errors = inputs.Errors()
     if "skippable_stages" in data:
         stages = data["skippable_stages"]
         if not isinstance(stages, list) or any(s not in STAGE_ORDER[1:-1] for s in stages):
@@ -1046,16 +930,16 @@ def settings_update(*, actor: Actor, data: Mapping[str, Any]) -> SalesSettings:
 def script_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     """A script's fields checked, every error at once: objection and answer required (4,000
     characters at most), model and competitor names, up to 10 tags."""
-    errors = _Errors()
+    errors = inputs.Errors()
     values: dict[str, Any] = {
-        "objection": _text(errors, data, "objection", 4000, required=True),
-        "answer": _text(errors, data, "answer", 4000, required=True),
-        "model_name": _text(errors, data, "model_name", 100),
-        "competitor": _text(errors, data, "competitor", 100),
+        "objection": inputs.text(errors, data, "objection", 4000, required=True),
+        "answer": inputs.text(errors, data, "answer", 4000, required=True),
+        "model_name": inputs.text(errors, data, "model_name", 100),
+        "competitor": inputs.text(errors, data, "competitor", 100),
         "tags": _names(errors, data, "tags")[:10],
     }
     if data.get("series") not in (None, ""):
-        series_id = _int(errors, data.get("series"), "series", 1, 2**62)
+        series_id = inputs.integer(errors, data.get("series"), "series", 1, 2**62)
         series = Series.objects.filter(pk=series_id).first() if series_id else None
         if series is None and "series" not in errors.fields:
             errors.add("series", _("Choose a series from the catalogue."))

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core import signing
@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, uploads
+from autocrm.core import audit, inputs, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
 from autocrm.core.events import emit
@@ -69,106 +69,10 @@ ESTIMATE_SALT = "autocrm.service.estimate"
 EDITABLE = (RoStatus.RECEIVED, RoStatus.DIAGNOSIS, RoStatus.AWAITING_APPROVAL, RoStatus.IN_REPAIR)
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[Any]] = {}
-
-    def add(self, name: str, message: Any) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationError(NOT_VALID, fields=self.fields)
-
-
-def _text(errors: _Errors, data: Mapping[str, Any], name: str, limit: int, *, required: bool = False) -> str:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str | int | float):
-        errors.add(name, _("Enter text."))
-        return ""
-    text = "" if value is None else str(value).strip()
-    if "\x00" in text:
-        errors.add(name, _("Text may not contain NUL characters."))
-        return ""
-    if len(text) > limit:
-        errors.add(name, _("Enter at most %(n)s characters.") % {"n": limit})
-        return ""
-    if required and not text:
-        errors.add(name, _("This field is required."))
-    return text
-
-
-def _decimal(errors: _Errors, data: Mapping[str, Any], name: str, *, high: Decimal, places: int = 2,
-             required: bool = True, positive: bool = False) -> Decimal | None:  # fmt: skip
-    """A decimal amount: finite, 0 to ``high``, at most ``places`` decimal places."""
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            errors.add(name, _("This field is required."))
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        errors.add(name, _("Enter a number, e.g. 1.5."))
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.add(name, _("Enter a number, e.g. 1.5."))
-        return None
-    if not amount.is_finite() or amount < 0 or amount > high or (positive and amount == 0):
-        errors.add(name, _("Enter a number between %(low)s and %(high)s.") % {"low": "0.01" if positive else "0",
-                                                                                "high": high})  # fmt: skip
-        return None
-    step = Decimal(1).scaleb(-places)
-    if amount != amount.quantize(step):
-        errors.add(name, _("Give at most %(n)s decimal places.") % {"n": places})
-        return None
-    return amount.quantize(step)
-
-
-def _int(errors: _Errors, value: Any, name: str, low: int, high: int) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        errors.add(name, _("Enter a whole number."))
-        return None
-    if not low <= number <= high:
-        errors.add(name, _("Enter a number between %(low)s and %(high)s.") % {"low": low, "high": high})
-        return None
-    return number
-
-
-def _aware(errors: _Errors, value: Any, name: str, *, required: bool = True) -> dt.datetime | None:
-    if value is None or value == "":
-        if required:
-            errors.add(name, _("This field is required."))
-        return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            errors.add(name, _("Enter a date and time with its offset, e.g. 2026-11-24T09:30:00+08:00."))
-            return None
-    if not isinstance(value, dt.datetime):
-        errors.add(name, _("Enter a date and time with its offset, e.g. 2026-11-24T09:30:00+08:00."))
-        return None
-    if timezone.is_naive(value):
-        errors.add(name, _("Give the time with its time zone."))
-        return None
-    return value
-
-
-def _bool(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "on", "yes"))
-
-
-def _staff(errors: _Errors, store_id: int, value: Any, name: str, roles: tuple[str, ...]) -> int | None:
+def _staff(errors: inputs.Errors, store_id: int, value: Any, name: str, roles: tuple[str, ...]) -> int | None:
     from autocrm.accounts.models import Membership
 
-    user_id = _int(errors, value, name, 1, 2**62)
+    user_id = inputs.integer(errors, value, name, 1, 2**62)
     if user_id is None:
         return None
     if not Membership.objects.filter(user_id=user_id, store_id=store_id, role__in=roles).exists():
@@ -226,7 +130,7 @@ def appointment_book(
     require_model(actor, "add", Appointment)
     store_id = actor.require_store_id()
     require(actor, "view", customer)
-    errors = _Errors()
+    errors = inputs.Errors()
     if customer.store_id != store_id:
         errors.add("customer", _("Choose one of this store's records."))
     if vehicle is not None and vehicle.store_id != store_id:
@@ -234,17 +138,17 @@ def appointment_book(
     service_type = str(data.get("service_type") or ServiceType.MAINTENANCE)
     if service_type not in ServiceType.values:
         errors.add("service_type", _("Choose one of the listed values."))
-    starts_at = _aware(errors, data.get("starts_at"), "starts_at")
+    starts_at = inputs.aware(errors, data.get("starts_at"), "starts_at")
     advisor_id = _staff(errors, store_id, data.get("advisor"), "advisor", ADVISORS) if data.get("advisor") else None
-    pickup = _bool(data.get("pickup"))
-    pickup_address = _text(errors, data, "pickup_address", 200, required=pickup)
-    pickup_at = _aware(errors, data.get("pickup_at"), "pickup_at", required=False)
-    note = _text(errors, data, "note", 500)
+    pickup = inputs.boolean(data.get("pickup"))
+    pickup_address = inputs.text(errors, data, "pickup_address", 200, required=pickup)
+    pickup_at = inputs.aware(errors, data.get("pickup_at"), "pickup_at", required=False)
+    note = inputs.text(errors, data, "note", 500)
     if starts_at is not None and starts_at < timezone.now() - dt.timedelta(minutes=1):
         errors.add("starts_at", _("Choose a time that has not passed."))
     errors.raise_if_any()
     assert starts_at is not None
-    priority = _bool(data.get("priority")) or priority_of(customer)
+    priority = inputs.boolean(data.get("priority")) or priority_of(customer)
     store = customer.store
     day = timezone.localtime(starts_at).date()
     _lock_day(store_id, day)
@@ -355,30 +259,34 @@ def repair_order_receive(
     require_model(actor, "add", RepairOrder)
     store_id = actor.require_store_id()
     require(actor, "view", customer)
-    errors = _Errors()
+    errors = inputs.Errors()
     if customer.store_id != store_id:
         errors.add("customer", _("Choose one of this store's records."))
     if vehicle.store_id != store_id:
         errors.add("vehicle", _("Choose one of this store's records."))
     if appointment is not None and appointment.store_id != store_id:
         errors.add("appointment", _("Choose one of this store's records."))
-    km = _int(errors, data.get("odometer_km"), "odometer_km", 0, 2_000_000)
+    km = inputs.integer(errors, data.get("odometer_km"), "odometer_km", 0, 2_000_000)
     if km is None and "odometer_km" not in errors.fields:
         errors.add("odometer_km", _("This field is required."))
-    complaint = _text(errors, data, "complaint", 2000)
-    reason = _text(errors, data, "correction_reason", 200)
-    promised_at = _aware(errors, data.get("promised_at"), "promised_at", required=False)
+    complaint = inputs.text(errors, data, "complaint", 2000)
+    reason = inputs.text(errors, data, "correction_reason", 200)
+    promised_at = inputs.aware(errors, data.get("promised_at"), "promised_at", required=False)
     recall_codes = data.get("recall_codes") or []
     if not isinstance(recall_codes, list | tuple) or not all(isinstance(c, str) and 0 < len(c) <= 40 and "\x00" not in c
                                                             for c in recall_codes):  # fmt: skip
         errors.add("recall_codes", _("Give a list of campaign codes."))
     errors.raise_if_any()
     odometer_record(actor=actor, vehicle=vehicle, km=km, correction_reason=reason)
-    priority = _bool(data.get("priority")) or (appointment.priority if appointment else False) or priority_of(customer)
+    priority = (
+        inputs.boolean(data.get("priority"))
+        or (appointment.priority if appointment else False)
+        or priority_of(customer)
+    )
     ro = RepairOrder.objects.create(
         store_id=store_id, appointment=appointment, customer=customer, vehicle=vehicle, advisor_id=actor.user_id,
         status=RoStatus.RECEIVED, odometer_km=km, complaint=complaint, priority=priority,
-        senior_technician=_bool(data.get("senior_technician")), promised_at=promised_at,
+        senior_technician=inputs.boolean(data.get("senior_technician")), promised_at=promised_at,
         recall_codes=list(recall_codes),
     )  # fmt: skip
     ro.number = f"RO{timezone.localdate():%y%m%d}{ro.pk:05d}"
@@ -431,11 +339,11 @@ def job_add(*, actor: Actor, repair_order: RepairOrder, data: Mapping[str, Any])
     ro = _locked(repair_order)
     require(actor, "change", ro)
     _editable(ro)
-    errors = _Errors()
-    code = _text(errors, data, "code", 30, required=True)
-    name = _text(errors, data, "name", 100, required=True)
-    hours = _decimal(errors, data, "hours", high=Decimal("999.99"), positive=True)
-    rate = _decimal(errors, data, "rate", high=Decimal("99999.99"), required=False)
+    errors = inputs.Errors()
+    code = inputs.text(errors, data, "code", 30, required=True)
+    name = inputs.text(errors, data, "name", 100, required=True)
+    hours = inputs.decimal(errors, data, "hours", high=Decimal("999.99"), positive=True)
+    rate = inputs.decimal(errors, data, "rate", high=Decimal("99999.99"), required=False)
     technician = _staff(errors, ro.store_id, data.get("technician"), "technician", TECHNICIANS) \
         if data.get("technician") else None  # fmt: skip
     errors.raise_if_any()
@@ -463,19 +371,19 @@ def part_add(*, actor: Actor, repair_order: RepairOrder, data: Mapping[str, Any]
     ro = _locked(repair_order)
     require(actor, "change", ro)
     _editable(ro)
-    errors = _Errors()
-    part_id = _int(errors, data.get("part"), "part", 1, 2**62)
+    errors = inputs.Errors()
+    part_id = inputs.integer(errors, data.get("part"), "part", 1, 2**62)
     errors.raise_if_any()
     stock = part_get(actor=actor, pk=part_id) if part_id is not None else None
     if stock is not None and stock.store_id != ro.store_id:
         raise ValidationError(NOT_VALID, fields={"part": [_("Choose one of this store's parts.")]})
     defaults = {"part_number": stock.part_number, "name": stock.name, "unit_price": stock.price} if stock else {}
     data = {**defaults, **{k: v for k, v in data.items() if v not in (None, "")}}
-    part_number = _text(errors, data, "part_number", 40)
-    name = _text(errors, data, "name", 100, required=True)
-    quantity = _decimal(errors, data, "quantity", high=Decimal("9999.99"), positive=True)
-    unit_price = _decimal(errors, data, "unit_price", high=MAX_MONEY)
-    job_id = _int(errors, data.get("job"), "job", 1, 2**62)
+    part_number = inputs.text(errors, data, "part_number", 40)
+    name = inputs.text(errors, data, "name", 100, required=True)
+    quantity = inputs.decimal(errors, data, "quantity", high=Decimal("9999.99"), positive=True)
+    unit_price = inputs.decimal(errors, data, "unit_price", high=MAX_MONEY)
+    job_id = inputs.integer(errors, data.get("job"), "job", 1, 2**62)
     if job_id is not None and not Job.objects.filter(pk=job_id, repair_order=ro).exists():
         errors.add("job", _("Choose a job of this repair order."))
     errors.raise_if_any()
@@ -543,25 +451,25 @@ def _stock_release_all(actor: Actor, ro: RepairOrder) -> None:
 def canned_lines_clean(lines: Any) -> list[dict[str, Any]]:
     """The lines of a canned job, checked like the lines of a repair order (400 naming
     ``lines.<n>.<field>``)."""
-    errors = _Errors()
+    errors = inputs.Errors()
     out: list[dict[str, Any]] = []
     if not isinstance(lines, list) or not lines or len(lines) > 50:
         raise ValidationError(NOT_VALID, fields={"lines": [_("Give between 1 and 50 lines.")]})
     for n, line in enumerate(lines):
-        inner = _Errors()
+        inner = inputs.Errors()
         if not isinstance(line, dict):
             errors.add(f"lines.{n}", _("Each line is an object."))
             continue
         kind = line.get("kind")
         if kind == "labour":
-            clean = {"kind": "labour", "code": _text(inner, line, "code", 30, required=True),
-                     "name": _text(inner, line, "name", 100, required=True),
-                     "hours": _decimal(inner, line, "hours", high=Decimal("999.99"), positive=True)}  # fmt: skip
+            clean = {"kind": "labour", "code": inputs.text(inner, line, "code", 30, required=True),
+                     "name": inputs.text(inner, line, "name", 100, required=True),
+                     "hours": inputs.decimal(inner, line, "hours", high=Decimal("999.99"), positive=True)}  # fmt: skip
         elif kind == "part":
-            clean = {"kind": "part", "part_number": _text(inner, line, "part_number", 40),
-                     "name": _text(inner, line, "name", 100, required=True),
-                     "quantity": _decimal(inner, line, "quantity", high=Decimal("9999.99"), positive=True),
-                     "unit_price": _decimal(inner, line, "unit_price", high=MAX_MONEY)}  # fmt: skip
+            clean = {"kind": "part", "part_number": inputs.text(inner, line, "part_number", 40),
+                     "name": inputs.text(inner, line, "name", 100, required=True),
+                     "quantity": inputs.decimal(inner, line, "quantity", high=Decimal("9999.99"), positive=True),
+                     "unit_price": inputs.decimal(inner, line, "unit_price", high=MAX_MONEY)}  # fmt: skip
         else:
             inner.add("kind", _("Choose one of the listed values."))
             clean = {}
@@ -577,10 +485,10 @@ def canned_lines_clean(lines: Any) -> list[dict[str, Any]]:
 def canned_job_create(*, actor: Actor, data: Mapping[str, Any]) -> CannedJob:
     require_model(actor, "add", CannedJob)
     store_id = actor.require_store_id()
-    errors = _Errors()
-    code = _text(errors, data, "code", 30, required=True)
-    name = _text(errors, data, "name", 100, required=True)
-    description = _text(errors, data, "description", 300)
+    errors = inputs.Errors()
+    code = inputs.text(errors, data, "code", 30, required=True)
+    name = inputs.text(errors, data, "name", 100, required=True)
+    description = inputs.text(errors, data, "description", 300)
     errors.raise_if_any()
     lines = canned_lines_clean(data.get("lines"))
     if CannedJob.objects.filter(store_id=store_id, code=code).exists():  # scoped: the unique key of the store
@@ -598,7 +506,7 @@ def canned_job_apply(*, actor: Actor, repair_order: RepairOrder, canned_job: Can
     _editable(ro)
     if canned_job.store_id != ro.store_id or not canned_job.is_active:
         raise ValidationError(NOT_VALID, fields={"canned_job": [_("Choose one of this store's canned jobs.")]})
-    errors = _Errors()
+    errors = inputs.Errors()
     technician_id = _staff(errors, ro.store_id, technician, "technician", TECHNICIANS) if technician else None
     errors.raise_if_any()
     rate = settings_for(ro.store_id).labour_rate
@@ -642,11 +550,11 @@ def job_progress(*, actor: Actor, job: Job, data: Mapping[str, Any]) -> Job:
     ro = _locked(job.repair_order)
     require(actor, "progress", ro)
     job = Job.objects.select_for_update().get(pk=job.pk)
-    errors = _Errors()
+    errors = inputs.Errors()
     progress = data.get("progress")
     if progress is not None and progress not in Progress.values:
         errors.add("progress", _("Choose one of the listed values."))
-    findings = _text(errors, data, "findings", 2000) if "findings" in data else None
+    findings = inputs.text(errors, data, "findings", 2000) if "findings" in data else None
     errors.raise_if_any()
     if progress is not None and progress != job.progress:
         if ro.status != RoStatus.IN_REPAIR and progress != Progress.WAITING:
@@ -665,7 +573,7 @@ def job_progress(*, actor: Actor, job: Job, data: Mapping[str, Any]) -> Job:
 def job_assign(*, actor: Actor, job: Job, technician: Any) -> Job:
     ro = _locked(job.repair_order)
     require(actor, "change", ro)
-    errors = _Errors()
+    errors = inputs.Errors()
     technician_id = _staff(errors, ro.store_id, technician, "technician", TECHNICIANS)
     errors.raise_if_any()
     Job.objects.filter(pk=job.pk).update(technician_id=technician_id)
@@ -851,7 +759,7 @@ def _answer_lines(ro: RepairOrder, answers: Mapping[str, Any], *, actor: Actor |
     jobs = {f"job:{j.pk}": j for j in Job.objects.filter(repair_order=ro, approval=Approval.PENDING)}
     parts = {f"part:{p.pk}": p for p in PartLine.objects.filter(repair_order=ro, approval=Approval.PENDING)}
     lines: dict[str, Job | PartLine] = {**jobs, **parts}
-    errors = _Errors()
+    errors = inputs.Errors()
     for key, value in answers.items():
         if key not in lines:
             errors.add(str(key)[:40], _("This line is not waiting for an answer."))
