@@ -163,12 +163,29 @@ def due_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any 
                     cursor=cursor)  # fmt: skip
 
 
+# How far back the home panel's "to call this week" reaches: a car overdue longer than this is a
+# lapsed owner (the care team's win-back list, and the due list's "only overdue"), not a call the
+# advisor makes this week among hundreds.
+CALL_OVERDUE_DAYS = 60
+# The panel's count stops here ("500+"): no whole-table count on a home page.
+COUNT_CAP = 500
+
+
 def due_this_week(*, actor: Actor, limit: int = 10) -> dict[str, Any]:
-    """The advisor's home panel: vehicles due within 7 days (overdue included), soonest first."""
+    """The advisor's home panel: vehicles due within 7 days or overdue by at most
+    ``CALL_OVERDUE_DAYS``, soonest first, with the owner's name; the count capped."""
     today = timezone.localdate()
-    qs = VehicleDue.objects.for_actor(actor, "view").filter(next_due_on__lte=today + dt.timedelta(days=7))
-    rows = list(qs.select_related("vehicle").order_by("next_due_on", "vehicle_id")[:limit])
-    return {"rows": rows, "count": qs.count(), "today": today}
+    qs = VehicleDue.objects.for_actor(actor, "view").filter(
+        next_due_on__gte=today - dt.timedelta(days=CALL_OVERDUE_DAYS), next_due_on__lte=today + dt.timedelta(days=7)
+    )
+    rows = list(
+        qs.select_related("vehicle", "vehicle__customer", "vehicle__series").order_by("next_due_on", "vehicle_id")[
+            :limit
+        ]
+    )
+    counted = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return {"rows": rows, "count": counted if counted <= COUNT_CAP else f"{COUNT_CAP}+", "today": today,
+            "overdue_days": CALL_OVERDUE_DAYS}  # fmt: skip
 
 
 def insurance_renewals(*, actor: Actor, days: Any = None, limit: Any = None, cursor: Any = None) -> tuple[Page, int]:

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ServiceType(models.TextChoices):
@@ -23,7 +24,7 @@ DURATION_MINUTES: dict[str, int] = {
 
 class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
-    ARRIVED = "arrived", _("Arrived")
+    ARRIVED = "arrived", pgettext_lazy("appointment status", "Arrived")
     NO_SHOW = "no_show", _("No-show")
     CANCELLED = "cancelled", _("Cancelled")
 

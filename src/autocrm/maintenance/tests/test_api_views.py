@@ -168,3 +168,32 @@ def test_recall_page_import_notify_and_complete(fleet):
         "file": SimpleUploadedFile("r.exe", b"MZ"), "code": "R8", "title": "x"})  # fmt: skip
     assert bad.status_code == 400
     assert client_for("advisor_a1").post(reverse("maintenance:recall_list"), {"title": "x"}).status_code == 403
+
+
+def test_home_panel_lists_this_weeks_calls_not_lapsed_owners(fleet):
+    """An owner overdue for months is the due list's "only overdue" (win-back), not one of this
+    week's calls; the panel names the owner beside the plate and links to the overdue list."""
+    from autocrm.maintenance.models import VehicleDue
+    from autocrm.maintenance.selectors import CALL_OVERDUE_DAYS
+
+    today = timezone.localdate()
+    lapsed = fleet["later"][0]
+    VehicleDue.objects.filter(vehicle=lapsed).update(next_due_on=today - dt.timedelta(days=CALL_OVERDUE_DAYS + 40))
+    recent = fleet["later"][1]
+    VehicleDue.objects.filter(vehicle=recent).update(next_due_on=today - dt.timedelta(days=5))
+    advisor = client_for("advisor_a1")
+    home = advisor.get("/").content.decode()
+    panel = home[home.index('id="panel-maintenance-due"') :]
+    panel = panel[: panel.index("</div>\n</div>")]
+    assert recent.vin in panel or (recent.plate and recent.plate in panel)
+    assert fleet["due"].plate in panel and "李车主" in panel
+    assert lapsed.vin not in panel and (not lapsed.plate or lapsed.plate not in panel)
+    assert "overdue=only" in panel
+    overdue = advisor.get(reverse("maintenance:due_list"), {"overdue": "only"}).content.decode()
+    assert lapsed.vin in overdue or lapsed.plate in overdue
+
+
+def test_due_list_reads_as_cards_on_a_phone(fleet):
+    page = client_for("advisor_a1").get(reverse("maintenance:due_list"), {"weeks": "2"}).content.decode()
+    cards = page[page.index('id="due-cards"') : page.index('id="due-table"')]
+    assert 'class="list-group-item due-card"' in cards and fleet["due"].plate in cards and "139****5678" in cards
