@@ -36,6 +36,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -156,6 +157,34 @@ def _build(customers: int, deliver: int, provider_url: str) -> dict:
             "ids": ids, "first_id": first_id, "build_s": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 
+def _forget_measurements(world: dict) -> None:
+    """A reused database: the messages (and their attempts and timeline rows) of the last run's
+    planning and deliveries go, the built world stays."""
+    from django.db import connection, transaction
+
+    from autocrm.core.bulk import analyze
+    from autocrm.messaging.models import Message
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        ids = "SELECT id FROM messaging_message WHERE idempotency_key LIKE 'winter:2027:%%' OR idempotency_key LIKE 'repair:%%'"
+        for table, column in _dependents(Message):
+            cursor.execute(f'DELETE FROM "{table}" WHERE "{column}" IN ({ids})')
+        cursor.execute(
+            "DELETE FROM messaging_message WHERE idempotency_key LIKE 'winter:2027:%%' OR idempotency_key LIKE 'repair:%%'"
+        )
+    analyze(Message)
+
+
+def _dependents(model: Any) -> list[tuple[str, str]]:
+    """(table, column) of every foreign key to ``model``."""
+    out = []
+    for rel in model._meta.related_objects:
+        if rel.many_to_many:
+            continue
+        out.append((rel.related_model._meta.db_table, rel.field.column))
+    return out
+
+
 def _provider(port: int, receipt_url: str, expected: int, ready: mp.Event) -> None:  # type: ignore[valid-type]
     """The fake provider's process: accepts sends, pushes delivered receipts back in batches."""
     import httpx
@@ -261,6 +290,12 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--data-dir", default=str(ROOT / "var" / "msgbench"))
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 2,000 deliveries")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database a previous run built (same --db, --customers, --deliver): only the "
+        "messages the measurements wrote are deleted first",
+    )
     args = parser.parse_args()
     if args.quick:
         args.customers, args.deliver, args.checks = 20_000, 2_000, 500
@@ -268,7 +303,10 @@ def main() -> None:
     os.environ["REDIS_URL"] = args.redis
     os.environ["AUTOCRM_DATA_DIR"] = args.data_dir
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-    _recreate(args.pg, args.db)
+    world_file = Path(args.data_dir) / f"world-{args.db}-{args.customers}-{args.deliver}.json"
+    reuse = args.reuse and world_file.exists()
+    if not reuse:
+        _recreate(args.pg, args.db)
     _setup_django()
     from django.core.cache import caches
     from django.db import connection
@@ -277,9 +315,15 @@ def main() -> None:
     print(f"uptime at the start: {_uptime()}", flush=True)
     provider_port, app_port = args.port, args.port + 1
     provider_url = f"http://127.0.0.1:{provider_port}"
-    print(f"building {args.customers:,} customers …", flush=True)
-    world = _build(args.customers, args.deliver, provider_url)
-    print(f"  built in {world['build_s']} s", flush=True)
+    if reuse:
+        world = json.loads(world_file.read_text())
+        _forget_measurements(world)
+        print(f"reusing the {args.customers:,} customers of {world_file.name}", flush=True)
+    else:
+        print(f"building {args.customers:,} customers …", flush=True)
+        world = _build(args.customers, args.deliver, provider_url)
+        world_file.write_text(json.dumps(world))
+        print(f"  built in {world['build_s']} s", flush=True)
 
     from autocrm.messaging import outbox, policy
     from autocrm.messaging.models import Message, MessageTemplate

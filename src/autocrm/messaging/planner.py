@@ -276,4 +276,8 @@ def plan_bulk(
         for rows in batches:
             write(*prepare(rows))
     counts["seconds"] = round(time.perf_counter() - started, 2)
+    if counts["queued"]:
+        from .tasks import kick
+
+        transaction.on_commit(kick)  # the delivery loop takes them (now, if not in a transaction)
     return counts
