@@ -826,8 +826,8 @@ def drain(
 ) -> Drained:
     """The production delivery loop (what a kick runs): :func:`deliver_due` batches until none
     is due. ``on_busy`` is called once, after the first full batch (more is probably due: the
-    caller wakes another worker to share the load). Stops after ``max_seconds`` with
-    ``more=True`` when messages may still be due."""
+    caller wakes another worker to share the load). Stops after ``max_seconds``, with
+    ``more=True`` if its last batch was full (messages may still be due)."""
     worker = worker or worker_id()
     out = Drained(counts={})
     started = time.monotonic()
@@ -839,11 +839,12 @@ def drain(
         out.batches += 1
         for kind, n in step.items():
             out.counts[kind] = out.counts.get(kind, 0) + n
-        if sum(step.values()) >= limit and on_busy is not None and not busy_told:
+        full = sum(step.values()) >= limit
+        if full and on_busy is not None and not busy_told:
             busy_told = True
             on_busy()
         if time.monotonic() - started >= max_seconds:
-            out.more = True
+            out.more = full
             return out
 
 
