@@ -213,15 +213,14 @@ class PooledHttpClient(ChannelClient):
             return self.query_settle
 
     def _not_found(self, *, now: dt.datetime, sent_at: dt.datetime, code: str, text: str) -> None:
-        """The provider has no record of the message: conclusive (``None``: resending is safe)
-        only once :meth:`_settle` has passed since ``sent_at``; before, an in-doubt ``retry``
+        """The provider has no record of the message: conclusive (resending is safe) only once
+        :meth:`_settle` has passed since ``sent_at``; before, this raises an in-doubt ``retry``
         for when it has."""
         waited = now - sent_at
         if waited < self._settle():
             raise ChannelError(
                 "retry", code, text, retry_after=(self._settle() - waited).total_seconds(), in_doubt=True
             )
-        return None
 
     def close(self) -> None:
         if self._http is not None:

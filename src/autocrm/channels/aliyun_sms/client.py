@@ -154,7 +154,8 @@ class AliyunSmsClient(PooledHttpClient):
             found = self._find_on(number, day, message_id)
             if found is not None:
                 return found
-        return self._not_found(now=now, sent_at=sent_at, code="query.not_listed_yet", text="sent moments ago")
+        self._not_found(now=now, sent_at=sent_at, code="query.not_listed_yet", text="sent moments ago")
+        return None
 
     def _find_on(self, number: str, day: dt.date, message_id: str) -> StatusReport | None:
         for page in range(1, MAX_PAGES + 1):

@@ -161,9 +161,10 @@ class TencentSmsClient(PooledHttpClient):
         found = self._pull(e164(country, national), message_id, int(begin.timestamp()), int(now.timestamp()) + 1, 0)
         if found is not None:
             return found
-        return self._not_found(
+        self._not_found(
             now=now, sent_at=sent_at, code="query.no_receipt_yet", text="Tencent lists a message only after its receipt"
         )
+        return None
 
     def _pull(self, phone: str, message_id: str, begin: int, end: int, depth: int) -> StatusReport | None:
         answer = self._call(

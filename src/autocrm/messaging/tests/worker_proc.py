@@ -44,20 +44,20 @@ elif mode == "kick-stuck":
 
     real = outbox._record_sent_many
 
-    def stuck(sent, worker):  # type: ignore[no-untyped-def]
+    def stuck(sent, worker):
         with transaction.atomic():
             n = real(sent, worker)  # the batch's UPDATE and attempts written …
             print(json.dumps({"recording": n}), flush=True)
             time.sleep(600)  # … and the commit never comes: SIGKILL here
         return n
 
-    outbox._record_sent_many = stuck  # type: ignore[assignment]
+    outbox._record_sent_many = stuck
     tasks.message_kick_task.call_local()
 elif mode == "sweep":
     later = timezone.now() + outbox.STALE_AFTER + dt.timedelta(seconds=1)
     first = outbox.sweep(now=later)
-    second = outbox.drain(worker="second-worker").counts
-    print(json.dumps({"sweep": first, "drain": second}), flush=True)
+    drained = outbox.drain(worker="second-worker").counts
+    print(json.dumps({"sweep": first, "drain": drained}), flush=True)
 elif mode == "state":
     m = Message.objects.get(pk=message_id)
     outcomes = list(MessageAttempt.objects.filter(message=m).order_by("id").values_list("outcome", "code"))
