@@ -329,6 +329,9 @@ def main() -> None:
     provider_port, app_port = args.port, args.port + 1
     provider_url = f"http://127.0.0.1:{provider_port}"
     if reuse:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # the tree's migrations since the build
         world = json.loads(world_file.read_text())
         _forget_measurements(world)
         print(f"reusing the {args.customers:,} customers of {world_file.name}", flush=True)

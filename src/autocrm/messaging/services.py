@@ -9,7 +9,6 @@ to the worker only once that transaction commits (``transaction.on_commit``)."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from .models import (
     ShortLink,
     Suppression,
     WeChatBinding,
+    new_uid,
 )
 from .permissions import SEND_ACTION
 from .policy import CONSENT_CHANNEL, CONSENT_PURPOSE, PolicyContext
@@ -245,7 +245,7 @@ def message_queue(
     account = account_for(store_id=store_id, channel=channel)
     message = Message(
         store_id=store_id,
-        uid=uuid.uuid4().hex,
+        uid=new_uid(),
         idempotency_key=key,
         customer=customer,
         user=user,
