@@ -57,14 +57,19 @@ def kick(*, ids: Sequence[int] | None = None, at: dt.datetime | None = None, for
         if ids and (at is None or at <= now):
             message_kick_task(list(ids))
         return
-    if at is not None and at > now + dt.timedelta(seconds=1):
-        second = int(at.timestamp()) + 1  # the kick comes just after the time, never before
-        wait = second - now.timestamp()
-        if _shared().add(f"{KICK_KEY}:at:{second}", 1, timeout=int(wait) + 60):
-            message_kick_task.schedule(eta=dt.datetime.fromtimestamp(second, tz=dt.UTC))
-        return
-    if _shared().add(KICK_KEY, 1, timeout=KICK_TTL) or force:
-        message_kick_task()
+    try:
+        if at is not None and at > now + dt.timedelta(seconds=1):
+            second = int(at.timestamp()) + 1  # the kick comes just after the time, never before
+            wait = second - now.timestamp()
+            if _shared().add(f"{KICK_KEY}:at:{second}", 1, timeout=int(wait) + 60):
+                message_kick_task.schedule(eta=dt.datetime.fromtimestamp(second, tz=dt.UTC))
+            return
+        if _shared().add(KICK_KEY, 1, timeout=KICK_TTL) or force:
+            message_kick_task()
+    except Exception:
+        # The queue or the shared cache is unreachable: the messages are committed, and the
+        # minute's sweep finds them once it is back. The caller's request does not fail for it.
+        log.exception("could not wake the delivery loop; the sweep will")
 
 
 @db_task()

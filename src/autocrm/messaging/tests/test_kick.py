@@ -186,3 +186,14 @@ def test_immediate_mode_delivers_exactly_the_committed_message_at_commit(
     waiting.refresh_from_db()
     assert message.status == "sent"  # delivered before message_queue's caller got control back
     assert waiting.status == "queued"  # not this commit's message: the sweep's to take
+
+
+def test_an_unreachable_queue_does_not_fail_the_commit(manager, templates, sms_account, queue, committed, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks, "message_kick_task", down)
+    with committed():
+        message = _queue(manager, _customers(manager, 1)[0], "repair:down")  # no exception
+    message.refresh_from_db()
+    assert message.status == "queued"
