@@ -33,7 +33,10 @@ class NotSent(OSError):
 
 
 class MaybeSent(OSError):
-    """The request (or part of it) left and no complete answer came back."""
+    """The request (or part of it) left and no complete answer came back. ``timed_out``: the
+    answer did not come in time (rather than the connection failing)."""
+
+    timed_out = False
 
 
 class Answer:
@@ -46,6 +49,10 @@ class Answer:
     @property
     def status_code(self) -> int:
         return self.status
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -91,9 +98,12 @@ class KeepAlive:
     ) -> Answer:
         conn, _fresh = self._connection()
         sent_any = False
+        headers = headers or {}
+        # A signed Host header (Tencent's TC3 signs it) is sent as given, not a second time.
+        own_host = any(k.lower() == "host" for k in headers)
         try:
-            conn.putrequest(method, self.prefix + path, skip_accept_encoding=True)
-            for k, v in (headers or {}).items():
+            conn.putrequest(method, self.prefix + path, skip_host=own_host, skip_accept_encoding=True)
+            for k, v in headers.items():
                 conn.putheader(k, v)
             if body is not None:
                 conn.putheader("Content-Length", str(len(body)))
@@ -104,7 +114,11 @@ class KeepAlive:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             self._local.conn = None
-            raise (MaybeSent if sent_any else NotSent)(f"{type(exc).__name__}: {exc}") from exc
+            if not sent_any:
+                raise NotSent(f"{type(exc).__name__}: {exc}") from exc
+            failure = MaybeSent(f"{type(exc).__name__}: {exc}")
+            failure.timed_out = isinstance(exc, TimeoutError)
+            raise failure from exc
         if response.will_close:
             conn.close()
             self._local.conn = None

@@ -1,5 +1,5 @@
-"""What the two SMS clients (Tencent Cloud, Alibaba Cloud) share: the pooled HTTP connection and
-its failure kinds, mobile numbers, and the checks on callbacks that the providers do not sign.
+"""What the two SMS clients (Tencent Cloud, Alibaba Cloud) share: the kept-alive HTTP connections
+and their failure kinds, the callback-parsing loop, mobile numbers, and the checks on callbacks that the providers do not sign.
 
 Neither provider signs its receipt or reply pushes. The store's callback URL carries the store's
 callback secret (``…/callback?secret=…``) and is known only to the provider console and us; a push
@@ -13,15 +13,15 @@ import hmac
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-import httpx
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.channels.base import CallbackRejected, ChannelClient, ChannelError
+from autocrm.channels.base import CallbackRejected, ChannelClient, ChannelError, InboundReply, StatusReport
+from autocrm.channels.keepalive import Answer, KeepAlive, MaybeSent, NotSent
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -132,11 +132,43 @@ def check_fresh(at: dt.datetime, now: dt.datetime) -> None:
         raise CallbackRejected("callback from the future")
 
 
-class PooledHttpClient(ChannelClient):
-    """One ``httpx.Client`` per client object, created on first use: connections are kept alive
-    between messages (a worker sends thousands a second through one connection pool)."""
+Push = StatusReport | InboundReply
 
-    _http: httpx.Client | None = None
+
+def parse_pushes(
+    *,
+    body: bytes,
+    query: Mapping[str, str],
+    secret: str,
+    kinds: Sequence[tuple[str, Callable[[Mapping[str, Any], dt.datetime], Push]]],
+    neither: str,
+) -> list[Push]:
+    """One unsigned push of either provider: the URL's secret checked, the body one JSON object or
+    an array of them, each item parsed by the first of ``kinds`` whose key it has (``(key,
+    parse)``; ``parse(item, now)`` checks its fields and freshness); an item with none of the
+    keys rejects the whole push (``neither``)."""
+    check_url_secret(query, secret)
+    now = dt.datetime.now(dt.UTC)
+    parsed: list[Push] = []
+    for item in as_items(parse_json_body(body)):
+        for key, parse in kinds:
+            if key in item:
+                parsed.append(parse(item, now))
+                break
+        else:
+            raise CallbackRejected(neither)
+    return parsed
+
+
+class PooledHttpClient(ChannelClient):
+    """The provider's API over :class:`~autocrm.channels.keepalive.KeepAlive`: one kept-alive
+    connection per sending thread (the outbox sends a batch from several threads at once), the
+    standard library's lean HTTP/1.1 instead of httpx on the delivery loop's hot path."""
+
+    # A batch's sends in flight at once on this client (threads, each on its own connection):
+    # a provider answers in tens of milliseconds, so one at a time would cap a worker far below
+    # the provider's rate.
+    concurrent_sends = 16
     # How long after sending a message missing from the provider's records may still be in flight:
     # within it ``query`` raises an in-doubt ``retry`` instead of answering "no record". A store's
     # config may override it (``query_settle_seconds``; the fakes' tests set 0).
@@ -145,19 +177,31 @@ class PooledHttpClient(ChannelClient):
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 5.0):
         super().__init__(config, endpoint=endpoint, timeout=timeout)
         self._http_lock = threading.Lock()
+        self._http: KeepAlive | None = None
 
     @property
-    def http(self) -> httpx.Client:
+    def _url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def http(self) -> KeepAlive:
         if self._http is None:
             with self._http_lock:
                 if self._http is None:
-                    self._http = httpx.Client(
-                        timeout=httpx.Timeout(self.timeout),
-                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-                        follow_redirects=False,
-                        trust_env=False,
-                    )
+                    self._http = KeepAlive(self._url, timeout=self.timeout)
         return self._http
+
+    #: The provider's unsigned pushes: (a key only that kind of item has, the name of the
+    #: static method parsing such an item with ``(item, now)``), and the refusal of an item
+    #: that is none of them.
+    push_kinds: ClassVar[tuple[tuple[str, str], ...]] = ()
+    push_neither: ClassVar[str] = "not a push of this provider"
+
+    def parse_callback(
+        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
+    ) -> list[StatusReport | InboundReply]:
+        kinds = [(key, getattr(self, name)) for key, name in self.push_kinds]
+        return parse_pushes(body=body, query=query, secret=secret, kinds=kinds, neither=self.push_neither)
 
     def _settle(self) -> dt.timedelta:
         override = self.config.get("query_settle_seconds")
@@ -168,29 +212,39 @@ class PooledHttpClient(ChannelClient):
         except (TypeError, ValueError):
             return self.query_settle
 
+    def _not_found(self, *, now: dt.datetime, sent_at: dt.datetime, code: str, text: str) -> None:
+        """The provider has no record of the message: conclusive (resending is safe) only once
+        :meth:`_settle` has passed since ``sent_at``; before, this raises an in-doubt ``retry``
+        for when it has."""
+        waited = now - sent_at
+        if waited < self._settle():
+            raise ChannelError(
+                "retry", code, text, retry_after=(self._settle() - waited).total_seconds(), in_doubt=True
+            )
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
             self._http = None
 
-    def _post(self, url: str, *, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
-        """POST, turning transport failures into ``retry`` errors. ``in_doubt`` when the request
-        may have reached the provider (it was written, then the answer was lost)."""
+    def _post(self, path: str, *, content: bytes, headers: Mapping[str, str]) -> Answer:
+        """POST to the API's ``path``, turning transport failures into ``retry`` errors:
+        ``in_doubt`` when the request may have reached the provider (it was written, then the
+        answer was lost or late), not when it never left (the connection could not be opened)."""
         try:
-            response = self.http.post(url, content=content, headers=dict(headers))
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
-            raise ChannelError("retry", "network.connect", type(exc).__name__) from exc
-        except httpx.TimeoutException as exc:  # read/write timeout: the provider may have accepted it
-            raise ChannelError("retry", "network.timeout", type(exc).__name__, in_doubt=True) from exc
-        except httpx.TransportError as exc:  # connection reset or closed mid-answer
-            raise ChannelError("retry", "network.error", type(exc).__name__, in_doubt=True) from exc
+            response = self.http.request("POST", path, body=content, headers=headers)
+        except NotSent as exc:
+            raise ChannelError("retry", "network.connect", str(exc)) from exc
+        except MaybeSent as exc:
+            code = "network.timeout" if exc.timed_out else "network.error"
+            raise ChannelError("retry", code, str(exc), in_doubt=True) from exc
         if response.status_code >= 500:
             # A gateway error says nothing about whether the message went: in doubt.
             raise ChannelError("retry", f"http.{response.status_code}", response.text[:200], in_doubt=True)
         return response
 
 
-def json_answer(response: httpx.Response) -> dict[str, Any]:
+def json_answer(response: Answer) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:

@@ -29,6 +29,7 @@ check).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -38,7 +39,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,12 +358,17 @@ def deliver(message_id: int, *, worker: str | None = None, now: dt.datetime | No
     if not claim(message_id, worker=worker, now=now):
         return Outcome("skipped")
     message = Message.objects.select_related("customer", "template", "account").get(pk=message_id)
+    return _deliver_guarded(message, worker, now)
+
+
+def _deliver_guarded(message: Message, worker: str, now: dt.datetime) -> Outcome:
+    """:func:`_deliver_claimed` of a claimed message; our own fault (a bug, the database) puts
+    the message back in the queue with back-off rather than leaving it claimed until the stale
+    sweep."""
     try:
         return _deliver_claimed(message, worker, now)
     except Exception:
-        # Our own fault (a bug, the database): the message goes back to the queue with back-off
-        # rather than staying claimed until the stale sweep.
-        log.exception("delivery of message %s failed", message_id)
+        log.exception("delivery of message %s failed", message.pk)
         _release(
             message,
             worker,
@@ -569,13 +575,10 @@ def reconcile(message_id: int, *, now: dt.datetime | None = None, stale_after: d
 
 
 def _enqueue_after_commit(ids: Sequence[int]) -> None:
-    from .tasks import message_deliver_task
+    """Wake the delivery loop for these messages once the transaction commits."""
+    from .tasks import kick
 
-    def queue(pk: int) -> None:
-        message_deliver_task(pk)
-
-    for pk in ids:
-        transaction.on_commit(functools.partial(queue, pk))
+    transaction.on_commit(functools.partial(kick, ids=list(ids)))
 
 
 def sweep(
@@ -604,18 +607,27 @@ def sweep(
             | Q(status=MessageStatus.HELD, not_before__lte=now)
         ).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    from .tasks import message_deliver_task
+    if due:
+        from .tasks import kick
 
-    for pk in due:
-        message_deliver_task(pk)
+        # One kick for the lot (the delivery loop takes every due message, not just these);
+        # forced: the sweep is the safety net for a kick that was lost.
+        kick(ids=due, force=True)
     counts["queued"] = len(due)
     return counts
 
 
-def claim_due(*, worker: str, limit: int, now: dt.datetime | None = None) -> list[int]:
+def claim_due(
+    *, worker: str, limit: int, now: dt.datetime | None = None, ids: Sequence[int] | None = None
+) -> list[int]:
     """Claim up to ``limit`` due messages in one statement (PostgreSQL: ``FOR UPDATE SKIP
-    LOCKED``, so workers claiming at once take disjoint batches and never wait on each other)."""
+    LOCKED``, so workers claiming at once take disjoint batches and never wait on each other).
+    ``ids``: only these messages (Huey's immediate mode delivers exactly the committed ones)."""
     now = now or timezone.now()
+    if ids is not None:
+        ids = [int(pk) for pk in ids][: max(0, int(limit))]
+        if not ids:
+            return []
     table = connection.ops.quote_name(Message._meta.db_table)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     # Written as the ORM writes it (SQLite: text without the offset, so that the reconciler's
@@ -625,13 +637,15 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime | None = None) -> lis
     sql = (
         f"UPDATE {table} SET status = %s, claimed_by = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "
         f"WHERE id IN (SELECT id FROM {table} WHERE status IN (%s, %s) AND not_before <= %s "
+        f"{'AND id IN (' + ', '.join(['%s'] * len(ids)) + ') ' if ids else ''}"
         f"ORDER BY not_before LIMIT %s{lock}) RETURNING id"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             sql,
-            [MessageStatus.SENDING, worker[:64], at, at, MessageStatus.QUEUED, MessageStatus.HELD, now, int(limit)],
-        )
+            [MessageStatus.SENDING, worker[:64], at, at, MessageStatus.QUEUED, MessageStatus.HELD, now,
+             *(ids or ()), int(limit)],
+        )  # fmt: skip
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -639,7 +653,14 @@ def claim_due(*, worker: str, limit: int, now: dt.datetime | None = None) -> lis
 DUE_BATCH = 200
 
 
-def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.datetime | None = None) -> dict[str, int]:
+def deliver_due(
+    *,
+    worker: str | None = None,
+    limit: int = DUE_BATCH,
+    now: dt.datetime | None = None,
+    ids: Sequence[int] | None = None,
+    wakeups: list[dt.datetime] | None = None,
+) -> dict[str, int]:
     """The worker's loop step: claim a batch of due messages and deliver them with a fixed
     number of statements for the batch, whatever its size:
 
@@ -659,16 +680,23 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
     for one message (ADR 0013). Anything off the plain path — a retry that must reconcile
     first, a mini-program grant, a missing or inactive account, a decision to hold or suppress,
     a provider error — takes the one-message path (:func:`_deliver_claimed` / :func:`_failed`).
-    Returns counts by outcome."""
+    Returns counts by outcome. ``ids``: only these messages (immediate mode). ``wakeups``
+    collects when messages put back for later (a retry, a hold, pacing) are due again, for
+    the caller to schedule a kick at that time."""
     worker = worker or worker_id()
     now = now or timezone.now()
-    ids = claim_due(worker=worker, limit=limit, now=now)
+    ids = claim_due(worker=worker, limit=limit, now=now, ids=ids)
     counts: dict[str, int] = {}
     if not ids:
         return counts
 
     def count(kind: str, n: int = 1) -> None:
         counts[kind] = counts.get(kind, 0) + n
+
+    def note(out: Outcome) -> None:
+        count(out.kind)
+        if wakeups is not None and out.at is not None and out.kind in ("retry", "paced", "held"):
+            wakeups.append(out.at)
 
     messages = list(Message.objects.filter(pk__in=ids).order_by("not_before", "id"))
     templates = {
@@ -705,7 +733,7 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
             plain = m.attempts == 1 and m.to and account is not None and account.is_active
             if not plain or m.channel == MessageChannel.MINIPROGRAM or (m.customer_id and m.customer_id not in facts):
                 # (a customer the default manager does not list: the one-message path reads it as the FK does)
-                count(_deliver_claimed(_full(m), worker, now).kind)
+                note(_deliver_guarded(_full(m), worker, now))
                 continue
             if m.purpose == Purpose.STAFF or m.channel in (MessageChannel.INBOX, MessageChannel.WECOM):
                 ok = True
@@ -728,17 +756,17 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
                 )
                 ok = decision.ok
             if not ok:
-                count(_deliver_claimed(_full(m), worker, now).kind)  # records the hold or the suppression
+                note(_deliver_guarded(_full(m), worker, now))  # records the hold or the suppression
                 continue
             try:
                 client = client_for(account)  # type: ignore[arg-type]
             except LookupError:
-                count(_deliver_claimed(_full(m), worker, now).kind)
+                note(_deliver_guarded(_full(m), worker, now))
                 continue
             try:
                 payload = outgoing(m, settings_row=settings_row)
             except rendering.RenderError:
-                count(_deliver_claimed(_full(m), worker, now).kind)
+                note(_deliver_guarded(_full(m), worker, now))
                 continue
             ready.setdefault(account.pk, []).append((m, client, payload))  # type: ignore[union-attr]
     sent: list[tuple[Message, SendResult, int]] = []
@@ -756,19 +784,68 @@ def deliver_due(*, worker: str | None = None, limit: int = DUE_BATCH, now: dt.da
                 updated_at=timezone.now(),
             )
             count("paced", len(late))
+            if wakeups is not None:
+                wakeups.append(at)
             items = items[:granted]
         for m, result in _send_all(client, items):
             if isinstance(result, tuple):
                 sent.append((m, result[0], result[1]))
             else:
                 full = _full(m)
-                count(_failed(full, worker, result.error, ms=result.ms, now=now, client=client).kind)
+                note(_failed(full, worker, result.error, ms=result.ms, now=now, client=client))
     if sent:
         recorded = _record_sent_many(sent, worker)
         count("sent", len(sent))
         if recorded < len(sent):
             log.warning("%d messages: claim lost before the answer was recorded", len(sent) - recorded)
     return counts
+
+
+#: How long one kick's drain may run before it hands the worker back (other tasks wait for
+#: the worker threads) and kicks again at the back of the queue.
+DRAIN_SECONDS = 10.0
+
+
+@dataclass
+class Drained:
+    """What :func:`drain` did: counts by outcome, the batches it claimed, whether it stopped
+    with messages still due (its time was up), when put-back messages are due again."""
+
+    counts: dict[str, int]
+    batches: int = 0
+    more: bool = False
+    wakeups: list[dt.datetime] = dataclasses.field(default_factory=list)
+
+
+def drain(
+    *,
+    worker: str | None = None,
+    limit: int = DUE_BATCH,
+    max_seconds: float = DRAIN_SECONDS,
+    on_busy: Callable[[], None] | None = None,
+) -> Drained:
+    """The production delivery loop (what a kick runs): :func:`deliver_due` batches until none
+    is due. ``on_busy`` is called once, after the first full batch (more is probably due: the
+    caller wakes another worker to share the load). Stops after ``max_seconds``, with
+    ``more=True`` if its last batch was full (messages may still be due)."""
+    worker = worker or worker_id()
+    out = Drained(counts={})
+    started = time.monotonic()
+    busy_told = False
+    while True:
+        step = deliver_due(worker=worker, limit=limit, wakeups=out.wakeups)
+        if not step:
+            return out
+        out.batches += 1
+        for kind, n in step.items():
+            out.counts[kind] = out.counts.get(kind, 0) + n
+        full = sum(step.values()) >= limit
+        if full and on_busy is not None and not busy_told:
+            busy_told = True
+            on_busy()
+        if time.monotonic() - started >= max_seconds:
+            out.more = full
+            return out
 
 
 def _full(message: Message) -> Message:
@@ -926,6 +1003,7 @@ __all__ = [
     "claim",
     "deliver",
     "deliver_due",
+    "drain",
     "plan_bulk",
     "reconcile",
     "sweep",

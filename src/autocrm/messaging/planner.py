@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -177,7 +177,11 @@ def plan_bulk(
         template_row = list(base.values())
         # the values as JSON text, the name spliced in (one dumps of a short string a row)
         extra_json = json.dumps(extra, ensure_ascii=False)[1:-1] if extra and "customer_name" not in extra else ""
-        for cid, name, mobile_raw, mobile_index, last4, q_start, q_end, opt_out in rows:
+        # Message.uid as models.new_uid makes it (time first, then 80 random bits), the random
+        # part of the whole batch drawn at once.
+        uid_time = f"{time.time_ns() // 1_000_000:012x}"
+        uid_random = secrets.token_hex(10 * len(rows))
+        for n, (cid, name, mobile_raw, mobile_index, last4, q_start, q_end, opt_out) in enumerate(rows):
             key = f"{key_prefix}:{cid}"
             if key in taken:
                 tally["skipped"] += 1
@@ -194,7 +198,7 @@ def plan_bulk(
                     address_index=mobile_index or "", personalised=personalised, opt_out=bool(opt_out), quiet=quiet,
                 )  # fmt: skip
             row = template_row.copy()
-            uid = uuid.uuid4().hex
+            uid = uid_time + uid_random[20 * n : 20 * n + 20]
             row[i_uid] = uid
             row[i_key] = key
             row[i_cid] = cid
@@ -276,4 +280,8 @@ def plan_bulk(
         for rows in batches:
             write(*prepare(rows))
     counts["seconds"] = round(time.perf_counter() - started, 2)
+    if counts["queued"]:
+        from .tasks import kick
+
+        transaction.on_commit(kick)  # the delivery loop takes them (now, if not in a transaction)
     return counts

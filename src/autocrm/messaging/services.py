@@ -9,7 +9,6 @@ to the worker only once that transaction commits (``transaction.on_commit``)."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from .models import (
     ShortLink,
     Suppression,
     WeChatBinding,
+    new_uid,
 )
 from .permissions import SEND_ACTION
 from .policy import CONSENT_CHANNEL, CONSENT_PURPOSE, PolicyContext
@@ -153,12 +153,14 @@ def _mask(channel: str, to: str) -> str:
 
 
 def _enqueue(message_id: int, not_before: Any = None) -> None:
-    from .tasks import message_deliver_task, queue_is_immediate
+    """After the commit: wake the delivery loop (a coalesced kick; in immediate mode this
+    message is delivered here and now), or schedule a kick for a message held till later."""
+    from .tasks import kick
 
-    if not_before is not None and not_before > timezone.now() and not queue_is_immediate():
-        message_deliver_task.schedule((message_id,), eta=not_before)
+    if not_before is not None and not_before > timezone.now():
+        kick(at=not_before)
     else:
-        message_deliver_task(message_id)
+        kick(ids=[message_id])
 
 
 @transaction.atomic
@@ -243,7 +245,7 @@ def message_queue(
     account = account_for(store_id=store_id, channel=channel)
     message = Message(
         store_id=store_id,
-        uid=uuid.uuid4().hex,
+        uid=new_uid(),
         idempotency_key=key,
         customer=customer,
         user=user,

@@ -33,12 +33,9 @@ from autocrm.channels.base import (
 from autocrm.channels.sms_shared import (
     SHANGHAI,
     PooledHttpClient,
-    as_items,
     check_fresh,
-    check_url_secret,
     json_answer,
     looks_blacklisted,
-    parse_json_body,
     shanghai_time,
     split_mobile,
     text_field,
@@ -105,7 +102,7 @@ class AliyunSmsClient(PooledHttpClient):
         signed["Signature"] = signing.signature(secret, "POST", signed)
         body = "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in signed.items())
         response = self._post(
-            self._url,
+            "/",
             content=body.encode("ascii"),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
         )
@@ -157,15 +154,7 @@ class AliyunSmsClient(PooledHttpClient):
             found = self._find_on(number, day, message_id)
             if found is not None:
                 return found
-        waited = now - sent_at
-        if waited < self._settle():
-            raise ChannelError(
-                "retry",
-                "query.not_listed_yet",
-                "sent moments ago",
-                retry_after=(self._settle() - waited).total_seconds(),
-                in_doubt=True,
-            )
+        self._not_found(now=now, sent_at=sent_at, code="query.not_listed_yet", text="sent moments ago")
         return None
 
     def _find_on(self, number: str, day: dt.date, message_id: str) -> StatusReport | None:
@@ -216,20 +205,8 @@ class AliyunSmsClient(PooledHttpClient):
 
     # -- callbacks ------------------------------------------------------------------------------
 
-    def parse_callback(
-        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
-    ) -> list[StatusReport | InboundReply]:
-        check_url_secret(query, secret)
-        now = dt.datetime.now(dt.UTC)
-        parsed: list[StatusReport | InboundReply] = []
-        for item in as_items(parse_json_body(body)):
-            if "success" in item:
-                parsed.append(self._report(item, now))
-            elif "content" in item:
-                parsed.append(self._sms_up(item, now))
-            else:
-                raise CallbackRejected("neither SmsReport nor SmsUp")
-        return parsed
+    push_kinds = (("success", "_report"), ("content", "_sms_up"))
+    push_neither = "neither SmsReport nor SmsUp"
 
     @staticmethod
     def _report(item: Mapping[str, Any], now: dt.datetime) -> StatusReport:

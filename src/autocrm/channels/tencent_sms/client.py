@@ -32,13 +32,10 @@ from autocrm.channels.base import (
 )
 from autocrm.channels.sms_shared import (
     PooledHttpClient,
-    as_items,
     check_fresh,
-    check_url_secret,
     e164,
     json_answer,
     looks_blacklisted,
-    parse_json_body,
     shanghai_time,
     split_mobile,
     text_field,
@@ -109,7 +106,7 @@ class TencentSmsClient(PooledHttpClient):
             signed_headers=SIGNED_HEADERS,
             payload=payload,
         )
-        response = self._post(self._url, content=payload, headers=headers)
+        response = self._post("/", content=payload, headers=headers)
         answer = json_answer(response).get("Response")
         if not isinstance(answer, dict):
             raise ChannelError("retry", f"http.{response.status_code}", "no Response in the answer", in_doubt=True)
@@ -164,15 +161,9 @@ class TencentSmsClient(PooledHttpClient):
         found = self._pull(e164(country, national), message_id, int(begin.timestamp()), int(now.timestamp()) + 1, 0)
         if found is not None:
             return found
-        waited = now - sent_at
-        if waited < self._settle():
-            raise ChannelError(
-                "retry",
-                "query.no_receipt_yet",
-                "Tencent lists a message only after its receipt",
-                retry_after=(self._settle() - waited).total_seconds(),
-                in_doubt=True,
-            )
+        self._not_found(
+            now=now, sent_at=sent_at, code="query.no_receipt_yet", text="Tencent lists a message only after its receipt"
+        )
         return None
 
     def _pull(self, phone: str, message_id: str, begin: int, end: int, depth: int) -> StatusReport | None:
@@ -225,20 +216,8 @@ class TencentSmsClient(PooledHttpClient):
 
     # -- callbacks ------------------------------------------------------------------------------
 
-    def parse_callback(
-        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
-    ) -> list[StatusReport | InboundReply]:
-        check_url_secret(query, secret)
-        now = dt.datetime.now(dt.UTC)
-        parsed: list[StatusReport | InboundReply] = []
-        for item in as_items(parse_json_body(body)):
-            if "report_status" in item:
-                parsed.append(self._receipt(item, now))
-            elif "text" in item:
-                parsed.append(self._reply(item, now))
-            else:
-                raise CallbackRejected("neither a status report nor a reply")
-        return parsed
+    push_kinds = (("report_status", "_receipt"), ("text", "_reply"))
+    push_neither = "neither a status report nor a reply"
 
     @staticmethod
     def _receipt(item: Mapping[str, Any], now: dt.datetime) -> StatusReport:

@@ -71,6 +71,8 @@ class FakeWeixin:
         self.expires_in = expires_in
         # Seconds a token answer takes (the tests widen the race of two workers fetching at once).
         self.token_delay = token_delay
+        # Seconds a message send's answer takes *after* the message was accepted (a lost answer).
+        self.send_delay = 0.0
         self.tokens: dict[str, IssuedToken] = {}
         self.current: dict[str, str] = {}  # owner → the stable token
         self.requests: list[dict[str, Any]] = []  # every request: method, path, query, body
@@ -342,6 +344,8 @@ class FakeWeixin:
                 if fake.token_delay and parts.path in ("/cgi-bin/stable_token", "/cgi-bin/token", "/cgi-bin/gettoken"):
                     threading.Event().wait(fake.token_delay)
                 answer = fake.handle(method, parts.path, query, raw)
+                if fake.send_delay and parts.path.startswith("/cgi-bin/message/"):
+                    threading.Event().wait(fake.send_delay)
                 data = json.dumps(answer, ensure_ascii=False).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json; encoding=utf-8")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from autocrm.channels.aliyun_sms import AliyunSmsClient, errors, signing
-from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, Outgoing, StatusReport, providers
+from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, StatusReport, providers
+from autocrm.channels.testing.fixtures import provider_fixtures
 from autocrm.channels.testing.servers import Accepted, CallbackSink, FakeAliyunSms, aliyun_rpc_signature_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,28 +59,9 @@ DOC_RPC_PARAMS = {
 DOC_RPC_SIGNATURE = "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
 
 
-@pytest.fixture
-def fake():
-    with FakeAliyunSms() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake):
-    c = AliyunSmsClient(fake.client_config(), endpoint=fake.url, timeout=2.0)
-    yield c
-    c.close()
-
-
-def outgoing(**kw: Any) -> Outgoing:
-    values: dict[str, Any] = {
-        "message_id": uuid.uuid4().hex,
-        "to": "+8613812345678",
-        "template_code": "SMS_71390007",
-        "data": {"name": "王先生", "plate": "沪A·12345"},
-    }
-    values.update(kw)
-    return Outgoing(**values)
+fake, client, outgoing = provider_fixtures(
+    FakeAliyunSms, AliyunSmsClient, template_code="SMS_71390007", data={"name": "王先生", "plate": "沪A·12345"}
+)
 
 
 def api_requests(fake, action=None):

@@ -8,13 +8,13 @@ import hashlib
 import json
 import socket
 import uuid
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, Outgoing, StatusReport, providers
+from autocrm.channels.base import CallbackRejected, ChannelError, InboundReply, StatusReport, providers
 from autocrm.channels.tencent_sms import TencentSmsClient, signing
+from autocrm.channels.testing.fixtures import provider_fixtures
 from autocrm.channels.testing.servers import Accepted, CallbackSink, FakeTencentSms, tc3_signature_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,28 +31,7 @@ DOC_HASHED_CANONICAL = "5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09c
 DOC_SIGNATURE = "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
 
 
-@pytest.fixture
-def fake():
-    with FakeTencentSms() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake):
-    c = TencentSmsClient(fake.client_config(), endpoint=fake.url, timeout=2.0)
-    yield c
-    c.close()
-
-
-def outgoing(**kw: Any) -> Outgoing:
-    values: dict[str, Any] = {
-        "message_id": uuid.uuid4().hex,
-        "to": "+8613812345678",
-        "template_code": "1110",
-        "params": ("4370", "5"),
-    }
-    values.update(kw)
-    return Outgoing(**values)
+fake, client, outgoing = provider_fixtures(FakeTencentSms, TencentSmsClient, template_code="1110", params=("4370", "5"))
 
 
 def last_api_request(fake):
@@ -522,3 +501,10 @@ def test_the_fake_pushes_receipts_to_the_callback_url():
     assert sink.requests[0].query == {"secret": SECRET}
     (report,) = client.parse_callback(headers={}, body=body, query={"secret": SECRET}, secret=SECRET)
     assert report.message_id == message.message_id and report.status == "delivered"
+
+
+def test_sends_reuse_one_kept_alive_connection_per_thread(fake, client):
+    for _ in range(3):
+        client.send(outgoing())
+    assert len(client.http._all) == 1  # channels/keepalive.py: one connection for the three
+    assert last_api_request(fake).headers["host"] == client._host()  # the signed Host, as signed

@@ -24,6 +24,7 @@ from autocrm.channels.base import (
     client_class,
     providers,
 )
+from autocrm.channels.testing.fixtures import empty_shared_cache  # noqa: F401 (a fixture)
 from autocrm.channels.testing.wechat_servers import (
     FakeWeixin,
     encrypted_push,
@@ -43,11 +44,7 @@ OPENID = "oia2TjuEGTNoeX76QEjQNrcURxG8"
 SRC = str(Path(__file__).resolve().parents[3])
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    shared_cache().clear()
-    yield
-    shared_cache().clear()
+pytestmark = pytest.mark.usefixtures("empty_shared_cache")
 
 
 @pytest.fixture
@@ -355,6 +352,35 @@ def test_an_unreachable_server_is_a_retry():
     with pytest.raises(ChannelError) as caught:
         client.send(message())
     assert caught.value.kind == "retry"
+    assert not caught.value.in_doubt  # nothing left: resending is safe
+
+
+def test_a_lost_answer_after_the_request_was_written_is_in_doubt(weixin):
+    """Kept-alive connections (channels/keepalive.py): the provider accepted the message and its
+    answer never came in time — the outbox must not resend blind (ADR 0013)."""
+    client = OfficialAccountClient({"app_id": APP, "app_secret": SECRET}, endpoint=weixin.url, timeout=0.3)
+    client.tokens.get()  # the token in hand: only the send is slow
+    weixin.send_delay = 1.0
+    with pytest.raises(ChannelError) as caught:
+        client.send(message())
+    assert (caught.value.kind, caught.value.code, caught.value.in_doubt) == ("retry", "timeout", True)
+    assert len(weixin.sent) == 1  # it did reach WeChat
+
+
+def test_a_slow_token_fetch_is_a_plain_retry():
+    with FakeWeixin(apps={APP: SECRET}, token_delay=1.0) as slow:
+        client = OfficialAccountClient({"app_id": APP, "app_secret": SECRET}, endpoint=slow.url, timeout=0.3)
+        with pytest.raises(ChannelError) as caught:
+            client.send(message())
+        assert (caught.value.kind, caught.value.in_doubt) == ("retry", False)  # no message went
+        assert slow.sent == []
+
+
+def test_sends_reuse_one_kept_alive_connection_per_thread(weixin):
+    client = oa(weixin)
+    for _ in range(3):
+        client.send(message())
+    assert len(client._http._all) == 1  # token fetch and three sends: one connection
 
 
 def test_a_resend_with_the_same_message_id_reaches_the_user_once(weixin):
@@ -627,11 +653,11 @@ def test_json_pushes_of_a_mini_program_are_read_too():
 def test_the_access_token_never_reaches_the_log(weixin, caplog):
     import logging
 
-    with caplog.at_level(logging.DEBUG, logger="httpx"):  # production logs httpx at WARNING only
+    with caplog.at_level(logging.DEBUG, logger="autocrm.channels.wechat.api"):  # the client's request lines
         oa(weixin).send(message())
     token = weixin.token_fetches[0]["token"]
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "template/send?access_token=***" in logged  # httpx's request line, redacted
+    assert "template/send?access_token=***" in logged  # the request line, redacted
     assert token not in logged
     assert SECRET not in logged
 

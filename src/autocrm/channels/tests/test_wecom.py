@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from autocrm.channels.base import CallbackRejected, ChannelError, Outgoing
+from autocrm.channels.testing.fixtures import empty_shared_cache  # noqa: F401 (a fixture)
 from autocrm.channels.testing.wechat_servers import FakeWeixin
 from autocrm.channels.wechat.wecom import WeComClient
 from autocrm.core.cache import shared_cache
@@ -15,11 +16,7 @@ from autocrm.core.cache import shared_cache
 CORP, SECRET, AGENT = "ww1a2b3c4d5e6f7a8b", "Xq9vJ0kS1r2T3u4V5w6X7y8Z9a0B1c2D3e4F5g6H7i8", 1000002
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    shared_cache().clear()
-    yield
-    shared_cache().clear()
+pytestmark = pytest.mark.usefixtures("empty_shared_cache")
 
 
 @pytest.fixture

@@ -1,6 +1,14 @@
-"""What the WeChat-family clients share: one pooled HTTP client, JSON calls carrying the
-``access_token`` from the shared :class:`~.tokens.TokenManager`, and the retry once on the
-provider's token errors."""
+"""What the WeChat-family clients share: kept-alive HTTP connections
+(:class:`~autocrm.channels.keepalive.KeepAlive`), JSON calls carrying the ``access_token`` from
+the shared :class:`~.tokens.TokenManager`, the retry once on the provider's token errors; and
+for the Official Account and the Mini Program (:class:`StableTokenClient`) their stable token,
+their settings, their templated send and their verified pushes.
+
+A transport failure before the request was written (no connection) is a plain ``retry``; after
+it (the answer lost or late) the message may have been accepted: ``retry`` *in doubt*, which the
+outbox resends only where WeChat drops a second copy itself (``resend_is_idempotent`` inside
+``idempotency_window``) and otherwise leaves ``uncertain`` for a person (ADR 0013). A token fetch
+is never in doubt: no message went."""
 
 from __future__ import annotations
 
@@ -9,10 +17,23 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
-import httpx
+from django.utils.translation import gettext_lazy as _
 
-from ..base import ChannelClient, ChannelError, ErrorKind
+from ..base import (
+    CallbackAnswer,
+    ChannelClient,
+    ChannelError,
+    ConfigField,
+    ErrorKind,
+    InboundReply,
+    Outgoing,
+    SendResult,
+    StatusReport,
+)
+from ..keepalive import KeepAlive, MaybeSent, NotSent
+from . import push
 from .tokens import TokenManager
 
 log = logging.getLogger(__name__)
@@ -21,8 +42,9 @@ _TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"']+")
 
 
 class RedactAccessTokens(logging.Filter):
-    """httpx logs every request's URL at INFO, and WeChat takes the token in the query string:
-    the token is replaced by ``***`` before any handler sees the line."""
+    """WeChat takes the token in the query string, and request lines get logged (ours at DEBUG,
+    httpx's at INFO wherever httpx is still used): the token is replaced by ``***`` before any
+    handler sees the line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -32,6 +54,7 @@ class RedactAccessTokens(logging.Filter):
 
 
 logging.getLogger("httpx").addFilter(RedactAccessTokens())
+log.addFilter(RedactAccessTokens())
 
 # The token is invalid (40001: invalid credential, 40014: invalid access_token) or has expired
 # (42001): refresh once, retry once.
@@ -60,9 +83,12 @@ class WeixinClient(ChannelClient):
         45011: "rate_limited",  # API called too often
     }
 
+    # Sends of one batch in flight at once (threads, each on its own kept-alive connection).
+    concurrent_sends = 8
+
     def __init__(self, config: Mapping[str, str], *, endpoint: str | None = None, timeout: float = 5.0):
         super().__init__(config, endpoint=endpoint, timeout=timeout)
-        self._http = httpx.Client(base_url=(endpoint or self.base_url).rstrip("/"), timeout=timeout)
+        self._http = KeepAlive((endpoint or self.base_url).rstrip("/"), timeout=timeout)
         self._tokens: TokenManager | None = None
 
     # --- the token ------------------------------------------------------------------------
@@ -86,16 +112,20 @@ class WeixinClient(ChannelClient):
         *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
+        doubt: bool = False,
     ) -> dict[str, Any]:
-        """One request; the decoded JSON answer. Transport failures and 5xx are ``retry``."""
+        """One request; the decoded JSON answer. Transport failures and 5xx are ``retry``; with
+        ``doubt`` (a message's send) a failure after the request was written is in doubt."""
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"} if content is not None else None
+        target = path + ("?" + urlencode(params) if params else "")
+        log.debug("%s %s", method, target)
         try:
-            response = self._http.request(method, path, params=params, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise ChannelError("retry", "timeout", str(exc)) from exc
-        except httpx.HTTPError as exc:
+            response = self._http.request(method, target, body=content, headers=headers)
+        except NotSent as exc:
             raise ChannelError("retry", "network", str(exc)) from exc
+        except MaybeSent as exc:
+            raise ChannelError("retry", "timeout" if exc.timed_out else "network", str(exc), in_doubt=doubt) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise ChannelError("retry", f"http_{response.status_code}")
         if response.status_code >= 400:
@@ -103,20 +133,20 @@ class WeixinClient(ChannelClient):
         try:
             data = response.json()
         except ValueError as exc:
-            raise ChannelError("retry", "bad_answer", "the answer is not JSON") from exc
+            raise ChannelError("retry", "bad_answer", "the answer is not JSON", in_doubt=doubt) from exc
         if not isinstance(data, dict):
-            raise ChannelError("retry", "bad_answer", "the answer is not a JSON object")
+            raise ChannelError("retry", "bad_answer", "the answer is not a JSON object", in_doubt=doubt)
         return data
 
     def call(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST ``body`` with the current access token; on a token error refresh it once and
         retry once. Raises :class:`ChannelError` for any non-zero ``errcode``."""
         token = self.tokens.get()
-        data = self.request("POST", path, params={"access_token": token}, body=body)
+        data = self.request("POST", path, params={"access_token": token}, body=body, doubt=True)
         if errcode_of(data) in TOKEN_ERRORS:
             log.info("%s: token refused (%s), refreshing once", self.provider, data.get("errcode"))
             token = self.tokens.refresh(rejected=token)
-            data = self.request("POST", path, params={"access_token": token}, body=body)
+            data = self.request("POST", path, params={"access_token": token}, body=body, doubt=True)
             if errcode_of(data) in TOKEN_ERRORS:
                 raise ChannelError("retry", str(errcode_of(data)), str(data.get("errmsg", "")))
         code = errcode_of(data)
@@ -163,3 +193,59 @@ class StableTokenClient(WeixinClient):
         if errcode_of(data) != 0 or not isinstance(token, str) or not token:
             raise self.token_error(data)
         return token, float(data.get("expires_in") or 7200)
+
+    # --- what the Official Account and the Mini Program share ------------------------------
+    @staticmethod
+    def app_fields(push_mode_help: Any) -> tuple[ConfigField, ...]:
+        """AppID, AppSecret and the push's EncodingAESKey (``push_mode_help``: where its
+        safe mode is set in this product's console)."""
+        return (
+            ConfigField("app_id", _("AppID")),
+            ConfigField("app_secret", _("AppSecret"), secret=True),
+            ConfigField("encoding_aes_key", _("EncodingAESKey"), secret=True, required=False, help=push_mode_help),
+        )
+
+    def send_templated(self, path: str, message: Outgoing, **fields: Any) -> SendResult:
+        """POST a templated message (``touser``, ``template_id``, ``data`` {key: {value}} and
+        ``fields``) to ``path``; its ``msgid`` is the provider's id."""
+        if not message.to:
+            raise ChannelError("permanent", "no_address", "no openid")
+        if not message.template_code:
+            raise ChannelError("permanent", "no_template", "no template_id")
+        body: dict[str, Any] = {
+            "touser": message.to,
+            "template_id": message.template_code,
+            "data": data_param(message.data),
+            **fields,
+        }
+        data = self.call(path, body)
+        return SendResult(provider_id=str(data.get("msgid", "")), status="accepted", raw=data)
+
+    def parse_callback(
+        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
+    ) -> list[StatusReport | InboundReply]:
+        """A push: its signature checked with the account's token (``secret``) and decrypted in
+        safe mode, then :meth:`parse_push`; nothing for WeChat's URL check (``echostr``)."""
+        message = push.verified_message(
+            query=query,
+            body=body,
+            token=secret,
+            encoding_aes_key=self.config.get("encoding_aes_key", ""),
+            app_id=self.config.get("app_id", ""),
+        )
+        return [] if message is None else self.parse_push(message)
+
+    def parse_push(self, message: Mapping[str, Any]) -> list[StatusReport | InboundReply]:
+        """The reports and replies in one verified push message."""
+        raise NotImplementedError
+
+    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
+        """WeChat expects the ``echostr`` back on the GET check, and ``success`` (or nothing) to
+        a push within 5 seconds, else it retries three times."""
+        echo = push.echo_answer(query)
+        return CallbackAnswer(status=200, content_type="text/plain; charset=utf-8", body=echo or b"success")
+
+
+def data_param(data: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``{"thing1": "保养"}`` → ``{"thing1": {"value": "保养"}}`` (the shape both APIs take)."""
+    return {str(key): {"value": str(value)} for key, value in data.items()}

@@ -23,8 +23,6 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext_lazy as _
 
 from ..base import (
-    CallbackAnswer,
-    ChannelError,
     ConfigField,
     ErrorKind,
     InboundReply,
@@ -33,9 +31,8 @@ from ..base import (
     StatusReport,
     register,
 )
-from . import push
 from .api import StableTokenClient, WeixinClient
-from .official_account import data_param, push_callback_answer, push_time
+from .official_account import push_time
 
 SUBSCRIBE_EVENTS = {
     "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
@@ -61,15 +58,7 @@ class MiniProgramClient(StableTokenClient):
     channel = "miniprogram"
     label = _("WeChat Mini Program (subscribe messages)")
     config_fields = (
-        ConfigField("app_id", _("AppID")),
-        ConfigField("app_secret", _("AppSecret"), secret=True),
-        ConfigField(
-            "encoding_aes_key",
-            _("EncodingAESKey"),
-            secret=True,
-            required=False,
-            help=_("Only for the safe (encrypted) message mode of the message push settings."),
-        ),
+        *StableTokenClient.app_fields(_("Only for the safe (encrypted) message mode of the message push settings.")),
         ConfigField(
             "miniprogram_state",
             _("Mini Program version opened"),
@@ -84,35 +73,16 @@ class MiniProgramClient(StableTokenClient):
     }
 
     def send(self, message: Outgoing) -> SendResult:
-        if not message.to:
-            raise ChannelError("permanent", "no_address", "no openid")
-        if not message.template_code:
-            raise ChannelError("permanent", "no_template", "no template_id")
         state = self.config.get("miniprogram_state") or "formal"
-        body: dict[str, Any] = {
-            "touser": message.to,
-            "template_id": message.template_code,
-            "data": data_param(message.data),
+        fields: dict[str, Any] = {
             "miniprogram_state": state if state in STATES else "formal",
             "lang": str(message.extra.get("lang", "zh_CN")),
         }
         if message.link:
-            body["page"] = message.link
-        data = self.call("/cgi-bin/message/subscribe/send", body)
-        return SendResult(provider_id=str(data.get("msgid", "")), status="accepted", raw=data)
+            fields["page"] = message.link
+        return self.send_templated("/cgi-bin/message/subscribe/send", message, **fields)
 
-    def parse_callback(
-        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
-    ) -> list[StatusReport | InboundReply]:
-        message = push.verified_message(
-            query=query,
-            body=body,
-            token=secret,
-            encoding_aes_key=self.config.get("encoding_aes_key", ""),
-            app_id=self.config.get("app_id", ""),
-        )
-        if message is None:
-            return []
+    def parse_push(self, message: Mapping[str, Any]) -> list[StatusReport | InboundReply]:
         event = str(message.get("Event", ""))
         wrapper = SUBSCRIBE_EVENTS.get(event)
         if message.get("MsgType") != "event" or wrapper is None:
@@ -156,6 +126,3 @@ class MiniProgramClient(StableTokenClient):
                     data["popup_scene"] = str(item["PopupScene"])
                 out.append(InboundReply(sender=sender, text="", at=at, event=event, data=data))
         return out
-
-    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
-        return push_callback_answer(query)

@@ -21,8 +21,6 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext_lazy as _
 
 from ..base import (
-    CallbackAnswer,
-    ChannelError,
     ConfigField,
     DeliveryStatus,
     ErrorKind,
@@ -32,13 +30,7 @@ from ..base import (
     StatusReport,
     register,
 )
-from . import push
 from .api import StableTokenClient, WeixinClient
-
-
-def data_param(data: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """``{"thing1": "保养"}`` → ``{"thing1": {"value": "保养"}}`` (the shape both APIs take)."""
-    return {str(key): {"value": str(value)} for key, value in data.items()}
 
 
 def push_time(message: Mapping[str, Any]) -> dt.datetime | None:
@@ -46,13 +38,6 @@ def push_time(message: Mapping[str, Any]) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(int(message.get("CreateTime", "")), tz=dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
-
-
-def push_callback_answer(query: Mapping[str, str] | None) -> CallbackAnswer:
-    """WeChat expects the ``echostr`` back on the GET check, and ``success`` (or nothing) to a
-    push within 5 seconds, else it retries three times."""
-    echo = push.echo_answer(query)
-    return CallbackAnswer(status=200, content_type="text/plain; charset=utf-8", body=echo or b"success")
 
 
 TEMPLATE_STATUS: dict[str, tuple[DeliveryStatus, bool]] = {
@@ -68,15 +53,7 @@ class OfficialAccountClient(StableTokenClient):
     channel = "wechat"
     label = _("WeChat Official Account (template messages)")
     config_fields = (
-        ConfigField("app_id", _("AppID")),
-        ConfigField("app_secret", _("AppSecret"), secret=True),
-        ConfigField(
-            "encoding_aes_key",
-            _("EncodingAESKey"),
-            secret=True,
-            required=False,
-            help=_("Only for the safe (encrypted) message mode of the server configuration."),
-        ),
+        *StableTokenClient.app_fields(_("Only for the safe (encrypted) message mode of the server configuration.")),
         ConfigField(
             "miniprogram_app_id",
             _("Linked Mini Program AppID"),
@@ -96,36 +73,15 @@ class OfficialAccountClient(StableTokenClient):
     }
 
     def send(self, message: Outgoing) -> SendResult:
-        if not message.to:
-            raise ChannelError("permanent", "no_address", "no openid")
-        if not message.template_code:
-            raise ChannelError("permanent", "no_template", "no template_id")
-        body: dict[str, Any] = {
-            "touser": message.to,
-            "template_id": message.template_code,
-            "data": data_param(message.data),
-            "client_msg_id": message.message_id,
-        }
+        fields: dict[str, Any] = {"client_msg_id": message.message_id}
         page = str(message.extra.get("miniprogram_page", ""))
         if page and self.config.get("miniprogram_app_id"):
-            body["miniprogram"] = {"appid": self.config["miniprogram_app_id"], "pagepath": page}
+            fields["miniprogram"] = {"appid": self.config["miniprogram_app_id"], "pagepath": page}
         if message.link:
-            body["url"] = message.link
-        data = self.call("/cgi-bin/message/template/send", body)
-        return SendResult(provider_id=str(data.get("msgid", "")), status="accepted", raw=data)
+            fields["url"] = message.link
+        return self.send_templated("/cgi-bin/message/template/send", message, **fields)
 
-    def parse_callback(
-        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str], secret: str
-    ) -> list[StatusReport | InboundReply]:
-        message = push.verified_message(
-            query=query,
-            body=body,
-            token=secret,
-            encoding_aes_key=self.config.get("encoding_aes_key", ""),
-            app_id=self.config.get("app_id", ""),
-        )
-        if message is None:
-            return []
+    def parse_push(self, message: Mapping[str, Any]) -> list[StatusReport | InboundReply]:
         sender = str(message.get("FromUserName", ""))
         at = push_time(message)
         kind = message.get("MsgType")
@@ -154,6 +110,3 @@ class OfficialAccountClient(StableTokenClient):
             text = str(message.get("Content", ""))
             return [InboundReply(sender=sender, text=text, at=at, data={"msg_id": str(message.get("MsgId", ""))})]
         return []
-
-    def callback_answer(self, *, query: Mapping[str, str] | None = None) -> CallbackAnswer:
-        return push_callback_answer(query)

@@ -139,3 +139,47 @@ def test_a_provider_that_cannot_be_asked_leaves_it_uncertain_never_doubled(demo,
         assert result["sweep"]["uncertain"] == 1 and result["deliver"] == "skipped"
         assert _run(url, "state", message.pk)["status"] == "uncertain"
         assert provider.count(message.uid) == 1
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_a_batch_killed_between_the_provider_answers_and_its_commit_is_reconciled_never_doubled(
+    demo, tmp_path, monkeypatch
+):
+    """The production path (a kick draining batches): the provider accepted and answered every
+    message of the batch, the worker wrote the batch's record and dies before the commit."""
+    with FakeProvider(0) as provider:
+        first = _message(provider, monkeypatch=monkeypatch)
+        manager = actor_for("manager_a", "a")
+        messages = [first]
+        for i in range(2, 5):
+            customer = make_customer(manager, name=f"客户{i}", mobile=f"1381234567{i}")
+            consent_record(actor=manager, customer=customer, purpose="service", channel="sms")
+            messages.append(message_queue(
+                actor=manager, store=first.store_id, purpose="service", channel="sms", template_code="repair_done",
+                customer=customer, values={"customer_name": "客户"}, idempotency_key=f"repair-done:{i}",
+            ))  # fmt: skip
+        url = _database_url(tmp_path)
+        worker = _spawn(url, "kick-stuck", 0)
+        try:
+            line = worker.stdout.readline() if worker.stdout else ""
+            assert json.loads(line) == {"recording": 4}, worker.stderr.read() if worker.stderr else ""
+            os.kill(worker.pid, signal.SIGKILL)  # the batch's transaction dies uncommitted
+            worker.wait(30)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        assert worker.returncode == -signal.SIGKILL
+        assert len(provider.accepted) == 4
+        for m in messages:
+            state = _run(url, "state", m.pk)
+            assert state["status"] == "sending" and state["claimed_by"] and state["attempts"] == []
+
+        result = _run(url, "sweep", 0)
+        assert result["sweep"]["reconciled"] == 4 and result["drain"] == {}
+        serials = {a["id"]: a["serial"] for a in provider.accepted}
+        for m in messages:
+            state = _run(url, "state", m.pk)
+            assert state["status"] == "sent" and state["provider_id"] == serials[m.uid]
+            assert [a[0] for a in state["attempts"]] == ["reconciled"]
+            assert provider.count(m.uid) == 1  # exactly one copy of each at the provider
+        assert len(provider.accepted) == 4

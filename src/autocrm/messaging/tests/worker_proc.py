@@ -3,7 +3,10 @@ against the database in ``DATABASE_URL`` (the test database, or a file copy of i
 
 ``deliver``: the worker's delivery of one message (the test kills it while the fake provider holds
 its answer). ``reconcile``: another worker's sweep finding the stale claim. ``state``: the
-message's status and attempts as JSON (how the test reads a SQLite copy)."""
+message's status and attempts as JSON (how the test reads a SQLite copy). ``kick-stuck``: the
+production kick (``message_kick_task``: the batch loop) with every answer read and written, the
+batch's transaction not committed yet — it says so and waits there to be killed. ``sweep``: a
+later minute's sweep, then the delivery loop (any resend would happen there)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testsettings")
 
@@ -33,6 +37,27 @@ elif mode == "reconcile":
     first = outbox.sweep(now=later)
     second = outbox.deliver(message_id, worker="second-worker")  # a resend, if the sweep queued one
     print(json.dumps({"sweep": first, "deliver": second.kind}), flush=True)
+elif mode == "kick-stuck":
+    from django.db import transaction
+
+    from autocrm.messaging import tasks
+
+    real = outbox._record_sent_many
+
+    def stuck(sent, worker):
+        with transaction.atomic():
+            n = real(sent, worker)  # the batch's UPDATE and attempts written …
+            print(json.dumps({"recording": n}), flush=True)
+            time.sleep(600)  # … and the commit never comes: SIGKILL here
+        return n
+
+    outbox._record_sent_many = stuck
+    tasks.message_kick_task.call_local()
+elif mode == "sweep":
+    later = timezone.now() + outbox.STALE_AFTER + dt.timedelta(seconds=1)
+    first = outbox.sweep(now=later)
+    drained = outbox.drain(worker="second-worker").counts
+    print(json.dumps({"sweep": first, "drain": drained}), flush=True)
 elif mode == "state":
     m = Message.objects.get(pk=message_id)
     outcomes = list(MessageAttempt.objects.filter(message=m).order_by("id").values_list("outcome", "code"))
