@@ -46,8 +46,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -349,36 +351,54 @@ def kpi_stores(actor: Actor) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]  # scoped: the stores of the actor's own organization
 
 
+def _scalar(qs: QuerySet[Any], aggregate: Any) -> Any:
+    """``aggregate`` over ``qs`` (rows of one store) as a scalar subquery, 0 when there are none."""
+    return Coalesce(Subquery(qs.order_by().values("store_id").annotate(n=aggregate).values("n")[:1]), 0,
+                    output_field=DecimalField(max_digits=20, decimal_places=4))  # fmt: skip
+
+
 def today_workshop(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any] | None:
     """The manager's home: today's delivered ROs, revenue (and gross profit) per RO, bays in use
-    (cars in repair or quality check ÷ the store's bays), cars in the shop by status."""
+    (cars in repair or quality check ÷ the store's bays), cars in the shop by status — two
+    queries (the repair orders' counts; the store's bays, labour cost and today's costs)."""
     if actor is None or actor.role not in (Role.MANAGER, Role.SERVICE_MANAGER) or not can(actor, "view", RepairOrder):
         return None
     now = now or timezone.now()
     start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
-    period = Period("custom", start, start + dt.timedelta(days=1))
+    end = start + dt.timedelta(days=1)
     ros = RepairOrder.objects.for_actor(actor, "view").filter(store_id=actor.store_id)
-    statuses = dict(ros.filter(status__in=IN_SHOP).order_by().values_list("status").annotate(n=Count("id")))
-    bays = (
-        ServiceSettings.objects.filter(store_id=actor.store_id).values_list("bays", flat=True).first() or 4
-    )  # scoped: own store
-    in_bay = statuses.get(RoStatus.IN_REPAIR, 0) + statuses.get(RoStatus.QUALITY_CHECK, 0)
-    delivered = ros.filter(status=RoStatus.DELIVERED, closed_at__gte=period.start, closed_at__lt=period.end)
+    today = Q(status=RoStatus.DELIVERED, closed_at__gte=start, closed_at__lt=end)
+    row = ros.aggregate(
+        **{f"s_{s}": Count("id", filter=Q(status=s)) for s in IN_SHOP},
+        ros=Count("id", filter=today), billed=Count("id", filter=today & Q(bill__isnull=False)),
+        revenue=Sum(NET, filter=today), shop_time=Avg(SHOP_TIME, filter=today),
+    )  # fmt: skip
     with_gp = sees_cost(actor)
-    row = _ro_counts(delivered, None)[0]
+    delivered = ros.filter(today)
+    store = (
+        Store.objects.filter(pk=actor.store_id)  # scoped: the actor's own store, one row to hang the figures on
+        .annotate(
+            bays=Subquery(ServiceSettings.objects.filter(store_id=OuterRef("pk")).values("bays")[:1]),
+            rate=Subquery(ServiceCosts.objects.filter(store_id=OuterRef("pk")).values("labour_cost_per_hour")[:1]),
+            hours=_scalar(Job.objects.filter(repair_order__in=delivered, approval=Approval.APPROVED), Sum("hours")),
+            parts=_scalar(PartLine.objects.filter(repair_order__in=delivered, approval=Approval.APPROVED,
+                                                  part__cost__isnull=False), Sum(PART_COST)),
+        )
+        .values("bays", "rate", "hours", "parts")
+        .first()
+    ) or {}  # fmt: skip
+    bays = store.get("bays") or 4
+    statuses = {s: row[f"s_{s}"] for s in IN_SHOP}
+    in_bay = statuses[RoStatus.IN_REPAIR] + statuses[RoStatus.QUALITY_CHECK]
     figures = _figures(row, None, {}, with_gp=False, labour_cost=Decimal(0))
+    gp = None
     if with_gp:
-        costs = _cost_rows(delivered)
-        setting = ServiceCosts.objects.filter(store_id=actor.store_id).first()  # scoped: own store
-        rate = setting.labour_cost_per_hour if setting else Decimal(0)
-        spent = sum((c["parts"] + c["hours"] * rate for c in costs.values()), Decimal(0))
-        gp = Decimal(row.get("revenue") or 0) - spent
-        figures["gross_profit_per_ro"] = _money(_per(gp, row.get("billed") or 0))
+        spent = Decimal(store.get("parts") or 0) + Decimal(store.get("hours") or 0) * Decimal(store.get("rate") or 0)
+        gp = _money(_per(Decimal(row.get("revenue") or 0) - spent, row.get("billed") or 0))
     labels = dict(RoStatus.choices)
     return {
         "bays": bays, "bays_in_use": in_bay, "bays_rate": _rate(min(in_bay, bays), bays),
-        "by_status": [{"status": s, "label": labels[s], "count": statuses.get(s, 0)} for s in IN_SHOP],
+        "by_status": [{"status": s, "label": labels[s], "count": statuses[s]} for s in IN_SHOP],
         "delivered": figures["repair_orders"], "revenue_per_ro": figures["revenue_per_ro"],
-        "avg_hours_in_shop": figures["avg_hours_in_shop"], "cost_visible": with_gp,
-        "gross_profit_per_ro": figures.get("gross_profit_per_ro"),
+        "avg_hours_in_shop": figures["avg_hours_in_shop"], "cost_visible": with_gp, "gross_profit_per_ro": gp,
     }  # fmt: skip
