@@ -56,11 +56,11 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import User
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.periods import PERIOD_LABELS, Period, period_parse  # noqa: F401  (the sales KPIs' picker)
 from autocrm.core.permissions import Access, Scope, can, field_access, scope_for
 from autocrm.core.roles import Role
 from autocrm.maintenance.defaults import DEFAULT_ITEMS
 from autocrm.parts.models import Part
-from autocrm.sales.kpis import PERIOD_LABELS, Period, period_parse  # noqa: F401  (the same period picker)
 from autocrm.tenancy.models import Store
 
 from .choices import IN_SHOP, Approval, RoStatus
@@ -181,44 +181,49 @@ def _approval_rows(received: QuerySet[RepairOrder]) -> dict[tuple[int, int | Non
 
 
 def _retention(visits_qs: QuerySet[RepairOrder], period: Period, *, now: dt.datetime,
-               advisor_id: int | None, store_id: int | None) -> dict[str, Any]:  # fmt: skip
-    """Retention over the cars' delivered, non-comeback visits (one query, ordered by car)."""
+               advisor_id: int | None) -> dict[str, Any]:  # fmt: skip
+    """Retention over the cars' delivered, non-comeback visits: one ordered read of the visits of
+    the cars with a visit in the cohort (their whole history, to number the visits), walked once;
+    overall, by visit number and by store (``by_store``: store id → rate)."""
     last = min(period.end, now)
-    rows = (visits_qs.filter(status=RoStatus.DELIVERED, is_comeback=False, closed_at__isnull=False,
-                             closed_at__lt=last)
+    visits = visits_qs.filter(status=RoStatus.DELIVERED, is_comeback=False, closed_at__isnull=False, closed_at__lt=last)
+    cohort = visits.filter(closed_at__gte=period.start - RETURN_WINDOW, closed_at__lt=last - RETURN_WINDOW)
+    rows = (visits.filter(vehicle_id__in=cohort.values("vehicle_id"))
             .order_by("vehicle_id", "closed_at", "pk").values_list("vehicle_id", "closed_at", "store_id", "advisor_id"))  # fmt: skip
     due = [0] * (VISIT_BUCKETS + 1)
     kept = [0] * (VISIT_BUCKETS + 1)
-    previous: tuple[Any, ...] | None = None
+    per_store: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    current: Any = None
     number = 0
-    pending: list[tuple[int, dt.datetime, Any, Any]] = []
+    pending: tuple[int, dt.datetime, int, Any] | None = None
 
     def settle(nxt: dt.datetime | None) -> None:
-        for n, closed, s, a in pending:
-            deadline = closed + RETURN_WINDOW
-            if not (period.start <= deadline < last):
-                continue
-            if (advisor_id is not None and a != advisor_id) or (store_id is not None and s != store_id):
-                continue
-            bucket = min(n, VISIT_BUCKETS)
-            due[bucket] += 1
-            if nxt is not None and nxt <= deadline:
-                kept[bucket] += 1
-        pending.clear()
+        if pending is None:
+            return
+        n, closed, s, a = pending
+        deadline = closed + RETURN_WINDOW
+        if not (period.start <= deadline < last) or (advisor_id is not None and a != advisor_id):
+            return
+        bucket = min(n, VISIT_BUCKETS)
+        back = int(nxt is not None and nxt <= deadline)
+        due[bucket] += 1
+        kept[bucket] += back
+        per_store[s][0] += 1
+        per_store[s][1] += back
 
     for vehicle_id, closed, s, a in rows:
-        if previous is None or previous[0] != vehicle_id:
+        if vehicle_id != current:
             settle(None)
-            number = 0
+            current, number = vehicle_id, 0
         else:
             settle(closed)
         number += 1
-        pending.append((number, closed, s, a))
-        previous = (vehicle_id,)
+        pending = (number, closed, s, a) if closed is not None else None
     settle(None)
     by_visit = [{"visit": n, "label": str(VISIT_LABELS[n]), "due": due[n], "returned": kept[n],
                  "rate": _rate(kept[n], due[n])} for n in range(1, VISIT_BUCKETS + 1)]  # fmt: skip
-    return {"due": sum(due), "returned": sum(kept), "rate": _rate(sum(kept), sum(due)), "by_visit": by_visit}
+    return {"due": sum(due), "returned": sum(kept), "rate": _rate(sum(kept), sum(due)), "by_visit": by_visit,
+            "by_store": {s: _rate(k, d) for s, (d, k) in per_store.items()}}  # fmt: skip
 
 
 def _figures(row: dict[str, Any], costs: dict[str, Decimal] | None, approvals: dict[str, int], *,
@@ -277,7 +282,8 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     delivered = mine.filter(status=RoStatus.DELIVERED, closed_at__gte=period.start, closed_at__lt=period.end)
     received = mine.filter(received_at__gte=period.start, received_at__lt=period.end)
 
-    store_ids = sorted(set(ros.order_by().values_list("store_id", flat=True).distinct())) if group else [actor.store_id]
+    own_store: int = actor.store_id or 0  # sees_service_kpis: never None here
+    store_ids = sorted(set(ros.order_by().values_list("store_id", flat=True).distinct())) if group else [own_store]
     cost_rows = {c.store_id: c for c in ServiceCosts.objects.filter(store_id__in=store_ids)}  # scoped: stores in scope
     labour = {pk: (c.labour_cost_per_hour if c else Decimal(0)) for pk, c in ((s, cost_rows.get(s)) for s in store_ids)}
     costs = _cost_rows(delivered) if with_gp else {}
@@ -296,7 +302,8 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     c, lc = gp_costs(lambda k: True)
     totals = _figures(total_row, c, _sum_cells(approvals, lambda k: True), with_gp=with_gp, labour_cost=lc)
     totals["in_shop"] = mine.filter(status__in=IN_SHOP).count()
-    retention = _retention(ros, period, now=now, advisor_id=advisor_id, store_id=None)
+    retention = _retention(ros, period, now=now, advisor_id=advisor_id)
+    store_retention = retention.pop("by_store")
     totals["retention_rate"] = retention["rate"]
 
     stores: list[dict[str, Any]] = []
@@ -319,8 +326,7 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
             absorbed_cost += fixed
         if group:
             stores.append({"id": s, "name": names.get(s, str(s)), **figures,
-                           "retention_rate": _retention(ros, period, now=now, advisor_id=advisor_id,
-                                                        store_id=s)["rate"]})  # fmt: skip
+                           "retention_rate": store_retention.get(s)})  # fmt: skip
     if with_gp:
         totals["absorption_rate"] = round(float(absorbed_gp / absorbed_cost), 4) if absorbed_cost else None
 
@@ -366,7 +372,8 @@ def today_workshop(*, actor: Actor, now: dt.datetime | None = None) -> dict[str,
     now = now or timezone.now()
     start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
     end = start + dt.timedelta(days=1)
-    ros = RepairOrder.objects.for_actor(actor, "view").filter(store_id=actor.store_id)
+    own_store: int = actor.store_id or 0
+    ros = RepairOrder.objects.for_actor(actor, "view").filter(store_id=own_store)
     today = Q(status=RoStatus.DELIVERED, closed_at__gte=start, closed_at__lt=end)
     row = ros.aggregate(
         **{f"s_{s}": Count("id", filter=Q(status=s)) for s in IN_SHOP},
@@ -376,7 +383,7 @@ def today_workshop(*, actor: Actor, now: dt.datetime | None = None) -> dict[str,
     with_gp = sees_cost(actor)
     delivered = ros.filter(today)
     store = (
-        Store.objects.filter(pk=actor.store_id)  # scoped: the actor's own store, one row to hang the figures on
+        Store.objects.filter(pk=own_store)  # scoped: the actor's own store, one row to hang the figures on
         .annotate(
             bays=Subquery(ServiceSettings.objects.filter(store_id=OuterRef("pk")).values("bays")[:1]),
             rate=Subquery(ServiceCosts.objects.filter(store_id=OuterRef("pk")).values("labour_cost_per_hour")[:1]),

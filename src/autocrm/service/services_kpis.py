@@ -26,6 +26,7 @@ def service_costs_set(*, actor: Actor, data: Mapping[str, Any]) -> ServiceCosts:
     monthly = inputs.money(errors, data.get("monthly_fixed_costs"), "monthly_fixed_costs", required=True)
     labour = inputs.money(errors, data.get("labour_cost_per_hour"), "labour_cost_per_hour")
     errors.raise_if_any()
+    assert monthly is not None  # required: raise_if_any answered a missing one
     costs, _created = ServiceCosts.objects.select_for_update().get_or_create(  # scoped: the actor's own store
         store_id=actor.store_id, defaults={"basis": basis, "monthly_fixed_costs": monthly}
     )
