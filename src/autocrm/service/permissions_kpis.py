@@ -13,3 +13,14 @@ register(
     },
     resource="service",
 )
+
+
+def _labels() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from autocrm.core.audit import register_action
+
+    register_action("service_costs.set", _("Service cost basis changed"))
+
+
+_labels()
