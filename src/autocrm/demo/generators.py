@@ -153,6 +153,12 @@ def _year_code(year: int) -> str:
     return _VIN_YEAR[(year - 1980) % 30]
 
 
+# The share of owners who come back for the next service after ``n`` visits (0: 首保 after the
+# delivery); after the listed ones, ``RETURN_LATER`` (ADR 0026: retention is real in the demo).
+RETURN_SHARE = {0: 0.94, 1: 0.67}
+RETURN_LATER = 0.85
+
+
 class DemoGenerator:
     """Realistic customers for one city; same ``seed`` and ``today`` → same data."""
 
@@ -290,7 +296,10 @@ class DemoGenerator:
         return f"{prefix}{kind}{_PLATE_ALNUM[second]}{digits:04d}"
 
     def odometer(self, purchase: datetime.date) -> list[tuple[datetime.date, int]]:
-        """Readings at service visits: lognormal yearly mileage around 12,000 km, never decreasing."""
+        """Readings at service visits: lognormal yearly mileage around 12,000 km, never decreasing.
+        Owners follow the plan — 首保 five to seven months after delivery, then a visit every ten
+        to thirteen months — and drift away (``RETURN_SHARE``): about 94 % come to 首保, two in
+        three of them to 二保, then 85 % to each later visit; the others go to independent shops."""
         r = self._r
         per_day = self.rng.lognormvariate(math.log(12_000), 0.45) / 365
         day = purchase.toordinal()
@@ -298,7 +307,10 @@ class DemoGenerator:
         km = 3 + int(r() * 58)
         readings = [(purchase, km)]
         while True:
-            gap = 150 + int(r() * 251)  # a visit every five to thirteen months
+            visits = len(readings) - 1
+            if r() >= RETURN_SHARE.get(visits, RETURN_LATER):
+                return readings  # switched to an independent shop
+            gap = 150 + int(r() * 61) if visits == 0 else 300 + int(r() * 91)
             day += gap
             if day > last:
                 return readings

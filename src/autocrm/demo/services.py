@@ -226,6 +226,17 @@ def _register_service_hook() -> None:
 _register_service_hook()
 
 
+def _register_service_history_hook() -> None:
+    from .service import demo_service_hook
+    from .service_history import demo_service_history_hook  # after today's repair orders: years of visits
+
+    if demo_service_history_hook not in demo_hooks:
+        demo_hooks.insert(demo_hooks.index(demo_service_hook) + 1, demo_service_history_hook)
+
+
+_register_service_history_hook()
+
+
 def _register_maintenance_hook() -> None:
     from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
 

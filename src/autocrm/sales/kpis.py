@@ -32,7 +32,6 @@ Definitions (what the page's tooltips say):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +56,8 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import User
 from autocrm.core.actor import Actor
 from autocrm.core.errors import PermissionDenied, ValidationError
+from autocrm.core.periods import MAX_CUSTOM_DAYS, PERIOD_LABELS, PERIODS, Period, period_parse  # noqa: F401  (re-exported)
+from autocrm.core.periods import midnight as _midnight
 from autocrm.core.permissions import Scope, can, scope_for
 from autocrm.leads.choices import CONTACT_KINDS, ActivityKind, LeadSource, LeadStatus
 from autocrm.leads.models import Lead, LeadActivity, LostRequest
@@ -66,14 +67,6 @@ from .choices import STAGE_ORDER, DealStatus, QuoteStatus, Stage, TestDriveStatu
 from .models import Deal, DealStageChange, Quote, TestDrive
 from .permissions import KPI_ROLES, sees_gross_profit
 
-PERIODS = ("this_month", "last_month", "last_90_days", "this_year", "custom")
-PERIOD_LABELS = {
-    "this_month": _("This month"),
-    "last_month": _("Last month"),
-    "last_90_days": _("Last 90 days"),
-    "this_year": _("This year"),
-    "custom": _("Custom"),
-}
 # The default lost reasons (leads.choices.DEFAULT_LOST_REASONS) by name; a store's own reasons show as typed.
 LOST_REASON_LABELS = {
     "bought_competitor": _("Bought a competitor's car"),
@@ -88,63 +81,7 @@ VISIT_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.VISIT) :]
 ORDER_OR_LATER = STAGE_ORDER[STAGE_ORDER.index(Stage.ORDER) :]
 CONVERSION_FULL_MARKS = 0.10
 GROSS_PROFIT_FULL_MARKS = Decimal("10000")
-MAX_CUSTOM_DAYS = 3 * 366
 FOLLOW_UP_GRACE = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Period:
-    key: str
-    start: dt.datetime  # inclusive, aware
-    end: dt.datetime  # exclusive, aware
-
-    @property
-    def label(self) -> str:
-        return str(PERIOD_LABELS[self.key])
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _date(value: Any, name: str, errors: dict[str, list[Any]]) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        errors[name] = [_("Enter a date as YYYY-MM-DD.")]
-        return None
-
-
-def period_parse(key: Any = None, *, start: Any = None, end: Any = None, now: dt.datetime | None = None) -> Period:
-    """The period a KPI request names (default this month); ``custom`` takes ``start`` and
-    ``end`` dates (both inclusive, at most three years). Bad input → 400 naming the field."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    key = str(key or "this_month")
-    if key not in PERIODS:
-        raise ValidationError(fields={"period": [_("Choose one of the listed values.")]})
-    tomorrow = _midnight(today + dt.timedelta(days=1))
-    first = today.replace(day=1)
-    if key == "this_month":
-        return Period(key, _midnight(first), tomorrow)
-    if key == "last_month":
-        previous = (first - dt.timedelta(days=1)).replace(day=1)
-        return Period(key, _midnight(previous), _midnight(first))
-    if key == "last_90_days":
-        return Period(key, _midnight(today - dt.timedelta(days=89)), tomorrow)
-    if key == "this_year":
-        return Period(key, _midnight(today.replace(month=1, day=1)), tomorrow)
-    errors: dict[str, list[Any]] = {}
-    since, until = _date(start, "start", errors), _date(end, "end", errors)
-    if since and until and until < since:
-        errors["end"] = [_("The end is before the start.")]
-    elif since and until and (until - since).days > MAX_CUSTOM_DAYS:
-        errors["end"] = [_("Choose at most three years.")]
-    if errors or since is None or until is None:
-        raise ValidationError(fields=errors)
-    return Period(key, _midnight(since), _midnight(until + dt.timedelta(days=1)))
 
 
 def _int_param(value: Any, name: str) -> int | None:

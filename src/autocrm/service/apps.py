@@ -7,6 +7,7 @@ class ServiceConfig(AppConfig):
     label = "service"
     verbose_name = _("After-sales service")
     module_key = "aftersales"
+    api_modules = ("api", "api_kpis")  # /repair-orders…, and /service-kpis
 
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
@@ -36,3 +37,12 @@ class ServiceConfig(AppConfig):
                             context=views.panel_technician, order=8)  # fmt: skip
         register_home_panel("service_throughput", template="service/panels/home_throughput.html",
                             context=views.panel_throughput, order=9)  # fmt: skip
+        from . import permissions_kpis, views_kpis  # noqa: F401  (the cost basis's rules, ADR 0026)
+        from .kpis import sees_service_kpis
+
+        register_menu(
+            "service_kpis", _("Service KPIs"), "service_kpis:page", icon="chart-bar", order=43, module="aftersales",
+            visible=sees_service_kpis,
+        )  # fmt: skip
+        register_home_panel("service_workshop", template="service/panels/home_workshop.html",
+                            context=views_kpis.panel_workshop, order=10)  # fmt: skip

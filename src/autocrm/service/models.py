@@ -379,3 +379,4 @@ class Bill(TenantModel):
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
+from .models_kpis import CostBasis, ServiceCosts  # noqa: E402, F401  (the KPIs' cost basis, ADR 0026)
