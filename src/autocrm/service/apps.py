@@ -13,9 +13,10 @@ class ServiceConfig(AppConfig):
         from autocrm.core.permissions import can
         from autocrm.core.views import register_home_panel
 
-        from . import events, labels, panels, permissions, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)
+        from . import accessories, events, insurance, labels, panels, permissions, plans, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)  # noqa: F401  (ADR 0025: rule tables, the plan discount)
         from .models import Appointment, CannedJob, RepairOrder
 
+        plans.install()
         labels.register()
         panels.register()
         register_menu(
