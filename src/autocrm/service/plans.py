@@ -95,7 +95,7 @@ def _codes(errors: inputs.Errors, value: Any) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-        value = [c for c in value.replace("，", ",").split(",")]
+        value = value.replace("，", ",").split(",")
     if not isinstance(value, list | tuple) or len(value) > 50:
         errors.add("covered_codes", _("Give a list of job codes."))
         return []
