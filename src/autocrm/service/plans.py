@@ -184,7 +184,7 @@ def vehicle_plan_sell(*, actor: Actor, vehicle: Vehicle, product: PlanProduct, d
         errors.add("product", _("This plan is no longer sold."))
     source = inputs.choice(errors, data, "source", PlanSource, default=PlanSource.AFTERSALES)
     price = inputs.money(errors, data.get("price"), "price", high=Decimal("9999999.99"))
-    starts_on = inputs.date(errors, data.get("starts_on"), "starts_on", within_days=366)
+    starts_on = inputs.date(errors, data.get("starts_on"), "starts_on")
     errors.raise_if_any()
     plan = _make_plan(product=product, vehicle=vehicle, source=source,
                       price=product.price if price is None else price, starts_on=starts_on or timezone.localdate(),
