@@ -139,13 +139,13 @@ def offer_list(*, actor: Actor, months_from: int = 5, months_to: int = 7, today:
     today = today or timezone.localdate()
     earliest, latest = add_months(today, -months_to), add_months(today, -months_from)
     bought = AccessorySale.objects.filter(vehicle_id=OuterRef("pk"))
-    vehicles = (
+    found = (
         Vehicle.objects.for_actor(actor, "view").filter(delivery_date__gte=earliest, delivery_date__lte=latest,
                                                         customer__isnull=False)
         .annotate(bought=Exists(bought)).filter(bought=False).select_related("customer")
         .order_by("delivery_date", "id")[:limit]
     )  # fmt: skip
-    vehicles = list(vehicles)
+    vehicles = list(found)
     consent: dict[int, bool] = {}
     latest_first = Consent.objects.filter(customer_id__in={v.customer_id for v in vehicles}, purpose="marketing",
                                           channel="sms").order_by("customer_id", "-at", "-id")  # fmt: skip

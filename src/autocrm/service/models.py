@@ -441,7 +441,9 @@ class VehiclePlan(TenantModel):
     starts_on = models.DateField(_("starts on"))
     expires_on = models.DateField(_("expires on"))
     km_limit = models.PositiveIntegerField(_("valid up to (km)"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=VehiclePlanStatus.choices, default=VehiclePlanStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=VehiclePlanStatus.choices, default=VehiclePlanStatus.ACTIVE
+    )
     sold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", verbose_name=_("sold by"))  # fmt: skip
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)

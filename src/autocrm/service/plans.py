@@ -234,6 +234,7 @@ def vehicle_plan_list(*, actor: Actor, filters: Mapping[str, Any] | None = None)
         errors = inputs.Errors()
         vehicle_id = inputs.integer(errors, filters["vehicle"], "vehicle", 1, 2**62)
         errors.raise_if_any()
+        assert vehicle_id is not None
         qs = qs.filter(vehicle_id=vehicle_id)
     status = filters.get("status")
     if status not in (None, ""):

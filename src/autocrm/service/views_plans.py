@@ -133,9 +133,11 @@ def ro_extras(request: HttpRequest, pk: int) -> HttpResponse:
     ro = selectors.repair_order_get(actor=actor, pk=pk)
     uses = plans.uses_of(ro)
     used = {u.vehicle_plan_id for u in uses}
-    usable = [p for p in plans.plans_for_vehicle(actor=actor, vehicle_id=ro.vehicle_id)
-              if p.pk not in used and p.current_status == VehiclePlanStatus.ACTIVE] \
-        if can(actor, "view", VehiclePlan) else []  # type: ignore[attr-defined]  # fmt: skip
+    usable: list[VehiclePlan] = []
+    if can(actor, "view", VehiclePlan):
+        for plan in plans.plans_for_vehicle(actor=actor, vehicle_id=ro.vehicle_id):
+            if plan.pk not in used and plan.current_status == VehiclePlanStatus.ACTIVE:  # type: ignore[attr-defined]
+                usable.append(plan)
     claim = insurance.claim_of(ro)
     return render(request, "service/plans/ro_extras.html", {
         "ro": ro, "uses": uses, "usable": usable, "claim": claim, "share_kinds": ShareKind.choices,

@@ -348,3 +348,15 @@ def test_accessories_sold_on_the_repair_order_and_the_offer_list(advisor, manage
     with pytest.raises(ValidationError):
         accessories.offer_window("x", None)
     assert AccessorySale.objects.filter(vehicle=bought).count() == 1 and Accessory.objects.count() >= 1
+
+
+def test_the_demo_shows_plans_accessories_and_claims(advisor):
+    from autocrm.demo.plans import demo_plans_store
+    from autocrm.tenancy.models import Store
+
+    ros = [make_ro(advisor) for _ in range(2)]
+    store = Store.objects.get(pk=advisor.store_id)
+    assert demo_plans_store(store) >= 2
+    assert PlanUse.objects.filter(repair_order=ros[0]).count() == 1
+    assert AccessorySale.objects.filter(repair_order=ros[1]).count() == 1
+    assert demo_plans_store(store) == 0  # once per store
