@@ -82,6 +82,7 @@ def accessory_create(*, actor: Actor, data: Mapping[str, Any]) -> Accessory:
 
 
 def accessory_list(*, actor: Actor) -> QuerySet[Accessory]:
+    require_model(actor, "view", Accessory)
     return Accessory.objects.for_actor(actor, "view").filter(is_active=True).order_by("category", "code")
 
 

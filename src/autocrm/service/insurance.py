@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit, inputs
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict
-from autocrm.core.permissions import Scope, get_in_scope, register, require
+from autocrm.core.permissions import Scope, get_in_scope, register, require, require_model
 from autocrm.core.roles import Role
 
 from .choices import BillStatus, RoStatus
@@ -122,6 +122,7 @@ def claim_mark_paid(*, actor: Actor, claim: InsuranceClaim) -> InsuranceClaim:
 
 
 def claim_list(*, actor: Actor, status: str | None = None) -> QuerySet[InsuranceClaim]:
+    require_model(actor, "view", InsuranceClaim)
     qs = InsuranceClaim.objects.for_actor(actor, "view").select_related("repair_order", "repair_order__customer")
     if status not in (None, ""):
         if status not in ClaimStatus.values:

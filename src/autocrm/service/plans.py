@@ -143,6 +143,7 @@ def plan_product_create(*, actor: Actor, data: Mapping[str, Any]) -> PlanProduct
 
 
 def plan_product_list(*, actor: Actor, active: bool | None = None) -> QuerySet[PlanProduct]:
+    require_model(actor, "view", PlanProduct)
     qs = PlanProduct.objects.for_actor(actor, "view").order_by("kind", "code")
     return qs.filter(is_active=active) if active is not None else qs
 
@@ -228,6 +229,7 @@ def plans_expire(*, store_id: int | None = None, today: dt.date | None = None) -
 
 
 def vehicle_plan_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[VehiclePlan]:
+    require_model(actor, "view", VehiclePlan)
     filters = filters or {}
     qs = VehiclePlan.objects.for_actor(actor, "view").select_related("product", "vehicle", "customer")
     if filters.get("vehicle") not in (None, ""):
