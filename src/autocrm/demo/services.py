@@ -245,3 +245,13 @@ def _register_maintenance_hook() -> None:
 
 
 _register_maintenance_hook()
+
+
+def _register_plans_hook() -> None:
+    from .plans import demo_plans_hook  # after the service demo: plans, accessories, insurer claims (ADR 0025)
+
+    if demo_plans_hook not in demo_hooks:
+        demo_hooks.append(demo_plans_hook)
+
+
+_register_plans_hook()

@@ -319,3 +319,6 @@ def bill_get(request: ActorRequest, bill_id: int) -> dict[str, Any]:
 def bill_pay(request: ActorRequest, bill_id: int, payload: PayIn) -> dict[str, Any]:
     bill = selectors.bill_get(actor=request.actor, pk=bill_id, action="pay")
     return bill_out(services.bill_pay(actor=request.actor, bill=bill, method=payload.method))
+
+
+from . import api_plans  # noqa: E402, F401  (ADR 0025: plans, accessories, insurer claims on this router)

@@ -14,9 +14,10 @@ class ServiceConfig(AppConfig):
         from autocrm.core.permissions import can
         from autocrm.core.views import register_home_panel
 
-        from . import events, labels, panels, permissions, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)
+        from . import accessories, events, insurance, labels, panels, permissions, plans, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)  # noqa: F401  (ADR 0025: rule tables, the plan discount)
         from .models import Appointment, CannedJob, RepairOrder
 
+        plans.install()
         labels.register()
         panels.register()
         register_menu(
@@ -30,6 +31,20 @@ class ServiceConfig(AppConfig):
         register_menu(
             "canned_jobs", _("Canned jobs"), "service:canned_job_list", icon="package", order=42,
             module="aftersales", visible=lambda actor: can(actor, "add", CannedJob),
+        )  # fmt: skip
+        from .models import Accessory, InsuranceClaim, VehiclePlan
+
+        register_menu(
+            "service_plans", _("Service plans"), "service:plan_list", icon="ticket", order=43,
+            module="aftersales", visible=lambda actor: can(actor, "view", VehiclePlan),
+        )  # fmt: skip
+        register_menu(
+            "accessories", _("Accessories and modifications"), "service:accessory_list", icon="gift", order=44,
+            module="aftersales", visible=lambda actor: can(actor, "view", Accessory),
+        )  # fmt: skip
+        register_menu(
+            "insurer_claims", _("Insurer receivables"), "service:claim_list", icon="shield", order=45,
+            module="aftersales", visible=lambda actor: can(actor, "pay", InsuranceClaim),
         )  # fmt: skip
         register_home_panel("service_day", template="service/panels/home_advisor.html", context=views.panel_advisor,
                             order=7)  # fmt: skip

@@ -379,4 +379,182 @@ class Bill(TenantModel):
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
+
+
+# --- prepaid plans, extended warranty, accessories, insurer direct billing (service.plans, ------
+# --- service.accessories, service.insurance; ADR 0025) ------------------------------------------
+
+from .choices_plans import (  # noqa: E402  (kept with the models they serve, for easy merges)
+    AccessoryCategory,
+    ClaimStatus,
+    PlanKind,
+    PlanSource,
+    ShareKind,
+    VehiclePlanStatus,
+)
+
+
+class PlanProduct(TenantModel):
+    """A plan the store sells or gives with a car: a prepaid maintenance plan (保养套餐) of
+    ``services`` visits covering the jobs in ``covered_codes`` (and their parts when
+    ``cover_parts``), valid ``validity_months``; or an extended warranty (延保) of
+    ``warranty_years`` / ``warranty_km`` covering the repairs in ``covered_codes``.
+    ``give_with_delivery``: every car the store delivers gets one (free)."""
+
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=PlanKind.choices, default=PlanKind.MAINTENANCE)
+    services = models.PositiveSmallIntegerField(_("services included"), null=True, blank=True)
+    validity_months = models.PositiveSmallIntegerField(_("valid for (months)"), default=24)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    covered_codes = models.JSONField(_("covered job codes"), default=list, blank=True)
+    cover_parts = models.BooleanField(_("parts of covered jobs included"), default=True)
+    warranty_km = models.PositiveIntegerField(_("warranty distance (km)"), null=True, blank=True)
+    coverage = models.CharField(_("coverage"), max_length=300, blank=True)
+    give_with_delivery = models.BooleanField(_("given with every delivered car"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("plan product")
+        verbose_name_plural = _("plan products")
+        constraints = [models.UniqueConstraint(fields=["store", "code"], name="plan_product_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VehiclePlan(TenantModel):
+    """A plan a vehicle holds: its balance (``remaining`` of ``services_total``; none for a
+    warranty), validity (``starts_on`` → ``expires_on``; a warranty also ends at ``km_limit``),
+    what was paid, and its cancellation with the refund (audited)."""
+
+    product = models.ForeignKey(PlanProduct, on_delete=models.PROTECT, related_name="vehicle_plans",
+                                verbose_name=_("plan"))  # fmt: skip
+    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("vehicle"))  # fmt: skip
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("customer"))  # fmt: skip
+    source = models.CharField(_("source"), max_length=12, choices=PlanSource.choices, default=PlanSource.AFTERSALES)
+    price = models.DecimalField(_("price paid"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    services_total = models.PositiveSmallIntegerField(_("services included"), null=True, blank=True)
+    remaining = models.PositiveSmallIntegerField(_("services left"), null=True, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    expires_on = models.DateField(_("expires on"))
+    km_limit = models.PositiveIntegerField(_("valid up to (km)"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=VehiclePlanStatus.choices, default=VehiclePlanStatus.ACTIVE
+    )
+    sold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("sold by"))  # fmt: skip
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    refund = models.DecimalField(_("refund"), max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vehicle plan")
+        verbose_name_plural = _("vehicle plans")
+        indexes = [
+            models.Index(fields=["vehicle", "status"], name="vplan_vehicle_status"),
+            models.Index(fields=["store", "status", "expires_on"], name="vplan_store_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(remaining__isnull=True) | models.Q(remaining__lte=models.F("services_total")),
+                name="vplan_remaining_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.vehicle_id}"
+
+
+class PlanUse(TenantModel):
+    """One visit consumed from a plan on a repair order: the unique pair makes the consumption
+    happen once per repair order however often its bill is made again."""
+
+    vehicle_plan = models.ForeignKey(VehiclePlan, on_delete=models.PROTECT, related_name="uses")
+    repair_order = models.ForeignKey(RepairOrder, on_delete=models.CASCADE, related_name="plan_uses")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    scope_owner_field = "repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("plan use")
+        verbose_name_plural = _("plan uses")
+        constraints = [models.UniqueConstraint(fields=["vehicle_plan", "repair_order"], name="plan_use_once")]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_plan_id} @ {self.repair_order_id}"
+
+
+class Accessory(TenantModel):
+    """An accessory or modification (精品/改装) of the store's list, optionally a part of the
+    catalogue; ``cost`` (and so the margin) is shown only to roles with ``margin``."""
+
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=14, choices=AccessoryCategory.choices,
+                                default=AccessoryCategory.ACCESSORY)  # fmt: skip
+    part = models.ForeignKey("parts.Part", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("part from stock"))  # fmt: skip
+    cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("accessory")
+        verbose_name_plural = _("accessories")
+        constraints = [models.UniqueConstraint(fields=["store", "code"], name="accessory_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessorySale(TenantModel):
+    """An accessory sold on a repair order: its part line on the bill, the cost frozen."""
+
+    accessory = models.ForeignKey(Accessory, on_delete=models.PROTECT, related_name="sales")
+    part_line = models.OneToOneField(PartLine, on_delete=models.CASCADE, related_name="accessory_sale")
+    repair_order = models.ForeignKey(RepairOrder, on_delete=models.CASCADE, related_name="accessory_sales")
+    vehicle = models.ForeignKey("vehicles.Vehicle", on_delete=models.PROTECT, related_name="+")
+    cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=2)
+
+    scope_owner_field = "repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("accessory sale")
+        verbose_name_plural = _("accessory sales")
+        indexes = [models.Index(fields=["vehicle"], name="accessory_sale_vehicle")]
+
+    def __str__(self) -> str:
+        return f"{self.accessory_id} @ {self.repair_order_id}"
+
+
+class InsuranceClaim(TenantModel):
+    """Insurer direct billing (直赔) of an accident repair: the insurer, the claim number and the
+    insurer's share (an amount, or a percentage of the bill); when the bill is made the two
+    shares are frozen to the fen (``insurer_amount`` + ``owner_amount`` = the bill's total) and
+    the insurer's receivable waits (pending → paid)."""
+
+    repair_order = models.OneToOneField(RepairOrder, on_delete=models.CASCADE, related_name="insurance_claim")
+    insurer = models.CharField(_("insurer"), max_length=60)
+    claim_number = models.CharField(_("claim number"), max_length=40)
+    share_kind = models.CharField(_("insurer's share as"), max_length=8, choices=ShareKind.choices)
+    share_value = models.DecimalField(_("insurer's share"), max_digits=12, decimal_places=2)
+    insurer_amount = models.DecimalField(_("insurer pays"), max_digits=12, decimal_places=2, null=True, blank=True)
+    owner_amount = models.DecimalField(_("owner pays"), max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    scope_owner_field = "repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("insurance claim")
+        verbose_name_plural = _("insurance claims")
+        indexes = [models.Index(fields=["store", "status", "-created_at"], name="claim_store_status")]
+
+    def __str__(self) -> str:
+        return f"{self.insurer} {self.claim_number}"
+
+
 from .models_kpis import CostBasis, ServiceCosts  # noqa: E402, F401  (the KPIs' cost basis, ADR 0026)

@@ -853,6 +853,9 @@ def bill_make(ro: RepairOrder) -> Bill:
     if not bill.number:
         bill.number = f"B{ro.number[2:] if ro.number else bill.pk}"
         bill.save(update_fields=["number"])
+    from .insurance import claim_split  # insurer direct billing (直赔): the two shares of the total
+
+    claim_split(bill)
     return bill
 
 

@@ -17,6 +17,8 @@ from autocrm.customers.models import Customer
 from autocrm.service.models import Appointment, Bill, CannedJob, RepairOrder
 from autocrm.vehicles.models import Vehicle
 
+from .plans_exempt import PLANS_EXEMPT
+
 A, R, B, CJ = "service.appointment", "service.repairorder", "service.bill", "service.cannedjob"
 _serial = itertools.count(1)
 
@@ -150,4 +152,5 @@ class TestServiceMultistore(MultistoreMatrix):
         "test_views",
         "PATCH /api/v1/repair-orders/{ro_id}/jobs/{job_id}": "two records per call (repair order, job); test_api",
         "POST /api/v1/repair-orders/{ro_id}/canned-jobs": "two records per call (repair order, canned job); test_api",
+        **PLANS_EXEMPT,  # ADR 0025: plans, accessories, insurer claims (test_multistore_plans)
     }
