@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -55,6 +57,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=0, help="print the N functions with most own time")
     parser.add_argument("--cumulative", default="", help="print the functions matching this regex by cumulative time")
     parser.add_argument("--pyinstrument", action="store_true", help="print a pyinstrument tree of 20 requests")
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the warmed objects to the collector (gunicorn's pre_fork freezes the imports)",
+    )
     parser.add_argument("--intake", type=int, default=0, help="time N lead_create calls too")
     args = parser.parse_args()
 
@@ -95,7 +102,7 @@ def main() -> None:
         pid = cursor.fetchone()[0]
 
     print(f"{args.user}; uptime {http_load.read('/proc/loadavg').strip()}")
-    print(f"{'endpoint':10} {'app ms':>8} {'db ms':>7} {'total':>7} {'queries':>8} {'calls':>8}")
+    print(f"{'endpoint':10} {'app ms':>8} {'median':>8} {'db ms':>7} {'total':>7} {'queries':>8} {'calls':>8}")
     for name, (kind, url) in ENDPOINTS.items():
         if only and name not in only:
             continue
@@ -110,14 +117,22 @@ def main() -> None:
 
         for u in urls * 3:
             get(u)
+        if not args.no_freeze:
+            gc.collect()
+            gc.freeze()  # as a gunicorn worker is, after its warm-up (scripts/gunicorn.conf.py freezes at fork)
+        connection.force_debug_cursor = True
         with CaptureQueriesContext(connection) as captured:
             get(urls[0])
         run = [urls[i % len(urls)] for i in range(args.requests)]
         b0, c0 = backend_ticks(pid), time.process_time()
+        each = []
         for u in run:
+            t0 = time.process_time()
             get(u)
+            each.append(time.process_time() - t0)
         app = (time.process_time() - c0) / len(run) * 1000
         db = (backend_ticks(pid) - b0) / tick / len(run) * 1000
+        median = statistics.median(each) * 1000
         profiler = cProfile.Profile()
         profiler.enable()
         for u in run[:20]:
@@ -125,7 +140,9 @@ def main() -> None:
         profiler.disable()
         stats = pstats.Stats(profiler)
         calls = stats.total_calls / 20  # type: ignore[attr-defined]
-        print(f"{name:10} {app:8.2f} {db:7.2f} {app + db:7.2f} {len(captured):8} {calls:8.0f}", flush=True)
+        print(
+            f"{name:10} {app:8.2f} {median:8.2f} {db:7.2f} {app + db:7.2f} {len(captured):8} {calls:8.0f}", flush=True
+        )
         if args.top:
             stats.sort_stats("tottime").print_stats(args.top)
         if args.cumulative:

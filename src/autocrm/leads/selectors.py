@@ -75,6 +75,26 @@ def lead_page(
     return paginate(qs, ordering=SORTS[sort or "recent"], limit=limit, cursor=cursor)
 
 
+# The list page's columns, read as plain values: no model instance per row, the consultant's name
+# from the same join select_related would make (conventions §10; docs/benchmarks.md, h/leadperf2).
+ROW_FIELDS = ("id", "name", "mobile", "mobile_flag", "status", "grade", "score", "score_reasons", "source_channel",
+              "consultant_id", "consultant__display_name", "consultant__username", "arrived_at",
+              "next_action_at")  # fmt: skip
+
+
+def lead_row_page(
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None,
+    sort: str | None = None,
+) -> Page:  # fmt: skip
+    """:func:`lead_page` with each item a dict of :data:`ROW_FIELDS` (the list page's columns;
+    ``mobile`` as stored — the caller presents it). The same scope, filters, errors and cursors."""
+    require_model(actor, "view", Lead)
+    if sort not in (None, "") and sort not in SORTS:
+        raise ValidationError(fields={"sort": [_("Choose one of: %(sorts)s.") % {"sorts": ", ".join(SORTS)}]})
+    qs = lead_list(actor=actor, filters=filters).values(*ROW_FIELDS)
+    return paginate(qs, ordering=SORTS[sort or "recent"], limit=limit, cursor=cursor)
+
+
 def lead_get(*, actor: Actor, pk: Any, action: str = "view") -> Lead:
     """One lead in scope (404 otherwise; 403 in scope but ``action`` not allowed)."""
     return get_in_scope(Lead.objects.select_related("consultant", "customer"), actor, pk, action)

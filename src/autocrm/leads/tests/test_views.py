@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 
@@ -32,6 +34,42 @@ def test_consultant_list_shows_own_leads_as_table_and_phone_cards(world):
     assert 'id="lead-cards"' in body and f"/leads/{mine.pk}/" in body
     assert login("sales_a1").get("/leads/?status=bogus").status_code == 200  # a bad filter: a message, not a 500
     assert login("advisor_a1").get("/leads/").status_code == 403
+
+
+def test_list_rows_show_the_columns_escaped_masked_and_labelled(world):
+    """The rows are built in Python (leads.views._list_rows): what the template showed before —
+    labels, the masked mobile, the flag, the score's reasons, "not assigned", local times — with
+    every value escaped."""
+    from django.utils import timezone
+
+    hostile = make_lead(world, name='<script>alert("x")</script>', mobile="13800000000",
+                        message="落地价多少？有现车吗", consultant_id=uid("sales_a1"))  # fmt: skip
+    body = login("sales_a1").get("/leads/").content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+    assert "138****0000" in body and "13800000000" not in body  # masked for a consultant
+    assert "空号" in body  # the flag's label (an empty-number pattern)
+    assert re.search(r'title="[^"]*问了落地价 \+15[^"]*"', body)  # the reasons in the score badge's title
+    assert body.count('data-testid="lead-card"') == 1 and body.count(f'href="/leads/{hostile.pk}/"') == 2
+    assert str(User.objects.get(username="sales_a1")) in body
+    arrived = timezone.localtime(hostile.arrived_at)
+    assert arrived.strftime("%Y-%m-%d %H:%M") in body and arrived.strftime("%m-%d %H:%M") in body
+    queue = make_lead(world, name="待分配")
+    Lead.objects.filter(pk=queue.pk).update(consultant=None)  # scoped: test (the manager's queue)
+    manager_body = login("sales_manager_a").get("/leads/?unassigned=1").content.decode()
+    assert "待分配" in manager_body and '<span class="text-warning">未分配</span>' in manager_body
+    empty = login("sales_a1").get("/leads/?grade=C").content.decode()
+    assert 'data-testid="lead-card"' not in empty
+
+
+def test_list_filters_keep_the_chosen_options_selected(world):
+    make_lead(world, name="甲", consultant_id=uid("sales_a1"), grade="A")
+    body = login("sales_manager_a").get(
+        f"/leads/?status=new&grade=A&source_channel=walk_in&consultant={uid('sales_a1')}"
+    )
+    text = body.content.decode()
+    assert '<option value="new" selected>' in text and '<option value="A" selected>' in text
+    assert '<option value="walk_in" selected>' in text and f'<option value="{uid("sales_a1")}" selected>' in text
+    assert "甲" in text
 
 
 def test_new_lead_form_runs_intake_and_shows_errors(world):
