@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--db", default="h8_leadbench")
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/leadperf/data"))
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/leadperf/data"))  # noqa: S108
     parser.add_argument("--redis", default=None)
     parser.add_argument("--user", default="bench_a01")
     parser.add_argument("--requests", type=int, default=100)

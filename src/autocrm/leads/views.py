@@ -335,11 +335,37 @@ def lost_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def panel_todo(request: ActorRequest) -> dict[str, Any] | None:
-    """The consultant's day: new leads with the time left, follow-ups due today, overdue."""
+    """The consultant's day: new leads with the time left, follow-ups due today, overdue — each
+    section's lines built here (one reverse, local times, the minutes' text), not per line in the
+    template."""
     actor = request.actor
     if actor.role != Role.SALES or not can(actor, "change", Lead):
         return None
-    return dict(selectors.lead_todo(actor=actor))
+    todo = selectors.lead_todo(actor=actor)
+    link = reverse("leads:lead_detail", args=[0]).removesuffix("0/")
+    tz = timezone.get_current_timezone()
+    e = html.escape
+    line = '<a class="list-group-item list-group-item-action d-flex" href="{}{}/"><span>{}</span><span class="ms-auto {}">{}</span></a>'
+    late, left = _("%(m)s min late"), _("%(m)s min left")
+
+    def when_new(lead: Any) -> tuple[str, str]:
+        m = lead.minutes_left
+        if m is None:
+            return "text-secondary", "—"
+        if m < 0:
+            return "text-danger", e(str(late) % {"m": -m})
+        return "text-secondary", e(str(left) % {"m": m})
+
+    def lines(leads: list[Any], when: Any) -> SafeString:
+        return mark_safe("".join(line.format(link, lead.pk, e(lead.name) if lead.name else lead.pk, *when(lead))  # noqa: S308
+                                 for lead in leads))  # fmt: skip
+
+    return {
+        **todo,
+        "new_lines": lines(todo["new"], when_new),
+        "today_lines": lines(todo["today"], lambda lead: ("text-secondary", lead.next_action_at.astimezone(tz).strftime("%H:%M"))),
+        "overdue_lines": lines(todo["overdue"], lambda lead: ("text-danger", lead.next_action_at.astimezone(tz).strftime("%m-%d %H:%M"))),
+    }  # fmt: skip
 
 
 def panel_board(request: ActorRequest) -> dict[str, Any] | None:
