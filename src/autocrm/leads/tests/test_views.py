@@ -115,6 +115,35 @@ def test_consultant_home_is_the_todo(world):
     assert 'id="panel-leads-todo"' in body and "待联系" in body
 
 
+def test_todo_lines_show_time_left_late_and_due_escaped(world):
+    """The panel's lines are built in Python (leads.views.panel_todo): the minutes left or late,
+    today's time and an overdue date, each name escaped, each linking to its lead."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    soon = make_lead(world, name="<b>新</b>", consultant_id=uid("sales_a1"))
+    late = make_lead(world, name="迟了", consultant_id=uid("sales_a1"))
+    due = make_lead(world, name="今天跟进", consultant_id=uid("sales_a1"))
+    overdue = make_lead(world, name="过期跟进", consultant_id=uid("sales_a1"))
+    Lead.objects.filter(pk=soon.pk).update(first_contact_due=now + dt.timedelta(minutes=25, seconds=30))  # scoped: test
+    Lead.objects.filter(pk=late.pk).update(first_contact_due=now - dt.timedelta(minutes=7, seconds=30))  # scoped: test
+    end = timezone.localtime(now).replace(hour=23, minute=59, second=0, microsecond=0)
+    today_at = max(now + dt.timedelta(minutes=5), min(end, now + dt.timedelta(hours=1)))
+    Lead.objects.filter(pk=due.pk).update(status="contacted", next_action_at=today_at)  # scoped: test
+    Lead.objects.filter(pk=overdue.pk).update(
+        status="contacted", next_action_at=now - dt.timedelta(days=2)
+    )  # scoped: test
+    body = login("sales_a1").get("/").content.decode()
+    assert "&lt;b&gt;新&lt;/b&gt;" in body and "<b>新</b>" not in body
+    assert "剩余 25 分钟" in body and "已超时 8 分钟" in body
+    assert f'href="/leads/{soon.pk}/"' in body and f'href="/leads/{overdue.pk}/"' in body
+    if timezone.localdate(today_at) == timezone.localdate(now):
+        assert timezone.localtime(today_at).strftime("%H:%M") in body
+    assert timezone.localtime(now - dt.timedelta(days=2)).strftime("%m-%d %H:%M") in body
+
+
 def test_demo_leads_fill_the_home_pages(world):
     store = Store.objects.get(code="b")
     made = demo_leads_store(store, count=60, seed=3)
