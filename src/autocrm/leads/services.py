@@ -278,8 +278,8 @@ def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, 
     built by the ORM on every lead: its compiling was a third of the booking's CPU."""
     ops = connection.ops
     day, at = ops.adapt_datefield_value(today), ops.adapt_datetimefield_value(now)
-    ready = [pk, DutyStatus.ON_DUTY.value] + ([day] if capped else [])
-    params = [top, at, day, day, *ready, *(ready if not wait else [])]
+    ready: list[Any] = [pk, DutyStatus.ON_DUTY.value] + ([day] if capped else [])
+    params: list[Any] = [top, at, day, day, *ready, *(ready if not wait else [])]
     with connection.cursor() as cursor:
         cursor.execute(_book_sql(capped=capped, wait=wait), params)
         done = cursor.rowcount
