@@ -172,13 +172,15 @@ def intake(n: int, top: int, pid: int, tick: int) -> None:
 
     actor = actor_build(user=User.objects.get(username="sales_manager_a"))
     rng = random.Random(time.time_ns())
-    numbers = [f"+86139{rng.randrange(10**8):08d}" for _ in range(n + 20)]
+    numbers = [f"+86139{rng.randrange(10**8):08d}" for _ in range(n + 80)]
+    run = rng.randrange(10**9)
     lead_create(actor=actor, data={"name": "预热", "mobile": numbers.pop()}, source="autohome")
     b0, c0 = backend_ticks(pid), time.process_time()
+    connection.force_debug_cursor = True
     with CaptureQueriesContext(connection) as captured:
         for i in range(n):
-            lead_create(actor=actor, data={"name": f"测{i}", "mobile": numbers.pop(), "message": "落地价多少，有现车吗"},
-                        source="autohome")  # fmt: skip
+            lead_create(actor=actor, data={"name": "基准客户", "model_interest": "Model Y", "mobile": numbers.pop(),
+                                           "external_id": f"prof-{run}-{i}"}, source="autohome")  # fmt: skip
     app = (time.process_time() - c0) / n * 1000
     db = (backend_ticks(pid) - b0) / tick / n * 1000
     print(f"intake     {app:8.2f} {db:7.2f} {app + db:7.2f} {len(captured) / n:8.1f}")
@@ -186,8 +188,8 @@ def intake(n: int, top: int, pid: int, tick: int) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
         for i in range(min(n, 50)):
-            lead_create(actor=actor, data={"name": f"测p{i}", "mobile": numbers.pop() if numbers else f"+8613{i:09d}",
-                                           "message": "落地价多少"}, source="autohome")  # fmt: skip
+            lead_create(actor=actor, data={"name": "基准客户", "model_interest": "Model Y", "mobile": numbers.pop(),
+                                           "external_id": f"prof-{run}-p{i}"}, source="autohome")  # fmt: skip
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
