@@ -34,6 +34,7 @@ which hold under load, beside the wall-clock ones."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -108,6 +109,26 @@ def ensure_consultants() -> dict[str, list[int]]:
     return ids
 
 
+def scores() -> list[tuple[int, list[dict[str, Any]], dict[str, Any]]]:
+    """The score, reasons and signals of the 24 kinds of generated lead (``g % 24``: the grade and
+    source follow ``g % 8``; none, one or two text signals follow ``g % 3``), as intake computes
+    them, so the lists render real reasons."""
+    from types import SimpleNamespace
+
+    from autocrm.leads import scoring
+
+    sources = ["autohome", "dongchedi", "yiche", "walk_in", "phone", "web_form", "wechat", "oem"]
+    texts = [[], ["price"], ["loan", "price"]]
+    out = []
+    for g in range(24):
+        signals: dict[str, Any] = {"text": texts[g % 3]} if texts[g % 3] else {}
+        lead = SimpleNamespace(score_signals=signals, customer_id=None, grade="HABC"[g % 4],
+                               source_channel=sources[g % 8], enquiries=1, mobile_flag="")  # fmt: skip
+        score, reasons = scoring.compute(lead)
+        out.append((score, reasons, signals))
+    return out
+
+
 def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
     """Top the leads table up to ``target`` rows in one INSERT … SELECT (see the module's text)."""
     from django.db import connection
@@ -125,6 +146,7 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
     mobile = Lead._meta.get_field("mobile")
     index = Lead._meta.get_field("mobile_index")
     rng = random.Random(13)
+    scored = scores()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_mobiles")
         cursor.execute("CREATE TEMP TABLE bench_mobiles (n int PRIMARY KEY, mobile text, mobile_index text)")
@@ -139,11 +161,12 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
             INSERT INTO leads_lead (created_at, updated_at, name, mobile, mobile_index, source_channel, campaign,
                 external_id, model_interest, status, grade, score, arrived_at, assigned_at, first_contact_due,
                 first_contact_at, last_touch_at, next_action_at, closed_at, consultant_id, customer_id, store_id,
-                brand_interest, enquiries, marketing_consent, message, mobile_flag, version)
+                brand_interest, enquiries, marketing_consent, message, mobile_flag, version, score_reasons,
+                score_signals, scored_at, visitor_id)
             SELECT t.at, t.at, '客户' || g, m.mobile, m.mobile_index,
                 (ARRAY['autohome','dongchedi','yiche','walk_in','phone','web_form','wechat','oem'])[1 + g %% 8], '',
                 '', (ARRAY['Model Y','Model 3','卡罗拉','凯美瑞','雅阁','思域'])[1 + g %% 6], t.status,
-                (ARRAY['H','A','B','C'])[1 + g %% 4], 0, t.at, t.at,
+                (ARRAY['H','A','B','C'])[1 + g %% 4], (%(scores)s::int[])[1 + g %% 24], t.at, t.at,
                 t.at + interval '30 minutes',
                 CASE WHEN t.status = 'new' THEN NULL ELSE t.at + interval '20 minutes' END,
                 CASE WHEN t.status = 'new' THEN NULL ELSE t.at + interval '2 days' END,
@@ -153,7 +176,8 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
                 CASE WHEN g %% 2 = 0 THEN (%(a)s::bigint[])[1 + (g / 2) %% %(k)s]
                      ELSE (%(b)s::bigint[])[1 + (g / 2) %% %(k)s] END,
                 NULL, CASE WHEN g %% 2 = 0 THEN %(store_a)s ELSE %(store_b)s END,
-                '', 1, false, '', 'ok', 0
+                '', 1, false, '', '', 0, (%(reasons)s::jsonb[])[1 + g %% 24], (%(signals)s::jsonb[])[1 + g %% 24],
+                t.at, ''
             FROM generate_series(%(first)s, %(last)s) AS g
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN (g / 40) %% 20 = 3
@@ -165,7 +189,9 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
             JOIN bench_mobiles m ON m.n = g %% %(pool)s
             """,
             {"a": consultants["a"], "b": consultants["b"], "k": CONSULTANTS, "store_a": stores["a"],
-             "store_b": stores["b"], "first": have + 1, "last": target, "pool": POOL},
+             "store_b": stores["b"], "first": have + 1, "last": target, "pool": POOL,
+             "scores": [s for s, _r, _s in scored], "reasons": [json.dumps(r) for _s, r, _g in scored],
+             "signals": [json.dumps(g) for _s, _r, g in scored]},
         )  # fmt: skip
         cursor.execute("DROP TABLE bench_mobiles")
         cursor.execute("ANALYZE leads_lead")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # --- the text signal ----------------------------------------------------------------------------
@@ -368,27 +369,66 @@ def apply(lead: Any, *, now: dt.datetime | None = None) -> int:
     return int(lead.score)
 
 
-def reason_text(reason: dict[str, Any]) -> str:
-    """One reason for people: ``问了落地价 +15``."""
+# The text of a reason depends only on its code, points, arguments and the language: rendered
+# once per process and kept (a page lists 50 leads whose reasons repeat), bounded by _MAX_TEXTS.
+_texts: dict[tuple[Any, ...], str] = {}
+_MAX_TEXTS = 4096
+
+
+def reason_text(reason: dict[str, Any], *, language: str | None = None) -> str:
+    """One reason for people: ``问了落地价 +15`` (in ``language``, the active one by default)."""
+    args = reason.get("args") or {}
+    try:
+        key: tuple[Any, ...] | None = (
+            language or get_language(),
+            reason.get("code"),
+            reason.get("points"),
+            tuple(sorted(args.items())) if args else (),
+        )
+        hash(key)
+    except (TypeError, AttributeError):  # arguments we did not write (a list, a dict): rendered, not kept
+        key = None
+    if key is not None:
+        hit = _texts.get(key)
+        if hit is not None:
+            return hit
+    text = _render_reason(reason, args)
+    if key is not None:
+        if len(_texts) >= _MAX_TEXTS:
+            _texts.clear()
+        _texts[key] = text
+    return text
+
+
+def _render_reason(reason: dict[str, Any], args: Any) -> str:
     label = REASONS.get(str(reason.get("code", "")))
     if label is None:
         return ""
-    args = reason.get("args") or {}
+    if not isinstance(args, dict):
+        args = {}
     if "source" in args:
         from .choices import LeadSource
 
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, TypeError):
             args = {**args, "source": LeadSource(args["source"]).label}
     try:
         text = str(label) % args if args else str(label)
     except (KeyError, TypeError, ValueError):
         text = str(label)
-    points = int(reason.get("points", 0))
+    try:
+        points = int(reason.get("points", 0))
+    except (TypeError, ValueError, OverflowError):
+        points = 0
     return f"{text} {'+' if points >= 0 else '−'}{abs(points)}"
 
 
-def reasons_text(lead: Any, limit: int = 8) -> list[str]:
-    return [t for t in (reason_text(r) for r in (lead.score_reasons or [])[:limit] if isinstance(r, dict)) if t]
+def reasons_text(lead: Any, limit: int = 8, *, language: str | None = None) -> list[str]:
+    """The first ``limit`` reasons of a lead (or of a row dict with ``score_reasons``) as text."""
+    reasons = lead.get("score_reasons") if isinstance(lead, dict) else lead.score_reasons
+    if not isinstance(reasons, list):
+        return []
+    language = language or get_language()
+    return [t for t in (reason_text(r, language=language) for r in reasons[:limit] if isinstance(r, dict)) if t]
 
 
 # --- the hooks the services call ----------------------------------------------------------------

@@ -4,6 +4,7 @@ pages, sleeping leads, the lost-request queue and the lost-reason report."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -75,6 +76,26 @@ def lead_page(
     return paginate(qs, ordering=SORTS[sort or "recent"], limit=limit, cursor=cursor)
 
 
+# The list page's columns, read as plain values: no model instance per row, the consultant's name
+# from the same join select_related would make (conventions §10; docs/benchmarks.md, h/leadperf2).
+ROW_FIELDS = ("id", "name", "mobile", "mobile_flag", "status", "grade", "score", "score_reasons", "source_channel",
+              "consultant_id", "consultant__display_name", "consultant__username", "arrived_at",
+              "next_action_at")  # fmt: skip
+
+
+def lead_row_page(
+    *, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None, cursor: str | None = None,
+    sort: str | None = None,
+) -> Page:  # fmt: skip
+    """:func:`lead_page` with each item a dict of :data:`ROW_FIELDS` (the list page's columns;
+    ``mobile`` as stored — the caller presents it). The same scope, filters, errors and cursors."""
+    require_model(actor, "view", Lead)
+    if sort not in (None, "") and sort not in SORTS:
+        raise ValidationError(fields={"sort": [_("Choose one of: %(sorts)s.") % {"sorts": ", ".join(SORTS)}]})
+    qs = lead_list(actor=actor, filters=filters).values(*ROW_FIELDS)
+    return paginate(qs, ordering=SORTS[sort or "recent"], limit=limit, cursor=cursor)
+
+
 def lead_get(*, actor: Actor, pk: Any, action: str = "view") -> Lead:
     """One lead in scope (404 otherwise; 403 in scope but ``action`` not allowed)."""
     return get_in_scope(Lead.objects.select_related("consultant", "customer"), actor, pk, action)
@@ -88,31 +109,51 @@ def lead_activities(*, lead: Lead, limit: int = 50) -> list[LeadActivity]:
     )
 
 
-def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Lead]]:
+@dataclass(slots=True)
+class TodoLead:
+    """One line of the to-do list: what it shows of a lead (read as values, no model instance)."""
+
+    pk: int
+    name: str
+    status: str
+    first_contact_due: dt.datetime | None
+    next_action_at: dt.datetime | None
+    minutes_left: int | None = None
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self) -> str:
+        return self.name or str(self.pk)
+
+
+def lead_todo(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[TodoLead]]:
     """A consultant's day: new leads to answer (soonest deadline first, with the minutes left),
     follow-ups due today and overdue ones — their own leads only, in one query."""
     now = now or timezone.now()
     end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     working = [LeadStatus.CONTACTED, LeadStatus.VISITED, LeadStatus.NEGOTIATING]
-    rows = list(
-        Lead.objects.for_actor(actor, "view")
+    rows = [
+        TodoLead(*values)
+        for values in Lead.objects.for_actor(actor, "view")
         .filter(consultant_id=actor.user_id)
         .filter(
             Q(status=LeadStatus.NEW, first_contact_at__isnull=True)
             | Q(status__in=working, next_action_at__lte=end_of_day)
         )
-        .only("id", "store_id", "name", "status", "consultant_id", "first_contact_due", "first_contact_at",
-              "next_action_at")
-        .order_by("first_contact_due", "next_action_at", "id")[: limit * 3]
-    )  # fmt: skip
+        .order_by("first_contact_due", "next_action_at", "id")
+        .values_list("id", "name", "status", "first_contact_due", "next_action_at")[: limit * 3]
+    ]
     new = [r for r in rows if r.status == LeadStatus.NEW][:limit]
     overdue = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at < now),
                      key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
     today = sorted((r for r in rows if r.status != LeadStatus.NEW and r.next_action_at and r.next_action_at >= now),
                    key=lambda r: r.next_action_at or now)[:limit]  # fmt: skip
     for lead in new:
-        left = int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
-        setattr(lead, "minutes_left", left)  # noqa: B010  (shown on the to-do list)
+        lead.minutes_left = (
+            int((lead.first_contact_due - now).total_seconds() // 60) if lead.first_contact_due else None
+        )
     return {"new": new, "today": today, "overdue": overdue}
 
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -219,14 +218,7 @@ def _pick_consultant(
     a capacity's last slot is never taken twice. When every candidate is held, the best one is
     waited for. ``ranking`` (a hot lead: the best converters first) goes before the round."""
     today = timezone.localdate(now)
-    base = ConsultantDuty.objects.filter(  # scoped: the intake's own store
-        store_id=store_id,
-        status=DutyStatus.ON_DUTY,
-        user_id__in=Membership.objects.filter(
-            store_id=store_id, role__in=list(CONSULTANT_ROLES), is_active=True
-        ).values("user_id"),
-    ).order_by("turn", "id")
-    duties = list(base)
+    duties = _duties_on(store_id)
     if not duties:
         return None
     top = max(d.turn for d in duties)
@@ -251,30 +243,78 @@ def _pick_consultant(
     return None
 
 
+_DUTY_COLUMNS = ("id", "store_id", "user_id", "status", "daily_capacity", "specialities", "turn", "assigned_on",
+                 "assigned_today")  # fmt: skip
+_DUTIES_SQL: dict[str, str] = {}
+
+
+def _duties_on(store_id: int) -> list[ConsultantDuty]:
+    """The store's on-duty rows of active consultants, lowest turn first, with the columns the
+    rules read (round robin, capacity, specialities). One raw read, its text made once per
+    database: built by the ORM (a membership subquery) it was the intake's costliest statement
+    to compile."""
+    sql = _DUTIES_SQL.get(connection.vendor)
+    if sql is None:
+        q = connection.ops.quote_name
+        members = q(Membership._meta.db_table)
+        roles = ", ".join(["%s"] * len(CONSULTANT_ROLES))
+        sql = _DUTIES_SQL[connection.vendor] = (
+            f"SELECT {', '.join(q(c) for c in _DUTY_COLUMNS)} FROM {q(ConsultantDuty._meta.db_table)} "
+            f"WHERE store_id = %s AND status = %s AND user_id IN (SELECT user_id FROM {members} "
+            f"WHERE store_id = %s AND role IN ({roles}) AND is_active) ORDER BY turn, id"
+        )
+    params = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
+    return list(ConsultantDuty.objects.raw(sql, params))  # scoped: the intake's own store
+
+
 def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
     """Book one duty row in one conditional UPDATE: True booked; otherwise, with ``wait`` False
     or the row full or off. Without ``wait`` the row is taken only when no other intake holds it
     (``FOR UPDATE SKIP LOCKED`` in the subquery); with it, after that intake's commit, the
     conditions read again. The capacity is checked on the row as it is then, so a last slot is
-    never taken twice, and a row found full is never locked."""
-    ready = Q(pk=pk, status=DutyStatus.ON_DUTY)
-    if capped:
-        ready &= Q(assigned_on__isnull=True) | ~Q(assigned_on=today) | Q(assigned_today__lt=F("daily_capacity"))
-    # The conditions stand on the UPDATE itself too: PostgreSQL checks them again on the row as
-    # the other intake left it, when this one had to wait for it.
-    rows = ConsultantDuty.objects.filter(ready)  # scoped: a row of the intake's store
-    if not wait:
-        held = ConsultantDuty.objects.filter(ready).select_for_update(skip_locked=True).values("pk")  # scoped: same
-        rows = rows.filter(pk__in=Subquery(held))
-    done = rows.update(
-        turn=Greatest(F("turn"), Value(top)) + 1,
-        last_assigned_at=now,
-        assigned_today=Case(When(assigned_on=today, then=F("assigned_today") + 1), default=Value(1)),
-        assigned_on=today,
-    )
+    never taken twice, and a row found full is never locked.
+
+    The statement is written out (:func:`_book_sql`, one text per shape and database) rather than
+    built by the ORM on every lead: its compiling was a third of the booking's CPU."""
+    ops = connection.ops
+    day, at = ops.adapt_datefield_value(today), ops.adapt_datetimefield_value(now)
+    ready: list[Any] = [pk, DutyStatus.ON_DUTY.value] + ([day] if capped else [])
+    params: list[Any] = [top, at, day, day, *ready, *(ready if not wait else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(_book_sql(capped=capped, wait=wait), params)
+        done = cursor.rowcount
     if done:
         return True
     return False if wait else None
+
+
+_BOOK_SQL: dict[tuple[str, bool, bool], str] = {}
+
+
+def _book_sql(*, capped: bool, wait: bool) -> str:
+    """The booking's UPDATE for this shape: the row on duty (and, ``capped``, under its capacity
+    today) — conditions that stand on the UPDATE itself too, so PostgreSQL checks them again on
+    the row as another intake left it when this one had to wait — and, without ``wait``, only
+    when no other intake holds it (``FOR UPDATE SKIP LOCKED``; SQLite writes one transaction at a
+    time and has no row locks)."""
+    key = (connection.vendor, capped, wait)
+    sql = _BOOK_SQL.get(key)
+    if sql is None:
+        table = connection.ops.quote_name(ConsultantDuty._meta.db_table)
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        ready = "id = %s AND status = %s"
+        if capped:
+            ready += " AND (assigned_on IS NULL OR assigned_on <> %s OR assigned_today < daily_capacity)"
+        where = ready
+        if not wait:
+            lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+            where += f" AND id IN (SELECT id FROM {table} WHERE {ready}{lock})"
+        sql = _BOOK_SQL[key] = (
+            f"UPDATE {table} SET turn = {greatest}(turn, %s) + 1, last_assigned_at = %s, "
+            f"assigned_today = CASE WHEN assigned_on = %s THEN assigned_today + 1 ELSE 1 END, assigned_on = %s "
+            f"WHERE {where}"
+        )
+    return sql
 
 
 def _choose(
@@ -354,19 +394,52 @@ class Intake:
 
 def _find_repeat(store_id: int, external_id: str) -> Lead | None:
     """The lead an earlier enquiry with this external ID made (the unique index), else the lead
-    its "enquired again" activity went to (the activities' ref index). Two indexed reads: one
-    query with an OR of the two would read every lead of the table (measured at 1,000,000)."""
+    its "enquired again" activity went to (the activities' ref index): one statement of two
+    indexed reads, ``UNION ALL`` (one query with an OR of the two read every lead of the table,
+    measured at 1,000,000), answering an id; the lead is read only when there is one — a new
+    enquiry, the common case, costs one small query."""
     if not external_id:
         return None
-    found = Lead.objects.filter(store_id=store_id, external_id=external_id).first()  # scoped: intake dedup
-    if found is None:
-        act = (
-            LeadActivity.objects.filter(store_id=store_id, ref=external_id)  # scoped: intake dedup
-            .select_related("lead")
-            .first()
+    leads, activities = (connection.ops.quote_name(m._meta.db_table) for m in (Lead, LeadActivity))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, 0 FROM {leads} WHERE store_id = %s AND external_id = %s UNION ALL "
+            f"SELECT lead_id, 1 FROM {activities} WHERE store_id = %s AND ref = %s",
+            [store_id, external_id, store_id, external_id],
         )
-        found = act.lead if act else None
-    return found
+        found = sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))  # the lead's own external ID first
+    if not found:
+        return None
+    return Lead.objects.filter(store_id=store_id, pk=found[0][0]).first()  # scoped: the id just found
+
+
+def _open_lead_locked(store_id: int, mobile: str) -> Lead | None:
+    """The store's most recent open lead with this mobile (blind index, every current key),
+    its row locked (``FOR UPDATE``, where the database has row locks). Written out as one raw
+    read of the model's columns: built by the ORM it was the intake's costliest statement to
+    compile (37 columns, every lead, found or not)."""
+    candidates = next(iter(blind_lookup(Lead, "mobile_index", mobile).values()), [])
+    if isinstance(candidates, str):
+        candidates = [candidates]
+    if not candidates:
+        return None
+    sql = _OPEN_LEAD_SQL.get((connection.vendor, len(candidates)))
+    if sql is None:
+        q = connection.ops.quote_name
+        columns = ", ".join(q(f.column) for f in Lead._meta.concrete_fields)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        sql = _OPEN_LEAD_SQL[(connection.vendor, len(candidates))] = (
+            f"SELECT {columns} FROM {q(Lead._meta.db_table)} WHERE store_id = %s AND status IN "
+            f"({', '.join(['%s'] * len(OPEN_STATUSES))}) AND mobile_index IN ({', '.join(['%s'] * len(candidates))}) "
+            f"ORDER BY arrived_at DESC, id DESC LIMIT 1{lock}"
+        )
+    found = list(
+        Lead.objects.raw(sql, [store_id, *(s.value for s in OPEN_STATUSES), *candidates])
+    )  # scoped: the store's own
+    return found[0] if found else None
+
+
+_OPEN_LEAD_SQL: dict[tuple[str, int], str] = {}
 
 
 def _lock_key(text: str) -> int:
@@ -429,13 +502,7 @@ def lead_create(
     if repeat is not None:
         return Intake(lead=repeat, created=False, repeated=True)
     if mobile:
-        lookup = blind_lookup(Lead, "mobile_index", mobile)
-        existing = (
-            Lead.objects.select_for_update()  # scoped: de-dup on arrival looks across the store
-            .filter(store_id=store_id, status__in=list(OPEN_STATUSES), **lookup)
-            .order_by("-arrived_at", "-id")
-            .first()
-        )
+        existing = _open_lead_locked(store_id, mobile)
         if existing is not None:
             _enquired_again(actor, existing, cleaned, now=now)
             return Intake(lead=existing, created=False, linked=True)
@@ -506,6 +573,9 @@ def _customer_of(store_id: int, mobile: str) -> Any:
             store_id=store_id, merged_into__isnull=True, **blind_lookup(Customer, "mobile_index", mobile)
         )
         .order_by("id")
+        # What intake uses of the customer (link, their consultant, name, the score's profile,
+        # the consent's scope): the encrypted fields are neither read nor decrypted.
+        .only("id", "store_id", "name", "consultant_id", "lifecycle_stage", "income_band", "merged_into_id")
         .first()
     )
 

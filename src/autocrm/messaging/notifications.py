@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -110,7 +109,7 @@ def preference_for(user_id: int, kind: str) -> Choice:
     """The person's choice for ``kind``: their row for the kind, else their ``*`` row, else the
     defaults (inbox and WeCom, no digest). The WeCom user id is the one on any of their rows
     (the ``*`` row first)."""
-    rows = {p.kind: p for p in NotificationPreference.objects.filter(user_id=user_id, kind__in=(kind, ALL_KINDS))}
+    rows = {p.kind: p for p in NotificationPreference.objects.raw(_sql("preference"), [user_id, kind, ALL_KINDS])}
     row = rows.get(kind) or rows.get(ALL_KINDS)
     userid = next((r.wecom_userid for r in (rows.get(ALL_KINDS), rows.get(kind)) if r and r.wecom_userid), "")
     if row is None:
@@ -149,6 +148,38 @@ def preference_save(
 # --- writing -----------------------------------------------------------------------------------
 
 
+_SQL: dict[tuple[str, str], str] = {}
+
+
+def _sql(name: str) -> str:
+    """The text of the notification path's reads, made once per process and database (no input
+    in it; every value is a parameter): ``preference`` (a person's rows for a kind and ``*``),
+    ``inbox`` (unread of the kind since, or the open digest updated since — ordered by id),
+    ``inbox_dedup`` (the same or the same dedup key) and ``digest`` (the open digest, locked
+    where the database has row locks)."""
+    from django.db import connection
+
+    key = (connection.vendor, name)
+    sql = _SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        notes = q(StaffNotification._meta.db_table)
+        columns = ", ".join(q(f.column) for f in StaffNotification._meta.concrete_fields)
+        unread = "(kind = %s AND read_at IS NULL AND created_at >= %s) OR (dedup_key = %s AND read_at IS NULL AND updated_at >= %s)"
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        prefs = NotificationPreference._meta
+        texts = {
+            "preference": f"SELECT {', '.join(q(f.column) for f in prefs.concrete_fields)} FROM {q(prefs.db_table)} "
+            "WHERE user_id = %s AND kind IN (%s, %s)",
+            "inbox": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND ({unread}) ORDER BY id",
+            "inbox_dedup": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND ({unread} OR dedup_key = %s) ORDER BY id",
+            "digest": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND dedup_key = %s AND read_at IS NULL "
+            f"ORDER BY id LIMIT 1{lock}",
+        }
+        sql = _SQL[key] = texts[name]
+    return sql
+
+
 def _store_id(store: Any) -> int:
     return int(getattr(store, "pk", store))
 
@@ -181,14 +212,15 @@ def notify_staff(
         digest_key = f"{DIGEST_PREFIX}{kind}"
         # One read of the person's inbox answers the three questions: the same dedup_key before,
         # the recent unread ones of this kind (a flood starting), an open digest (a flood going on).
-        wanted = Q(kind=kind, read_at__isnull=True, created_at__gte=now - DIGEST_WINDOW) | Q(
-            dedup_key=digest_key, read_at__isnull=True, updated_at__gte=now - DIGEST_WINDOW
-        )
-        if dedup_key:
-            wanted |= Q(dedup_key=dedup_key)
+        # Its text is written once per process (``_sql``): the ORM compiled this OR of three on
+        # every notification, the costliest part of an intake's notification.
+        from django.db import connection
+
+        since = connection.ops.adapt_datetimefield_value(now - DIGEST_WINDOW)
+        params = [user_id, kind, since, digest_key, since] + ([dedup_key] if dedup_key else [])
         rows = list(
-            StaffNotification.objects.filter(user_id=user_id).filter(wanted).order_by("id")  # scoped: own inbox
-        )
+            StaffNotification.objects.raw(_sql("inbox_dedup" if dedup_key else "inbox"), params)
+        )  # scoped: own inbox
         if dedup_key:
             earlier = next((n for n in rows if n.dedup_key == dedup_key), None)
             if earlier is not None:
@@ -240,11 +272,8 @@ def _fold(*, user_id: int, store_id: int, kind: str, recent: list[StaffNotificat
     """Fold this notification (and the recent unread ones of its kind) into the person's open
     digest of the kind: one entry whose count grows."""
     key = f"{DIGEST_PREFIX}{kind}"
-    digest = (
-        StaffNotification.objects.select_for_update()
-        .filter(user_id=user_id, dedup_key=key, read_at__isnull=True)  # scoped: the person's own inbox
-        .first()
-    )
+    locked = list(StaffNotification.objects.raw(_sql("digest"), [user_id, key]))  # scoped: the person's own inbox
+    digest = locked[0] if locked else None
     absorbed = len(recent)
     if digest is None:
         digest = StaffNotification.objects.create(

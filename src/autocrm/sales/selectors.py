@@ -285,13 +285,16 @@ def consultant_day(*, actor: Actor, now: dt.datetime | None = None, limit: int =
         TestDrive.objects.for_actor(actor, "view")
         .filter(deal__consultant_id=actor.user_id, status="booked", ends_at__gte=now)
         .select_related("vehicle", "deal")
+        # What the home panel shows: the few columns keep the query's compiling and rows small.
+        .only("id", "store_id", "deal_id", "vehicle_id", "starts_at", "ends_at", "status", "deal__id", "deal__name",
+              "deal__store_id", "vehicle__id", "vehicle__model_name", "vehicle__store_id")
         .order_by("starts_at", "id")[:limit]
-    )
+    )  # fmt: skip
     deliveries = list(
         Deal.objects.for_actor(actor, "view")
         .filter(consultant_id=actor.user_id, status=DealStatus.OPEN)
         .filter(Q(planned_delivery__lt=week_end.date()) | Q(planned_delivery__isnull=True, stage="finance"))
-        .select_related("stock_vehicle")
+        .only("id", "store_id", "name", "model_interest", "planned_delivery", "stage", "status", "consultant_id")
         .order_by("planned_delivery", "id")[:limit]
     )
     return {"test_drives": drives, "deliveries": deliveries, "week_end": [week_end]}

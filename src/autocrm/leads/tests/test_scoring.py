@@ -121,6 +121,25 @@ def test_reason_text_is_translated():
     assert scoring.reason_text({"code": "grade", "points": 1, "args": {"wrong": 1}})  # bad args: label alone
 
 
+def test_reason_texts_are_kept_per_language_and_odd_reasons_never_fail():
+    """The texts are rendered once per (language, code, points, args) and kept: the same reason
+    reads in the language of each request; stored reasons we did not write render or are skipped."""
+    reason = {"code": "source", "points": 3, "args": {"source": "autohome"}}
+    with translation.override("zh-hans"):
+        zh = scoring.reason_text(reason)
+    with translation.override("en"):
+        en = scoring.reason_text(reason)
+        assert scoring.reason_text(reason, language="zh-hans") == zh
+    assert "汽车之家" in zh and en != zh and en.endswith("+3")
+    with translation.override("zh-hans"):
+        assert scoring.reason_text(reason) == zh  # from the cache, still Chinese
+        odd = [{"code": "grade", "points": "x", "args": ["H"]}, {"code": "source", "points": 2, "args": {"source": []}},
+               "text", None, {"code": "text_price", "points": 15, "args": {"n": {"a": 1}}}]  # fmt: skip
+        texts = scoring.reasons_text({"score_reasons": odd}, 8)
+        assert texts[0].endswith("+0") and texts[-1] == "问了落地价 +15"
+        assert scoring.reasons_text({"score_reasons": "not a list"}) == []
+
+
 pytestmark = pytest.mark.django_db
 
 
