@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_inspection
 
 app_name = "service"
 urlpatterns = [
@@ -21,4 +21,15 @@ urlpatterns = [
     path("bills/<int:pk>/pay/", views.bill_pay, name="bill_pay"),
     path("canned-jobs/", views.canned_job_list, name="canned_job_list"),
     path("customers/<int:pk>/service/", views.customer_service_part, name="customer_service_part"),
+    path("<int:pk>/inspection/", views_inspection.inspection_page, name="inspection"),
+    path("<int:pk>/inspection/start/", views_inspection.inspection_start, name="inspection_start"),
+    path("<int:pk>/inspection/items/<int:item>/", views_inspection.inspection_item_save, name="inspection_item_save"),
+    path(
+        "<int:pk>/inspection/items/<int:item>/recommend/",
+        views_inspection.inspection_recommend,
+        name="inspection_recommend",
+    ),
+    path("<int:pk>/inspection/photos/<int:photo>/", views_inspection.inspection_photo, name="inspection_photo"),
+    path("<int:pk>/inspection/part/", views_inspection.inspection_part, name="inspection_part"),
+    path("pick/", views_inspection.pick, name="pick"),
 ]
