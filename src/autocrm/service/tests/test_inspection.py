@@ -200,7 +200,7 @@ def test_the_owner_sees_the_findings_with_photos_through_the_estimate_link(advis
     token = url.rstrip("/").rsplit("/", 1)[-1]
     r = owner.get(reverse("service_public:inspection_photo", args=[token, photo.pk]))
     assert r.status_code == 200 and b"".join(r.streaming_content) == JPEG
-    ro2, insp2 = _started(advisor)
+    _ro2, insp2 = _started(advisor)
     other = inspection.inspection_photo_add(actor=advisor, item=_item(insp2), file=SimpleUploadedFile("q.jpg", JPEG))
     assert owner.get(reverse("service_public:inspection_photo", args=[token, other.pk])).status_code == 404
     assert owner.get(reverse("service_public:inspection_photo", args=["forged", photo.pk])).status_code == 404
@@ -210,7 +210,7 @@ def test_the_booking_picker_finds_the_stores_own_by_plate_mobile_or_name(advisor
     customer, car = make_car(advisor, plate="沪A7K123")
     customer.name = "拣选测试车主"
     customer.save()
-    b_customer, b_car = make_car(actor_for("advisor_b1"), plate="沪B7K123")
+    b_customer, _b_car = make_car(actor_for("advisor_b1"), plate="沪B7K123")
     client = login("advisor_a1")
     for q in ("7K123", "沪A7K123", "拣选测试"):
         body = client.get(reverse("service:pick"), {"q": q}, HTTP_HX_REQUEST="true").content.decode()
