@@ -41,6 +41,13 @@ def _world(tmp_path: Path) -> dict[str, Any]:
     return {"customer": customer, "car": car, "canned": canned, "photo": photo}
 
 
+def _reveal(page: Any, part: str, selector: str) -> None:
+    """Scroll a lazily loaded part of the 360 page into view (in the page's context: the swapped
+    element replaces the placeholder, so a handle would go stale) until ``selector`` shows."""
+    page.evaluate("id => document.getElementById(id).scrollIntoView()", part)
+    page.wait_for_selector(selector)
+
+
 def _advance(page: Any) -> None:
     page.click("[data-testid=advance]")
     page.wait_for_load_state()
@@ -149,10 +156,8 @@ def test_book_receive_inspect_estimate_bill_and_the_360(e2e_db: None, live_serve
 
     # The 360 page: the car's next due date and the declined tyre to offer again.
     page.goto(base + f"/customers/{world['customer'].pk}/")
-    page.locator("#customer-maintenance").scroll_into_view_if_needed()
-    page.wait_for_selector("#customer-maintenance [data-next-due]")
-    page.locator("#service").scroll_into_view_if_needed()
-    page.wait_for_selector("[data-testid=declined-work]")
+    _reveal(page, "customer-maintenance", "#customer-maintenance [data-next-due]")
+    _reveal(page, "service", "[data-testid=declined-work]")
     assert "胎侧鼓包" in page.inner_text("[data-testid=declined-work]")
     screenshot("service-customer-360")
 
