@@ -88,8 +88,9 @@ def test_book_receive_inspect_estimate_bill_and_the_360(e2e_db: None, live_serve
     first.locator("input[name=note]").fill("胎侧鼓包")
     first.locator("[data-testid=photo-input]").set_input_files(str(world["photo"]))
     first.locator("[data-testid=item-save]").click()
-    page.wait_for_selector("#item-%d [data-testid=item-photos] img" % InspectionItem.objects.filter(
-        inspection__repair_order=ro).order_by("position").first().pk)  # fmt: skip
+    first_item = InspectionItem.objects.filter(inspection__repair_order=ro).order_by("position").first()
+    assert first_item is not None
+    page.wait_for_selector(f"#item-{first_item.pk} [data-testid=item-photos] img")
     second = page.locator("[data-testid=inspection-item]").nth(1)
     second.locator("[data-testid=rate-green]").click()
     second.locator("[data-testid=item-save]").click()
