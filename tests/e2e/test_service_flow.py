@@ -58,6 +58,9 @@ def test_book_receive_inspect_estimate_bill_and_the_360(e2e_db: None, live_serve
     world = _world(tmp_path)
     base = live_server.url
     sign_in(page, base, "advisor_a1")
+    # A real, decodable JPEG (the phone camera's stand-in): a picture of the page itself.
+    world["photo"].write_bytes(page.screenshot(type="jpeg", quality=60, clip={"x": 0, "y": 0, "width": 320,
+                                                                               "height": 240}))  # fmt: skip
 
     # Book tomorrow through the picker: type the end of the plate, choose with the keyboard.
     page.goto(base + "/service/appointments/")
@@ -124,7 +127,8 @@ def test_book_receive_inspect_estimate_bill_and_the_360(e2e_db: None, live_serve
         owner.goto(url)
         owner.wait_for_selector("[data-testid=owner-findings]")
         assert "胎侧鼓包" in owner.inner_text("[data-testid=owner-findings]")
-        assert owner.evaluate("document.querySelector('[data-testid=owner-finding-photo]').naturalWidth") >= 0
+        owner.wait_for_function("document.querySelector('[data-testid=owner-finding-photo]').complete")
+        assert owner.evaluate("document.querySelector('[data-testid=owner-finding-photo]').naturalWidth") == 320
         tyre_job = Job.objects.get(repair_order=ro, code__startswith="INSP")
         for fieldset in owner.locator("[data-testid=estimate-form] fieldset").all():
             name = fieldset.locator("input[type=radio]").first.get_attribute("name")

@@ -165,7 +165,8 @@ def pick_rows(actor: Any, query: str) -> list[dict[str, Any]]:
                                                                  store_id=store_id).order_by("id"):  # fmt: skip
             cars.setdefault(v.customer_id, []).append(v)
         for c in customers:
-            for car in cars.get(c.pk) or [None]:  # type: ignore[list-item]
+            options: list[Vehicle | None] = [*cars.get(c.pk, [])] or [None]
+            for car in options:
                 key = (c.pk, car.pk if car else None)
                 if key not in seen and len(rows) < PICK_LIMIT:
                     seen.add(key)
