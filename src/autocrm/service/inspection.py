@@ -281,7 +281,7 @@ def summary(items: list[InspectionItem]) -> dict[str, int]:
 
 def findings(items: list[InspectionItem]) -> list[InspectionItem]:
     """Red first, then amber: what the owner should hear about."""
-    order = {InspectionRating.RED: 0, InspectionRating.AMBER: 1}
+    order: dict[str, int] = {InspectionRating.RED.value: 0, InspectionRating.AMBER.value: 1}
     return sorted((i for i in items if i.rating in FINDINGS), key=lambda i: (order[i.rating], i.position))
 
 

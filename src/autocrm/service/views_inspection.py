@@ -154,7 +154,7 @@ def pick_rows(actor: Any, query: str) -> list[dict[str, Any]]:
     vehicles = (vehicle_list(actor=actor, filters={"q": query}).filter(store_id=store_id, customer__isnull=False)
                 .select_related("customer")[:PICK_LIMIT])  # fmt: skip
     for v in vehicles:
-        if v.customer.merged_into_id is None:
+        if v.customer is not None and v.customer_id is not None and v.customer.merged_into_id is None:
             seen.add((v.customer_id, v.pk))
             rows.append({"customer": v.customer, "vehicle": v})
     if len(rows) < PICK_LIMIT:
@@ -163,7 +163,8 @@ def pick_rows(actor: Any, query: str) -> list[dict[str, Any]]:
         cars: dict[int, list[Vehicle]] = {}
         for v in Vehicle.objects.for_actor(actor, "view").filter(customer_id__in=[c.pk for c in customers],
                                                                  store_id=store_id).order_by("id"):  # fmt: skip
-            cars.setdefault(v.customer_id, []).append(v)
+            if v.customer_id is not None:
+                cars.setdefault(v.customer_id, []).append(v)
         for c in customers:
             options: list[Vehicle | None] = [*cars.get(c.pk, [])] or [None]
             for car in options:
