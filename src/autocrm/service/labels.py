@@ -24,3 +24,7 @@ def register() -> None:
     register_timeline_kind("service.appointment", _("Service appointment"))
     register_timeline_kind("service.received", _("Car received for service"))
     register_timeline_kind("service.delivered", _("Car delivered after service"))
+    register_action("repair_order.inspection_started", _("Walk-round inspection started"))
+    register_action("repair_order.inspection_recommended", _("Inspection finding added to the estimate"))
+    register_model("service.inspectionphoto", labels={"path": _("file"), "uploaded_by": _("uploaded by")},
+                   hidden=("path",))  # fmt: skip

@@ -558,3 +558,98 @@ class InsuranceClaim(TenantModel):
 
 
 from .models_kpis import CostBasis, ServiceCosts  # noqa: E402, F401  (the KPIs' cost basis, ADR 0026)
+
+
+# --- digital inspection at reception (数字化环车检查) ------------------------------------------
+
+
+class InspectionRating(models.TextChoices):
+    """Each checklist item's colour: fine, watch / soon, needs work now."""
+
+    UNCHECKED = "", _("Not checked")
+    GREEN = "green", _("Good")
+    AMBER = "amber", _("Soon")
+    RED = "red", _("Now")
+
+
+def default_inspection_items() -> list[dict[str, str]]:
+    return []
+
+
+class InspectionTemplate(TenantModel):
+    """The store's checklist (环车检查表): ``items`` is a list of ``{"area", "label"}`` in order;
+    the default (``service.inspection.DEFAULT_ITEMS``, in Chinese) is written on first use."""
+
+    items = models.JSONField(_("checklist items"), default=default_inspection_items, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection checklist")
+        verbose_name_plural = _("inspection checklists")
+        constraints = [models.UniqueConstraint(fields=["store"], name="inspection_template_one_per_store")]
+
+    def __str__(self) -> str:
+        return f"inspection checklist {self.store_id}"
+
+
+class Inspection(TenantModel):
+    """The walk-round inspection of a repair order at reception: the store's checklist copied
+    item by item, filled with a colour, a note and photos."""
+
+    repair_order = models.OneToOneField(RepairOrder, on_delete=models.CASCADE, related_name="inspection")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("inspected by"))  # fmt: skip
+
+    scope_owner_field = "repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+
+    def __str__(self) -> str:
+        return f"inspection {self.repair_order_id}"
+
+
+class InspectionItem(TenantModel):
+    """One checklist line: its area and label, the colour, the advisor's note, and the job it
+    became on the estimate (``job``) once the advisor added the recommended work."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    area = models.CharField(_("area"), max_length=40)
+    label = models.CharField(_("item"), max_length=100)
+    rating = models.CharField(_("rating"), max_length=5, choices=InspectionRating.choices, blank=True, default="")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                            verbose_name=_("recommended work added"))  # fmt: skip
+
+    scope_owner_field = "inspection__repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("inspection item")
+        verbose_name_plural = _("inspection items")
+        indexes = [models.Index(fields=["inspection", "position"], name="inspection_item_pos")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class InspectionPhoto(TenantModel):
+    """A photo of an inspection item, stored by ``core.uploads``; served through the repair
+    order's page (permission first) or the owner's estimate link."""
+
+    item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="photos")
+    path = models.CharField(max_length=200, editable=False)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    name = models.CharField(_("file name"), max_length=120)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    scope_owner_field = "item__inspection__repair_order__advisor"
+
+    class Meta:
+        verbose_name = _("inspection photo")
+        verbose_name_plural = _("inspection photos")
+
+    def __str__(self) -> str:
+        return self.name

@@ -65,3 +65,16 @@ register(
     {Role.SERVICE_MANAGER: ("view change", Scope.STORE), Role.MANAGER: ("view change", Scope.STORE)},
     resource="service",
 )
+for child in ("service.inspection", "service.inspectionitem", "service.inspectionphoto"):
+    follow_parent(child, "service.repairorder")
+register(
+    "service.inspectiontemplate",
+    {
+        Role.ADVISOR: ("view", Scope.STORE),
+        Role.TECHNICIAN: ("view", Scope.STORE),
+        Role.SERVICE_MANAGER: ("view change", Scope.STORE),
+        Role.MANAGER: ("view change", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="service",
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_plans
+from . import views, views_inspection, views_plans
 
 app_name = "service"
 urlpatterns = [
@@ -38,4 +38,15 @@ urlpatterns = [
     path("accessories/", views_plans.accessory_list, name="accessory_list"),
     path("accessories/new/", views_plans.accessory_create, name="accessory_create"),
     path("accessories/offers/", views_plans.offer_list, name="offer_list"),
+    path("<int:pk>/inspection/", views_inspection.inspection_page, name="inspection"),
+    path("<int:pk>/inspection/start/", views_inspection.inspection_start, name="inspection_start"),
+    path("<int:pk>/inspection/items/<int:item>/", views_inspection.inspection_item_save, name="inspection_item_save"),
+    path(
+        "<int:pk>/inspection/items/<int:item>/recommend/",
+        views_inspection.inspection_recommend,
+        name="inspection_recommend",
+    ),
+    path("<int:pk>/inspection/photos/<int:photo>/", views_inspection.inspection_photo, name="inspection_photo"),
+    path("<int:pk>/inspection/part/", views_inspection.inspection_part, name="inspection_part"),
+    path("pick/", views_inspection.pick, name="pick"),
 ]

@@ -16,9 +16,9 @@ from autocrm.core import uploads
 from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.forms import error_text
 
-from . import services
+from . import inspection, services
 from .choices import Approval, RoStatus
-from .models import EstimateLink, JobPhoto, PartLine
+from .models import EstimateLink, InspectionPhoto, JobPhoto, PartLine
 
 
 def _invalid(request: HttpRequest, exc: services.LinkInvalid) -> HttpResponse:
@@ -33,7 +33,8 @@ def _context(link: EstimateLink, token: str) -> dict[str, Any]:
     return {"ro": ro, "jobs": jobs, "parts": parts, "token": token, "answered": link.used_at is not None,
             "pending": any(j.approval == Approval.PENDING for j in jobs)
             or any(p.approval == Approval.PENDING for p in parts),
-            "status_label": RoStatus(ro.status).label, "expires_at": link.expires_at}  # fmt: skip
+            "status_label": RoStatus(ro.status).label, "expires_at": link.expires_at,
+            "findings": inspection.findings(inspection.items_of(inspection.inspection_of(ro)))}  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,6 +64,21 @@ def estimate_photo(request: HttpRequest, token: str, photo: int) -> HttpResponse
     except services.LinkInvalid as exc:
         return _invalid(request, exc)
     row = JobPhoto.objects.filter(pk=photo, job__repair_order_id=link.repair_order_id).first()  # scoped: signed link
+    if row is None:
+        raise NotFound()
+    return uploads.response(row.path, content_type=row.content_type, name=row.name)
+
+
+@require_GET
+def inspection_photo(request: HttpRequest, token: str, photo: int) -> HttpResponseBase:
+    """A photo of the inspection of the link's repair order (and of no other)."""
+    try:
+        link = services.estimate_link_open(token, for_answer=False)
+    except services.LinkInvalid as exc:
+        return _invalid(request, exc)
+    row = InspectionPhoto.objects.filter(  # scoped: the signed link names this order
+        pk=photo, item__inspection__repair_order_id=link.repair_order_id
+    ).first()
     if row is None:
         raise NotFound()
     return uploads.response(row.path, content_type=row.content_type, name=row.name)

@@ -105,6 +105,8 @@ class TestServiceMultistore(MultistoreMatrix):
         Op("service:bill_detail", B, "view"),
         Op("service:bill_pay", B, "pay", method="POST", ok=302, fresh=True),
         Op("service:canned_job_list", CJ, "view", record=False),
+        Op("service:inspection", R, "view"),
+        Op("service:inspection_part", R, "view"),
         Op("/appointment-slots?date=2030-01-07", A, "view", api=True, record=False),
         Op("/appointments", A, "view", api=True, record=False),
         Op("/appointments", A, "add", api=True, record=False, method="POST", ok=201, data=new_appointment),
@@ -150,6 +152,12 @@ class TestServiceMultistore(MultistoreMatrix):
         "service:job_photo": "two records per call (repair order, photo); test_views",
         "service:customer_service_part": "a lazy part of the customer 360 page, read as the page reads the customer; "
         "test_views",
+        "service:inspection_start": "the advisor (change) or the technician (progress) may start it; test_inspection",
+        "service:inspection_item_save": "two records per call (repair order, item), advisor or technician; "
+        "test_inspection",
+        "service:inspection_recommend": "two records per call (repair order, item); test_inspection",
+        "service:inspection_photo": "two records per call (repair order, photo); test_inspection",
+        "service:pick": "a search of the actor's own store (booking or receiving); test_inspection",
         "PATCH /api/v1/repair-orders/{ro_id}/jobs/{job_id}": "two records per call (repair order, job); test_api",
         "POST /api/v1/repair-orders/{ro_id}/canned-jobs": "two records per call (repair order, canned job); test_api",
         **PLANS_EXEMPT,  # ADR 0025: plans, accessories, insurer claims (test_multistore_plans)
