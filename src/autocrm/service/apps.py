@@ -7,6 +7,7 @@ class ServiceConfig(AppConfig):
     label = "service"
     verbose_name = _("After-sales service")
     module_key = "aftersales"
+    api_modules = ("api", "api_mobility")  # /appointments…, and /loaners, /errands, /rescues (ADR 0023)
 
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
@@ -15,6 +16,8 @@ class ServiceConfig(AppConfig):
 
         from . import events, labels, panels, permissions, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)
         from .models import Appointment, CannedJob, RepairOrder
+
+        from . import permissions_mobility, views_mobility  # noqa: F401  (mobility rule tables, ADR 0023)
 
         labels.register()
         panels.register()
