@@ -15,7 +15,7 @@ class ServiceConfig(AppConfig):
         from autocrm.core.views import register_home_panel
 
         from . import events, labels, panels, permissions, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)
-        from .models import Appointment, CannedJob, RepairOrder
+        from .models import Appointment, CannedJob, Errand, LoanerBooking, RepairOrder, Rescue
 
         from . import permissions_mobility, views_mobility  # noqa: F401  (mobility rule tables, ADR 0023)
 
@@ -33,9 +33,15 @@ class ServiceConfig(AppConfig):
             "canned_jobs", _("Canned jobs"), "service:canned_job_list", icon="package", order=42,
             module="aftersales", visible=lambda actor: can(actor, "add", CannedJob),
         )  # fmt: skip
+        register_menu(
+            "mobility", _("Mobility services"), "mobility:home", icon="car", order=43, module="aftersales",
+            visible=lambda actor: any(can(actor, "view", m) for m in (LoanerBooking, Errand, Rescue)),
+        )  # fmt: skip
         register_home_panel("service_day", template="service/panels/home_advisor.html", context=views.panel_advisor,
                             order=7)  # fmt: skip
         register_home_panel("service_jobs", template="service/panels/home_technician.html",
                             context=views.panel_technician, order=8)  # fmt: skip
         register_home_panel("service_throughput", template="service/panels/home_throughput.html",
                             context=views.panel_throughput, order=9)  # fmt: skip
+        register_home_panel("mobility_driver", template="service/panels/home_driver.html",
+                            context=views_mobility.panel_driver, order=10)  # fmt: skip
