@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from autocrm.core.models import TenantModel
 
@@ -28,7 +29,7 @@ class LoanerStatus(models.TextChoices):
 class BookingStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")
     OUT = "out", _("Handed over")
-    RETURNED = "returned", _("Returned")
+    RETURNED = "returned", pgettext_lazy("loaner booking", "Returned")
     CANCELLED = "cancelled", _("Cancelled")
 
 
