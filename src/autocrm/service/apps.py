@@ -14,10 +14,8 @@ class ServiceConfig(AppConfig):
         from autocrm.core.permissions import can
         from autocrm.core.views import register_home_panel
 
-        from . import events, labels, panels, permissions, tasks, views  # noqa: F401  (rule table, events, the reminder sweep)
+        from . import events, labels, panels, permissions, permissions_mobility, tasks, views, views_mobility  # noqa: F401  (rule table, events, the reminder sweep)  # noqa: F401  (mobility rule tables, ADR 0023)
         from .models import Appointment, CannedJob, Errand, LoanerBooking, RepairOrder, Rescue
-
-        from . import permissions_mobility, views_mobility  # noqa: F401  (mobility rule tables, ADR 0023)
 
         labels.register()
         panels.register()

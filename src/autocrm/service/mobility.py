@@ -317,7 +317,12 @@ def loaner_return(*, actor: Actor, booking: LoanerBooking, data: Mapping[str, An
     now = timezone.now()
     booking.day_charge, booking.level_charge = charges_for(booking, rules, timezone.localdate(now), level)
     booking.damage_charge = damage or Decimal("0.00")
-    booking.status, booking.returned_at, booking.return_km, booking.return_level = BookingStatus.RETURNED, now, km, level
+    booking.status, booking.returned_at, booking.return_km, booking.return_level = (
+        BookingStatus.RETURNED,
+        now,
+        km,
+        level,
+    )
     booking.damage_note = damage_note
     booking.billed = _bill_lines(booking)
     booking.save()
@@ -348,7 +353,7 @@ def loaner_photo_add(*, actor: Actor, booking: LoanerBooking, file: Any, stage: 
 
 # --- concierge errands ----------------------------------------------------------------------------
 
-ERRAND_NEXT = {ErrandStatus.REQUESTED: ErrandStatus.ASSIGNED, ErrandStatus.ASSIGNED: ErrandStatus.EN_ROUTE,
+ERRAND_NEXT: dict[str, str] = {ErrandStatus.REQUESTED: ErrandStatus.ASSIGNED, ErrandStatus.ASSIGNED: ErrandStatus.EN_ROUTE,
                ErrandStatus.EN_ROUTE: ErrandStatus.DONE}  # fmt: skip
 
 
@@ -442,7 +447,7 @@ def errand_advance(*, actor: Actor, errand: Errand, to_status: Any) -> Errand:
 
 # --- roadside rescue ------------------------------------------------------------------------------
 
-RESCUE_NEXT = {RescueStatus.DISPATCHED: (RescueStatus.ARRIVED,),
+RESCUE_NEXT: dict[str, tuple[str, ...]] = {RescueStatus.DISPATCHED: (RescueStatus.ARRIVED,),
                RescueStatus.ARRIVED: (RescueStatus.TOWED, RescueStatus.FIXED),
                RescueStatus.TOWED: (RescueStatus.CLOSED,), RescueStatus.FIXED: (RescueStatus.CLOSED,)}  # fmt: skip
 EARTH_KM = 6371.0088

@@ -61,7 +61,11 @@ def _booking_url(pk: int) -> str:
 def mobility_home(request: HttpRequest) -> HttpResponse:
     """The first mobility page the actor may see: loaners, errands, then the rescue board."""
     actor = actor_of(request)
-    for model, name in ((LoanerBooking, "mobility:loaners"), (Errand, "mobility:errands"), (Rescue, "mobility:rescues")):
+    for model, name in (
+        (LoanerBooking, "mobility:loaners"),
+        (Errand, "mobility:errands"),
+        (Rescue, "mobility:rescues"),
+    ):
         if can(actor, "view", model) and (model is not LoanerBooking or can(actor, "view", Loaner)):
             return redirect(name)
     require_model(actor, "view", Errand)  # 403, audited

@@ -127,7 +127,7 @@ def _has(username):
 
 
 def test_handover_and_return_checks_and_charges_on_the_bill(manager, advisor):
-    (loaner,) = _fleet(manager, 1)
+    (_loaner,) = _fleet(manager, 1)
     MobilitySettings.objects.update_or_create(store_id=advisor.store_id, defaults={
         "loaner_free_days": 1, "loaner_day_rate": Decimal("200.00"), "level_rate": Decimal("50.00")})  # fmt: skip
     ro = make_ro(advisor)

@@ -83,23 +83,36 @@ def test_errands_and_rescues_over_the_api(api):
     assert get(api, "/rescues?open=true").json()["items"][0]["id"] == rid
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/loaners", {"plate": "A\x00", "model_name": "x"}),
-    ("/loaners", {"plate": "A1", "model_name": "x", "odometer_km": 10**30}),
-    ("/loaner-bookings", {"customer": 1, "starts_on": "2026-01-01"}),
-    ("/loaner-bookings", {"customer": 2**63, "starts_on": "x"}),
-    ("/errands", {"customer": 10**20, "kind": "pickup", "pickup_address": "a", "dropoff_address": "b",
-                  "pickup_at": "x"}),
-    ("/rescues", {"lat": "1e999999", "lng": 10**40}),
-    ("/rescues", {"address": "\x00"}),
-    ("/rescues", {"customer": "99999999999999999999999", "address": "a"}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/loaners", {"plate": "A\x00", "model_name": "x"}),
+        ("/loaners", {"plate": "A1", "model_name": "x", "odometer_km": 10**30}),
+        ("/loaner-bookings", {"customer": 1, "starts_on": "2026-01-01"}),
+        ("/loaner-bookings", {"customer": 2**63, "starts_on": "x"}),
+        (
+            "/errands",
+            {"customer": 10**20, "kind": "pickup", "pickup_address": "a", "dropoff_address": "b", "pickup_at": "x"},
+        ),
+        ("/rescues", {"lat": "1e999999", "lng": 10**40}),
+        ("/rescues", {"address": "\x00"}),
+        ("/rescues", {"customer": "99999999999999999999999", "address": "a"}),
+    ],
+)
 def test_hostile_input_is_a_4xx_never_a_500(api, path, body):
     r = post(api, path, body, user="service_manager_a")
     assert r.status_code in (400, 404, 422), (r.status_code, r.content)
 
 
-@pytest.mark.parametrize("path", ["/loaners/987654321", "/loaner-bookings/987654321", "/errands/987654321",
-                                  "/rescues/987654321", "/loaners/99999999999999999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/loaners/987654321",
+        "/loaner-bookings/987654321",
+        "/errands/987654321",
+        "/rescues/987654321",
+        "/loaners/99999999999999999999999",
+    ],
+)
 def test_bad_ids_are_404(api, path):
     assert get(api, path).status_code == 404

@@ -17,7 +17,13 @@ from autocrm.customers.models import Customer
 from autocrm.service.models import Errand, Loaner, LoanerBooking, Rescue
 from autocrm.vehicles.models import Vehicle
 
-L, LB, E, R, S = "service.loaner", "service.loanerbooking", "service.errand", "service.rescue", "service.mobilitysettings"
+L, LB, E, R, S = (
+    "service.loaner",
+    "service.loanerbooking",
+    "service.errand",
+    "service.rescue",
+    "service.mobilitysettings",
+)
 _serial = itertools.count(1)
 
 
@@ -108,11 +114,25 @@ class TestMobilityMultistore(MultistoreMatrix):
         Op("/loaner-bookings", LB, "view", api=True, record=False),
         Op("/loaner-bookings", LB, "add", api=True, record=False, method="POST", ok=201, data=new_booking),
         Op("/loaner-bookings/{pk}", LB, "view", api=True),
-        Op("/loaner-bookings/{pk}/handover", LB, "change", api=True, method="POST", fresh=True,
-           data={"level": 100, "odometer_km": 0}),  # fmt: skip
+        Op(
+            "/loaner-bookings/{pk}/handover",
+            LB,
+            "change",
+            api=True,
+            method="POST",
+            fresh=True,
+            data={"level": 100, "odometer_km": 0},
+        ),
         # allowed: past the checks, a loaner not handed over cannot be taken back
-        Op("/loaner-bookings/{pk}/return", LB, "change", api=True, method="POST", ok=409,
-           data={"level": 100, "odometer_km": 0}),  # fmt: skip
+        Op(
+            "/loaner-bookings/{pk}/return",
+            LB,
+            "change",
+            api=True,
+            method="POST",
+            ok=409,
+            data={"level": 100, "odometer_km": 0},
+        ),
         Op("/loaner-bookings/{pk}/cancel", LB, "change", api=True, method="POST", fresh=True),
         Op("/errands", E, "view", api=True, record=False),
         Op("/errands", E, "add", api=True, record=False, method="POST", ok=201, data=new_errand),
