@@ -15,7 +15,7 @@ class ServiceConfig(AppConfig):
         from autocrm.core.views import register_home_panel
 
         from . import events, labels, panels, permissions, permissions_mobility, tasks, views, views_mobility  # noqa: F401  (rule table, events, the reminder sweep)  # noqa: F401  (mobility rule tables, ADR 0023)
-        from .models import Appointment, CannedJob, Errand, LoanerBooking, RepairOrder, Rescue
+        from .models import Appointment, CannedJob, Errand, RepairOrder
 
         labels.register()
         panels.register()
@@ -32,8 +32,8 @@ class ServiceConfig(AppConfig):
             module="aftersales", visible=lambda actor: can(actor, "add", CannedJob),
         )  # fmt: skip
         register_menu(
-            "mobility", _("Mobility services"), "mobility:home", icon="car", order=43, module="aftersales",
-            visible=lambda actor: any(can(actor, "view", m) for m in (LoanerBooking, Errand, Rescue)),
+            "mobility", _("Mobility services"), "mobility:errands", icon="car", order=43, module="aftersales",
+            visible=lambda actor: can(actor, "view", Errand),  # whoever sees loaners or rescues sees errands too
         )  # fmt: skip
         register_home_panel("service_day", template="service/panels/home_advisor.html", context=views.panel_advisor,
                             order=7)  # fmt: skip

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core import audit, inputs, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
-from autocrm.core.permissions import require, require_model
+from autocrm.core.permissions import require, require_model, scope_for
 from autocrm.core.roles import Role
 from autocrm.customers.models import Customer
 
@@ -379,6 +379,8 @@ def errand_create(*, actor: Actor, customer: Customer, data: Mapping[str, Any]) 
     dropoff_at = inputs.aware(errors, data.get("dropoff_at"), "dropoff_at", required=False)
     note = inputs.text(errors, data, "note", 300)
     driver_id = _staff(errors, store_id, data.get("driver"), "driver", DRIVERS)
+    if driver_id is not None and scope_for(actor, Errand, "change") is None:  # the call centre requests only
+        errors.add("driver", _("A driver is given by the service desk."))
     if pickup_at and dropoff_at and dropoff_at < pickup_at:
         errors.add("dropoff_at", _("The drop-off comes before the pick-up."))
     if pickup_at and pickup_at < timezone.now() - dt.timedelta(hours=1):

@@ -39,9 +39,9 @@ class LoanerPhotoStage(models.TextChoices):
 
 
 class ErrandKind(models.TextChoices):
-    INSPECTION = "inspection", _("Annual inspection run (年检代办)")
-    PICKUP = "pickup", _("Pick-up of the car (上门取车)")
-    DELIVERY = "delivery", _("Delivery of the car (送车上门)")
+    INSPECTION = "inspection", _("Annual inspection run")
+    PICKUP = "pickup", _("Pick-up of the car")
+    DELIVERY = "delivery", _("Delivery of the car")
 
 
 class ErrandStatus(models.TextChoices):

@@ -311,6 +311,10 @@ def test_errand_input_is_checked_naming_the_field(advisor, tech):
         assert _fields(e) == fields, data
     assert not Errand.objects.exists()
     assert _errand(advisor, customer, driver=tech.user_id).status == "assigned"
+    with pytest.raises(ValidationError) as e:
+        _errand(actor_for("agent_a1"), customer, driver=tech.user_id)
+    assert _fields(e) == {"driver"}
+    assert _errand(actor_for("agent_a1"), customer).status == "requested"
 
 
 # --- rescue ---------------------------------------------------------------------------------------
