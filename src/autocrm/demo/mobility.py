@@ -53,6 +53,7 @@ def demo_mobility_store(store: Store) -> int:
     today = timezone.localdate()
     ro = RepairOrder.objects.filter(store=store).exclude(status="delivered").order_by("id").first()
     owner = ro.customer if ro is not None else cars[0].customer
+    assert owner is not None and cars[1].customer is not None  # cars with an owner only
     out = mobility.loaner_book(actor=desk, customer=owner, data={
         "loaner": fleet[0].pk, "starts_on": today.isoformat(), "ends_on": (today + dt.timedelta(days=1)).isoformat(),
         "repair_order": ro.pk if ro is not None else None})  # fmt: skip
