@@ -36,6 +36,7 @@ urlpatterns = [
     path("imports/", include("autocrm.imports.urls")),
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("messaging/", include("autocrm.messaging.urls")),
+    path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
     path("api/v1/", api.urls),
 ]
 

@@ -255,3 +255,11 @@ def _register_plans_hook() -> None:
 
 
 _register_plans_hook()
+def _register_mobility_hook() -> None:
+    from .mobility import demo_mobility_hook  # after service: loaners, errands, rescues (ADR 0023)
+
+    if demo_mobility_hook not in demo_hooks:
+        demo_hooks.append(demo_mobility_hook)
+
+
+_register_mobility_hook()

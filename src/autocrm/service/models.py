@@ -653,3 +653,12 @@ class InspectionPhoto(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+# Mobility services (issue 14 item 1b, ADR 0023): loaners, errands, rescue.
+from .models_mobility import (  # noqa: E402, F401
+    Errand,
+    Loaner,
+    LoanerBooking,
+    LoanerPhoto,
+    MobilitySettings,
+    Rescue,
+)
