@@ -30,6 +30,7 @@ urlpatterns = [
     path("sales/", include("autocrm.sales.urls_kpis")),  # the sales KPIs
     path("maintenance/", include("autocrm.maintenance.urls")),
     path("service/", include("autocrm.service.urls")),
+    path("parts/forecast/", include("autocrm.partsforecast.urls")),
     path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),
