@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.actor import Actor
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.pagination import Page, paginate
 from autocrm.core.permissions import can, get_in_scope, require_model
 from autocrm.vehicles.models import Vehicle
@@ -228,3 +228,42 @@ def recalled_get(*, actor: Actor, pk: Any, action: str = "view") -> RecallVehicl
         pk,
         action,
     )
+
+
+# --------------------------------------------------------------------------- the plan editor
+
+
+def plan_list(*, actor: Actor) -> list[Any]:
+    """The plans that apply in the actor's store, its own first (per series, then its default),
+    then the shipped ones, each with its items."""
+    from .models import ServicePlan
+
+    require_model(actor, "view", ServicePlan)
+    store_id = actor.require_store_id()
+    plans = list(
+        ServicePlan.objects.filter(Q(store_id=store_id) | Q(store__isnull=True))  # scoped: the store's and the shipped plans
+        .select_related("series__brand").prefetch_related("items")
+    )  # fmt: skip
+    plans.sort(key=lambda p: (p.store_id is None, p.series_id is None, p.name, p.pk))
+    return plans
+
+
+def plan_get(*, actor: Actor, pk: Any) -> Any:
+    """One plan the store uses (its own, or a shipped one); another store's is not found."""
+    from .models import ServicePlan
+
+    require_model(actor, "view", ServicePlan)
+    store_id = actor.require_store_id()
+    try:
+        if isinstance(pk, bool):
+            raise ValueError
+        number = int(pk)
+    except (TypeError, ValueError):
+        raise ValidationError(fields={"plan": [_("Enter a whole number.")]}) from None
+    plan = (
+        ServicePlan.objects.filter(Q(store_id=store_id) | Q(store__isnull=True), pk=number)  # scoped: the store's and the shipped plans
+        .select_related("series__brand").prefetch_related("items").first()
+    ) if 0 < number < 2**62 else None  # fmt: skip
+    if plan is None:
+        raise NotFound()
+    return plan
