@@ -103,8 +103,8 @@ def run(*, seed: int = 1, vehicles: int = 800, show: float = 0.65, wave: float =
     )  # fmt: skip
 
 
-def summary(seeds: range = range(1, 21), **kwargs: object) -> dict[str, float]:
-    runs = [run(seed=s, **kwargs) for s in seeds]  # type: ignore[arg-type]
+def summary(seeds: range = range(1, 21), *, wave: float = 0.0) -> dict[str, float]:
+    runs = [run(seed=s, wave=wave) for s in seeds]
     n = len(runs)
     return {
         "runs": n,

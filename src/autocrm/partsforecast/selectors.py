@@ -43,7 +43,8 @@ def forecast_store(actor: Actor, value: Any) -> int:
     allowed = actor.organization_store_ids if actor.role == Role.DIRECTOR else (actor.store_id,)
     if store_id not in allowed:
         raise NotFound()
-    return int(store_id)  # type: ignore[arg-type]
+    assert store_id is not None
+    return store_id
 
 
 def show_rate(store_id: int, today: dt.date) -> tuple[Decimal, bool]:
