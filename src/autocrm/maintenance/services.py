@@ -744,7 +744,7 @@ def _plan_in_store(actor: Actor, plan: ServicePlan) -> ServicePlan:
         raise PermissionDenied()
     if plan.store_id != store_id:
         raise NotFound()
-    return ServicePlan.objects.select_for_update().get(pk=plan.pk)
+    return ServicePlan.objects.select_for_update().get(pk=plan.pk, store_id=store_id)
 
 
 def _recompute_later(store_id: int) -> None:
@@ -842,7 +842,7 @@ def plan_item_save(*, actor: Actor, plan: ServicePlan, data: Any) -> PlanItem:
     }
     audit.record("maintenance.plan_changed", obj=locked, actor=actor, store_id=locked.store_id,
                  extra={"item": item, "changes": changes})  # fmt: skip
-    _recompute_later(locked.store_id)
+    _recompute_later(actor.require_store_id())
     return row
 
 
@@ -858,4 +858,4 @@ def plan_item_delete(*, actor: Actor, plan: ServicePlan, item: Any) -> None:
         raise NotFound()
     audit.record("maintenance.plan_changed", obj=locked, actor=actor, store_id=locked.store_id,
                  extra={"item": code, "removed": True})  # fmt: skip
-    _recompute_later(locked.store_id)
+    _recompute_later(actor.require_store_id())

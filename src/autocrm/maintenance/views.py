@@ -220,7 +220,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     plan = selectors.plan_get(actor=actor, pk=pk)
     if request.method == "POST":
-        data = {k: request.POST.get(k) for k in ("item", *services.PLAN_FIELDS)}
+        data: dict[str, Any] = {k: request.POST.get(k) for k in ("item", *services.PLAN_FIELDS)}
         data["fuel_types"] = request.POST.getlist("fuel_types")
         if request.POST.get("delete"):
             done = run_action(request, services.plan_item_delete, actor=actor, plan=plan, item=data["item"])

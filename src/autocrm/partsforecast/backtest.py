@@ -56,13 +56,13 @@ def run(*, seed: int = 1, vehicles: int = 800, show: float = 0.65, wave: float =
     first = -HISTORY * 7
     issued: dict[int, dict[int, Decimal]] = {p: {} for p in WALK_IN}
     done: dict[tuple[int, str], int] = {}
-    due_hidden: list[tuple[dt.date, list[str]]] = []
+    due_hidden: list[tuple[dt.date, list[str], int]] = []
     due_in_history = came_in_history = 0
     for n in range(vehicles + round(vehicles * wave)):
         due_day = rng.randrange(first, HIDDEN * 7) if n < vehicles else rng.randrange(0, 14)
         items = ["service", "oil", "oil_filter"] + (["cabin_filter"] if rng.random() < 1 / 3 else [])
         if due_day >= 0:
-            due_hidden.append((START + dt.timedelta(days=due_day), items))
+            due_hidden.append((START + dt.timedelta(days=due_day), items, 1))
         comes = rng.random() < show
         if first + 14 <= due_day < -14:  # due well inside the history: counts for the show rate
             due_in_history += 1

@@ -38,17 +38,22 @@ def week_of(day: dt.date, start: dt.date) -> int:
 
 
 def plan_demand(
-    due: Iterable[tuple[dt.date, Sequence[str]]], mapping: Mapping_, *, start: dt.date, weeks: int, show_rate: Decimal
-) -> dict[int, list[Decimal]]:
-    """Per part, the expected quantity of each week from the vehicles due (date, items)."""
-    raw: dict[int, list[Decimal]] = {}
-    for day, items in due:
+    due: Iterable[tuple[dt.date, Sequence[str], int]], mapping: Mapping_, *, start: dt.date, weeks: int,
+    show_rate: Decimal,
+) -> dict[int, list[Decimal]]:  # fmt: skip
+    """Per part, the expected quantity of each week from the vehicles due: (date, items, how
+    many cars are due that day for those items)."""
+    counts: dict[tuple[int, str], int] = {}  # (week, item) → cars: a count per car, the Decimals per item
+    for day, items, cars in due:
         w = week_of(day, start)
         if not 0 <= w < weeks:
             continue
         for item in items:
-            for part_id, qty in mapping.get(item, ()):
-                raw.setdefault(part_id, [Decimal(0)] * weeks)[w] += qty
+            counts[(w, item)] = counts.get((w, item), 0) + cars
+    raw: dict[int, list[Decimal]] = {}
+    for (w, item), n in counts.items():
+        for part_id, qty in mapping.get(item, ()):
+            raw.setdefault(part_id, [Decimal(0)] * weeks)[w] += qty * n
     return {p: [q2(v * show_rate) for v in values] for p, values in raw.items()}
 
 

@@ -5,12 +5,14 @@ the due list of the next four weeks, the show rate, twelve weeks of issues and o
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from autocrm.core import inputs
@@ -73,6 +75,13 @@ class StoreForecast:
     rows: list[dict[str, Any]]
 
 
+def _items(value: Any) -> list[str]:
+    """The due items of a grouped row: a list (PostgreSQL's jsonb, SQLite's JSON once decoded)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(v) for v in value or ()]
+
+
 def mapping_of(store_id: int) -> tuple[dict[str, list[tuple[int, Decimal]]], QuerySet[ItemPart]]:
     qs = (
         ItemPart.objects.filter(store_id=store_id).select_related("part").order_by("item", "part__part_number")
@@ -96,21 +105,31 @@ def store_forecast(*, actor: Actor, store: Any = None, today: dt.date | None = N
         for r in PurchaseOrderLine.objects.filter(store_id=store_id, order__status__in=ON_ORDER)  # scoped: the forecast's store
         .values("part_id").annotate(open=Sum(F("quantity") - F("received")))
     }  # fmt: skip
-    due = VehicleDue.objects.filter(  # scoped: the forecast's store
-        store_id=store_id, next_due_on__gte=start, next_due_on__lt=start + dt.timedelta(days=7 * weeks)
-    ).values_list("next_due_on", "items")
+    due = (
+        VehicleDue.objects.filter(  # scoped: the forecast's store
+            store_id=store_id, next_due_on__gte=start, next_due_on__lt=start + dt.timedelta(days=7 * weeks)
+        )
+        .values("next_due_on", "items")
+        .annotate(cars=Count("vehicle_id"))
+        .order_by()
+    )  # a row per day and item set
     plan = engine.plan_demand(
-        ((d, list(items or [])) for d, items in due), mapping, start=start, weeks=weeks, show_rate=rate
-    )
+        ((r["next_due_on"], _items(r["items"]), r["cars"]) for r in due if r["next_due_on"] is not None),
+        mapping, start=start, weeks=weeks, show_rate=rate,
+    )  # fmt: skip
     since = start - dt.timedelta(days=7 * history)
     since_at = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     start_at = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     issued: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for part_id, qty, at in StockMovement.objects.filter(  # scoped: the forecast's store
-        store_id=store_id, kind__in=(MovementKind.ISSUE, MovementKind.RETURN), created_at__gte=since_at,
-        created_at__lt=start_at,
-    ).values_list("part_id", "quantity", "created_at"):  # fmt: skip
-        issued[part_id][engine.week_of(timezone.localtime(at).date(), start)] -= qty
+    for row in (
+        StockMovement.objects.filter(  # scoped: the forecast's store
+            store_id=store_id, kind__in=(MovementKind.ISSUE, MovementKind.RETURN), created_at__gte=since_at,
+            created_at__lt=start_at,
+        )
+        .annotate(day=TruncDate("created_at"))  # the store's day (Asia/Shanghai), summed in the database
+        .values("part_id", "day").annotate(total=Sum("quantity"))
+    ):  # fmt: skip
+        issued[row["part_id"]][engine.week_of(row["day"], start)] -= row["total"]
     done = [
         (engine.week_of(r["done_on"], start), r["item"], r["n"])
         for r in MaintenanceRecord.objects.filter(store_id=store_id, done_on__gte=since, done_on__lt=start)  # scoped: the forecast's store
@@ -125,7 +144,7 @@ def store_forecast(*, actor: Actor, store: Any = None, today: dt.date | None = N
     }
     results = engine.forecast(plan={p: v for p, v in plan.items() if p in parts},
                               other={p: v for p, v in other.items() if p in parts}, weeks=weeks, stock=stock)  # fmt: skip
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pid, f in results.items():
         if f.need <= 0 and f.on_order <= 0:
             continue
