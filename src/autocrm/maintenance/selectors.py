@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.core.actor import Actor
 from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import can, get_in_scope, require_model
+from autocrm.core.permissions import Scope, can, get_in_scope, require_model, scope_for
 from autocrm.vehicles.models import Vehicle
 
 from . import engine
@@ -252,8 +252,13 @@ def plan_get(*, actor: Actor, pk: Any) -> Any:
     """One plan the store uses (its own, or a shipped one); another store's is not found."""
     from .models import ServicePlan
 
-    require_model(actor, "view", ServicePlan)
+    scope = scope_for(actor, ServicePlan, "view")
+    if scope is None:  # a plan is a record: out of reach reads as not found, as get_in_scope does
+        raise NotFound()
     store_id = actor.require_store_id()
+    stores = (
+        actor.organization_store_ids if scope is Scope.ORGANIZATION else (store_id,)
+    )  # a director reads every store's
     try:
         if isinstance(pk, bool):
             raise ValueError
@@ -261,7 +266,7 @@ def plan_get(*, actor: Actor, pk: Any) -> Any:
     except (TypeError, ValueError):
         raise ValidationError(fields={"plan": [_("Enter a whole number.")]}) from None
     plan = (
-        ServicePlan.objects.filter(Q(store_id=store_id) | Q(store__isnull=True), pk=number)  # scoped: the store's and the shipped plans
+        ServicePlan.objects.filter(Q(store_id__in=stores) | Q(store__isnull=True), pk=number)  # scoped: the stores in reach and the shipped plans
         .select_related("series__brand").prefetch_related("items").first()
     ) if 0 < number < 2**62 else None  # fmt: skip
     if plan is None:

@@ -119,8 +119,10 @@ def item_part_set(request: ActorRequest, payload: ItemPartIn) -> Any:
 @router.post("/parts-forecast/purchase-order", response={201: OrderCreatedOut})
 def order_from_forecast(request: ActorRequest, payload: OrderFromForecastIn) -> Any:
     """A draft purchase order to ``supplier`` for its parts the forecast suggests ordering."""
+    from autocrm.parts.models import PurchaseOrder
     from autocrm.parts.selectors import _id
 
+    require_model(request.actor, "add", PurchaseOrder)  # before the supplier is looked up: 403, not 404
     supplier = supplier_get(actor=request.actor, pk=_id(payload.supplier, "supplier"))
     order = services.po_from_forecast(actor=request.actor, supplier=supplier)
     return Status(201, {"id": order.pk, "number": order.number, "lines": order.lines.count()})

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from autocrm.core.actor import actor_of
 from autocrm.core.forms import REFUSED, run_action
-from autocrm.core.permissions import can
+from autocrm.core.permissions import can, require_model
 from autocrm.maintenance.choices import Item
 from autocrm.parts import selectors as parts_selectors
 from autocrm.parts.choices import Unit
@@ -61,6 +61,7 @@ def mapping_set(request: HttpRequest) -> HttpResponse:
 @require_POST
 def order_from_forecast(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    require_model(actor, "add", PurchaseOrder)  # before the supplier is looked up: 403, not 404
     supplier = parts_selectors.supplier_get(
         actor=actor, pk=parts_selectors._id(request.POST.get("supplier"), "supplier")
     )
