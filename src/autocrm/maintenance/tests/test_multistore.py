@@ -77,7 +77,7 @@ class TestMaintenanceMultistore(MultistoreMatrix):
             data={"item": "service", "interval_km": "8000"},
             ok=302,
             fresh=True,
-        ),  # fmt: skip
+        ),
         Op("/maintenance-plans", SP, "view", api=True, record=False),
         Op("/maintenance-plans", SP, "add", api=True, method="POST", record=False, data={}, ok=201),
         Op(
@@ -88,7 +88,7 @@ class TestMaintenanceMultistore(MultistoreMatrix):
             method="PUT",
             data={"interval_km": 8000},
             fresh=True,
-        ),  # fmt: skip
+        ),
         Op("/maintenance-plans/{pk}/items/oil", SP, "change", api=True, method="DELETE", ok=204, fresh=True),
         Op("/vehicles/{pk}/maintenance", V, "view", api=True),
         Op("/maintenance-due", DUE, "view", api=True, record=False),

@@ -41,7 +41,7 @@ class TestPartsForecastMultistore(MultistoreMatrix):
             data=new_supplier,
             ok=302,
             also_needs=((P, "view"), ("parts.supplier", "view")),
-        ),  # fmt: skip
+        ),
         Op("/parts-forecast", P, "view", api=True, record=False),
         Op("/parts-forecast/items", IP, "view", api=True, record=False),
         Op("/parts-forecast/items", IP, "change", api=True, method="PUT", record=False, data=new_mapping),
@@ -56,5 +56,5 @@ class TestPartsForecastMultistore(MultistoreMatrix):
             data=new_supplier,
             ok=409,
             also_needs=((P, "view"), ("parts.supplier", "view")),
-        ),  # fmt: skip
+        ),
     ]
