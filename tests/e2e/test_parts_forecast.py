@@ -33,8 +33,8 @@ def test_forecast_on_a_phone(e2e_db: None, live_server: Any, page: Any, screensh
         VehicleDue.objects.create(vehicle=car, store=store, next_due_on=today + dt.timedelta(days=days),
                                   items=["service", "oil", "oil_filter"], rate_used=40.0, rate_method="readings",
                                   computed_at=timezone.now())  # fmt: skip
-    page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server.url, "service_manager_a")
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server.url + "/parts/forecast/")
     page.select_option("select[name=item]", "oil")
     page.fill("input[name=part_number]", "OIL-0W20-1L")
