@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "autocrm.sales",
     "autocrm.service",
     "autocrm.parts",
+    "autocrm.partsforecast",
     "autocrm.demo",
 ]
 

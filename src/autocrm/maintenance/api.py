@@ -16,6 +16,9 @@ from .models import RecallVehicle, VehicleDue
 from .schemas import (
     DuePage,
     NotifiedOut,
+    PlanItemIn,
+    PlanOut,
+    PlanOverrideIn,
     RecallCompleteIn,
     RecallImportOut,
     RecallOut,
@@ -121,3 +124,51 @@ def recall_complete(request: ActorRequest, recalled_id: int, payload: RecallComp
     rv = selectors.recalled_get(actor=request.actor, pk=recalled_id)
     rv = services.recall_complete(actor=request.actor, recalled=rv, reference=payload.reference)
     return recalled_out(request.actor, rv)
+
+
+# --- the plan editor ---------------------------------------------------------------------------
+
+
+def plan_out(actor: Actor, plan: Any) -> dict[str, Any]:
+    series = plan.series
+    return {
+        "id": plan.pk, "name": plan.name, "store": plan.store_id, "series": plan.series_id,
+        "series_name": f"{series.brand.name} {series.name}" if series else "",
+        "editable": plan.store_id is not None and plan.store_id == actor.store_id,
+        "items": [
+            {"item": i.item, "first_km": i.first_km, "first_months": i.first_months, "interval_km": i.interval_km,
+             "interval_months": i.interval_months, "season_month": i.season_month,
+             "fuel_types": [f for f in i.fuel_types.split(",") if f], "leads_visit": i.leads_visit}
+            for i in sorted(plan.items.all(), key=lambda i: i.item)
+        ],
+    }  # fmt: skip
+
+
+@router.get("/maintenance-plans", response=list[PlanOut])
+def plan_list(request: ActorRequest) -> list[dict[str, Any]]:
+    """The plans that apply in the store: its own (editable), then the shipped ones."""
+    return [plan_out(request.actor, p) for p in selectors.plan_list(actor=request.actor)]
+
+
+@router.post("/maintenance-plans", response={201: PlanOut})
+def plan_override(request: ActorRequest, payload: PlanOverrideIn) -> Status[dict[str, Any]]:
+    """The store's own plan for ``series`` (empty: the store's default), copied from the plan that
+    applies now; the existing one when the store has it already."""
+    plan = services.plan_override(actor=request.actor, series_id=payload.series, name=payload.name or "")
+    return Status(201, plan_out(request.actor, selectors.plan_get(actor=request.actor, pk=plan.pk)))
+
+
+@router.put("/maintenance-plans/{int:plan_id}/items/{item}", response=PlanOut)
+def plan_item_save(request: ActorRequest, plan_id: int, item: str, payload: PlanItemIn) -> dict[str, Any]:
+    """Add or change one item of the store's plan (km 1–1,000,000, months 1–120, season month
+    1–12); the store's due list is recomputed in the background."""
+    plan = selectors.plan_get(actor=request.actor, pk=plan_id)
+    services.plan_item_save(actor=request.actor, plan=plan, data={**payload.dict(), "item": item})
+    return plan_out(request.actor, selectors.plan_get(actor=request.actor, pk=plan_id))
+
+
+@router.delete("/maintenance-plans/{int:plan_id}/items/{item}", response={204: None})
+def plan_item_delete(request: ActorRequest, plan_id: int, item: str) -> Status[None]:
+    plan = selectors.plan_get(actor=request.actor, pk=plan_id)
+    services.plan_item_delete(actor=request.actor, plan=plan, item=item)
+    return Status(204, None)

@@ -41,6 +41,13 @@ class MaintenanceConfig(AppConfig):
             module="aftersales",
             visible=lambda actor: actor.role in callers | {Role.FINANCE} and can(actor, "view", VehicleDue),
         )  # fmt: skip
+        from .models import ServicePlan
+
+        register_menu(
+            "service_plans", _("Service plans"), "maintenance:plan_list", icon="list-check", order=43,
+            module="aftersales",
+            visible=lambda actor: actor.role in {Role.SERVICE_MANAGER, Role.MANAGER} and can(actor, "change", ServicePlan),
+        )  # fmt: skip
         register_home_panel("maintenance_due_week", template="maintenance/panels/home_due.html",
                             context=panels.panel_home_due, order=7)  # fmt: skip
         # The service app emits it when a repair order closes (payload: docs/conventions.md §3).

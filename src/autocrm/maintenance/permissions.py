@@ -53,3 +53,16 @@ register(
     resource="maintenance",
 )
 follow_parent("maintenance.recallvehicle", "maintenance.recallcampaign")
+
+# The plan editor: the service manager (and the store manager) keeps the store's own plans (per
+# series and the store's default, overriding the shipped ones); the service desk reads them.
+register(
+    "maintenance.serviceplan",
+    {
+        Role.ADVISOR: ("view", Scope.STORE),
+        Role.SERVICE_MANAGER: ("view add change", Scope.STORE),
+        Role.MANAGER: ("view add change", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="maintenance",
+)

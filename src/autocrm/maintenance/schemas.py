@@ -110,3 +110,44 @@ class RecallCompleteIn(Schema):
 
 class NotifiedOut(Schema):
     queued: int
+
+
+# --- the plan editor ---------------------------------------------------------------------------
+
+Number = str | int | float
+
+
+class PlanItemOut(Schema):
+    item: str
+    first_km: int | None
+    first_months: int | None
+    interval_km: int | None
+    interval_months: int | None
+    season_month: int | None
+    fuel_types: list[str]
+    leads_visit: bool
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    store: int | None
+    series: int | None
+    series_name: str
+    editable: bool
+    items: list[PlanItemOut]
+
+
+class PlanOverrideIn(Schema):
+    series: Number | None = None
+    name: str | None = None
+
+
+class PlanItemIn(Schema):
+    first_km: Number | None = None
+    first_months: Number | None = None
+    interval_km: Number | None = None
+    interval_months: Number | None = None
+    season_month: Number | None = None
+    fuel_types: list[str] | str | None = None
+    leads_visit: bool | str | None = None

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.actor import Actor
-from autocrm.core.errors import ValidationError
+from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import can, get_in_scope, require_model
+from autocrm.core.permissions import Scope, can, get_in_scope, require_model, scope_for
 from autocrm.vehicles.models import Vehicle
 
 from . import engine
@@ -245,3 +245,47 @@ def recalled_get(*, actor: Actor, pk: Any, action: str = "view") -> RecallVehicl
         pk,
         action,
     )
+
+
+# --------------------------------------------------------------------------- the plan editor
+
+
+def plan_list(*, actor: Actor) -> list[Any]:
+    """The plans that apply in the actor's store, its own first (per series, then its default),
+    then the shipped ones, each with its items."""
+    from .models import ServicePlan
+
+    require_model(actor, "view", ServicePlan)
+    store_id = actor.require_store_id()
+    plans = list(
+        ServicePlan.objects.filter(Q(store_id=store_id) | Q(store__isnull=True))  # scoped: the store's and the shipped plans
+        .select_related("series__brand").prefetch_related("items")
+    )  # fmt: skip
+    plans.sort(key=lambda p: (p.store_id is None, p.series_id is None, p.name, p.pk))
+    return plans
+
+
+def plan_get(*, actor: Actor, pk: Any) -> Any:
+    """One plan the store uses (its own, or a shipped one); another store's is not found."""
+    from .models import ServicePlan
+
+    scope = scope_for(actor, ServicePlan, "view")
+    if scope is None:  # a plan is a record: out of reach reads as not found, as get_in_scope does
+        raise NotFound()
+    store_id = actor.require_store_id()
+    stores = (
+        actor.organization_store_ids if scope is Scope.ORGANIZATION else (store_id,)
+    )  # a director reads every store's
+    try:
+        if isinstance(pk, bool):
+            raise ValueError
+        number = int(pk)
+    except (TypeError, ValueError):
+        raise ValidationError(fields={"plan": [_("Enter a whole number.")]}) from None
+    plan = (
+        ServicePlan.objects.filter(Q(store_id__in=stores) | Q(store__isnull=True), pk=number)  # scoped: the stores in reach and the shipped plans
+        .select_related("series__brand").prefetch_related("items").first()
+    ) if 0 < number < 2**62 else None  # fmt: skip
+    if plan is None:
+        raise NotFound()
+    return plan

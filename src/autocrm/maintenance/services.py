@@ -21,9 +21,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit
+from autocrm.core import audit, inputs
 from autocrm.core.actor import Actor
-from autocrm.core.errors import NotFound, ValidationError
+from autocrm.core.errors import NotFound, PermissionDenied, ValidationError
 from autocrm.core.permissions import can, require, require_model
 from autocrm.core.readahead import read_ahead
 from autocrm.vehicles.models import Vehicle
@@ -718,3 +718,144 @@ def _recall_complete_by_code(*, vehicle: Vehicle, code: str, reference: str) -> 
         audit.record("recall.completed", obj=rv, actor=None, extra={"reference": reference[:64]})
         done += 1
     return done
+
+
+# --------------------------------------------------------------------------- the plan editor
+
+MAX_KM = 1_000_000
+MAX_MONTHS = 120
+PLAN_FIELDS = (
+    "first_km",
+    "first_months",
+    "interval_km",
+    "interval_months",
+    "season_month",
+    "fuel_types",
+    "leads_visit",
+)
+
+
+def _plan_in_store(actor: Actor, plan: ServicePlan) -> ServicePlan:
+    """The store's own plan, locked; another store's is not found (404), a shipped plan is
+    read-only (403: the store overrides it with :func:`plan_override`)."""
+    require_model(actor, "change", ServicePlan)
+    store_id = actor.require_store_id()
+    if plan.store_id is None:
+        raise PermissionDenied()
+    if plan.store_id != store_id:
+        raise NotFound()
+    return ServicePlan.objects.select_for_update().get(pk=plan.pk, store_id=store_id)
+
+
+def _recompute_later(store_id: int) -> None:
+    """Every vehicle's next visit of the store again once the edit commits (a queued task that
+    walks the store in keyset chunks: ``due_recompute``)."""
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.maintenance_plan_recompute(store_id=store_id))
+
+
+@transaction.atomic
+def plan_override(*, actor: Actor, series_id: Any = None, name: Any = "") -> ServicePlan:
+    """The store's own plan for a series (``series_id`` empty: the store's default), made as a copy
+    of the plan that applies today when the store has none yet; the existing one otherwise."""
+    from autocrm.vehicles.models import Series
+
+    require_model(actor, "add", ServicePlan)
+    store_id = actor.require_store_id()
+    errors = inputs.Errors()
+    sid = inputs.integer(errors, series_id, "series", 1, inputs.ID_MAX)
+    title = inputs.text(errors, {"name": name}, "name", 100)
+    series = None
+    if sid is not None:
+        series = Series.objects.filter(pk=sid).select_related("brand").first()  # the shared catalogue
+        if series is None:
+            errors.add("series", _("Choose one of the listed values."))
+    errors.raise_if_any()
+    existing = ServicePlan.objects.filter(store_id=store_id, series=series).first()
+    if existing is not None:
+        return existing
+    source = store_plans(store_id=store_id)
+    template = source.for_series(series.pk if series else None)
+    default_name = f"{series.brand.name} {series.name}" if series else str(_("Store plan"))
+    plan = ServicePlan.objects.create(store_id=store_id, series=series, name=title or default_name[:100])
+    PlanItem.objects.bulk_create(
+        PlanItem(plan=plan, item=i.item, first_km=i.first_km, first_months=i.first_months, interval_km=i.interval_km,
+                 interval_months=i.interval_months, season_month=i.season_month, fuel_types=",".join(i.fuel_types),
+                 leads_visit=i.leads_visit)
+        for i in template
+    )  # fmt: skip
+    audit.record("maintenance.plan_created", obj=plan, actor=actor, store_id=store_id,
+                 extra={"series": series.pk if series else None, "items": [i.item for i in template]})  # fmt: skip
+    _recompute_later(store_id)
+    return plan
+
+
+def plan_item_clean(data: Any) -> dict[str, Any]:
+    """One item's cycle from a form or JSON: kilometres 1 … 1,000,000, months 1 … 120, the month
+    of a seasonal item 1 … 12, fuel types of the vehicle list; at least one cycle."""
+    from autocrm.vehicles.choices import FuelType
+
+    if not hasattr(data, "get"):
+        raise ValidationError(fields={"item": [_("This field is required.")]})
+    errors = inputs.Errors()
+    out: dict[str, Any] = {"item": inputs.choice(errors, data, "item", Item)}
+    for name in ("first_km", "interval_km"):
+        out[name] = inputs.integer(errors, data.get(name), name, 1, MAX_KM)
+    for name in ("first_months", "interval_months"):
+        out[name] = inputs.integer(errors, data.get(name), name, 1, MAX_MONTHS)
+    out["season_month"] = inputs.integer(errors, data.get("season_month"), "season_month", 1, 12)
+    fuels = data.get("fuel_types")
+    if isinstance(fuels, str):
+        fuels = [f for f in (x.strip() for x in fuels.split(",")) if f]
+    if fuels is None:
+        fuels = []
+    if not isinstance(fuels, list | tuple) or any(not isinstance(f, str) or f not in FuelType.values for f in fuels):
+        errors.add("fuel_types", _("Choose one of the listed values."))
+        fuels = []
+    out["fuel_types"] = ",".join(dict.fromkeys(fuels))
+    out["leads_visit"] = inputs.boolean(data.get("leads_visit"))
+    if not errors and not any(
+        out[k] for k in ("interval_km", "interval_months", "season_month", "first_km", "first_months")
+    ):
+        errors.add("interval_km", _("Give a cycle: kilometres, months or a season month."))
+    errors.raise_if_any()
+    return out
+
+
+@transaction.atomic
+def plan_item_save(*, actor: Actor, plan: ServicePlan, data: Any) -> PlanItem:
+    """Add or change one item of the store's plan; the store's due list is recomputed after."""
+    locked = _plan_in_store(actor, plan)
+    values = plan_item_clean(data)
+    item = values.pop("item")
+    row = PlanItem.objects.filter(plan=locked, item=item).first()
+    before = {k: getattr(row, k) for k in PLAN_FIELDS} if row else None
+    if row is None:
+        row = PlanItem.objects.create(plan=locked, item=item, **values)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.save()
+    changes = {
+        k: [before.get(k) if before else None, values[k]] for k in PLAN_FIELDS if not before or before[k] != values[k]
+    }
+    audit.record("maintenance.plan_changed", obj=locked, actor=actor, store_id=locked.store_id,
+                 extra={"item": item, "changes": changes})  # fmt: skip
+    _recompute_later(actor.require_store_id())
+    return row
+
+
+@transaction.atomic
+def plan_item_delete(*, actor: Actor, plan: ServicePlan, item: Any) -> None:
+    """Take an item out of the store's plan (its due dates go with it at the recompute)."""
+    locked = _plan_in_store(actor, plan)
+    errors = inputs.Errors()
+    code = inputs.choice(errors, {"item": item}, "item", Item)
+    errors.raise_if_any()
+    deleted, _rows = PlanItem.objects.filter(plan=locked, item=code).delete()
+    if not deleted:
+        raise NotFound()
+    audit.record("maintenance.plan_changed", obj=locked, actor=actor, store_id=locked.store_id,
+                 extra={"item": code, "removed": True})  # fmt: skip
+    _recompute_later(actor.require_store_id())

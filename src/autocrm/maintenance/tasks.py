@@ -5,6 +5,7 @@ PostgreSQL, benchmarks/maintenance_due.py)."""
 from __future__ import annotations
 
 from huey import crontab
+from huey.contrib.djhuey import db_task
 
 from autocrm.core.modules import store_periodic_task
 
@@ -13,4 +14,10 @@ from .services import due_recompute
 
 @store_periodic_task("aftersales", crontab(minute="20", hour="2"))
 def maintenance_due_nightly(*, store_id: int) -> None:
+    due_recompute(store_id=store_id)
+
+
+@db_task()
+def maintenance_plan_recompute(*, store_id: int) -> None:
+    """After a plan edit: the store's vehicles again, in the recompute's keyset chunks."""
     due_recompute(store_id=store_id)

@@ -11,4 +11,7 @@ urlpatterns = [
     path("recall-vehicles/<int:pk>/complete/", views.recall_complete, name="recall_complete"),
     path("renewals/", views.renewal_list, name="renewal_list"),
     path("customers/<int:pk>/part/", views.customer_part, name="customer_part"),
+    path("plans/", views.plan_list, name="plan_list"),
+    path("plans/override/", views.plan_override, name="plan_override"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
 ]

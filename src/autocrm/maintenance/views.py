@@ -180,3 +180,62 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "maintenance/renewal_list.html",
                   {"rows": rows, "days": days, "next_cursor": page.next_cursor})  # fmt: skip
+
+
+# --- the plan editor ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The plans that apply in the store and, for the service manager, a store plan per series."""
+    from autocrm.vehicles.models import Series
+
+    from .models import ServicePlan
+
+    actor = _actor(request)
+    plans = selectors.plan_list(actor=actor)
+    can_edit = can(actor, "add", ServicePlan)
+    series = list(Series.objects.select_related("brand").order_by("brand__name", "name")[:500]) if can_edit else []
+    return render(request, "maintenance/plan_list.html", {"plans": plans, "can_edit": can_edit, "series": series})
+
+
+@login_required
+@require_POST
+def plan_override(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    plan = run_action(request, services.plan_override, actor=actor, series_id=request.POST.get("series") or None)
+    if plan is REFUSED:
+        return redirect("maintenance:plan_list")
+    return redirect("maintenance:plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A plan's items; the store's own plan is edited item by item (POST: one item's cycle, or
+    ``delete``), each save recomputing the store's due list in the background."""
+    from .models import ServicePlan
+
+    actor = _actor(request)
+    plan = selectors.plan_get(actor=actor, pk=pk)
+    if request.method == "POST":
+        data: dict[str, Any] = {k: request.POST.get(k) for k in ("item", *services.PLAN_FIELDS)}
+        data["fuel_types"] = request.POST.getlist("fuel_types")
+        if request.POST.get("delete"):
+            done = run_action(request, services.plan_item_delete, actor=actor, plan=plan, item=data["item"])
+        else:
+            done = run_action(request, services.plan_item_save, actor=actor, plan=plan, data=data)
+        if done is not REFUSED:
+            messages.success(request, _("The plan was saved; the due list is being recomputed."))
+        return redirect("maintenance:plan_detail", pk=plan.pk)
+    from autocrm.vehicles.choices import FuelType
+
+    labels = dict(Item.choices)
+    items = [{"row": i, "label": labels.get(i.item, i.item), "fuels": [f for f in i.fuel_types.split(",") if f]}
+             for i in sorted(plan.items.all(), key=lambda i: i.item)]  # fmt: skip
+    editable = plan.store_id is not None and plan.store_id == actor.store_id and can(actor, "change", ServicePlan)
+    return render(request, "maintenance/plan_detail.html", {
+        "plan": plan, "items": items, "editable": editable, "item_choices": Item.choices,
+        "fuel_choices": FuelType.choices, "months": range(1, 13),
+    })  # fmt: skip
