@@ -15,9 +15,10 @@ resumes where it stopped and routes no lead twice."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -222,7 +223,7 @@ def rescore_chunk(run_id: int, *, now: dt.datetime | None = None, size: int = CH
             if score > run.threshold and before <= run.previous_threshold and not signals.get("hot_routed"):
                 hot.append(lead)
         if changed:
-            Lead.objects.bulk_update(changed, ["score", "score_reasons", "scored_at"], batch_size=size)  # scoped
+            _write_scores(changed, now=now)
         routed = sum(_route_hot(lead, now=now) for lead in hot)
         run.scanned += len(leads)
         run.changed += len(changed)
@@ -234,6 +235,26 @@ def rescore_chunk(run_id: int, *, now: dt.datetime | None = None, size: int = CH
             run.status, run.finished_at = RescoreStatus.DONE, now
         run.save()
         return run.status != RescoreStatus.DONE
+
+
+def _write_scores(leads: list[Lead], *, now: dt.datetime) -> None:
+    """The chunk's new scores in one statement: on PostgreSQL an ``UPDATE … FROM (VALUES …)``
+    (Django's ``bulk_update`` builds a CASE of 1,000 branches that PostgreSQL evaluates for every
+    row: ≈ 10× slower at this size); elsewhere ``bulk_update``."""
+    if connection.vendor != "postgresql":
+        Lead.objects.bulk_update(leads, ["score", "score_reasons", "scored_at"], batch_size=len(leads))  # scoped
+        return
+    rows = ", ".join(["(%s, %s, %s::jsonb)"] * len(leads))
+    params: list[Any] = []
+    for lead in leads:
+        params += [lead.pk, lead.score, json.dumps(lead.score_reasons, ensure_ascii=False)]
+    table = Lead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS l SET score = v.score, score_reasons = v.reasons, scored_at = %s '
+            f"FROM (VALUES {rows}) AS v(id, score, reasons) WHERE l.id = v.id",  # scoped: ids of the run's store
+            [now, *params],
+        )
 
 
 def rescore_run(run_id: int, *, now: dt.datetime | None = None, size: int = CHUNK) -> LeadRescore:

@@ -19,15 +19,27 @@ from autocrm.core.errors import DomainError
 from autocrm.core.permissions import can
 
 from . import rules
-from .choices import Grade
+from .choices import LOST_REASON_LABELS, Grade, lost_reason_label
 from .models import LeadRescore, LeadSettings
 
-GRADES = (("h", Grade.H), ("a", Grade.A), ("b", Grade.B), ("c", Grade.C))
+GRADES = (("h", Grade.H.label), ("a", Grade.A.label), ("b", Grade.B.label), ("c", Grade.C.label))
+
+
+def _reason_lines(codes: list[str]) -> str:
+    """The reasons for people: the built-in codes by their label in the reader's language."""
+    return "\n".join(lost_reason_label(code) for code in codes)
+
+
+def _reason_codes(text: str) -> str:
+    """Back from the textarea: a line that reads as a built-in reason's label is stored as its
+    code (so the lost-reason report keeps counting it under one name, in every language)."""
+    by_label = {str(label): code for code, label in LOST_REASON_LABELS.items()}
+    return "\n".join(by_label.get(line.strip(), line) for line in text.splitlines())
 
 
 def _values(settings: LeadSettings) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(settings, name) for name in rules.NUMBERS}
-    data["lost_reasons"] = "\n".join(settings.reasons())
+    data["lost_reasons"] = _reason_lines(settings.reasons())
     return data
 
 
@@ -50,6 +62,8 @@ def lead_rules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         sent = {name: request.POST[name] for name in rules.FIELDS if name in request.POST}
         values |= sent
+        if isinstance(sent.get("lost_reasons"), str):
+            sent["lost_reasons"] = _reason_codes(sent["lost_reasons"])
         try:
             rules.lead_settings_update(actor=actor, data=sent)
         except DomainError as exc:

@@ -49,6 +49,7 @@ def test_manager_edits_the_rules_on_the_page_in_chinese(store_a):
         assert page.status_code == 200
         body = page.content.decode()
         assert "线索规则" in body and 'name="hot_score_threshold"' in body and "rescore-none" in body
+        assert "bought_competitor" not in body  # the built-in lost reasons by their Chinese labels
         form = dict.fromkeys(rules.FIELDS, "") | {
             "first_contact_minutes": "20", "follow_up_days_h": "1", "follow_up_days_a": "2", "follow_up_days_b": "5",
             "follow_up_days_c": "10", "sleeping_days": "21", "remind_minutes_before": "5",
@@ -58,7 +59,11 @@ def test_manager_edits_the_rules_on_the_page_in_chinese(store_a):
         assert r.status_code == 302
     settings = LeadSettings.objects.get(store_id=store_a)
     assert (settings.first_contact_minutes, settings.follow_up_days_a, settings.sleeping_days) == (20, 2, 21)
-    assert settings.lost_reasons == ["价格", "竞品"] and settings.daily_capacity_default == 25
+    # a line reading as a built-in reason's label is kept as its code (one name in the report)
+    assert settings.lost_reasons == ["price", "竞品"] and settings.daily_capacity_default == 25
+    with translation.override("zh-hans"):
+        body = client.get("/leads/settings/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "价格\n竞品</textarea>" in body and "bought_competitor" not in body
     event = AuditEvent.objects.filter(action="lead.settings_changed").latest("id")
     assert event.changes["first_contact_minutes"] == [30, 20]
     assert not LeadRescore.objects.exists()  # the threshold did not change: no rescoring
