@@ -66,11 +66,10 @@ def main() -> None:
     a1, a2 = (User.objects.get(username=u).pk for u in ("sales_a1", "sales_a2"))
     for u in (a1, a2):
         duty_set(actor=manager, user_id=u, status="on_duty", daily_capacity=1000)
-    from autocrm.sales.models import Deal
-
-    Lead.objects.filter(store=store, name__startswith="线索", model_interest="汉", visitor_id="").exclude(
-        pk__in=Deal.objects.exclude(lead=None).values("lead_id")
-    ).delete()  # an earlier run's rows
+    with connection.cursor() as c:  # an earlier run's rows, by SQL (the ORM's cascade would audit each one)
+        bench = "SELECT id FROM leads_lead WHERE store_id = %s AND campaign = 'bench-rescore'"
+        c.execute(f"DELETE FROM leads_leadactivity WHERE lead_id IN ({bench})", [store.pk])
+        c.execute(f"DELETE FROM leads_lead WHERE id IN ({bench})", [store.pk])
     Lead.objects.filter(store=store, status__in=OPEN_STATUSES).update(status="lost")  # the demo's open leads closed
     Lead.objects.create(store=store, name="模板", mobile="13900001234", status="won", consultant_id=a2)
     settings = LeadSettings.objects.get_or_create(store=store)[0]
@@ -85,7 +84,7 @@ def main() -> None:
                  external_id, model_interest, status, grade, score, score_reasons, score_signals, visitor_id,
                  consultant_id, arrived_at, brand_interest, message, mobile_flag, version, enquiries,
                  marketing_consent, created_at, updated_at)
-               SELECT t.store_id, '线索' || i, t.mobile, t.mobile_index, 'autohome', '', '', '汉',
+               SELECT t.store_id, '线索' || i, t.mobile, t.mobile_index, 'autohome', 'bench-rescore', '', '汉',
                  CASE WHEN i <= 40 THEN (CASE WHEN i <= 10 OR i BETWEEN 21 AND 22 THEN 'won' ELSE 'lost' END)
                       WHEN mod(i, 3) = 0 THEN 'contacted' ELSE 'new' END,
                  CASE WHEN mod(i, %s) = 0 THEN 'H' ELSE 'B' END, 0, '[]'::jsonb,
