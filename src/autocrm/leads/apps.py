@@ -8,6 +8,7 @@ class LeadsConfig(AppConfig):
     name = "autocrm.leads"
     label = "leads"
     verbose_name = _("Leads")
+    api_modules = ("api", "api_settings")
 
     def ready(self) -> None:
         from . import events, notify, permissions  # noqa: F401  (the rule table and what this app emits)

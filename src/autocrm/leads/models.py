@@ -122,6 +122,8 @@ class LeadSettings(TenantModel):
     hot_score_threshold = models.PositiveSmallIntegerField(
         _("hot lead above score (to the best converters)"), default=80
     )
+    # Given to a consultant's duty row when it is first created (``services.duty_set``).
+    daily_capacity_default = models.PositiveSmallIntegerField(_("daily capacity of a new consultant"), default=30)
 
     class Meta:
         verbose_name = _("lead settings")
@@ -297,3 +299,38 @@ class ConversationRecord(TenantModel):
 
     def __str__(self) -> str:
         return self.name or self.kind
+
+
+class RescoreStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    SUPERSEDED = "superseded", _("Replaced by a later run")
+
+
+class LeadRescore(TenantModel):
+    """One batch rescoring of a store's open leads (after the hot-lead threshold or the weights
+    changed; ``leads.rules``). The worker walks the open leads by id in chunks (``cursor``: the
+    last id done), each chunk one transaction with the run's counters, so a retried or restarted
+    task resumes where it stopped and rescores nothing twice. ``previous_threshold`` is the
+    threshold before the change: a lead above the new one that was not above the old one is newly
+    hot and routed (once: the lead's ``score_signals["hot_routed"]`` marks it)."""
+
+    status = models.CharField(_("status"), max_length=10, choices=RescoreStatus.choices, default=RescoreStatus.QUEUED)
+    threshold = models.PositiveSmallIntegerField(_("hot lead above score"))
+    previous_threshold = models.PositiveSmallIntegerField(_("previous threshold"))
+    cursor = models.BigIntegerField(default=0)
+    scanned = models.PositiveIntegerField(_("leads read"), default=0)
+    changed = models.PositiveIntegerField(_("scores changed"), default=0)
+    newly_hot = models.PositiveIntegerField(_("newly hot"), default=0)
+    routed = models.PositiveIntegerField(_("hot leads routed"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead rescoring")
+        verbose_name_plural = _("lead rescorings")
+        indexes = [models.Index(fields=["store", "-created_at"], name="lead_rescore_recent")]

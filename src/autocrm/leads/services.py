@@ -729,7 +729,8 @@ def duty_set(
     duty = ConsultantDuty.objects.filter(store_id=store_id, user_id=uid).first()  # scoped: checked below
     if duty is None:
         require_model(actor, "add" if uid != actor.user_id else "change", ConsultantDuty)
-        duty = ConsultantDuty(store_id=store_id, user_id=uid)
+        duty = ConsultantDuty(store_id=store_id, user_id=uid,
+                              daily_capacity=lead_settings_for(store_id).daily_capacity_default)  # fmt: skip
     require(actor, "change", duty) if duty.pk else None
     if duty.pk is None and uid != actor.user_id and not can(actor, "add", ConsultantDuty):
         raise PermissionDenied()

@@ -14,3 +14,12 @@ urlpatterns = [
     path("<int:pk>/records/<int:record>/", views.record_file, name="record_file"),
     path("lost-requests/<int:pk>/decide/", views.lost_decide, name="lost_decide"),
 ]
+
+# the store's lead rules (views_settings: its own module, beside the lead pages)
+from . import views_settings  # noqa: E402
+
+urlpatterns += [
+    path("settings/", views_settings.lead_rules, name="lead_rules"),
+    path("settings/rescore/", views_settings.lead_rescore, name="lead_rescore"),
+    path("settings/rescores/<int:pk>/", views_settings.rescore_progress, name="rescore_progress"),
+]

@@ -9,7 +9,7 @@ from autocrm.accounts.models import User
 from autocrm.core.testing import MultistoreMatrix, Op
 from autocrm.leads.models import Lead, LostRequest
 
-L, LR = "leads.lead", "leads.lostrequest"
+L, LR, LS = "leads.lead", "leads.lostrequest", "leads.leadsettings"
 _mobiles = itertools.count(1)
 
 
@@ -42,7 +42,7 @@ def assign_to(world, role):
 class TestLeadsMultistore(MultistoreMatrix):
     builders = {L: build_lead, LR: build_lost}
     namespaces = ["leads"]
-    api_prefixes = ["/leads", "/lost-requests", "/lead-events"]
+    api_prefixes = ["/leads", "/lost-requests", "/lead-events", "/lead-settings"]
     ops = [
         Op("leads:lead_list", L, "view", record=False),
         Op("leads:lead_create", L, "add", record=False),
@@ -71,9 +71,18 @@ class TestLeadsMultistore(MultistoreMatrix):
         Op("/lost-requests/{pk}/return", LR, "approve", api=True, method="POST", data={"note": "再跟"}, fresh=True),
         Op("/lost-requests/report", LR, "view", api=True, record=False),
         Op("/lead-events", "leads.leadevent", "add", api=True, record=False, method="POST", data=browsing_events),
+        # the store's lead rules (leads.rules): the current store's own row, no record to address
+        Op("leads:lead_rules", LS, "view", record=False),
+        Op("leads:lead_rules", LS, "change", record=False, method="POST", data={"sleeping_days": "20"}, ok=302),
+        Op("leads:lead_rescore", LS, "change", record=False, method="POST", data={}, ok=302),
+        Op("/lead-settings", LS, "view", api=True, record=False),
+        Op("/lead-settings", LS, "change", api=True, record=False, method="PATCH", data={"sleeping_days": 20}),
+        Op("/lead-settings/rescore", LS, "change", api=True, record=False, method="POST", data={}, ok=202),
     ]
     exempt = {
         "leads:record_add": "multipart upload; roles and scope in test_conversations",
         "leads:record_file": "two records per call (lead, record); test_conversations",
         "POST /api/v1/leads/{lead_id}/conversation-records": "multipart upload; roles and scope in test_conversations",
+        "leads:rescore_progress": "a run of the current store's settings; another store's → 404 in test_rules",
+        "GET /api/v1/lead-settings/rescores/{run_id}": "as leads:rescore_progress; test_rules",
     }
