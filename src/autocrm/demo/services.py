@@ -255,6 +255,8 @@ def _register_plans_hook() -> None:
 
 
 _register_plans_hook()
+
+
 def _register_mobility_hook() -> None:
     from .mobility import demo_mobility_hook  # after service: loaners, errands, rescues (ADR 0023)
 

@@ -25,11 +25,15 @@ class LeadsConfig(AppConfig):
         from autocrm.core.views import register_home_panel
 
         from . import views
-        from .models import Lead
+        from .models import Lead, LeadSettings
 
         register_menu(
             "leads", _("Leads"), "leads:lead_list", icon="target-arrow", order=15,
             visible=lambda actor: can(actor, "view", Lead),
+        )  # fmt: skip
+        register_menu(
+            "lead_rules", _("Lead rules"), "leads:lead_rules", icon="adjustments", order=16,
+            visible=lambda actor: can(actor, "view", LeadSettings),
         )  # fmt: skip
         register_home_panel("leads_todo", template="leads/panels/home_todo.html", context=views.panel_todo, order=5)
         register_home_panel("leads_board", template="leads/panels/home_board.html", context=views.panel_board, order=6)
@@ -37,7 +41,6 @@ class LeadsConfig(AppConfig):
 
         from autocrm.tenancy.models import Store
 
-        from .models import LeadSettings
         from .services import rules_changed
 
         def forget(sender: Any, instance: Any, **kwargs: Any) -> None:

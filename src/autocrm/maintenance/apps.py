@@ -44,7 +44,7 @@ class MaintenanceConfig(AppConfig):
         from .models import ServicePlan
 
         register_menu(
-            "service_plans", _("Service plans"), "maintenance:plan_list", icon="list-check", order=43,
+            "maintenance_plans", _("Maintenance plans"), "maintenance:plan_list", icon="list-check", order=43,
             module="aftersales",
             visible=lambda actor: actor.role in {Role.SERVICE_MANAGER, Role.MANAGER} and can(actor, "change", ServicePlan),
         )  # fmt: skip

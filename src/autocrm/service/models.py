@@ -559,7 +559,6 @@ class InsuranceClaim(TenantModel):
 
 from .models_kpis import CostBasis, ServiceCosts  # noqa: E402, F401  (the KPIs' cost basis, ADR 0026)
 
-
 # --- digital inspection at reception (数字化环车检查) ------------------------------------------
 
 
@@ -653,6 +652,8 @@ class InspectionPhoto(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
 # Mobility services (issue 14 item 1b, ADR 0023): loaners, errands, rescue.
 from .models_mobility import (  # noqa: E402, F401
     Errand,

@@ -69,7 +69,7 @@ class MobilitySettings(TenantModel):
     loaner_free_days = models.PositiveSmallIntegerField(_("free loaner days"), default=1)
     loaner_day_rate = models.DecimalField(_("loaner day rate beyond the free days"), max_digits=8,
                                           decimal_places=2, default=Decimal("200.00"))  # fmt: skip
-    level_rate = models.DecimalField(_("price of 10% fuel or charge missing"), max_digits=8, decimal_places=2,
+    level_rate = models.DecimalField(_("price per tenth of the tank or charge missing"), max_digits=8, decimal_places=2,
                                      default=Decimal("50.00"))  # fmt: skip
     area_lat = models.DecimalField(_("service area centre (latitude)"), max_digits=9, decimal_places=6,
                                    null=True, blank=True)  # fmt: skip

@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('loaner_free_days', models.PositiveSmallIntegerField(default=1, verbose_name='free loaner days')),
                 ('loaner_day_rate', models.DecimalField(decimal_places=2, default=Decimal('200.00'), max_digits=8, verbose_name='loaner day rate beyond the free days')),
-                ('level_rate', models.DecimalField(decimal_places=2, default=Decimal('50.00'), max_digits=8, verbose_name='price of 10% fuel or charge missing')),
+                ('level_rate', models.DecimalField(decimal_places=2, default=Decimal('50.00'), max_digits=8, verbose_name='price per tenth of the tank or charge missing')),
                 ('area_lat', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='service area centre (latitude)')),
                 ('area_lng', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='service area centre (longitude)')),
                 ('area_radius_km', models.DecimalField(decimal_places=1, default=Decimal('30.0'), max_digits=6, verbose_name='service area radius (km)')),
