@@ -153,8 +153,8 @@ def _year_code(year: int) -> str:
     return _VIN_YEAR[(year - 1980) % 30]
 
 
-# The share of owners who come back for the next service after ``n`` visits (0: 首保 after the
-# delivery); after the listed ones, ``RETURN_LATER`` (ADR 0026: retention is real in the demo).
+# The share of owners who come back for the next service (ADR 0026); the demo's odometer does not
+# draw on it yet (it would change the seeded stream the messy-data generator relies on).
 RETURN_SHARE = {0: 0.94, 1: 0.67}
 RETURN_LATER = 0.85
 
@@ -299,22 +299,34 @@ class DemoGenerator:
         """Readings at service visits: lognormal yearly mileage around 12,000 km, never decreasing.
         Owners follow the plan — 首保 five to seven months after delivery, then a visit every ten
         to thirteen months — and drift away (``RETURN_SHARE``): about 94 % come to 首保, two in
-        three of them to 二保, then 85 % to each later visit; the others go to independent shops."""
+        three of them to 二保, then 85 % to each later visit; the others go to independent shops.
+
+        The seeded stream is drawn exactly as before the drift existed (the messy-data generator
+        and the demo's other figures rely on it); the visits are timed by a side generator seeded
+        from this car's own draws."""
         r = self._r
         per_day = self.rng.lognormvariate(math.log(12_000), 0.45) / 365
         day = purchase.toordinal()
         last = self.today.toordinal()
-        km = 3 + int(r() * 58)
+        km = first_km = 3 + int(r() * 58)
+        while True:  # the draws of the original five-to-thirteen-month visits, kept for the stream
+            gap = 150 + int(r() * 251)
+            day += gap
+            if day > last:
+                break
+            km += int(per_day * gap * (0.7 + 0.6 * r())) + 1
+        side = random.Random(zlib.crc32(f"{purchase.toordinal()}-{first_km}-{per_day:.9f}".encode()))
+        day, km = purchase.toordinal(), first_km
         readings = [(purchase, km)]
         while True:
             visits = len(readings) - 1
-            if r() >= RETURN_SHARE.get(visits, RETURN_LATER):
+            if side.random() >= RETURN_SHARE.get(visits, RETURN_LATER):
                 return readings  # switched to an independent shop
-            gap = 150 + int(r() * 61) if visits == 0 else 300 + int(r() * 91)
+            gap = 150 + int(side.random() * 61) if visits == 0 else 300 + int(side.random() * 91)
             day += gap
             if day > last:
                 return readings
-            km += int(per_day * gap * (0.7 + 0.6 * r())) + 1
+            km += int(per_day * gap * (0.7 + 0.6 * side.random())) + 1
             readings.append((datetime.date.fromordinal(day), km))
 
     def vehicle(self) -> DemoVehicle:

@@ -32,4 +32,7 @@ def register() -> None:
     )  # fmt: skip
     register_model("leads.consultantduty", hidden=("last_assigned_at", "turn", "assigned_on", "assigned_today"))
     register_model("leads.leadactivity", hidden=("ref",))
+    register_action("lead.rescore_requested", _("Lead rescoring requested"))
+    register_model("leads.leadrescore", labels={"cursor": _("progress"), "started_at": _("started at"),
+                                                "finished_at": _("finished at")}, hidden=("cursor",))  # fmt: skip
     register_model("leads.lostrequest", labels={"decided_at": _("decided at"), "prior_status": _("status before")})

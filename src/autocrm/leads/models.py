@@ -130,6 +130,9 @@ class LeadSettings(TenantModel):
         verbose_name_plural = _("lead settings")
         constraints = [models.UniqueConstraint(fields=["store"], name="lead_settings_one_per_store")]
 
+    def __str__(self) -> str:
+        return str(_("Lead rules"))
+
     def follow_up_days(self, grade: str) -> int:
         return int(getattr(self, f"follow_up_days_{(grade or 'c').lower()}", self.follow_up_days_c))
 

@@ -8,6 +8,8 @@ from autocrm.core.audit import register_action, register_model
 
 
 def register() -> None:
+    register_action("maintenance.plan_created", _("Store's own maintenance plan created"))
+    register_action("maintenance.plan_changed", _("Maintenance plan changed"))
     register_action("maintenance.recorded", _("Maintenance work recorded"))
     register_action("recall.imported", _("Recall file imported"))
     register_action("recall.notified", _("Recall notices queued to owners"))
