@@ -59,7 +59,14 @@ def _flush_past_audit_triggers() -> None:
 
 @pytest.fixture
 def e2e_db(transactional_db: None) -> Iterator[None]:
-    """A database the live server's thread shares: committed for real, emptied afterwards."""
+    """A database the live server's thread shares: committed for real, emptied afterwards. The
+    flush also empties what migrations seed (the shipped maintenance plan), which a real
+    installation always has: it is put back first, so a test's result does not hang on its place
+    in the run."""
+    from autocrm.maintenance.defaults import seed_default_plan
+    from autocrm.maintenance.models import PlanItem, ServicePlan
+
+    seed_default_plan(ServicePlan, PlanItem)
     yield
     _flush_past_audit_triggers()
 

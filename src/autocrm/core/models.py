@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from . import permissions
 from .fields import BlindIndexField, EncryptedTextField
@@ -106,3 +108,25 @@ class TenantModel(TrackedModel):
 
     class Meta:
         abstract = True
+
+
+class StoredUpload(TenantModel):
+    """A row that keeps one file stored by ``core.uploads`` (checked by content, encrypted): where
+    it lies under the uploads root (never shown or served directly), its sniffed type, size and
+    SHA-256, the cleaned name the client gave, who uploaded it. A concrete attachment (a deal's
+    document, a job's or an inspection item's photo, a loaner's damage photo) adds the record it
+    belongs to; it is created with ``uploads.record`` and served by its app's view after the
+    record's permission check (docs/conventions.md, "Uploaded files")."""
+
+    path = models.CharField(max_length=200, editable=False)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    name = models.CharField(_("file name"), max_length=120)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name

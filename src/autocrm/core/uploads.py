@@ -21,11 +21,12 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -155,8 +156,8 @@ def check(upload: Any, *, kind: str, field: str = "file") -> None:
 def store(upload: Any, *, store_id: int, kind: str, name: Any = "", field: str = "file") -> StoredFile:
     """Check and write one upload (a Django ``UploadedFile``, bytes or a binary stream); returns
     what to keep on the attachment row. Bad content or size → ``ValidationError`` naming
-    ``field``, and nothing is left on disk. The caller creates its row right after and
-    :func:`remove` s the file if that fails; a file whose transaction rolled back later is an
+    ``field``, and nothing is left on disk. The caller creates its row right after with
+    :func:`record` (which removes the file if that fails); a file whose transaction rolled back later is an
     orphan no row points at (never served; a sweep may delete it)."""
     spec = KINDS[kind]
     check(upload, kind=kind, field=field)
@@ -219,6 +220,18 @@ def response(relative: str, *, content_type: str, name: str, inline: bool = True
     resp["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     resp["Cache-Control"] = "private, no-store"
     return resp
+
+
+def record(model: Any, stored: StoredFile, *, uploaded_by_id: int | None, **fields: Any) -> Any:
+    """The attachment row of a file :func:`store` has just written (``model`` a subclass of
+    ``core.models.StoredUpload``), created in a savepoint; if the row cannot be written the file is
+    removed and the error raised, so a failed attach leaves no file behind."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**asdict(stored), uploaded_by_id=uploaded_by_id, **fields)
+    except BaseException:
+        remove([stored.path])
+        raise
 
 
 def remove(paths: Iterable[str]) -> None:

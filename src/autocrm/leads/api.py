@@ -18,9 +18,9 @@ from .models import ConversationRecord, Lead, LeadActivity, LostRequest
 from .schemas import (
     ActivityIn,
     ActivityOut,
-    AssignIn,
     ConversationOut,
     DecisionIn,
+    LeadAssignIn,
     LeadEventIn,
     LeadEventsOut,
     LeadIn,
@@ -78,7 +78,7 @@ def lead_get(request: ActorRequest, lead_id: int) -> dict[str, Any]:
 
 
 @router.post("/leads/{int:lead_id}/assign", response=LeadOut)
-def lead_assign(request: ActorRequest, lead_id: int, payload: AssignIn) -> dict[str, Any]:
+def lead_assign(request: ActorRequest, lead_id: int, payload: LeadAssignIn) -> dict[str, Any]:
     """Give the lead to a consultant; ``version`` (from the lead as read) makes a concurrent
     assignment a 409. Moving it from one consultant to another needs a ``reason``."""
     lead = selectors.lead_get(actor=request.actor, pk=lead_id)

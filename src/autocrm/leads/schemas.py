@@ -58,7 +58,7 @@ class LeadPage(Schema):
     next_cursor: str | None
 
 
-class AssignIn(Schema):
+class LeadAssignIn(Schema):
     consultant: Any = None
     reason: Any = ""
     version: Any = None

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.fields import EncryptedTextField
-from autocrm.core.models import TenantModel
+from autocrm.core.models import StoredUpload, TenantModel
 
 from .choices import (
     DealStatus,
@@ -188,19 +188,13 @@ class DealStageChange(TenantModel):
         return f"{self.from_stage} → {self.to_stage}"
 
 
-class DealDocument(TenantModel):
+class DealDocument(StoredUpload):
     """A file attached to a deal as evidence (a signed contract, the condition sheet) or a photo
     (a driving licence, a trade-in). The bytes are stored by ``core.uploads`` (checked by content,
     encrypted); they are served only through the deal's page after its permission check."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
-    path = models.CharField(max_length=200, editable=False)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    name = models.CharField(_("file name"), max_length=120)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     scope_owner_field = "deal__consultant"
 
@@ -208,9 +202,6 @@ class DealDocument(TenantModel):
         verbose_name = _("deal document")
         verbose_name_plural = _("deal documents")
         indexes = [models.Index(fields=["deal", "kind"], name="dealdocument_deal_kind")]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class TestDrive(TenantModel):

@@ -399,15 +399,9 @@ def document_upload(
     stored = uploads.store(
         file, store_id=deal.store_id, kind=upload_kind, name=name or getattr(file, "name", ""), field=field
     )
-    try:
-        with transaction.atomic():
-            document = DealDocument.objects.create(
-                store_id=deal.store_id, deal=deal, kind=kind, path=stored.path, content_type=stored.content_type,
-                size=stored.size, sha256=stored.sha256, name=stored.name, uploaded_by_id=actor.user_id,
-            )  # fmt: skip
-    except BaseException:
-        uploads.remove([stored.path])
-        raise
+    document: DealDocument = uploads.record(
+        DealDocument, stored, uploaded_by_id=actor.user_id, store_id=deal.store_id, deal=deal, kind=kind
+    )
     return document
 
 

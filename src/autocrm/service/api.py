@@ -19,7 +19,6 @@ from . import selectors, services
 from .choices import RO_ORDER, ServiceType
 from .models import Appointment, Bill, CannedJob, EstimateLink, RepairOrder
 from .schemas import (
-    AdvanceIn,
     AppointmentIn,
     AppointmentOut,
     AppointmentPage,
@@ -35,13 +34,14 @@ from .schemas import (
     JobIn,
     JobOut,
     MarkIn,
-    PartIn,
-    PartOut,
+    PartLineIn,
+    PartLineOut,
     PayIn,
     ProgressIn,
     RepairOrderIn,
     RepairOrderOut,
     RepairOrderPage,
+    RoAdvanceIn,
     SlotOut,
 )
 
@@ -209,7 +209,7 @@ def repair_order_get(request: ActorRequest, ro_id: int) -> dict[str, Any]:
 
 
 @router.post("/repair-orders/{int:ro_id}/advance", response=RepairOrderOut)
-def repair_order_advance(request: ActorRequest, ro_id: int, payload: AdvanceIn) -> dict[str, Any]:
+def repair_order_advance(request: ActorRequest, ro_id: int, payload: RoAdvanceIn) -> dict[str, Any]:
     """One step along 预约 → 接车 → 诊断 → 待客户确认 → 维修中 → 质检 → 待结算 → 已交车; out of order
     or a step whose conditions are not met → 409 naming what is missing."""
     services.repair_order_advance(actor=request.actor, repair_order=_ro(request, ro_id, "advance"),
@@ -237,8 +237,8 @@ def job_update(request: ActorRequest, ro_id: int, job_id: int, payload: Progress
     return job_out(next(j for j in ro.jobs.all() if j.pk == job_id))
 
 
-@router.post("/repair-orders/{int:ro_id}/parts", response={201: PartOut})
-def part_add(request: ActorRequest, ro_id: int, payload: PartIn) -> Status[dict[str, Any]]:
+@router.post("/repair-orders/{int:ro_id}/parts", response={201: PartLineOut})
+def part_add(request: ActorRequest, ro_id: int, payload: PartLineIn) -> Status[dict[str, Any]]:
     line = services.part_add(actor=request.actor, repair_order=_ro(request, ro_id, "change"), data=payload.dict())
     return Status(201, part_out(line))
 

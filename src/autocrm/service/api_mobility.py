@@ -20,12 +20,12 @@ from . import mobility
 from . import mobility_selectors as sel
 from .models_mobility import Errand, Loaner, LoanerBooking, Rescue
 from .schemas_mobility import (
-    AssignIn,
     BookingIn,
     BookingOut,
     BookingPage,
     CheckIn,
     ErrandAdvanceIn,
+    ErrandAssignIn,
     ErrandIn,
     ErrandOut,
     ErrandPage,
@@ -194,7 +194,7 @@ def errand_get(request: ActorRequest, errand_id: int) -> dict[str, Any]:
 
 
 @router.post("/errands/{int:errand_id}/assign", response=ErrandOut)
-def errand_assign(request: ActorRequest, errand_id: int, payload: AssignIn) -> dict[str, Any]:
+def errand_assign(request: ActorRequest, errand_id: int, payload: ErrandAssignIn) -> dict[str, Any]:
     errand = sel.errand_get(actor=request.actor, pk=errand_id, action="change")
     return errand_out(mobility.errand_assign(actor=request.actor, errand=errand, driver=payload.driver))
 

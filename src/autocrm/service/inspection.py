@@ -198,15 +198,9 @@ def inspection_photo_add(*, actor: Actor, item: InspectionItem, file: Any, name:
         raise _conflict("photo", _("This item has as many photos as it may have."))
     stored = uploads.store(file, store_id=ro.store_id, kind="photo", name=name or getattr(file, "name", ""),
                            field="photo")  # fmt: skip
-    try:
-        with transaction.atomic():
-            return InspectionPhoto.objects.create(
-                store_id=ro.store_id, item=item, path=stored.path, content_type=stored.content_type,
-                size=stored.size, sha256=stored.sha256, name=stored.name, uploaded_by_id=actor.user_id,
-            )  # fmt: skip
-    except BaseException:
-        uploads.remove([stored.path])
-        raise
+    photo: InspectionPhoto = uploads.record(InspectionPhoto, stored, uploaded_by_id=actor.user_id,
+                                            store_id=ro.store_id, item=item)  # fmt: skip
+    return photo
 
 
 @transaction.atomic

@@ -341,14 +341,9 @@ def loaner_photo_add(*, actor: Actor, booking: LoanerBooking, file: Any, stage: 
     if file is None:
         raise ValidationError(inputs.NOT_VALID, fields={"file": [_("This field is required.")]})
     stored = uploads.store(file, store_id=booking.store_id, kind="photo", name=getattr(file, "name", ""))
-    try:
-        with transaction.atomic():
-            return LoanerPhoto.objects.create(store_id=booking.store_id, booking=booking, stage=stage,
-                                              path=stored.path, content_type=stored.content_type, size=stored.size,
-                                              sha256=stored.sha256, name=stored.name, uploaded_by_id=actor.user_id)  # fmt: skip
-    except BaseException:
-        uploads.remove([stored.path])
-        raise
+    photo: LoanerPhoto = uploads.record(LoanerPhoto, stored, uploaded_by_id=actor.user_id,
+                                        store_id=booking.store_id, booking=booking, stage=stage)  # fmt: skip
+    return photo
 
 
 # --- concierge errands ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core.models import TenantModel
+from autocrm.core.models import StoredUpload, TenantModel
 
 from .choices import (
     AppointmentStatus,
@@ -279,27 +279,18 @@ class PartLine(TenantModel):
         return line_amount(self.quantity, self.unit_price)
 
 
-class JobPhoto(TenantModel):
+class JobPhoto(StoredUpload):
     """A photo of a job: a finding, or a replaced part shown to the owner (旧件展示). The bytes
     are stored by ``core.uploads``; served through the repair order's page or the estimate link."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(_("kind"), max_length=16, choices=PhotoKind.choices, default=PhotoKind.FINDING)
-    path = models.CharField(max_length=200, editable=False)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    name = models.CharField(_("file name"), max_length=120)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     scope_owner_field = "job__repair_order__advisor"
 
     class Meta:
         verbose_name = _("job photo")
         verbose_name_plural = _("job photos")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class EstimateLink(TenantModel):
@@ -632,26 +623,17 @@ class InspectionItem(TenantModel):
         return self.label
 
 
-class InspectionPhoto(TenantModel):
+class InspectionPhoto(StoredUpload):
     """A photo of an inspection item, stored by ``core.uploads``; served through the repair
     order's page (permission first) or the owner's estimate link."""
 
     item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="photos")
-    path = models.CharField(max_length=200, editable=False)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    name = models.CharField(_("file name"), max_length=120)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     scope_owner_field = "item__inspection__repair_order__advisor"
 
     class Meta:
         verbose_name = _("inspection photo")
         verbose_name_plural = _("inspection photos")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # Mobility services (issue 14 item 1b, ADR 0023): loaners, errands, rescue.

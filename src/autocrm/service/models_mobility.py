@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from autocrm.core.models import TenantModel
+from autocrm.core.models import StoredUpload, TenantModel
 
 
 class Energy(models.TextChoices):
@@ -54,7 +54,7 @@ class ErrandStatus(models.TextChoices):
 
 class RescueStatus(models.TextChoices):
     DISPATCHED = "dispatched", _("Dispatched")
-    ARRIVED = "arrived", _("Arrived")
+    ARRIVED = "arrived", pgettext_lazy("rescue status", "Arrived")
     TOWED = "towed", _("Towed")
     FIXED = "fixed", _("Fixed on site")
     CLOSED = "closed", _("Closed")
@@ -157,26 +157,17 @@ class LoanerBooking(TenantModel):
         return self.day_charge + self.level_charge + self.damage_charge
 
 
-class LoanerPhoto(TenantModel):
+class LoanerPhoto(StoredUpload):
     """A photo of the loaner at hand-over or return (damage), stored by ``core.uploads``."""
 
     booking = models.ForeignKey(LoanerBooking, on_delete=models.CASCADE, related_name="photos")
     stage = models.CharField(_("when"), max_length=10, choices=LoanerPhotoStage.choices)
-    path = models.CharField(max_length=200, editable=False)
-    content_type = models.CharField(_("type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    name = models.CharField(_("file name"), max_length=120)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     scope_owner_field = "booking__advisor"
 
     class Meta:
         verbose_name = _("loaner photo")
         verbose_name_plural = _("loaner photos")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Errand(TenantModel):

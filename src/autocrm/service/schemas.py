@@ -97,7 +97,7 @@ class JobOut(Schema):
     photos: list[int]
 
 
-class PartOut(Schema):
+class PartLineOut(Schema):
     id: int
     job: int | None
     part_number: str
@@ -141,7 +141,7 @@ class RepairOrderOut(Schema):
     received_at: dt.datetime
     closed_at: dt.datetime | None
     jobs: list[JobOut]
-    parts: list[PartOut]
+    parts: list[PartLineOut]
     bill: int | None
 
 
@@ -150,7 +150,7 @@ class RepairOrderPage(Schema):
     next_cursor: str | None
 
 
-class AdvanceIn(Schema):
+class RoAdvanceIn(Schema):
     to_status: RoStatusChoice | None = None
 
 
@@ -162,7 +162,7 @@ class JobIn(Schema):
     technician: int | None = None
 
 
-class PartIn(Schema):
+class PartLineIn(Schema):
     """A part from the store's stock (``part``: number, name and price by default, reserved) or
     a free line (``name``, ``unit_price``)."""
 

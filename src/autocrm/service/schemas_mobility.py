@@ -127,7 +127,7 @@ class ErrandIn(Schema):
     note: str = ""
 
 
-class AssignIn(Schema):
+class ErrandAssignIn(Schema):
     driver: Ref = None
 
 

@@ -591,14 +591,9 @@ def job_photo_add(*, actor: Actor, job: Job, file: Any, kind: str = PhotoKind.FI
     if kind not in PhotoKind.values:
         raise ValidationError(NOT_VALID, fields={"kind": [_("Choose one of the listed values.")]})
     stored = uploads.store(file, store_id=ro.store_id, kind="photo", name=name or getattr(file, "name", ""))
-    try:
-        with transaction.atomic():
-            return JobPhoto.objects.create(store_id=ro.store_id, job=job, kind=kind, path=stored.path,
-                                           content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                                           name=stored.name, uploaded_by_id=actor.user_id)  # fmt: skip
-    except BaseException:
-        uploads.remove([stored.path])
-        raise
+    photo: JobPhoto = uploads.record(JobPhoto, stored, uploaded_by_id=actor.user_id, store_id=ro.store_id, job=job,
+                                     kind=kind)  # fmt: skip
+    return photo
 
 
 # --- the workflow ---------------------------------------------------------------------------------
