@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--data-dir", default=str(ROOT / "var" / "msgbench"))
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 2,000 deliveries")
+    parser.add_argument("--plan-only", action="store_true", help="measure the planning only (no check, no delivery)")
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -363,6 +364,9 @@ def main() -> None:
           f"({plan_cpu * 1e6 / max(1, counts['planned']):.1f} µs a message), the writing backend's CPU {db_cpu:.1f} s "
           f"({db_cpu * 1e6 / max(1, counts['planned']):.1f} µs a message); load average {os.getloadavg()[0]:.1f}",
           flush=True)  # fmt: skip
+    if args.plan_only:
+        print(f"uptime at the end: {_uptime()}", flush=True)
+        return
 
     # 2. the send-time check, one message at a time as the worker runs it
     sample = list(
