@@ -179,3 +179,19 @@ def test_message_keys_and_indexes_a_campaign_pays_for(db):
         assert "store_id" not in fks
     leading = {c["columns"][0] for c in constraints.values() if c["index"] or c["unique"]}
     assert {"customer_id", "store_id", "user_id", "created_by_id", "template_id", "account_id", "uid"} <= leading
+
+
+def test_plan_bulk_copies_a_stored_address_that_needs_escaping(manager, customer, sms_account, templates):
+    """Stored values are copied as they are; a legacy plaintext mobile with COPY's special
+    characters (never written by our forms) arrives unchanged."""
+    from django.db import connection
+
+    from autocrm.customers.models import Customer
+
+    odd = "+86 138\t0000\\1"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Customer._meta.db_table} SET mobile = %s WHERE id = %s", [odd, customer.pk])
+    outbox.plan_bulk(store_id=customer.store_id, purpose="marketing", template=templates["marketing"],
+                     key_prefix="winter:6", customer_ids=[customer.pk], now=NOON)  # fmt: skip
+    message = Message.objects.get(idempotency_key=f"winter:6:{customer.pk}")
+    assert message.to == odd and message.status == "queued"
