@@ -129,13 +129,21 @@ class Message(TenantModel):
     ``idempotency_key`` is unique per store. The recipient address is encrypted; ``to_index``
     is its blind index (suppression list, receipts)."""
 
+    # A campaign writes a million rows: each index and each database key check is paid per row
+    # (docs/adr/0029-message-write-path.md). The store's key is not checked by the database (the
+    # store is PROTECTed and never deleted; the writers take it from rows they hold) and has no
+    # index of its own (``message_idempotency`` and ``message_store_recent`` lead with it); the
+    # customer is indexed by ``message_customer_cap``; user and author only where set.
+    store = models.ForeignKey(
+        "tenancy.Store", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     uid = models.CharField(max_length=32, unique=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account = models.ForeignKey(ChannelAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -165,7 +173,7 @@ class Message(TenantModel):
     cause_type = models.CharField(max_length=100, blank=True)
     cause_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     scope_owner_field = "customer__consultant"
@@ -181,6 +189,8 @@ class Message(TenantModel):
             models.Index(fields=["customer", "purpose", "sent_at"], name="message_customer_cap"),
             models.Index(fields=["provider", "provider_id"], name="message_provider_id"),
             EqualityIndex(fields=["to_index"], name="message_to_index"),
+            models.Index(fields=["user"], name="message_user", condition=Q(user__isnull=False)),
+            models.Index(fields=["created_by"], name="message_created_by", condition=Q(created_by__isnull=False)),
         ]
 
     def __str__(self) -> str:

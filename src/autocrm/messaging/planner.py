@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +27,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from autocrm.core.bulk import RawRows
+from autocrm.core.bulk import _COPY_SPECIAL, IdPool, RawRows, copy_payload, copy_supported, copy_text
 from autocrm.customers.models import Customer, TimelineEvent
 
 from . import policy
@@ -135,117 +136,175 @@ def plan_bulk(
             "not_before": now,
         }
     )
-    columns = tuple(base)
+    # The columns each message gives, then those all messages of the campaign share: on
+    # PostgreSQL a message is one line of COPY text, its own values and the outcome's tail
+    # (status … not_before, then the shared columns) formatted once per outcome.
+    own = ("uid", "idempotency_key", "customer_id", "to", "to_index", "to_display", "variables")
+    outcome_columns = ("status", "reason", "reason_text", "not_before")
+    shared = tuple(c for c in base if c not in own and c not in outcome_columns)
+    columns = (*own, *outcome_columns, *shared)
+    shared_values = tuple(base[c] for c in shared)
+    shared_text = "\t".join(copy_text(v) for v in shared_values)
     timeline_base = _defaults(TimelineEvent, now)
     timeline_base.update(
         {"store_id": store_id, "kind": "message.suppressed", "at": now, "object_type": "messaging.message"}
     )
-    timeline_columns = tuple(timeline_base)
+    timeline_own = ("customer_id", "summary", "object_id")
+    timeline_shared = tuple(c for c in timeline_base if c not in timeline_own)
+    timeline_columns = (*timeline_own, *timeline_shared)
+    timeline_shared_values = tuple(timeline_base[c] for c in timeline_shared)
+    timeline_shared_text = "\t".join(copy_text(timeline_base[c]) for c in timeline_shared)
     reason_text = {r: str(SuppressionReason(r).label) for r in SuppressionReason.values}
+    summaries = {r: f"{template.name} · {reason_text.get(r, r)}"[:300] for r in (*SuppressionReason.values, "")}
+    summary_texts = {r: copy_text(t) for r, t in summaries.items()}
     extra = {k: str(v)[:500] for k, v in (values or {}).items()}
     counts: dict[str, Any] = {"planned": 0, "skipped": 0, "queued": 0, "held": 0, "suppressed": 0, "reasons": {}}
     consent_purpose = policy.CONSENT_PURPOSE.get(purpose)  # type: ignore[call-overload]
     suppressions = policy.PolicyContext()
     suppressions.load_suppressions(store_id=store_id, channel=channel)
+    copy = copy_supported()
+    ids = IdPool(Message) if copy else None
+    # the values as JSON text, the name spliced in (the name's own JSON only when it needs escapes)
+    extra_json = json.dumps(extra, ensure_ascii=False)[1:-1] if extra and "customer_name" not in extra else ""
+    vars_tail = (", " + extra_json if extra_json else "") + "}"
+    quiet_of: dict[tuple[Any, Any], tuple[dt.time, dt.time] | None] = {}
+    # (kind, reason, text, hold_until) → (status, reason, reason text, not_before) and its COPY tail
+    outcomes: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
 
-    def prepare(rows: list[tuple[Any, ...]]) -> tuple[RawRows, list[tuple[str, int, str]], dict[str, Any]]:
-        """Read the batch's facts and decide each message: the rows to COPY (no write yet)."""
+    def outcome(decision: policy.Decision) -> tuple[tuple[Any, ...], str]:
+        kind, reason = decision.kind, decision.reason
+        key = (kind, reason, decision.text if reason == "cap" else "", decision.hold_until)
+        found = outcomes.get(key)
+        if found is None:
+            if kind == "suppress":
+                text = str(decision.text)[:300] if reason == "cap" else reason_text.get(reason, "")
+                values_: tuple[Any, ...] = (MessageStatus.SUPPRESSED.value, reason, text, now)
+            elif kind == "hold":
+                values_ = (MessageStatus.HELD.value, "", "", decision.hold_until)
+            else:
+                values_ = (base["status"], base["reason"], base["reason_text"], now)
+            tail = "\t".join(copy_text(v) for v in values_) + "\t" + shared_text + "\n"
+            found = outcomes[key] = (values_, tail)
+        return found
+
+    def prepare(rows: list[tuple[Any, ...]]) -> tuple[Any, Any, dict[str, Any]]:
+        """Read the batch's facts and decide each message: what to write (no write yet)."""
         ctx = policy.PolicyContext(suppressed=suppressions.suppressed, rules=suppressions.rules)
-        ids = [r[0] for r in rows]
-        lo, hi = min(ids), max(ids)
+        lo, hi = rows[0][0], rows[-1][0]
+        for r in rows:
+            lo, hi = min(lo, r[0]), max(hi, r[0])
         ctx.load_range(store_id=store_id, lo=lo, hi=hi, now=now, purposes=[consent_purpose] if consent_purpose else [])
+        prefix = f"{key_prefix}:"
+        prefix_text = copy_text(prefix)
         taken = set(
             Message.objects.filter(
-                store_id=store_id,
-                customer_id__gte=lo,
-                customer_id__lte=hi,
-                idempotency_key__startswith=f"{key_prefix}:",
+                store_id=store_id, customer_id__gte=lo, customer_id__lte=hi, idempotency_key__startswith=prefix
             ).values_list("idempotency_key", flat=True)
         )
-        out = RawRows(Message, columns)
-        suppressed_uids: list[tuple[str, int, str]] = []
+        # Stored values are copied as they are: escape them only in a batch where one needs it
+        # (ciphertext is base64, the index hex: never in practice).
+        raw_escape = bool(_COPY_SPECIAL.search("".join(f"{r[2] or ''}{r[3] or ''}{r[4] or ''}" for r in rows)))
+        lines: list[str] = []
+        tuples: list[tuple[Any, ...]] = []
+        suppressed: list[tuple[Any, int, str]] = []  # (message id or uid, customer, reason)
         tally: dict[str, Any] = {"skipped": 0, "queued": 0, "held": 0, "suppressed": 0, "reasons": {}}
-        decide = policy.decide
-        i_uid, i_key, i_cid = columns.index("uid"), columns.index("idempotency_key"), columns.index("customer_id")
-        i_to, i_index, i_display = columns.index("to"), columns.index("to_index"), columns.index("to_display")
-        i_vars, i_status, i_not_before = (
-            columns.index("variables"),
-            columns.index("status"),
-            columns.index("not_before"),
+        reasons = tally["reasons"]
+        decide, plain_name, no_address = (
+            policy.decide,
+            _JSON_PLAIN.search,
+            policy.Decision.suppress(SuppressionReason.NO_ADDRESS),
         )
-        i_reason, i_reason_text = columns.index("reason"), columns.index("reason_text")
-        template_row = list(base.values())
-        # the values as JSON text, the name spliced in (one dumps of a short string a row)
-        extra_json = json.dumps(extra, ensure_ascii=False)[1:-1] if extra and "customer_name" not in extra else ""
+        allow_values, allow_tail = outcome(policy.Decision.allow())
+        queued_status = allow_values[0]
+        pks = ids.take(len(rows)) if ids is not None else []
         # Message.uid as models.new_uid makes it (time first, then 80 random bits), the random
         # part of the whole batch drawn at once.
         uid_time = f"{time.time_ns() // 1_000_000:012x}"
         uid_random = secrets.token_hex(10 * len(rows))
         for n, (cid, name, mobile_raw, mobile_index, last4, q_start, q_end, opt_out) in enumerate(rows):
-            key = f"{key_prefix}:{cid}"
+            key = f"{prefix}{cid}"
             if key in taken:
                 tally["skipped"] += 1
                 continue
             quiet = None
             if q_start and q_end:
-                qs, qe = _time(q_start), _time(q_end)
-                quiet = (qs, qe) if qs and qe else None
+                qk = (q_start, q_end)
+                if qk in quiet_of:
+                    quiet = quiet_of[qk]
+                else:
+                    qs, qe = _time(q_start), _time(q_end)
+                    quiet = quiet_of[qk] = (qs, qe) if qs and qe else None
             if not mobile_raw:
-                decision = policy.Decision.suppress(SuppressionReason.NO_ADDRESS)
+                decision = no_address
             else:
                 decision = decide(
                     ctx=ctx, now=now, store_id=store_id, purpose=purpose, channel=channel, customer_id=cid,
                     address_index=mobile_index or "", personalised=personalised, opt_out=bool(opt_out), quiet=quiet,
                 )  # fmt: skip
-            row = template_row.copy()
-            uid = uid_time + uid_random[20 * n : 20 * n + 20]
-            row[i_uid] = uid
-            row[i_key] = key
-            row[i_cid] = cid
-            row[i_to] = mobile_raw or ""
-            row[i_index] = mobile_index or ""
-            row[i_display] = f"*******{last4}" if last4 else ""
-            if extra and not extra_json:
-                row[i_vars] = json.dumps({"customer_name": name, **extra}, ensure_ascii=False)
+            if decision.kind == "ok":
+                values_, tail = allow_values, allow_tail
             else:
-                name_json = json.dumps(name, ensure_ascii=False)
-                row[i_vars] = f'{{"customer_name": {name_json}{", " + extra_json if extra_json else ""}}}'
-            kind = decision.kind
-            if kind == "suppress":
-                row[i_status] = MessageStatus.SUPPRESSED
-                row[i_reason] = decision.reason
-                row[i_reason_text] = (
-                    str(decision.text)[:300] if decision.reason == "cap" else reason_text.get(decision.reason, "")
-                )
-                suppressed_uids.append((uid, cid, decision.reason))
-                tally["reasons"][decision.reason] = tally["reasons"].get(decision.reason, 0) + 1
-                tally["suppressed"] += 1
-            elif kind == "hold":
-                row[i_status] = MessageStatus.HELD
-                row[i_not_before] = decision.hold_until
+                values_, tail = outcome(decision)
+            status = values_[0]
+            if status == queued_status:
+                tally["queued"] += 1
+            elif status == MessageStatus.HELD:
                 tally["held"] += 1
             else:
-                tally[row[i_status]] += 1
-            out.rows.append(tuple(row))
-        return out, suppressed_uids, tally
+                tally["suppressed"] += 1
+                reasons[values_[1]] = reasons.get(values_[1], 0) + 1
+            uid = uid_time + uid_random[20 * n : 20 * n + 20]
+            if extra and not extra_json:
+                variables = json.dumps({"customer_name": name, **extra}, ensure_ascii=False)
+            else:
+                plain = type(name) is str and not plain_name(name)
+                name_json = f'"{name}"' if plain else json.dumps(name, ensure_ascii=False)
+                variables = f'{{"customer_name": {name_json}{vars_tail}'
+            to, index = mobile_raw or "", mobile_index or ""
+            display = f"*******{last4}" if last4 else ""
+            if copy:
+                pk = pks[n]
+                if status == MessageStatus.SUPPRESSED:
+                    suppressed.append((pk, cid, values_[1]))
+                if "\\" in variables:
+                    variables = variables.replace("\\", "\\\\")  # JSON's escapes, as COPY text
+                if raw_escape:
+                    to, index, display = copy_text(to), copy_text(index), copy_text(display)
+                lines.append(f"{pk}\t{uid}\t{prefix_text}{cid}\t{cid}\t{to}\t{index}\t{display}\t{variables}\t{tail}")
+            else:
+                if status == MessageStatus.SUPPRESSED:
+                    suppressed.append((uid, cid, values_[1]))
+                tuples.append((uid, key, cid, to, index, display, variables, *values_, *shared_values))
+        if not copy:
+            return tuples, suppressed, tally
+        timeline = "".join(
+            f"{cid}\t{summary_texts.get(reason, summary_texts[''])}\t{pk}\t{timeline_shared_text}\n"
+            for pk, cid, reason in suppressed
+        )
+        return "".join(lines).encode(), timeline.encode(), tally
 
-    def write(out: RawRows, suppressed_uids: list[tuple[str, int, str]], tally: dict[str, Any]) -> None:
+    def write(messages: Any, suppressed: Any, tally: dict[str, Any]) -> None:
         for k in ("skipped", "queued", "held", "suppressed"):
             counts[k] += tally[k]
         for reason, n in tally["reasons"].items():
             counts["reasons"][reason] = counts["reasons"].get(reason, 0) + n
-        timeline = RawRows(TimelineEvent, timeline_columns)
         with transaction.atomic():
+            if copy:
+                # Two writes of text prepared by the reader: this thread only ships bytes.
+                planned = messages.count(b"\n")
+                copy_payload(Message._meta.db_table, ("id", *columns), messages)
+                copy_payload(TimelineEvent._meta.db_table, timeline_columns, suppressed)
+                counts["planned"] += planned
+                return
+            out = RawRows(Message, columns)
+            out.rows = messages
             counts["planned"] += out.flush()
-            if suppressed_uids:
-                by_uid = dict(
-                    Message.objects.filter(uid__in=[u for u, _c, _r in suppressed_uids]).values_list("uid", "pk")
-                )
-                for uid, cid, reason in suppressed_uids:
-                    row = dict(timeline_base)
-                    row.update({"customer_id": cid, "summary": f"{template.name} · {reason_text.get(reason, reason)}"[:300],
-                                "object_id": str(by_uid.get(uid, ""))})  # fmt: skip
-                    timeline.add(*row.values())
+            if suppressed:
+                by_uid = dict(Message.objects.filter(uid__in=[u for u, _c, _r in suppressed]).values_list("uid", "pk"))
+                timeline = RawRows(TimelineEvent, timeline_columns)
+                for uid, cid, reason in suppressed:
+                    timeline.add(cid, summaries.get(reason, summaries[""]), str(by_uid.get(uid, "")),
+                                 *timeline_shared_values)  # fmt: skip
                 timeline.flush()
 
     batches = _customer_batches(store_id, customer_ids, batch)
@@ -285,3 +344,7 @@ def plan_bulk(
 
         transaction.on_commit(kick)  # the delivery loop takes them (now, if not in a transaction)
     return counts
+
+
+# A name JSON needs to escape (a quote, a backslash, a control character) goes through json.dumps.
+_JSON_PLAIN = re.compile(r'["\\\x00-\x1f]')

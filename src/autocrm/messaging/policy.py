@@ -39,6 +39,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.customers.choices import Channel, ConsentPurpose
@@ -371,6 +372,22 @@ def check(message: Message, *, now: dt.datetime, context: PolicyContext | None =
     )
 
 
+_NO_CONSENT_TEXT: dict[tuple[str | None, str, str], str] = {}
+
+
+def _no_consent_text(consent_purpose: str, consent_channel: str) -> str:
+    """ "No marketing consent on SMS." in the active language, formatted once per language (the
+    bulk planner suppresses a hundred thousand messages of a campaign for it)."""
+    key = (get_language(), consent_purpose, consent_channel)
+    text = _NO_CONSENT_TEXT.get(key)
+    if text is None:
+        text = _NO_CONSENT_TEXT[key] = str(
+            _("No %(purpose)s consent on %(channel)s.")
+            % {"purpose": ConsentPurpose(consent_purpose).label, "channel": Channel(consent_channel).label}
+        )
+    return text
+
+
 def decide(
     *,
     ctx: PolicyContext,
@@ -399,11 +416,7 @@ def decide(
                 return Decision.suppress(SuppressionReason.NO_CONSENT)
         elif consent_channel is not None and not ctx.consents.get((customer_id, consent_purpose, consent_channel)):
             # (console has no consent channel: it reaches nobody)
-            return Decision.suppress(
-                SuppressionReason.NO_CONSENT,
-                _("No %(purpose)s consent on %(channel)s.")
-                % {"purpose": ConsentPurpose(consent_purpose).label, "channel": Channel(consent_channel).label},
-            )
+            return Decision.suppress(SuppressionReason.NO_CONSENT, _no_consent_text(consent_purpose, consent_channel))
     if purpose != Purpose.MARKETING:
         return Decision.allow()
     if customer_id is not None and personalised and opt_out:
