@@ -109,8 +109,9 @@ def voc_summary(*, actor: Actor, period: Period, store: Any = None, staff: Any =
         texts_now.annotate(b=trunc).values_list("b", "sentiment").annotate(n=Count("id")).order_by()
     ):  # fmt: skip
         by_bucket[_day(bucket)][sentiment] += n
-    trend = [{"start": d, **by_bucket.get(d, dict.fromkeys(Sentiment.values, 0))} for d in starts]
-    totals = {s: sum(row[s] for row in trend) for s in Sentiment.values}
+    zero = dict.fromkeys(Sentiment.values, 0)
+    totals = {s: sum(by_bucket.get(d, zero)[s] for d in starts) for s in Sentiment.values}
+    trend: list[dict[str, Any]] = [{"start": d, **by_bucket.get(d, zero)} for d in starts]
     count = sum(totals.values())
     average = texts_now.aggregate(a=Avg("score"))["a"]
 
@@ -140,15 +141,12 @@ def voc_summary(*, actor: Actor, period: Period, store: Any = None, staff: Any =
         {"code": p["code"], "label": p["label"], "counts": [per_bucket[p["code"]].get(d, 0) for d in starts]}
         for p in (*top_negative[:TREND_PHRASES], *top_positive[:TREND_PHRASES])
     ]
-    rising = sorted(
-        (
-            {"code": k, "label": phrase_label(k), "count": n, "previous": before.get(k, 0),
-             "change": n - before.get(k, 0)}
-            for k, n in counts.items()
-            if n >= RISING_MIN and n > before.get(k, 0)
-        ),
-        key=lambda r: (-(r["change"] / (r["previous"] + 1)), -r["count"], r["code"]),
-    )[:TOP]  # fmt: skip
+    growing = sorted(
+        ((k, n, before.get(k, 0)) for k, n in counts.items() if n >= RISING_MIN and n > before.get(k, 0)),
+        key=lambda r: (-((r[1] - r[2]) / (r[2] + 1)), -r[1], r[0]),
+    )[:TOP]
+    rising = [{"code": k, "label": phrase_label(k), "count": n, "previous": prev, "change": n - prev}
+              for k, n, prev in growing]  # fmt: skip
 
     # 3. per staff member and per store
     staff_rows: dict[int, dict[str, Any]] = {}

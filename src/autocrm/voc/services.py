@@ -60,7 +60,7 @@ def _clean(
         errors.add("customer_id", _MISSING)
     if staff is not None:
         org = Store.objects.filter(pk=store).values_list("organization_id", flat=True).first()
-        if not User.objects.filter(pk=staff, organization_id=org).exists():
+        if org is None or not User.objects.filter(pk=staff, organization_id=org).exists():
             errors.add("staff_id", _MISSING)
     errors.raise_if_any()
     return store, TextIn(kind, key, body, when, customer, staff)
