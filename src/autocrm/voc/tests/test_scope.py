@@ -102,3 +102,21 @@ def test_page_renders_on_a_phone_width_with_charts(texts):
     data = c.get("/voc/data/?period=last_90_days")
     assert data.status_code == 200 and data.json()["totals"]["texts"] == 7
     assert c.get("/voc/?period=forever").status_code == 400
+
+
+def test_summary_queries_do_not_grow_with_the_texts(texts, django_assert_max_num_queries):
+    from autocrm.accounts.selectors import actor_build
+    from autocrm.core.periods import period_parse
+    from autocrm.voc import selectors
+
+    manager = actor_build(user=User.objects.get(username="manager_a"), store_id=texts["a"].pk)
+    period = period_parse("last_90_days")
+    with django_assert_max_num_queries(8):
+        few = selectors.voc_summary(actor=manager, period=period)
+    now = timezone.now()
+    for i in range(30):
+        services.record_text(store_id=texts["a"].pk, customer_id=None, source="call", source_id=f"more-{i}",
+                             text="配件一直缺货" if i % 2 else "洗车很干净", staff_id=texts["adv_a"].pk, at=now)  # fmt: skip
+    with django_assert_max_num_queries(8):
+        many = selectors.voc_summary(actor=manager, period=period)
+    assert many["totals"]["texts"] == few["totals"]["texts"] + 30
