@@ -32,6 +32,7 @@ urlpatterns = [
     path("service/", include("autocrm.service.urls")),
     path("service/", include("autocrm.service.urls_kpis")),  # the service KPIs
     path("parts/forecast/", include("autocrm.partsforecast.urls")),
+    path("voc/", include("autocrm.voc.urls")),
     path("parts/", include("autocrm.parts.urls")),
     path("quality/", include("autocrm.customers.urls_quality")),
     path("imports/", include("autocrm.imports.urls")),

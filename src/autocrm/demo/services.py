@@ -265,3 +265,13 @@ def _register_mobility_hook() -> None:
 
 
 _register_mobility_hook()
+
+
+def _register_voc_hook() -> None:
+    from .voc import demo_voc_hook  # survey comments, complaints and call notes for /voc/
+
+    if demo_voc_hook not in demo_hooks:
+        demo_hooks.append(demo_voc_hook)
+
+
+_register_voc_hook()

@@ -21,14 +21,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import threading
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from autocrm.core import chinese
 
 # --- the text signal ----------------------------------------------------------------------------
 
@@ -96,58 +96,37 @@ TEXT_SIGNALS: dict[str, Signal] = {s.code: s for s in (*SIGNALS, *_DAMPERS)}
 NEGATORS = frozenset(("不", "不用", "不要", "不需要", "没", "没有", "无需", "不想", "不打算", "别", "不做", "不搞"))
 _NEGATED_PHRASES = ("不贷款", "不分期", "不置换", "不用贷", "不要贷", "不需要贷款", "不考虑贷款", "不用置换")
 
-_lock = threading.Lock()
-_tokenizer: Any = None
 _word_signal: dict[str, str] = {}
-_opencc: Any = None
+_tokenizer: Any = None
+
+
+def _dictionary() -> list[tuple[str, int]]:
+    words: list[tuple[str, int]] = []
+    for signal in (*SIGNALS, *_DAMPERS):
+        for word in signal.words:
+            words.append((word, 200000))
+            _word_signal[word] = signal.code
+    words += [(word, 100000) for word in (*NEGATORS, *_NEGATED_PHRASES)]
+    return words
 
 
 def _segmenter() -> Any:
     """The jieba tokenizer with the domain dictionary, built once per process on first use
-    (≈ 1 s: the dictionary is read from jieba's cache file), never at import time."""
-    global _tokenizer, _opencc
-    if _tokenizer is not None:
-        return _tokenizer
-    with _lock:
-        if _tokenizer is None:
-            import logging
-
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tok = jieba.Tokenizer()
-            for signal in (*SIGNALS, *_DAMPERS):
-                for word in signal.words:
-                    tok.add_word(word, freq=200000)
-                    _word_signal[word] = signal.code
-            for word in (*NEGATORS, *_NEGATED_PHRASES):
-                tok.add_word(word, freq=100000)
-            tok.cut("预热", HMM=False).__next__()  # loads the dictionary now, under the lock
-            try:
-                import opencc
-
-                _opencc = opencc.OpenCC("t2s")
-            except Exception:  # OpenCC is a dependency; without it traditional text is read as is
-                _opencc = False
-            _tokenizer = tok
+    (≈ 1 s: the dictionary is read from jieba's cache file), never at import time (core.chinese)."""
+    global _tokenizer
+    if _tokenizer is None:
+        _tokenizer = chinese.tokenizer("leads", _dictionary())
     return _tokenizer
 
 
-# Characters typed one by one with spaces between (落 地 价): three or more in a row are joined;
-# a single space between words (有车没 有车) stays a boundary.
-_SPACED = re.compile(r"(?:[\u4e00-\u9fff]\s+){2,}[\u4e00-\u9fff]")
 _MAX_TEXT = 2000
 
 
 def normalise(text: str) -> str:
     """Simplified characters, half-width forms, lower case; spaces between Chinese characters
-    dropped (落 地 价 → 落地价)."""
-    text = text[:_MAX_TEXT].encode("utf-8", "ignore").decode("utf-8").replace("\x00", "")  # no surrogates, no NUL
-    text = unicodedata.normalize("NFKC", text).lower()
+    dropped (落 地 价 → 落地价) — core.chinese.normalise."""
     _segmenter()
-    if _opencc:
-        text = _opencc.convert(text)
-    return _SPACED.sub(lambda m: re.sub(r"\s+", "", m.group(0)), text)
+    return chinese.normalise(text, max_chars=_MAX_TEXT)
 
 
 def segment(text: str, *, normalised: bool = False) -> list[str]:
