@@ -25,7 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from autocrm.accounts.models import Membership
@@ -184,6 +184,12 @@ def demo_service_history_store(store: Store, *, seed: int = 42) -> int:
         Job.objects.bulk_create(jobs, batch_size=2000)
         PartLine.objects.bulk_create(lines, batch_size=2000)
         Bill.objects.bulk_create(bills, batch_size=2000)
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner takes the years of new repair orders for a handful and
+        # nests loops over them (the KPI page's retention read took 24 s instead of 20 ms).
+        with connection.cursor() as cursor:
+            for model in (RepairOrder, Job, PartLine, Bill):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return len(ros)
 
 
