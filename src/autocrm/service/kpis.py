@@ -169,8 +169,8 @@ def _ro_count_sets(
     """The repair orders' counts in total, per store (``by_store``) and per advisor. On
     PostgreSQL one scan of the period's ROs (``GROUPING SETS``); elsewhere a grouped query each."""
     if connection.vendor != "postgresql":
-        stores = {r["store_id"]: r for r in _ro_counts(qs, "store_id")} if by_store else {}
-        return _ro_counts(qs, None)[0], stores, {r["advisor_id"]: r for r in _ro_counts(qs, "advisor_id")}
+        grouped = {r["store_id"]: r for r in _ro_counts(qs, "store_id")} if by_store else {}
+        return _ro_counts(qs, None)[0], grouped, {r["advisor_id"]: r for r in _ro_counts(qs, "advisor_id")}
     inner, params = _sql(
         qs.order_by().annotate(k_bill=F("bill__id"), k_net=NET, k_shop=SHOP_TIME)
         .values("id", "store_id", "advisor_id", "vehicle_id", "is_comeback", "k_bill", "k_net", "k_shop")
@@ -232,7 +232,8 @@ def _line_rows(
 
 def _on_ro(condition: Q) -> Q:
     """``condition`` on a repair order's fields, as seen from its lines (``repair_order__…``)."""
-    return Q(*((f"repair_order__{k}", v) for k, v in condition.children), _connector=condition.connector)
+    pairs: list[tuple[str, Any]] = [child for child in condition.children if isinstance(child, tuple)]
+    return Q(*((f"repair_order__{k}", v) for k, v in pairs), _connector=condition.connector)
 
 
 def _retention(visits_qs: QuerySet[RepairOrder], period: Period, *, now: dt.datetime,
@@ -245,13 +246,13 @@ def _retention(visits_qs: QuerySet[RepairOrder], period: Period, *, now: dt.date
     last = min(period.end, now)
     visits = visits_qs.filter(status=RoStatus.DELIVERED, is_comeback=False, closed_at__isnull=False, closed_at__lt=last)
     cohort = visits.filter(closed_at__gte=period.start - RETURN_WINDOW, closed_at__lt=last - RETURN_WINDOW)
-    car = {"partition_by": [F("vehicle_id")], "order_by": [F("closed_at").asc(), F("pk").asc()]}
+    by_car, in_order = [F("vehicle_id")], [F("closed_at").asc(), F("pk").asc()]
     numbered = (
         visits.filter(vehicle_id__in=cohort.values("vehicle_id"))
         .order_by()
         .annotate(
-            k_n=Window(RowNumber(), **car),
-            k_next=Window(Lead("closed_at"), **car),
+            k_n=Window(RowNumber(), partition_by=by_car, order_by=in_order),
+            k_next=Window(Lead("closed_at"), partition_by=by_car, order_by=in_order),
             k_deadline=ExpressionWrapper(F("closed_at") + RETURN_WINDOW, output_field=DateTimeField()),
         )
         .values("store_id", "advisor_id", "closed_at", "k_n", "k_next", "k_deadline")
