@@ -157,6 +157,7 @@ def _year_code(year: int) -> str:
 # draw on it yet (it would change the seeded stream the messy-data generator relies on).
 RETURN_SHARE = {0: 0.94, 1: 0.67}
 RETURN_LATER = 0.85
+ROUTINE_GAP = (300, 91)  # days between routine visits after 首保: 300 + [0, 91) — a 12-month plan
 
 
 class DemoGenerator:
@@ -169,6 +170,7 @@ class DemoGenerator:
         self.city = city
         self.today = today or timezone.localdate()
         self.rng = random.Random(seed)
+        self.routine_gap = ROUTINE_GAP  # a store whose plan asks for another rhythm sets its own
         # random() is several times faster than randrange()/randint()/choice(); the hot paths use it.
         self._r = self.rng.random
         self._mobile_offset = self.rng.randrange(10**8)
@@ -298,7 +300,8 @@ class DemoGenerator:
     def odometer(self, purchase: datetime.date) -> list[tuple[datetime.date, int]]:
         """Readings at service visits: lognormal yearly mileage around 12,000 km, never decreasing.
         Owners follow the plan — 首保 five to seven months after delivery, then a visit every ten
-        to thirteen months — and drift away (``RETURN_SHARE``): about 94 % come to 首保, two in
+        to thirteen months (``routine_gap``: a store on a six-month plan sets 150 + [0, 46) days) — and
+        drift away (``RETURN_SHARE``): about 94 % come to 首保, two in
         three of them to 二保, then 85 % to each later visit; the others go to independent shops.
 
         The seeded stream is drawn exactly as before the drift existed (the messy-data generator
@@ -316,13 +319,14 @@ class DemoGenerator:
                 break
             km += int(per_day * gap * (0.7 + 0.6 * r())) + 1
         side = random.Random(zlib.crc32(f"{purchase.toordinal()}-{first_km}-{per_day:.9f}".encode()))
+        lo, span = self.routine_gap
         day, km = purchase.toordinal(), first_km
         readings = [(purchase, km)]
         while True:
             visits = len(readings) - 1
             if side.random() >= RETURN_SHARE.get(visits, RETURN_LATER):
                 return readings  # switched to an independent shop
-            gap = 150 + int(side.random() * 61) if visits == 0 else 300 + int(side.random() * 91)
+            gap = 150 + int(side.random() * 61) if visits == 0 else lo + int(side.random() * span)
             day += gap
             if day > last:
                 return readings

@@ -44,7 +44,7 @@ from autocrm.vehicles.catalogue import CatalogueEntry, catalogue_load, fuel_type
 from autocrm.vehicles.choices import ReadingSource, Usage
 from autocrm.vehicles.models import OdometerReading, Ownership, Trim, Vehicle
 
-from .generators import MODELS, DemoGenerator, DemoPerson
+from .generators import MODELS, ROUTINE_GAP, DemoGenerator, DemoPerson
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ BATCH = 2000
 DUPLICATE_RATE = 0.03
 EXTERNAL_PREFIX = "demo:"
 STORE_CITIES = {"a": "上海", "b": "杭州"}  # store code → generator city (plates 沪 / 浙A)
+# store code → days between routine visits (start, span): store b's own plan is 6-monthly (demo.maintenance)
+STORE_ROUTINE_GAPS = {"b": (150, 46)}
 STORE_KEY_STRIDE = 10_000_000  # store i's customer keys start at i * stride (mobiles stay distinct)
 TAGS = ("高尔夫", "自驾游", "价格敏感", "商务人士", "亲子家庭", "新能源爱好者", "改装爱好者", "老客户推荐")
 COLOURS = ("珍珠白", "曜石黑", "星空灰", "冰川蓝", "中国红", "银色", "香槟金")
@@ -360,6 +362,7 @@ def demo_customers_load(
     today = gen.today
     for index, code in enumerate(sorted(todo)):
         gen.city = STORE_CITIES[code]
+        gen.routine_gap = STORE_ROUTINE_GAPS.get(code, ROUTINE_GAP)
         people = gen.customers(customers, duplicate_rate=duplicate_rate, start=index * STORE_KEY_STRIDE)
         if not todo[code]:
             for _ in people:  # keep the generator's counters as a full run would leave them

@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from autocrm.accounts.models import User
@@ -69,6 +70,9 @@ def _records(store: Store, today: dt.date) -> int:
                     rows.append(MaintenanceRecord(store=store, vehicle_id=vid, item=d.item, done_on=day, km=km,
                                                   source="import", reference=f"DEMO-{vid}-{i}"))  # fmt: skip
     MaintenanceRecord.objects.bulk_create(rows, batch_size=2000)
+    if connection.vendor == "postgresql":  # fresh statistics for the due list's recompute that follows
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(MaintenanceRecord._meta.db_table)}")
     return len(rows)
 
 

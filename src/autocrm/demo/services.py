@@ -239,9 +239,10 @@ _register_service_history_hook()
 
 def _register_maintenance_hook() -> None:
     from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
+    from .service_history import demo_service_history_hook  # after maintenance: its records say what a visit did
 
     if demo_maintenance_hook not in demo_hooks:
-        demo_hooks.append(demo_maintenance_hook)
+        demo_hooks.insert(demo_hooks.index(demo_service_history_hook), demo_maintenance_hook)
 
 
 _register_maintenance_hook()
@@ -275,3 +276,12 @@ def _register_voc_hook() -> None:
 
 
 _register_voc_hook()
+def _register_item_parts_hook() -> None:
+    from .item_parts import demo_item_parts_hook  # after the catalogue: each plan item's parts (ADR 0027)
+    from .parts import demo_parts_hook
+
+    if demo_item_parts_hook not in demo_hooks:
+        demo_hooks.insert(demo_hooks.index(demo_parts_hook) + 1, demo_item_parts_hook)
+
+
+_register_item_parts_hook()

@@ -35,12 +35,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -48,8 +49,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lead, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -119,15 +121,32 @@ def _hours(value: dt.timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
-def _redone() -> Exists:
-    """A later comeback job on the same car repeating one of this repair order's job codes."""
-    codes = Job.objects.filter(repair_order=OuterRef(OuterRef("pk"))).values("code")  # scoped: the RO's own jobs
-    return Exists(
-        Job.objects.filter(  # scoped: the same car's later repair orders in the same store
-            store_id=OuterRef("store_id"), repair_order__vehicle_id=OuterRef("vehicle_id"), is_comeback=True,
-            repair_order__received_at__gt=OuterRef("closed_at"), code__in=codes,
-        )
-    )  # fmt: skip
+def _sql(qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = qs.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _redone_rows(delivered: QuerySet[RepairOrder], since: dt.datetime) -> dict[tuple[int, int | None], int]:
+    """Delivered ROs followed by a comeback repeating one of their job codes — a later repair
+    order of the same car in the same store, flagged a comeback, with a comeback job of the same
+    code — counted per (store, advisor) in one grouped query (``since``: the period's start, before
+    which no comeback of the period's ROs was received). Driven by the comeback repair
+    orders (a few per cent, partial index ``ro_comeback``) joined to the period's ROs of their car
+    (``ro_vehicle_received``) and the jobs of both (the foreign key's index): never a subquery
+    per delivered RO."""
+    ro, job = RepairOrder._meta.db_table, Job._meta.db_table
+    inner, params = _sql(delivered.order_by().values("id", "store_id", "advisor_id", "vehicle_id", "closed_at"))
+    sql = (
+        f"SELECT d.store_id, d.advisor_id, COUNT(DISTINCT d.id) FROM ({inner}) d "
+        f"JOIN {ro} cr ON cr.vehicle_id = d.vehicle_id AND cr.store_id = d.store_id AND cr.is_comeback = %s "
+        f"AND cr.received_at > d.closed_at AND cr.received_at > %s "
+        f"JOIN {job} cj ON cj.repair_order_id = cr.id AND cj.is_comeback = %s "
+        f"WHERE EXISTS (SELECT 1 FROM {job} j WHERE j.repair_order_id = d.id AND j.code = cj.code) "
+        f"GROUP BY d.store_id, d.advisor_id"
+    )  # scoped: ``delivered`` is the actor's for_actor queryset; the joins stay on its cars and store
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, True, connection.ops.adapt_datetimefield_value(since), True))
+        return {(s, a): n for s, a, n in cursor.fetchall()}
 
 
 def _ro_counts(qs: QuerySet[RepairOrder], by: str | None) -> Any:
@@ -138,88 +157,125 @@ def _ro_counts(qs: QuerySet[RepairOrder], by: str | None) -> Any:
         "revenue": Sum(NET),
         "shop_time": Avg(SHOP_TIME),
         "comebacks": Count("id", filter=Q(is_comeback=True)),
-        "fixed": Count("id", filter=Q(k_redone=False)),
     }
-    annotated = qs.annotate(k_redone=_redone())
     if by is None:
-        return [annotated.aggregate(**counts)]
-    return annotated.order_by().values(by).annotate(**counts)
+        return [qs.aggregate(**counts)]
+    return qs.order_by().values(by).annotate(**counts)
 
 
-def _cost_rows(delivered: QuerySet[RepairOrder]) -> dict[tuple[int, int | None], dict[str, Decimal]]:
-    """Approved labour hours and parts' cost per (store, advisor): two grouped queries."""
-    out: dict[tuple[int, int | None], dict[str, Decimal]] = defaultdict(
+def _ro_count_sets(
+    qs: QuerySet[RepairOrder], *, by_store: bool
+) -> tuple[dict[str, Any], dict[Any, Any], dict[Any, Any]]:
+    """The repair orders' counts in total, per store (``by_store``) and per advisor. On
+    PostgreSQL one scan of the period's ROs (``GROUPING SETS``); elsewhere a grouped query each."""
+    if connection.vendor != "postgresql":
+        grouped = {r["store_id"]: r for r in _ro_counts(qs, "store_id")} if by_store else {}
+        return _ro_counts(qs, None)[0], grouped, {r["advisor_id"]: r for r in _ro_counts(qs, "advisor_id")}
+    inner, params = _sql(
+        qs.order_by().annotate(k_bill=F("bill__id"), k_net=NET, k_shop=SHOP_TIME)
+        .values("id", "store_id", "advisor_id", "vehicle_id", "is_comeback", "k_bill", "k_net", "k_shop")
+    )  # fmt: skip
+    sql = (
+        "SELECT GROUPING(d.store_id), GROUPING(d.advisor_id), d.store_id, d.advisor_id, COUNT(d.id), "
+        "COUNT(DISTINCT d.vehicle_id), COUNT(d.k_bill), SUM(d.k_net), AVG(d.k_shop), "
+        f"COUNT(d.id) FILTER (WHERE d.is_comeback) FROM ({inner}) d "
+        "GROUP BY GROUPING SETS ((), (d.store_id), (d.advisor_id))"
+    )  # scoped: ``qs`` is the actor's for_actor queryset
+    total: dict[str, Any] = {}
+    stores: dict[Any, Any] = {}
+    advisors: dict[Any, Any] = {}
+    names = ("ros", "vehicles", "billed", "revenue", "shop_time", "comebacks")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for g_store, g_advisor, s, a, *values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            if g_store and g_advisor:
+                total = row
+            elif g_advisor:
+                stores[s] = {"store_id": s, **row}
+            else:
+                advisors[a] = {"advisor_id": a, **row}
+    return total, (stores if by_store else {}), advisors
+
+
+def _line_rows(
+    mine: QuerySet[RepairOrder], delivered: Q, received: Q, *, with_cost: bool
+) -> tuple[dict[tuple[int, int | None], dict[str, Decimal]], dict[tuple[int, int | None], dict[str, int]]]:
+    """Per (store, advisor): approved labour hours and parts' cost of the ROs ``delivered`` in the
+    period (``with_cost``), and the lines the owner answered (approved or declined) on the ROs
+    ``received`` in it — one grouped query over the jobs and one over the part lines of both."""
+    costs: dict[tuple[int, int | None], dict[str, Decimal]] = defaultdict(
         lambda: {"hours": Decimal(0), "parts": Decimal(0)}
     )
+    approvals: dict[tuple[int, int | None], dict[str, int]] = defaultdict(lambda: {"answered": 0, "approved": 0})
     keys = ("repair_order__store_id", "repair_order__advisor_id")
-    jobs = (Job.objects.filter(repair_order__in=delivered, approval=Approval.APPROVED)  # scoped: jobs of in-scope ROs
-            .order_by().values(*keys).annotate(h=Sum("hours")))  # fmt: skip
-    for row in jobs:
-        out[(row[keys[0]], row[keys[1]])]["hours"] += row["h"] or 0
-    parts = (PartLine.objects.filter(repair_order__in=delivered, approval=Approval.APPROVED,  # scoped: in-scope ROs' lines
-                                     part__cost__isnull=False)
-             .order_by().values(*keys).annotate(c=Sum(PART_COST)))  # fmt: skip
-    for row in parts:
-        out[(row[keys[0]], row[keys[1]])]["parts"] += Decimal(row["c"] or 0)
-    return out
-
-
-def _approval_rows(received: QuerySet[RepairOrder]) -> dict[tuple[int, int | None], dict[str, int]]:
-    """Lines the owner answered (approved or declined) per (store, advisor): two grouped queries."""
-    out: dict[tuple[int, int | None], dict[str, int]] = defaultdict(lambda: {"answered": 0, "approved": 0})
-    keys = ("repair_order__store_id", "repair_order__advisor_id")
-    answered = (Approval.APPROVED, Approval.DECLINED)
-    for model in (Job, PartLine):
-        rows = (model.objects.filter(repair_order__in=received, approval__in=answered)  # scoped: in-scope ROs' lines
-                .order_by().values(*keys)
-                .annotate(n=Count("id"), ok=Count("id", filter=Q(approval=Approval.APPROVED))))  # fmt: skip
+    on = {"delivered": _on_ro(delivered), "received": _on_ro(received)}
+    ros = mine.filter(delivered | received) if with_cost else mine.filter(received)
+    answered = Q(approval__in=(Approval.APPROVED, Approval.DECLINED)) & on["received"]
+    approved = Q(approval=Approval.APPROVED)
+    for model, cost in ((Job, Sum("hours", filter=approved & on["delivered"])),
+                        (PartLine, Sum(PART_COST, filter=approved & on["delivered"] & Q(part__cost__isnull=False)))):  # fmt: skip
+        sums: dict[str, Any] = {"n": Count("id", filter=answered), "ok": Count("id", filter=answered & approved)}
+        if with_cost:
+            sums["c"] = cost
+        rows = (model.objects.filter(repair_order__in=ros)  # scoped: the lines of in-scope ROs
+                .order_by().values(*keys).annotate(**sums))  # fmt: skip
         for row in rows:
-            cell = out[(row[keys[0]], row[keys[1]])]
-            cell["answered"] += row["n"]
-            cell["approved"] += row["ok"]
-    return out
+            key = (row[keys[0]], row[keys[1]])
+            if row["n"]:
+                approvals[key]["answered"] += row["n"]
+                approvals[key]["approved"] += row["ok"]
+            if with_cost and row["c"]:
+                costs[key]["hours" if model is Job else "parts"] += Decimal(row["c"])
+    return costs, approvals
+
+
+def _on_ro(condition: Q) -> Q:
+    """``condition`` on a repair order's fields, as seen from its lines (``repair_order__…``)."""
+    pairs: list[tuple[str, Any]] = [child for child in condition.children if isinstance(child, tuple)]
+    return Q(*((f"repair_order__{k}", v) for k, v in pairs), _connector=condition.connector)
 
 
 def _retention(visits_qs: QuerySet[RepairOrder], period: Period, *, now: dt.datetime,
                advisor_id: int | None) -> dict[str, Any]:  # fmt: skip
-    """Retention over the cars' delivered, non-comeback visits: one ordered read of the visits of
-    the cars with a visit in the cohort (their whole history, to number the visits), walked once;
-    overall, by visit number and by store (``by_store``: store id → rate)."""
+    """Retention over the cars' delivered, non-comeback visits, in one grouped query: the visits
+    of the cars with a visit in the cohort (their whole history, to number the visits) are
+    numbered and paired with the car's next visit by window functions (``ROW_NUMBER``, ``LEAD``
+    over the car's visits by delivery), then the cohort's rows are counted per visit bucket and
+    store; overall, by visit number and by store (``by_store``: store id → rate)."""
     last = min(period.end, now)
     visits = visits_qs.filter(status=RoStatus.DELIVERED, is_comeback=False, closed_at__isnull=False, closed_at__lt=last)
     cohort = visits.filter(closed_at__gte=period.start - RETURN_WINDOW, closed_at__lt=last - RETURN_WINDOW)
-    rows = (visits.filter(vehicle_id__in=cohort.values("vehicle_id"))
-            .order_by("vehicle_id", "closed_at", "pk").values_list("vehicle_id", "closed_at", "store_id", "advisor_id"))  # fmt: skip
+    by_car, in_order = [F("vehicle_id")], [F("closed_at").asc(), F("pk").asc()]
+    numbered = (
+        visits.filter(vehicle_id__in=cohort.values("vehicle_id"))
+        .order_by()
+        .annotate(
+            k_n=Window(RowNumber(), partition_by=by_car, order_by=in_order),
+            k_next=Window(Lead("closed_at"), partition_by=by_car, order_by=in_order),
+            k_deadline=ExpressionWrapper(F("closed_at") + RETURN_WINDOW, output_field=DateTimeField()),
+        )
+        .values("store_id", "advisor_id", "closed_at", "k_n", "k_next", "k_deadline")
+    )
+    inner, params = _sql(numbered)
+    adapt = connection.ops.adapt_datetimefield_value
+    where = "v.closed_at >= %s AND v.closed_at < %s" + (" AND v.advisor_id = %s" if advisor_id is not None else "")
+    bounds = (adapt(period.start - RETURN_WINDOW), adapt(last - RETURN_WINDOW))
+    sql = (
+        f"SELECT CASE WHEN v.k_n > {VISIT_BUCKETS} THEN {VISIT_BUCKETS} ELSE v.k_n END, v.store_id, COUNT(*), "
+        f"SUM(CASE WHEN v.k_next IS NOT NULL AND v.k_next <= v.k_deadline THEN 1 ELSE 0 END) "
+        f"FROM ({inner}) v WHERE {where} GROUP BY 1, 2"
+    )  # scoped: ``visits_qs`` is the actor's for_actor queryset
     due = [0] * (VISIT_BUCKETS + 1)
     kept = [0] * (VISIT_BUCKETS + 1)
     per_store: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    current: Any = None
-    number = 0
-    pending: tuple[int, dt.datetime, int, Any] | None = None
-
-    def settle(nxt: dt.datetime | None) -> None:
-        if pending is None:
-            return
-        n, closed, s, a = pending
-        deadline = closed + RETURN_WINDOW
-        if not (period.start <= deadline < last) or (advisor_id is not None and a != advisor_id):
-            return
-        bucket = min(n, VISIT_BUCKETS)
-        back = int(nxt is not None and nxt <= deadline)
-        due[bucket] += 1
-        kept[bucket] += back
-        per_store[s][0] += 1
-        per_store[s][1] += back
-
-    for vehicle_id, closed, s, a in rows:
-        if vehicle_id != current:
-            settle(None)
-            current, number = vehicle_id, 0
-        else:
-            settle(closed)
-        number += 1
-        pending = (number, closed, s, a) if closed is not None else None
-    settle(None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params, *bounds, *(() if advisor_id is None else (advisor_id,))))
+        for bucket, s, n, back in cursor.fetchall():
+            due[bucket] += n
+            kept[bucket] += back or 0
+            per_store[s][0] += n
+            per_store[s][1] += back or 0
     by_visit = [{"visit": n, "label": str(VISIT_LABELS[n]), "due": due[n], "returned": kept[n],
                  "rate": _rate(kept[n], due[n])} for n in range(1, VISIT_BUCKETS + 1)]  # fmt: skip
     return {"due": sum(due), "returned": sum(kept), "rate": _rate(sum(kept), sum(due)), "by_visit": by_visit,
@@ -279,15 +335,18 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     if store_id is not None:
         ros = ros.filter(store_id=store_id)
     mine = ros.filter(advisor_id=advisor_id) if advisor_id is not None else ros
-    delivered = mine.filter(status=RoStatus.DELIVERED, closed_at__gte=period.start, closed_at__lt=period.end)
-    received = mine.filter(received_at__gte=period.start, received_at__lt=period.end)
+    was_delivered = Q(status=RoStatus.DELIVERED, closed_at__gte=period.start, closed_at__lt=period.end)
+    was_received = Q(received_at__gte=period.start, received_at__lt=period.end)
+    delivered = mine.filter(was_delivered)
 
     own_store: int = actor.store_id or 0  # sees_service_kpis: never None here
-    store_ids = sorted(set(ros.order_by().values_list("store_id", flat=True).distinct())) if group else [own_store]
+    if not group:
+        store_ids = [own_store]
+    else:  # every store of the group (one without repair orders shows zeros), never a scan of the ROs
+        store_ids = [store_id] if store_id is not None else sorted(actor.organization_store_ids)
     cost_rows = {c.store_id: c for c in ServiceCosts.objects.filter(store_id__in=store_ids)}  # scoped: stores in scope
     labour = {pk: (c.labour_cost_per_hour if c else Decimal(0)) for pk, c in ((s, cost_rows.get(s)) for s in store_ids)}
-    costs = _cost_rows(delivered) if with_gp else {}
-    approvals = _approval_rows(received)
+    costs, approvals = _line_rows(mine, was_delivered, was_received, with_cost=with_gp)
 
     def gp_costs(keep: Any) -> tuple[dict[str, Decimal], Decimal]:
         """Parts' cost and labour cost (hours × each store's rate) of the cells kept."""
@@ -298,7 +357,15 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
                 labour_total += cell["hours"] * labour.get(s, Decimal(0))
         return {"hours": Decimal(0), "parts": parts + labour_total}, Decimal(0)
 
-    total_row = _ro_counts(delivered, None)[0]
+    redone = _redone_rows(delivered, period.start)
+
+    def first_fixed(row: dict[str, Any], keep: Any) -> dict[str, Any]:
+        """``row`` with ``fixed``: its delivered ROs less those redone (the cells kept)."""
+        again = sum(n for key, n in redone.items() if keep(key))
+        return {**row, "fixed": (row.get("ros") or 0) - again} if row else row
+
+    total_counts, store_counts, advisor_counts = _ro_count_sets(delivered, by_store=group or with_gp)
+    total_row = first_fixed(total_counts, lambda k: True)
     c, lc = gp_costs(lambda k: True)
     totals = _figures(total_row, c, _sum_cells(approvals, lambda k: True), with_gp=with_gp, labour_cost=lc)
     totals["in_shop"] = mine.filter(status__in=IN_SHOP).count()
@@ -307,12 +374,12 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     totals["retention_rate"] = retention["rate"]
 
     stores: list[dict[str, Any]] = []
-    by_store = {r["store_id"]: r for r in _ro_counts(delivered, "store_id")} if group or with_gp else {}
+    by_store = store_counts
     days = Decimal((period.end - period.start).total_seconds()) / Decimal(86400)
     absorbed_gp, absorbed_cost = Decimal(0), Decimal(0)
     names = dict(Store.objects.filter(pk__in=store_ids).values_list("pk", "name"))  # scoped: stores in scope
     for s in store_ids:
-        row = by_store.get(s, {})
+        row = first_fixed(by_store.get(s, {}), lambda k, s=s: k[0] == s)
         c, lc = gp_costs(lambda k, s=s: k[0] == s)
         figures = _figures(row, c, _sum_cells(approvals, lambda k, s=s: k[0] == s), with_gp=with_gp, labour_cost=lc)
         setting = cost_rows.get(s)
@@ -330,7 +397,7 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     if with_gp:
         totals["absorption_rate"] = round(float(absorbed_gp / absorbed_cost), 4) if absorbed_cost else None
 
-    adv_rows = {r["advisor_id"]: r for r in _ro_counts(delivered, "advisor_id")}
+    adv_rows = advisor_counts
     advisor_ids = sorted({*adv_rows, *(a for _s, a in approvals)} - {None})
     people = {pk: d or u for pk, d, u in User.objects.filter(pk__in=advisor_ids)  # scoped: advisors of in-scope ROs
               .values_list("pk", "display_name", "username")}  # fmt: skip
@@ -338,7 +405,7 @@ def service_kpis(*, actor: Actor, period: Period, store: Any = None, advisor: An
     for a in advisor_ids:
         c, lc = gp_costs(lambda k, a=a: k[1] == a)
         advisors.append({"id": a, "name": people.get(a, str(a)),
-                         **_figures(adv_rows.get(a, {}), c, _sum_cells(approvals, lambda k, a=a: k[1] == a),
+                         **_figures(first_fixed(adv_rows.get(a, {}), lambda k, a=a: k[1] == a), c, _sum_cells(approvals, lambda k, a=a: k[1] == a),
                                     with_gp=with_gp, labour_cost=lc)})  # fmt: skip
     return {
         "period": {"key": period.key, "label": period.label, "start": period.start, "end": period.end},

@@ -180,6 +180,8 @@ class RepairOrder(TenantModel):
             models.Index(fields=["vehicle", "received_at"], name="ro_vehicle_received"),
             models.Index(fields=["customer", "received_at"], name="ro_customer_received"),
             models.Index(fields=["store", "closed_at"], name="ro_store_closed"),
+            # the service KPIs' first-time fix is driven by the few comeback ROs (ADR 0026)
+            models.Index(fields=["store", "received_at"], condition=models.Q(is_comeback=True), name="ro_comeback"),
         ]
 
     def __str__(self) -> str:
