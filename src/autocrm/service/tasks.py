@@ -14,3 +14,12 @@ def appointment_reminders(*, store_id: int) -> None:
     from .services import appointment_reminders_send
 
     appointment_reminders_send(store_id=store_id)
+
+
+@store_periodic_task("aftersales", crontab(minute="5", hour="0"))
+def plans_expire_nightly(*, store_id: int) -> None:
+    """Just after midnight (Asia/Shanghai): the store's prepaid plans past their end date become
+    expired (ADR 0025), so lists, the 360 page and the API read them right all day."""
+    from .plans import plans_expire
+
+    plans_expire(store_id=store_id)
