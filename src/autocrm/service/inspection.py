@@ -124,7 +124,8 @@ def clean_items(errors: inputs.Errors, value: Any, *, store_id: int | None = Non
                 errors.add("canned_job", _("Choose one of this store's canned jobs."))
         bad = [m for key in ("area", "label", "photo", "canned_job") for m in errors.fields.pop(key, [])]
         if bad:
-            errors.fields.setdefault("items", []).extend(f"{_('Line %(n)s') % {'n': n}}: {message}" for message in bad)
+            where = _("Line %(n)s") % {"n": n}
+            errors.fields.setdefault("items", []).extend(f"{where}: {message}" for message in bad)
             return []
         items.append({"area": area or str(_("Other")), "label": label,
                       "photo": photo is True or photo in ("true", "on", "1", 1), "canned_job": canned})  # fmt: skip

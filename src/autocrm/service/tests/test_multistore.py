@@ -109,9 +109,7 @@ class TestServiceMultistore(MultistoreMatrix):
         Op("service:inspection_part", R, "view"),
         Op("service:inspection_checklist", "service.inspectiontemplate", "view", record=False),
         Op("/repair-orders/{pk}/inspection", R, "view", api=True),
-        Op(
-            "/repair-orders/{pk}/inspection", R, "change", api=True, method="POST", ok=201, any_of=((R, "progress"),)
-        ),  # fmt: skip
+        Op("/repair-orders/{pk}/inspection", R, "change", api=True, method="POST", ok=201, any_of=((R, "progress"),)),
         # allowed: past the checks, an empty list of results is refused (400), nothing started
         Op(
             "/repair-orders/{pk}/inspection/results",
@@ -122,7 +120,7 @@ class TestServiceMultistore(MultistoreMatrix):
             ok=400,
             any_of=((R, "progress"),),
             data={"results": []},
-        ),  # fmt: skip
+        ),
         Op("/appointment-slots?date=2030-01-07", A, "view", api=True, record=False),
         Op("/appointments", A, "view", api=True, record=False),
         Op("/appointments", A, "add", api=True, record=False, method="POST", ok=201, data=new_appointment),
