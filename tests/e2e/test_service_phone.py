@@ -100,8 +100,9 @@ def test_repair_orders_and_their_jobs_as_cards_on_a_phone(e2e_db: None, live_ser
         row.locator("input[name=findings]").fill("前片剩余 2mm")
         box = row.locator("[data-testid=job-save]").bounding_box()
         assert box is not None and box["width"] >= 300 and box["height"] >= 38
-        row.locator("[data-testid=job-save]").tap()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            row.locator("[data-testid=job-save]").tap()
+        page.wait_for_load_state()
         job.refresh_from_db()
         assert (job.progress, job.findings) == ("in_progress", "前片剩余 2mm")
         _no_sideways(page, "after progress")
