@@ -373,6 +373,9 @@ def test_the_nightly_sweep_expires_plans_in_every_store_with_after_sales(advisor
                                   data={"starts_on": (timezone.localdate() - dt.timedelta(days=800)).isoformat()})  # fmt: skip
     assert tasks.plans_expire_nightly in HUEY._registry._periodic_tasks
     assert tasks.plans_expire_nightly.module == "aftersales"
+    # Huey's clock is UTC: 00:05 in Shanghai, once a day.
+    assert HUEY.utc and tasks.plans_expire_nightly.validate_datetime(dt.datetime(2026, 12, 1, 16, 5))
+    assert not tasks.plans_expire_nightly.validate_datetime(dt.datetime(2026, 12, 1, 0, 5))
     assert advisor.store_id in tasks.plans_expire_nightly()
     old.refresh_from_db()
     assert old.status == VehiclePlanStatus.EXPIRED
