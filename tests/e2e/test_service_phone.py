@@ -36,6 +36,8 @@ def _world() -> Any:
         f"part:{p.pk}": "approved" for p in ro.part_lines.all()
     }
     services.estimate_record(actor=advisor, repair_order=ro, answers=answers)
+    while ro.status != "in_repair":  # received → diagnosis → (awaiting approval) → in repair
+        ro = services.repair_order_advance(actor=advisor, repair_order=ro)
     return ro, job
 
 
