@@ -139,9 +139,14 @@ def checklist_items(row: InspectionTemplate) -> list[dict[str, Any]]:
 
 
 def checklist_get(*, actor: Actor) -> InspectionTemplate:
-    """The actor's store's checklist (the roles that may read it; 403 otherwise)."""
+    """The actor's store's checklist (the roles that may read it; 403 otherwise). A store that
+    never had one reads the default in the reader's language, unsaved: reading writes nothing."""
     require_model(actor, "view", InspectionTemplate)
-    row = template_for(actor.require_store_id())
+    store_id = actor.require_store_id()
+    row = InspectionTemplate.objects.filter(store_id=store_id).first()  # scoped: the actor's own store
+    if row is None:
+        row = InspectionTemplate(store_id=store_id, items=[{"area": str(area), "label": str(label)}
+                                                           for area, label in DEFAULT_ITEMS])  # fmt: skip
     require(actor, "view", row)
     return row
 
