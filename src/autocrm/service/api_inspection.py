@@ -102,8 +102,8 @@ def inspection_out(ro: RepairOrder, row: Inspection | None) -> dict[str, Any]:
 
 @router.get("/inspection-checklist", response=InspectionChecklistOut)
 def checklist_read(request: ActorRequest) -> dict[str, Any]:
-    """The current store's walk-round checklist in order (the default, in Chinese, until the
-    service manager changes it)."""
+    """The current store's walk-round checklist in order (until the service manager saves one,
+    the default in the request's language, Chinese unless asked otherwise)."""
     return checklist_out(inspection.checklist_get(actor=request.actor))
 
 
