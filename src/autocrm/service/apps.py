@@ -8,7 +8,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("After-sales service")
     module_key = "aftersales"
     # /appointments, /repair-orders…; /service-kpis (ADR 0026); /loaners, /errands, /rescues (ADR 0023)
-    api_modules = ("api", "api_kpis", "api_mobility")
+    api_modules = ("api", "api_kpis", "api_mobility", "api_inspection")
 
     def ready(self) -> None:
         from autocrm.core.navigation import register_menu
@@ -33,7 +33,16 @@ class ServiceConfig(AppConfig):
             views_mobility,
         )
         from .kpis import sees_service_kpis
-        from .models import Accessory, Appointment, CannedJob, Errand, InsuranceClaim, RepairOrder, VehiclePlan
+        from .models import (
+            Accessory,
+            Appointment,
+            CannedJob,
+            Errand,
+            InspectionTemplate,
+            InsuranceClaim,
+            RepairOrder,
+            VehiclePlan,
+        )
 
         plans.install()
         labels.register()
@@ -69,6 +78,10 @@ class ServiceConfig(AppConfig):
         register_menu(
             "service_kpis", _("Service KPIs"), "service_kpis:page", icon="chart-bar", order=47, module="aftersales",
             visible=sees_service_kpis,
+        )  # fmt: skip
+        register_menu(
+            "inspection_checklist", _("Inspection checklist"), "service:inspection_checklist", icon="list-check",
+            order=48, module="aftersales", visible=lambda actor: can(actor, "change", InspectionTemplate),
         )  # fmt: skip
         register_home_panel("service_day", template="service/panels/home_advisor.html", context=views.panel_advisor,
                             order=7)  # fmt: skip

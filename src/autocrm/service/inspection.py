@@ -86,8 +86,11 @@ def template_for(store_id: int) -> InspectionTemplate:
     return row
 
 
-def clean_items(errors: inputs.Errors, value: Any) -> list[dict[str, str]]:
-    """A checklist from the client: a list of ``{"area", "label"}`` (or lines ``area: label``)."""
+def clean_items(errors: inputs.Errors, value: Any, *, store_id: int | None = None) -> list[dict[str, Any]]:
+    """A checklist from the client, in order: a list of ``{"area", "label", "photo",
+    "canned_job"}`` (or lines ``area: label``). ``photo`` (true/false) makes a colour need a
+    photo; ``canned_job`` is one of the store's active canned jobs, the work a finding becomes
+    by default. An error names ``items`` and the line (1-based)."""
     if isinstance(value, str):
         rows: list[Any] = []
         for line in value.splitlines():
@@ -98,31 +101,71 @@ def clean_items(errors: inputs.Errors, value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list | tuple) or not value or len(value) > MAX_ITEMS:
         errors.add("items", _("Give between 1 and %(n)s checklist items.") % {"n": MAX_ITEMS})
         return []
-    items: list[dict[str, str]] = []
-    for row in value:
+    canned_ids: set[int] = set()
+    if store_id is not None:
+        canned_ids = set(CannedJob.objects.filter(store_id=store_id, is_active=True)  # scoped: the store's own
+                         .values_list("pk", flat=True))  # fmt: skip
+    items: list[dict[str, Any]] = []
+    for n, row in enumerate(value, start=1):
         if not isinstance(row, Mapping):
             errors.add("items", _("Each item needs an area and a label."))
             return []
         area = inputs.text(errors, row, "area", 40)
         label = inputs.text(errors, row, "label", 100, required=True)
-        if "area" in errors.fields or "label" in errors.fields:
-            errors.fields.setdefault("items", []).extend(errors.fields.pop("area", []) + errors.fields.pop("label", []))
+        photo = row.get("photo", False)
+        if photo in ("", None):
+            photo = False
+        if not isinstance(photo, bool) and photo not in ("true", "false", "on", "1", "0", 0, 1):
+            errors.add("photo", _("Enter true or false."))
+        canned: int | None = None
+        if row.get("canned_job") not in (None, ""):
+            canned = inputs.integer(errors, row.get("canned_job"), "canned_job", 1, inputs.ID_MAX)
+            if canned is not None and canned not in canned_ids:
+                errors.add("canned_job", _("Choose one of this store's canned jobs."))
+        bad = [m for key in ("area", "label", "photo", "canned_job") for m in errors.fields.pop(key, [])]
+        if bad:
+            where = _("Line %(n)s") % {"n": n}
+            errors.fields.setdefault("items", []).extend(f"{where}: {message}" for message in bad)
             return []
-        items.append({"area": area or str(_("Other")), "label": label})
+        items.append({"area": area or str(_("Other")), "label": label,
+                      "photo": photo is True or photo in ("true", "on", "1", 1), "canned_job": canned})  # fmt: skip
     return items
+
+
+def checklist_items(row: InspectionTemplate) -> list[dict[str, Any]]:
+    """The checklist's items with every key (rows saved before the editor have only area and label)."""
+    return [{"area": i.get("area", ""), "label": i.get("label", ""), "photo": bool(i.get("photo")),
+             "canned_job": i.get("canned_job")} for i in row.items]  # fmt: skip
+
+
+def checklist_get(*, actor: Actor) -> InspectionTemplate:
+    """The actor's store's checklist (the roles that may read it; 403 otherwise). A store that
+    never had one reads the default in the reader's language, unsaved: reading writes nothing."""
+    require_model(actor, "view", InspectionTemplate)
+    store_id = actor.require_store_id()
+    row = InspectionTemplate.objects.filter(store_id=store_id).first()  # scoped: the actor's own store
+    if row is None:
+        row = InspectionTemplate(store_id=store_id, items=[{"area": str(area), "label": str(label)}
+                                                           for area, label in DEFAULT_ITEMS])  # fmt: skip
+    require(actor, "view", row)
+    return row
 
 
 @transaction.atomic
 def inspection_template_save(*, actor: Actor, data: Mapping[str, Any]) -> InspectionTemplate:
-    """The service manager's checklist for the store (``items``)."""
+    """The service manager's checklist for the store (``items``, in order; see
+    :func:`clean_items`). Repair orders already inspected keep the list they were inspected with."""
     store_id = actor.require_store_id()
+    require_model(actor, "change", InspectionTemplate)
     row = template_for(store_id)
+    row = InspectionTemplate.objects.select_for_update().get(pk=row.pk)  # scoped: the store's own row
     require(actor, "change", row)
     errors = inputs.Errors()
-    items = clean_items(errors, data.get("items"))
+    items = clean_items(errors, data.get("items"), store_id=store_id)
     errors.raise_if_any()
     row.items = items
     row.save(update_fields=["items", "updated_at"])
+    audit.record("inspection_checklist.save", obj=row, actor=actor, extra={"items": len(items)})
     return row
 
 
@@ -155,9 +198,13 @@ def inspection_start(*, actor: Actor, repair_order: RepairOrder) -> Inspection:
         return existing
     _editable(ro)
     inspection = Inspection.objects.create(store_id=ro.store_id, repair_order=ro, inspector_id=actor.user_id)
+    active = set(
+        CannedJob.objects.filter(store_id=ro.store_id, is_active=True).values_list("pk", flat=True)
+    )  # scoped: the RO's store
     InspectionItem.objects.bulk_create([
         InspectionItem(store_id=ro.store_id, inspection=inspection, position=i, area=row.get("area", ""),
-                       label=row.get("label", ""))
+                       label=row.get("label", ""), photo_required=bool(row.get("photo")),
+                       canned_job_id=row.get("canned_job") if row.get("canned_job") in active else None)
         for i, row in enumerate(template_for(ro.store_id).items[:MAX_ITEMS])
     ])  # fmt: skip
     audit.record("repair_order.inspection_started", obj=ro, actor=actor)
@@ -169,8 +216,11 @@ def item_for(*, actor: Actor, repair_order: RepairOrder, item_id: Any) -> Inspec
 
 
 @transaction.atomic
-def inspection_item_set(*, actor: Actor, item: InspectionItem, data: Mapping[str, Any]) -> InspectionItem:
-    """Record an item's colour (``rating``: green, amber, red or empty) and ``note``."""
+def inspection_item_set(*, actor: Actor, item: InspectionItem, data: Mapping[str, Any],
+                        new_photos: int = 0) -> InspectionItem:  # fmt: skip
+    """Record an item's colour (``rating``: green, amber, red or empty) and ``note``. An item
+    the checklist marks ``photo_required`` takes a colour only with a photo: one it has, or one
+    of the ``new_photos`` the caller is adding with it."""
     ro = RepairOrder.objects.select_for_update(of=("self",)).get(pk=item.inspection.repair_order_id)
     _may_fill(actor, ro)
     _editable(ro)
@@ -181,12 +231,48 @@ def inspection_item_set(*, actor: Actor, item: InspectionItem, data: Mapping[str
     if not isinstance(rating, str) or rating not in InspectionRating.values:
         errors.add("rating", _("Choose one of the listed values."))
     note = inputs.text(errors, data, "note", 500) if "note" in data else item.note
+    if (
+        rating and item.photo_required and new_photos <= 0 and not InspectionPhoto.objects.filter(item=item).exists()
+    ):  # scoped: this item
+        errors.add("photo", _("This item needs a photo."))
     errors.raise_if_any()
     item = InspectionItem.objects.select_for_update().get(pk=item.pk)
     item.rating = rating
     item.note = note
     item.save(update_fields=["rating", "note", "updated_at"])
     return item
+
+
+@transaction.atomic
+def inspection_results_record(*, actor: Actor, repair_order: RepairOrder, results: Any) -> Inspection:
+    """Several items' results at once (a tablet or another system): ``results`` is a list of
+    ``{"item", "rating", "note"}`` with this repair order's item ids; the inspection starts
+    if it has not. All or nothing: a bad entry is a 400 naming ``results[i].<field>``."""
+    row = inspection_start(actor=actor, repair_order=repair_order)
+    if not isinstance(results, list | tuple) or not results or len(results) > MAX_ITEMS:
+        raise ValidationError(
+            NOT_VALID, fields={"results": [_("Give between 1 and %(n)s results.") % {"n": MAX_ITEMS}]}
+        )
+    ids = {item.pk: item for item in InspectionItem.objects.filter(inspection=row)}  # scoped: this inspection
+    for i, entry in enumerate(results):
+        where = f"results[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ValidationError(NOT_VALID, fields={where: [_("Each result needs an item and a rating.")]})
+        errors = inputs.Errors()
+        item_id = inputs.integer(errors, entry.get("item"), "item", 1, inputs.ID_MAX)
+        if item_id is None and not errors.fields:
+            errors.add("item", _("This field is required."))
+        elif item_id is not None and item_id not in ids:
+            errors.add("item", _("Choose one of this inspection's items."))
+        if errors.fields:
+            raise ValidationError(NOT_VALID, fields={f"{where}.{k}": v for k, v in errors.fields.items()})
+        assert item_id is not None
+        try:
+            inspection_item_set(actor=actor, item=ids[item_id],
+                                data={k: entry[k] for k in ("rating", "note") if k in entry})  # fmt: skip
+        except ValidationError as exc:
+            raise ValidationError(NOT_VALID, fields={f"{where}.{k}": v for k, v in exc.fields.items()}) from exc
+    return row
 
 
 def inspection_photo_add(*, actor: Actor, item: InspectionItem, file: Any, name: Any = "") -> InspectionPhoto:
@@ -206,7 +292,8 @@ def inspection_photo_add(*, actor: Actor, item: InspectionItem, file: Any, name:
 @transaction.atomic
 def inspection_recommend(*, actor: Actor, item: InspectionItem, data: Mapping[str, Any]) -> list[Job | PartLine]:
     """Turn an amber or red finding into work on the estimate: a job named after the item
-    (``hours``, default 1) or the canned job ``canned_job``. The owner then answers it on the
+    (``hours``, default 1) or the canned job ``canned_job`` — when ``canned_job`` is not sent
+    at all, the checklist's default for the item, if it has one. The owner then answers it on the
     estimate link like every other line; once added, the item points at its job."""
     from . import services
 
@@ -221,6 +308,9 @@ def inspection_recommend(*, actor: Actor, item: InspectionItem, data: Mapping[st
     errors = inputs.Errors()
     canned_id = inputs.integer(errors, data.get("canned_job"), "canned_job", 1, inputs.ID_MAX) \
         if data.get("canned_job") else None  # fmt: skip
+    if "canned_job" not in data and item.canned_job_id is not None \
+            and CannedJob.objects.filter(pk=item.canned_job_id, is_active=True).exists():  # scoped: the item's own  # fmt: skip
+        canned_id = item.canned_job_id
     hours = inputs.decimal(errors, data, "hours", high=Decimal("999.99"), positive=True, required=False) \
         if data.get("hours") not in (None, "") else Decimal("1.00")  # fmt: skip
     errors.raise_if_any()
@@ -263,6 +353,14 @@ def grouped(items: list[InspectionItem]) -> list[dict[str, Any]]:
     groups: dict[str, list[InspectionItem]] = {}
     for item in items:
         groups.setdefault(item.area, []).append(item)
+    return [{"area": area, "items": rows} for area, rows in groups.items()]
+
+
+def grouped_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Checklist rows by area, in the order the inspection shows them."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(item.get("area", ""), []).append(item)
     return [{"area": area, "items": rows} for area, rows in groups.items()]
 
 

@@ -51,3 +51,4 @@ def register() -> None:
     register_action("repair_order.inspection_recommended", _("Inspection finding added to the estimate"))
     register_model("service.inspectionphoto", labels={"path": _("file"), "uploaded_by": _("uploaded by")},
                    hidden=("path",))  # fmt: skip
+    register_action("inspection_checklist.save", _("Inspection checklist changed"))

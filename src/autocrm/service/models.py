@@ -569,8 +569,9 @@ def default_inspection_items() -> list[dict[str, str]]:
 
 
 class InspectionTemplate(TenantModel):
-    """The store's checklist (环车检查表): ``items`` is a list of ``{"area", "label"}`` in order;
-    the default (``service.inspection.DEFAULT_ITEMS``, in Chinese) is written on first use."""
+    """The store's checklist (环车检查表): ``items`` is a list of ``{"area", "label", "photo",
+    "canned_job"}`` in order (``photo``: a colour needs a photo; ``canned_job``: the work a finding
+    becomes by default); the default (``service.inspection.DEFAULT_ITEMS``, in Chinese) is written on first use."""
 
     items = models.JSONField(_("checklist items"), default=default_inspection_items, blank=True)
 
@@ -613,6 +614,10 @@ class InspectionItem(TenantModel):
     note = models.CharField(_("note"), max_length=500, blank=True)
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                             verbose_name=_("recommended work added"))  # fmt: skip
+    # Copied from the store's checklist when the inspection starts (the editor, ADR 0031).
+    photo_required = models.BooleanField(_("photo required"), default=False)
+    canned_job = models.ForeignKey(CannedJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("default recommended work"))  # fmt: skip
 
     scope_owner_field = "inspection__repair_order__advisor"
 

@@ -14,3 +14,13 @@ def appointment_reminders(*, store_id: int) -> None:
     from .services import appointment_reminders_send
 
     appointment_reminders_send(store_id=store_id)
+
+
+# Huey's consumer reads crontabs in UTC (its default ``utc=True``): 16:05 UTC is 00:05 in Shanghai.
+@store_periodic_task("aftersales", crontab(minute="5", hour="16"))
+def plans_expire_nightly(*, store_id: int) -> None:
+    """Just after midnight in Shanghai: the store's prepaid plans past their end date become
+    expired (ADR 0025), so lists, the 360 page and the API read them right all day."""
+    from .plans import plans_expire
+
+    plans_expire(store_id=store_id)

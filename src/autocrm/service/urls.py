@@ -49,4 +49,5 @@ urlpatterns = [
     path("<int:pk>/inspection/photos/<int:photo>/", views_inspection.inspection_photo, name="inspection_photo"),
     path("<int:pk>/inspection/part/", views_inspection.inspection_part, name="inspection_part"),
     path("pick/", views_inspection.pick, name="pick"),
+    path("inspection/checklist/", views_inspection.inspection_checklist, name="inspection_checklist"),
 ]

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from autocrm.core import uploads
 from autocrm.core.actor import actor_of
@@ -86,8 +86,9 @@ def inspection_item_save(request: HttpRequest, pk: int, item: int) -> HttpRespon
     error = ""
     try:
         data = {k: request.POST[k] for k in ("rating", "note") if k in request.POST}
-        row = inspection.inspection_item_set(actor=actor, item=row, data=data)
-        for upload in request.FILES.getlist("photo")[: inspection.MAX_PHOTOS_PER_ITEM]:
+        files = request.FILES.getlist("photo")[: inspection.MAX_PHOTOS_PER_ITEM]
+        row = inspection.inspection_item_set(actor=actor, item=row, data=data, new_photos=len(files))
+        for upload in files:
             inspection.inspection_photo_add(actor=actor, item=row, file=upload)
     except DomainError as exc:
         if not getattr(request, "htmx", False):
@@ -119,7 +120,7 @@ def inspection_recommend(request: HttpRequest, pk: int, item: int) -> HttpRespon
     actor = actor_of(request)
     ro = selectors.repair_order_get(actor=actor, pk=pk, action="change")
     row = inspection.item_for(actor=actor, repair_order=ro, item_id=item)
-    data = {k: request.POST.get(k) for k in ("hours", "canned_job")}
+    data = {k: request.POST[k] for k in ("hours", "canned_job") if k in request.POST}
     if run_action(request, inspection.inspection_recommend, actor=actor, item=row, data=data) is not REFUSED:
         messages.success(request, _("Recommended work added to the estimate."))
     return redirect((request.POST.get("next") == "ro" and reverse("service:repair_order_detail", args=[ro.pk]))
@@ -133,6 +134,66 @@ def inspection_photo(request: HttpRequest, pk: int, photo: int) -> HttpResponseB
     ro = selectors.repair_order_get(actor=actor, pk=pk)
     row = get_in_scope(InspectionPhoto.objects.filter(item__inspection__repair_order=ro), actor, photo)
     return uploads.response(row.path, content_type=row.content_type, name=row.name)
+
+
+# --- the store's checklist (the service manager's editor, ADR 0031) -----------------------------
+
+BLANK_ROWS = 3
+
+
+def _posted_rows(post: Any) -> list[dict[str, Any]]:
+    """The editor's rows in the order asked for: by the ``order`` typed (then as listed), the
+    rows marked for removal and the blank ones left out."""
+    rows = []
+    count = min(int(post.get("rows") or 0) if str(post.get("rows") or "").isdigit() else 0, inspection.MAX_ITEMS + 20)
+    for i in range(count):
+        area, label = post.get(f"area-{i}", ""), post.get(f"label-{i}", "")
+        if post.get(f"delete-{i}") or not (str(area).strip() or str(label).strip()):
+            continue
+        order = post.get(f"order-{i}", "")
+        try:
+            rank = float(order) if str(order).strip() else float(i + 1)
+        except ValueError:
+            rank = float(i + 1)
+        rows.append((rank, i, {"area": area, "label": label, "photo": bool(post.get(f"photo-{i}")),
+                               "canned_job": post.get(f"canned_job-{i}", "")}))  # fmt: skip
+    return [row for _rank, _i, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspection_checklist(request: HttpRequest) -> HttpResponse:
+    """The store's walk-round checklist: areas (sections) and their items in order, which items
+    need a photo, and the canned job a finding becomes by default. Repair orders already
+    inspected keep their own list."""
+    actor = actor_of(request)
+    row = inspection.checklist_get(actor=actor)
+    can_change = can(actor, "change", row)
+    items: list[dict[str, Any]] = inspection.checklist_items(row)
+    errors: list[str] = []
+    if request.method == "POST":
+        posted = _posted_rows(request.POST)
+        try:
+            inspection.inspection_template_save(actor=actor, data={"items": posted})
+        except DomainError as exc:
+            if not exc.fields:
+                raise
+            errors = [str(m) for msgs in exc.fields.values() for m in msgs]
+            items = [{**r, "canned_job": r["canned_job"]} for r in posted]
+        else:
+            messages.success(request, _("Inspection checklist saved."))
+            return redirect("service:inspection_checklist")
+    canned = list(CannedJob.objects.for_actor(actor, "view").filter(store_id=row.store_id, is_active=True)
+                  .order_by("code")[:200]) if can(actor, "view", CannedJob) else []  # fmt: skip
+    shown = [{**item, "canned_job": str(item.get("canned_job") or ""), "n": n + 1} for n, item in enumerate(items)]
+    if can_change:
+        shown += [{"area": "", "label": "", "photo": False, "canned_job": "", "n": len(items) + k + 1}
+                  for k in range(BLANK_ROWS)]  # fmt: skip
+    areas = list(dict.fromkeys(item["area"] for item in items if item.get("area")))
+    return render(request, "service/inspection/checklist.html", {
+        "row": row, "rows": shown, "count": len(shown), "errors": errors, "can_change": can_change,
+        "canned_jobs": canned, "areas": areas, "groups": inspection.grouped_items(items),
+    }, status=400 if errors else 200)  # fmt: skip
 
 
 # --- the booking pickers -------------------------------------------------------------------------

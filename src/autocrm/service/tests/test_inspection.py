@@ -53,7 +53,12 @@ def test_the_default_checklist_is_chinese_grouped_by_area_and_made_once(advisor)
 def test_the_store_checklist_is_the_service_managers(advisor):
     manager = actor_for("service_manager_a")
     inspection.inspection_template_save(actor=manager, data={"items": "轮胎: 左前轮\n轮胎：右前轮\n灯光: 大灯"})
-    assert InspectionTemplate.objects.get(store_id=manager.store_id).items[1] == {"area": "轮胎", "label": "右前轮"}
+    assert InspectionTemplate.objects.get(store_id=manager.store_id).items[1] == {
+        "area": "轮胎",
+        "label": "右前轮",
+        "photo": False,
+        "canned_job": None,
+    }
     _ro, insp = _started(advisor)
     assert [i.label for i in inspection.items_of(insp)] == ["左前轮", "右前轮", "大灯"]
     with pytest.raises(PermissionDenied):

@@ -107,6 +107,20 @@ class TestServiceMultistore(MultistoreMatrix):
         Op("service:canned_job_list", CJ, "view", record=False),
         Op("service:inspection", R, "view"),
         Op("service:inspection_part", R, "view"),
+        Op("service:inspection_checklist", "service.inspectiontemplate", "view", record=False),
+        Op("/repair-orders/{pk}/inspection", R, "view", api=True),
+        Op("/repair-orders/{pk}/inspection", R, "change", api=True, method="POST", ok=201, any_of=((R, "progress"),)),
+        # allowed: past the checks, an empty list of results is refused (400), nothing started
+        Op(
+            "/repair-orders/{pk}/inspection/results",
+            R,
+            "change",
+            api=True,
+            method="POST",
+            ok=400,
+            any_of=((R, "progress"),),
+            data={"results": []},
+        ),
         Op("/appointment-slots?date=2030-01-07", A, "view", api=True, record=False),
         Op("/appointments", A, "view", api=True, record=False),
         Op("/appointments", A, "add", api=True, record=False, method="POST", ok=201, data=new_appointment),
@@ -157,6 +171,10 @@ class TestServiceMultistore(MultistoreMatrix):
         "test_inspection",
         "service:inspection_recommend": "two records per call (repair order, item); test_inspection",
         "service:inspection_photo": "two records per call (repair order, photo); test_inspection",
+        "POST /api/v1/repair-orders/{ro_id}/inspection/items/{item_id}/photos": "two records per call (repair "
+        "order, item) and a multipart upload; test_inspection_editor",
+        "POST /api/v1/repair-orders/{ro_id}/inspection/items/{item_id}/recommend": "two records per call "
+        "(repair order, item); test_inspection_editor",
         "service:pick": "a search of the actor's own store (booking or receiving); test_inspection",
         "PATCH /api/v1/repair-orders/{ro_id}/jobs/{job_id}": "two records per call (repair order, job); test_api",
         "POST /api/v1/repair-orders/{ro_id}/canned-jobs": "two records per call (repair order, canned job); test_api",

@@ -360,3 +360,22 @@ def test_the_demo_shows_plans_accessories_and_claims(advisor):
     assert PlanUse.objects.filter(repair_order=ros[0]).count() == 1
     assert AccessorySale.objects.filter(repair_order=ros[1]).count() == 1
     assert demo_plans_store(store) == 0  # once per store
+
+
+def test_the_nightly_sweep_expires_plans_in_every_store_with_after_sales(advisor, manager):
+    """plans_expire runs on the periodic schedule (just after midnight in Shanghai), per store."""
+    from huey.contrib.djhuey import HUEY
+
+    from autocrm.service import tasks
+
+    _customer, car = make_car(advisor)
+    old = plans.vehicle_plan_sell(actor=advisor, vehicle=car, product=make_product(manager),
+                                  data={"starts_on": (timezone.localdate() - dt.timedelta(days=800)).isoformat()})  # fmt: skip
+    assert tasks.plans_expire_nightly.task_class in HUEY._registry._periodic_tasks
+    assert tasks.plans_expire_nightly.module == "aftersales"
+    # Huey's clock is UTC: 00:05 in Shanghai, once a day.
+    assert HUEY.utc and tasks.plans_expire_nightly.task_class().validate_datetime(dt.datetime(2026, 12, 1, 16, 5))
+    assert not tasks.plans_expire_nightly.task_class().validate_datetime(dt.datetime(2026, 12, 1, 0, 5))
+    assert advisor.store_id in tasks.plans_expire_nightly.call_local()
+    old.refresh_from_db()
+    assert old.status == VehiclePlanStatus.EXPIRED
