@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "autocrm.parts",
     "autocrm.partsforecast",
     "autocrm.demo",
+    "autocrm.moments",
 ]
 
 MIDDLEWARE = [
