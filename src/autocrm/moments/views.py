@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from autocrm.core.actor import actor_of
 from autocrm.core.forms import REFUSED, run_action, run_service
 from autocrm.core.permissions import can, require_model
+from autocrm.messaging.models import Message
 from autocrm.tenancy.selectors import store_names
 
 from . import calendar, gifts, selectors, services
@@ -110,6 +111,7 @@ def _event_context(actor: Any, event: ClubEvent, pick: CustomerPickForm) -> dict
     rows = selectors.registrations_of(event=event)
     return {
         "event": event, "rows": rows, "pick": pick, "may_change": can(actor, "change", event),
+        "may_invite": can(actor, "send_marketing", Message),
         "seated": sum(1 for r in rows if r.status == RegistrationStatus.REGISTERED),
         "waiting": sum(1 for r in rows if r.status == RegistrationStatus.WAITLISTED),
         "attended": sum(1 for r in rows if r.attended_at is not None),
