@@ -43,12 +43,6 @@ DEFAULT_DAYS_BEFORE = {
 }
 
 
-class SendStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    NO_TEMPLATE = "no_template", _("No template for the channel")
-    GIFT_FAILED = "gift_failed", _("Queued, gift not given")
-
-
 class EventStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("club event", "Open")
     CANCELLED = "cancelled", pgettext_lazy("club event", "Cancelled")

@@ -22,7 +22,9 @@ class TriggerForm(StyledForm):
 
     def __init__(self, *args: Any, weather: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["gift"].choices = [("", _("No gift")), *gifts.options()]
+        gift = self.fields["gift"]
+        assert isinstance(gift, forms.ChoiceField)
+        gift.choices = [("", _("No gift")), *gifts.options()]
         if not weather:
             del self.fields["location"]
 

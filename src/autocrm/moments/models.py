@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.models import TenantModel
 
-from .choices import EventStatus, MomentKind, RegistrationSource, RegistrationStatus, SendStatus
+from .choices import EventStatus, MomentKind, RegistrationSource, RegistrationStatus
 
 
 class MomentTrigger(TenantModel):
@@ -52,7 +52,6 @@ class MomentSend(TenantModel):
         "vehicles.Vehicle", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     due_on = models.DateField(_("date"))
-    status = models.CharField(_("status"), max_length=12, choices=SendStatus.choices, default=SendStatus.QUEUED)
     message = models.ForeignKey(
         "messaging.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )

@@ -112,6 +112,10 @@ def _when(value: Any) -> dt.datetime | None:
         return None
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any, limit: int) -> str:
     return str(value)[:limit] if isinstance(value, (str, int)) else ""
 
@@ -143,9 +147,7 @@ def alerts(creds: Credentials, location: tuple[str, str], *, timeout: float = TI
     for row in data.get("alerts") or []:
         if not isinstance(row, dict) or not _text(row.get("id"), 80):
             continue
-        event = row.get("eventType") if isinstance(row.get("eventType"), dict) else {}
-        message = row.get("messageType") if isinstance(row.get("messageType"), dict) else {}
-        colour = row.get("color") if isinstance(row.get("color"), dict) else {}
+        event, message, colour = (_obj(row.get(k)) for k in ("eventType", "messageType", "color"))
         out.append(Alert(
             id=_text(row.get("id"), 80), kind=_text(message.get("code"), 10) or "new",
             type_code=_text(event.get("code"), 10), type_name=_text(event.get("name"), 40),

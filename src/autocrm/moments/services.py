@@ -25,7 +25,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit, inputs
@@ -248,12 +247,12 @@ FINDERS: dict[str, Callable[[int, dt.date, int], Iterator[Due]]] = {
 
 def _default_text(kind: str, values: Mapping[str, str]) -> str:
     with translation.override("zh-hans"):
-        gift_line = gettext(GIFT_LINE) % {"gift": values["gift"]} if values.get("gift") else ""
+        gift_line = str(GIFT_LINE) % {"gift": values["gift"]} if values.get("gift") else ""
         words = {"name": values.get("customer_name", ""), "store": values.get("store_name", ""),
                  "plate": values.get("plate", ""), "years": values.get("years", ""),
                  "holiday": values.get("holiday", ""), "date": values.get("date", ""),
                  "warning": values.get("warning", ""), "tips": values.get("tips", ""), "gift": gift_line}  # fmt: skip
-        return gettext(DEFAULT_TEXT[MomentKind(kind)]) % words
+        return str(DEFAULT_TEXT[MomentKind(kind)]) % words
 
 
 def moment_send(*, trigger: MomentTrigger, store: Store, due: Due) -> MomentSend | None:
@@ -455,7 +454,7 @@ def registration_create(*, actor: Actor, event: ClubEvent, customer_id: Any) -> 
     if pk is None and "customer" not in errors.fields:
         errors.add("customer", _("This field is required."))
     errors.raise_if_any()
-    customer = Customer.objects.for_actor(actor).filter(pk=pk, store_id=event.store_id).first()
+    customer = Customer.objects.for_actor(actor).filter(pk=pk or 0, store_id=event.store_id).first()
     if customer is None:
         raise ValidationError(fields={"customer": [_("No such customer in this store.")]})
     row, created = _register(event, customer, RegistrationSource.STAFF)
@@ -507,7 +506,7 @@ def _tell_seated(row: ClubRegistration) -> None:
     event, customer = row.event, row.customer
     when = timezone.localtime(event.starts_at).strftime("%Y-%m-%d %H:%M")
     with translation.override("zh-hans"):
-        text = gettext(SEAT_TEXT) % {"name": customer.name, "event": event.title, "time": when, "place": event.place}
+        text = str(SEAT_TEXT) % {"name": customer.name, "event": event.title, "time": when, "place": event.place}
     message_queue(
         actor=None, store=event.store_id, purpose=Purpose.SERVICE, channel=None, template_code="club_seat",
         customer=customer, idempotency_key=f"club-seat:{row.pk}", cause=event, text=text,
@@ -593,8 +592,10 @@ def invite_send(*, actor: Actor, event: ClubEvent, customer_id: Any) -> Any:
     _open_for_registration(event)
     errors = inputs.Errors()
     pk = inputs.integer(errors, customer_id, "customer", 1, inputs.ID_MAX)
+    if pk is None and "customer" not in errors.fields:
+        errors.add("customer", _("This field is required."))
     errors.raise_if_any()
-    customer = Customer.objects.for_actor(actor).filter(pk=pk, store_id=event.store_id).first()
+    customer = Customer.objects.for_actor(actor).filter(pk=pk or 0, store_id=event.store_id).first()
     if customer is None:
         raise ValidationError(fields={"customer": [_("No such customer in this store.")]})
     from autocrm.messaging.services import message_queue
@@ -604,7 +605,7 @@ def invite_send(*, actor: Actor, event: ClubEvent, customer_id: Any) -> Any:
     values = {"customer_name": customer.name, "event_title": event.title, "event_time": when,
               "event_place": event.place, "link": link}  # fmt: skip
     with translation.override("zh-hans"):
-        text = gettext(CLUB_INVITE_TEXT) % {"name": customer.name, "event": event.title, "time": when,
+        text = str(CLUB_INVITE_TEXT) % {"name": customer.name, "event": event.title, "time": when,
                                             "place": event.place, "link": link}  # fmt: skip
     message = message_queue(
         actor=actor, store=event.store_id, purpose=Purpose.MARKETING, channel=None, template_code="club_invite",

@@ -23,7 +23,7 @@ from autocrm.tenancy.selectors import store_names
 from . import calendar, gifts, selectors, services
 from .choices import EventStatus, MomentKind, RegistrationSource, RegistrationStatus
 from .forms import CustomerPickForm, EventForm, TriggerForm
-from .models import ClubEvent, MomentTrigger
+from .models import ClubEvent, MomentTrigger, WeatherWarning
 
 PAGE_SIZE = 50
 
@@ -74,7 +74,7 @@ def moment_log(request: HttpRequest) -> HttpResponse:
     if kind and kind not in MomentKind.values:
         kind = ""
     page = selectors.send_page(actor=actor, kind=kind, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
-    warnings = selectors.warnings_recent(actor=actor) if can(actor, "view", services.WeatherWarning) else []
+    warnings = selectors.warnings_recent(actor=actor) if can(actor, "view", WeatherWarning) else []
     labels = _kind_labels()
     stores = store_names(actor=actor, ids={r.store_id for r in page.items})
     rows = [{"r": r, "kind": labels.get(r.kind, r.kind), "store": stores.get(r.store_id, "")} for r in page.items]
