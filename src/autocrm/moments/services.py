@@ -588,7 +588,10 @@ def _public_base() -> str:
 def invite_send(*, actor: Actor, event: ClubEvent, customer_id: Any) -> Any:
     """Send a customer the event's invitation with their own signed sign-up link, through the
     outbox (marketing: an invitation to an event needs the customer's marketing consent)."""
+    from autocrm.messaging.models import Message
+
     require(actor, "change", event)
+    require_model(actor, "send_marketing", Message)
     _open_for_registration(event)
     errors = inputs.Errors()
     pk = inputs.integer(errors, customer_id, "customer", 1, inputs.ID_MAX)

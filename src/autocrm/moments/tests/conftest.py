@@ -4,9 +4,11 @@ import pytest
 @pytest.fixture
 def world(db):
     from autocrm.demo.services import demo_create
+    from autocrm.moments.models import MomentTrigger
     from autocrm.tenancy.models import Store
 
     demo_create()
+    MomentTrigger.objects.all().delete()  # the demo turns store a's moments on; each test sets its own
     return {s.code: s for s in Store.objects.all()}
 
 
