@@ -68,9 +68,7 @@ class TestMomentsMultistore(MultistoreMatrix):
         Op("/events", EV, "add", api=True, method="POST", record=False, data=event_json, ok=201),
         Op("/events/{pk}", EV, "view", api=True),
         Op("/events/{pk}/registrations", EV, "view", api=True),
-        Op(
-            "/events/{pk}/registrations", EV, "change", api=True, method="POST", data={"customer": 999999999}, ok=400
-        ),  # fmt: skip
+        Op("/events/{pk}/registrations", EV, "change", api=True, method="POST", data={"customer": 999999999}, ok=400),
         Op(
             "/events/{pk}/invitations",
             EV,
@@ -80,7 +78,7 @@ class TestMomentsMultistore(MultistoreMatrix):
             data={"customer": 999999999},
             ok=400,
             also_needs=((MSG, "send_marketing"),),
-        ),  # fmt: skip
+        ),
         Op("/events/registrations/{pk}/check-in", REG, "change", api=True, method="POST", fresh=True),
         Op("/events/registrations/{pk}/cancel", REG, "change", api=True, method="POST", fresh=True),
     ]
