@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "autocrm.partsforecast",
     "autocrm.demo",
     "autocrm.voc",
+    "autocrm.moments",
 ]
 
 MIDDLEWARE = [

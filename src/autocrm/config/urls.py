@@ -39,6 +39,8 @@ urlpatterns = [
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("messaging/", include("autocrm.messaging.urls")),
     path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
+    path("moments/", include("autocrm.moments.urls")),  # care moments and the car club (ADR 0036)
+    path("club/", include("autocrm.moments.urls_public")),  # the signed sign-up link, no login
     path("api/v1/", api.urls),
 ]
 

@@ -44,6 +44,7 @@ class CustomerForm(StyledForm):
     email = forms.CharField(label=_("Email"), required=False, max_length=254)
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=_choices(Gender))
     birthday = _date()
+    licence_expiry = _date()
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=30)
     uscc = forms.CharField(label=_("Unified social credit code"), required=False, max_length=30)
     province = forms.CharField(label=_("Province"), required=False, max_length=30)
@@ -67,6 +68,7 @@ class CustomerForm(StyledForm):
     confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     birthday.label = _("Birthday")
+    licence_expiry.label = _("Driving licence expiry")
 
     def __init__(self, *args: Any, actor: Actor, instance: Customer | None = None, **kwargs: Any) -> None:
         self.actor = actor

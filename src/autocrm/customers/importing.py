@@ -169,6 +169,8 @@ class CustomerImporter(Importer):
         FieldSpec("uscc", _("unified social credit code"), ("统一社会信用代码", "信用代码", "uscc")),
         FieldSpec("gender", _("gender"), ("性别", "gender", "sex")),
         FieldSpec("birthday", _("birthday"), ("生日", "出生日期", "birthday", "birth date", "date of birth")),
+        FieldSpec("licence_expiry", _("driving licence expiry"),
+                  ("驾驶证有效期", "驾照到期", "驾驶证到期日", "licence expiry", "driving licence expiry")),
         FieldSpec("province", _("province"), ("省", "省份", "province")),
         FieldSpec("city", _("city"), ("市", "城市", "city")),
         FieldSpec("district", _("district"), ("区", "区县", "区/县", "district", "county")),
@@ -245,6 +247,7 @@ class CustomerImporter(Importer):
 
     _CELLS: dict[str, Any] = {
         "birthday": cell_date,
+        "licence_expiry": cell_date,
         "gender": lambda v: choice_value(Gender, v, _GENDER_EXTRA),
         "kind": lambda v: choice_value(CustomerKind, v, _KIND_EXTRA),
         "source_channel": lambda v: choice_value(SourceChannel, v, _SOURCE_EXTRA),

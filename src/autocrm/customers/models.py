@@ -60,6 +60,7 @@ class Customer(TenantModel):
     email = models.EmailField(_("email"), blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True, default="")
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    licence_expiry = models.DateField(_("driving licence expiry"), null=True, blank=True)
     id_number = EncryptedTextField(_("ID number"), mask="autocrm.core.masking.mask_id_number")
     id_number_index = BlindIndexField(source="id_number", normalizer="autocrm.core.normalize.normalize_id_number")
     uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)

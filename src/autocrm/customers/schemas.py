@@ -46,6 +46,7 @@ class CustomerFields(Schema):
     email: str | None = None
     gender: GenderChoice | None = None
     birthday: str | None = None
+    licence_expiry: str | None = None
     id_number: str | None = None
     uscc: str | None = None
     province: str | None = None
@@ -88,6 +89,7 @@ class CustomerOut(Schema):
     email: str | None = None
     gender: GenderChoice | None = None
     birthday: dt.date | None = None
+    licence_expiry: dt.date | None = None
     id_number: str | None = None
     uscc: str | None = None
     province: str | None = None

@@ -31,7 +31,7 @@ EDITABLE_FIELDS = (
     "kind", "name", "mobile", "other_phones", "wechat_id", "email", "gender", "birthday", "id_number", "uscc",
     "province", "city", "district", "address", "community", "occupation", "employer", "income_band",
     "preferred_channel", "quiet_hours_start", "quiet_hours_end", "source_channel", "external_id",
-    "personalised_marketing_opt_out",
+    "personalised_marketing_opt_out", "licence_expiry",
 )  # fmt: skip
 _CHOICES = {
     "kind": CustomerKind,
@@ -237,6 +237,7 @@ def _clean_bool(name: str, value: Any, today: dt.date | None) -> bool:
 _CLEANERS: dict[str, Any] = {
     "personalised_marketing_opt_out": _clean_bool,
     "birthday": _clean_date,
+    "licence_expiry": _clean_date,
     "quiet_hours_start": _clean_time,
     "quiet_hours_end": _clean_time,
     "mobile": _clean_mobile,

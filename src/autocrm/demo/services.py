@@ -285,3 +285,11 @@ def _register_item_parts_hook() -> None:
 
 
 _register_item_parts_hook()
+def _register_moments_hook() -> None:
+    from .moments import demo_moments_hook  # care moment triggers on in store a, club events (ADR 0036)
+
+    if demo_moments_hook not in demo_hooks:
+        demo_hooks.append(demo_moments_hook)
+
+
+_register_moments_hook()

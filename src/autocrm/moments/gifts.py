@@ -1,0 +1,63 @@
+"""The gifts a care moment or a club check-in may carry, read from the ``care.gifts`` registry.
+
+The loyalty app registers the real givers (``registry("care.gifts").register(fn, key=...)``):
+keys such as ``coupon:birthday`` or ``points:100``, or a family key (``points``) whose giver takes
+any amount (``points:<n>``); ``fn(customer_id, store_id, gift_spec) -> str`` gives the gift in
+the caller's transaction and answers what was given (a coupon code, "100 points"), or raises to
+refuse. This app only reads the registry: with nothing registered the pages offer "no gift"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from autocrm.core.extensions import registry
+
+GIFTS = "care.gifts"
+SPEC = re.compile(r"[a-z][a-z0-9_]{0,29}(:[A-Za-z0-9_\-]{1,29})?")
+
+Giver = Callable[[int, int, str], str]
+
+
+def giver(spec: str) -> Giver | None:
+    """The callable for ``spec``: its own entry, else its family's (``points`` for ``points:200``)."""
+    if not spec or not SPEC.fullmatch(spec):
+        return None
+    gifts = registry(GIFTS)
+    fn = gifts.get(spec)
+    if fn is None and ":" in spec:
+        fn = gifts.get(spec.split(":", 1)[0])
+    return fn if callable(fn) else None
+
+
+def label(spec: str) -> str:
+    fn = gifts_entry(spec)
+    return str(getattr(fn, "label", "") or spec)
+
+
+def gifts_entry(spec: str) -> Any:
+    return giver(spec)
+
+
+def options() -> list[tuple[str, str]]:
+    """The gifts on offer (registered keys, family keys shown as ``points:<n>``), for a select."""
+    out = []
+    for key in registry(GIFTS):
+        fn = registry(GIFTS).get(key)
+        if ":" in key:
+            out.append((key, str(getattr(fn, "label", "") or key)))
+    return out
+
+
+def points_available() -> bool:
+    """Can a club event give points for attending (``points:<n>`` or a ``points`` family giver)?"""
+    return any(k == "points" or k.startswith("points:") for k in registry(GIFTS))
+
+
+def give(spec: str, *, customer_id: int, store_id: int) -> str:
+    """Give ``spec`` now (the caller's transaction); "" when nothing is registered for it."""
+    fn = giver(spec)
+    if fn is None:
+        return ""
+    return str(fn(customer_id, store_id, spec))[:200]
