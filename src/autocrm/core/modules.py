@@ -259,7 +259,7 @@ def store_periodic_task(module: str, schedule: Callable[..., bool], **task_optio
     """A periodic Huey task that runs ``fn(store_id=...)`` for each active store with ``module``
     on, skipping the others. A failure in one store is logged and does not stop the rest.
 
-        @store_periodic_task("care", crontab(minute="0", hour="8"))
+        @store_periodic_task("care", local_crontab(minute="0", hour="8"))   # core.schedule
         def followups_due(*, store_id: int) -> None: ...
     """
     from huey.contrib.djhuey import periodic_task

@@ -276,6 +276,8 @@ def _register_voc_hook() -> None:
 
 
 _register_voc_hook()
+
+
 def _register_item_parts_hook() -> None:
     from .item_parts import demo_item_parts_hook  # after the catalogue: each plan item's parts (ADR 0027)
     from .parts import demo_parts_hook
@@ -285,6 +287,8 @@ def _register_item_parts_hook() -> None:
 
 
 _register_item_parts_hook()
+
+
 def _register_moments_hook() -> None:
     from .moments import demo_moments_hook  # care moment triggers on in store a, club events (ADR 0036)
 

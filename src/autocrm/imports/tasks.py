@@ -4,12 +4,12 @@ the upload is re-checked), reload the job in that actor's scope and run one step
 from __future__ import annotations
 
 from django.utils.translation import gettext
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from autocrm.accounts.models import User
 from autocrm.accounts.selectors import actor_build
 from autocrm.core.errors import DomainError
+from autocrm.core.schedule import local_crontab
 
 from . import importing
 
@@ -41,7 +41,7 @@ def import_commit_task(job_id: int, user_id: int, store_id: int) -> None:
     _run(job_id, user_id, store_id, "commit")
 
 
-@db_periodic_task(crontab(hour="3", minute="17"))
+@db_periodic_task(local_crontab(hour="3", minute="17"))
 def import_files_purge_task() -> None:
     """Nightly: uploads of imports left unfinished for a week are deleted, and so are files in
     the uploads' directory that no import job holds (orphans)."""

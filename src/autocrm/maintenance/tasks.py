@@ -4,15 +4,15 @@ PostgreSQL, benchmarks/maintenance_due.py)."""
 
 from __future__ import annotations
 
-from huey import crontab
 from huey.contrib.djhuey import db_task
 
 from autocrm.core.modules import store_periodic_task
+from autocrm.core.schedule import local_crontab
 
 from .services import due_recompute
 
 
-@store_periodic_task("aftersales", crontab(minute="20", hour="2"))
+@store_periodic_task("aftersales", local_crontab(minute="20", hour="2"))
 def maintenance_due_nightly(*, store_id: int) -> None:
     due_recompute(store_id=store_id)
 

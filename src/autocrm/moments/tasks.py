@@ -7,11 +7,12 @@ from __future__ import annotations
 from huey import crontab
 
 from autocrm.core.modules import store_periodic_task
+from autocrm.core.schedule import local_crontab
 
 from .services import moments_run, weather_check
 
 
-@store_periodic_task("care", crontab(minute="40", hour="1"))
+@store_periodic_task("care", local_crontab(minute="40", hour="1"))
 def care_moments_daily(*, store_id: int) -> None:
     moments_run(store_id=store_id)
 
