@@ -38,6 +38,7 @@ urlpatterns = [
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("messaging/", include("autocrm.messaging.urls")),
     path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
+    path("care/", include("autocrm.care.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -1,0 +1,106 @@
+"""Choices of the care app (回访, 投诉)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class FollowUpKind(models.TextChoices):
+    DELIVERY = "delivery", _("After delivery")
+    SERVICE = "service", _("After service")
+    LOW_SCORE = "low_score", _("Low survey score")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("follow-up status", "To call")
+    DONE = "done", pgettext_lazy("follow-up status", "Done")
+    GAVE_UP = "gave_up", pgettext_lazy("follow-up status", "Not reached")
+
+
+class Outcome(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    ISSUE = "issue", _("Issue raised")
+    UNREACHABLE = "unreachable", _("Unreachable")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    CALL = "call", _("Follow-up call")
+    WALK_IN = "walk_in", _("In the store")
+    WECHAT = "wechat", _("WeChat")
+    SURVEY = "survey", _("Survey")
+    OEM = "oem", _("Manufacturer hotline")
+    ONLINE = "online", _("Online review")
+    API = "api", _("Other system")
+
+
+class Category(models.TextChoices):
+    QUALITY = "quality", _("Repair quality")
+    ATTITUDE = "attitude", _("Staff attitude")
+    PRICE = "price", _("Price and billing")
+    WAITING = "waiting", _("Waiting time")
+    PARTS = "parts", _("Parts availability")
+    PRODUCT = "product", _("Vehicle defect")
+    SALES = "sales", _("Sales promise")
+    OTHER = "other", pgettext_lazy("complaint category", "Other")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", pgettext_lazy("severity", "Low")
+    MEDIUM = "medium", pgettext_lazy("severity", "Medium")
+    HIGH = "high", pgettext_lazy("severity", "High")
+
+
+class Department(models.TextChoices):
+    AFTERSALES = "aftersales", _("After-sales")
+    SALES = "sales", _("Sales department")
+    CARE = "care", _("Customer care")
+
+
+class ComplaintStatus(models.TextChoices):
+    RECEIVED = "received", pgettext_lazy("complaint status", "Received")
+    ASSIGNED = "assigned", pgettext_lazy("complaint status", "Assigned")
+    HANDLING = "handling", pgettext_lazy("complaint status", "Handling")
+    CONFIRMING = "confirming", pgettext_lazy("complaint status", "Awaiting customer confirmation")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
+
+
+class RootCause(models.TextChoices):
+    PRODUCT = "product", _("Product defect")
+    PROCESS = "process", _("Process gap")
+    ATTITUDE = "attitude", _("Attitude")
+    PRICE = "price", _("Price")
+    PARTS_DELAY = "parts_delay", _("Parts delay")
+    WORKMANSHIP = "workmanship", _("Workmanship")
+    COMMUNICATION = "communication", _("Communication")
+    UNFOUNDED = "unfounded", _("Not founded")
+
+
+# Escalation levels of a complaint: the owning department's manager, then the general manager (总经理督办).
+LEVEL_NONE, LEVEL_MANAGER, LEVEL_GM = 0, 1, 2
+
+# The next status of each, and the status a reopened complaint returns to.
+NEXT_STATUS = {
+    ComplaintStatus.RECEIVED: ComplaintStatus.ASSIGNED,
+    ComplaintStatus.ASSIGNED: ComplaintStatus.HANDLING,
+    ComplaintStatus.HANDLING: ComplaintStatus.CONFIRMING,
+    ComplaintStatus.CONFIRMING: ComplaintStatus.CLOSED,
+}
+
+# Hours each step may take, by severity (a store changes them in its care settings).
+DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
+    Severity.LOW: {"received": 24, "assigned": 48, "handling": 120, "confirming": 72},
+    Severity.MEDIUM: {"received": 8, "assigned": 24, "handling": 72, "confirming": 48},
+    Severity.HIGH: {"received": 2, "assigned": 8, "handling": 24, "confirming": 24},
+}
+
+DEFAULT_SCRIPTS: dict[str, str] = {
+    FollowUpKind.DELIVERY: "您好，我是{store}的客服{agent}。您{days}天前提了新车，想了解一下：交车时顾问是否讲解清楚？"
+    "车辆使用中有没有疑问？对我们的服务满意吗？",
+    FollowUpKind.SERVICE: "您好，我是{store}的客服{agent}。您的爱车{plate}前几天在我们这里做了保养维修，"
+    "想回访一下：车辆现在情况如何？维修质量和等待时间是否满意？服务顾问的解释是否清楚？",
+    FollowUpKind.LOW_SCORE: "您好，我是{store}的客服{agent}。看到您在满意度调查中给我们的评分不高，"
+    "非常抱歉，想了解一下哪些地方让您不满意，我们马上改进。",
+}
