@@ -52,12 +52,10 @@ class TestCareMultistore(MultistoreMatrix):
         Op("/follow-ups/{pk}", FU, "view", api=True),
         Op(
             "/follow-ups/{pk}/outcome", FU, "change", api=True, method="POST", data={"outcome": "satisfied"}, fresh=True
-        ),  # fmt: skip
+        ),
         Op("/complaints", C, "view", api=True, record=False),
         Op("/complaints", C, "add", api=True, method="POST", record=False, data=new_complaint, ok=201),
         Op("/complaints/{pk}", C, "view", api=True),
-        Op(
-            "/complaints/{pk}/advance", C, "change", api=True, method="POST", data={"resolution": "已处理"}, fresh=True
-        ),  # fmt: skip
+        Op("/complaints/{pk}/advance", C, "change", api=True, method="POST", data={"resolution": "已处理"}, fresh=True),
         Op("/complaints/{pk}/escalate", C, "escalate", api=True, method="POST", data={}, fresh=True),
     ]
