@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import Router, Status
 
 from autocrm.core.actor import Actor, ActorRequest
+from autocrm.core.modules import module_require
 from autocrm.core.permissions import present
 
 from . import selectors, services
-from .models import Complaint, FollowUp
+from .models import Complaint, FollowUp, SurveyResponse
 from .schemas import (
     ComplaintAdvanceIn,
     ComplaintEscalateIn,
@@ -20,6 +23,13 @@ from .schemas import (
     FollowUpOut,
     FollowUpOutcomeIn,
     FollowUpPage,
+    SurveyAnswerOut,
+    SurveyAnswerPage,
+    SurveyPublicIn,
+    SurveyPublicOut,
+    SurveyReviewIn,
+    SurveyScoreOut,
+    SurveyThanksOut,
 )
 
 router = Router(tags=["care"])
@@ -127,3 +137,65 @@ def complaint_escalate(request: ActorRequest, complaint_id: int, payload: Compla
     c = selectors.complaint_get(actor=request.actor, pk=complaint_id)
     services.complaint_escalate(actor=request.actor, complaint=c, data=payload.dict())
     return complaint_out(selectors.complaint_get(actor=request.actor, pk=complaint_id))
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+def answer_out(r: SurveyResponse) -> dict[str, Any]:
+    return {"id": r.pk, "store": r.store_id, "kind": r.kind, "moment": r.moment, "customer": r.customer_id,
+            "customer_name": r.customer.name, "staff": r.staff_id, "scores": r.scores or {},
+            "csi": float(r.csi) if r.csi is not None else None, "nps": r.nps, "comment": r.comment,
+            "answered_at": r.answered_at, "seconds": r.seconds, "flags": list(r.flags or []), "status": r.status}  # fmt: skip
+
+
+@router.get("/surveys", response=SurveyAnswerPage)
+def survey_list(
+    request: ActorRequest, status: str | None = None, kind: str | None = None, limit: str | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Survey answers in scope, newest first (``status``: counted, flagged, accepted, excluded; ``kind``: csi, nps)."""
+    page = selectors.survey_page(actor=request.actor, filters={"status": status, "kind": kind}, limit=limit,
+                                 cursor=cursor)  # fmt: skip
+    return {"items": [answer_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/surveys/scores", response=list[SurveyScoreOut])
+def survey_scores(request: ActorRequest, by: str = "store", days: int = 30) -> list[dict[str, Any]]:
+    """CSI (0–100) and NPS (−100…100) of the counted answers of the last ``days`` (1–730) per
+    ``store``, ``staff`` or ``month``; flagged answers are left out until reviewed."""
+    from django.utils import timezone
+
+    days = min(max(days, 1), 730)
+    end = timezone.now()
+    return selectors.survey_scores(actor=request.actor, start=end - dt.timedelta(days=days),
+                                   end=end + dt.timedelta(seconds=1), by=by)  # fmt: skip
+
+
+@router.post("/surveys/{int:response_id}/review", response=SurveyAnswerOut)
+def survey_review(request: ActorRequest, response_id: int, payload: SurveyReviewIn) -> dict[str, Any]:
+    """A manager counts (``accept``) or leaves out a flagged answer. 409 when not flagged."""
+    r = selectors.survey_get(actor=request.actor, pk=response_id)
+    services.survey_review(actor=request.actor, response=r, accept=payload.accept)
+    return answer_out(selectors.survey_get(actor=request.actor, pk=response_id))
+
+
+@router.get("/surveys/public/{token}", auth=None, response=SurveyPublicOut)
+def survey_public(request: HttpRequest, token: str) -> dict[str, Any]:
+    """No login: the survey behind a signed link (404 forged or expired)."""
+    inv = services.survey_open(token)
+    module_require(inv.store_id, "care")
+    t = inv.template
+    items = [{"code": str(i.get("code", "")), "label": str(i.get("label", ""))} for i in t.items or []]
+    return {"name": t.name, "kind": t.kind, "scale": t.scale, "items": items, "answered": inv.responded_at is not None}
+
+
+@router.post("/surveys/public/{token}", auth=None, response=SurveyThanksOut)
+def survey_public_answer(request: HttpRequest, token: str, payload: SurveyPublicIn) -> dict[str, Any]:
+    """No login: answer once (a second answer is a 409 and changes nothing)."""
+    inv = services.survey_open(token)
+    module_require(inv.store_id, "care")
+    data: dict[str, Any] = {**payload.scores, "nps": payload.nps, "comment": payload.comment}
+    services.survey_respond(token=token, data=data, answering=services.Answering(
+        ip=request.META.get("REMOTE_ADDR"), device=request.headers.get("X-Device-Id", "")[:64]))  # fmt: skip
+    return {"ok": True}

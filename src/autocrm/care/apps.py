@@ -31,6 +31,15 @@ class CareConfig(AppConfig):
             "care_complaints", _("Complaints"), "care:complaint_list", icon="message-report", order=61, module="care",
             visible=lambda actor: can(actor, "view", Complaint),
         )  # fmt: skip
+        from .models import SurveyResponse
+
+        register_menu(
+            "care_surveys", _("Surveys"), "care:survey_list", icon="star", order=62, module="care",
+            visible=lambda actor: can(actor, "view", SurveyResponse),
+        )  # fmt: skip
+        from autocrm.messaging.rendering import register_variable
+
+        register_variable("link", _("Link"), "https://example.cn/q/abc/")
         # The moments that start a follow-up call (payloads: sales/events.py, service/events.py).
         subscribe("sales.deal_delivered", on_deal_delivered, key="care.deal_delivered")
         subscribe("service.repair_order_closed", on_repair_order_closed, key="care.repair_order_closed")

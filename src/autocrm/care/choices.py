@@ -104,3 +104,39 @@ DEFAULT_SCRIPTS: dict[str, str] = {
     FollowUpKind.LOW_SCORE: "您好，我是{store}的客服{agent}。看到您在满意度调查中给我们的评分不高，"
     "非常抱歉，想了解一下哪些地方让您不满意，我们马上改进。",
 }
+
+
+class SurveyKind(models.TextChoices):
+    CSI = "csi", _("Satisfaction (CSI)")
+    NPS = "nps", _("Recommendation (NPS)")
+
+
+class SurveyMoment(models.TextChoices):
+    SERVICE = "service", _("After service")
+    DELIVERY = "delivery", _("After delivery")
+
+
+class ResponseStatus(models.TextChoices):
+    COUNTED = "counted", _("Counted")
+    FLAGGED = "flagged", _("Flagged: awaiting review")
+    ACCEPTED = "accepted", _("Reviewed: counted")
+    EXCLUDED = "excluded", _("Reviewed: excluded")
+
+
+class Flag(models.TextChoices):
+    STAFF_DEVICE = "staff_device", _("Answered on a staff device")
+    STORE_NETWORK = "store_network", _("Answered from the store's network")
+    FAST = "fast", _("Answered in seconds")
+    NUMBER_CHANGED = "number_changed", _("Mobile number changed shortly before")
+    SAME_DEVICE = "same_device", _("Many answers from one device")
+
+
+COUNTED_STATUSES = (ResponseStatus.COUNTED, ResponseStatus.ACCEPTED)
+
+# The shipped CSI items (a store's template may list its own).
+DEFAULT_CSI_ITEMS: list[dict[str, str]] = [
+    {"code": "efficiency", "label": "服务效率"},
+    {"code": "attitude", "label": "服务态度"},
+    {"code": "environment", "label": "环境设施"},
+    {"code": "price", "label": "价格透明"},
+]

@@ -18,8 +18,11 @@ from .choices import (
     FollowUpKind,
     FollowUpStatus,
     Outcome,
+    ResponseStatus,
     RootCause,
     Severity,
+    SurveyKind,
+    SurveyMoment,
 )
 
 
@@ -38,6 +41,16 @@ class CareSettings(TenantModel):
     max_attempts = models.PositiveSmallIntegerField(_("attempts before giving up"), default=3)
     scripts = models.JSONField(_("call scripts"), default=_empty, blank=True)
     deadlines = models.JSONField(_("complaint deadlines (hours)"), default=_empty, blank=True)
+    survey_link_days = models.PositiveSmallIntegerField(_("survey link valid for (days)"), default=14)
+    low_csi = models.PositiveSmallIntegerField(_("a CSI below this opens a care call"), default=70)
+    low_nps = models.PositiveSmallIntegerField(_("an NPS answer at or below this opens a care call"), default=6)
+    min_answer_seconds = models.PositiveSmallIntegerField(
+        _("answers faster than this are flagged (seconds)"), default=15
+    )
+    store_networks = models.CharField(
+        _("store network addresses"), max_length=300, blank=True,
+        help_text=_("Comma-separated addresses or networks (CIDR) of the store: answers from them are flagged."),
+    )  # fmt: skip
     last_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -159,3 +172,101 @@ class Complaint(TenantModel):
 
     def __str__(self) -> str:
         return self.number or f"C-{self.pk}"
+
+
+class SurveyTemplate(TenantModel):
+    """A survey of the store for one moment: CSI (items scored 1–``scale``) or NPS (0–10 and why).
+    The store's active template per moment and kind is sent; shipped ones are made on first use."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=4, choices=SurveyKind.choices)
+    moment = models.CharField(_("sent after"), max_length=10, choices=SurveyMoment.choices)
+    items = models.JSONField(_("items"), default=list, blank=True)
+    scale = models.PositiveSmallIntegerField(_("scale"), default=5)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("survey template")
+        verbose_name_plural = _("survey templates")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(scale__in=[5, 10]), name="care_survey_scale_5_or_10"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyInvitation(TenantModel):
+    """One survey sent to one customer after one visit or delivery: a signed one-time link
+    (``nonce``), answered once (``responded_at``). ``staff`` is the advisor or consultant it scores."""
+
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="+")
+    moment = models.CharField(_("sent after"), max_length=10, choices=SurveyMoment.choices)
+    source_id = models.PositiveBigIntegerField(_("source record"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    vehicle = models.ForeignKey(
+        "vehicles.Vehicle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    nonce = models.CharField(max_length=32, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("valid until"))
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "template", "source_id"], name="care_invitation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SV-{self.pk}"
+
+
+class SurveyResponse(TenantModel):
+    """The answer to one invitation (one at most: the unique invitation). ``csi`` is the items'
+    mean on a 0–100 scale, ``nps`` the 0–10 answer. ``flags`` name the honesty checks it failed
+    (``choices.Flag``): a flagged answer is left out of every score until a manager reviews it."""
+
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="response")
+    kind = models.CharField(_("kind"), max_length=4, choices=SurveyKind.choices)
+    moment = models.CharField(_("sent after"), max_length=10, choices=SurveyMoment.choices)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        verbose_name=_("served by"),
+    )  # fmt: skip
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    csi = models.DecimalField(_("CSI"), max_digits=5, decimal_places=1, null=True, blank=True)
+    nps = models.PositiveSmallIntegerField(_("NPS answer"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"))
+    seconds = models.PositiveIntegerField(_("seconds taken"), null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    device = models.CharField(max_length=64, blank=True, editable=False)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.COUNTED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    scope_owner_field = "staff"
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        indexes = [
+            models.Index(fields=["store", "answered_at"], name="care_response_store_at"),
+            models.Index(fields=["store", "device", "answered_at"], name="care_response_device"),
+            models.Index(fields=["store", "status"], name="care_response_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SR-{self.pk}"

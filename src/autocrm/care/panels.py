@@ -13,10 +13,11 @@ from autocrm.core.roles import Role
 from autocrm.core.views import register_home_panel
 
 from .choices import ComplaintStatus, FollowUpKind, Severity
-from .models import Complaint, FollowUp
-from .selectors import complaint_queryset, escalations_for, followups_today
+from .models import Complaint, FollowUp, SurveyResponse
+from .selectors import complaint_queryset, escalations_for, followups_today, survey_month
 
 CALLER_ROLES = frozenset({Role.AGENT, Role.MANAGER})
+SURVEY_ROLES = frozenset({Role.MANAGER, Role.SERVICE_MANAGER, Role.SALES_MANAGER, Role.DIRECTOR})
 COMPLAINT_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.SALES_MANAGER, Role.SERVICE_MANAGER})
 
 
@@ -50,7 +51,15 @@ def home_escalations(request: ActorRequest) -> dict[str, Any] | None:
     return {"rows": rows, "now": timezone.now()}
 
 
+def home_surveys(request: ActorRequest) -> dict[str, Any] | None:
+    actor = request.actor
+    if actor.role not in SURVEY_ROLES or not can(actor, "view", SurveyResponse):
+        return None
+    return survey_month(actor=actor)
+
+
 def register() -> None:
+    register_home_panel("care_surveys", template="care/panels/home_surveys.html", context=home_surveys, order=5)
     register_home_panel("care_escalations", template="care/panels/home_escalations.html", context=home_escalations,
                         order=1)  # fmt: skip
     register_home_panel("care_calls", template="care/panels/home_calls.html", context=home_calls, order=3)

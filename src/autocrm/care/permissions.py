@@ -40,3 +40,19 @@ register(
     {Role.MANAGER: ("view change", Scope.STORE)},
     resource="care",
 )
+
+# Survey answers: the agents and managers read the store's; an advisor or a consultant reads the
+# answers about themselves; the store manager reviews the flagged ones (刷分 checks).
+register(
+    "care.surveyresponse",
+    {
+        Role.SALES: ("view", Scope.OWN),
+        Role.ADVISOR: ("view", Scope.OWN),
+        Role.AGENT: ("view", Scope.STORE),
+        Role.SALES_MANAGER: ("view", Scope.STORE),
+        Role.SERVICE_MANAGER: ("view", Scope.STORE),
+        Role.MANAGER: ("view review", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="care",
+)

@@ -149,3 +149,63 @@ class ComplaintReportRow(Schema):
     escalated: int
     reopened: int
     overdue: int
+
+
+class SurveyAnswerOut(Schema):
+    id: int
+    store: int
+    kind: str
+    moment: str
+    customer: int
+    customer_name: str
+    staff: int | None
+    scores: dict[str, int]
+    csi: float | None
+    nps: int | None
+    comment: str
+    answered_at: dt.datetime
+    seconds: int | None
+    flags: list[str]
+    status: str
+
+
+class SurveyAnswerPage(Schema):
+    items: list[SurveyAnswerOut]
+    next_cursor: str | None
+
+
+class SurveyScoreOut(Schema):
+    key: str | int | None
+    csi: float | None
+    csi_count: int
+    nps: float | None
+    nps_count: int
+
+
+class SurveyReviewIn(Schema):
+    accept: bool = False
+
+
+class SurveyItemOut(Schema):
+    code: str
+    label: str
+
+
+class SurveyPublicOut(Schema):
+    name: str
+    kind: str
+    scale: int
+    items: list[SurveyItemOut]
+    answered: bool
+
+
+class SurveyPublicIn(Schema):
+    """CSI: each item's code → 1…scale; NPS: ``nps`` 0–10; ``comment`` (why)."""
+
+    nps: int | str | None = None
+    comment: str = ""
+    scores: dict[str, int | str] = {}
+
+
+class SurveyThanksOut(Schema):
+    ok: bool

@@ -18,6 +18,7 @@ from autocrm.core.permissions import get_in_scope, require_model
 from autocrm.core.roles import Role
 
 from .choices import (
+    COUNTED_STATUSES,
     DEFAULT_DEADLINES,
     DEFAULT_SCRIPTS,
     LEVEL_GM,
@@ -25,12 +26,14 @@ from .choices import (
     ComplaintStatus,
     Department,
     FollowUpStatus,
+    ResponseStatus,
     Severity,
+    SurveyKind,
 )
-from .models import CareSettings, Complaint, FollowUp
+from .models import CareSettings, Complaint, FollowUp, SurveyResponse
 
 # The manager of each owning department (level 1 of a complaint's escalation).
-DEPARTMENT_MANAGER = {
+DEPARTMENT_MANAGER: dict[str, str] = {
     Department.AFTERSALES: Role.SERVICE_MANAGER,
     Department.SALES: Role.SALES_MANAGER,
     Department.CARE: Role.MANAGER,
@@ -205,3 +208,77 @@ def store_staff(*, actor: Actor) -> list[tuple[int, str]]:
         .order_by("role", "user_id")
     )
     return [(m.user_id, m.user.display_name or m.user.username) for m in rows]
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+def survey_queryset(*, actor: Actor) -> QuerySet[SurveyResponse]:
+    require_model(actor, "view", SurveyResponse)
+    return SurveyResponse.objects.for_actor(actor, "view").select_related("customer", "staff")
+
+
+def survey_get(*, actor: Actor, pk: int, action: str = "view") -> SurveyResponse:
+    return get_in_scope(SurveyResponse.objects.select_related("customer", "staff"), actor, pk, action)
+
+
+def survey_page(*, actor: Actor, filters: Mapping[str, Any], limit: Any = None, cursor: str | None = None) -> Page:
+    """Answers in scope, newest first: ``status`` (one status, or ``flagged`` alone), ``kind``."""
+    errors = inputs.Errors()
+    if filters.get("status"):
+        inputs.choice(errors, filters, "status", ResponseStatus)
+    if filters.get("kind"):
+        inputs.choice(errors, filters, "kind", SurveyKind)
+    errors.raise_if_any()
+    qs = survey_queryset(actor=actor)
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    return paginate(qs, ordering=("-answered_at", "-id"), limit=limit, cursor=cursor)
+
+
+def nps_of(answers: list[int]) -> float | None:
+    """Net promoter score: the share of 9–10 less the share of 0–6, in points (−100 … 100)."""
+    if not answers:
+        return None
+    promoters = sum(1 for a in answers if a >= 9)
+    detractors = sum(1 for a in answers if a <= 6)
+    return round((promoters - detractors) * 100 / len(answers), 1)
+
+
+def survey_scores(*, actor: Actor, start: dt.datetime, end: dt.datetime, by: str = "store") -> list[dict[str, Any]]:
+    """CSI (mean 0–100) and NPS per store, staff member (advisor or consultant) or month over
+    the counted answers in [start, end): flagged answers wait outside until reviewed."""
+    if by not in ("store", "staff", "month"):
+        errors = inputs.Errors()
+        errors.add("by", _("Choose store, staff or month."))
+        errors.raise_if_any()
+    qs = survey_queryset(actor=actor).filter(answered_at__gte=start, answered_at__lt=end, status__in=COUNTED_STATUSES)
+    groups: dict[Any, dict[str, Any]] = {}
+    for store_id, staff_id, at, csi, nps in qs.values_list("store_id", "staff_id", "answered_at", "csi", "nps"):
+        key = store_id if by == "store" else staff_id if by == "staff" else timezone.localtime(at).strftime("%Y-%m")
+        g = groups.setdefault(key, {"key": key, "csi": [], "nps": []})
+        if csi is not None:
+            g["csi"].append(float(csi))
+        if nps is not None:
+            g["nps"].append(int(nps))
+    out = []
+    for g in groups.values():
+        out.append({"key": g["key"], "csi": round(sum(g["csi"]) / len(g["csi"]), 1) if g["csi"] else None,
+                    "csi_count": len(g["csi"]), "nps": nps_of(g["nps"]), "nps_count": len(g["nps"])})  # fmt: skip
+    return sorted(out, key=lambda r: str(r["key"]))
+
+
+def survey_month(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+    """This month's CSI and NPS in scope, the flagged answers waiting, and the lowest-scored visits."""
+    now = timezone.localtime(now or timezone.now())
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    qs = survey_queryset(actor=actor).filter(answered_at__gte=start)
+    counted = qs.filter(status__in=COUNTED_STATUSES)
+    csis = [float(c) for c in counted.exclude(csi=None).values_list("csi", flat=True)[:5000]]
+    npss = list(counted.exclude(nps=None).values_list("nps", flat=True)[:5000])
+    lowest = list(counted.exclude(csi=None).order_by("csi", "id")[:5])
+    return {"csi": round(sum(csis) / len(csis), 1) if csis else None, "csi_count": len(csis),
+            "nps": nps_of([int(n) for n in npss if n is not None]), "nps_count": len(npss), "lowest": lowest,
+            "flagged": qs.filter(status=ResponseStatus.FLAGGED).count()}  # fmt: skip

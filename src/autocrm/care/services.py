@@ -5,10 +5,14 @@ its deadlines and escalation chain. Each service is one audited transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -18,14 +22,16 @@ from django.utils.translation import gettext_lazy as _
 from autocrm.accounts.models import Membership
 from autocrm.core import audit, inputs
 from autocrm.core.actor import Actor
-from autocrm.core.errors import Conflict
+from autocrm.core.errors import Conflict, DomainError, NotFound
 from autocrm.core.permissions import require, require_model
 from autocrm.core.roles import ESCALATION_LADDER, Role
 from autocrm.customers.models import Customer
+from autocrm.tenancy.models import Store
 from autocrm.vehicles.models import Vehicle
 
 from . import voc_feed
 from .choices import (
+    DEFAULT_CSI_ITEMS,
     LEVEL_GM,
     LEVEL_MANAGER,
     LEVEL_NONE,
@@ -34,13 +40,17 @@ from .choices import (
     Channel,
     ComplaintStatus,
     Department,
+    Flag,
     FollowUpKind,
     FollowUpStatus,
     Outcome,
+    ResponseStatus,
     RootCause,
     Severity,
+    SurveyKind,
+    SurveyMoment,
 )
-from .models import CareSettings, Complaint, FollowUp
+from .models import CareSettings, Complaint, FollowUp, SurveyInvitation, SurveyResponse, SurveyTemplate
 from .selectors import DEPARTMENT_MANAGER, deadline_hours, settings_for
 
 ASSIGNED_KIND = "care.assigned"
@@ -132,6 +142,8 @@ def on_deal_delivered(event: Any) -> None:
         return
     followup_plan(store_id=event.store_id, kind=FollowUpKind.DELIVERY, source_id=p.deal_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=p.consultant_id)  # fmt: skip
+    survey_invite(store_id=event.store_id, moment=SurveyMoment.DELIVERY, source_id=p.deal_id,
+                  customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=p.consultant_id)  # fmt: skip
 
 
 def on_repair_order_closed(event: Any) -> None:
@@ -150,6 +162,8 @@ def on_repair_order_closed(event: Any) -> None:
     followup_plan(store_id=event.store_id, kind=FollowUpKind.SERVICE, source_id=p.repair_order_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=staff_id,
                   at=getattr(p, "closed_at", None))  # fmt: skip
+    survey_invite(store_id=event.store_id, moment=SurveyMoment.SERVICE, source_id=p.repair_order_id,
+                  customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=staff_id)  # fmt: skip
 
 
 @transaction.atomic
@@ -452,3 +466,221 @@ def complaint_sweep(*, store_id: int, now: dt.datetime | None = None) -> int:
                 c.save(update_fields=["level", "escalated_at", "updated_at"])
                 raised += 1
     return raised
+
+
+# --------------------------------------------------------------------------- surveys
+
+SURVEY_SALT = "autocrm.care.survey"
+SURVEY_TEMPLATE_CODE = "survey_invite"
+SAME_DEVICE_LIMIT = 3  # answers from one device within 30 days before the next is flagged
+NUMBER_CHANGED_DAYS = 14
+
+
+def survey_template_for(store_id: int, moment: str, kind: str) -> SurveyTemplate:
+    """The store's active template for ``moment`` and ``kind``; the shipped one made on first use."""
+    found = (
+        SurveyTemplate.objects.filter(store_id=store_id, moment=moment, kind=kind, is_active=True)  # scoped: system
+        .order_by("-id")
+        .first()
+    )
+    if found is not None:
+        return found
+    if kind == SurveyKind.CSI:
+        name = _g("Service satisfaction") if moment == SurveyMoment.SERVICE else _g("Delivery satisfaction")
+        return SurveyTemplate.objects.create(store_id=store_id, name=name, kind=kind, moment=moment,
+                                             items=DEFAULT_CSI_ITEMS, scale=5)  # fmt: skip
+    return SurveyTemplate.objects.create(store_id=store_id, name=_g("Would you recommend us?"), kind=kind,
+                                         moment=moment, items=[], scale=10)  # fmt: skip
+
+
+def survey_token(invitation: SurveyInvitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=SURVEY_SALT, compress=True)
+
+
+def survey_link(invitation: SurveyInvitation) -> str:
+    return reverse("care_public:survey", args=[survey_token(invitation)])
+
+
+@transaction.atomic
+def survey_invite(
+    *, store_id: int, moment: str, source_id: int, customer_id: int, vehicle_id: int | None = None,
+    staff_id: int | None = None, kinds: tuple[str, ...] = (SurveyKind.CSI, SurveyKind.NPS),
+    now: dt.datetime | None = None,
+) -> list[SurveyInvitation]:  # fmt: skip
+    """Invite the customer to the store's surveys after a visit or a delivery: one invitation per
+    template and source (a repeated event sends nothing new), each a signed one-time link sent
+    through the outbox (purpose ``survey``: the customer's consent and channel decide, the worker
+    checks them again before sending)."""
+    from autocrm.messaging.services import message_queue
+
+    customer = Customer.objects.filter(pk=customer_id, store_id=store_id).first()  # scoped: the event's store
+    if customer is None:
+        return []
+    now = now or timezone.now()
+    settings = settings_for(store_id)
+    store_name = Store.objects.filter(pk=store_id).values_list("name", flat=True).first() or ""
+    out = []
+    for kind in kinds:
+        template = survey_template_for(store_id, moment, kind)
+        invitation, created = SurveyInvitation.objects.get_or_create(
+            store_id=store_id, template=template, source_id=source_id,
+            defaults={"moment": moment, "customer": customer, "vehicle_id": vehicle_id, "staff_id": staff_id,
+                      "nonce": secrets.token_hex(16), "expires_at": now + dt.timedelta(days=settings.survey_link_days)},
+        )  # fmt: skip
+        out.append(invitation)
+        if not created:
+            continue
+        link = survey_link(invitation)
+        text = _g("%(store)s invites you to rate your visit: %(link)s") % {"store": store_name, "link": link}
+        try:
+            with transaction.atomic():
+                message_queue(actor=None, store=store_id, purpose="survey", channel=None,
+                              template_code=SURVEY_TEMPLATE_CODE, customer=customer, values={"link": link},
+                              idempotency_key=f"care-survey:{invitation.pk}", cause=invitation, text=text.strip())  # fmt: skip
+        except DomainError:  # no channel for this customer: the invitation stays unsent, the link still works
+            continue
+        invitation.sent_at = now
+        invitation.save(update_fields=["sent_at", "updated_at"])
+    return out
+
+
+def survey_open(token: str, *, now: dt.datetime | None = None) -> SurveyInvitation:
+    """The invitation behind a link (404 for a forged, foreign or expired one); the first opening is stamped."""
+    try:
+        data = signing.loads(token, salt=SURVEY_SALT)
+        pk, nonce = int(data["i"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound() from None
+    invitation = (
+        SurveyInvitation.objects.select_related("template", "customer").filter(pk=pk, nonce=nonce).first()
+    )  # scoped: the signed link names it
+    now = now or timezone.now()
+    if invitation is None or invitation.expires_at < now:
+        raise NotFound()
+    if invitation.opened_at is None and invitation.responded_at is None:
+        SurveyInvitation.objects.filter(pk=invitation.pk, opened_at=None).update(opened_at=now)  # scoped: idem
+        invitation.opened_at = now
+    return invitation
+
+
+def _in_networks(ip: str | None, networks: str) -> bool:
+    if not ip:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for part in networks.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if address in ipaddress.ip_network(part, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+@dataclass(frozen=True)
+class Answering:
+    """Who is answering, as the public page sees it (never trusted for anything but the flags)."""
+
+    ip: str | None = None
+    device: str = ""
+    staff_session: bool = False
+
+
+@transaction.atomic
+def survey_respond(
+    *, token: str, data: Mapping[str, Any], answering: Answering, now: dt.datetime | None = None
+) -> SurveyResponse:
+    """Record the answer to a survey link: every CSI item 1–scale, or the NPS 0–10 and the
+    comment (why). One answer per invitation: a second use is a 409 and changes nothing. The
+    honesty checks flag it (a staff device, the store's network, answered in seconds, a mobile
+    changed shortly before, many answers from one device) and a flagged answer waits for a
+    manager's review before it counts. A low score opens a care call."""
+    now = now or timezone.now()
+    invitation = survey_open(token, now=now)
+    locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)  # scoped: the signed link
+    if locked.responded_at is not None:
+        raise Conflict(_("This survey was already answered. Thank you!"),
+                       fields={"survey": [_("This survey was already answered. Thank you!")]})  # fmt: skip
+    template = invitation.template
+    errors = inputs.Errors()
+    scores: dict[str, int] = {}
+    csi: Decimal | None = None
+    nps: int | None = None
+    if template.kind == SurveyKind.CSI:
+        for item in template.items or []:
+            code = str(item.get("code", ""))
+            value = inputs.integer(errors, data.get(code), code, 1, template.scale)
+            if value is None and code not in errors.fields:
+                errors.add(code, _("Choose a score."))
+            if value is not None:
+                scores[code] = value
+        if scores and len(scores) == len(template.items or []):
+            mean = Decimal(sum(scores.values())) / len(scores)
+            csi = ((mean - 1) * 100 / (template.scale - 1)).quantize(Decimal("0.1"))
+    else:
+        nps = inputs.integer(errors, data.get("nps"), "nps", 0, 10)
+        if nps is None and "nps" not in errors.fields:
+            errors.add("nps", _("Choose a score."))
+    comment = inputs.text(errors, data, "comment", 2000)
+    errors.raise_if_any()
+    settings = settings_for(locked.store_id)
+    flags: list[str] = []
+    if answering.staff_session:
+        flags.append(Flag.STAFF_DEVICE)
+    if _in_networks(answering.ip, settings.store_networks):
+        flags.append(Flag.STORE_NETWORK)
+    opened = locked.opened_at or invitation.opened_at
+    seconds = int((now - opened).total_seconds()) if opened else None
+    if seconds is not None and seconds < settings.min_answer_seconds:
+        flags.append(Flag.FAST)
+    from autocrm.audit.models import AuditEvent
+
+    since = (locked.sent_at or locked.created_at) - dt.timedelta(days=NUMBER_CHANGED_DAYS)
+    if AuditEvent.objects.filter(  # scoped: the invitation's customer
+        action="update", object_type="customers.customer", object_id=str(locked.customer_id), at__gte=since,
+        changes__has_key="mobile",
+    ).exists():  # fmt: skip
+        flags.append(Flag.NUMBER_CHANGED)
+    if answering.device:
+        recent = SurveyResponse.objects.filter(  # scoped: the invitation's store
+            store_id=locked.store_id, device=answering.device, answered_at__gte=now - dt.timedelta(days=30)
+        ).exclude(customer_id=locked.customer_id)
+        if recent.count() >= SAME_DEVICE_LIMIT - 1:
+            flags.append(Flag.SAME_DEVICE)
+    response = SurveyResponse.objects.create(
+        store_id=locked.store_id, invitation=locked, kind=template.kind, moment=locked.moment,
+        customer_id=locked.customer_id, staff_id=locked.staff_id, scores=scores, csi=csi, nps=nps, comment=comment,
+        answered_at=now, seconds=seconds, ip=answering.ip or None, device=answering.device[:64], flags=flags,
+        status=ResponseStatus.FLAGGED if flags else ResponseStatus.COUNTED,
+    )  # fmt: skip
+    locked.responded_at = now
+    locked.save(update_fields=["responded_at", "updated_at"])
+    audit.record("care.survey_answered", obj=response, actor=None, extra={"flags": flags})
+    if comment:
+        voc_feed.feed(locked.store_id, locked.customer_id, "survey", response.pk, comment, locked.staff_id, now)
+    low = (csi is not None and csi < settings.low_csi) or (nps is not None and nps <= settings.low_nps)
+    if low:
+        followup_plan(store_id=locked.store_id, kind=FollowUpKind.LOW_SCORE, source_id=response.pk,
+                      customer_id=locked.customer_id, vehicle_id=locked.vehicle_id, staff_id=locked.staff_id, at=now)  # fmt: skip
+    return response
+
+
+@transaction.atomic
+def survey_review(*, actor: Actor, response: SurveyResponse, accept: Any) -> SurveyResponse:
+    """A manager decides on a flagged answer: counted (``accept``) or left out for good. 409 when
+    it was not flagged or already reviewed."""
+    require(actor, "review", response)
+    locked = SurveyResponse.objects.select_for_update().get(pk=response.pk)  # scoped: checked above
+    if locked.status != ResponseStatus.FLAGGED:
+        raise Conflict(_("Only a flagged answer waits for a review."),
+                       fields={"accept": [_("Only a flagged answer waits for a review.")]})  # fmt: skip
+    locked.status = ResponseStatus.ACCEPTED if inputs.boolean(accept) or accept is True else ResponseStatus.EXCLUDED
+    locked.reviewed_by_id, locked.reviewed_at = actor.user_id, timezone.now()
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    audit.record("care.survey_reviewed", obj=locked, actor=actor, extra={"status": locked.status})
+    return locked

@@ -12,4 +12,6 @@ urlpatterns = [
     path("complaints/<int:pk>/", views.complaint_detail, name="complaint_detail"),
     path("complaints/<int:pk>/advance/", views.complaint_advance, name="complaint_advance"),
     path("complaints/<int:pk>/escalate/", views.complaint_escalate, name="complaint_escalate"),
+    path("surveys/", views.survey_list, name="survey_list"),
+    path("surveys/<int:pk>/review/", views.survey_review, name="survey_review"),
 ]

@@ -21,9 +21,21 @@ from autocrm.core.permissions import can, present, require_model
 from autocrm.tenancy.selectors import store_names
 
 from . import selectors, services
-from .choices import Category, ComplaintStatus, Department, FollowUpKind, FollowUpStatus, Outcome, RootCause, Severity
+from .choices import (
+    Category,
+    ComplaintStatus,
+    Department,
+    Flag,
+    FollowUpKind,
+    FollowUpStatus,
+    Outcome,
+    ResponseStatus,
+    RootCause,
+    Severity,
+    SurveyKind,
+)
 from .forms import AdvanceForm, ComplaintForm, OutcomeForm
-from .models import Complaint
+from .models import Complaint, SurveyResponse
 
 PAGE_SIZE = 50
 
@@ -129,7 +141,7 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                 "resolution": complaint.resolution})  # fmt: skip
     can_change = can(actor, "change", complaint)
     if can_change:
-        form.fields["assignee"].choices = [("", "—"), *selectors.store_staff(actor=actor)]
+        form.fields["assignee"].choices = [("", "—"), *selectors.store_staff(actor=actor)]  # type: ignore[attr-defined]  # a TypedChoiceField
     return render(request, "care/complaint_detail.html", {
         "c": complaint, "form": form, "mobile": present(actor, complaint.customer, "mobile"), "now": timezone.now(),
         "can_change": can_change and complaint.status != ComplaintStatus.CLOSED,
@@ -191,3 +203,38 @@ def complaint_report(request: HttpRequest) -> HttpResponse:
         "days": days, "tables": [(_("By root cause"), by_cause), (_("By store"), by_store),
                                  (_("By staff concerned"), by_staff)],
     })  # fmt: skip
+
+
+@login_required
+@require_GET
+def survey_list(request: HttpRequest) -> HttpResponse:
+    """Survey answers in scope, newest first, with this month's CSI/NPS and the flagged ones to review."""
+    actor = actor_of(request)
+    filters = {k: request.GET.get(k, "") for k in ("status", "kind")}
+    page = selectors.survey_page(
+        actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
+    )
+    now = timezone.now()
+    start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    by_staff = selectors.survey_scores(actor=actor, start=start, end=now + dt.timedelta(seconds=1), by="staff")
+    names = dict(selectors.store_staff(actor=actor)) if actor.store_id else {}
+    for r in by_staff:
+        r["label"] = names.get(r["key"], _("Nobody named")) if r["key"] else _("Nobody named")
+    return render(request, "care/survey_list.html", {
+        "rows": page.items, "next_cursor": page.next_cursor, "filters": filters,
+        "query": urlencode({k: v for k, v in filters.items() if v}), "month": selectors.survey_month(actor=actor),
+        "by_staff": by_staff, "can_review": can(actor, "review", SurveyResponse),
+        "status_choices": ResponseStatus.choices, "kind_choices": SurveyKind.choices, "flag_labels": dict(Flag.choices),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def survey_review(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    response = selectors.survey_get(actor=actor, pk=pk)
+    done = run_action(request, services.survey_review, actor=actor, response=response,
+                      accept=request.POST.get("accept", ""))  # fmt: skip
+    if done is not REFUSED:
+        messages.success(request, _("Review saved."))
+    return redirect("care:survey_list")

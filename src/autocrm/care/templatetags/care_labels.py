@@ -17,6 +17,7 @@ _ENUMS = {
     "kind": choices.FollowUpKind, "fu_status": choices.FollowUpStatus, "outcome": choices.Outcome,
     "channel": choices.Channel, "category": choices.Category, "severity": choices.Severity,
     "department": choices.Department, "status": choices.ComplaintStatus, "root_cause": choices.RootCause,
+    "kind_survey": choices.SurveyKind, "flag": choices.Flag, "response_status": choices.ResponseStatus,
 }  # fmt: skip
 
 
