@@ -16,7 +16,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.accounts.models import Membership
@@ -229,7 +229,7 @@ def followup_sweep(*, store_id: int, now: dt.datetime | None = None) -> int:
         if not pks:
             return 0
         FollowUp.objects.filter(pk__in=pks).update(escalated_at=now)  # scoped: rows chosen above
-        title = _g("%(n)s follow-up call(s) are overdue") % {"n": len(pks)}
+        title = gettext("%(n)s follow-up call(s) are overdue") % {"n": len(pks)}
         for uid in _managers(store_id, ESCALATION_LADDER["care"][1]):
             _tell(user_id=uid, kind=ESCALATED_KIND, title=title, store_id=store_id,
                   link=_link("care:followup_list") + "?overdue=1", dedup_key=f"care-fu-overdue:{store_id}:{now.isoformat()}")  # fmt: skip
@@ -283,9 +283,9 @@ def _escalate_to(complaint: Complaint, level: int, *, now: dt.datetime, reason: 
     complaint.level, complaint.escalated_at = level, now
     role = DEPARTMENT_MANAGER.get(complaint.department, Role.MANAGER) if level == LEVEL_MANAGER else Role.MANAGER
     title = (
-        _g("Supervised by the general manager: complaint %(n)s (%(c)s)")
+        gettext("Supervised by the general manager: complaint %(n)s (%(c)s)")
         if level == LEVEL_GM
-        else _g("Complaint escalated to you: %(n)s (%(c)s)")
+        else gettext("Complaint escalated to you: %(n)s (%(c)s)")
     ) % {"n": complaint.number, "c": complaint.customer.name}
     for uid in _managers(complaint.store_id, role):
         _tell(user_id=uid, kind=ESCALATED_KIND, title=title, store_id=complaint.store_id,
@@ -329,7 +329,7 @@ def complaint_create(*, actor: Actor, data: Mapping[str, Any], now: dt.datetime 
                  extra={"channel": channel, "severity": severity, "category": category})  # fmt: skip
     if assignee_id and assignee_id != actor.user_id:
         _tell(user_id=assignee_id, kind=ASSIGNED_KIND, store_id=store_id,
-              title=_g("Complaint %(n)s assigned to you") % {"n": complaint.number},
+              title=gettext("Complaint %(n)s assigned to you") % {"n": complaint.number},
               link=_link("care:complaint_detail", complaint.pk), dedup_key=f"care-assigned:{complaint.pk}:{assignee_id}")  # fmt: skip
     if severity == Severity.HIGH:
         _escalate_to(complaint, LEVEL_GM, now=now, reason="severity")
@@ -405,7 +405,7 @@ def complaint_advance(
     if assignee_id and assignee_id != locked.assignee_id:
         locked.assignee_id = assignee_id
         _tell(user_id=assignee_id, kind=ASSIGNED_KIND, store_id=locked.store_id,
-              title=_g("Complaint %(n)s assigned to you") % {"n": locked.number},
+              title=gettext("Complaint %(n)s assigned to you") % {"n": locked.number},
               link=_link("care:complaint_detail", locked.pk), dedup_key=f"care-assigned:{locked.pk}:{assignee_id}")  # fmt: skip
     if resolution:
         locked.resolution = resolution
@@ -486,10 +486,10 @@ def survey_template_for(store_id: int, moment: str, kind: str) -> SurveyTemplate
     if found is not None:
         return found
     if kind == SurveyKind.CSI:
-        name = _g("Service satisfaction") if moment == SurveyMoment.SERVICE else _g("Delivery satisfaction")
+        name = gettext("Service satisfaction") if moment == SurveyMoment.SERVICE else gettext("Delivery satisfaction")
         return SurveyTemplate.objects.create(store_id=store_id, name=name, kind=kind, moment=moment,
                                              items=DEFAULT_CSI_ITEMS, scale=5)  # fmt: skip
-    return SurveyTemplate.objects.create(store_id=store_id, name=_g("Would you recommend us?"), kind=kind,
+    return SurveyTemplate.objects.create(store_id=store_id, name=gettext("Would you recommend us?"), kind=kind,
                                          moment=moment, items=[], scale=10)  # fmt: skip
 
 
@@ -531,7 +531,7 @@ def survey_invite(
         if not created:
             continue
         link = survey_link(invitation)
-        text = _g("%(store)s invites you to rate your visit: %(link)s") % {"store": store_name, "link": link}
+        text = gettext("%(store)s invites you to rate your visit: %(link)s") % {"store": store_name, "link": link}
         try:
             with transaction.atomic():
                 message_queue(actor=None, store=store_id, purpose="survey", channel=None,

@@ -51,7 +51,7 @@ def _car_of(customer):
 
 
 def test_the_public_link_takes_one_answer(visit):
-    store, customer, ro = visit
+    _store, _customer, ro = visit
     inv = _invitation(ro, SurveyKind.CSI)
     client = Client()
     page = client.get(_url(inv))
