@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -96,13 +98,19 @@ DEFAULT_DEADLINES: dict[str, dict[str, int]] = {
     Severity.HIGH: {"received": 2, "assigned": 8, "handling": 24, "confirming": 24},
 }
 
-DEFAULT_SCRIPTS: dict[str, str] = {
-    FollowUpKind.DELIVERY: "您好，我是{store}的客服{agent}。您{days}天前提了新车，想了解一下：交车时顾问是否讲解清楚？"
-    "车辆使用中有没有疑问？对我们的服务满意吗？",
-    FollowUpKind.SERVICE: "您好，我是{store}的客服{agent}。您的爱车{plate}前几天在我们这里做了保养维修，"
-    "想回访一下：车辆现在情况如何？维修质量和等待时间是否满意？服务顾问的解释是否清楚？",
-    FollowUpKind.LOW_SCORE: "您好，我是{store}的客服{agent}。看到您在满意度调查中给我们的评分不高，"
-    "非常抱歉，想了解一下哪些地方让您不满意，我们马上改进。",
+DEFAULT_SCRIPTS: dict[str, Any] = {
+    FollowUpKind.DELIVERY: _(
+        "Hello, this is {agent}, customer service of {store}. You took delivery of your new car {days} days ago: "
+        "did the consultant explain everything at the handover? Any questions about the car? Are you happy with our service?"
+    ),
+    FollowUpKind.SERVICE: _(
+        "Hello, this is {agent}, customer service of {store}. Your car {plate} was serviced with us a few days ago: "
+        "how is it running? Are you happy with the work and the waiting time? Did the advisor explain clearly?"
+    ),
+    FollowUpKind.LOW_SCORE: _(
+        "Hello, this is {agent}, customer service of {store}. We saw your low score in our survey and we are sorry: "
+        "what disappointed you? We will put it right."
+    ),
 }
 
 

@@ -16,9 +16,9 @@ from .choices import ComplaintStatus, FollowUpKind, Severity
 from .models import Complaint, FollowUp, SurveyResponse
 from .selectors import complaint_queryset, escalations_for, followups_today, survey_month
 
-CALLER_ROLES = frozenset({Role.AGENT, Role.MANAGER})
+CALLER_ROLES = frozenset({Role.AGENT})
 SURVEY_ROLES = frozenset({Role.MANAGER, Role.SERVICE_MANAGER, Role.SALES_MANAGER, Role.DIRECTOR})
-COMPLAINT_ROLES = frozenset({Role.AGENT, Role.MANAGER, Role.SALES_MANAGER, Role.SERVICE_MANAGER})
+COMPLAINT_ROLES = frozenset({Role.AGENT, Role.SALES_MANAGER, Role.SERVICE_MANAGER})
 
 
 def home_calls(request: ActorRequest) -> dict[str, Any] | None:

@@ -271,14 +271,21 @@ def survey_scores(*, actor: Actor, start: dt.datetime, end: dt.datetime, by: str
 
 
 def survey_month(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
-    """This month's CSI and NPS in scope, the flagged answers waiting, and the lowest-scored visits."""
+    """This month's CSI and NPS in scope, the flagged answers waiting, and the lowest-scored
+    visits: two queries (one aggregate, the five lowest)."""
+    from django.db.models import Avg
+
     now = timezone.localtime(now or timezone.now())
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     qs = survey_queryset(actor=actor).filter(answered_at__gte=start)
-    counted = qs.filter(status__in=COUNTED_STATUSES)
-    csis = [float(c) for c in counted.exclude(csi=None).values_list("csi", flat=True)[:5000]]
-    npss = list(counted.exclude(nps=None).values_list("nps", flat=True)[:5000])
-    lowest = list(counted.exclude(csi=None).order_by("csi", "id")[:5])
-    return {"csi": round(sum(csis) / len(csis), 1) if csis else None, "csi_count": len(csis),
-            "nps": nps_of([int(n) for n in npss if n is not None]), "nps_count": len(npss), "lowest": lowest,
-            "flagged": qs.filter(status=ResponseStatus.FLAGGED).count()}  # fmt: skip
+    counted = Q(status__in=COUNTED_STATUSES)
+    agg = qs.aggregate(
+        csi=Avg("csi", filter=counted), csi_count=Count("csi", filter=counted),
+        nps_count=Count("nps", filter=counted), promoters=Count("nps", filter=counted & Q(nps__gte=9)),
+        detractors=Count("nps", filter=counted & Q(nps__lte=6)), flagged=Count("id", filter=Q(status=ResponseStatus.FLAGGED)),
+    )  # fmt: skip
+    n = agg["nps_count"] or 0
+    nps = round((agg["promoters"] - agg["detractors"]) * 100 / n, 1) if n else None
+    lowest = list(qs.filter(counted).exclude(csi=None).order_by("csi", "id")[:5])
+    return {"csi": round(float(agg["csi"]), 1) if agg["csi"] is not None else None, "csi_count": agg["csi_count"],
+            "nps": nps, "nps_count": n, "lowest": lowest, "flagged": agg["flagged"]}  # fmt: skip
