@@ -31,7 +31,7 @@ def setup(demo):
 
 
 def test_the_complaint_loop_through_the_api(setup):
-    _store, customer, ro = setup
+    _store, _customer, ro = setup
     c = Client()
     agent = bearer("agent_a1")
     call = FollowUp.objects.get(source_id=ro, kind="service")
