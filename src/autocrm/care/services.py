@@ -635,7 +635,7 @@ def survey_respond(
     if _in_networks(answering.ip, settings.store_networks):
         flags.append(Flag.STORE_NETWORK)
     opened = locked.opened_at or invitation.opened_at
-    seconds = int((now - opened).total_seconds()) if opened else None
+    seconds = max(0, int((now - opened).total_seconds())) if opened else None
     if seconds is not None and seconds < settings.min_answer_seconds:
         flags.append(Flag.FAST)
     from autocrm.audit.models import AuditEvent

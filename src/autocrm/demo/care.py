@@ -41,7 +41,7 @@ def _care_store(store: Store, rng: random.Random) -> None:
     for i, car in enumerate(cars[:16]):
         at = now - dt.timedelta(days=rng.choice([0, 1, 2, 3, 4, 5]), hours=rng.randint(0, 6))
         services.followup_plan(store_id=store.pk, kind="service" if i % 3 else "delivery", source_id=DEMO_SOURCE + i,
-                               customer_id=car.customer_id, vehicle_id=car.pk, staff_id=advisor.pk, at=at)  # fmt: skip
+                               customer_id=int(car.customer_id or 0), vehicle_id=car.pk, staff_id=advisor.pk, at=at)  # fmt: skip
     services.followup_sweep(store_id=store.pk, now=now)
     severities = ["medium", "low", "high", "medium", "medium", "low"]
     for i, car in enumerate(cars[16:22]):
@@ -60,13 +60,13 @@ def _care_store(store: Store, rng: random.Random) -> None:
     services.complaint_sweep(store_id=store.pk, now=now)
     for i, car in enumerate(cars[22:40]):
         invs = services.survey_invite(store_id=store.pk, moment="service", source_id=DEMO_SOURCE + 100 + i,
-                                      customer_id=car.customer_id, vehicle_id=car.pk, staff_id=advisor.pk,
+                                      customer_id=int(car.customer_id or 0), vehicle_id=car.pk, staff_id=advisor.pk,
                                       now=now - dt.timedelta(days=2))  # fmt: skip
         low = i % 6 == 0
         flagged = i % 7 == 3
         for inv in invs:
             token = services.survey_token(inv)
-            inv.opened_at = now - dt.timedelta(minutes=3)
+            inv.opened_at = now - dt.timedelta(days=1, minutes=i + 3)
             inv.save(update_fields=["opened_at"])
             if inv.template.kind == "csi":
                 score = rng.choice([2, 3]) if low else rng.choice([4, 5])
