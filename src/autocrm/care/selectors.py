@@ -280,12 +280,12 @@ def survey_month(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, A
     qs = survey_queryset(actor=actor).filter(answered_at__gte=start)
     counted = Q(status__in=COUNTED_STATUSES)
     agg = qs.aggregate(
-        csi=Avg("csi", filter=counted), csi_count=Count("csi", filter=counted),
+        csi_avg=Avg("csi", filter=counted), csi_count=Count("csi", filter=counted),
         nps_count=Count("nps", filter=counted), promoters=Count("nps", filter=counted & Q(nps__gte=9)),
         detractors=Count("nps", filter=counted & Q(nps__lte=6)), flagged=Count("id", filter=Q(status=ResponseStatus.FLAGGED)),
     )  # fmt: skip
     n = agg["nps_count"] or 0
     nps = round((agg["promoters"] - agg["detractors"]) * 100 / n, 1) if n else None
     lowest = list(qs.filter(counted).exclude(csi=None).order_by("csi", "id")[:5])
-    return {"csi": round(float(agg["csi"]), 1) if agg["csi"] is not None else None, "csi_count": agg["csi_count"],
+    return {"csi": round(float(agg["csi_avg"]), 1) if agg["csi_avg"] is not None else None, "csi_count": agg["csi_count"],
             "nps": nps, "nps_count": n, "lowest": lowest, "flagged": agg["flagged"]}  # fmt: skip
