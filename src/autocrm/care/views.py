@@ -88,7 +88,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
         days=max(0, (timezone.now() - follow_up.created_at).days) if follow_up.created_at else 0,
     ))  # fmt: skip
     return render(request, "care/followup_detail.html", {
-        "f": follow_up, "form": form, "script": script, "mobile": present(actor, follow_up.customer, "mobile"),
+        "f": follow_up, "form": form, "script": script, "now": timezone.now(), "mobile": present(actor, follow_up.customer, "mobile"),
         "can_record": follow_up.status == FollowUpStatus.OPEN and can(actor, "change", follow_up), **_labels(),
     })  # fmt: skip
 
