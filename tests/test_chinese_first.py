@@ -55,6 +55,7 @@ ALLOWED_LATIN = {
     "zw",  # the example of pinyin initials in the search hint (zw → 张伟)
     "smtp",  # 电子邮件（SMTP）: the mail server's settings come from the mail provider under this name
     "openid",  # a WeChat follower's id, as WeChat's own consoles spell it
+    "csi", "nps",  # 客户满意度 (CSI) and 净推荐值 (NPS): the names OEMs and dealers give these scores
 }  # fmt: skip
 # Whole texts allowed as they are, and why.
 ALLOWED_TEXT = {

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "autocrm.service",
     "autocrm.parts",
     "autocrm.partsforecast",
+    "autocrm.care",
     "autocrm.demo",
     "autocrm.voc",
     "autocrm.moments",

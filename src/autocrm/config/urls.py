@@ -16,7 +16,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
     path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)
-    path("e/", include("autocrm.service.urls_public")),  # the owner's estimate link (signed, no login)
+    path("e/", include("autocrm.service.urls_public")),
+    path("q/", include("autocrm.care.urls_public")),  # the owner's survey link (signed, no login)  # the owner's estimate link (signed, no login)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
     path("moments/", include("autocrm.moments.urls")),  # care moments and the car club (ADR 0036)
     path("club/", include("autocrm.moments.urls_public")),  # the signed sign-up link, no login
+    path("care/", include("autocrm.care.urls")),
     path("api/v1/", api.urls),
 ]
 

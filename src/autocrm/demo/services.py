@@ -297,3 +297,11 @@ def _register_moments_hook() -> None:
 
 
 _register_moments_hook()
+def _register_care_hook() -> None:
+    from .care import demo_care_hook  # follow-up calls, complaints, survey answers (needs the cars)
+
+    if demo_care_hook not in demo_hooks:
+        demo_hooks.append(demo_care_hook)
+
+
+_register_care_hook()

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views_public
+
+app_name = "care_public"
+urlpatterns = [
+    path("<str:token>/", views_public.survey, name="survey"),
+]
