@@ -17,7 +17,7 @@ urlpatterns = [
     path("s/", include("autocrm.messaging.urls_public")),  # tracked short links in messages (public)
     path("l/", include("autocrm.leads.urls_public")),  # the public lead form of a store (no login)
     path("e/", include("autocrm.service.urls_public")),
-    path("q/", include("autocrm.care.urls_public")),  # the owner's survey link (signed, no login)  # the owner's estimate link (signed, no login)
+    path("q/", include("autocrm.care.urls_public")),  # the owner's survey link (signed, no login)
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("autocrm.accounts.urls")),

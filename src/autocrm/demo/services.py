@@ -297,6 +297,8 @@ def _register_moments_hook() -> None:
 
 
 _register_moments_hook()
+
+
 def _register_care_hook() -> None:
     from .care import demo_care_hook  # follow-up calls, complaints, survey answers (needs the cars)
 

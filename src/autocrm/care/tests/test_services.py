@@ -259,3 +259,17 @@ def test_an_advisor_handles_the_complaint_they_took(store_a, advisor):
     from autocrm.care.selectors import complaint_get
 
     assert complaint_get(actor=advisor, pk=c.pk) == c
+
+
+def test_a_complaints_words_reach_voice_of_customer_about_the_staff_member(store_a, advisor, agent):
+    """The complaint's text is analysed by voc with the staff member it is about, in the same
+    transaction; a call without a note gives voc nothing."""
+    from autocrm.voc.models import VocText
+
+    customer, _car = make_car(advisor)
+    c = _complaint(agent, customer, staff=advisor.user_id)
+    row = VocText.objects.get(source="complaint", source_id=str(c.pk))
+    assert c.staff_id == advisor.user_id
+    assert row.store_id == c.store_id and row.customer_id == customer.pk and row.staff_id == advisor.user_id
+    assert row.sentiment == "negative" and row.text == "等了三个小时"
+    assert not VocText.objects.filter(source="call").exists()
