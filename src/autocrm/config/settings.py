@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "autocrm.service",
     "autocrm.parts",
     "autocrm.partsforecast",
+    "autocrm.loyalty",
     "autocrm.demo",
 ]
 
