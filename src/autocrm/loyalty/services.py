@@ -713,7 +713,7 @@ def bill_settled(settlement: BillSettlement) -> None:
                 raise _conflict("coupon", _("The bill's coupon has been used or has expired: make the bill again."))
         elif kind == "points":
             used = int(value)
-            points_debit(member, used, PointsSource.REDEMPTION, source_ref=ref, idempotency_key=f"{ref}:spend",
+            points_debit(member, used, PointsSource.REDEMPTION, source_ref=ref,
                          actor_user_id=settlement.actor_user_id, reason=_t("Paid on a bill"))  # fmt: skip
     programme = programme_for(settlement.store_id)
     subtotal = settlement.labour_total + settlement.parts_total
@@ -721,7 +721,7 @@ def bill_settled(settlement: BillSettlement) -> None:
     paid_parts = settlement.total - paid_labour
     earned = _earn_points(programme, paid_labour, paid_parts)
     if earned > 0:
-        points_credit(member, earned, PointsSource.BILL, source_ref=ref, idempotency_key=f"{ref}:earn",
+        points_credit(member, earned, PointsSource.BILL, source_ref=ref,
                       actor_user_id=settlement.actor_user_id)  # fmt: skip
     now = timezone.now()
     for category, amount in ((SpendCategory.LABOUR, paid_labour), (SpendCategory.PARTS, paid_parts)):
