@@ -38,6 +38,7 @@ urlpatterns = [
     path("duplicates/", include("autocrm.customers.urls_duplicates")),
     path("messaging/", include("autocrm.messaging.urls")),
     path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
+    path("loyalty/", include("autocrm.loyalty.urls")),  # members, points, coupons, the programme (ADR 0034)
     path("api/v1/", api.urls),
 ]
 

@@ -108,6 +108,8 @@ class Membership(TenantModel):
                                 related_name="+", verbose_name=_("dedicated manager"))  # fmt: skip
     evaluated_on = models.DateField(_("evaluated on"), null=True, blank=True)
 
+    scope_owner_field = "customer__consultant"  # a sales consultant sees the members among their customers
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
@@ -142,6 +144,8 @@ class PointsEntry(TenantModel):
 
     audit_enabled = False  # an append-only trail of its own (actor, time, reason)
 
+    scope_owner_field = "membership__customer__consultant"
+
     class Meta:
         verbose_name = _("points entry")
         verbose_name_plural = _("points entries")
@@ -172,6 +176,8 @@ class SpendEntry(TenantModel):
     occurred_at = models.DateTimeField(_("at"))
 
     audit_enabled = False
+
+    scope_owner_field = "membership__customer__consultant"
 
     class Meta:
         verbose_name = _("qualifying spend")
@@ -223,6 +229,8 @@ class Coupon(TenantModel):
                                   related_name="+", verbose_name=_("issued by"))  # fmt: skip
     source_ref = models.CharField(_("issued for"), max_length=60, blank=True)
 
+    scope_owner_field = "customer__consultant"
+
     class Meta:
         verbose_name = _("coupon")
         verbose_name_plural = _("coupons")
@@ -258,6 +266,8 @@ class BillLoyalty(TenantModel):
     points_used = models.PositiveIntegerField(_("points used"), default=0)
     points_earned = models.PositiveIntegerField(_("points earned"), default=0)
 
+    scope_owner_field = "customer__consultant"
+
     class Meta:
         verbose_name = _("loyalty on a bill")
         verbose_name_plural = _("loyalty on bills")
@@ -277,6 +287,8 @@ class Referral(TenantModel):
                               default=ReferralStatus.PENDING)  # fmt: skip
     rewarded_at = models.DateTimeField(_("rewarded at"), null=True, blank=True)
     rewarded_for = models.CharField(_("rewarded for"), max_length=60, blank=True)
+
+    scope_owner_field = "referrer__customer__consultant"
 
     class Meta:
         verbose_name = _("referral")

@@ -14,7 +14,7 @@ register(
     {
         Role.ADVISOR: ("view add apply", S),
         Role.AGENT: ("view add", S),
-        Role.SALES: ("view add", S),
+        Role.SALES: ("view add", Scope.OWN),  # the members among their own customers
         Role.SALES_MANAGER: ("view add", S),
         Role.MARKETING: ("view", S),
         Role.SERVICE_MANAGER: ("view add apply adjust earn", S),
@@ -57,7 +57,7 @@ register(
     {
         Role.ADVISOR: ("view add redeem", S),
         Role.AGENT: ("view add", S),
-        Role.SALES: ("view add", S),
+        Role.SALES: ("view add", Scope.OWN),
         Role.MARKETING: ("view add", S),
         Role.SERVICE_MANAGER: ("view add redeem", S),
         Role.MANAGER: ("view add redeem change", S),

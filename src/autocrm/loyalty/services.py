@@ -388,7 +388,8 @@ def points_post(*, actor: Actor, data: Mapping[str, Any], idempotency_key: str) 
         errors.add("points", _("This field is required."))
     if points == 0:
         errors.add("points", _("Enter a number other than zero."))
-    allowed = {PointsSource.PARTNER: "earn", PointsSource.ADJUSTMENT: "adjust", PointsSource.REDEMPTION: "apply"}
+    allowed: dict[str, str] = {PointsSource.PARTNER: "earn", PointsSource.ADJUSTMENT: "adjust",
+                             PointsSource.REDEMPTION: "apply"}  # fmt: skip
     if source and source not in allowed:
         errors.add("source", _("Points from this source are given by the system, not through the API."))
     if source == PointsSource.ADJUSTMENT and not reason:
@@ -397,9 +398,9 @@ def points_post(*, actor: Actor, data: Mapping[str, Any], idempotency_key: str) 
         errors.add("reference", _("Give the partner's reference."))
     if source in (PointsSource.PARTNER, PointsSource.REDEMPTION) and points is not None and points < 0:
         errors.add("points", _("Enter a positive number."))
+    require_model(actor, allowed.get(source, "adjust"), Membership)  # a role without the right: 403 before 400
     errors.raise_if_any()
     assert points is not None
-    require_model(actor, allowed[PointsSource(source)], Membership)
     customer = get_in_scope(Customer, actor, data.get("customer"))
     store_id = actor.require_store_id()
     if customer.store_id != store_id:
