@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit, inputs
@@ -106,18 +106,18 @@ def programme_for(store_id: int) -> Programme:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                programme = Programme.objects.create(store_id=store_id, name=_t("Membership"))
+                programme = Programme.objects.create(store_id=store_id, name=gettext("Membership"))
         except IntegrityError:  # made by a concurrent first use
             return Programme.objects.get(store_id=store_id)  # scoped: same
         align = CouponType.objects.create(
-            store_id=store_id, code="ALIGN", name=_t("Free wheel alignment"), kind=CouponKind.FREE_SERVICE,
+            store_id=store_id, code="ALIGN", name=gettext("Free wheel alignment"), kind=CouponKind.FREE_SERVICE,
             value=Decimal("200"), service_code="ALIGN", valid_days=365, per_customer_limit=0, rule=CouponRule.TIER)  # fmt: skip
         CouponType.objects.create(
-            store_id=store_id, code="WELCOME", name=_t("Welcome: first service 20 percent off"),
+            store_id=store_id, code="WELCOME", name=gettext("Welcome: first service 20 percent off"),
             kind=CouponKind.PERCENT, value=Decimal(programme.welcome_percent), valid_days=180, per_customer_limit=1,
             rule=CouponRule.WELCOME)  # fmt: skip
         CouponType.objects.create(
-            store_id=store_id, code="REFERRAL", name=_t("Referral voucher"), kind=CouponKind.AMOUNT,
+            store_id=store_id, code="REFERRAL", name=gettext("Referral voucher"), kind=CouponKind.AMOUNT,
             value=programme.referral_reward, valid_days=365, per_customer_limit=0, rule=CouponRule.REFERRAL)  # fmt: skip
         for code, name, rank, spend, pct, priority, manager in DEFAULT_TIERS:
             Tier.objects.create(store_id=store_id, programme=programme, code=code, name=str(name), rank=rank,
@@ -653,9 +653,9 @@ def tier_discount(ctx: BillContext) -> Discount | None:
     if amount <= 0:
         return None
     off = 100 - member.tier.discount_percent
-    label = _t("%(tier)s member: %(n)s%% of the price") % {"tier": member.tier.name, "n": off}
+    label = gettext("%(tier)s member: %(n)s%% of the price") % {"tier": member.tier.name, "n": off}
     if programme.tier_basis == TierBasis.LABOUR:
-        label = _t("%(tier)s member: labour at %(n)s%% of the price") % {"tier": member.tier.name, "n": off}
+        label = gettext("%(tier)s member: labour at %(n)s%% of the price") % {"tier": member.tier.name, "n": off}
     return Discount(code=f"tier:{member.tier.code}", label=label, amount=amount)
 
 
@@ -670,7 +670,7 @@ def coupon_discount(ctx: BillContext) -> Discount | None:
     amount = coupon_value(coupon, remaining=ctx.remaining, labour=ctx.labour_total)
     if amount <= 0:
         return None
-    return Discount(code=f"coupon:{coupon.code}", label=_t("Coupon: %(name)s") % {"name": coupon.type.name},
+    return Discount(code=f"coupon:{coupon.code}", label=gettext("Coupon: %(name)s") % {"name": coupon.type.name},
                     amount=amount)  # fmt: skip
 
 
@@ -689,7 +689,7 @@ def points_discount(ctx: BillContext) -> Discount | None:
     if points <= 0:
         return None
     amount = fen(points * programme.point_value)
-    return Discount(code=f"points:{points}", label=_t("%(n)s points") % {"n": points}, amount=amount)
+    return Discount(code=f"points:{points}", label=gettext("%(n)s points") % {"n": points}, amount=amount)
 
 
 def _earn_points(programme: Programme, labour: Decimal, parts: Decimal) -> int:
@@ -715,7 +715,7 @@ def bill_settled(settlement: BillSettlement) -> None:
         elif kind == "points":
             used = int(value)
             points_debit(member, used, PointsSource.REDEMPTION, source_ref=ref,
-                         actor_user_id=settlement.actor_user_id, reason=_t("Paid on a bill"))  # fmt: skip
+                         actor_user_id=settlement.actor_user_id, reason=gettext("Paid on a bill"))  # fmt: skip
     programme = programme_for(settlement.store_id)
     subtotal = settlement.labour_total + settlement.parts_total
     paid_labour = fen(settlement.total * settlement.labour_total / subtotal) if subtotal else Decimal("0")
@@ -951,14 +951,14 @@ def tier_notice(*, membership_id: int, upgraded: bool, downgrade_on: dt.date | N
     )  # scoped
     if member is None:
         return
-    tier = member.tier.name if member.tier else _t("Member")
+    tier = member.tier.name if member.tier else gettext("Member")
     if downgrade_on is not None:
-        lower = member.downgrade_to.name if member.downgrade_to else _t("Member")
-        text = _t("Your %(tier)s membership will become %(lower)s on %(day)s unless your spend reaches the tier "
+        lower = member.downgrade_to.name if member.downgrade_to else gettext("Member")
+        text = gettext("Your %(tier)s membership will become %(lower)s on %(day)s unless your spend reaches the tier "
                   "again.") % {"tier": tier, "lower": lower, "day": downgrade_on.isoformat()}  # fmt: skip
         key = f"loyalty-tier:{member.pk}:warn:{downgrade_on.isoformat()}"
     else:
-        text = _t("Your membership is now %(tier)s.") % {"tier": tier}
+        text = gettext("Your membership is now %(tier)s.") % {"tier": tier}
         key = f"loyalty-tier:{member.pk}:{member.tier_id}:{today().isoformat()}"
     try:
         with transaction.atomic():
@@ -1036,7 +1036,7 @@ def gift_coupon(customer_id: int, store_id: int, spec: str) -> str:
         raise ValidationError(fields={"gift": [_("No active coupon type with this code.")]})
     membership_ensure(customer_id=customer_id, store_id=store_id)
     coupon = _issue(kind, customer_id=customer_id, store_id=store_id, source_ref="", actor=None)
-    return _t("Coupon %(name)s (%(code)s)") % {"name": kind.name, "code": coupon.code}
+    return gettext("Coupon %(name)s (%(code)s)") % {"name": kind.name, "code": coupon.code}
 
 
 def gift_points(customer_id: int, store_id: int, spec: str) -> str:
@@ -1049,7 +1049,7 @@ def gift_points(customer_id: int, store_id: int, spec: str) -> str:
         raise ValidationError(fields={"gift": [_("Enter a whole number of points.")]}) from None
     award_points(customer_id=customer_id, store_id=store_id, points=points, source=PointsSource.GIFT,
                  source_ref=spec[:60], idempotency_key=key or f"gift:{customer_id}:{new_code(12)}")  # fmt: skip
-    return _t("%(n)s points") % {"n": points}
+    return gettext("%(n)s points") % {"n": points}
 
 
 def is_priority(customer: Any) -> bool:
