@@ -84,11 +84,14 @@ def main() -> None:
         if field.primary_key:
             continue
         if field.column == "store_id":
-            columns.append("store_id"), values.append(str(store.pk))
+            columns.append("store_id")
+            values.append(str(store.pk))
         elif field.column == "name":
-            columns.append("name"), values.append("'会员' || g")
+            columns.append("name")
+            values.append("'会员' || g")
         elif not field.null:
-            columns.append(field.column), values.append(_literal(field))
+            columns.append(field.column)
+            values.append(_literal(field))
     members, spend, entries = Membership._meta.db_table, SpendEntry._meta.db_table, PointsEntry._meta.db_table
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"INSERT INTO {Customer._meta.db_table} ({', '.join(columns)}) "
@@ -98,7 +101,7 @@ def main() -> None:
         # a third are silver already, a tenth gold; the rest not yet in a tier
         cur.execute(
             f"INSERT INTO {members} (store_id, customer_id, tier_id, spend_12m, points_balance, referral_code, "
-            f"created_at, updated_at) SELECT %s, c.id, CASE WHEN c.id % 3 = 0 THEN {silver} WHEN c.id % 10 = 1 "
+            f"created_at, updated_at) SELECT %s, c.id, CASE WHEN mod(c.id, 3) = 0 THEN {silver} WHEN mod(c.id, 10) = 1 "
             f"THEN {gold} ELSE NULL END, 0, 1000, 'B' || lpad(to_hex(c.id), 11, '0'), now(), now() "
             f"FROM {Customer._meta.db_table} c WHERE c.store_id = %s",
             [store.pk, store.pk],
@@ -106,21 +109,22 @@ def main() -> None:
         # one spend row each, 0–450 days old, ¥500–¥18,000
         cur.execute(
             f"INSERT INTO {spend} (store_id, membership_id, amount, category, source_ref, occurred_at, created_at, "
-            f"updated_at) SELECT %s, m.id, 500 + (m.id * 7919) % 17500, 'labour', 'bench:' || m.id, "
-            f"now() - ((m.id * 104729) % 450) * interval '1 day', now(), now() FROM {members} m WHERE m.store_id = %s",
+            f"updated_at) SELECT %s, m.id, 500 + mod(m.id * 7919, 17500), 'labour', 'bench:' || m.id, "
+            f"now() - mod(m.id * 104729, 450) * interval '1 day', now(), now() FROM {members} m WHERE m.store_id = %s",
             [store.pk, store.pk],
         )
         # one earning of 1000 points each, expiring from 60 days ago to 2 years ahead
         cur.execute(
             f"INSERT INTO {entries} (store_id, membership_id, points, balance_after, source, source_ref, reason, "
             f"idempotency_key, remaining, expires_on, created_at, updated_at) SELECT %s, m.id, 1000, 1000, 'bill', "
-            f"'bench', '', '', 1000, current_date + ((m.id * 15485863) % 790 - 60), now(), now() "
+            f"'bench', '', '', 1000, current_date + (mod(m.id * 15485863, 790) - 60)::int, now(), now() "
             f"FROM {members} m WHERE m.store_id = %s",
             [store.pk, store.pk],
         )
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
-    print(f"made {n:,} members, spend and earnings in {time.perf_counter() - t0:.1f} s")
+    print(flush=True)
+    print(f"made {n:,} members, spend and earnings in {time.perf_counter() - t0:.1f} s", flush=True)
     from autocrm.core import events
 
     for label in ("first run", "second run"):

@@ -28,8 +28,6 @@ from .choices import (
     TierBasis,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 def default_earn_rates() -> dict[str, str]:
     return {"labour": "1", "parts": "1", "vehicle": "0.1", "partner": "1"}
@@ -49,8 +47,10 @@ class Programme(TenantModel):
     tier_basis = models.CharField(_("tier discount applies to"), max_length=8, choices=TierBasis.choices,
                                   default=TierBasis.BILL)  # fmt: skip
     grace_days = models.PositiveSmallIntegerField(_("downgrade grace (days)"), default=30)
-    referral_reward = models.DecimalField(_("referral voucher (yuan)"), **MONEY, default=Decimal("100"))
-    referral_spend_credit = models.DecimalField(_("tier credit per referral (yuan)"), **MONEY,
+    referral_reward = models.DecimalField(
+        _("referral voucher (yuan)"), max_digits=12, decimal_places=2, default=Decimal("100")
+    )
+    referral_spend_credit = models.DecimalField(_("tier credit per referral (yuan)"), max_digits=12, decimal_places=2,
                                                 default=Decimal("1000"))  # fmt: skip
     welcome_percent = models.PositiveSmallIntegerField(_("welcome offer: first service off (%)"), default=20)
 
@@ -71,7 +71,7 @@ class Tier(TenantModel):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=40)
     rank = models.PositiveSmallIntegerField(_("rank"))
-    min_spend = models.DecimalField(_("12-month spend from"), **MONEY)
+    min_spend = models.DecimalField(_("12-month spend from"), max_digits=12, decimal_places=2)
     discount_percent = models.PositiveSmallIntegerField(_("discount (%)"), default=0)
     free_service = models.ForeignKey("CouponType", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("free service"))  # fmt: skip
@@ -98,7 +98,7 @@ class Membership(TenantModel):
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("tier"))  # fmt: skip
-    spend_12m = models.DecimalField(_("12-month spend"), **MONEY, default=Decimal("0"))
+    spend_12m = models.DecimalField(_("12-month spend"), max_digits=12, decimal_places=2, default=Decimal("0"))
     points_balance = models.IntegerField(_("points"), default=0)
     downgrade_to = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                      verbose_name=_("downgrade to"))  # fmt: skip
@@ -170,7 +170,7 @@ class SpendEntry(TenantModel):
     """Qualifying spend for the tiers: a paid bill's amount, a car bought, a referral's credit."""
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="spend")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     category = models.CharField(_("category"), max_length=10, choices=SpendCategory.choices)
     source_ref = models.CharField(_("reference"), max_length=60)
     occurred_at = models.DateTimeField(_("at"))
@@ -195,9 +195,11 @@ class CouponType(TenantModel):
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=12, choices=CouponKind.choices)
-    value = models.DecimalField(_("value"), **MONEY)  # yuan off, percent off, or the free service's worth
+    value = models.DecimalField(
+        _("value"), max_digits=12, decimal_places=2
+    )  # yuan off, percent off, or the free service's worth
     service_code = models.CharField(_("service code"), max_length=20, blank=True)
-    min_spend = models.DecimalField(_("minimum spend"), **MONEY, default=Decimal("0"))
+    min_spend = models.DecimalField(_("minimum spend"), max_digits=12, decimal_places=2, default=Decimal("0"))
     valid_days = models.PositiveSmallIntegerField(_("valid for (days)"), default=90)
     valid_until = models.DateField(_("issued until"), null=True, blank=True)
     per_customer_limit = models.PositiveSmallIntegerField(_("per customer"), default=0)  # 0: no limit

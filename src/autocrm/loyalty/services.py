@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-import math
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -163,9 +162,9 @@ def programme_update(*, actor: Actor, data: Mapping[str, Any]) -> Programme:
                 if category not in SpendCategory.values:
                     errors.add("earn_rates", _("Unknown spend category: %(c)s") % {"c": str(category)[:20]})
                     continue
-                value = inputs.decimal(errors, {category: rate}, category, high=Decimal("100"))
-                if value is not None:
-                    clean[category] = str(value)
+                rate_value = inputs.decimal(errors, {category: rate}, category, high=Decimal("100"))
+                if rate_value is not None:
+                    clean[category] = str(rate_value)
         changes["earn_rates"] = clean
     tier_changes = _tier_changes(errors, programme, data.get("tiers"))
     errors.raise_if_any()
@@ -410,7 +409,12 @@ def points_post(*, actor: Actor, data: Mapping[str, Any], idempotency_key: str) 
     signed = -points if source == PointsSource.REDEMPTION else points
     if existing is not None:
         return PointsResult(_replay(store_id, key, membership_id=member.pk, points=signed) or existing, False)
-    common = {"source_ref": ref, "reason": reason, "idempotency_key": key, "actor_user_id": actor.user_id}
+    common: dict[str, Any] = {
+        "source_ref": ref,
+        "reason": reason,
+        "idempotency_key": key,
+        "actor_user_id": actor.user_id,
+    }
     if source == PointsSource.ADJUSTMENT:
         common["approver_id"] = actor.user_id
     if signed > 0:
@@ -503,6 +507,10 @@ def coupon_issue(*, actor: Actor, data: Mapping[str, Any]) -> Coupon:
     """Issue a coupon of one of the store's types to one customer by hand."""
     require_model(actor, "add", Coupon)
     store_id = actor.require_store_id()
+    customer = get_in_scope(Customer, actor, data.get("customer"))
+    if customer.store_id != store_id:
+        raise NotFound()
+    programme_for(store_id)
     errors = inputs.Errors()
     type_code = inputs.text(errors, data, "type", 20, required=True).upper()
     errors.raise_if_any()
@@ -511,9 +519,6 @@ def coupon_issue(*, actor: Actor, data: Mapping[str, Any]) -> Coupon:
         raise ValidationError(fields={"type": [_("No active coupon type with this code.")]})
     if kind.valid_until is not None and kind.valid_until < today():
         raise ValidationError(fields={"type": [_("This coupon type is no longer issued.")]})
-    customer = get_in_scope(Customer, actor, data.get("customer"))
-    if customer.store_id != store_id:
-        raise NotFound()
     membership_ensure(customer_id=customer.pk, store_id=store_id)
     coupon = _issue(kind, customer_id=customer.pk, store_id=store_id, source_ref="", actor=actor)
     audit.record("loyalty.coupon_issue", obj=coupon, actor=actor, extra={"type": kind.code})
@@ -538,7 +543,7 @@ def coupon_problem(coupon: Coupon, *, store_id: int, amount: Decimal | None, job
     if amount is not None and amount < kind.min_spend:
         return _("This coupon needs a spend of at least ¥%(n)s.") % {"n": kind.min_spend}
     codes = [c.upper() for c in job_codes]
-    if kind.service_code and not any(c.startswith(kind.service_code) for c in codes) and (codes or amount is None):
+    if kind.service_code and not any(c.startswith(kind.service_code) for c in codes):
         return _("This coupon is for another service (%(c)s).") % {"c": kind.service_code}
     return None
 
@@ -604,6 +609,7 @@ def bill_loyalty_set(*, actor: Actor, data: Mapping[str, Any]) -> BillLoyalty:
     if ro_id is None and "repair_order" not in errors.fields:
         errors.add("repair_order", _("This field is required."))
     errors.raise_if_any()
+    assert ro_id is not None
     customer = get_in_scope(Customer, actor, data.get("customer"))
     if customer.store_id != store_id:
         raise NotFound()
@@ -1054,9 +1060,7 @@ def gift_points(customer_id: int, store_id: int, spec: str) -> str:
 
 def is_priority(customer: Any) -> bool:
     """A member of a tier with priority booking (绿色通道)."""
-    return Membership.objects.filter(customer_id=getattr(customer, "pk", None), store_id=getattr(customer, "store_id", None),  # scoped
-                                     tier__priority_booking=True).exists()  # fmt: skip
-
-
-def ceil_points(amount: Decimal, value: Decimal) -> int:
-    return math.ceil(amount / value)
+    pk, store_id = getattr(customer, "pk", None), getattr(customer, "store_id", None)
+    if pk is None or store_id is None:
+        return False
+    return Membership.objects.filter(customer_id=pk, store_id=store_id, tier__priority_booking=True).exists()  # scoped

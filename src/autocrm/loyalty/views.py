@@ -24,7 +24,7 @@ from autocrm.core.permissions import can, get_in_scope, require, require_model
 from autocrm.customers.models import Customer
 
 from . import selectors, services
-from .choices import CouponKind, CouponStatus, PointsSource, TierBasis
+from .choices import CouponKind, CouponStatus, PointsSource, SpendCategory, TierBasis
 from .models import Coupon, CouponType, Membership, Programme
 
 
@@ -50,14 +50,14 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def _member_context(actor: Any, member: Membership, cursor: str | None = None) -> dict[str, Any]:
     _balance, page = selectors.points_page(actor=actor, customer=member.customer_id, limit=30, cursor=cursor)
     coupons = list(Coupon.objects.for_actor(actor, "view").select_related("type")
-                   .filter(customer_id=member.customer_id).order_by("-id")[:20])  # fmt: skip
+                   .filter(customer_id=member.customer_id).order_by("-id")[:20]) if can(actor, "view", Coupon) else []  # fmt: skip
     sources, statuses = _labels(PointsSource), _labels(CouponStatus)
     return {
         "member": member, "next_cursor": page.next_cursor,
         "entries": [{"e": e, "label": sources.get(e.source, e.source)} for e in page.items],
         "coupons": [{"c": c, "status": statuses.get(c.status, c.status)} for c in coupons],
         "types": list(CouponType.objects.for_actor(actor, "view").filter(is_active=True).order_by("code"))
-        if can(actor, "add", Coupon) else [],
+        if can(actor, "add", Coupon) and can(actor, "view", CouponType) else [],
         "can_adjust": can(actor, "adjust", member),
     }  # fmt: skip
 
@@ -150,10 +150,15 @@ def coupon_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def coupon_redeem(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    require_model(actor, "redeem", Coupon)
+    code = request.POST.get("code", "").strip().upper()[:16]
+    if not code or not Coupon.objects.for_actor(actor, "view").filter(code=code).exists():
+        messages.error(request, _("No coupon with this code."))
+        return redirect("loyalty:coupon_list")
     data = {"reference": request.POST.get("reference", ""), "service_code": request.POST.get("service_code", "")}
     if request.POST.get("amount"):
         data["amount"] = request.POST.get("amount", "")
-    done = run_action(request, services.coupon_redeem, actor=actor, code=request.POST.get("code", ""), data=data)
+    done = run_action(request, services.coupon_redeem, actor=actor, code=code, data=data)
     if done is not REFUSED:
         messages.success(request, _("Coupon %(code)s redeemed.") % {"code": done.code})
     return redirect("loyalty:coupon_list")
@@ -193,5 +198,5 @@ def programme(request: HttpRequest) -> HttpResponse:
         return redirect("loyalty:programme")
     return render(request, "loyalty/programme.html", {
         "programme": current, "tiers": services.tiers_of(current.store_id), "can_change": can(actor, "change", current),
-        "bases": TierBasis.choices, "rates": sorted((current.earn_rates or {}).items()),
+        "bases": TierBasis.choices, "rates": [(k, _labels(SpendCategory).get(k, k), v) for k, v in sorted((current.earn_rates or {}).items())],
     })  # fmt: skip

@@ -52,10 +52,10 @@ class TestLoyaltyMultistore(MultistoreMatrix):
     exempt = {
         "loyalty:customer_part": "keyed by a customer: scope and roles in test_views",
         "loyalty:customer_enrol": "keyed by a customer: scope and roles in test_views",
-        "POST /memberships": "takes a customer: scope and roles in test_api",
-        "GET /points": "takes a customer: scope and roles in test_api",
-        "POST /points": "takes a customer: scope and roles in test_api",
-        "POST /coupons": "takes a customer: scope and roles in test_api",
-        "POST /coupons/{code}/redeem": "keyed by a coupon code: scope, roles and the race in test_api/test_services",
-        "PUT /bill-loyalty": "takes a customer: scope and roles in test_api and test_bills",
+        "POST /api/v1/memberships": "takes a customer: scope and roles in test_api",
+        "GET /api/v1/points": "takes a customer: scope and roles in test_api",
+        "POST /api/v1/points": "takes a customer: scope and roles in test_api",
+        "POST /api/v1/coupons": "takes a customer: scope and roles in test_api",
+        "POST /api/v1/coupons/{code}/redeem": "keyed by a coupon code: scope, roles and the race in test_api/test_services",
+        "PUT /api/v1/bill-loyalty": "takes a customer: scope and roles in test_api and test_bills",
     }

@@ -273,3 +273,16 @@ def test_two_tills_redeeming_one_coupon_at_once_one_wins(committed_db):
 def test_customer_factory_store(demo):
     c = make_customer(actor_for("advisor_a1", "a"))
     assert c.store_id == store_id("a")
+
+
+def test_tier_notice_goes_through_the_outbox_once(demo):
+    from autocrm.messaging.models import Message
+
+    m = member()
+    gold = Tier.objects.get(store_id=m.store_id, code="gold")
+    Membership.objects.filter(pk=m.pk).update(tier=gold)
+    services.tier_notice(membership_id=m.pk, upgraded=True, downgrade_on=None)
+    services.tier_notice(membership_id=m.pk, upgraded=True, downgrade_on=None)
+    sent = Message.objects.filter(store_id=m.store_id, idempotency_key__startswith=f"loyalty-tier:{m.pk}:")
+    assert sent.count() == 1
+    assert "金卡" in sent.get().text or "Gold" in sent.get().text
