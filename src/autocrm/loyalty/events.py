@@ -18,7 +18,7 @@ class MemberJoined:
 
 @dataclass(frozen=True)
 class TierChanged:
-    membership_id: int
+    membership_ids: tuple[int, ...]  # one event per kind of change and chunk of the nightly sweep
     upgraded: bool
     downgrade_on: dt.date | None  # set: a notice that the member goes down on that day
 

@@ -12,7 +12,8 @@ from . import services
 
 def on_tier_changed(event: Event) -> None:
     p: Any = event.payload
-    services.tier_notice(membership_id=p.membership_id, upgraded=p.upgraded, downgrade_on=p.downgrade_on)
+    for membership_id in p.membership_ids:
+        services.tier_notice(membership_id=membership_id, upgraded=p.upgraded, downgrade_on=p.downgrade_on)
 
 
 def on_lead_created(event: Event) -> None:

@@ -811,12 +811,12 @@ def upgrade_now(member: Membership) -> None:
     if target is not None and (current is None or target.rank > current.rank):
         Membership.objects.filter(pk=member.pk).update(tier=target, downgrade_to=None, downgrade_on=None)  # scoped
         member.tier, member.tier_id = target, target.pk
-        _tier_changed(member.pk, member.store_id, upgraded=True)
+        _tier_changed((member.pk,), member.store_id, upgraded=True)
 
 
-def _tier_changed(membership_id: int, store_id: int, *, upgraded: bool, downgrade_on: dt.date | None = None) -> None:
+def _tier_changed(ids: tuple[int, ...], store_id: int, *, upgraded: bool, downgrade_on: dt.date | None = None) -> None:
     emit(events.TIER_CHANGED, store_id=store_id,
-         payload=events.TierChanged(membership_id=membership_id, upgraded=upgraded, downgrade_on=downgrade_on))  # fmt: skip
+         payload=events.TierChanged(membership_ids=ids, upgraded=upgraded, downgrade_on=downgrade_on))  # fmt: skip
 
 
 @dataclass
@@ -860,7 +860,7 @@ def nightly_store(*, store_id: int, day: dt.date | None = None, chunk: int = 100
     bounds = Membership.objects.filter(store_id=store_id).aggregate(lo=Min("id"), hi=Max("id"))  # scoped: the sweep's
     if bounds["lo"] is None:
         return result
-    notices: list[tuple[int, bool, dt.date | None]] = []
+    notices: list[tuple[tuple[int, ...], bool, dt.date | None]] = []
     for lo in range(bounds["lo"], bounds["hi"] + 1, chunk):
         hi = lo + chunk
         window = "store_id = %s AND id >= %s AND id < %s"
@@ -939,12 +939,12 @@ def nightly_store(*, store_id: int, day: dt.date | None = None, chunk: int = 100
             result.upgraded += len(ups)
             result.downgraded += len(downs)
             result.notified += len(warned)
-            notices += [(i, True, None) for i in ups] + [(i, False, None) for i in downs]
-            notices += [(i, False, grace_until) for i in warned]
+            notices += [(tuple(ids), up, on) for ids, up, on in ((ups, True, None), (downs, False, None),
+                                                                  (warned, False, grace_until)) if ids]  # fmt: skip
     result.members = Membership.objects.filter(store_id=store_id).count()  # scoped: the store being swept
     with transaction.atomic():
-        for membership_id, up, on in notices:
-            _tier_changed(membership_id, store_id, upgraded=up, downgrade_on=on)
+        for ids, up, on in notices:
+            _tier_changed(ids, store_id, upgraded=up, downgrade_on=on)
     return result
 
 
