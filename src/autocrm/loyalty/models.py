@@ -78,6 +78,10 @@ class Tier(TenantModel):
     priority_booking = models.BooleanField(_("priority booking"), default=False)
     dedicated_manager = models.BooleanField(_("dedicated manager"), default=False)
 
+    audit_enabled = (
+        False  # made with the programme; changes are audited as loyalty.programme_update / coupon_type_create
+    )
+
     class Meta:
         verbose_name = _("tier")
         verbose_name_plural = _("tiers")
@@ -205,6 +209,10 @@ class CouponType(TenantModel):
     per_customer_limit = models.PositiveSmallIntegerField(_("per customer"), default=0)  # 0: no limit
     rule = models.CharField(_("issued"), max_length=10, choices=CouponRule.choices, default=CouponRule.MANUAL)
     is_active = models.BooleanField(_("active"), default=True)
+
+    audit_enabled = (
+        False  # made with the programme; changes are audited as loyalty.programme_update / coupon_type_create
+    )
 
     class Meta:
         verbose_name = _("coupon type")

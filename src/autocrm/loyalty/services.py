@@ -174,6 +174,8 @@ def programme_update(*, actor: Actor, data: Mapping[str, Any]) -> Programme:
     programme.save()
     for tier, fields in tier_changes:
         for key, value in fields.items():
+            before[f"{tier.code}.{key}"] = str(getattr(tier, key))
+            changes[f"{tier.code}.{key}"] = value
             setattr(tier, key, value)
         tier.save()
     audit.record("loyalty.programme_update", obj=programme, actor=actor,
