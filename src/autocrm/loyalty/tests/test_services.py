@@ -286,3 +286,16 @@ def test_tier_notice_goes_through_the_outbox_once(demo):
     sent = Message.objects.filter(store_id=m.store_id, idempotency_key__startswith=f"loyalty-tier:{m.pk}:")
     assert sent.count() == 1
     assert "金卡" in sent.get().text or "Gold" in sent.get().text
+
+
+def test_demo_hook_makes_members_whose_balance_is_the_ledger_sum(demo):
+    from autocrm.demo.loyalty import demo_loyalty_store
+    from autocrm.tenancy.models import Store
+
+    advisor = actor_for("advisor_a1", "a")
+    for _ in range(5):
+        make_customer(advisor)
+    demo_loyalty_store(Store.objects.get(code="a"), members=5)
+    members = list(Membership.objects.filter(store_id=store_id("a")))
+    assert len(members) == 5
+    assert all(m.points_balance == ledger_sum(m) for m in members)
