@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "autocrm.parts",
     "autocrm.partsforecast",
     "autocrm.care",
+    "autocrm.loyalty",
     "autocrm.demo",
     "autocrm.voc",
     "autocrm.moments",

@@ -43,6 +43,7 @@ urlpatterns = [
     path("moments/", include("autocrm.moments.urls")),  # care moments and the car club (ADR 0036)
     path("club/", include("autocrm.moments.urls_public")),  # the signed sign-up link, no login
     path("care/", include("autocrm.care.urls")),
+    path("loyalty/", include("autocrm.loyalty.urls")),  # members, points, coupons, the programme (ADR 0034)
     path("api/v1/", api.urls),
 ]
 

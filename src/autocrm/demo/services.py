@@ -307,3 +307,11 @@ def _register_care_hook() -> None:
 
 
 _register_care_hook()
+def _register_loyalty_hook() -> None:
+    from .loyalty import demo_loyalty_hook  # after service: members, points, coupons, tiers (ADR 0034)
+
+    if demo_loyalty_hook not in demo_hooks:
+        demo_hooks.append(demo_loyalty_hook)
+
+
+_register_loyalty_hook()

@@ -15,6 +15,7 @@ class LeadCreated:
     source_channel: str
     customer_id: int | None
     consultant_id: int | None
+    referral_code: str = ""  # a member's referral code the lead came with (loyalty rewards it)
 
 
 @dataclass(frozen=True)

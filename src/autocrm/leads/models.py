@@ -38,6 +38,8 @@ class Lead(TenantModel):
     )
     source_channel = models.CharField(_("source channel"), max_length=20, blank=True)
     campaign = models.CharField(_("campaign"), max_length=100, blank=True)
+    # A member's referral code (转介绍码) the friend came with; loyalty rewards both sides (ADR 0034).
+    referral_code = models.CharField(_("referral code"), max_length=12, blank=True)
     external_id = models.CharField(_("external ID"), max_length=64, blank=True)
     model_interest = models.CharField(_("model of interest"), max_length=100, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)

@@ -24,6 +24,7 @@ class LeadIn(Schema):
     consultant: Any = None
     marketing_consent: Any = None
     visitor_id: Any = None
+    referral_code: Any = None
 
 
 class LeadOut(Schema):

@@ -47,7 +47,16 @@ from .choices import (
 from .models import ConsultantDuty, ConversationRecord, Lead, LeadActivity, LeadSettings, LostRequest
 from .notify import tell
 
-TEXT_FIELDS = ("name", "campaign", "external_id", "model_interest", "brand_interest", "message", "visitor_id")
+TEXT_FIELDS = (
+    "name",
+    "campaign",
+    "external_id",
+    "model_interest",
+    "brand_interest",
+    "message",
+    "visitor_id",
+    "referral_code",
+)
 _MAX = {f.name: f.max_length for f in Lead._meta.concrete_fields if getattr(f, "max_length", None)}
 _MESSAGE_MAX = 4000
 # 空号 patterns: numbers platforms and bots fill in when a person will not give theirs.
@@ -544,7 +553,7 @@ def lead_create(
             _consent(actor, customer, consent_source or lead.source_channel)
     emit(events.LEAD_CREATED, store_id=store_id, actor_id=actor.user_id, payload=events.LeadCreated(
         lead_id=lead.pk, source_channel=lead.source_channel, customer_id=lead.customer_id,
-        consultant_id=lead.consultant_id,
+        consultant_id=lead.consultant_id, referral_code=lead.referral_code.upper(),
     ))  # fmt: skip
     return Intake(lead=lead, created=True)
 

@@ -189,7 +189,8 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     values: dict[str, Any] = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("name", "mobile", "source_channel", "campaign",
-                                                       "model_interest", "brand_interest", "message", "grade")}  # fmt: skip
+                                                       "model_interest", "brand_interest", "message", "grade",
+                                                       "referral_code")}  # fmt: skip
         try:
             intake = services.lead_create(
                 actor=actor,

@@ -24,6 +24,7 @@ from .schemas import (
     AppointmentPage,
     BillOut,
     BillPage,
+    BillVoidIn,
     CannedApplyIn,
     CannedJobIn,
     CannedJobOut,
@@ -319,6 +320,13 @@ def bill_get(request: ActorRequest, bill_id: int) -> dict[str, Any]:
 def bill_pay(request: ActorRequest, bill_id: int, payload: PayIn) -> dict[str, Any]:
     bill = selectors.bill_get(actor=request.actor, pk=bill_id, action="pay")
     return bill_out(services.bill_pay(actor=request.actor, bill=bill, method=payload.method))
+
+
+@router.post("/bills/{int:bill_id}/void", response=BillOut)
+def bill_void(request: ActorRequest, bill_id: int, payload: BillVoidIn) -> dict[str, Any]:
+    """Undo a payment (the car not yet delivered): loyalty gives back the coupon and points."""
+    bill = selectors.bill_get(actor=request.actor, pk=bill_id, action="pay")
+    return bill_out(services.bill_void(actor=request.actor, bill=bill, reason=payload.reason))
 
 
 from . import api_plans  # noqa: E402, F401  (ADR 0025: plans, accessories, insurer claims on this router)

@@ -13,7 +13,7 @@
 
 Loyalty registers, from its ``AppConfig.ready``::
 
-    from autocrm.service.billing import TIER, DiscountRule, register_discount
+    from autocrm.core.bill_hooks import TIER, DiscountRule, register_discount
 
     register_discount(DiscountRule("loyalty.tier", TIER, tier_discount))
 
@@ -26,13 +26,36 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from autocrm.core.extensions import Registry, registry
+from autocrm.core.bill_hooks import (  # the hook types live in core so that siblings need not import service
+    COUPON,
+    DISCOUNTS,
+    POINTS,
+    TIER,
+    BillContext,
+    BillSettlement,
+    Discount,
+    DiscountRule,
+    register_discount,
+)
 
 log = logging.getLogger(__name__)
+__all__ = [
+    "COUPON",
+    "DISCOUNTS",
+    "POINTS",
+    "TIER",
+    "BillContext",
+    "BillSettlement",
+    "Discount",
+    "DiscountRule",
+    "compute",
+    "fen",
+    "line_amount",
+    "register_discount",
+]
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-TIER, COUPON, POINTS = 10, 20, 30
 
 
 def fen(value: Decimal) -> Decimal:
@@ -41,42 +64,6 @@ def fen(value: Decimal) -> Decimal:
 
 def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
     return fen(Decimal(quantity) * Decimal(unit_price))
-
-
-@dataclass(frozen=True)
-class BillContext:
-    """What a discount rule may read: ids and amounts, no personal data. ``remaining`` is the
-    amount left after the rules before this one."""
-
-    store_id: int
-    customer_id: int
-    vehicle_id: int
-    repair_order_id: int
-    labour_total: Decimal
-    parts_total: Decimal
-    remaining: Decimal
-    job_codes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Discount:
-    code: str  # e.g. "tier:gold", "coupon:ABC123", "points:1200"
-    label: str  # shown on the bill
-    amount: Decimal  # yuan, positive
-
-
-@dataclass(frozen=True)
-class DiscountRule:
-    key: str
-    order: int
-    compute: Callable[[BillContext], Discount | None]
-
-
-DISCOUNTS: Registry[DiscountRule] = registry("service.bill_discounts")
-
-
-def register_discount(rule: DiscountRule) -> DiscountRule:
-    return DISCOUNTS.register(rule, key=rule.key, order=rule.order)
 
 
 @dataclass

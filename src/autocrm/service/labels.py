@@ -17,6 +17,7 @@ def register() -> None:
     register_action("repair_order.estimate_sent", _("Estimate link sent to the owner"))
     register_action("repair_order.estimate_answered", _("Owner answered the estimate"))
     register_action("bill.pay", _("Bill paid"))
+    register_action("bill.void", _("Bill payment voided"))
     register_action("accessory.create", _("Accessory added to the list"))
     register_action("accessory.sell", _("Accessory sold on a repair order"))
     register_action("errand.advance", _("Errand moved on"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from autocrm.core.api import choice
 
@@ -249,3 +249,7 @@ class BillPage(Schema):
 
 class PayIn(Schema):
     method: MethodChoice
+
+
+class BillVoidIn(Schema):
+    reason: str = Field("", max_length=200)

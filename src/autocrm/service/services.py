@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, inputs, uploads
+from autocrm.core import audit, bill_hooks, inputs, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, ValidationError
 from autocrm.core.events import emit
@@ -865,5 +865,31 @@ def bill_pay(*, actor: Actor, bill: Bill, method: Any) -> Bill:
         raise _conflict("status", _("This bill is already paid."))
     bill.status, bill.method, bill.paid_at = BillStatus.PAID, method, timezone.now()
     bill.save(update_fields=["status", "method", "paid_at", "updated_at"])
+    bill_hooks.run_settle(_settlement(bill, actor))  # loyalty consumes its coupon and points here (ADR 0034)
     audit.record("bill.pay", obj=bill, actor=actor, extra={"method": method, "total": str(bill.total)})
+    return bill
+
+
+def _settlement(bill: Bill, actor: Actor) -> bill_hooks.BillSettlement:
+    ro = bill.repair_order
+    lines = tuple(billing.Discount(code=str(d.get("code", "")), label=str(d.get("label", "")),
+                                   amount=Decimal(str(d.get("amount", "0")))) for d in bill.discounts or ())  # fmt: skip
+    return bill_hooks.BillSettlement(bill_id=bill.pk, store_id=bill.store_id, customer_id=ro.customer_id,
+                                     repair_order_id=ro.pk, labour_total=bill.labour_total,
+                                     parts_total=bill.parts_total, total=bill.total, discounts=lines,
+                                     actor_user_id=actor.user_id)  # fmt: skip
+
+
+@transaction.atomic
+def bill_void(*, actor: Actor, bill: Bill, reason: str) -> Bill:
+    """Undo the payment of a bill of a car not yet delivered (the bill is unpaid again); what the
+    payment consumed (a coupon, points) is given back by the ``service.bill_voided`` hooks."""
+    bill = Bill.objects.select_for_update().select_related("repair_order").get(pk=bill.pk)
+    require(actor, "pay", bill)
+    if bill.status != BillStatus.PAID or bill.repair_order.status == RoStatus.DELIVERED:
+        raise _conflict("status", _("Only a paid bill of a car not yet delivered can be voided."))
+    bill.status, bill.method, bill.paid_at = BillStatus.UNPAID, "", None
+    bill.save(update_fields=["status", "method", "paid_at", "updated_at"])
+    bill_hooks.run_void(_settlement(bill, actor))
+    audit.record("bill.void", obj=bill, actor=actor, extra={"reason": str(reason)[:200], "total": str(bill.total)})
     return bill
