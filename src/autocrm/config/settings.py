@@ -109,9 +109,9 @@ INSTALLED_APPS = [
     "autocrm.partsforecast",
     "autocrm.care",
     "autocrm.loyalty",
-    "autocrm.demo",
     "autocrm.voc",
     "autocrm.moments",
+    "autocrm.demo",
 ]
 
 MIDDLEWARE = [

@@ -132,16 +132,6 @@ def demo_create(**options: Any) -> dict[str, Any]:
     return {"organization": org, "stores": stores, "users_created": created}
 
 
-def _register_default_hooks() -> None:
-    from .loader import demo_hook  # customers and vehicles first: later modules' demo data hangs on them
-
-    if demo_hook not in demo_hooks:
-        demo_hooks.insert(0, demo_hook)
-
-
-_register_default_hooks()
-
-
 def demo_modules_on(*, organization: Organization, stores: dict[str, Store], options: dict[str, Any]) -> None:
     """``demo_create`` hook: every module on in the demo stores, so each module's pages show."""
     from autocrm.core.modules import module_keys
@@ -153,165 +143,36 @@ def demo_modules_on(*, organization: Organization, stores: dict[str, Store], opt
             store.modules = every
 
 
-def _register_household_hooks() -> None:
-    from .households import demo_households_hook  # after the customers and vehicles: it links them
-    from .loader import demo_hook
-
-    if demo_modules_on not in demo_hooks:
-        demo_hooks.insert(0, demo_modules_on)
-    if demo_households_hook not in demo_hooks:
-        demo_hooks.insert(demo_hooks.index(demo_hook) + 1, demo_households_hook)
-
-
-_register_household_hooks()
-
-
-def _register_messaging_hook() -> None:
-    from .messaging import demo_messaging_hook  # settings, console accounts, templates per store
-
-    if demo_messaging_hook not in demo_hooks:
-        demo_hooks.append(demo_messaging_hook)
-
-
-_register_messaging_hook()
-
-
-def _register_leads_hook() -> None:
-    from .leads import demo_leads_hook  # leads from every channel, with activities and lost requests
-
-    if demo_leads_hook not in demo_hooks:
-        demo_hooks.append(demo_leads_hook)
-
-
-_register_leads_hook()
-
-
-def _register_sales_hooks() -> None:
-    from .sales import demo_sales_hook  # last: deals hang on the stores' staff, and deliveries on customers
-
-    if demo_sales_hook not in demo_hooks:
-        demo_hooks.append(demo_sales_hook)
-
-
-_register_sales_hooks()
-
-
-def _register_parts_hook() -> None:
-    from .parts import demo_parts_hook  # the after-sales catalogue, stock, suppliers and orders
-
-    if demo_parts_hook not in demo_hooks:
-        demo_hooks.append(demo_parts_hook)
-
-
-_register_parts_hook()
-
-
-def _register_scripts_hook() -> None:
-    from .scripts import demo_scripts_hook  # the sales-script library (话术库) of each store
-
-    if demo_scripts_hook not in demo_hooks:
-        demo_hooks.append(demo_scripts_hook)
-
-
-_register_scripts_hook()
-
-
-def _register_service_hook() -> None:
-    from .service import demo_service_hook  # after parts: appointments, repair orders, bills
-
-    if demo_service_hook not in demo_hooks:
-        demo_hooks.append(demo_service_hook)
-
-
-_register_service_hook()
-
-
-def _register_service_history_hook() -> None:
-    from .service import demo_service_hook
-    from .service_history import demo_service_history_hook  # after today's repair orders: years of visits
-
-    if demo_service_history_hook not in demo_hooks:
-        demo_hooks.insert(demo_hooks.index(demo_service_hook) + 1, demo_service_history_hook)
-
-
-_register_service_history_hook()
-
-
-def _register_maintenance_hook() -> None:
-    from .maintenance import demo_maintenance_hook  # plans, work done at each visit, a recall, next visits
-    from .service_history import demo_service_history_hook  # after maintenance: its records say what a visit did
-
-    if demo_maintenance_hook not in demo_hooks:
-        demo_hooks.insert(demo_hooks.index(demo_service_history_hook), demo_maintenance_hook)
-
-
-_register_maintenance_hook()
-
-
-def _register_plans_hook() -> None:
-    from .plans import demo_plans_hook  # after the service demo: plans, accessories, insurer claims (ADR 0025)
-
-    if demo_plans_hook not in demo_hooks:
-        demo_hooks.append(demo_plans_hook)
-
-
-_register_plans_hook()
-
-
-def _register_mobility_hook() -> None:
-    from .mobility import demo_mobility_hook  # after service: loaners, errands, rescues (ADR 0023)
-
-    if demo_mobility_hook not in demo_hooks:
-        demo_hooks.append(demo_mobility_hook)
-
-
-_register_mobility_hook()
-
-
-def _register_voc_hook() -> None:
-    from .voc import demo_voc_hook  # survey comments, complaints and call notes for /voc/
-
-    if demo_voc_hook not in demo_hooks:
-        demo_hooks.append(demo_voc_hook)
-
-
-_register_voc_hook()
-
-
-def _register_item_parts_hook() -> None:
-    from .item_parts import demo_item_parts_hook  # after the catalogue: each plan item's parts (ADR 0027)
-    from .parts import demo_parts_hook
-
-    if demo_item_parts_hook not in demo_hooks:
-        demo_hooks.insert(demo_hooks.index(demo_parts_hook) + 1, demo_item_parts_hook)
-
-
-_register_item_parts_hook()
-
-
-def _register_moments_hook() -> None:
-    from .moments import demo_moments_hook  # care moment triggers on in store a, club events (ADR 0036)
-
-    if demo_moments_hook not in demo_hooks:
-        demo_hooks.append(demo_moments_hook)
-
-
-_register_moments_hook()
-
-
-def _register_care_hook() -> None:
-    from .care import demo_care_hook  # follow-up calls, complaints, survey answers (needs the cars)
-
-    if demo_care_hook not in demo_hooks:
-        demo_hooks.append(demo_care_hook)
-
-
-_register_care_hook()
-def _register_loyalty_hook() -> None:
-    from .loyalty import demo_loyalty_hook  # after service: members, points, coupons, tiers (ADR 0034)
-
-    if demo_loyalty_hook not in demo_hooks:
-        demo_hooks.append(demo_loyalty_hook)
-
-
-_register_loyalty_hook()
+# The demo's steps, in the order they run: each reads what the steps before it made. A new module
+# adds its line where its data belongs (its hook lives in ``demo/<module>.py``).
+DEMO_STEPS: tuple[tuple[str, str], ...] = (
+    ("loader", "demo_hook"),  # customers and vehicles first: everything else hangs on them
+    ("households", "demo_households_hook"),  # links the customers and vehicles just made
+    ("messaging", "demo_messaging_hook"),  # settings, console accounts, templates per store
+    ("leads", "demo_leads_hook"),  # two years of leads from every channel
+    ("sales", "demo_sales_hook"),  # deals, quotes, test drives, deliveries from those leads
+    ("parts", "demo_parts_hook"),  # the catalogue and stock per store
+    ("item_parts", "demo_item_parts_hook"),  # each plan item's parts (ADR 0027)
+    ("scripts", "demo_scripts_hook"),  # the 话术库
+    ("service", "demo_service_hook"),  # today's and recent appointments and repair orders
+    ("maintenance", "demo_maintenance_hook"),  # plans, work done at each visit, a recall, next visits
+    ("service_history", "demo_service_history_hook"),  # years of visits, from the maintenance records
+    ("plans", "demo_plans_hook"),  # prepaid plans, accessories, insurer claims (ADR 0025)
+    ("mobility", "demo_mobility_hook"),  # loaners, errands, rescues (ADR 0023)
+    ("voc", "demo_voc_hook"),  # survey comments, complaints and call notes for /voc/
+    ("moments", "demo_moments_hook"),  # care moment triggers on in store a, club events (ADR 0036)
+    ("care", "demo_care_hook"),  # follow-up calls, complaints, survey answers (needs the cars)
+    ("loyalty", "demo_loyalty_hook"),  # after service: members, points, coupons, tiers (ADR 0034)
+)
+
+
+def _register_steps() -> None:
+    import importlib
+
+    steps = [demo_modules_on] + [
+        getattr(importlib.import_module(f"{__package__}.{module}"), name) for module, name in DEMO_STEPS
+    ]
+    demo_hooks[:] = steps + [hook for hook in demo_hooks if hook not in steps]  # a test's extra hooks stay last
+
+
+_register_steps()
