@@ -39,6 +39,7 @@ urlpatterns = [
     path("messaging/", include("autocrm.messaging.urls")),
     path("service/mobility/", include("autocrm.service.urls_mobility")),  # loaners, errands, rescue (ADR 0023)
     path("api/v1/", api.urls),
+    path("home/panels/<slug:key>/", core_views.home_panel, name="home_panel"),  # a home panel after the first paint
 ]
 
 
