@@ -248,7 +248,31 @@ _DUTY_COLUMNS = ("id", "store_id", "user_id", "status", "daily_capacity", "speci
 _DUTIES_SQL: dict[str, str] = {}
 
 
-def _duties_on(store_id: int) -> list[ConsultantDuty]:
+@dataclass(slots=True)
+class DutyRow:
+    """What the assignment rules read of an on-duty row (a plain row: no model instance per
+    consultant per lead — a store of 20 consultants made 20 instances on every intake)."""
+
+    pk: int
+    store_id: int
+    user_id: int
+    status: str
+    daily_capacity: int
+    specialities: str
+    turn: int
+    assigned_on: dt.date | None
+    assigned_today: int
+    _specialities: list[str] | None = None
+
+    def speciality_list(self) -> list[str]:
+        if self._specialities is None:
+            self._specialities = [
+                s.strip().lower() for s in self.specialities.replace("，", ",").split(",") if s.strip()
+            ]
+        return self._specialities
+
+
+def _duties_on(store_id: int) -> list[DutyRow]:
     """The store's on-duty rows of active consultants, lowest turn first, with the columns the
     rules read (round robin, capacity, specialities). One raw read, its text made once per
     database: built by the ORM (a membership subquery) it was the intake's costliest statement
@@ -264,7 +288,15 @@ def _duties_on(store_id: int) -> list[ConsultantDuty]:
             f"WHERE store_id = %s AND role IN ({roles}) AND is_active) ORDER BY turn, id"
         )
     params = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
-    return list(ConsultantDuty.objects.raw(sql, params))  # scoped: the intake's own store
+    with connection.cursor() as cursor:  # scoped: the intake's own store
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for pk, store, user, status, capacity, specialities, turn, day, today in rows:
+        if day is not None and not isinstance(day, dt.date):
+            day = dt.date.fromisoformat(str(day))  # SQLite hands a date column's text back
+        out.append(DutyRow(pk, store, user, status, int(capacity), specialities or "", int(turn), day, int(today)))
+    return out
 
 
 def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
@@ -318,12 +350,12 @@ def _book_sql(*, capped: bool, wait: bool) -> str:
 
 
 def _choose(
-    duties: list[ConsultantDuty],
+    duties: list[DutyRow],
     lead: Lead,
     today: dt.date,
     preferred_id: int | None,
     ranking: list[int] | None = None,
-) -> tuple[ConsultantDuty | None, bool]:
+) -> tuple[DutyRow | None, bool]:
     """The rules' choice among ``duties`` (ordered by turn) and whether the capacity applies."""
     if preferred_id is not None:
         own = next((d for d in duties if d.user_id == preferred_id), None)
