@@ -287,7 +287,7 @@ def _duties_on(store_id: int) -> list[DutyRow]:
             f"WHERE store_id = %s AND status = %s AND user_id IN (SELECT user_id FROM {members} "
             f"WHERE store_id = %s AND role IN ({roles}) AND is_active) ORDER BY turn, id"
         )
-    params = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
+    params: list[Any] = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
     with connection.cursor() as cursor:  # scoped: the intake's own store
         cursor.execute(sql, params)
         rows = cursor.fetchall()
