@@ -597,19 +597,33 @@ def _chosen_consultant(actor: Actor, store_id: int, consultant_id: Any) -> int |
     return uid
 
 
+_CUSTOMER_COLUMNS = ("id", "store_id", "name", "consultant_id", "lifecycle_stage", "income_band", "merged_into_id")
+_CUSTOMER_SQL: dict[tuple[str, int], str] = {}
+
+
 def _customer_of(store_id: int, mobile: str) -> Any:
+    """The store's customer with this mobile (blind index), oldest first, not merged away — with
+    what intake uses of them (link, their consultant, name, the score's profile, the consent's
+    scope): the encrypted fields are neither read nor decrypted. One raw read, its text made once
+    per database and number of index candidates (the ORM's compile was most of its CPU)."""
     from autocrm.customers.models import Customer
 
-    return (
-        Customer.objects.filter(  # scoped: de-dup on arrival looks across the store
-            store_id=store_id, merged_into__isnull=True, **blind_lookup(Customer, "mobile_index", mobile)
+    candidates = next(iter(blind_lookup(Customer, "mobile_index", mobile).values()), [])
+    if isinstance(candidates, str):
+        candidates = [candidates]
+    if not candidates:
+        return None
+    key = (connection.vendor, len(candidates))
+    sql = _CUSTOMER_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sql = _CUSTOMER_SQL[key] = (
+            f"SELECT {', '.join(q(c) for c in _CUSTOMER_COLUMNS)} FROM {q(Customer._meta.db_table)} "
+            f"WHERE store_id = %s AND merged_into_id IS NULL AND mobile_index IN ({', '.join(['%s'] * len(candidates))}) "
+            f"ORDER BY id LIMIT 1"
         )
-        .order_by("id")
-        # What intake uses of the customer (link, their consultant, name, the score's profile,
-        # the consent's scope): the encrypted fields are neither read nor decrypted.
-        .only("id", "store_id", "name", "consultant_id", "lifecycle_stage", "income_band", "merged_into_id")
-        .first()
-    )
+    found = list(Customer.objects.raw(sql, [store_id, *candidates]))  # scoped: de-dup on arrival looks across the store
+    return found[0] if found else None
 
 
 def _consent(actor: Actor, customer: Any, source: str) -> None:
