@@ -24,4 +24,9 @@ class AuditConfig(AppConfig):
             visible=lambda actor: can(actor, "view", AuditEvent),
         )  # fmt: skip
         labels.register()  # the actions core records; apps register their own
-        register_home_panel("activity", template="audit/panels/activity.html", context=views.panel_activity, order=30)
+        from autocrm.core.roles import Role
+        from autocrm.core.views import lazy_for
+
+        # Not a consultant's first screen (their lead to-do is): it loads after the first paint.
+        register_home_panel("activity", template="audit/panels/activity.html", context=views.panel_activity, order=30,
+                            lazy=lazy_for(Role.SALES), title=_("Your recent activity"))  # fmt: skip

@@ -45,6 +45,7 @@ urlpatterns = [
     path("care/", include("autocrm.care.urls")),
     path("loyalty/", include("autocrm.loyalty.urls")),  # members, points, coupons, the programme (ADR 0034)
     path("api/v1/", api.urls),
+    path("home/panels/<slug:key>/", core_views.home_panel, name="home_panel"),  # a home panel after the first paint
 ]
 
 

@@ -87,6 +87,10 @@ class Panel:
     # The module (core.modules) whose panel this is; None: the module of the app holding ``context``.
     # A panel of a module switched off in the actor's store is not shown.
     module: str | None = None
+    # Home panels only: for whom the panel is not the first screen (``lazy(actor)`` true), the home
+    # page holds a placeholder and the panel loads after the first paint (core.views.home_panel).
+    lazy: Callable[[Any], bool] | None = None
+    title: Any = None  # the placeholder's title (a lazy panel's)
 
 
 PANELS: Registry[Panel] = registry("panels")

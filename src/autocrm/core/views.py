@@ -12,37 +12,95 @@ from typing import Any, TypeVar
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import loader
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from . import audit
 from .actor import Actor, ActorRequest
 from .api import api_error_response, is_api_request
-from .extensions import Panel, panels_for, register_panel
+from .extensions import PANELS, Panel, register_panel
 
 M = TypeVar("M", bound=Model)
 
 
 def register_home_panel(
-    key: str, *, template: str, context: Callable[[ActorRequest], dict[str, Any] | None], order: int = 100
+    key: str,
+    *,
+    template: str,
+    context: Callable[[ActorRequest], dict[str, Any] | None],
+    order: int = 100,
+    lazy: Callable[[Actor], bool] | None = None,
+    title: Any = None,
 ) -> None:
-    """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it."""
+    """A home-page panel: ``context(request)`` returns the panel's data, or None to hide it.
+    ``lazy(actor)`` true: not this actor's first screen — the page holds a placeholder titled
+    ``title`` and the panel loads when it scrolls into view (``home_panel``), so its queries and
+    rendering are not the first paint's (docs/adr/0030-home-first-screen.md)."""
     from .modules import module_of_view
 
     register_panel(
         Panel(
-            "core.home", key, template, lambda actor, request: context(request), order, module=module_of_view(context)
+            "core.home", key, template, lambda actor, request: context(request), order,
+            module=module_of_view(context), lazy=lazy, title=title,
         )
-    )
+    )  # fmt: skip
+
+
+def lazy_for(*roles: str) -> Callable[[Actor], bool]:
+    """``lazy=`` of a home panel that is not the first screen of these roles' homes."""
+    chosen = frozenset(roles)
+    return lambda actor: getattr(actor, "role", None) in chosen
 
 
 @login_required
 def home(request: ActorRequest) -> HttpResponse:
-    panels = [
-        {"key": panel.key, "template": panel.template, **data}
-        for panel, data in panels_for("core.home", request.actor, request)
-    ]
+    from .modules import module_enabled, module_of_view
+
+    actor = request.actor
+    query = request.GET.urlencode()
+    panels = []
+    for panel in PANELS.entries("core.home"):
+        if not module_enabled(actor, panel.module or module_of_view(panel.context)):
+            continue
+        if panel.lazy is not None and panel.lazy(actor):
+            url = reverse("home_panel", args=[panel.key]) + (f"?{query}" if query else "")
+            panels.append({"key": panel.key, "template": "core/panels/lazy_home.html", "lazy": True, "url": url,
+                           "title": panel.title or _("More")})  # fmt: skip
+            continue
+        data = panel.context(actor, request)
+        if data is not None:
+            panels.append({"key": panel.key, "template": panel.template, **data})
     return render(request, "core/home.html", {"panels": panels})
+
+
+@login_required
+@require_GET
+def home_panel(request: ActorRequest, key: str) -> HttpResponse:
+    """One home panel after the first paint: the fragment alone for htmx (nothing when the panel
+    has nothing to say: the placeholder goes), the home page with that panel otherwise (the
+    no-JS link). The panel reads the actor exactly as on the home page."""
+    from .modules import module_enabled, module_of_view
+
+    actor = request.actor
+    panel = PANELS.get(key, group="core.home")
+    if panel is None or not module_enabled(actor, panel.module or module_of_view(panel.context)):
+        return page_not_found(request)
+    data = panel.context(actor, request)
+    panels = [] if data is None else [{"key": panel.key, "template": panel.template, **data}]
+    if getattr(request, "htmx", False):
+        html = "" if data is None else render_to_string(panel.template, {"panel": panels[0], "request": request,
+                                                                         "csrf_token": get_token(request)})  # fmt: skip
+        response = HttpResponse(html)
+    else:
+        response = render(request, "core/home.html", {"panels": panels})
+    patch_vary_headers(response, ("HX-Request",))  # one URL, two answers: caches keep them apart
+    return response
 
 
 # Under /api/ every error page is the API's JSON error shape (``core.api.api_error_response``).

@@ -101,6 +101,13 @@ class Lead(TenantModel):
             models.Index(fields=["store", "status", "last_touch_at"], name="lead_sleeping"),
             models.Index(fields=["store", "consultant", "-score", "-id"], name="lead_consultant_score"),
             models.Index(fields=["store", "visitor_id"], condition=~models.Q(visitor_id=""), name="lead_visitor_id"),
+            # The consultant's follow-ups (to-do: due today, overdue), read in next-action order: a few
+            # index entries however many closed leads the consultant has (selectors.lead_todo).
+            models.Index(
+                fields=["store", "consultant", "next_action_at"],
+                condition=models.Q(status__in=["contacted", "visited", "negotiating"]),
+                name="lead_todo_follow",
+            ),
         ]
 
     def __str__(self) -> str:

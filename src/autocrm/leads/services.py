@@ -257,7 +257,31 @@ _DUTY_COLUMNS = ("id", "store_id", "user_id", "status", "daily_capacity", "speci
 _DUTIES_SQL: dict[str, str] = {}
 
 
-def _duties_on(store_id: int) -> list[ConsultantDuty]:
+@dataclass(slots=True)
+class DutyRow:
+    """What the assignment rules read of an on-duty row (a plain row: no model instance per
+    consultant per lead — a store of 20 consultants made 20 instances on every intake)."""
+
+    pk: int
+    store_id: int
+    user_id: int
+    status: str
+    daily_capacity: int
+    specialities: str
+    turn: int
+    assigned_on: dt.date | None
+    assigned_today: int
+    _specialities: list[str] | None = None
+
+    def speciality_list(self) -> list[str]:
+        if self._specialities is None:
+            self._specialities = [
+                s.strip().lower() for s in self.specialities.replace("，", ",").split(",") if s.strip()
+            ]
+        return self._specialities
+
+
+def _duties_on(store_id: int) -> list[DutyRow]:
     """The store's on-duty rows of active consultants, lowest turn first, with the columns the
     rules read (round robin, capacity, specialities). One raw read, its text made once per
     database: built by the ORM (a membership subquery) it was the intake's costliest statement
@@ -272,8 +296,16 @@ def _duties_on(store_id: int) -> list[ConsultantDuty]:
             f"WHERE store_id = %s AND status = %s AND user_id IN (SELECT user_id FROM {members} "
             f"WHERE store_id = %s AND role IN ({roles}) AND is_active) ORDER BY turn, id"
         )
-    params = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
-    return list(ConsultantDuty.objects.raw(sql, params))  # scoped: the intake's own store
+    params: list[Any] = [store_id, DutyStatus.ON_DUTY.value, store_id, *(r.value for r in CONSULTANT_ROLES)]
+    with connection.cursor() as cursor:  # scoped: the intake's own store
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for pk, store, user, status, capacity, specialities, turn, day, today in rows:
+        if day is not None and not isinstance(day, dt.date):
+            day = dt.date.fromisoformat(str(day))  # SQLite hands a date column's text back
+        out.append(DutyRow(pk, store, user, status, int(capacity), specialities or "", int(turn), day, int(today)))
+    return out
 
 
 def _book(pk: int, *, today: dt.date, now: dt.datetime, top: int, capped: bool, wait: bool) -> bool | None:
@@ -327,12 +359,12 @@ def _book_sql(*, capped: bool, wait: bool) -> str:
 
 
 def _choose(
-    duties: list[ConsultantDuty],
+    duties: list[DutyRow],
     lead: Lead,
     today: dt.date,
     preferred_id: int | None,
     ranking: list[int] | None = None,
-) -> tuple[ConsultantDuty | None, bool]:
+) -> tuple[DutyRow | None, bool]:
     """The rules' choice among ``duties`` (ordered by turn) and whether the capacity applies."""
     if preferred_id is not None:
         own = next((d for d in duties if d.user_id == preferred_id), None)
@@ -574,19 +606,33 @@ def _chosen_consultant(actor: Actor, store_id: int, consultant_id: Any) -> int |
     return uid
 
 
+_CUSTOMER_COLUMNS = ("id", "store_id", "name", "consultant_id", "lifecycle_stage", "income_band", "merged_into_id")
+_CUSTOMER_SQL: dict[tuple[str, int], str] = {}
+
+
 def _customer_of(store_id: int, mobile: str) -> Any:
+    """The store's customer with this mobile (blind index), oldest first, not merged away — with
+    what intake uses of them (link, their consultant, name, the score's profile, the consent's
+    scope): the encrypted fields are neither read nor decrypted. One raw read, its text made once
+    per database and number of index candidates (the ORM's compile was most of its CPU)."""
     from autocrm.customers.models import Customer
 
-    return (
-        Customer.objects.filter(  # scoped: de-dup on arrival looks across the store
-            store_id=store_id, merged_into__isnull=True, **blind_lookup(Customer, "mobile_index", mobile)
+    candidates = next(iter(blind_lookup(Customer, "mobile_index", mobile).values()), [])
+    if isinstance(candidates, str):
+        candidates = [candidates]
+    if not candidates:
+        return None
+    key = (connection.vendor, len(candidates))
+    sql = _CUSTOMER_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sql = _CUSTOMER_SQL[key] = (
+            f"SELECT {', '.join(q(c) for c in _CUSTOMER_COLUMNS)} FROM {q(Customer._meta.db_table)} "
+            f"WHERE store_id = %s AND merged_into_id IS NULL AND mobile_index IN ({', '.join(['%s'] * len(candidates))}) "
+            f"ORDER BY id LIMIT 1"
         )
-        .order_by("id")
-        # What intake uses of the customer (link, their consultant, name, the score's profile,
-        # the consent's scope): the encrypted fields are neither read nor decrypted.
-        .only("id", "store_id", "name", "consultant_id", "lifecycle_stage", "income_band", "merged_into_id")
-        .first()
-    )
+    found = list(Customer.objects.raw(sql, [store_id, *candidates]))  # scoped: de-dup on arrival looks across the store
+    return found[0] if found else None
 
 
 def _consent(actor: Actor, customer: Any, source: str) -> None:

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -335,34 +335,68 @@ def lost_decide(request: HttpRequest, pk: int) -> HttpResponse:
 # --- home panels --------------------------------------------------------------------------------
 
 
+TODO_SORT_LABELS = {
+    "due": pgettext_lazy("to-do sort", "Time left"),
+    "score": pgettext_lazy("to-do sort", "Score"),
+    "arrived": pgettext_lazy("to-do sort", "Arrived"),
+}
+_TODO_LINE = (
+    '<a class="list-group-item list-group-item-action d-flex align-items-center gap-2" href="{url}">'
+    '<span class="text-truncate">{name}</span><span class="badge {badge}" title="{score_word}">{score}</span>'
+    '<span class="ms-auto text-nowrap {cls}">{arrived}{when}</span></a>'
+)
+
+
 def panel_todo(request: ActorRequest) -> dict[str, Any] | None:
     """The consultant's day: new leads with the time left, follow-ups due today, overdue — each
-    section's lines built here (one reverse, local times, the minutes' text), not per line in the
-    template."""
+    section sorted by ``?todo=`` (time left, score, arrival: ``selectors.TODO_SORTS``, kept in the
+    URL; the links swap the panel alone through ``core.views.home_panel``) and its lines built
+    here (one reverse, local times, the minutes' text), not per line in the template."""
     actor = request.actor
     if actor.role != Role.SALES or not can(actor, "change", Lead):
         return None
-    todo = selectors.lead_todo(actor=actor)
+    sort = request.GET.get("todo") or "due"
+    sort = sort if sort in selectors.TODO_SORTS else "due"
+    todo = selectors.lead_todo(actor=actor, sort=sort)
     link = reverse("leads:lead_detail", args=[0]).removesuffix("0/")
     tz = timezone.get_current_timezone()
     e = html.escape
-    line = '<a class="list-group-item list-group-item-action d-flex" href="{}{}/"><span>{}</span><span class="ms-auto {}">{}</span></a>'
-    late, left = _("%(m)s min late"), _("%(m)s min left")
+    late, left = str(_("%(m)s min late")), str(_("%(m)s min left"))
+    score_word = e(str(_("Score")))
 
     def when_new(lead: Any) -> tuple[str, str]:
         m = lead.minutes_left
         if m is None:
             return "text-secondary", "—"
         if m < 0:
-            return "text-danger", e(str(late) % {"m": -m})
-        return "text-secondary", e(str(left) % {"m": m})
+            return "text-danger", e(late % {"m": -m})
+        return "text-secondary", e(left % {"m": m})
 
     def lines(leads: list[Any], when: Any) -> SafeString:
-        return mark_safe("".join(line.format(link, lead.pk, e(lead.name) if lead.name else lead.pk, *when(lead))  # noqa: S308
-                                 for lead in leads))  # fmt: skip
+        out = []
+        for lead in leads:
+            cls, text = when(lead)
+            arrived = lead.arrived_at
+            out.append(_TODO_LINE.format(
+                url=f"{link}{lead.pk}/", name=e(lead.name) if lead.name else lead.pk, score=lead.score,
+                badge="bg-red-lt" if lead.score >= 80 else "bg-orange-lt" if lead.score >= 50 else "bg-secondary-lt",
+                score_word=score_word, cls=cls, when=text,
+                arrived=f'<small class="text-secondary me-2">{arrived.astimezone(tz).strftime("%m-%d %H:%M")}</small>'
+                if sort == "arrived" and arrived is not None else "",
+            ))  # fmt: skip
+        return mark_safe("".join(out))  # noqa: S308  (every value escaped)
 
+    home, fragment = reverse("home"), reverse("home_panel", args=["leads_todo"])
+    sorts = []
+    for key, label in TODO_SORT_LABELS.items():
+        query = request.GET.copy()
+        query["todo"] = key
+        sorts.append({"key": key, "label": label, "active": key == sort, "href": f"{home}?{query.urlencode()}",
+                      "hx": f"{fragment}?{query.urlencode()}"})  # fmt: skip
     return {
         **todo,
+        "sort": sort,
+        "sorts": sorts,
         "new_lines": lines(todo["new"], when_new),
         "today_lines": lines(todo["today"], lambda lead: ("text-secondary", lead.next_action_at.astimezone(tz).strftime("%H:%M"))),
         "overdue_lines": lines(todo["overdue"], lambda lead: ("text-danger", lead.next_action_at.astimezone(tz).strftime("%m-%d %H:%M"))),

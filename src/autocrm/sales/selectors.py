@@ -7,14 +7,16 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from autocrm.core.actor import Actor
 from autocrm.core.errors import NotFound, ValidationError
 from autocrm.core.pagination import Page, paginate
-from autocrm.core.permissions import Scope, get_in_scope, require_model, rule_table
+from autocrm.core.permissions import Scope, get_in_scope, require_model, rule_table, scope_for, store_ids_for
 from autocrm.leads.models import Lead
 
 from .choices import STAGE_ORDER, DealStatus, Sensitivity, StockStatus
@@ -273,31 +275,86 @@ def lead_deals(*, actor: Actor, lead: Lead) -> list[Deal]:
     return list(Deal.objects.for_actor(actor, "view").filter(lead=lead).order_by("-id")[:10])
 
 
+@dataclass(slots=True)
+class DayLine:
+    """One line of the consultant's day panel (a test drive or a delivery), read as values."""
+
+    kind: str  # "drive" or "delivery"
+    pk: int  # the test drive's or the deal's id
+    deal_id: int
+    name: str  # the deal's
+    model: str  # the drive's car, the deal's model of interest
+    starts_at: dt.datetime | None = None
+    planned_delivery: dt.date | None = None
+    stage: str = ""
+    stage_label: str = ""
+
+
+_DAY_SQL: dict[tuple[str, int], str] = {}
+
+
+def _day_sql(stores: int) -> str:
+    """Test drives booked from now on and deliveries due by the week's end, the consultant's own,
+    in one UNION ALL of two LIMITed selects; written once per database and number of stores (the
+    ORM's two querysets, compiled on every home page, were most of the panel's CPU)."""
+    key = (connection.vendor, stores)
+    sql = _DAY_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        drive, deal, car = (q(m._meta.db_table) for m in (TestDrive, Deal, StockVehicle))
+        within = ", ".join(["%s"] * stores)
+        sql = _DAY_SQL[key] = (
+            f"SELECT * FROM (SELECT 'drive' AS kind, t.id, t.deal_id, d.name, v.model_name, t.starts_at, "
+            f"CAST(NULL AS DATE) AS planned_delivery, '' AS stage FROM {drive} t JOIN {deal} d ON d.id = t.deal_id "
+            f"JOIN {car} v ON v.id = t.vehicle_id WHERE t.store_id IN ({within}) AND d.consultant_id = %s "
+            f"AND t.status = %s AND t.ends_at >= %s ORDER BY t.starts_at, t.id LIMIT %s) AS {q('day_drives')} "
+            f"UNION ALL SELECT * FROM (SELECT 'delivery' AS kind, d.id, d.id, d.name, d.model_interest, "
+            f"CAST(NULL AS TIMESTAMP WITH TIME ZONE), "
+            f"d.planned_delivery, d.stage FROM {deal} d WHERE d.store_id IN ({within}) AND d.consultant_id = %s "
+            f"AND d.status = %s AND (d.planned_delivery < %s OR (d.planned_delivery IS NULL AND d.stage = %s)) "
+            f"ORDER BY d.planned_delivery, d.id LIMIT %s) AS {q('day_deliveries')}"
+        )
+    return sql
+
+
 def consultant_day(*, actor: Actor, now: dt.datetime | None = None, limit: int = 20) -> dict[str, list[Any]]:
     """The sales part of a consultant's to-do list: test drives booked from now on (their own
     deals) and deliveries due this week (open deals planned for delivery by Sunday, late ones
-    included, and those at the finance stage with no date yet) — two indexed queries."""
+    included, and those at the finance stage with no date yet) — one statement of two indexed
+    selects, in the stores the role sees test drives and deals in, the consultant's own only."""
     now = now or timezone.now()
     local = timezone.localtime(now)
     week_end = (local - dt.timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     week_end += dt.timedelta(days=7)
-    drives = list(
-        TestDrive.objects.for_actor(actor, "view")
-        .filter(deal__consultant_id=actor.user_id, status="booked", ends_at__gte=now)
-        .select_related("vehicle", "deal")
-        # What the home panel shows: the few columns keep the query's compiling and rows small.
-        .only("id", "store_id", "deal_id", "vehicle_id", "starts_at", "ends_at", "status", "deal__id", "deal__name",
-              "deal__store_id", "vehicle__id", "vehicle__model_name", "vehicle__store_id")
-        .order_by("starts_at", "id")[:limit]
-    )  # fmt: skip
-    deliveries = list(
-        Deal.objects.for_actor(actor, "view")
-        .filter(consultant_id=actor.user_id, status=DealStatus.OPEN)
-        .filter(Q(planned_delivery__lt=week_end.date()) | Q(planned_delivery__isnull=True, stage="finance"))
-        .only("id", "store_id", "name", "model_interest", "planned_delivery", "stage", "status", "consultant_id")
-        .order_by("planned_delivery", "id")[:limit]
-    )
-    return {"test_drives": drives, "deliveries": deliveries, "week_end": [week_end]}
+    out: dict[str, list[Any]] = {"test_drives": [], "deliveries": [], "week_end": [week_end]}
+    drive_scope, deal_scope = scope_for(actor, TestDrive, "view"), scope_for(actor, Deal, "view")
+    if drive_scope is None or deal_scope is None or actor.user_id is None:
+        return out
+    stores = tuple(sorted(set(store_ids_for(actor, drive_scope)) & set(store_ids_for(actor, deal_scope))))
+    if not stores:
+        return out
+    ops = connection.ops
+    params = [
+        *stores, actor.user_id, "booked", ops.adapt_datetimefield_value(now), limit,
+        *stores, actor.user_id, DealStatus.OPEN.value, ops.adapt_datefield_value(week_end.date()), "finance", limit,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_day_sql(len(stores)), params)
+        rows = cursor.fetchall()
+    stages = dict(Deal._meta.get_field("stage").choices or [])
+    for kind, pk, deal_id, name, model, starts_at, planned, stage in rows:
+        if kind == "drive":
+            if starts_at is not None and not isinstance(starts_at, dt.datetime):
+                starts_at = parse_datetime(str(starts_at))
+            if starts_at is not None and timezone.is_naive(starts_at):
+                starts_at = timezone.make_aware(starts_at, dt.UTC)
+            out["test_drives"].append(DayLine(kind, pk, deal_id, name or "", model or "", starts_at=starts_at))
+        else:
+            if planned is not None and not isinstance(planned, dt.date):
+                planned = dt.date.fromisoformat(str(planned)[:10])
+            out["deliveries"].append(DayLine(kind, pk, deal_id, name or "", model or "", planned_delivery=planned,
+                                             stage=stage, stage_label=str(stages.get(stage, stage))))  # fmt: skip
+    return out
 
 
 def quotes_to_approve(*, actor: Actor, limit: int = 20) -> list[Quote]:

@@ -38,7 +38,12 @@ class VehiclesConfig(AppConfig):
         from . import extensions
 
         extensions.register()  # search keys, data-quality checks and duplicate evidence for customers
-        register_home_panel("due", template="vehicles/panels/home_due.html", context=home.panel_due, order=26)
+        from autocrm.core.roles import Role
+        from autocrm.core.views import lazy_for
+
+        # A consultant's first screen is the lead to-do: their customers' cars falling due load after it.
+        register_home_panel("due", template="vehicles/panels/home_due.html", context=home.panel_due, order=26,
+                            lazy=lazy_for(Role.SALES), title=_("Due in the next 30 days"))  # fmt: skip
         register_home_panel(
             "readings", template="vehicles/panels/home_readings.html", context=home.panel_readings, order=27
         )
