@@ -24,17 +24,17 @@ class CareConfig(AppConfig):
         panels.register()
         register_kind(ASSIGNED_KIND, _("Complaint assigned to you"))
         register_menu(
-            "care_followups", _("Follow-up calls"), "care:followup_list", icon="phone-call", order=60, module="care",
+            "care_followups", _("Follow-up calls"), "care:followup_list", icon="phone-call", order=64, module="care",
             visible=lambda actor: can(actor, "view", FollowUp),
         )  # fmt: skip
         register_menu(
-            "care_complaints", _("Complaints"), "care:complaint_list", icon="message-report", order=61, module="care",
+            "care_complaints", _("Complaints"), "care:complaint_list", icon="message-report", order=65, module="care",
             visible=lambda actor: can(actor, "view", Complaint),
         )  # fmt: skip
         from .models import SurveyResponse
 
         register_menu(
-            "care_surveys", _("Surveys"), "care:survey_list", icon="star", order=62, module="care",
+            "care_surveys", _("Surveys"), "care:survey_list", icon="star", order=66, module="care",
             visible=lambda actor: can(actor, "view", SurveyResponse),
         )  # fmt: skip
         from autocrm.messaging.rendering import register_variable

@@ -25,9 +25,9 @@ def register() -> None:
 
     register_panel(Panel(target="customers.customer", key="loyalty", template="loyalty/panels/customer_member.html",
                          context=customer_member_context, order=14, module="loyalty"))  # fmt: skip
-    register_menu("loyalty_members", _("Members"), "loyalty:member_list", icon="crown", order=60, module="loyalty",
+    register_menu("loyalty_members", _("Members"), "loyalty:member_list", icon="crown", order=70, module="loyalty",
                   visible=lambda actor: can(actor, "view", Membership))  # fmt: skip
-    register_menu("loyalty_coupons", _("Coupons"), "loyalty:coupon_list", icon="ticket", order=61, module="loyalty",
+    register_menu("loyalty_coupons", _("Coupons"), "loyalty:coupon_list", icon="ticket", order=71, module="loyalty",
                   visible=lambda actor: can(actor, "view", Coupon))  # fmt: skip
-    register_menu("loyalty_programme", _("Membership programme"), "loyalty:programme", icon="settings", order=62,
+    register_menu("loyalty_programme", _("Membership programme"), "loyalty:programme", icon="settings", order=72,
                   module="loyalty", visible=lambda actor: can(actor, "view", Programme))  # fmt: skip

@@ -21,11 +21,11 @@ class MomentsConfig(AppConfig):
 
         audit_labels.register()
         register_menu(
-            "care_moments", _("Care moments"), "moments:moment_log", icon="gift", order=60, module="care",
+            "care_moments", _("Care moments"), "moments:moment_log", icon="gift", order=68, module="care",
             visible=lambda actor: can(actor, "view", MomentSend) or can(actor, "view", MomentTrigger),
         )  # fmt: skip
         register_menu(
-            "car_club", _("Car club"), "moments:event_list", icon="users-group", order=61, module="care",
+            "car_club", _("Car club"), "moments:event_list", icon="users-group", order=69, module="care",
             visible=lambda actor: can(actor, "view", ClubEvent),
         )  # fmt: skip
         for name, label, sample in (

@@ -21,7 +21,7 @@ class VocConfig(AppConfig):
         from .models import VocText
 
         register_menu(
-            "voc", _("Voice of customer"), "voc:overview", icon="message-circle", order=62, module="care",
+            "voc", _("Voice of customer"), "voc:overview", icon="message-circle", order=67, module="care",
             visible=lambda actor: can(actor, "view", VocText),
         )  # fmt: skip
         register_model("voc.voctext", labels={"sentiment": _("sentiment"), "score": _("score")})

@@ -143,6 +143,13 @@ def test_sales_navigation_has_no_audit_entry(client, demo):
         "sales_kpis",
         "sales_scripts",
         "messages",
+        "care_complaints",  # complaints about them
+        "care_surveys",  # their customers' scores
+        "voc",  # what their customers say about them
+        "care_moments",
+        "car_club",  # registering their customers
+        "loyalty_members",  # the members among their customers
+        "loyalty_coupons",
         "security",
     ]
     assert 'data-menu-key="audit"' not in response.content.decode()
