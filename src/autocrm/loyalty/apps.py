@@ -33,6 +33,9 @@ class LoyaltyConfig(AppConfig):
         gifts = registry("care.gifts")
         gifts.register(services.gift_coupon, key="coupon")
         gifts.register(services.gift_points, key="points")
+        choices = registry("care.gift_choices")  # what each family offers in a store, for the settings' select
+        choices.register(services.gift_coupon_choices, key="coupon")
+        choices.register(services.gift_points_choices, key="points")
         registry("service.priority").register(services.is_priority, key="loyalty.tier")
         subscribe(events.TIER_CHANGED, handlers.on_tier_changed, worker=True)
         subscribe("leads.created", handlers.on_lead_created)

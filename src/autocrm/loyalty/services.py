@@ -1066,3 +1066,17 @@ def is_priority(customer: Any) -> bool:
     if pk is None or store_id is None:
         return False
     return Membership.objects.filter(customer_id=pk, store_id=store_id, tier__priority_booking=True).exists()  # scoped
+
+
+POINTS_GIFT_AMOUNTS = (50, 100, 200, 500, 1000)
+
+
+def gift_coupon_choices(store_id: int) -> list[tuple[str, str]]:
+    """The coupons a care moment may give in a store: its active coupon types."""
+    kinds = CouponType.objects.filter(store_id=store_id, is_active=True).order_by("name")  # scoped: the store's
+    return [(f"coupon:{code}", gettext("Coupon: %(name)s") % {"name": name}) for code, name in kinds.values_list("code", "name")[:100]]  # fmt: skip
+
+
+def gift_points_choices(store_id: int) -> list[tuple[str, str]]:
+    """A few amounts of points a care moment may give."""
+    return [(f"points:{n}", gettext("%(n)s points") % {"n": n}) for n in POINTS_GIFT_AMOUNTS]

@@ -20,11 +20,15 @@ class TriggerForm(StyledForm):
         help_text=_("Latitude,longitude of the store's city, for example 30.66,104.07."),
     )  # fmt: skip
 
-    def __init__(self, *args: Any, weather: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, weather: bool = False, store_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         gift = self.fields["gift"]
         assert isinstance(gift, forms.ChoiceField)
-        gift.choices = [("", _("No gift")), *gifts.options()]
+        offered = gifts.options(store_id)
+        current = self.initial.get("gift") or ""
+        if current and current not in dict(offered):
+            offered.append((current, current))  # a gift no longer offered stays visible until changed
+        gift.choices = [("", _("No gift")), *offered]
         if not weather:
             del self.fields["location"]
 

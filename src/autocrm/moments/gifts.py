@@ -15,6 +15,7 @@ from typing import Any
 from autocrm.core.extensions import registry
 
 GIFTS = "care.gifts"
+CHOICES = "care.gift_choices"  # family key → fn(store_id) -> [(spec, label)]
 SPEC = re.compile(r"[a-z][a-z0-9_]{0,29}(:[A-Za-z0-9_\-]{1,29})?")
 
 Giver = Callable[[int, int, str], str]
@@ -40,19 +41,24 @@ def gifts_entry(spec: str) -> Any:
     return giver(spec)
 
 
-def options() -> list[tuple[str, str]]:
-    """The gifts on offer (registered keys, family keys shown as ``points:<n>``), for a select."""
-    out = []
-    for key in registry(GIFTS):
-        fn = registry(GIFTS).get(key)
-        if ":" in key:
-            out.append((key, str(getattr(fn, "label", "") or key)))
+def options(store_id: int | None = None) -> list[tuple[str, str]]:
+    """The gifts on offer in a store, for a select: each exact key (``coupon:birthday``) by its
+    label, and what each family offers there (``care.gift_choices``: ``fn(store_id) ->
+    [(spec, label)]``, e.g. the store's coupon types, a few amounts of points)."""
+    gifts = registry(GIFTS)
+    exact = [key for key in gifts.keys() if ":" in key]  # noqa: SIM118 (a Registry iterates its entries, not keys)
+    out = [(key, str(getattr(gifts.get(key), "label", "") or key)) for key in exact]
+    if store_id is not None:
+        choices = registry(CHOICES)
+        for family in choices.keys():  # noqa: SIM118
+            if gifts.get(family) is not None:
+                out.extend((str(spec), str(text)) for spec, text in choices.get(family)(store_id))  # type: ignore[misc]
     return out
 
 
 def points_available() -> bool:
     """Can a club event give points for attending (``points:<n>`` or a ``points`` family giver)?"""
-    return any(k == "points" or k.startswith("points:") for k in registry(GIFTS))
+    return any(k == "points" or k.startswith("points:") for k in registry(GIFTS).keys())  # noqa: SIM118
 
 
 def give(spec: str, *, customer_id: int, store_id: int) -> str:

@@ -48,7 +48,8 @@ def moment_settings(request: HttpRequest) -> HttpResponse:
         initial = {"is_active": trigger.is_active, "days_before": trigger.days_before,
                    "template_code": trigger.template_code, "gift": trigger.gift, "location": trigger.location}  # fmt: skip
         bound = posted_kind == trigger.kind
-        form = TriggerForm(request.POST if bound else None, initial=initial, prefix=trigger.kind, weather=weather)
+        form = TriggerForm(request.POST if bound else None, initial=initial, prefix=trigger.kind, weather=weather,
+                           store_id=store_id)  # fmt: skip
         if bound and editable and form.is_valid():
             saved = run_service(form, services.trigger_save, actor=actor, kind=trigger.kind, data=form.cleaned_data)
             if saved is not None:
@@ -60,7 +61,7 @@ def moment_settings(request: HttpRequest) -> HttpResponse:
                       "purpose": services.purpose_of(trigger.kind, trigger.gift)})  # fmt: skip
     holidays = [(str(h.name), h.dates) for h in calendar.HOLIDAYS]
     return render(request, "moments/settings.html", {
-        "cards": cards, "editable": editable, "holidays": holidays, "has_gifts": bool(gifts.options()),
+        "cards": cards, "editable": editable, "holidays": holidays, "has_gifts": bool(gifts.options(store_id)),
         "inspection_ages": calendar.inspection_ages(),
     })  # fmt: skip
 

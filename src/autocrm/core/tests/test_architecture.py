@@ -116,17 +116,17 @@ def test_core_imports_no_app_even_one_added_later(app: str) -> None:
     assert not _check(CORE, [("autocrm.core.services", f"autocrm.{app}.services")], apps).kept
 
 
-def test_lint_imports_refuses_customers_importing_a_new_loyalty_app(tmp_path: Path) -> None:
+def test_lint_imports_refuses_customers_importing_a_new_marketing_app(tmp_path: Path) -> None:
     """End to end on a copy of the tree: the real ``lint-imports`` and pyproject.toml, a new
-    ``autocrm.loyalty`` package, and one import of it from customers."""
+    ``autocrm.marketing`` package, and one import of it from customers."""
     shutil.copytree(ROOT / "src" / "autocrm", tmp_path / "src" / "autocrm", ignore=shutil.ignore_patterns(
         "__pycache__", "static", "templates", "locale"
     ))  # fmt: skip
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    loyalty = tmp_path / "src" / "autocrm" / "loyalty"
-    loyalty.mkdir()
-    (loyalty / "__init__.py").write_text("")
-    (loyalty / "selectors.py").write_text("def points_list() -> list[int]:\n    return []\n")
+    marketing = tmp_path / "src" / "autocrm" / "marketing"
+    marketing.mkdir()
+    (marketing / "__init__.py").write_text("")
+    (marketing / "selectors.py").write_text("def campaigns_list() -> list[int]:\n    return []\n")
     lint = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo"]
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
 
@@ -137,9 +137,9 @@ def test_lint_imports_refuses_customers_importing_a_new_loyalty_app(tmp_path: Pa
     kept = run()
     assert kept.returncode == 0, kept.stdout + kept.stderr  # the new app, placed in its layer
 
-    (tmp_path / "src" / "autocrm" / "customers" / "points_links.py").write_text(
-        "from autocrm.loyalty import selectors\n"
+    (tmp_path / "src" / "autocrm" / "customers" / "campaign_links.py").write_text(
+        "from autocrm.marketing import selectors\n"
     )
     broken = run()
     assert broken.returncode == 1, broken.stdout + broken.stderr
-    assert "autocrm.customers.points_links -> autocrm.loyalty.selectors" in broken.stdout
+    assert "autocrm.customers.campaign_links -> autocrm.marketing.selectors" in broken.stdout

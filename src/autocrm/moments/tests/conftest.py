@@ -33,3 +33,17 @@ def fake_gifts():
     yield given
     gifts.unregister("points")
     gifts.unregister("coupon:birthday")
+
+
+@pytest.fixture
+def no_gifts():
+    """``care.gifts`` emptied for the test (the loyalty app registers its givers at start-up)."""
+    from autocrm.core.extensions import registry
+
+    gifts = registry("care.gifts")
+    saved = {key: gifts.get(key) for key in gifts.keys()}  # noqa: SIM118 (a Registry iterates entries)
+    for key in saved:
+        gifts.unregister(key)
+    yield
+    for key, fn in saved.items():
+        gifts.register(fn, key=key)

@@ -45,7 +45,7 @@ def test_full_event_waitlists_and_a_cancellation_promotes(world):
     assert Message.objects.filter(idempotency_key=f"club-seat:{b.pk}", purpose="service").exists()
 
 
-def test_bad_input_names_the_field_and_writes_nothing(world):
+def test_bad_input_names_the_field_and_writes_nothing(world, no_gifts):
     agent = actor_for("agent_a1", "a")
     before = ClubEvent.objects.count()
     with pytest.raises(ValidationError) as err:
