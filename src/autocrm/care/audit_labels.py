@@ -15,6 +15,8 @@ def register() -> None:
     register_action("care.complaint_advanced", _("Complaint moved on"))
     register_action("care.complaint_reopened", _("Complaint reopened"))
     register_action("care.complaint_escalated", _("Complaint escalated"))
+    register_action("care.survey_answered", _("Survey answered"))
+    register_action("care.survey_reviewed", _("Survey answer reviewed"))
     register_model("care.followup")
     register_model("care.complaint")
     register_model("care.caresettings")
