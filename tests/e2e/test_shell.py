@@ -63,6 +63,13 @@ def test_shell_sales_then_manager(e2e_db: None, live_server: Any, page: Any, scr
         "sales_kpis",
         "sales_scripts",
         "messages",
+        "care_complaints",
+        "care_surveys",
+        "voc",
+        "care_moments",
+        "car_club",
+        "loyalty_members",
+        "loyalty_coupons",
         "security",
     ]
     nav = page.locator("#main-nav").inner_text()
