@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from .extensions import Registry, registry
 from .modules import module_enabled
@@ -34,14 +35,28 @@ def register_menu(
     MENU.register(MenuItem(key, label, url_name, icon, order, visible, module), key=key, order=order)
 
 
+# Menu addresses reversed once per process (a page's shell showed 33 entries: 33 reverses a
+# request), keyed by what reversing depends on; an address that does not reverse stays out.
+_URLS: dict[tuple[str, str, Any, str], str | None] = {}
+
+
+def menu_url(url_name: str) -> str | None:
+    key = (url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    if key not in _URLS:
+        try:
+            _URLS[key] = reverse(url_name)
+        except NoReverseMatch:
+            _URLS[key] = None
+    return _URLS[key]
+
+
 def menu_for(actor: Any, path: str = "") -> list[dict[str, Any]]:
     items = []
     for item in MENU.entries():
         if not module_enabled(actor, item.module) or not item.visible(actor):
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
+        url = menu_url(item.url_name)
+        if url is None:
             continue
         active = path == url if url == "/" else path.startswith(url)
         items.append({"key": item.key, "label": item.label, "url": url, "icon": item.icon, "active": active})

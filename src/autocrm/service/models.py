@@ -177,6 +177,8 @@ class RepairOrder(TenantModel):
         indexes = [
             models.Index(fields=["store", "status", "status_entered_at"], name="ro_store_status"),
             models.Index(fields=["store", "advisor", "-updated_at"], name="ro_advisor_list"),
+            # the store's list (managers, the workshop): newest change first, keyset on (updated_at, id)
+            models.Index(fields=["store", "-updated_at", "-id"], name="ro_store_updated"),
             models.Index(fields=["vehicle", "received_at"], name="ro_vehicle_received"),
             models.Index(fields=["customer", "received_at"], name="ro_customer_received"),
             models.Index(fields=["store", "closed_at"], name="ro_store_closed"),

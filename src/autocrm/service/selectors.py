@@ -232,6 +232,19 @@ def repair_order_page(*, actor: Actor, filters: dict[str, Any] | None = None, li
                     cursor=cursor)  # fmt: skip
 
 
+# What the repair-order list page shows of a row (number, status, flags, times, the customer's name
+# and the car's plate or VIN): a page of 50 read with a fifth of the columns and no advisor row.
+_LIST_PAGE_COLUMNS = ("id", "store_id", "number", "status", "priority", "is_comeback", "received_at", "updated_at",
+                      "customer", "customer__name", "vehicle", "vehicle__plate", "vehicle__vin")  # fmt: skip
+
+
+def repair_order_list_page(*, actor: Actor, filters: dict[str, Any] | None = None, limit: Any = None,
+                           cursor: Any = None) -> Page:  # fmt: skip
+    """The list page's rows: :func:`repair_order_page` with only the columns the page shows."""
+    qs = repair_order_list(actor=actor, filters=filters).select_related(None).select_related("customer", "vehicle")
+    return paginate(qs.only(*_LIST_PAGE_COLUMNS), ordering=("-updated_at", "-id"), limit=limit, cursor=cursor)
+
+
 def with_lines(qs: QuerySet[RepairOrder]) -> QuerySet[RepairOrder]:
     """A repair order with its jobs (technician, photos), part lines and bill: a fixed number of
     queries however many lines it has."""

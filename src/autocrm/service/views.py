@@ -27,6 +27,7 @@ from autocrm.core.errors import NotFound
 from autocrm.core.forms import REFUSED, run_action
 from autocrm.core.permissions import can, get_in_scope, require_model
 from autocrm.core.roles import Role
+from autocrm.core.templatetags.autocrm_html import options
 from autocrm.customers.models import Customer
 from autocrm.vehicles.models import Vehicle
 
@@ -106,10 +107,15 @@ def repair_order_list(request: HttpRequest) -> HttpResponse:
     require_model(actor, "view", RepairOrder)
     status = request.GET.get("status") or None
     filters = {"status": status if status in RO_ORDER else None}
-    page = selectors.repair_order_page(actor=actor, filters=filters, limit=50, cursor=request.GET.get("cursor") or None)
+    page = selectors.repair_order_list_page(actor=actor, filters=filters, limit=50,
+                                           cursor=request.GET.get("cursor") or None)  # fmt: skip
+    labels = dict(RoStatus.choices)
+    for ro in page.items:  # each shown twice (phone cards and the table): worked out once a row
+        ro.status_label = labels.get(ro.status, ro.status)
+        ro.vehicle_label = str(ro.vehicle)
     return render(request, "service/repair_order_list.html", {
         "repair_orders": page.items, "next_cursor": page.next_cursor, "statuses": RoStatus.choices, "status": status,
-        "labels": dict(RoStatus.choices), "can_add": can(actor, "add", RepairOrder),
+        "labels": labels, "can_add": can(actor, "add", RepairOrder),
     })  # fmt: skip
 
 
@@ -144,6 +150,10 @@ def repair_order_receive(request: HttpRequest) -> HttpResponse:
 def _detail_context(actor: Any, ro: RepairOrder) -> dict[str, Any]:
     jobs = list(ro.jobs.all())
     parts = list(ro.part_lines.all())
+    approval_labels = {"pending": _("Waiting for the owner"), "approved": _("Approved"), "declined": _("Declined")}
+    lines: list[Any] = [*jobs, *parts]
+    for line in lines:  # the owner's answer as text, once a line (not a loop in the template)
+        line.approval_label = approval_labels.get(line.approval, "")
     index = RO_ORDER.index(ro.status)
     following = RO_ORDER[index + 1] if index + 1 < len(RO_ORDER) else None
     labels = dict(RoStatus.choices)
@@ -158,7 +168,7 @@ def _detail_context(actor: Any, ro: RepairOrder) -> dict[str, Any]:
         "canned_jobs": list(CannedJob.objects.for_actor(actor, "view").filter(is_active=True).order_by("code")[:50])
         if can(actor, "view", CannedJob) else [],
         "progress_choices": Progress.choices, "photo_kinds": PhotoKind.choices, "methods": PaymentMethod.choices,
-        "approval_labels": {"pending": _("Waiting for the owner"), "approved": _("Approved"), "declined": _("Declined")},
+        "photo_kind_options": options(PhotoKind.choices), "approval_labels": approval_labels,
     }  # fmt: skip
 
 

@@ -3,11 +3,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from autocrm.accounts.models import User
 from autocrm.customers.tests.factories import actor_for
 from autocrm.service import services
-from autocrm.service.models import EstimateLink, Job
+from autocrm.service.choices import Approval, RoStatus
+from autocrm.service.models import EstimateLink, Job, PartLine
 
 from .factories import JPEG, make_canned, make_car, make_ro, tomorrow_at
 
@@ -144,3 +146,34 @@ def test_the_bill_prints_and_is_paid_from_its_page(advisor):
     assert client.post(reverse("service:bill_pay", args=[bill.pk]), {"method": "cash"}).status_code == 302
     bill.refresh_from_db()
     assert bill.status == "paid"
+
+
+def test_repair_order_list_shows_each_row_with_the_same_queries_for_few_and_many(advisor):
+    client = login("service_manager_a")
+    counts = []
+    for extra in (1, 6):
+        for _ in range(extra):
+            make_ro(advisor)
+        client.get(reverse("service:repair_order_list"))  # warm the caches
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("service:repair_order_list"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        counts.append(len(ctx))
+    ro = make_ro(advisor)
+    body = client.get(reverse("service:repair_order_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ro.number in body and ro.customer.name in body and str(ro.vehicle) in body
+    with translation.override("zh-hans"):
+        received = str(RoStatus.RECEIVED.label)
+    assert body.count(received) >= 2  # the status in Chinese, on the phone card and in the table
+    assert counts[0] == counts[1], counts
+
+
+def test_job_rows_show_the_owners_answer_and_progress_choices(advisor):
+    ro = _ro_with_lines(advisor, 2)
+    Job.objects.filter(repair_order=ro).update(approval="approved", progress="in_progress")
+    PartLine.objects.filter(repair_order=ro).update(approval="approved")
+    body = login("service_manager_a").get(reverse("service:repair_order_detail", args=[ro.pk]),
+                                          HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()  # fmt: skip
+    with translation.override("zh-hans"):
+        approved = str(Approval.APPROVED.label)
+    assert approved != "Approved" and body.count(approved) >= 4  # each job's and part's answer, in Chinese
+    assert body.count('<option value="in_progress" selected>') == 2
