@@ -36,6 +36,9 @@ class LoyaltyConfig(AppConfig):
         choices = registry("care.gift_choices")  # what each family offers in a store, for the settings' select
         choices.register(services.gift_coupon_choices, key="coupon")
         choices.register(services.gift_points_choices, key="points")
+        checks = registry("care.gift_validators")  # each family judges its own specs (moments knows none by name)
+        checks.register(services.gift_coupon_problem, key="coupon")
+        checks.register(services.gift_points_problem, key="points")
         registry("service.priority").register(services.is_priority, key="loyalty.tier")
         subscribe(events.TIER_CHANGED, handlers.on_tier_changed, worker=True)
         subscribe("leads.created", handlers.on_lead_created)

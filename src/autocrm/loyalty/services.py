@@ -1069,6 +1069,27 @@ def is_priority(customer: Any) -> bool:
 
 
 POINTS_GIFT_AMOUNTS = (50, 100, 200, 500, 1000)
+MAX_GIFT_POINTS = 100_000
+
+
+def gift_coupon_problem(spec: str, store_id: int) -> Any:
+    """Can ``coupon:<type code>`` be set up as a gift in the store? (``care.gift_validators``)"""
+    family, _sep, code = spec.partition(":")
+    if family != "coupon" or not code or ":" in code:
+        return _("Name the coupon type: coupon:<code>.")
+    if not CouponType.objects.filter(store_id=store_id, code=code.upper(), is_active=True).exists():  # scoped
+        return _("No active coupon type with this code.")
+    return None
+
+
+def gift_points_problem(spec: str, store_id: int) -> Any:
+    """Can ``points:<n>`` be set up as a gift (a whole number from 1 to 100,000)?"""
+    family, _sep, number = spec.partition(":")
+    if family != "points" or not number.isdigit() or number.startswith("0"):
+        return _("Enter a whole number of points.")
+    if not 1 <= int(number) <= MAX_GIFT_POINTS:
+        return _("Give between 1 and 100000 points.")
+    return None
 
 
 def gift_coupon_choices(store_id: int) -> list[tuple[str, str]]:
