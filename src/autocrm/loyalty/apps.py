@@ -14,6 +14,10 @@ class LoyaltyConfig(AppConfig):
             POINTS,
             TIER,
             DiscountRule,
+            register_deal_apply,
+            register_deal_cancel,
+            register_deal_commit,
+            register_deal_discount,
             register_discount,
             register_settle,
             register_void,
@@ -29,6 +33,11 @@ class LoyaltyConfig(AppConfig):
         register_discount(DiscountRule("loyalty.points", POINTS, services.points_discount))
         register_settle("loyalty", services.bill_settled)
         register_void("loyalty", services.bill_voided)
+        # A new car's deal (ADR 0039): points toward the car, taken when the order is placed, back if cancelled.
+        register_deal_discount(DiscountRule("loyalty.points", POINTS, services.deal_points_line))
+        register_deal_apply("points", services.deal_points_set)
+        register_deal_commit("loyalty", services.deal_committed)
+        register_deal_cancel("loyalty", services.deal_cancelled)
         # Gifts other modules give (care moments, the car club): key → fn(customer_id, store_id, spec) → text.
         gifts = registry("care.gifts")
         gifts.register(services.gift_coupon, key="coupon")

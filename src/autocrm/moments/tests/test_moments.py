@@ -130,11 +130,20 @@ def test_trigger_save_refuses_bad_input_and_other_roles(world):
                                   data={"is_active": True, "days_before": 0, "template_code": "x"})  # fmt: skip
 
 
-@pytest.mark.parametrize("gift", [
-    "voucher:5",  # a family nobody gives
-    "points:abc", "points:0", "points:007", "points:1000000", "points:5:fixed-key", "points:-3",  # malformed, out of range
-    "coupon:", "coupon:NOPE",  # no type named, no such active type in the store
-])
+@pytest.mark.parametrize(
+    "gift",
+    [
+        "voucher:5",  # a family nobody gives
+        "points:abc",
+        "points:0",
+        "points:007",
+        "points:1000000",
+        "points:5:fixed-key",
+        "points:-3",  # malformed, out of range
+        "coupon:",
+        "coupon:NOPE",  # no type named, no such active type in the store
+    ],
+)
 def test_each_gift_family_judges_its_own_spec(world, gift):
     """Moments knows no family by name: loyalty's validators (care.gift_validators) refuse what
     its coupon and points families cannot give, with an error on ``gift`` and nothing saved."""
