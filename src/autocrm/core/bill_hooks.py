@@ -11,7 +11,7 @@
 
 The same three moments for a **new car's deal** (ADR 0039), so sales does not import loyalty:
 
-- **Deal lines** (``sales.deal_discounts``): ``register_deal_discount(DiscountRule(key, order,
+- **Deal lines** (``sales.deal_discounts``): ``register_deal_discount(DealRule(key, order,
   compute))`` with ``compute(DealContext) -> Discount | None`` — shown as their own lines under the
   deal's price (``deal_lines``: in order, each seeing what is left; a failing rule is skipped).
 - **Applying** (``sales.deal_apply``): ``register_deal_apply(key, fn)`` — ``fn(actor, DealContext,
@@ -135,17 +135,24 @@ class DealSettlement:
     actor_user_id: int | None = None
 
 
-DEAL_DISCOUNTS: Registry[DiscountRule] = registry("sales.deal_discounts")
-DEAL_APPLY: Registry[Callable[[Any, DealContext, Any], None]] = registry("sales.deal_apply")
+@dataclass(frozen=True)
+class DealRule:
+    key: str
+    order: int
+    compute: Callable[[DealContext], Discount | None]
+
+
+DEAL_DISCOUNTS: Registry[DealRule] = registry("sales.deal_discounts")
+DEAL_APPLY: Registry[Callable[[Any, DealContext, Any], Any]] = registry("sales.deal_apply")
 DEAL_COMMIT: Registry[Callable[[DealSettlement], None]] = registry("sales.deal_committed")
 DEAL_CANCEL: Registry[Callable[[DealSettlement], None]] = registry("sales.deal_cancelled")
 
 
-def register_deal_discount(rule: DiscountRule) -> DiscountRule:
+def register_deal_discount(rule: DealRule) -> DealRule:
     return DEAL_DISCOUNTS.register(rule, key=rule.key, order=rule.order)
 
 
-def register_deal_apply(key: str, fn: Callable[[Any, DealContext, Any], None]) -> None:
+def register_deal_apply(key: str, fn: Callable[[Any, DealContext, Any], Any]) -> None:
     DEAL_APPLY.register(fn, key=key)
 
 

@@ -13,6 +13,7 @@ class LoyaltyConfig(AppConfig):
             COUPON,
             POINTS,
             TIER,
+            DealRule,
             DiscountRule,
             register_deal_apply,
             register_deal_cancel,
@@ -34,7 +35,7 @@ class LoyaltyConfig(AppConfig):
         register_settle("loyalty", services.bill_settled)
         register_void("loyalty", services.bill_voided)
         # A new car's deal (ADR 0039): points toward the car, taken when the order is placed, back if cancelled.
-        register_deal_discount(DiscountRule("loyalty.points", POINTS, services.deal_points_line))
+        register_deal_discount(DealRule("loyalty.points", POINTS, services.deal_points_line))
         register_deal_apply("points", services.deal_points_set)
         register_deal_commit("loyalty", services.deal_committed)
         register_deal_cancel("loyalty", services.deal_cancelled)

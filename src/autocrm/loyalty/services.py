@@ -1285,6 +1285,7 @@ def gift_redeem(*, actor: Actor, data: Mapping[str, Any], idempotency_key: str =
     if gift_id is None and "gift" not in errors.fields:
         errors.add("gift", _("This field is required."))
     errors.raise_if_any()
+    assert gift_id is not None
     store_id = actor.require_store_id()
     gift = Gift.objects.for_actor(actor, "view").filter(pk=gift_id, store_id=store_id).first()
     if gift is None:
