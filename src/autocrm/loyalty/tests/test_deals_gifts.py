@@ -247,3 +247,17 @@ def test_the_last_gift_redeemed_at_once_by_two_desks_one_wins(committed_db):
     assert Gift.objects.get(pk=gift.pk).stock == 0
     assert sorted(Membership.objects.filter(pk__in=[m.pk for m in members]).values_list("points_balance",
                                                                                         flat=True)) == [40, 50]  # fmt: skip
+
+
+def test_demo_gift_catalogue_and_a_deal_with_points(demo):
+    from autocrm.demo.loyalty import demo_gifts_and_deal_points
+    from autocrm.tenancy.models import Store
+
+    consultant, m, deal = _deal(0)
+    sales.deal_advance(actor=consultant, deal=deal, to_stage=Stage.VISIT)
+    demo_gifts_and_deal_points(Store.objects.get(code="a"))
+    assert Gift.objects.filter(store__code="a").count() == 4
+    row = DealPoints.objects.get(deal_id=deal.pk)
+    assert row.points == 10_000 and sales.deal_lines(deal)[2] == Decimal("199900.00")
+    m.refresh_from_db()
+    assert m.points_balance == ledger_sum(m)
