@@ -258,6 +258,6 @@ def test_demo_gift_catalogue_and_a_deal_with_points(demo):
     demo_gifts_and_deal_points(Store.objects.get(code="a"))
     assert Gift.objects.filter(store__code="a").count() == 4
     row = DealPoints.objects.get(deal_id=deal.pk)
-    assert row.points == 10_000 and sales.deal_lines(deal)[2] == Decimal("199900.00")
+    assert row.points == 20_000 and sales.deal_lines(deal)[2] == Decimal("199800.00")  # ¥200 of points
     m.refresh_from_db()
     assert m.points_balance == ledger_sum(m)
