@@ -1,6 +1,7 @@
 """Demo loyalty per store: the default programme, a hundred members with points from past bills
 and a car club, rolling spend spread over the tiers (silver, gold, diamond after the nightly
-re-evaluation), a few coupons issued and one redeemed, a referral. Runs with the generated
+re-evaluation), a few coupons issued and one redeemed, a referral, a small gift catalogue with
+one gift redeemed, and an open deal with points toward the car (ADR 0039). Runs with the generated
 customers (``--customers`` > 0), once per store."""
 
 from __future__ import annotations
@@ -56,6 +57,44 @@ def demo_loyalty_store(store: Store, *, seed: int = 42, members: int = 100) -> N
                                         reason="demo")  # fmt: skip
 
 
+GIFTS = (("车载香薰", 800, 20), ("品牌保温杯", 1500, 12), ("免费洗车一次", 300, 50), ("车模 1:43", 5000, 3))
+
+
+def demo_gifts_and_deal_points(store: Store) -> None:
+    """The gift catalogue (one gift redeemed for a member with enough points) and a deal of the
+    store, not yet ordered, with some of its customer's points applied toward the car."""
+    from autocrm.accounts.models import User
+    from autocrm.accounts.selectors import actor_build
+    from autocrm.loyalty.models import Gift
+    from autocrm.sales.models import Deal
+    from autocrm.sales.services import deal_points_apply, deal_price
+
+    if Gift.objects.filter(store=store).exists():  # scoped: the demo store
+        return
+    manager = User.objects.filter(username=f"manager_{store.code}").first()
+    if manager is None:
+        return
+    actor = actor_build(user=manager, store_id=store.pk)
+    gifts = [services.gift_save(actor=actor, data={"name": n, "points": p, "stock": s}) for n, p, s in GIFTS]
+    rich = Membership.objects.filter(store=store, points_balance__gte=gifts[0].points).order_by("id").first()  # scoped
+    if rich is not None:
+        services.gift_redeem(actor=actor, data={"gift": gifts[0].pk, "customer": rich.customer_id},
+                             idempotency_key=f"demo-gift:{rich.pk}")  # fmt: skip
+    for deal in Deal.objects.filter(store=store, status="open", customer__isnull=False,  # scoped: the demo store
+                                    stage__in=("visit", "test_drive", "quote")).order_by("id")[:20]:  # fmt: skip
+        price = deal_price(deal)
+        if price is None or deal.customer_id is None:
+            continue
+        member = services.membership_ensure(customer_id=deal.customer_id, store_id=store.pk)
+        if member.points_balance < 1000:
+            services.award_points(customer_id=deal.customer_id, store_id=store.pk, points=20_000, source="partner",
+                                  source_ref="demo", idempotency_key=f"demo-deal-seed:{deal.pk}")  # fmt: skip
+            member.refresh_from_db()
+        cap = services.deal_points_cap(services.programme_for(store.pk), price)
+        deal_points_apply(actor=actor, deal=deal, points=min(member.points_balance, cap, 20_000))
+        break
+
+
 def demo_loyalty_hook(*, organization: Organization, stores: dict[str, Store], options: dict[str, Any]) -> None:
     """``demo_create`` hook: loyalty with the generated customers (not in the bare test demo)."""
     if not int(options.get("customers") or 0):
@@ -63,3 +102,4 @@ def demo_loyalty_hook(*, organization: Organization, stores: dict[str, Store], o
     with audit.acting_as(None):
         for store in stores.values():
             demo_loyalty_store(store, seed=int(options.get("seed") or 42))
+            demo_gifts_and_deal_points(store)

@@ -11,7 +11,7 @@ from autocrm.core.actor import ActorRequest
 from autocrm.core.permissions import require
 
 from . import selectors, services
-from .models import BillLoyalty, Coupon, CouponType, Membership, PointsEntry, Programme
+from .models import BillLoyalty, Coupon, CouponType, Gift, GiftRedemption, Membership, PointsEntry, Programme
 from .schemas import (
     BillLoyaltyIn,
     BillLoyaltyOut,
@@ -22,6 +22,13 @@ from .schemas import (
     CouponTypeIn,
     CouponTypeOut,
     CouponTypePage,
+    GiftIn,
+    GiftOut,
+    GiftPage,
+    GiftPatch,
+    GiftRedemptionIn,
+    GiftRedemptionOut,
+    GiftRedemptionPage,
     LoyaltyProgrammeOut,
     LoyaltyProgrammePatch,
     MembershipIn,
@@ -86,7 +93,8 @@ def programme_out(p: Programme) -> dict[str, Any]:
         "point_value": f"{p.point_value:.4f}", "max_points_share": p.max_points_share,
         "expiry_months": p.expiry_months, "tier_basis": p.tier_basis, "grace_days": p.grace_days,
         "referral_reward": _d(p.referral_reward), "referral_spend_credit": _d(p.referral_spend_credit),
-        "welcome_percent": p.welcome_percent, "tiers": tiers,
+        "welcome_percent": p.welcome_percent, "tiers": tiers, "deal_points_percent": p.deal_points_percent,
+        "deal_points_max": _d(p.deal_points_max),
     }  # fmt: skip
 
 
@@ -190,6 +198,65 @@ def coupon_redeem(request: ActorRequest, code: str, payload: CouponRedeemIn) -> 
     """Redeem a coupon at the till, once: used, expired, not yet valid or unmet conditions → 409
     naming ``coupon``; two tills at once → one 200 and one 409."""
     return coupon_out(services.coupon_redeem(actor=request.actor, code=code, data=payload.dict(exclude_none=True)))
+
+
+# --- the gift catalogue -------------------------------------------------------------------------
+
+
+def gift_out(g: Gift) -> dict[str, Any]:
+    return {"id": g.pk, "store": g.store_id, "name": g.name, "points": g.points, "stock": g.stock,
+            "is_active": g.is_active}  # fmt: skip
+
+
+def redemption_out(r: GiftRedemption) -> dict[str, Any]:
+    return {"id": r.pk, "gift": r.gift_id, "gift_name": r.gift.name, "customer": r.membership.customer_id,
+            "points": r.points, "status": r.status, "created_at": r.created_at,
+            "cancelled_at": r.cancelled_at}  # fmt: skip
+
+
+@router.get("/gifts", response=GiftPage)
+def gift_list(request: ActorRequest, active: bool | None = None, limit: int | None = None,
+              cursor: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The store's gift catalogue (积分兑换礼品), newest first."""
+    page = selectors.gift_page(actor=request.actor, active=active, limit=limit, cursor=cursor)
+    return {"items": [gift_out(g) for g in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/gifts", response={201: GiftOut})
+def gift_create(request: ActorRequest, payload: GiftIn) -> Status[dict[str, Any]]:
+    """Add a gift (the store manager): name, points, stock, active."""
+    return Status(201, gift_out(services.gift_save(actor=request.actor, data=payload.dict())))
+
+
+@router.patch("/gifts/{int:gift_id}", response=GiftOut)
+def gift_patch(request: ActorRequest, gift_id: int, payload: GiftPatch) -> dict[str, Any]:
+    gift = selectors.gift_get(actor=request.actor, pk=gift_id)
+    return gift_out(services.gift_save(actor=request.actor, gift=gift, data=payload.dict(exclude_unset=True)))
+
+
+@router.get("/gift-redemptions", response=GiftRedemptionPage)
+def gift_redemption_list(request: ActorRequest, customer: int | None = None, limit: int | None = None,
+                         cursor: str | None = None) -> dict[str, Any]:  # fmt: skip
+    page = selectors.redemption_page(actor=request.actor, customer=customer, limit=limit, cursor=cursor)
+    return {"items": [redemption_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/gift-redemptions", response={200: GiftRedemptionOut, 201: GiftRedemptionOut})
+def gift_redeem(request: ActorRequest, payload: GiftRedemptionIn,
+                idempotency_key: str = Header("", alias="Idempotency-Key")) -> Status[dict[str, Any]]:  # fmt: skip
+    """Redeem a gift for a customer: the gift's points and one of its stock, at once. Out of stock
+    → 409 ``gift``; short of points → 409 ``points``; the same ``Idempotency-Key`` again → 200, the first."""
+    result = services.gift_redeem(actor=request.actor, data=payload.dict(), idempotency_key=idempotency_key)
+    row = selectors.redemption_get(actor=request.actor, pk=result.redemption.pk)
+    return Status(201 if result.created else 200, redemption_out(row))
+
+
+@router.post("/gift-redemptions/{int:redemption_id}/cancel", response=GiftRedemptionOut)
+def gift_redemption_cancel(request: ActorRequest, redemption_id: int) -> dict[str, Any]:
+    """Cancel a redemption once: points and stock come back (again → 409 ``redemption``)."""
+    row = selectors.redemption_get(actor=request.actor, pk=redemption_id)
+    services.gift_redemption_cancel(actor=request.actor, redemption=row)
+    return redemption_out(selectors.redemption_get(actor=request.actor, pk=redemption_id))
 
 
 # --- bills -------------------------------------------------------------------------------------

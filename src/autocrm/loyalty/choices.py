@@ -13,6 +13,8 @@ class PointsSource(models.TextChoices):
     EVENT = "event", _("Car club event")
     GIFT = "gift", _("Gift")
     REVERSAL = "reversal", _("Reversal of a voided bill")
+    DEAL = "deal", _("Toward a new car")
+    GIFT_REDEEM = "gift_redeem", _("Gift from the catalogue")
 
 
 class SpendCategory(models.TextChoices):
@@ -56,3 +58,8 @@ class ApplicationStatus(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("bill loyalty", "Chosen")
     SETTLED = "settled", pgettext_lazy("bill loyalty", "Settled")
     VOIDED = "voided", pgettext_lazy("bill loyalty", "Voided")
+
+
+class GiftRedemptionStatus(models.TextChoices):
+    REDEEMED = "redeemed", pgettext_lazy("gift", "Redeemed")
+    CANCELLED = "cancelled", pgettext_lazy("gift", "Cancelled")

@@ -22,6 +22,7 @@ from .choices import (
     CouponKind,
     CouponRule,
     CouponStatus,
+    GiftRedemptionStatus,
     PointsSource,
     ReferralStatus,
     SpendCategory,
@@ -53,6 +54,10 @@ class Programme(TenantModel):
     referral_spend_credit = models.DecimalField(_("tier credit per referral (yuan)"), max_digits=12, decimal_places=2,
                                                 default=Decimal("1000"))  # fmt: skip
     welcome_percent = models.PositiveSmallIntegerField(_("welcome offer: first service off (%)"), default=20)
+    # points toward a new car (抵扣购车款, ADR 0039): at most this share of the price and this amount
+    deal_points_percent = models.PositiveSmallIntegerField(_("share of a car's price points may pay (%)"), default=5)
+    deal_points_max = models.DecimalField(_("most points may pay on a car (yuan)"), max_digits=12, decimal_places=2,
+                                          default=Decimal("5000"))  # fmt: skip
 
     class Meta:
         verbose_name = _("loyalty programme")
@@ -316,3 +321,74 @@ class Referral(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["store", "status", "-id"], name="loyalty_referral_store_status")]
+
+
+class DealPoints(TenantModel):
+    """The points a consultant applied toward a new car on a deal (抵扣购车款): chosen while the
+    deal is open, taken once when its order is placed, given back once if it is cancelled. Loyalty
+    cannot read the deal: it knows its id, store and customer (``core.bill_hooks``)."""
+
+    deal_id = models.PositiveIntegerField(_("deal"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    points = models.PositiveIntegerField(_("points"), default=0)
+    status = models.CharField(_("status"), max_length=8, choices=ApplicationStatus.choices,
+                              default=ApplicationStatus.DRAFT)  # fmt: skip
+    points_used = models.PositiveIntegerField(_("points used"), default=0)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    scope_owner_field = "customer__consultant"
+
+    class Meta:
+        verbose_name = _("points on a deal")
+        verbose_name_plural = _("points on deals")
+        constraints = [models.UniqueConstraint(fields=["store", "deal_id"], name="loyalty_deal_points_once")]
+
+
+class Gift(TenantModel):
+    """A gift of the store's catalogue (积分兑换礼品): its points and its stock (never negative)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    points = models.PositiveIntegerField(_("points"))
+    stock = models.IntegerField(_("stock"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("gift")
+        verbose_name_plural = _("gifts")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="loyalty_gift_stock_not_negative"),
+            models.CheckConstraint(condition=models.Q(points__gt=0), name="loyalty_gift_points_positive"),
+        ]
+        indexes = [models.Index(fields=["store", "is_active", "name"], name="loyalty_gift_store_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GiftRedemption(TenantModel):
+    """One gift given to a member for points: points and one of stock taken in one transaction;
+    cancelled once (both come back)."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("gift"))
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="gift_redemptions")
+    points = models.PositiveIntegerField(_("points"))
+    status = models.CharField(_("status"), max_length=10, choices=GiftRedemptionStatus.choices,
+                              default=GiftRedemptionStatus.REDEEMED)  # fmt: skip
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("by"))  # fmt: skip
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    scope_owner_field = "membership__customer__consultant"
+
+    class Meta:
+        verbose_name = _("gift redemption")
+        verbose_name_plural = _("gift redemptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="loyalty_gift_redemption_idem",
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "-id"], name="loyalty_gift_redemption_recent")]

@@ -21,10 +21,13 @@ def customer_member_context(actor: Any, customer: Any) -> dict[str, Any] | None:
 
 
 def register() -> None:
+    from . import services
     from .models import Coupon, Membership, Programme
 
     register_panel(Panel(target="customers.customer", key="loyalty", template="loyalty/panels/customer_member.html",
                          context=customer_member_context, order=14, module="loyalty"))  # fmt: skip
+    register_panel(Panel(target="sales.deal", key="loyalty", template="loyalty/panels/deal_points.html",
+                         context=services.deal_points_panel, order=20, module="loyalty"))  # fmt: skip
     register_menu("loyalty_members", _("Members"), "loyalty:member_list", icon="crown", order=70, module="loyalty",
                   visible=lambda actor: can(actor, "view", Membership))  # fmt: skip
     register_menu("loyalty_coupons", _("Coupons"), "loyalty:coupon_list", icon="ticket", order=71, module="loyalty",

@@ -14,15 +14,17 @@ register(
     {
         Role.ADVISOR: ("view add apply", S),
         Role.AGENT: ("view add", S),
-        Role.SALES: ("view add", Scope.OWN),  # the members among their own customers
-        Role.SALES_MANAGER: ("view add", S),
+        Role.SALES: ("view add deal", Scope.OWN),  # the members among their own customers; points on deals
+        Role.SALES_MANAGER: ("view add deal", S),
         Role.MARKETING: ("view", S),
         Role.SERVICE_MANAGER: ("view add apply adjust earn", S),
-        Role.MANAGER: ("view add apply adjust earn change", S),
+        Role.MANAGER: ("view add apply adjust earn change deal", S),
         Role.DIRECTOR: ("view", ORG),
     },
 )
 follow_parent("loyalty.pointsentry", "loyalty.membership")
+follow_parent("loyalty.dealpoints", "loyalty.membership")
+follow_parent("loyalty.giftredemption", "loyalty.membership")
 follow_parent("loyalty.spendentry", "loyalty.membership")
 follow_parent("loyalty.referral", "loyalty.membership")
 follow_parent("loyalty.billloyalty", "loyalty.membership")
@@ -63,6 +65,21 @@ register(
         Role.MARKETING: ("view add", S),
         Role.SERVICE_MANAGER: ("view add redeem", S),
         Role.MANAGER: ("view add redeem change", S),
+        Role.DIRECTOR: ("view", ORG),
+    },
+)
+
+# The gift catalogue (积分兑换礼品): the store manager keeps it; desks that meet customers read it
+# and redeem gifts for members (a redemption follows its membership, ``redeem`` on the gift).
+register(
+    "loyalty.gift",
+    {
+        Role.ADVISOR: ("view redeem", S),
+        Role.AGENT: ("view redeem", S),
+        Role.SALES: ("view redeem", S),
+        Role.SALES_MANAGER: ("view redeem", S),
+        Role.SERVICE_MANAGER: ("view redeem", S),
+        Role.MANAGER: ("view add change redeem", S),
         Role.DIRECTOR: ("view", ORG),
     },
 )

@@ -33,6 +33,8 @@ class LoyaltyProgrammeOut(Schema):
     referral_reward: str
     referral_spend_credit: str
     welcome_percent: int
+    deal_points_percent: int = 5  # points toward a new car: at most this share of the price
+    deal_points_max: str = "5000.00"  # and at most this many yuan
     tiers: list[LoyaltyTierOut]
 
 
@@ -47,6 +49,8 @@ class LoyaltyProgrammePatch(Schema):
     referral_reward: Number | None = None
     referral_spend_credit: Number | None = None
     welcome_percent: int | None = None
+    deal_points_percent: int | None = None
+    deal_points_max: str | None = None
     tiers: list[dict[str, Any]] | None = None
 
 
@@ -193,4 +197,53 @@ class ReferralOut(Schema):
 
 class ReferralPage(Schema):
     items: list[ReferralOut]
+    next_cursor: str | None
+
+
+class GiftIn(Schema):
+    name: str
+    points: int
+    stock: int = 0
+    is_active: bool = True
+
+
+class GiftPatch(Schema):
+    name: str | None = None
+    points: int | None = None
+    stock: int | None = None
+    is_active: bool | None = None
+
+
+class GiftOut(Schema):
+    id: int
+    store: int
+    name: str
+    points: int
+    stock: int
+    is_active: bool
+
+
+class GiftPage(Schema):
+    items: list[GiftOut]
+    next_cursor: str | None
+
+
+class GiftRedemptionIn(Schema):
+    gift: int
+    customer: int
+
+
+class GiftRedemptionOut(Schema):
+    id: int
+    gift: int
+    gift_name: str
+    customer: int
+    points: int
+    status: str
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+
+class GiftRedemptionPage(Schema):
+    items: list[GiftRedemptionOut]
     next_cursor: str | None

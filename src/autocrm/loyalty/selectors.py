@@ -13,7 +13,7 @@ from autocrm.core.permissions import get_in_scope, require_model
 from autocrm.customers.models import Customer
 
 from .choices import CouponStatus, ReferralStatus
-from .models import Coupon, CouponType, Membership, PointsEntry, Referral
+from .models import Coupon, CouponType, Gift, GiftRedemption, Membership, PointsEntry, Referral
 
 
 def _int(value: Any, name: str) -> int | None:
@@ -95,3 +95,31 @@ def referral_page(*, actor: Actor, status: str | None = None, limit: Any = None,
             raise ValidationError(fields={"status": [_("Choose one of the listed values.")]})
         qs = qs.filter(status=status)
     return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
+
+
+def gift_page(*, actor: Actor, active: bool | None = None, limit: Any = None, cursor: str | None = None) -> Page:
+    require_model(actor, "view", Gift)
+    qs = Gift.objects.for_actor(actor, "view")
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
+
+
+def gift_get(*, actor: Actor, pk: int) -> Gift:
+    return get_in_scope(Gift, actor, pk)
+
+
+def redemption_page(*, actor: Actor, customer: Any = None, limit: Any = None, cursor: str | None = None) -> Page:
+    require_model(actor, "view", GiftRedemption)
+    qs = GiftRedemption.objects.for_actor(actor, "view").select_related("gift", "membership")
+    customer_id = _int(customer, "customer")
+    if customer_id is not None:
+        qs = qs.filter(membership__customer_id=customer_id)
+    return paginate(qs, ordering=("-id",), limit=limit, cursor=cursor)
+
+
+def redemption_get(*, actor: Actor, pk: int) -> GiftRedemption:
+    found = GiftRedemption.objects.for_actor(actor, "view").select_related("gift", "membership").filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found

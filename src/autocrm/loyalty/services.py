@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autocrm.core import audit, inputs
 from autocrm.core.actor import Actor
-from autocrm.core.bill_hooks import BillContext, BillSettlement, Discount
+from autocrm.core.bill_hooks import BillContext, BillSettlement, DealContext, DealSettlement, Discount
 from autocrm.core.errors import Conflict, NotFound, ValidationError
 from autocrm.core.events import emit
 from autocrm.core.permissions import get_in_scope, require, require_model
@@ -37,6 +37,7 @@ from .choices import (
     CouponKind,
     CouponRule,
     CouponStatus,
+    GiftRedemptionStatus,
     PointsSource,
     ReferralStatus,
     SpendCategory,
@@ -46,6 +47,9 @@ from .models import (
     BillLoyalty,
     Coupon,
     CouponType,
+    DealPoints,
+    Gift,
+    GiftRedemption,
     Membership,
     PointsEntry,
     Programme,
@@ -139,13 +143,13 @@ def programme_update(*, actor: Actor, data: Mapping[str, Any]) -> Programme:
     if "name" in data:
         changes["name"] = inputs.text(errors, data, "name", 60, required=True)
     for name, low, high in (("max_points_share", 0, 100), ("expiry_months", 1, 120), ("grace_days", 0, 365),
-                            ("welcome_percent", 0, 90)):  # fmt: skip
+                            ("welcome_percent", 0, 90), ("deal_points_percent", 0, 100)):  # fmt: skip
         if name in data:
             value = inputs.integer(errors, data.get(name), name, low, high)
             if value is None and name not in errors.fields:
                 errors.add(name, _("This field is required."))
             changes[name] = value
-    for name in ("referral_reward", "referral_spend_credit"):
+    for name in ("referral_reward", "referral_spend_credit", "deal_points_max"):
         if name in data:
             changes[name] = inputs.money(errors, data.get(name), name, required=True)
     if "point_value" in data:
@@ -1069,6 +1073,27 @@ def is_priority(customer: Any) -> bool:
 
 
 POINTS_GIFT_AMOUNTS = (50, 100, 200, 500, 1000)
+MAX_GIFT_POINTS = 100_000
+
+
+def gift_coupon_problem(spec: str, store_id: int) -> Any:
+    """Can ``coupon:<type code>`` be set up as a gift in the store? (``care.gift_validators``)"""
+    family, _sep, code = spec.partition(":")
+    if family != "coupon" or not code or ":" in code:
+        return _("Name the coupon type: coupon:<code>.")
+    if not CouponType.objects.filter(store_id=store_id, code=code.upper(), is_active=True).exists():  # scoped
+        return _("No active coupon type with this code.")
+    return None
+
+
+def gift_points_problem(spec: str, store_id: int) -> Any:
+    """Can ``points:<n>`` be set up as a gift (a whole number from 1 to 100,000)?"""
+    family, _sep, number = spec.partition(":")
+    if family != "points" or not number.isdigit() or number.startswith("0"):
+        return _("Enter a whole number of points.")
+    if not 1 <= int(number) <= MAX_GIFT_POINTS:
+        return _("Give between 1 and 100000 points.")
+    return None
 
 
 def gift_coupon_choices(store_id: int) -> list[tuple[str, str]]:
@@ -1080,3 +1105,228 @@ def gift_coupon_choices(store_id: int) -> list[tuple[str, str]]:
 def gift_points_choices(store_id: int) -> list[tuple[str, str]]:
     """A few amounts of points a care moment may give."""
     return [(f"points:{n}", gettext("%(n)s points") % {"n": n}) for n in POINTS_GIFT_AMOUNTS]
+
+
+# --- points toward a new car on a deal (抵扣购车款, ADR 0039; core.bill_hooks deal hooks) ---------
+
+DEAL_REF = "sales.deal:{}"
+
+
+def deal_points_cap(programme: Programme, price: Decimal) -> int:
+    """The most points a car of ``price`` may take: the programme's share of the price and its
+    amount, whichever is lower, in whole points."""
+    cap = min(fen(price * programme.deal_points_percent / 100), programme.deal_points_max, price)
+    return max(int((cap / programme.point_value).to_integral_value(rounding=ROUND_DOWN)), 0)
+
+
+def deal_points_set(actor: Any, ctx: DealContext, points: int) -> DealPoints | None:
+    """``sales.deal_apply`` ``points``: the consultant's choice, checked against the cap (400) and
+    the balance (409), both naming ``points``; 0 takes the points off. In the caller's transaction."""
+    require_model(actor, "deal", Membership)
+    store_id = actor.require_store_id()
+    if ctx.store_id != store_id or ctx.customer_id is None or ctx.price is None:
+        raise NotFound()
+    existing = DealPoints.objects.select_for_update().filter(store_id=store_id, deal_id=ctx.deal_id).first()  # scoped
+    if existing is not None and existing.status != ApplicationStatus.DRAFT:
+        raise _conflict("points", _("The points on this deal are already taken."))
+    if not points:
+        if existing is not None:
+            existing.delete()
+        audit.record("loyalty.deal_points", obj=None, actor=actor, extra={"deal": ctx.deal_id, "points": 0})
+        return None
+    member = membership_ensure(customer_id=ctx.customer_id, store_id=store_id)
+    programme = programme_for(store_id)
+    cap = deal_points_cap(programme, ctx.price)
+    if points > cap:
+        raise ValidationError(fields={"points": [_("At most %(n)s points on this car.") % {"n": cap}]})
+    if points > member.points_balance:
+        raise _conflict("points", _("Not enough points: %(n)s available.") % {"n": member.points_balance},
+                        available=member.points_balance)  # fmt: skip
+    row = existing or DealPoints(store_id=store_id, deal_id=ctx.deal_id, customer_id=ctx.customer_id)
+    row.customer_id, row.points, row.amount = ctx.customer_id, points, fen(points * programme.point_value)
+    row.save()
+    audit.record("loyalty.deal_points", obj=row, actor=actor, extra={"deal": ctx.deal_id, "points": points})
+    return row
+
+
+def deal_points_line(ctx: DealContext) -> Discount | None:
+    """``sales.deal_discounts``: the points on the deal as their own line under the price."""
+    row = DealPoints.objects.filter(store_id=ctx.store_id, deal_id=ctx.deal_id).first()  # scoped: the deal's store
+    if row is None or ctx.price is None:
+        return None
+    programme = programme_for(ctx.store_id)
+    if row.status == ApplicationStatus.SETTLED:
+        points = row.points_used
+    elif row.status == ApplicationStatus.DRAFT:
+        balance = Membership.objects.filter(store_id=ctx.store_id, customer_id=row.customer_id).values_list(
+            "points_balance", flat=True).first() or 0  # fmt: skip  # scoped: the deal's store
+        points = min(row.points, balance, deal_points_cap(programme, ctx.remaining or ctx.price))
+    else:
+        return None
+    if points <= 0:
+        return None
+    return Discount(code=f"points:{points}", label=gettext("%(n)s points toward the car") % {"n": points},
+                    amount=fen(points * programme.point_value))  # fmt: skip
+
+
+def deal_committed(settlement: DealSettlement) -> None:
+    """``sales.deal_committed``, in the transaction placing the order: take the points once (the
+    row DRAFT → SETTLED by one conditional UPDATE; the balance by the conditional debit). A short
+    balance refuses the order (409 naming ``points``) with nothing changed."""
+    line = next((d for d in settlement.discounts if d.code.startswith("points:")), None)
+    if line is None or settlement.customer_id is None:
+        return
+    points = int(line.code.partition(":")[2])
+    qs = DealPoints.objects.filter(store_id=settlement.store_id, deal_id=settlement.deal_id)  # scoped: the deal's
+    if not qs.filter(status=ApplicationStatus.DRAFT).update(
+        status=ApplicationStatus.SETTLED, points_used=points, amount=line.amount, updated_at=timezone.now()
+    ):
+        return  # already taken (or taken off): once
+    member = membership_ensure(customer_id=settlement.customer_id, store_id=settlement.store_id)
+    ref = DEAL_REF.format(settlement.deal_id)
+    points_debit(member, points, PointsSource.DEAL, source_ref=ref, idempotency_key=f"{ref}:points",
+                 actor_user_id=settlement.actor_user_id, reason=gettext("Toward a new car"))  # fmt: skip
+
+
+def deal_cancelled(settlement: DealSettlement) -> None:
+    """``sales.deal_cancelled``: the points taken come back, once (SETTLED → VOIDED by one
+    conditional UPDATE, then one credit with its own idempotency key)."""
+    qs = DealPoints.objects.filter(store_id=settlement.store_id, deal_id=settlement.deal_id)  # scoped: the deal's
+    row = qs.first()
+    if row is None:
+        return
+    if row.status == ApplicationStatus.DRAFT:
+        qs.filter(status=ApplicationStatus.DRAFT).update(status=ApplicationStatus.VOIDED, updated_at=timezone.now())
+        return
+    if not qs.filter(status=ApplicationStatus.SETTLED).update(
+        status=ApplicationStatus.VOIDED, updated_at=timezone.now()
+    ):
+        return
+    member = Membership.objects.filter(store_id=row.store_id, customer_id=row.customer_id).first()  # scoped
+    if member is None or not row.points_used:
+        return
+    ref = DEAL_REF.format(settlement.deal_id)
+    points_credit(member, row.points_used, PointsSource.DEAL, source_ref=ref, idempotency_key=f"{ref}:points:back",
+                  actor_user_id=settlement.actor_user_id, reason=gettext("Deal cancelled"))  # fmt: skip
+
+
+def deal_points_panel(actor: Any, deal: Any) -> dict[str, Any] | None:
+    """The deal page's panel: the customer's balance, the programme's cap and what is applied."""
+    from autocrm.core.permissions import can
+
+    customer_id, store_id = getattr(deal, "customer_id", None), getattr(deal, "store_id", None)
+    if customer_id is None or store_id is None or not can(actor, "view", Membership):
+        return None
+    member = Membership.objects.filter(store_id=store_id, customer_id=customer_id).first()  # scoped: the deal's store
+    programme = programme_for(store_id)
+    row = DealPoints.objects.filter(store_id=store_id, deal_id=deal.pk).first()  # scoped: the deal's store
+    price = getattr(deal, "agreed_price", None)
+    return {"balance": member.points_balance if member else 0, "programme": programme, "applied": row,
+            "cap": deal_points_cap(programme, price) if price is not None else None,
+            "can_apply": getattr(deal, "status", "") == "open" and (row is None or row.status == "draft")
+            and can(actor, "deal", Membership)}  # fmt: skip
+
+
+# --- the gift catalogue (积分兑换礼品, ADR 0039) ---------------------------------------------------
+
+
+@transaction.atomic
+def gift_save(*, actor: Actor, data: Mapping[str, Any], gift: Gift | None = None) -> Gift:
+    """Add or change a gift of the store's catalogue (the store manager): name, points, stock, active."""
+    if gift is None:
+        require_model(actor, "add", Gift)
+    else:
+        require(actor, "change", gift)
+    errors = inputs.Errors()
+    name = inputs.text(errors, data, "name", 60, required=gift is None or "name" in data)
+    points = (
+        inputs.integer(errors, data.get("points"), "points", 1, MAX_POINTS) if "points" in data or not gift else None
+    )
+    stock = inputs.integer(errors, data.get("stock"), "stock", 0, 1_000_000) if "stock" in data else None
+    if gift is None and points is None and "points" not in errors.fields:
+        errors.add("points", _("This field is required."))
+    errors.raise_if_any()
+    if gift is None:
+        gift = Gift(store_id=actor.require_store_id(), name=name, points=points or 1, stock=stock or 0,
+                    is_active=inputs.boolean(data.get("is_active", True)))  # fmt: skip
+        gift.save()
+        audit.record("loyalty.gift_add", obj=gift, actor=actor)
+        return gift
+    if "name" in data:
+        gift.name = name
+    if points is not None:
+        gift.points = points
+    if stock is not None:
+        gift.stock = stock
+    if "is_active" in data:
+        gift.is_active = inputs.boolean(data.get("is_active"))
+    gift.save()
+    audit.record("loyalty.gift_change", obj=gift, actor=actor)
+    return gift
+
+
+@dataclass(frozen=True)
+class GiftResult:
+    redemption: GiftRedemption
+    created: bool
+
+
+@transaction.atomic
+def gift_redeem(*, actor: Actor, data: Mapping[str, Any], idempotency_key: str = "") -> GiftResult:
+    """Give a member a gift for points: one of stock by a conditional ``UPDATE … WHERE stock >= 1``
+    (none left → 409 naming ``gift``) and the points by the conditional debit (short → 409 naming
+    ``points``), in one transaction — nothing changes when either refuses. The same key again
+    answers the first redemption."""
+    errors = inputs.Errors()
+    gift_id = inputs.integer(errors, data.get("gift"), "gift", 1, 2**31 - 1)
+    key = str(idempotency_key or "").strip()
+    if len(key) > 80 or "\x00" in key:
+        errors.add("idempotency_key", _("Send an Idempotency-Key header of at most 80 characters."))
+    if gift_id is None and "gift" not in errors.fields:
+        errors.add("gift", _("This field is required."))
+    errors.raise_if_any()
+    assert gift_id is not None
+    store_id = actor.require_store_id()
+    gift = Gift.objects.for_actor(actor, "view").filter(pk=gift_id, store_id=store_id).first()
+    if gift is None:
+        raise ValidationError(fields={"gift": [_("No such gift in this store.")]})
+    require(actor, "redeem", gift)
+    customer = get_in_scope(Customer, actor, data.get("customer"))
+    if customer.store_id != store_id:
+        raise NotFound()
+    member = membership_ensure(customer_id=customer.pk, store_id=store_id)
+    if key:
+        first = GiftRedemption.objects.filter(store_id=store_id, idempotency_key=key).first()  # scoped: the store's
+        if first is not None:
+            if first.membership_id != member.pk or first.gift_id != gift.pk:
+                raise _conflict("idempotency_key", _("This idempotency key was used for another redemption."))
+            return GiftResult(first, False)
+    if not gift.is_active:
+        raise _conflict("gift", _("This gift is not offered any more."))
+    if not Gift.objects.filter(pk=gift.pk, stock__gte=1).update(stock=F("stock") - 1, updated_at=timezone.now()):
+        raise _conflict("gift", _("This gift is out of stock."))  # scoped: the gift in hand
+    row = GiftRedemption.objects.create(store_id=store_id, gift=gift, membership=member, points=gift.points,
+                                        idempotency_key=key, created_by_id=actor.user_id)  # fmt: skip
+    points_debit(member, gift.points, PointsSource.GIFT_REDEEM, source_ref=f"loyalty.gift_redemption:{row.pk}",
+                 reason=gift.name, actor_user_id=actor.user_id)  # fmt: skip
+    audit.record("loyalty.gift_redeem", obj=row, actor=actor, extra={"gift": gift.pk, "points": gift.points})
+    return GiftResult(row, True)
+
+
+@transaction.atomic
+def gift_redemption_cancel(*, actor: Actor, redemption: GiftRedemption) -> GiftRedemption:
+    """Cancel a redemption once: the points and the one of stock come back (a second cancel is a 409)."""
+    require(actor, "redeem", redemption.gift)  # who may redeem a gift may cancel its redemption
+    now = timezone.now()
+    if not GiftRedemption.objects.filter(pk=redemption.pk, status=GiftRedemptionStatus.REDEEMED).update(
+        status=GiftRedemptionStatus.CANCELLED, cancelled_at=now, updated_at=now
+    ):  # scoped: the row in hand
+        raise _conflict("redemption", _("This redemption is already cancelled."))
+    Gift.objects.filter(pk=redemption.gift_id).update(stock=F("stock") + 1, updated_at=now)  # scoped: its gift
+    member = Membership.objects.get(pk=redemption.membership_id)  # scoped: its member
+    ref = f"loyalty.gift_redemption:{redemption.pk}"
+    points_credit(member, redemption.points, PointsSource.GIFT_REDEEM, source_ref=ref, idempotency_key=f"{ref}:back",
+                  reason=gettext("Gift cancelled"), actor_user_id=actor.user_id)  # fmt: skip
+    audit.record("loyalty.gift_cancel", obj=redemption, actor=actor)
+    redemption.refresh_from_db()
+    return redemption

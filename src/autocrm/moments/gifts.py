@@ -16,6 +16,7 @@ from autocrm.core.extensions import registry
 
 GIFTS = "care.gifts"
 CHOICES = "care.gift_choices"  # family key → fn(store_id) -> [(spec, label)]
+VALIDATORS = "care.gift_validators"  # family key → fn(spec, store_id) -> a message, or None when it may be given
 SPEC = re.compile(r"[a-z][a-z0-9_]{0,29}(:[A-Za-z0-9_\-]{1,29})?")
 
 Giver = Callable[[int, int, str], str]
@@ -30,6 +31,23 @@ def giver(spec: str) -> Giver | None:
     if fn is None and ":" in spec:
         fn = gifts.get(spec.split(":", 1)[0])
     return fn if callable(fn) else None
+
+
+def problem(spec: str, store_id: int) -> Any:
+    """Why ``spec`` cannot be set up as a gift in the store (a translated message), or None. An
+    exact key (``coupon:birthday``) is given as registered; a family's spec (``points:200``) is
+    judged by its family's validator (``care.gift_validators``), else it must be one of the
+    family's offers in the store. This app knows no family by name."""
+    from django.utils.translation import gettext_lazy as _
+
+    if giver(spec) is None:
+        return _("This gift is not on offer.")
+    if ":" not in spec or registry(GIFTS).get(spec) is not None:
+        return None
+    check = registry(VALIDATORS).get(spec.split(":", 1)[0])
+    if callable(check):
+        return check(spec, store_id)
+    return None if spec in dict(options(store_id)) else _("This gift is not on offer.")
 
 
 def label(spec: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,9 +89,9 @@ def trigger_save(*, actor: Actor, kind: str, data: Mapping[str, Any]) -> MomentT
     if code and not gifts.SPEC.fullmatch(code.replace("-", "_").lower()):
         errors.add("template_code", _("Use letters, digits and underscores."))
     gift = inputs.text(errors, data, "gift", 60)
-    if gift and (gifts.giver(gift) is None or (":" in gift and gift not in dict(gifts.options(store_id))
-                                               and not re.fullmatch(r"points:[1-9]\d{0,5}", gift))):  # fmt: skip
-        errors.add("gift", _("This gift is not on offer."))
+    refusal = gifts.problem(gift, store_id) if gift else None
+    if refusal is not None:
+        errors.add("gift", refusal)
     location = inputs.text(errors, data, "location", 20)
     if kind == MomentKind.WEATHER and location and qweather.parse_location(location) is None:
         errors.add("location", _("Enter latitude,longitude, for example 30.66,104.07."))

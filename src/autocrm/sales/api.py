@@ -23,10 +23,12 @@ from .models import Deal, DealDocument, NeedsAnalysis, Quote, SalesScript, Stock
 from .schemas import (
     AdvanceIn,
     ApproveIn,
+    DealCancelIn,
     DealIn,
     DealOut,
     DealPage,
     DealPatch,
+    DealPointsIn,
     DocumentOut,
     FinanceIn,
     NeedsIn,
@@ -67,10 +69,15 @@ def cost_visible(actor: Actor) -> bool:
     return field_access(actor, StockVehicle, "cost") is Access.FULL
 
 
-def deal_out(actor: Actor, deal: Deal) -> dict[str, Any]:
+def deal_out(actor: Actor, deal: Deal, *, lines: bool = False) -> dict[str, Any]:
     following = next_stage(deal)
     missing = services.evidence_missing(deal, following) if following else {}
-    return {
+    extra: dict[str, Any] = {}
+    if lines:
+        found, _price, due = services.deal_lines(deal)
+        extra = {"lines": [{"code": x.code, "label": x.label, "amount": _money(x.amount)} for x in found],
+                 "total_due": _money(due)}  # fmt: skip
+    return extra | {
         "id": deal.pk, "store": deal.store_id, "lead": deal.lead_id, "customer": deal.customer_id,
         "consultant": deal.consultant_id, "name": deal.name, "stage": deal.stage, "status": deal.status,
         "stage_entered_at": deal.stage_entered_at, "model_interest": deal.model_interest, "series": deal.series_id,
@@ -123,7 +130,7 @@ def deal_create(request: ActorRequest, payload: DealIn) -> Status[dict[str, Any]
 
 @router.get("/deals/{int:deal_id}", response=DealOut)
 def deal_get(request: ActorRequest, deal_id: int) -> dict[str, Any]:
-    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
 
 
 @router.patch("/deals/{int:deal_id}", response=DealOut)
@@ -134,7 +141,7 @@ def deal_update(request: ActorRequest, deal_id: int, payload: DealPatch) -> dict
     stock = selectors.stock_get(actor=request.actor, pk=payload.stock_vehicle) if payload.stock_vehicle else None
     data = payload.dict(exclude={"stock_vehicle"}, exclude_unset=True)
     services.deal_update(actor=request.actor, deal=deal, data=data, stock_vehicle=stock)
-    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
 
 
 @router.post("/deals/{int:deal_id}/advance", response=DealOut)
@@ -144,7 +151,25 @@ def deal_advance(request: ActorRequest, deal_id: int, payload: AdvanceIn) -> dic
     ``to_stage`` (a stage the store does not allow skipping)."""
     deal = selectors.deal_get(actor=request.actor, pk=deal_id)
     services.deal_advance(actor=request.actor, deal=deal, to_stage=payload.to_stage)
-    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
+
+
+@router.post("/deals/{int:deal_id}/points", response=DealOut)
+def deal_points(request: ActorRequest, deal_id: int, payload: DealPointsIn) -> dict[str, Any]:
+    """Apply the customer's points toward the car (抵扣购车款) before the order is placed: within
+    the programme's deal cap (400 naming ``points``) and the balance (409 naming ``points``);
+    taken when the deal enters the order stage, given back if it is cancelled."""
+    deal = selectors.deal_get(actor=request.actor, pk=deal_id)
+    services.deal_points_apply(actor=request.actor, deal=deal, points=payload.points)
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
+
+
+@router.post("/deals/{int:deal_id}/cancel", response=DealOut)
+def deal_cancel(request: ActorRequest, deal_id: int, payload: DealCancelIn) -> dict[str, Any]:
+    """Cancel (lose) an open deal with a ``reason``; points it used come back once."""
+    deal = selectors.deal_get(actor=request.actor, pk=deal_id)
+    services.deal_cancel(actor=request.actor, deal=deal, reason=payload.reason)
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
 
 
 @router.post("/deals/{int:deal_id}/finance-approval", response=DealOut)
@@ -152,7 +177,7 @@ def deal_finance_approve(request: ActorRequest, deal_id: int, payload: FinanceIn
     """The finance and insurance specialist approves the finance of a deal at the finance stage."""
     deal = selectors.deal_get(actor=request.actor, pk=deal_id)
     services.deal_finance_approve(actor=request.actor, deal=deal, insurer=payload.insurer)
-    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id))
+    return deal_out(request.actor, selectors.deal_get(actor=request.actor, pk=deal_id), lines=True)
 
 
 @router.post("/deals/{int:deal_id}/documents", response={201: DocumentOut})

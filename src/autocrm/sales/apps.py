@@ -26,6 +26,7 @@ class SalesConfig(AppConfig):
         from autocrm.core.audit import register_action
 
         register_action("deal.advance", _("Deal moved to a later stage"))
+        register_action("deal.cancel", _("Deal cancelled"))
         register_action("deal.finance_approve", _("Deal finance approved"))
         register_action("quote.approve", _("Quote discount approved"))
         register_action("quote.reject", _("Quote discount rejected"))

@@ -54,6 +54,22 @@ class DealPatch(Schema):
     planned_delivery: str | None = None
 
 
+class DealPointsIn(Schema):
+    """``points``: the customer's points toward the car (0 takes them off)."""
+
+    points: int
+
+
+class DealCancelIn(Schema):
+    reason: str
+
+
+class DealLineOut(Schema):
+    code: str  # e.g. "points:5000"
+    label: str
+    amount: str
+
+
 class AdvanceIn(Schema):
     """``to_stage``: the stage to move to (default: the next one)."""
 
@@ -100,6 +116,10 @@ class DealOut(Schema):
     next_stage: str | None
     next_missing: dict[str, list[str]]  # what the next stage still needs (empty: it may move)
     documents: list[DocumentOut]
+    # the deal's own lines under its price (points toward the car) and what is left to pay: on a
+    # single deal's answers, not in lists
+    lines: list[DealLineOut] = []
+    total_due: str | None = None
 
 
 class DealPage(Schema):

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from autocrm.core import audit, identifiers, inputs, uploads
+from autocrm.core import audit, bill_hooks, identifiers, inputs, uploads
 from autocrm.core.actor import Actor
 from autocrm.core.errors import Conflict, PermissionDenied, ValidationError
 from autocrm.core.events import emit
@@ -240,6 +240,9 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
     now = timezone.now()
     if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.ORDER) > current:
         _order_placed(deal)
+        # the moment of commitment: what the deal's lines use (points toward the car) is taken now,
+        # in this transaction; a refusal (409) leaves the deal where it was
+        bill_hooks.run_deal_commit(deal_settlement(deal, actor))
     if target == Stage.DELIVERY:
         _deliver(actor, deal, now)
     deal.stage, deal.stage_entered_at = target, now
@@ -254,6 +257,97 @@ def deal_advance(*, actor: Actor, deal: Deal, to_stage: str | None = None) -> De
                         obj=deal, store_id=deal.store_id)  # fmt: skip
     emit(events.DEAL_ADVANCED, store_id=deal.store_id, payload=events.DealAdvanced(
         deal_id=deal.pk, from_stage=before, to_stage=target, skipped=tuple(skipped)))  # fmt: skip
+    return deal
+
+
+# --- the deal's price and its lines (points toward the car, ADR 0039) ----------------------------
+
+
+def deal_price(deal: Deal) -> Decimal | None:
+    """The deal's price: the agreed price, else the latest presentable quote's car, options and
+    discount; None while neither is known."""
+    if deal.agreed_price is not None:
+        return deal.agreed_price
+    quote = (
+        Quote.objects.filter(deal=deal, status__in=(QuoteStatus.DRAFT, QuoteStatus.APPROVED))
+        .order_by("-created_at", "-id")
+        .first()
+    )  # scoped: the deal's own quotes
+    return pricing.to_fen(quote.vehicle_price + quote.options_total - quote.discount) if quote else None
+
+
+def deal_context(deal: Deal, price: Decimal | None = None) -> bill_hooks.DealContext:
+    return bill_hooks.DealContext(store_id=deal.store_id, deal_id=deal.pk, customer_id=deal.customer_id,
+                                  price=price if price is not None else deal_price(deal))  # fmt: skip
+
+
+def deal_lines(deal: Deal) -> tuple[tuple[bill_hooks.Discount, ...], Decimal | None, Decimal | None]:
+    """The deal's lines under its price (``core.bill_hooks`` deal rules), the price and what is left to pay."""
+    price = deal_price(deal)
+    lines = bill_hooks.deal_lines(deal_context(deal, price))
+    due = price - sum((line.amount for line in lines), Decimal("0")) if price is not None else None
+    return lines, price, due
+
+
+def deal_settlement(deal: Deal, actor: Actor | None) -> bill_hooks.DealSettlement:
+    lines, price, _due = deal_lines(deal)
+    return bill_hooks.DealSettlement(deal_id=deal.pk, store_id=deal.store_id, customer_id=deal.customer_id,
+                                     price=price, discounts=lines,
+                                     actor_user_id=actor.user_id if actor else None)  # fmt: skip
+
+
+@transaction.atomic
+def deal_points_apply(*, actor: Actor, deal: Deal, points: Any) -> Deal:
+    """The consultant applies the customer's points toward the car (抵扣购车款): before the order
+    is placed, on a deal with its customer and a price; the loyalty programme checks its cap and
+    the balance (``core.bill_hooks`` ``sales.deal_apply`` key ``points``). 0 takes them off."""
+    deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
+    require(actor, "change", deal)
+    errors = inputs.Errors()
+    number = inputs.integer(errors, points, "points", 0, 10_000_000)
+    if number is None and "points" not in errors.fields:
+        errors.add("points", _("This field is required."))
+    errors.raise_if_any()
+    if deal.status != DealStatus.OPEN or STAGE_ORDER.index(deal.stage) >= STAGE_ORDER.index(Stage.ORDER):
+        message = _("Points can be applied only before the order is placed.")
+        raise Conflict(message, fields={"points": [message]})
+    if deal.customer_id is None:
+        message = _("The deal needs its customer before points can be used.")
+        raise Conflict(message, fields={"customer": [message]})
+    price = deal_price(deal)
+    if price is None:
+        message = _("Agree a price or make a quote first.")
+        raise Conflict(message, fields={"points": [message]})
+    if not bill_hooks.deal_apply("points", actor, deal_context(deal, price), number):
+        raise ValidationError(fields={"points": [_("Points cannot be used on deals in this store.")]})
+    deal.save(update_fields=["updated_at"])
+    return deal
+
+
+@transaction.atomic
+def deal_cancel(*, actor: Actor, deal: Deal, reason: Any = "") -> Deal:
+    """Cancel (lose) an open deal with a reason: the reserved stock car goes back to stock and what
+    the order had consumed (points toward the car) is given back, once (``sales.deal_cancelled``)."""
+    deal = Deal.objects.select_for_update(of=("self",)).select_related("stock_vehicle").get(pk=deal.pk)
+    require(actor, "change", deal)
+    errors = inputs.Errors()
+    why = inputs.text(errors, {"reason": reason}, "reason", 200, required=True)
+    errors.raise_if_any()
+    if deal.status != DealStatus.OPEN:
+        raise Conflict(_("This deal is closed."), fields={"deal": [_("This deal is closed.")]})
+    settlement = deal_settlement(deal, actor)
+    deal.status = DealStatus.LOST
+    deal.save()
+    stock = deal.stock_vehicle
+    if stock is not None and stock.status == StockStatus.RESERVED:
+        stock.status = StockStatus.IN_STOCK
+        stock.save(update_fields=["status", "updated_at"])
+    bill_hooks.run_deal_cancel(settlement)
+    audit.record("deal.cancel", obj=deal, actor=actor, changes={"status": [DealStatus.OPEN, DealStatus.LOST]},
+                 extra={"reason": why})  # fmt: skip
+    if deal.customer_id:
+        timeline_record(customer=deal.customer_id, kind="deal.cancelled", summary=why, obj=deal,
+                        store_id=deal.store_id)  # fmt: skip
     return deal
 
 

@@ -13,3 +13,4 @@ def register() -> None:
     register_timeline_kind("deal.delivered", _("Car delivered"))
     register_timeline_kind("deal.test_drive", _("Test drive"))
     register_timeline_kind("deal.quote", _("Quote"))
+    register_timeline_kind("deal.cancelled", _("Deal cancelled"))

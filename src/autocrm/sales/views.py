@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from autocrm.core import uploads
 from autocrm.core.actor import actor_of
 from autocrm.core.errors import DomainError, NotFound, PermissionDenied
+from autocrm.core.extensions import panels_for
 from autocrm.core.forms import error_text
 from autocrm.core.permissions import can, require_model
 
@@ -75,7 +77,11 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     trade_ins = list(deal.trade_ins.order_by("-id").prefetch_related("photos")[:10])
     for trade in trade_ins:
         setattr(trade, "photo_list", list(trade.photos.all()))  # noqa: B010  (shown under it)
+    lines, price, due = services.deal_lines(deal)
     return render(request, "sales/deal_detail.html", {
+        "lines": lines, "price": price, "total_due": due,
+        "panels": [{"key": panel.key, "html": render_to_string(panel.template, {**ctx, "deal": deal}, request=request)}
+                   for panel, ctx in panels_for("sales.deal", actor, deal)],
         "deal": deal,
         "stage_bar": _stage_bar(deal),
         "next_stage": Stage(following).label if following else None,
@@ -319,6 +325,26 @@ def deal_update(request: HttpRequest, pk: int) -> HttpResponse:
     data = {name: post[name] for name in ("agreed_price", "planned_delivery") if name in post}
     return _step(request, deal, "", lambda: services.deal_update(actor=actor, deal=deal, data=data,
                                                                  stock_vehicle=stock), _("Deal saved."))  # fmt: skip
+
+
+@login_required
+@require_POST
+def deal_points(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consultant applies the customer's points toward the car (0 takes them off)."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    return _step(request, deal, "", lambda: services.deal_points_apply(
+        actor=actor, deal=deal, points=request.POST.get("points", "")), _("Points applied."))  # fmt: skip
+
+
+@login_required
+@require_POST
+def deal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel (lose) the deal with a reason; points it used come back."""
+    actor = actor_of(request)
+    deal = selectors.deal_get(actor=actor, pk=pk)
+    return _step(request, deal, "", lambda: services.deal_cancel(
+        actor=actor, deal=deal, reason=request.POST.get("reason", "")), _("Deal cancelled."))  # fmt: skip
 
 
 @login_required

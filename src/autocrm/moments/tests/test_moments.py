@@ -130,6 +130,36 @@ def test_trigger_save_refuses_bad_input_and_other_roles(world):
                                   data={"is_active": True, "days_before": 0, "template_code": "x"})  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "gift",
+    [
+        "voucher:5",  # a family nobody gives
+        "points:abc",
+        "points:0",
+        "points:007",
+        "points:1000000",
+        "points:5:fixed-key",
+        "points:-3",  # malformed, out of range
+        "coupon:",
+        "coupon:NOPE",  # no type named, no such active type in the store
+    ],
+)
+def test_each_gift_family_judges_its_own_spec(world, gift):
+    """Moments knows no family by name: loyalty's validators (care.gift_validators) refuse what
+    its coupon and points families cannot give, with an error on ``gift`` and nothing saved."""
+    manager = actor_for("manager_a", "a")
+    with pytest.raises(ValidationError) as err:
+        _on(manager, "birthday", gift=gift)
+    assert set(err.value.fields) == {"gift"} and err.value.fields["gift"][0]
+    assert not MomentTrigger.objects.filter(kind="birthday").exists()
+
+
+def test_a_family_validator_accepts_an_amount_not_in_the_select(world):
+    manager = actor_for("manager_a", "a")
+    trigger = _on(manager, "birthday", gift="points:300")  # the select offers 50…1000; any 1–100000 is fine
+    assert trigger.gift == "points:300"
+
+
 def test_a_failing_gift_sends_nothing_and_is_tried_again(world):
     from autocrm.core.extensions import registry
 
