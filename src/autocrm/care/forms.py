@@ -77,7 +77,7 @@ class CareSettingsForm(StyledForm):
     watch_visits = forms.IntegerField(label=_("Won-back customers: visits followed by a call"))
 
     def __init__(self, *args: object, gift_choices: list[tuple[str, str]] | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         for severity, severity_label in Severity.choices:
             for step, step_label in STEP_LABELS.items():
                 self.fields[f"deadline_{severity}_{step}"] = forms.IntegerField(
