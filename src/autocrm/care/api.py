@@ -13,7 +13,7 @@ from autocrm.core.modules import module_require
 from autocrm.core.permissions import present
 
 from . import selectors, services
-from .models import Complaint, FollowUp, SurveyResponse
+from .models import Complaint, FollowUp, SurveyResponse, WinBack
 from .schemas import (
     ComplaintAdvanceIn,
     ComplaintEscalateIn,
@@ -30,6 +30,10 @@ from .schemas import (
     SurveyReviewIn,
     SurveyScoreOut,
     SurveyThanksOut,
+    WinBackOut,
+    WinBackPage,
+    WinBackReportOut,
+    WinBackReviewIn,
 )
 
 router = Router(tags=["care"])
@@ -48,7 +52,7 @@ def followup_out(actor: Actor, f: FollowUp, scripts: dict[str, str]) -> dict[str
 
 def _scripts(store_id: int) -> dict[str, str]:
     settings = selectors.settings_for(store_id)
-    return {k: selectors.script_for(settings, k) for k in ("delivery", "service", "low_score")}
+    return {k: selectors.script_for(settings, k) for k in ("delivery", "service", "low_score", "winback", "watch")}
 
 
 @router.get("/follow-ups", response=FollowUpPage)
@@ -199,3 +203,48 @@ def survey_public_answer(request: HttpRequest, token: str, payload: SurveyPublic
     services.survey_respond(token=token, data=data, answering=services.Answering(
         ip=request.META.get("REMOTE_ADDR"), device=request.headers.get("X-Device-Id", "")[:64]))  # fmt: skip
     return {"ok": True}
+
+
+# --------------------------------------------------------------------------- win-back
+
+
+def winback_out(w: WinBack) -> dict[str, Any]:
+    return {"id": w.pk, "store": w.store_id, "customer": w.customer_id, "customer_name": w.customer.name,
+            "last_visit_at": w.last_visit_at, "flagged_at": w.flagged_at, "sent_at": w.sent_at,
+            "contacted_at": w.contacted_at, "answered_at": w.answered_at, "reason": w.reason, "comment": w.comment,
+            "flags": list(w.flags or []), "status": w.status, "offer": w.offer, "offer_given": w.offer_given,
+            "follow_up": w.follow_up_id, "returned_at": w.returned_at, "won_back": w.returned_at is not None,
+            "watch_left": w.watch_left}  # fmt: skip
+
+
+@router.get("/win-backs", response=WinBackPage)
+def winback_list(
+    request: ActorRequest, state: str | None = None, reason: str | None = None, limit: str | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Lapsed customers flagged by the churn rule, newest first: ``state`` (``open``, ``returned``,
+    ``answered``, ``flagged``), ``reason``. Keyset pages."""
+    page = selectors.winback_page(actor=request.actor, filters={"state": state, "reason": reason}, limit=limit,
+                                  cursor=cursor)  # fmt: skip
+    return {"items": [winback_out(w) for w in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/win-backs/report", response=WinBackReportOut)
+def winback_report(request: ActorRequest, by: str = "store", days: int = 365) -> dict[str, Any]:
+    """Flagged, contacted, answered, returned and the win-back rate (%) of the lapses flagged in the
+    last ``days`` (1–730), per ``store``, ``reason`` or ``month``."""
+    from django.utils import timezone
+
+    days = min(max(days, 1), 730)
+    end = timezone.now() + dt.timedelta(seconds=1)
+    start = end - dt.timedelta(days=days)
+    return {"by": by, "start": start, "end": end,
+            "rows": selectors.winback_report(actor=request.actor, by=by, start=start, end=end)}  # fmt: skip
+
+
+@router.post("/win-backs/{int:winback_id}/review", response=WinBackOut)
+def winback_review(request: ActorRequest, winback_id: int, payload: WinBackReviewIn) -> dict[str, Any]:
+    """The store manager counts (``accept``: the offer is given then) or leaves out a flagged answer."""
+    w = selectors.winback_get(actor=request.actor, pk=winback_id)
+    services.winback_review(actor=request.actor, winback=w, accept=payload.accept)
+    return winback_out(selectors.winback_get(actor=request.actor, pk=winback_id))

@@ -37,6 +37,16 @@ class CareConfig(AppConfig):
             "care_surveys", _("Surveys"), "care:survey_list", icon="star", order=66, module="care",
             visible=lambda actor: can(actor, "view", SurveyResponse),
         )  # fmt: skip
+        from .models import CareSettings, WinBack
+
+        register_menu(
+            "care_winbacks", _("Win-back"), "care:winback_list", icon="user-heart", order=67, module="care",
+            visible=lambda actor: can(actor, "view", WinBack),
+        )  # fmt: skip
+        register_menu(
+            "care_settings", _("Care settings"), "care:settings", icon="settings", order=68, module="care",
+            visible=lambda actor: can(actor, "change", CareSettings),
+        )  # fmt: skip
         from autocrm.messaging.rendering import register_variable
 
         register_variable("link", _("Link"), "https://example.cn/q/abc/")

@@ -13,6 +13,8 @@ class FollowUpKind(models.TextChoices):
     DELIVERY = "delivery", _("After delivery")
     SERVICE = "service", _("After service")
     LOW_SCORE = "low_score", _("Low survey score")
+    WINBACK = "winback", _("Win-back call")
+    WATCH = "watch", _("Won-back customer's visit")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -111,6 +113,14 @@ DEFAULT_SCRIPTS: dict[str, Any] = {
         "Hello, this is {agent}, customer service of {store}. We saw your low score in our survey and we are sorry: "
         "what disappointed you? We will put it right."
     ),
+    FollowUpKind.WINBACK: _(
+        "Hello, this is {agent}, customer service of {store}. We have not seen you and your car for a while and we miss you: "
+        "was anything wrong with our service? We have prepared an offer for your next visit."
+    ),
+    FollowUpKind.WATCH: _(
+        "Hello, this is {agent}, customer service of {store}. Thank you for coming back to us! "
+        "How was this visit? Is there anything we should do better?"
+    ),
 }
 
 
@@ -148,3 +158,18 @@ DEFAULT_CSI_ITEMS: list[dict[str, str]] = [
     {"code": "environment", "label": "环境设施"},
     {"code": "price", "label": "价格透明"},
 ]
+
+
+class WinBackReason(models.TextChoices):
+    """Why a lapsed customer stopped coming (the win-back survey's answer)."""
+
+    PRICE = "price", _("The price")
+    ATTITUDE = "attitude", _("The staff's attitude")
+    WAITING = "waiting", _("The waiting time")
+    MOVED = "moved", _("I moved away")
+    ELSEWHERE = "elsewhere", _("I service it elsewhere")
+    OTHER = "other", pgettext_lazy("win-back reason", "Other")
+
+
+# How a lapse ends: the customer came back (won back), or not yet.
+WINBACK_WATCH_SOURCE = 100  # a watch call's source id: the win-back's id × 100 + the visit's number

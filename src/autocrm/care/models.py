@@ -23,6 +23,7 @@ from .choices import (
     Severity,
     SurveyKind,
     SurveyMoment,
+    WinBackReason,
 )
 
 
@@ -51,6 +52,11 @@ class CareSettings(TenantModel):
         _("store network addresses"), max_length=300, blank=True,
         help_text=_("Comma-separated addresses or networks (CIDR) of the store: answers from them are flagged."),
     )  # fmt: skip
+    winback_months = models.PositiveSmallIntegerField(
+        _("a customer without a visit for this many months is lapsed (0: no win-back)"), default=3
+    )
+    winback_gifts = models.JSONField(_("win-back offer by reason"), default=_empty, blank=True)
+    watch_visits = models.PositiveSmallIntegerField(_("won-back customers: visits followed by a call"), default=2)
     last_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -270,3 +276,68 @@ class SurveyResponse(TenantModel):
 
     def __str__(self) -> str:
         return f"SR-{self.pk}"
+
+
+class CareCustomer(TenantModel):
+    """What care keeps of a customer: the last visit it heard of (a closed repair order or a
+    delivery, from the events it receives) — the churn rule reads it — and ``no_contact`` for a
+    customer care must not approach again (deceased, asked to be left alone)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    last_visit_at = models.DateTimeField(_("last visit"))
+    no_contact = models.BooleanField(_("do not contact (deceased, asked not to)"), default=False)
+
+    class Meta:
+        verbose_name = _("care customer")
+        verbose_name_plural = _("care customers")
+        indexes = [models.Index(fields=["store", "last_visit_at"], name="care_customer_lapse")]
+
+    def __str__(self) -> str:
+        return f"care customer {self.customer_id}"
+
+
+class WinBack(TenantModel):
+    """One lapse of one customer flagged by the churn rule (no visit for the store's months):
+    once per lapse (the last visit before it is part of the key). It carries the "why did you
+    stop coming" survey (a signed one-time link, ``nonce``), the answer with its honesty flags,
+    the offer given for the reason, the call task, and the return (``returned_at``: won back)
+    after which ``watch_left`` more visits are followed by a call."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    last_visit_at = models.DateTimeField(_("last visit before the lapse"))
+    flagged_at = models.DateTimeField(_("flagged at"))
+    nonce = models.CharField(max_length=32, editable=False)
+    expires_at = models.DateTimeField(_("survey valid until"))
+    sent_at = models.DateTimeField(_("survey sent at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=10, choices=WinBackReason.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    seconds = models.PositiveIntegerField(_("seconds taken"), null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    device = models.CharField(max_length=64, blank=True, editable=False)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    status = models.CharField(_("answer status"), max_length=10, choices=ResponseStatus.choices, blank=True)
+    offer = models.CharField(_("offer"), max_length=60, blank=True)
+    offer_given = models.CharField(_("offer given"), max_length=200, blank=True)
+    offer_at = models.DateTimeField(_("offer given at"), null=True, blank=True)
+    follow_up = models.ForeignKey(
+        FollowUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("call")
+    )
+    contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("came back at"), null=True, blank=True)
+    watch_left = models.PositiveSmallIntegerField(_("visits still followed by a call"), default=0)
+
+    class Meta:
+        verbose_name = _("win-back")
+        verbose_name_plural = _("win-backs")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "customer", "last_visit_at"], name="care_winback_once_per_lapse"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "flagged_at"], name="care_winback_store_at"),
+            models.Index(fields=["store", "customer", "returned_at"], name="care_winback_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"WB-{self.pk}"

@@ -37,7 +37,7 @@ register(
 
 register(
     "care.caresettings",
-    {Role.MANAGER: ("view change", Scope.STORE)},
+    {Role.MANAGER: ("view change", Scope.STORE), Role.DIRECTOR: ("view change", Scope.ORGANIZATION)},
     resource="care",
 )
 
@@ -48,6 +48,20 @@ register(
     {
         Role.SALES: ("view", Scope.OWN),
         Role.ADVISOR: ("view", Scope.OWN),
+        Role.AGENT: ("view", Scope.STORE),
+        Role.SALES_MANAGER: ("view", Scope.STORE),
+        Role.SERVICE_MANAGER: ("view", Scope.STORE),
+        Role.MANAGER: ("view review", Scope.STORE),
+        Role.DIRECTOR: ("view", Scope.ORGANIZATION),
+    },
+    resource="care",
+)
+
+# Win-backs (issue 15 item 3b): the agents work them (their calls) and read the store's; the
+# managers read the rate; the store manager reviews a flagged answer; directors read every store.
+register(
+    "care.winback",
+    {
         Role.AGENT: ("view", Scope.STORE),
         Role.SALES_MANAGER: ("view", Scope.STORE),
         Role.SERVICE_MANAGER: ("view", Scope.STORE),

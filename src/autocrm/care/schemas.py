@@ -209,3 +209,50 @@ class SurveyPublicIn(Schema):
 
 class SurveyThanksOut(Schema):
     ok: bool
+
+
+class WinBackOut(Schema):
+    id: int
+    store: int
+    customer: int
+    customer_name: str
+    last_visit_at: dt.datetime
+    flagged_at: dt.datetime
+    sent_at: dt.datetime | None
+    contacted_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    reason: str
+    comment: str
+    flags: list[str]
+    status: str
+    offer: str
+    offer_given: str
+    follow_up: int | None
+    returned_at: dt.datetime | None
+    won_back: bool
+    watch_left: int
+
+
+class WinBackPage(Schema):
+    items: list[WinBackOut]
+    next_cursor: str | None
+
+
+class WinBackReportRow(Schema):
+    key: int | str | None
+    flagged: int
+    contacted: int
+    answered: int
+    returned: int
+    rate: float | None
+
+
+class WinBackReportOut(Schema):
+    by: str
+    start: dt.datetime
+    end: dt.datetime
+    rows: list[WinBackReportRow]
+
+
+class WinBackReviewIn(Schema):
+    accept: bool = False

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +30,9 @@ from .choices import (
     ResponseStatus,
     Severity,
     SurveyKind,
+    WinBackReason,
 )
-from .models import CareSettings, Complaint, FollowUp, SurveyResponse
+from .models import CareSettings, Complaint, FollowUp, SurveyResponse, WinBack
 
 # The manager of each owning department (level 1 of a complaint's escalation).
 DEPARTMENT_MANAGER: dict[str, str] = {
@@ -289,3 +291,85 @@ def survey_month(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, A
     lowest = list(qs.filter(counted).exclude(csi=None).order_by("csi", "id")[:5])
     return {"csi": round(float(agg["csi_avg"]), 1) if agg["csi_avg"] is not None else None, "csi_count": agg["csi_count"],
             "nps": nps, "nps_count": n, "lowest": lowest, "flagged": agg["flagged"]}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- win-back
+
+
+def winback_queryset(*, actor: Actor) -> QuerySet[WinBack]:
+    require_model(actor, "view", WinBack)
+    return WinBack.objects.for_actor(actor, "view").select_related("customer")
+
+
+def winback_get(*, actor: Actor, pk: int, action: str = "view") -> WinBack:
+    return get_in_scope(WinBack.objects.select_related("customer"), actor, pk, action)
+
+
+def winback_page(*, actor: Actor, filters: Mapping[str, Any], limit: Any = None, cursor: str | None = None) -> Page:
+    """Win-backs in scope, newest flagged first: ``state`` (``open``: not back yet, ``returned``,
+    ``answered``, ``flagged``: an answer waiting for review), ``reason``."""
+    errors = inputs.Errors()
+    state = str(filters.get("state") or "")
+    if state not in ("", "open", "returned", "answered", "flagged"):
+        errors.add("state", _("Choose one of the listed values."))
+    if filters.get("reason"):
+        inputs.choice(errors, filters, "reason", WinBackReason)
+    errors.raise_if_any()
+    qs = winback_queryset(actor=actor)
+    if state == "open":
+        qs = qs.filter(returned_at=None)
+    elif state == "returned":
+        qs = qs.exclude(returned_at=None)
+    elif state == "answered":
+        qs = qs.exclude(answered_at=None)
+    elif state == "flagged":
+        qs = qs.filter(status=ResponseStatus.FLAGGED)
+    if filters.get("reason"):
+        qs = qs.filter(reason=filters["reason"])
+    return paginate(qs, ordering=("-flagged_at", "-id"), limit=limit, cursor=cursor)
+
+
+WINBACK_DIMENSIONS = ("store", "reason", "month")
+
+
+def winback_report(*, actor: Actor, by: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Win-backs flagged in [start, end) grouped by store, reason or month flagged: how many
+    were flagged, contacted, answered (counted answers: a flagged one waits for review),
+    returned, and the win-back rate (returned / flagged, %). One grouped query."""
+    if by not in WINBACK_DIMENSIONS:
+        errors = inputs.Errors()
+        errors.add("by", _("Choose store, reason or month."))
+        errors.raise_if_any()
+    from django.db.models.functions import TruncMonth
+
+    qs = winback_queryset(actor=actor).filter(flagged_at__gte=start, flagged_at__lt=end).order_by()
+    if by == "month":
+        qs = qs.annotate(key=TruncMonth("flagged_at", tzinfo=timezone.get_current_timezone()))
+    else:
+        qs = qs.annotate(key=models.F("store_id" if by == "store" else "reason"))
+    rows = qs.values("key").annotate(
+        flagged=Count("id"),
+        contacted=Count("id", filter=Q(contacted_at__isnull=False)),
+        answered=Count("id", filter=Q(answered_at__isnull=False, status__in=COUNTED_STATUSES)),
+        returned=Count("id", filter=Q(returned_at__isnull=False)),
+    )
+    out = []
+    for r in rows:
+        key = r["key"]
+        if by == "month" and key is not None:
+            key = timezone.localtime(key).strftime("%Y-%m") if timezone.is_aware(key) else key.strftime("%Y-%m")
+        rate = round(r["returned"] * 100 / r["flagged"], 1) if r["flagged"] else None
+        out.append({"key": key, "flagged": r["flagged"], "contacted": r["contacted"], "answered": r["answered"],
+                    "returned": r["returned"], "rate": rate})  # fmt: skip
+    return sorted(out, key=lambda r: str(r["key"]))
+
+
+def won_back_customers(store_id: int, customer_ids: list[int]) -> set[int]:
+    """Which of these customers came back from a lapse (赢回客户 on their calls): one query."""
+    if not customer_ids:
+        return set()
+    return set(
+        WinBack.objects.filter(store_id=store_id, customer_id__in=customer_ids)  # scoped: the caller's store
+        .exclude(returned_at=None)
+        .values_list("customer_id", flat=True)
+    )

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -36,6 +36,7 @@ from .choices import (
     LEVEL_MANAGER,
     LEVEL_NONE,
     NEXT_STATUS,
+    WINBACK_WATCH_SOURCE,
     Category,
     Channel,
     ComplaintStatus,
@@ -49,8 +50,18 @@ from .choices import (
     Severity,
     SurveyKind,
     SurveyMoment,
+    WinBackReason,
 )
-from .models import CareSettings, Complaint, FollowUp, SurveyInvitation, SurveyResponse, SurveyTemplate
+from .models import (
+    CareCustomer,
+    CareSettings,
+    Complaint,
+    FollowUp,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyTemplate,
+    WinBack,
+)
 from .selectors import DEPARTMENT_MANAGER, deadline_hours, settings_for
 
 ASSIGNED_KIND = "care.assigned"
@@ -142,6 +153,8 @@ def on_deal_delivered(event: Any) -> None:
         return
     followup_plan(store_id=event.store_id, kind=FollowUpKind.DELIVERY, source_id=p.deal_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=p.consultant_id)  # fmt: skip
+    visit_seen(store_id=event.store_id, customer_id=p.customer_id, vehicle_id=p.vehicle_id,
+               at=getattr(p, "delivered_at", None))  # fmt: skip
     survey_invite(store_id=event.store_id, moment=SurveyMoment.DELIVERY, source_id=p.deal_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=p.consultant_id)  # fmt: skip
 
@@ -162,6 +175,8 @@ def on_repair_order_closed(event: Any) -> None:
     followup_plan(store_id=event.store_id, kind=FollowUpKind.SERVICE, source_id=p.repair_order_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=staff_id,
                   at=getattr(p, "closed_at", None))  # fmt: skip
+    visit_seen(store_id=event.store_id, customer_id=p.customer_id, vehicle_id=p.vehicle_id,
+               at=getattr(p, "closed_at", None))  # fmt: skip
     survey_invite(store_id=event.store_id, moment=SurveyMoment.SERVICE, source_id=p.repair_order_id,
                   customer_id=p.customer_id, vehicle_id=p.vehicle_id, staff_id=staff_id)  # fmt: skip
 
@@ -591,6 +606,45 @@ class Answering:
     staff_session: bool = False
 
 
+def honesty_flags(
+    *, settings: CareSettings, customer_id: int, sent_at: dt.datetime, opened_at: dt.datetime | None,
+    answering: Answering, now: dt.datetime,
+) -> tuple[list[str], int | None]:  # fmt: skip
+    """The ways a dealer fakes an answer (刷分) that this one shows, and the seconds it took: a
+    staff device, the store's network, answered in seconds, a mobile changed shortly before the
+    link was sent, many answers (surveys and win-back answers) from one device. Shared by the
+    CSI/NPS surveys and the win-back survey."""
+    flags: list[str] = []
+    if answering.staff_session:
+        flags.append(Flag.STAFF_DEVICE)
+    if _in_networks(answering.ip, settings.store_networks):
+        flags.append(Flag.STORE_NETWORK)
+    seconds = max(0, int((now - opened_at).total_seconds())) if opened_at else None
+    if seconds is not None and seconds < settings.min_answer_seconds:
+        flags.append(Flag.FAST)
+    from autocrm.audit.models import AuditEvent
+
+    since = sent_at - dt.timedelta(days=NUMBER_CHANGED_DAYS)
+    if AuditEvent.objects.filter(  # scoped: the answering customer
+        action="update", object_type="customers.customer", object_id=str(customer_id), at__gte=since,
+        changes__has_key="mobile",
+    ).exists():  # fmt: skip
+        flags.append(Flag.NUMBER_CHANGED)
+    if answering.device:
+        month = now - dt.timedelta(days=30)
+        recent = (
+            SurveyResponse.objects.filter(  # scoped: the answer's store
+                store_id=settings.store_id, device=answering.device, answered_at__gte=month
+            ).exclude(customer_id=customer_id).count()
+            + WinBack.objects.filter(  # scoped: idem
+                store_id=settings.store_id, device=answering.device, answered_at__gte=month
+            ).exclude(customer_id=customer_id).count()
+        )  # fmt: skip
+        if recent >= SAME_DEVICE_LIMIT - 1:
+            flags.append(Flag.SAME_DEVICE)
+    return flags, seconds
+
+
 @transaction.atomic
 def survey_respond(
     *, token: str, data: Mapping[str, Any], answering: Answering, now: dt.datetime | None = None
@@ -629,29 +683,10 @@ def survey_respond(
     comment = inputs.text(errors, data, "comment", 2000)
     errors.raise_if_any()
     settings = settings_for(locked.store_id)
-    flags: list[str] = []
-    if answering.staff_session:
-        flags.append(Flag.STAFF_DEVICE)
-    if _in_networks(answering.ip, settings.store_networks):
-        flags.append(Flag.STORE_NETWORK)
-    opened = locked.opened_at or invitation.opened_at
-    seconds = max(0, int((now - opened).total_seconds())) if opened else None
-    if seconds is not None and seconds < settings.min_answer_seconds:
-        flags.append(Flag.FAST)
-    from autocrm.audit.models import AuditEvent
-
-    since = (locked.sent_at or locked.created_at) - dt.timedelta(days=NUMBER_CHANGED_DAYS)
-    if AuditEvent.objects.filter(  # scoped: the invitation's customer
-        action="update", object_type="customers.customer", object_id=str(locked.customer_id), at__gte=since,
-        changes__has_key="mobile",
-    ).exists():  # fmt: skip
-        flags.append(Flag.NUMBER_CHANGED)
-    if answering.device:
-        recent = SurveyResponse.objects.filter(  # scoped: the invitation's store
-            store_id=locked.store_id, device=answering.device, answered_at__gte=now - dt.timedelta(days=30)
-        ).exclude(customer_id=locked.customer_id)
-        if recent.count() >= SAME_DEVICE_LIMIT - 1:
-            flags.append(Flag.SAME_DEVICE)
+    flags, seconds = honesty_flags(
+        settings=settings, customer_id=locked.customer_id, sent_at=locked.sent_at or locked.created_at,
+        opened_at=locked.opened_at or invitation.opened_at, answering=answering, now=now,
+    )  # fmt: skip
     response = SurveyResponse.objects.create(
         store_id=locked.store_id, invitation=locked, kind=template.kind, moment=locked.moment,
         customer_id=locked.customer_id, staff_id=locked.staff_id, scores=scores, csi=csi, nps=nps, comment=comment,
@@ -684,3 +719,334 @@ def survey_review(*, actor: Actor, response: SurveyResponse, accept: Any) -> Sur
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
     audit.record("care.survey_reviewed", obj=locked, actor=actor, extra={"status": locked.status})
     return locked
+
+
+# --------------------------------------------------------------------------- win-back (issue 15 item 3b)
+
+WINBACK_SALT = "autocrm.care.winback"
+WINBACK_BATCH = 500  # flagged customers contacted per store and sweep (the rest the next night)
+
+
+def _months_before(at: dt.datetime, months: int) -> dt.datetime:
+    """``at`` moved back ``months`` calendar months on the local clock (the 31st → the month's last day)."""
+    local = timezone.localtime(at)
+    year, month = divmod(local.year * 12 + local.month - 1 - months, 12)
+    import calendar
+
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def visit_seen(
+    *, store_id: int, customer_id: int, vehicle_id: int | None = None, at: dt.datetime | None = None
+) -> None:
+    """A visit of the customer (a closed repair order, a delivery): kept as the last visit the
+    churn rule reads, and the end of an open lapse — the customer is won back, and each of the
+    store's next watch visits (this one first) is followed by a call of its own (赢回客户)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        if not Customer.objects.filter(pk=customer_id, store_id=store_id).exists():  # scoped: the event's store
+            return
+        updated = CareCustomer.objects.filter(  # scoped: the event's store
+            store_id=store_id, customer_id=customer_id, last_visit_at__lt=at
+        ).update(last_visit_at=at, updated_at=timezone.now())
+        if not updated:
+            try:
+                with transaction.atomic():
+                    _row, created = CareCustomer.objects.get_or_create(store_id=store_id, customer_id=customer_id,
+                                                                       defaults={"last_visit_at": at})  # fmt: skip
+            except IntegrityError:  # a concurrent visit made the row
+                created = False
+            if not created:  # an event delivered again, or older than the last visit known: nothing new
+                return
+        open_lapse = (
+            WinBack.objects.select_for_update()  # scoped: the event's store
+            .filter(store_id=store_id, customer_id=customer_id, returned_at=None, last_visit_at__lt=at)
+            .order_by("-flagged_at")
+            .first()
+        )
+        if open_lapse is not None:
+            open_lapse.returned_at = at
+            open_lapse.watch_left = settings_for(store_id).watch_visits
+            open_lapse.save(update_fields=["returned_at", "watch_left", "updated_at"])
+            audit.record("care.winback_returned", obj=open_lapse, actor=None)
+        watched = (
+            WinBack.objects.select_for_update()  # scoped: idem
+            .filter(store_id=store_id, customer_id=customer_id, returned_at__lte=at, watch_left__gt=0)
+            .order_by("-returned_at")
+            .first()
+        )
+        if watched is None:
+            return
+        number = settings_for(store_id).watch_visits - watched.watch_left + 1
+        watched.watch_left -= 1
+        watched.save(update_fields=["watch_left", "updated_at"])
+        followup_plan(store_id=store_id, kind=FollowUpKind.WATCH,
+                      source_id=watched.pk * WINBACK_WATCH_SOURCE + max(1, number), customer_id=customer_id,
+                      vehicle_id=vehicle_id, at=at)  # fmt: skip
+
+
+def winback_flag(*, store_id: int, now: dt.datetime | None = None) -> int:
+    """The churn rule, set-based: every customer of the store whose last visit is older than the
+    store's lapse months, and who is not merged away, opted out of personalised marketing, or
+    marked not to contact, and not flagged for this lapse yet, is flagged — one read of the
+    candidates and one bulk insert (the unique lapse key makes a rerun or a race insert
+    nothing). Returns how many were flagged."""
+    now = now or timezone.now()
+    settings = settings_for(store_id)
+    if not settings.winback_months:
+        return 0
+    cutoff = _months_before(now, settings.winback_months)
+    already = WinBack.objects.filter(  # scoped: the sweep's store
+        store_id=store_id, customer_id=models.OuterRef("customer_id"), last_visit_at=models.OuterRef("last_visit_at")
+    )
+    candidates = (
+        CareCustomer.objects.filter(  # scoped: the sweep's store
+            store_id=store_id, last_visit_at__lt=cutoff, no_contact=False, customer__merged_into=None,
+            customer__personalised_marketing_opt_out=False,
+        )
+        .exclude(models.Exists(already))
+        .values_list("customer_id", "last_visit_at")
+    )  # fmt: skip
+    expires = now + dt.timedelta(days=settings.survey_link_days)
+    rows = [
+        WinBack(store_id=store_id, customer_id=cid, last_visit_at=last, flagged_at=now, nonce=secrets.token_hex(16),
+                expires_at=expires)
+        for cid, last in candidates.iterator(chunk_size=2000)
+    ]  # fmt: skip
+    with transaction.atomic():
+        WinBack.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        if rows:
+            audit.record("care.winbacks_flagged", store_id=store_id, object_type="care.winback",
+                         extra={"count": len(rows), "before": cutoff.isoformat()})  # fmt: skip
+    return len(rows)
+
+
+def winback_token(winback: WinBack) -> str:
+    return signing.dumps({"w": winback.pk, "n": winback.nonce}, salt=WINBACK_SALT, compress=True)
+
+
+def winback_link(winback: WinBack) -> str:
+    return reverse("care_public:winback", args=[winback_token(winback)])
+
+
+def winback_contact(*, store_id: int, now: dt.datetime | None = None, limit: int = WINBACK_BATCH) -> int:
+    """Contact the store's flagged customers not yet contacted (up to ``limit``), each in its own
+    transaction: the "why did you stop coming" link through the outbox (purpose ``survey``, so
+    consent decides the channel, or nothing is sent) and a win-back call for the next agent in
+    turn (its own script). Returns how many were contacted."""
+    from autocrm.messaging.services import message_queue
+
+    now = now or timezone.now()
+    store_name = Store.objects.filter(pk=store_id).values_list("name", flat=True).first() or ""
+    pks = list(
+        WinBack.objects.filter(store_id=store_id, contacted_at=None, returned_at=None)  # scoped: the sweep's store
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in pks:
+        with transaction.atomic():
+            wb = (
+                WinBack.objects.select_for_update().select_related("customer").filter(pk=pk, contacted_at=None).first()
+            )  # scoped: chosen above
+            if wb is None:
+                continue
+            link = winback_link(wb)
+            text = gettext("%(store)s misses you: tell us in one tap why you stopped coming, an offer waits: %(link)s") % {
+                "store": store_name, "link": link}  # fmt: skip
+            try:
+                with transaction.atomic():
+                    message_queue(actor=None, store=store_id, purpose="survey", channel=None,
+                                  template_code="winback_invite", customer=wb.customer, values={"link": link},
+                                  idempotency_key=f"care-winback:{wb.pk}", cause=wb, text=text)  # fmt: skip
+                wb.sent_at = now
+            except DomainError:  # no channel the customer agreed to: the call still goes ahead
+                pass
+            wb.follow_up = followup_plan(store_id=store_id, kind=FollowUpKind.WINBACK, source_id=wb.pk,
+                                         customer_id=wb.customer_id, at=now)  # fmt: skip
+            wb.contacted_at = now
+            wb.save(update_fields=["sent_at", "follow_up", "contacted_at", "updated_at"])
+            done += 1
+    return done
+
+
+def winback_sweep(*, store_id: int, now: dt.datetime | None = None) -> dict[str, int]:
+    """The nightly win-back: flag the lapsed customers (set-based), then contact them."""
+    flagged = winback_flag(store_id=store_id, now=now)
+    return {"flagged": flagged, "contacted": winback_contact(store_id=store_id, now=now)}
+
+
+def winback_open(token: str, *, now: dt.datetime | None = None) -> WinBack:
+    """The win-back behind a link (404 forged or expired); the first opening is stamped."""
+    try:
+        data = signing.loads(token, salt=WINBACK_SALT)
+        pk, nonce = int(data["w"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound() from None
+    wb = WinBack.objects.select_related("customer").filter(pk=pk, nonce=nonce).first()  # scoped: the signed link
+    now = now or timezone.now()
+    if wb is None or wb.expires_at < now:
+        raise NotFound()
+    if wb.opened_at is None and wb.answered_at is None:
+        WinBack.objects.filter(pk=wb.pk, opened_at=None).update(opened_at=now)  # scoped: idem
+        wb.opened_at = now
+    return wb
+
+
+def _give_offer(wb: WinBack, now: dt.datetime) -> None:
+    """The store's gift for the answer's reason, once (``offer_at``), through ``care.gifts``."""
+    from autocrm.core import gifts
+
+    if wb.offer_at is not None or not wb.reason:
+        return
+    spec = str((settings_for(wb.store_id).winback_gifts or {}).get(wb.reason) or "")
+    if not spec:
+        return
+    given = gifts.give(spec, customer_id=wb.customer_id, store_id=wb.store_id)
+    wb.offer, wb.offer_given, wb.offer_at = spec, given, now
+    audit.record("care.winback_offer", obj=wb, actor=None, extra={"offer": spec, "given": given})
+
+
+@transaction.atomic
+def winback_respond(
+    *, token: str, data: Mapping[str, Any], answering: Answering, now: dt.datetime | None = None
+) -> WinBack:
+    """Record why the customer stopped coming (``reason``; ``comment``, required for "other").
+    Once per link: a second answer is a 409 and changes nothing. The CSI/NPS honesty checks
+    flag it; an unflagged answer gets the store's offer for the reason at once, a flagged one
+    when a manager accepts it."""
+    now = now or timezone.now()
+    wb = winback_open(token, now=now)
+    locked = WinBack.objects.select_for_update().get(pk=wb.pk)  # scoped: the signed link
+    if locked.answered_at is not None:
+        raise Conflict(_("This survey was already answered. Thank you!"),
+                       fields={"survey": [_("This survey was already answered. Thank you!")]})  # fmt: skip
+    errors = inputs.Errors()
+    reason = inputs.choice(errors, data, "reason", WinBackReason)
+    comment = inputs.text(errors, data, "comment", 2000)
+    if reason == WinBackReason.OTHER and not comment:
+        errors.add("comment", _("Tell us in a few words, please."))
+    errors.raise_if_any()
+    settings = settings_for(locked.store_id)
+    flags, seconds = honesty_flags(settings=settings, customer_id=locked.customer_id,
+                                   sent_at=locked.sent_at or locked.flagged_at, opened_at=locked.opened_at or wb.opened_at,
+                                   answering=answering, now=now)  # fmt: skip
+    locked.reason, locked.comment, locked.answered_at, locked.seconds = reason, comment, now, seconds
+    locked.ip, locked.device, locked.flags = answering.ip or None, answering.device[:64], flags
+    locked.status = ResponseStatus.FLAGGED if flags else ResponseStatus.COUNTED
+    if not flags:
+        _give_offer(locked, now)
+    locked.save()
+    audit.record("care.winback_answered", obj=locked, actor=None, extra={"reason": reason, "flags": flags})
+    if comment:
+        voc_feed.feed(locked.store_id, locked.customer_id, "survey", locked.pk, comment, None, now)
+    return locked
+
+
+@transaction.atomic
+def winback_review(*, actor: Actor, winback: WinBack, accept: Any) -> WinBack:
+    """A manager decides on a flagged win-back answer: counted (and the offer given) or left out."""
+    require(actor, "review", winback)
+    locked = WinBack.objects.select_for_update().get(pk=winback.pk)  # scoped: checked above
+    if locked.status != ResponseStatus.FLAGGED:
+        raise Conflict(_("Only a flagged answer waits for a review."),
+                       fields={"accept": [_("Only a flagged answer waits for a review.")]})  # fmt: skip
+    accepted = accept is True or inputs.boolean(accept)
+    locked.status = ResponseStatus.ACCEPTED if accepted else ResponseStatus.EXCLUDED
+    if accepted:
+        _give_offer(locked, timezone.now())
+    locked.save()
+    audit.record("care.winback_reviewed", obj=locked, actor=actor, extra={"status": locked.status})
+    return locked
+
+
+@transaction.atomic
+def care_customer_no_contact(*, actor: Actor, customer_id: int, no_contact: Any = True) -> CareCustomer:
+    """Mark a customer of the store not to be approached by win-back (deceased, asked not to)."""
+    require_model(actor, "change", CareSettings)
+    store_id = actor.require_store_id()
+    if not Customer.objects.filter(pk=customer_id, store_id=store_id).exists():  # scoped: the actor's store
+        raise NotFound()
+    row, _created = CareCustomer.objects.get_or_create(store_id=store_id, customer_id=customer_id,
+                                                       defaults={"last_visit_at": timezone.now()})  # fmt: skip
+    row.no_contact = no_contact is True or inputs.boolean(no_contact)
+    row.save(update_fields=["no_contact", "updated_at"])
+    audit.record("care.customer_no_contact", obj=row, actor=actor, extra={"no_contact": row.no_contact})
+    return row
+
+
+# --------------------------------------------------------------------------- the store's care settings
+
+SETTINGS_NUMBERS: dict[str, tuple[int, int]] = {
+    "follow_up_days": (0, 60), "retry_hours": (1, 168), "max_attempts": (1, 10), "survey_link_days": (1, 90),
+    "low_csi": (0, 100), "low_nps": (0, 10), "min_answer_seconds": (0, 600), "winback_months": (0, 36),
+    "watch_visits": (0, 10),
+}  # fmt: skip
+DEADLINE_STEPS = ("received", "assigned", "handling", "confirming")
+SCRIPT_KINDS = tuple(FollowUpKind.values)
+
+
+def _check_networks(errors: inputs.Errors, value: str) -> str:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            errors.add("store_networks", _("%(part)s is not an address or a network (CIDR).") % {"part": part})
+    return ", ".join(parts)
+
+
+@transaction.atomic
+def settings_save(*, actor: Actor, data: Mapping[str, Any]) -> CareSettings:
+    """Save the store's care settings from a form: the numbers (each within its range), the
+    store networks (addresses or CIDR), the complaint deadlines per severity and step
+    (``deadline_<severity>_<step>``, hours 1–720), the scripts per kind (``script_<kind>``, empty:
+    the shipped one) and the win-back offer per reason (``gift_<reason>``, one of the store's
+    gifts on offer or none). Bad input names each field and saves nothing; the change is audited."""
+    from autocrm.core import gifts
+
+    store_id = actor.require_store_id()
+    current = _locked_settings(store_id)
+    require(actor, "change", current)
+    errors = inputs.Errors()
+    values: dict[str, Any] = {}
+    for name, (low, high) in SETTINGS_NUMBERS.items():
+        number = inputs.integer(errors, data.get(name), name, low, high)
+        if number is None and name not in errors.fields:
+            errors.add(name, _("This field is required."))
+        values[name] = number
+    values["store_networks"] = _check_networks(errors, inputs.text(errors, data, "store_networks", 300))
+    deadlines: dict[str, dict[str, int]] = {}
+    for severity in Severity.values:
+        for step in DEADLINE_STEPS:
+            name = f"deadline_{severity}_{step}"
+            hours = inputs.integer(errors, data.get(name), name, 1, 720)
+            if hours is None and name not in errors.fields:
+                errors.add(name, _("This field is required."))
+            if hours is not None:
+                deadlines.setdefault(severity, {})[step] = hours
+    values["deadlines"] = deadlines
+    scripts = {}
+    for kind in SCRIPT_KINDS:
+        script = inputs.text(errors, data, f"script_{kind}", 2000)
+        if script:
+            scripts[kind] = script
+    values["scripts"] = scripts
+    offered = {spec for spec, _label in gifts.options(store_id)}
+    winback_gifts = {}
+    for reason in WinBackReason.values:
+        name = f"gift_{reason}"
+        spec = inputs.text(errors, data, name, 60)
+        if spec and spec not in offered and spec != current.winback_gifts.get(reason):
+            errors.add(name, _("Choose one of the gifts on offer in this store."))
+        elif spec:
+            winback_gifts[reason] = spec
+    values["winback_gifts"] = winback_gifts
+    errors.raise_if_any()
+    changes = {k: [getattr(current, k), v] for k, v in values.items() if getattr(current, k) != v}
+    for k, v in values.items():
+        setattr(current, k, v)
+    current.save()
+    audit.record("care.settings_saved", obj=current, actor=actor, changes=changes)
+    return current

@@ -14,4 +14,7 @@ urlpatterns = [
     path("complaints/<int:pk>/escalate/", views.complaint_escalate, name="complaint_escalate"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<int:pk>/review/", views.survey_review, name="survey_review"),
+    path("win-backs/", views.winback_list, name="winback_list"),
+    path("win-backs/<int:pk>/review/", views.winback_review, name="winback_review"),
+    path("settings/", views.care_settings, name="settings"),
 ]

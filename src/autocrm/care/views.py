@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from autocrm.core.actor import actor_of
 from autocrm.core.forms import REFUSED, run_action, run_service
-from autocrm.core.permissions import can, present, require_model
+from autocrm.core.permissions import can, present, require, require_model
 from autocrm.tenancy.selectors import store_names
 
 from . import selectors, services
@@ -33,9 +33,10 @@ from .choices import (
     RootCause,
     Severity,
     SurveyKind,
+    WinBackReason,
 )
-from .forms import AdvanceForm, ComplaintForm, OutcomeForm
-from .models import Complaint, SurveyResponse
+from .forms import AdvanceForm, CareSettingsForm, ComplaintForm, OutcomeForm
+from .models import Complaint, SurveyResponse, WinBack
 
 PAGE_SIZE = 50
 
@@ -56,7 +57,14 @@ def followup_list(request: HttpRequest) -> HttpResponse:
     page = selectors.followup_page(
         actor=actor, filters=filters, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None
     )
-    rows = [{"f": f, "mobile": present(actor, f.customer, "mobile")} for f in page.items]
+    won = (
+        selectors.won_back_customers(actor.require_store_id(), [f.customer_id for f in page.items])
+        if actor.store_id
+        else set()
+    )
+    rows = [
+        {"f": f, "mobile": present(actor, f.customer, "mobile"), "won_back": f.customer_id in won} for f in page.items
+    ]
     return render(request, "care/followup_list.html", {
         "rows": rows, "next_cursor": page.next_cursor, "filters": filters, "now": timezone.now(),
         "query": urlencode({k: v for k, v in filters.items() if v}), **_labels(),
@@ -90,6 +98,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "care/followup_detail.html", {
         "f": follow_up, "form": form, "script": script, "now": timezone.now(), "mobile": present(actor, follow_up.customer, "mobile"),
         "can_record": follow_up.status == FollowUpStatus.OPEN and can(actor, "change", follow_up), **_labels(),
+        "won_back": bool(selectors.won_back_customers(follow_up.store_id, [follow_up.customer_id])),
     })  # fmt: skip
 
 
@@ -238,3 +247,93 @@ def survey_review(request: HttpRequest, pk: int) -> HttpResponse:
     if done is not REFUSED:
         messages.success(request, _("Review saved."))
     return redirect("care:survey_list")
+
+
+def _settings_initial(settings: Any) -> dict[str, Any]:
+    initial: dict[str, Any] = {name: getattr(settings, name) for name in services.SETTINGS_NUMBERS}
+    initial["store_networks"] = settings.store_networks
+    for severity in Severity.values:
+        for step in services.DEADLINE_STEPS:
+            initial[f"deadline_{severity}_{step}"] = selectors.deadline_hours(settings, severity, step)
+    for kind in services.SCRIPT_KINDS:
+        initial[f"script_{kind}"] = (settings.scripts or {}).get(kind, "")
+    for reason in WinBackReason.values:
+        initial[f"gift_{reason}"] = (settings.winback_gifts or {}).get(reason, "")
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_settings(request: HttpRequest) -> HttpResponse:
+    """The store's care settings (the store manager; a director for the store they work in)."""
+    from autocrm.core import gifts
+
+    actor = actor_of(request)
+    store_id = actor.require_store_id()
+    settings = selectors.settings_for(store_id)
+    require(actor, "change", settings)
+    choices = gifts.options(store_id)
+    known = {spec for spec, _label in choices}
+    choices += [(spec, spec) for spec in (settings.winback_gifts or {}).values() if spec not in known]
+    form = CareSettingsForm(request.POST or None, initial=_settings_initial(settings), gift_choices=choices)
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in form.fields}
+        if run_service(form, services.settings_save, actor=actor, data=data) is not None:
+            messages.success(request, _("Care settings saved."))
+            return redirect("care:settings")
+    sections = [
+        (_("Follow-up calls and surveys"), [form[n] for n in ("follow_up_days", "retry_hours", "max_attempts",
+                                                               "survey_link_days", "low_csi", "low_nps")]),
+        (_("Honest answers"), [form["min_answer_seconds"], form["store_networks"]]),
+        (_("Win-back"), [form["winback_months"], form["watch_visits"],
+                         *[form[f"gift_{r}"] for r in WinBackReason.values]]),
+        (_("Complaint deadlines"), [f for f in form if f.name.startswith("deadline_")]),
+        (_("Call scripts"), [f for f in form if f.name.startswith("script_")]),
+    ]  # fmt: skip
+    return render(request, "care/settings.html", {"form": form, "sections": sections,
+                                                  "status": 400 if form.errors else 200},
+                  status=400 if request.method == "POST" and form.errors else 200)  # fmt: skip
+
+
+@login_required
+@require_GET
+def winback_list(request: HttpRequest) -> HttpResponse:
+    """Win-back: the rate (flagged, contacted, answered, returned) by store, reason and month of
+    the last year, and the flagged customers newest first."""
+    actor = actor_of(request)
+    filters = {k: request.GET.get(k, "") for k in ("state", "reason")}
+    page = selectors.winback_page(actor=actor, filters=filters, limit=PAGE_SIZE,
+                                  cursor=request.GET.get("cursor") or None)  # fmt: skip
+    end = timezone.now() + dt.timedelta(seconds=1)
+    start = end - dt.timedelta(days=365)
+    by_store = selectors.winback_report(actor=actor, by="store", start=start, end=end)
+    by_reason = selectors.winback_report(actor=actor, by="reason", start=start, end=end)
+    by_month = selectors.winback_report(actor=actor, by="month", start=start, end=end)
+    names = store_names(actor=actor, ids=[r["key"] for r in by_store])
+    reasons = {**dict(WinBackReason.choices), "": _("Not answered")}
+    for r in by_store:
+        r["label"] = names.get(r["key"], r["key"])
+    for r in by_reason:
+        r["label"] = reasons.get(r["key"] or "", r["key"])
+    for r in by_month:
+        r["label"] = r["key"]
+    total = {k: sum(r[k] for r in by_store) for k in ("flagged", "contacted", "answered", "returned")}
+    total["rate"] = round(total["returned"] * 100 / total["flagged"], 1) if total["flagged"] else None
+    return render(request, "care/winback_list.html", {
+        "rows": page.items, "next_cursor": page.next_cursor, "filters": filters, "total": total,
+        "query": urlencode({k: v for k, v in filters.items() if v}), "reasons": dict(WinBackReason.choices),
+        "reason_choices": WinBackReason.choices, "flag_labels": dict(Flag.choices),
+        "tables": [(_("By store"), by_store), (_("By reason"), by_reason), (_("By month"), by_month)],
+        "can_review": can(actor, "review", WinBack),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def winback_review(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    wb = selectors.winback_get(actor=actor, pk=pk)
+    done = run_action(request, services.winback_review, actor=actor, winback=wb, accept=request.POST.get("accept", ""))
+    if done is not REFUSED:
+        messages.success(request, _("Review saved."))
+    return redirect("care:winback_list")

@@ -16,7 +16,7 @@ from autocrm.core.forms import error_text
 from autocrm.core.modules import module_enabled
 
 from . import services
-from .choices import SurveyKind
+from .choices import SurveyKind, WinBackReason
 
 DEVICE_COOKIE = "sv_device"
 
@@ -58,6 +58,37 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                           _page(request, invitation, token, error=error_text(exc), values=data), status=400)  # fmt: skip
         return render(request, "care/public/survey_done.html", {"again": False})
     response = render(request, "care/public/survey.html", _page(request, invitation, token, values={}))
+    if DEVICE_COOKIE not in request.COOKIES:
+        response.set_cookie(DEVICE_COOKIE, secrets.token_hex(16), max_age=3600 * 24 * 365, httponly=True,
+                            samesite="Lax")  # fmt: skip
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def winback(request: HttpRequest, token: str) -> HttpResponse:
+    """The "why did you stop coming" link: the reasons, then thanks (and the offer, when given)."""
+    try:
+        wb = services.winback_open(token)
+    except NotFound:
+        return render(request, "care/public/survey_gone.html", status=404)
+    if not module_enabled(wb.store_id, "care"):
+        return render(request, "care/public/survey_gone.html", status=404)
+    if wb.answered_at is not None and request.method == "GET":
+        return render(request, "care/public/winback_done.html", {"again": True}, status=409)
+    page = {"wb": wb, "reasons": WinBackReason.choices}
+    if request.method == "POST":
+        answering = services.Answering(ip=request.META.get("REMOTE_ADDR"), device=_device(request),
+                                       staff_session=bool(getattr(request, "user", None) and request.user.is_authenticated))  # fmt: skip
+        data = {k: request.POST.get(k, "") for k in ("reason", "comment")}
+        try:
+            done = services.winback_respond(token=token, data=data, answering=answering)
+        except Conflict:
+            return render(request, "care/public/winback_done.html", {"again": True}, status=409)
+        except ValidationError as exc:
+            return render(request, "care/public/winback.html", {**page, "error": error_text(exc), "values": data},
+                          status=400)  # fmt: skip
+        return render(request, "care/public/winback_done.html", {"again": False, "wb": done})
+    response = render(request, "care/public/winback.html", {**page, "values": {}})
     if DEVICE_COOKIE not in request.COOKIES:
         response.set_cookie(DEVICE_COOKIE, secrets.token_hex(16), max_age=3600 * 24 * 365, httponly=True,
                             samesite="Lax")  # fmt: skip

@@ -18,6 +18,7 @@ _ENUMS = {
     "channel": choices.Channel, "category": choices.Category, "severity": choices.Severity,
     "department": choices.Department, "status": choices.ComplaintStatus, "root_cause": choices.RootCause,
     "kind_survey": choices.SurveyKind, "flag": choices.Flag, "response_status": choices.ResponseStatus,
+    "winback_reason": choices.WinBackReason,
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from autocrm.care.models import Complaint, FollowUp
 from autocrm.core.testing import MultistoreMatrix, Op
 from autocrm.customers.tests.test_multistore import build_customer
 
-FU, C, SR = "care.followup", "care.complaint", "care.surveyresponse"
+FU, C, SR, WB, CS = "care.followup", "care.complaint", "care.surveyresponse", "care.winback", "care.caresettings"
 _src = itertools.count(1)
 
 
@@ -42,15 +42,24 @@ def build_response(store, owner):
                                          staff=owner, nps=9, answered_at=now, flags=["fast"], status="flagged")  # fmt: skip
 
 
+def build_winback(store, owner):
+    from autocrm.care.models import WinBack
+
+    customer = build_customer(store, owner)
+    now = timezone.now()
+    return WinBack.objects.create(store=store, customer=customer, last_visit_at=now, flagged_at=now, nonce="n",
+                                  expires_at=now, answered_at=now, reason="price", flags=["fast"], status="flagged")  # fmt: skip
+
+
 def new_complaint(world, role):
     customer = build_customer(world.store_of("own"), world.owner(role, "own"))
     return {"customer": customer.pk, "description": "矩阵投诉", "category": "price", "department": "sales"}
 
 
 class TestCareMultistore(MultistoreMatrix):
-    builders = {FU: build_followup, C: build_complaint, SR: build_response}
+    builders = {FU: build_followup, C: build_complaint, SR: build_response, WB: build_winback}
     namespaces = ["care"]
-    api_prefixes = ["/follow-ups", "/complaints", "/surveys"]
+    api_prefixes = ["/follow-ups", "/complaints", "/surveys", "/win-backs"]
     exempt = {
         "GET /api/v1/surveys/public/{token}": "no login: the signed link is the permission (test_surveys)",
         "POST /api/v1/surveys/public/{token}": "no login: the signed link is the permission (test_surveys)",
@@ -67,6 +76,12 @@ class TestCareMultistore(MultistoreMatrix):
         Op("care:complaint_escalate", C, "escalate", method="POST", ok=302, fresh=True),
         Op("care:survey_list", SR, "view", record=False),
         Op("care:survey_review", SR, "review", method="POST", data={"accept": "1"}, ok=302, fresh=True),
+        Op("care:winback_list", WB, "view", record=False),
+        Op("care:winback_review", WB, "review", method="POST", data={"accept": "0"}, ok=302, fresh=True),
+        Op("care:settings", CS, "change", record=False),
+        Op("/win-backs", WB, "view", api=True, record=False),
+        Op("/win-backs/report", WB, "view", api=True, record=False),
+        Op("/win-backs/{pk}/review", WB, "review", api=True, method="POST", data={"accept": False}, fresh=True),
         Op("/surveys", SR, "view", api=True, record=False),
         Op("/surveys/scores", SR, "view", api=True, record=False),
         Op("/surveys/{pk}/review", SR, "review", api=True, method="POST", data={"accept": True}, fresh=True),
