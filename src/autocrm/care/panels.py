@@ -59,7 +59,20 @@ def home_surveys(request: ActorRequest) -> dict[str, Any] | None:
     return survey_month(actor=actor)
 
 
+def customer_care_context(actor: Any, customer: Any) -> dict[str, Any] | None:
+    """The care part of the customer 360 page: a lazy part (no query on the page's first paint)."""
+    from django.urls import reverse
+
+    if not (can(actor, "view", Complaint) or can(actor, "view", FollowUp) or can(actor, "view", SurveyResponse)):
+        return None
+    return {"care_part_url": reverse("care:customer_part", args=[customer.pk])}
+
+
 def register() -> None:
+    from autocrm.core.extensions import Panel, register_panel
+
+    register_panel(Panel(target="customers.customer", key="care", template="care/panels/customer_care.html",
+                         context=customer_care_context, order=15, module="care"))  # fmt: skip
     # Not a manager's first screen (ADR 0030): the escalations are; this month's CSI/NPS and the
     # lowest-scored visits load when scrolled to, so their queries leave the first paint.
     register_home_panel("care_surveys", template="care/panels/home_surveys.html", context=home_surveys, order=5,

@@ -289,3 +289,21 @@ def survey_month(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, A
     lowest = list(qs.filter(counted).exclude(csi=None).order_by("csi", "id")[:5])
     return {"csi": round(float(agg["csi_avg"]), 1) if agg["csi_avg"] is not None else None, "csi_count": agg["csi_count"],
             "nps": nps, "nps_count": n, "lowest": lowest, "flagged": agg["flagged"]}  # fmt: skip
+
+
+def customer_care(*, actor: Actor, customer: Any, limit: int = 5) -> dict[str, Any]:
+    """One customer's care in the actor's scope, at most three queries (each only with the right
+    to read it): open complaints by their step's deadline, the latest calls, the latest answers."""
+    from autocrm.core.permissions import can
+
+    out: dict[str, Any] = {"complaints": None, "followups": None, "surveys": None}
+    if can(actor, "view", Complaint):
+        out["complaints"] = list(complaint_queryset(actor=actor).filter(customer=customer)
+                                 .exclude(status=ComplaintStatus.CLOSED).order_by("step_due_at", "id")[:limit])  # fmt: skip
+    if can(actor, "view", FollowUp):
+        out["followups"] = list(followup_queryset(actor=actor).filter(customer=customer)
+                                .order_by("-due_at", "-id")[:limit])  # fmt: skip
+    if can(actor, "view", SurveyResponse):
+        out["surveys"] = list(survey_queryset(actor=actor).filter(customer=customer)
+                              .order_by("-answered_at", "-id")[:limit])  # fmt: skip
+    return out
