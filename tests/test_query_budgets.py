@@ -27,8 +27,10 @@ from autocrm.vehicles.services import odometer_record, vehicle_create
 # 21: the store manager's home, with after-sales' and sales' panels of the day; +2: the workshop
 # KPIs of the day (service_workshop: the repair orders' counts, the store's bays and costs);
 # +3: care's escalations reaching the manager (总经理督办 banner), this month's CSI/NPS in one
-# aggregate and the lowest-scored visits.
-HOME_QUERIES = 26
+# aggregate and the lowest-scored visits; −2: the CSI/NPS panel and its lowest-scored visits load
+# after the first paint (lazy, ADR 0030) — the escalations banner stays on it.
+HOME_QUERIES = 24
+MANAGER_HOME_QUERIES = 24
 LIST_QUERIES = 12
 
 
@@ -96,6 +98,18 @@ def test_every_roles_home_page_has_a_fixed_budget(small_world):
     after = {role: count(client_for(ACTOR_OF_ROLE[role]), "/") for role in Role.values}
     assert max(before.values()) <= HOME_QUERIES, before
     assert max(after.values()) <= HOME_QUERIES, after
+
+
+def test_the_managers_home_paints_without_the_satisfaction_panel(small_world):
+    """The store manager's first screen: the escalations reaching them, the day's panels; this
+    month's CSI/NPS and the lowest-scored visits are a placeholder that loads on its own."""
+    grow(5)
+    client = client_for("manager_a")
+    assert count(client, "/") <= MANAGER_HOME_QUERIES
+    body = client.get("/").content.decode()
+    assert reverse("home_panel", args=["care_surveys"]) in body and 'id="panel-csi"' not in body
+    part = client.get(reverse("home_panel", args=["care_surveys"]), HTTP_HX_REQUEST="true")
+    assert part.status_code == 200 and 'id="panel-csi"' in part.content.decode()
 
 
 @pytest.mark.parametrize("username", ["sales_a1", "manager_a", "director"])

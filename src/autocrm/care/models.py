@@ -116,6 +116,7 @@ class FollowUp(TenantModel):
         indexes = [
             models.Index(fields=["store", "status", "due_at"], name="care_followup_due"),
             models.Index(fields=["store", "agent", "status", "due_at"], name="care_followup_agent"),
+            models.Index(fields=["store", "customer", "due_at"], name="care_followup_customer"),  # the 360 part
         ]
 
     def __str__(self) -> str:
@@ -174,6 +175,7 @@ class Complaint(TenantModel):
         indexes = [
             models.Index(fields=["store", "status", "step_due_at"], name="care_complaint_due"),
             models.Index(fields=["store", "level", "status"], name="care_complaint_level"),
+            models.Index(fields=["store", "customer", "step_due_at"], name="care_complaint_customer"),  # the 360 part
         ]
 
     def __str__(self) -> str:
@@ -272,6 +274,7 @@ class SurveyResponse(TenantModel):
             models.Index(fields=["store", "answered_at"], name="care_response_store_at"),
             models.Index(fields=["store", "device", "answered_at"], name="care_response_device"),
             models.Index(fields=["store", "status"], name="care_response_status"),
+            models.Index(fields=["store", "customer", "answered_at"], name="care_response_customer"),  # the 360 part
         ]
 
     def __str__(self) -> str:

@@ -373,3 +373,19 @@ def won_back_customers(store_id: int, customer_ids: list[int]) -> set[int]:
         .exclude(returned_at=None)
         .values_list("customer_id", flat=True)
     )
+def customer_care(*, actor: Actor, customer: Any, limit: int = 5) -> dict[str, Any]:
+    """One customer's care in the actor's scope, at most three queries (each only with the right
+    to read it): open complaints by their step's deadline, the latest calls, the latest answers."""
+    from autocrm.core.permissions import can
+
+    out: dict[str, Any] = {"complaints": None, "followups": None, "surveys": None}
+    if can(actor, "view", Complaint):
+        out["complaints"] = list(complaint_queryset(actor=actor).filter(customer=customer)
+                                 .exclude(status=ComplaintStatus.CLOSED).order_by("step_due_at", "id")[:limit])  # fmt: skip
+    if can(actor, "view", FollowUp):
+        out["followups"] = list(followup_queryset(actor=actor).filter(customer=customer)
+                                .order_by("-due_at", "-id")[:limit])  # fmt: skip
+    if can(actor, "view", SurveyResponse):
+        out["surveys"] = list(survey_queryset(actor=actor).filter(customer=customer)
+                              .order_by("-answered_at", "-id")[:limit])  # fmt: skip
+    return out

@@ -12,6 +12,7 @@ urlpatterns = [
     path("complaints/<int:pk>/", views.complaint_detail, name="complaint_detail"),
     path("complaints/<int:pk>/advance/", views.complaint_advance, name="complaint_advance"),
     path("complaints/<int:pk>/escalate/", views.complaint_escalate, name="complaint_escalate"),
+    path("customers/<int:pk>/care/", views.customer_part, name="customer_part"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/<int:pk>/review/", views.survey_review, name="survey_review"),
     path("win-backs/", views.winback_list, name="winback_list"),

@@ -216,6 +216,31 @@ def complaint_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def customer_part(request: HttpRequest, pk: int) -> HttpResponse:
+    """The care part of the customer 360 page (lazy): open complaints with their step's deadline
+    and escalation level, the latest follow-up calls and survey scores; "raise a complaint"."""
+    from django.middleware.csrf import get_token
+    from django.template.loader import render_to_string
+    from django.utils.cache import patch_vary_headers
+
+    from autocrm.core.permissions import get_in_scope
+    from autocrm.customers.models import Customer
+
+    actor = actor_of(request)
+    customer = get_in_scope(Customer.objects.all(), actor, pk)
+    context = {"customer": customer, "now": timezone.now(), **selectors.customer_care(actor=actor, customer=customer),
+               "can_add": can(actor, "add", Complaint), **_labels()}  # fmt: skip
+    template = "care/panels/customer_care_part.html"
+    if getattr(request, "htmx", False):
+        response = HttpResponse(render_to_string(template, {**context, "csrf_token": get_token(request)}))
+    else:
+        response = render(request, "customers/customer_part.html", {**context, "part_template": template})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@login_required
+@require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
     """Survey answers in scope, newest first, with this month's CSI/NPS and the flagged ones to review."""
     actor = actor_of(request)

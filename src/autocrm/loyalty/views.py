@@ -131,6 +131,24 @@ def customer_part(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def bill_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coupon and the points a repair order's bill is to use (the panel on the repair order
+    page); back to the page the form was on."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    actor = actor_of(request)
+    data = {"repair_order": pk, "customer": request.POST.get("customer", ""),
+            "coupon": request.POST.get("coupon", ""), "points": request.POST.get("points", "")}  # fmt: skip
+    if run_action(request, services.bill_loyalty_set, actor=actor, data=data) is not REFUSED:
+        messages.success(request, _("The bill will use this coupon and these points."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("loyalty:member_list")
+    return redirect(back)
+
+
+@login_required
 @require_GET
 def coupon_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)

@@ -175,9 +175,17 @@ def _detail_context(actor: Any, ro: RepairOrder) -> dict[str, Any]:
 @login_required
 @require_GET
 def repair_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The repair order, with the panels other apps register on ``service.repair_order`` (loyalty:
+    the coupon and points its bill is to use)."""
+    from autocrm.core.extensions import panels_for
+
     actor = actor_of(request)
     ro = selectors.repair_order_get(actor=actor, pk=pk)
-    return render(request, "service/repair_order_detail.html", _detail_context(actor, ro))
+    context = _detail_context(actor, ro)
+    shared = {"ro": ro, "csrf_token": get_token(request), "request": request}
+    context["panels"] = [{"key": panel.key, "html": render_to_string(panel.template, {**ctx, **shared})}
+                         for panel, ctx in panels_for("service.repair_order", actor, ro)]  # fmt: skip
+    return render(request, "service/repair_order_detail.html", context)
 
 
 def _ro_action(request: HttpRequest, pk: int, action: str, fn: Any, done: str, **kwargs: Any) -> HttpResponse:

@@ -59,3 +59,34 @@ def test_adjust_and_redeem_from_the_pages(demo):
     assert r.status_code == 302
     coupon.refresh_from_db()
     assert coupon.status == "redeemed"
+
+
+def test_coupon_and_points_chosen_on_the_repair_order_page_in_scope(demo):
+    from autocrm.loyalty.models import BillLoyalty
+
+    from .factories import ro_at_quality_check
+
+    advisor = actor_for("advisor_a1", "a")
+    m = member(points=500)
+    coupon = services.coupon_issue(actor=advisor, data={"type": "REFERRAL", "customer": m.customer_id})
+    ro = ro_at_quality_check(advisor, m.customer)
+    ro_url = reverse("service:repair_order_detail", args=[ro.pk])
+    url = reverse("loyalty:bill_choose", args=[ro.pk])
+    client = login("advisor_a1")
+    page = client.get(ro_url).content.decode()
+    assert url in page and coupon.code in page
+    data = {"customer": m.customer_id, "coupon": coupon.code, "points": "300", "next": ro_url}
+    # another store's advisor, a technician: refused, nothing chosen
+    assert login("advisor_b1").post(url, data).status_code == 404
+    assert login("tech_a1").post(url, data).status_code in (403, 404)
+    assert not BillLoyalty.objects.filter(repair_order_id=ro.pk).exists()
+    # more points than the balance: a clear message, nothing chosen
+    response = client.post(url, {**data, "points": "501"})
+    assert response.status_code == 302 and response["Location"] == ro_url
+    assert not BillLoyalty.objects.filter(repair_order_id=ro.pk).exists()
+    response = client.post(url, {**data, "next": "https://evil.example/"})
+    assert response.status_code == 302 and "evil" not in response["Location"]
+    chosen = BillLoyalty.objects.get(repair_order_id=ro.pk)
+    assert chosen.coupon_id == coupon.pk and chosen.points == 300
+    assert 'value="300"' in client.get(ro_url).content.decode()
+    assert login("tech_a1").get(ro_url).content.decode().count(url) == 0
