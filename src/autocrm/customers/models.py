@@ -107,8 +107,8 @@ class Customer(TenantModel):
         # Each index is paid for by every insert (an import of 100,000 rows spends most of its
         # database time here), so there are no twins: pinyin and initials prefix search has
         # PostgreSQL varchar_pattern_ops indexes (migration 0003; SQLite gets plain ones in 0004);
-        # the name is found through the GIN index on its characters (0003), exact names too
-        # (``search.name_condition``); a consultant's own list and the links to users and to the
+        # the name is found through the GIN index on its characters and character pairs (0012,
+        # docs/adr/0042; ``search.name_condition``); a consultant's own list and the links to users and to the
         # survivor of a merge are indexed only where set (imported customers are mostly not
         # assigned yet). Migrations 0005 and 0006 and docs/adr/0005 give the cost of each.
         indexes = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models import F, Func, Q, QuerySet, TextField
 
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.normalize import normalize_mobile
@@ -111,24 +111,31 @@ def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Custom
 
 
 def name_contains(queryset: QuerySet[Customer], value: str) -> QuerySet[Customer]:
-    """Customers whose name contains ``value``. On PostgreSQL the name's characters are matched
-    first against the GIN index on them (customers migration 0003), so any substring — even a
-    rare two-character name, too short for trigrams — is found without reading every customer
-    of the store; the LIKE keeps the match exact. A common single character (王) is left to the
-    planner, which then walks the newest rows instead."""
+    """Customers whose name contains ``value``. On PostgreSQL the name's characters and
+    character pairs are matched first against the GIN index on them (customers migration 0012),
+    so any substring — even a two-character name, too short for trigrams — is found by reading
+    only the names holding each of its pairs; the LIKE keeps the match exact. A common single
+    character (王) is left to the planner, which then walks the newest rows instead."""
     queryset, condition = name_condition(queryset, value, exact=False)
     return queryset.filter(condition)
 
 
+def name_grams(value: str) -> list[str]:
+    """What the index holds for ``value`` that any name containing it holds too: its character
+    pairs (spaces kept, as ``customer_name_grams`` keeps them), or the one character itself."""
+    if len(value) == 1:
+        return [value]
+    return sorted({value[i : i + 2] for i in range(len(value) - 1)})
+
+
 def name_condition(queryset: QuerySet[Customer], value: str, *, exact: bool) -> tuple[QuerySet[Customer], Q]:
-    """The queryset (with the name's characters as an alias on PostgreSQL) and a condition for
-    names equal to, or containing, ``value`` that the GIN index on those characters serves, so it
-    can be combined with others (the duplicate check on entry ORs it with the blind indexes)."""
+    """The queryset (with the name's grams as an alias on PostgreSQL) and a condition for names
+    equal to, or containing, ``value`` that the GIN index on those grams serves, so it can be
+    combined with others."""
     condition = Q(name=value) if exact else Q(name__contains=value)
-    chars = sorted({ch for ch in value if not ch.isspace()})
-    if connections[queryset.db].vendor != "postgresql" or not chars:
+    if connections[queryset.db].vendor != "postgresql" or not value:
         return queryset, condition
     from django.contrib.postgres.fields import ArrayField
 
-    name_chars = Func(F("name"), Value(""), function="regexp_split_to_array", output_field=ArrayField(TextField()))
-    return queryset.alias(name_chars=name_chars), condition & Q(name_chars__contains=chars)
+    grams = Func(F("name"), function="customer_name_grams", output_field=ArrayField(TextField()))
+    return queryset.alias(name_grams=grams), condition & Q(name_grams__contains=name_grams(value))

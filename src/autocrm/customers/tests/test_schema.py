@@ -22,10 +22,11 @@ def test_customer_indexes_on_postgresql():
         d for d in defs if "mobile_index varchar_pattern_ops" in d or "id_number_index varchar_pattern_ops" in d
     ]
     assert not [d for d in defs if d.endswith("(store_id)")]  # every index already leads with the store
-    for name in ("customer_store_initials_like", "customer_store_pinyin_like", "customer_name_chars"):
+    for name in ("customer_store_initials_like", "customer_store_pinyin_like", "customer_name_grams"):
         assert name in indexes
-    # The name's characters serve every name search, exact names included (migration 0005).
+    # The name's characters and pairs serve every name search (migrations 0005, 0012).
     assert "customer_name_trgm" not in indexes and "customer_store_name" not in indexes
+    assert "customer_name_chars" not in indexes  # the grams hold the characters too
     for name, column in (
         ("customer_merged_into_set", "merged_into_id"),
         ("customer_store_consultant_set", "consultant_id"),

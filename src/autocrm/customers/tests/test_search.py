@@ -82,3 +82,50 @@ def test_classify_keeps_to_the_customers_own_keys():
     assert classify("5678") == ("last4", "5678")
     assert classify("Zhang Wei") == ("pinyin", "zhangwei")
     assert classify("张伟") == ("name", "张伟")
+
+
+@pytest.fixture
+def named(demo):
+    manager = actor_for("manager_a")
+    for name in ("王伟", "王伟明", "李王伟", "王小伟", "伟王", "王", "欧阳 娜娜", "上海龙龙汽车服务有限公司"):
+        make_customer(manager, name=name, kind="company" if "公司" in name else "person")
+    make_customer(actor_for("manager_b"), name="王伟")  # another store's: never found
+    return manager
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("王伟", ["李王伟", "王伟", "王伟明"]),  # every name holding the pair, not 王小伟 nor 伟王
+        ("伟", ["李王伟", "伟王", "王伟", "王伟明", "王小伟"]),  # one character: its own entry
+        ("王伟明", ["王伟明"]),
+        ("伟明", ["王伟明"]),  # the given name alone
+        ("王王", []),  # both characters, never side by side
+        ("欧阳 娜娜", ["欧阳 娜娜"]),  # a space inside is part of the substring
+        ("阳 娜", ["欧阳 娜娜"]),
+        ("阳娜", []),
+        ("龙龙汽车", ["上海龙龙汽车服务有限公司"]),  # deep inside a long company name
+        ("龙龙龙", []),
+    ],
+)
+def test_name_search_finds_every_name_holding_the_substring(named, query, names):
+    """Names are found by any substring through the index on their characters and pairs
+    (PostgreSQL, migration 0012; a plain LIKE on SQLite): the same customers either way."""
+    assert found(named, query) == sorted(names)
+
+
+def test_name_search_reads_the_pairs_index(named):
+    """On PostgreSQL the search of a two-character name asks the index for its pair."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's index")
+    queryset = customer_list(actor=named, filters={"q": "王伟"}).order_by("-id")[:51]
+    sql, params = queryset.query.sql_with_params()
+    assert "customer_name_grams" in sql and ["王伟"] in params
+    with connection.cursor() as cursor:  # the expression is the index's (a small table: no seq scan)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customer_name_grams" in plan and "Bitmap Index Scan" in plan, plan
