@@ -159,7 +159,7 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
                 external_id, model_interest, status, grade, score, arrived_at, assigned_at, first_contact_due,
                 first_contact_at, last_touch_at, next_action_at, closed_at, consultant_id, customer_id, store_id,
                 brand_interest, enquiries, marketing_consent, message, mobile_flag, version, score_reasons,
-                score_signals, scored_at, visitor_id)
+                score_signals, scored_at, visitor_id, referral_code)
             SELECT t.at, t.at, '客户' || g, m.mobile, m.mobile_index,
                 (ARRAY['autohome','dongchedi','yiche','walk_in','phone','web_form','wechat','oem'])[1 + g %% 8], '',
                 '', (ARRAY['Model Y','Model 3','卡罗拉','凯美瑞','雅阁','思域'])[1 + g %% 6], t.status,
@@ -174,7 +174,7 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
                      ELSE (%(b)s::bigint[])[1 + (g / 2) %% %(k)s] END,
                 NULL, CASE WHEN g %% 2 = 0 THEN %(store_a)s ELSE %(store_b)s END,
                 '', 1, false, '', '', 0, (%(reasons)s::jsonb[])[1 + g %% 24], (%(signals)s::jsonb[])[1 + g %% 24],
-                t.at, ''
+                t.at, '', ''
             FROM generate_series(%(first)s, %(last)s) AS g
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN (g / 40) %% 20 = 3
