@@ -40,7 +40,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
+import _http  # noqa: E402  (gunicorn, wrk, the runs and their table: shared with service_ro_http.py)
 import http_load as hl  # noqa: E402  (the HTTP benchmark's machinery: server, wrk, CPU sampling)
 
 CONSULTANTS = 20  # per store
@@ -68,10 +68,7 @@ def uptime() -> str:
 def ensure_demo(env: dict[str, str], pg: str, db: str) -> None:
     import psycopg
 
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
-            conn.execute(f'CREATE DATABASE "{db}"')
-    subprocess.run([str(hl.BIN / "autocrm"), "migrate", "--no-input", "-v0"], env=env, check=True)
+    _http.ensure_database(env, pg, db)
     with psycopg.connect(f"{pg}/{db}", autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM accounts_user WHERE username = 'sales_manager_a'").fetchone()
     if not found:
@@ -162,7 +159,7 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
                 external_id, model_interest, status, grade, score, arrived_at, assigned_at, first_contact_due,
                 first_contact_at, last_touch_at, next_action_at, closed_at, consultant_id, customer_id, store_id,
                 brand_interest, enquiries, marketing_consent, message, mobile_flag, version, score_reasons,
-                score_signals, scored_at, visitor_id)
+                score_signals, scored_at, visitor_id, referral_code)
             SELECT t.at, t.at, '客户' || g, m.mobile, m.mobile_index,
                 (ARRAY['autohome','dongchedi','yiche','walk_in','phone','web_form','wechat','oem'])[1 + g %% 8], '',
                 '', (ARRAY['Model Y','Model 3','卡罗拉','凯美瑞','雅阁','思域'])[1 + g %% 6], t.status,
@@ -177,7 +174,7 @@ def fill_leads(target: int, consultants: dict[str, list[int]]) -> int:
                      ELSE (%(b)s::bigint[])[1 + (g / 2) %% %(k)s] END,
                 NULL, CASE WHEN g %% 2 = 0 THEN %(store_a)s ELSE %(store_b)s END,
                 '', 1, false, '', '', 0, (%(reasons)s::jsonb[])[1 + g %% 24], (%(signals)s::jsonb[])[1 + g %% 24],
-                t.at, ''
+                t.at, '', ''
             FROM generate_series(%(first)s, %(last)s) AS g
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN (g / 40) %% 20 = 3
@@ -298,23 +295,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.leads, args.runs, args.seconds, args.intake, args.selector_runs = 20_000, 1, 3, 300, 10
-    data_dir = (args.data_dir or ROOT / "var" / "leadbench").resolve()
-    secret_key, data_key = hl.keys_in(data_dir)
-    base_env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.db}", "AUTOCRM_DATA_DIR": str(data_dir),
-                "SECRET_KEY": secret_key, "AUTOCRM_DATA_KEY": data_key, "LOG_LEVEL": "WARNING"}  # fmt: skip
-    base_env.pop("AUTOCRM_ENV", None)
-    base_env.pop("DJANGO_SETTINGS_MODULE", None)
-    prod_env = {**base_env, "AUTOCRM_ENV": "production", "ALLOWED_HOSTS": f"{hl.HOST},localhost",
-                "AUTOCRM_BENCH_FLOOR": "1", "AUTOCRM_API_RATE_TOKEN": "100000000/min",
-                "DJANGO_SETTINGS_MODULE": "autocrm.config.settings"}  # fmt: skip
+    where = _http.setting(args, "leadbench", {"AUTOCRM_API_RATE_TOKEN": "100000000/min"})
     print(f"uptime at the start: {uptime()}; {os.cpu_count()} CPUs", flush=True)
-    ensure_demo(base_env, args.pg, args.db)
-    subprocess.run([str(hl.BIN / "autocrm"), "collectstatic", "--no-input", "-v0"], env=prod_env, check=True)
-    os.environ.clear()
-    os.environ.update(prod_env)
-    import django
-
-    django.setup()
+    ensure_demo(where.base_env, args.pg, args.db)
+    _http.start_django(where)
     from django.db import connection
 
     consultants = ensure_consultants()
@@ -330,73 +314,45 @@ def main() -> None:
     floor_ids = [str(pk) for pk in Customer.objects.order_by("id").values_list("id", flat=True)[:200]]  # scoped: bench
     connection.close()
 
-    server: hl.Server | None = None
     pg_conn = None
     try:
-        log = data_dir / "gunicorn.log"
-        proc = subprocess.Popen(
-            [str(hl.BIN / "gunicorn"), "autocrm.config.wsgi:application", "--workers", str(args.workers),
-             "--bind", f"{hl.HOST}:{args.port}", "--log-level", "warning", "--timeout", "60",
-             "--config", str(ROOT / "scripts" / "gunicorn.conf.py")],
-            env=prod_env, cwd=str(data_dir), stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        server = hl.Server(proc=proc, port=args.port, log=log)
-        hl.wait_healthy(server)
-        hl.USER = CONSULTANT
-        sessions = [hl.form_login(args.port) for _ in range(args.connections)]
-        tokens = [hl.api_token(args.port) for _ in range(args.connections)]
-        hl.USER = "sales_manager_a"
-        platform = hl.api_token(args.port)
-        hl.USER = CONSULTANT
-        endpoints = {
-            "floor": ("none", [f"/_bench/floor/{pk}" for pk in floor_ids]),
-            "leads page": ("session", ["/leads/"]),
-            "leads page, open": ("session", ["/leads/?status=open"]),
-            "home (to-do)": ("session", ["/"]),
-            "GET /api/v1/leads": ("token", ["/api/v1/leads?limit=50"]),
-        }
-        queries = hl.count_queries(endpoints, tokens[0])
-        work = Path(tempfile.mkdtemp(prefix="leadbench_", dir=data_dir))
-        files = {}
-        for name, (kind, urls) in endpoints.items():
-            files[name] = work / f"{name.replace(' ', '_').replace('/', '_')}.tsv"
-            lines = hl.request_lines(kind, urls, tokens, sessions, max(len(urls), args.connections * 4))
-            files[name].write_text("\n".join(lines) + "\n")
-        pg_conn = hl.pg_connect(args.pg, args.db)
-        for name in endpoints:  # warm every worker (imports, templates, plans); not counted
-            hl.run_wrk(files[name], args.port, 1, args.connections, args.threads)
-        order = [*endpoints, "POST /api/v1/leads", "floor again"]
-        print(f"\ngunicorn {args.workers} workers on :{args.port}; wrk {args.threads} threads, {args.connections} "
-              f"connections, {args.seconds:.0f} s per endpoint; signed in as {CONSULTANT}", flush=True)  # fmt: skip
-        runs = []
-        for run in range(1, args.runs + 1):
-            results: dict[str, dict[str, Any]] = {}
-            for name in order:
+        with _http.gunicorn(where, args) as server:
+            hl.USER = CONSULTANT
+            sessions = [hl.form_login(args.port) for _ in range(args.connections)]
+            tokens = [hl.api_token(args.port) for _ in range(args.connections)]
+            hl.USER = "sales_manager_a"
+            platform = hl.api_token(args.port)
+            hl.USER = CONSULTANT
+            endpoints = {
+                "floor": ("none", [f"/_bench/floor/{pk}" for pk in floor_ids]),
+                "leads page": ("session", ["/leads/"]),
+                "leads page, open": ("session", ["/leads/?status=open"]),
+                "home (to-do)": ("session", ["/"]),
+                "GET /api/v1/leads": ("token", ["/api/v1/leads?limit=50"]),
+            }
+            queries = hl.count_queries(endpoints, tokens[0])
+            files = _http.request_files(where, endpoints, tokens, sessions, args, prefix="leadbench_",
+                                        name_of=lambda name: name.replace(" ", "_").replace("/", "_"))  # fmt: skip
+            pg_conn = hl.pg_connect(args.pg, args.db)
+            _http.warm(files, args)
+            order = [*endpoints, "POST /api/v1/leads", "floor again"]
+            print(f"\ngunicorn {args.workers} workers on :{args.port}; wrk {args.threads} threads, {args.connections} "
+                  f"connections, {args.seconds:.0f} s per endpoint; signed in as {CONSULTANT}", flush=True)  # fmt: skip
+
+            def measure(name: str) -> dict[str, Any]:
                 if name == "POST /api/v1/leads":
                     figures = measure_post(server, pg_conn, args.db, args, platform)
                     figures["queries"] = "≈ intake"
-                else:
-                    figures = hl.measure(files["floor" if name == "floor again" else name], server, pg_conn,
-                                         args.db, args)  # fmt: skip
-                    figures["queries"] = queries["floor" if name == "floor again" else name]
-                results[name] = figures
-            floor = statistics.fmean([results["floor"]["rps"], results["floor again"]["rps"]])
-            print(f"\n-- run {run} of {args.runs} (uptime: {uptime()})")
-            print("| endpoint | req/s | p50 ms | p95 ms | p99 ms | ÷ floor | CPU ms/req | queries | non-2xx |")
-            print("|---|---|---|---|---|---|---|---|---|")
-            for name, f in results.items():
-                print(f"| {name} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p95']:.1f} | {f['p99']:.1f} | "
-                      f"{f['rps'] / floor:.2f} | {f['cpu_ms']:.1f} | {f['queries']} | "
-                      f"{f['non2xx'] + f['socket_errors']} |", flush=True)  # fmt: skip
-            runs.append(results)
-        if len(runs) > 1:
-            print(f"\n-- p95 ms, median of {len(runs)} runs: " + ", ".join(
-                f"{name} {statistics.median(r[name]['p95'] for r in runs):.1f}" for name in order))  # fmt: skip
+                    return figures
+                key = "floor" if name == "floor again" else name
+                figures = hl.measure(files[key], server, pg_conn, args.db, args)
+                figures["queries"] = queries[key]
+                return figures
+
+            _http.measure_runs(order, measure, args, load_label="uptime")
     finally:
         if pg_conn is not None:
             pg_conn.close()
-        if server is not None:
-            server.stop()
     print(f"\nuptime at the end: {uptime()}")
 
 

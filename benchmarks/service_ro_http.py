@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
+import _http  # noqa: E402  (gunicorn, wrk, the runs and their table: shared with leads_lists.py)
 import http_load as hl  # noqa: E402  (server, wrk, CPU sampling)
 
 USER = "service_manager_a"
@@ -45,10 +44,7 @@ USER = "service_manager_a"
 def ensure_demo(env: dict[str, str], pg: str, db: str) -> None:
     import psycopg
 
-    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
-            conn.execute(f'CREATE DATABASE "{db}"')
-    subprocess.run([str(hl.BIN / "autocrm"), "migrate", "--no-input", "-v0"], env=env, check=True)
+    _http.ensure_database(env, pg, db)
     with psycopg.connect(f"{pg}/{db}", autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM service_repairorder LIMIT 1").fetchone()
     if not found:
@@ -88,22 +84,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=12, help="jobs (and parts) on the open repair order")
     parser.add_argument("--show-queries", action="store_true", help="print each endpoint's SQL")
     args = parser.parse_args()
-    data_dir = (args.data_dir or ROOT / "var" / "robench").resolve()
-    secret_key, data_key = hl.keys_in(data_dir)
-    base_env = {**os.environ, "DATABASE_URL": f"{args.pg}/{args.db}", "AUTOCRM_DATA_DIR": str(data_dir),
-                "SECRET_KEY": secret_key, "AUTOCRM_DATA_KEY": data_key, "LOG_LEVEL": "WARNING"}  # fmt: skip
-    base_env.pop("AUTOCRM_ENV", None)
-    base_env.pop("DJANGO_SETTINGS_MODULE", None)
-    prod_env = {**base_env, "AUTOCRM_ENV": "production", "ALLOWED_HOSTS": f"{hl.HOST},localhost",
-                "AUTOCRM_BENCH_FLOOR": "1", "DJANGO_SETTINGS_MODULE": "autocrm.config.settings"}  # fmt: skip
-    print(f"uptime at the start: {hl.read('/proc/loadavg').strip()}; {os.cpu_count()} CPUs", flush=True)
-    ensure_demo(base_env, args.pg, args.db)
-    subprocess.run([str(hl.BIN / "autocrm"), "collectstatic", "--no-input", "-v0"], env=prod_env, check=True)
-    os.environ.clear()
-    os.environ.update(prod_env)
-    import django
-
-    django.setup()
+    where = _http.setting(args, "robench")
+    print(f"uptime at the start: {_http.load_average()}; {os.cpu_count()} CPUs", flush=True)
+    ensure_demo(where.base_env, args.pg, args.db)
+    _http.start_django(where)
     from django.db import connection
 
     from autocrm.customers.models import Customer
@@ -120,69 +104,37 @@ def main() -> None:
     connection.close()
     print(f"{total:,} repair orders; the open one #{open_pk} has {args.jobs} jobs and {args.jobs} parts")
 
-    server: hl.Server | None = None
     pg_conn = None
     try:
-        log = data_dir / "gunicorn.log"
-        proc = subprocess.Popen(
-            [str(hl.BIN / "gunicorn"), "autocrm.config.wsgi:application", "--workers", str(args.workers),
-             "--bind", f"{hl.HOST}:{args.port}", "--log-level", "warning", "--timeout", "60",
-             "--config", str(ROOT / "scripts" / "gunicorn.conf.py")],
-            env=prod_env, cwd=str(data_dir), stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        server = hl.Server(proc=proc, port=args.port, log=log)
-        hl.wait_healthy(server)
-        hl.USER = USER
-        sessions = [hl.form_login(args.port) for _ in range(args.connections)]
-        token = hl.api_token(args.port)
-        endpoints = {
-            "floor": ("none", [f"/_bench/floor/{pk}" for pk in floor_ids]),
-            "RO page, delivered": ("session", [f"/service/{pk}/" for pk in history]),
-            "RO page, open": ("session", [f"/service/{open_pk}/"]),
-            "RO list": ("session", ["/service/"]),
-        }
-        queries = hl.count_queries(endpoints, token, show=args.show_queries)
-        work = Path(tempfile.mkdtemp(prefix="robench_", dir=data_dir))
-        files = {}
-        for name, (kind, urls) in endpoints.items():
-            files[name] = work / f"{name.replace(' ', '_').replace(',', '')}.tsv"
-            lines = hl.request_lines(kind, urls, [token], sessions, max(len(urls), args.connections * 4))
-            files[name].write_text("\n".join(lines) + "\n")
-        pg_conn = hl.pg_connect(args.pg, args.db)
-        for name in endpoints:  # warm every worker (imports, templates, plans); not counted
-            hl.run_wrk(files[name], args.port, 1, args.connections, args.threads)
-        order = [*endpoints, "floor again"]
-        print(f"\ngunicorn {args.workers} workers on :{args.port}; wrk {args.threads} threads, {args.connections} "
-              f"connections, {args.seconds:.0f} s per endpoint; signed in as {USER}", flush=True)  # fmt: skip
-        runs: list[dict[str, dict[str, Any]]] = []
-        for run in range(1, args.runs + 1):
-            results: dict[str, dict[str, Any]] = {}
-            for name in order:
+        with _http.gunicorn(where, args) as server:
+            hl.USER = USER
+            sessions = [hl.form_login(args.port) for _ in range(args.connections)]
+            token = hl.api_token(args.port)
+            endpoints = {
+                "floor": ("none", [f"/_bench/floor/{pk}" for pk in floor_ids]),
+                "RO page, delivered": ("session", [f"/service/{pk}/" for pk in history]),
+                "RO page, open": ("session", [f"/service/{open_pk}/"]),
+                "RO list": ("session", ["/service/"]),
+            }
+            queries = hl.count_queries(endpoints, token, show=args.show_queries)
+            files = _http.request_files(where, endpoints, [token], sessions, args, prefix="robench_",
+                                        name_of=lambda name: name.replace(" ", "_").replace(",", ""))  # fmt: skip
+            pg_conn = hl.pg_connect(args.pg, args.db)
+            _http.warm(files, args)
+            order = [*endpoints, "floor again"]
+            print(f"\ngunicorn {args.workers} workers on :{args.port}; wrk {args.threads} threads, {args.connections} "
+                  f"connections, {args.seconds:.0f} s per endpoint; signed in as {USER}", flush=True)  # fmt: skip
+
+            def measure(name: str) -> dict[str, Any]:
                 key = "floor" if name == "floor again" else name
                 figures = hl.measure(files[key], server, pg_conn, args.db, args)
                 figures["queries"] = queries[key]
-                results[name] = figures
-            floor = statistics.fmean([results["floor"]["rps"], results["floor again"]["rps"]])
-            print(f"\n-- run {run} of {args.runs} (load average: {hl.read('/proc/loadavg').strip()})")
-            print(
-                "| endpoint | req/s | p50 ms | p95 ms | p99 ms | ÷ floor | CPU ms/req | queries | other cores | non-2xx |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|")
-            for name, f in results.items():
-                print(f"| {name} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p95']:.1f} | {f['p99']:.1f} | "
-                      f"{f['rps'] / floor:.2f} | {f['cpu_ms']:.1f} | {f['queries']} | {f['other_cores']:.2f} | "
-                      f"{f['non2xx'] + f['socket_errors']} |", flush=True)  # fmt: skip
-            runs.append(results)
-        if len(runs) > 1:
-            print(f"\n-- p95 ms, median of {len(runs)} runs: " + ", ".join(
-                f"{name} {statistics.median(r[name]['p95'] for r in runs):.1f}" for name in order))  # fmt: skip
-            print(f"-- CPU ms/req, median of {len(runs)} runs: " + ", ".join(
-                f"{name} {statistics.median(r[name]['cpu_ms'] for r in runs):.1f}" for name in order))  # fmt: skip
+                return figures
+
+            _http.measure_runs(order, measure, args, load_label="load average", other_cores=True)
     finally:
         if pg_conn is not None:
             pg_conn.close()
-        if server is not None:
-            server.stop()
     print(f"\nload average at the end: {hl.read('/proc/loadavg').strip()}")
 
 

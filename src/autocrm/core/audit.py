@@ -88,19 +88,24 @@ def record(
     obj_store, obj_org = _object_store_ids(obj)
     event_model = apps.get_model("audit", "AuditEvent")
     user_id = actor.user_id if actor else None
-    return event_model.objects.create(
-        action=action,
-        actor_id=user_id,
-        actor_label=(actor.label if actor else "system")[:150],
-        store_id=store_id if store_id is not None else obj_store if obj_store is not None else None,
-        organization_id=organization_id or obj_org or (actor.organization_id if actor else None),
-        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-        object_id=object_id or (str(obj.pk) if obj is not None and obj.pk is not None else ""),
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
-        changes=changes or {},
-        extra=extra or {},
-        request_id=(actor.request_id if actor and actor.request_id else current_request_id()) or "",
-        ip=(actor.ip if actor else None),
+    from .bulk import insert_one  # one cached INSERT text: the ORM compiled one for every event
+
+    return insert_one(
+        event_model,
+        {
+            "action": action,
+            "actor_id": user_id,
+            "actor_label": (actor.label if actor else "system")[:150],
+            "store_id": store_id if store_id is not None else obj_store if obj_store is not None else None,
+            "organization_id": organization_id or obj_org or (actor.organization_id if actor else None),
+            "object_type": object_type or (obj._meta.label_lower if obj is not None else ""),
+            "object_id": object_id or (str(obj.pk) if obj is not None and obj.pk is not None else ""),
+            "object_repr": (object_repr or (str(obj) if obj is not None else ""))[:200],
+            "changes": changes or {},
+            "extra": extra or {},
+            "request_id": (actor.request_id if actor and actor.request_id else current_request_id()) or "",
+            "ip": (actor.ip if actor else None),
+        },
     )
 
 

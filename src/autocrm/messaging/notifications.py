@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from autocrm.core.actor import Actor
+from autocrm.core.bulk import insert_one
 from autocrm.core.errors import ValidationError
 from autocrm.core.extensions import Registry, registry
 from autocrm.core.pagination import Page, paginate
@@ -110,11 +111,17 @@ def preference_for(user_id: int, kind: str) -> Choice:
     defaults (inbox and WeCom, no digest). The WeCom user id is the one on any of their rows
     (the ``*`` row first)."""
     rows = {p.kind: p for p in NotificationPreference.objects.raw(_sql("preference"), [user_id, kind, ALL_KINDS])}
+    return _choice_of(rows, kind)
+
+
+def _choice_of(rows: dict[str, Any], kind: str) -> Choice:
+    """The choice from a person's preference rows for ``kind`` and ``*`` (by kind; each with
+    ``inbox``, ``wecom``, ``digest``, ``wecom_userid``)."""
     row = rows.get(kind) or rows.get(ALL_KINDS)
     userid = next((r.wecom_userid for r in (rows.get(ALL_KINDS), rows.get(kind)) if r and r.wecom_userid), "")
     if row is None:
         return Choice(wecom_userid=userid)
-    return Choice(inbox=row.inbox, wecom=row.wecom, digest=row.digest, wecom_userid=userid)
+    return Choice(inbox=bool(row.inbox), wecom=bool(row.wecom), digest=bool(row.digest), wecom_userid=userid)
 
 
 def preferences_of(*, actor: Actor) -> dict[str, NotificationPreference]:
@@ -149,6 +156,7 @@ def preference_save(
 
 
 _SQL: dict[tuple[str, str], str] = {}
+_PREF_COLUMNS = ("kind", "inbox", "wecom", "digest", "wecom_userid")
 
 
 def _sql(name: str) -> str:
@@ -168,16 +176,40 @@ def _sql(name: str) -> str:
         unread = "(kind = %s AND read_at IS NULL AND created_at >= %s) OR (dedup_key = %s AND read_at IS NULL AND updated_at >= %s)"
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         prefs = NotificationPreference._meta
+        # The inbox reads carry the person's preference rows for the kind and ``*`` too, as rows
+        # whose notification columns are empty and whose ``pref_*`` columns hold the choice: one
+        # statement where there were two (the preference was read on every notification).
+        no_pref = ", ".join(f"NULL AS pref_{c}" for c in _PREF_COLUMNS)
+        with_prefs = (
+            f"UNION ALL SELECT {', '.join('NULL' for _f in StaffNotification._meta.concrete_fields)}, "
+            f"{', '.join(q(c) for c in _PREF_COLUMNS)} FROM {q(prefs.db_table)} WHERE user_id = %s AND kind IN (%s, %s) "
+            "ORDER BY 1"
+        )
         texts = {
             "preference": f"SELECT {', '.join(q(f.column) for f in prefs.concrete_fields)} FROM {q(prefs.db_table)} "
             "WHERE user_id = %s AND kind IN (%s, %s)",
-            "inbox": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND ({unread}) ORDER BY id",
-            "inbox_dedup": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND ({unread} OR dedup_key = %s) ORDER BY id",
+            "inbox": f"SELECT {columns}, {no_pref} FROM {notes} WHERE user_id = %s AND ({unread}) {with_prefs}",
+            "inbox_dedup": f"SELECT {columns}, {no_pref} FROM {notes} WHERE user_id = %s AND ({unread} OR dedup_key = %s) "
+            f"{with_prefs}",
             "digest": f"SELECT {columns} FROM {notes} WHERE user_id = %s AND dedup_key = %s AND read_at IS NULL "
             f"ORDER BY id LIMIT 1{lock}",
         }
         sql = _SQL[key] = texts[name]
     return sql
+
+
+@dataclass(frozen=True)
+class _Pref:
+    """A preference row as the inbox read carries it (its ``pref_*`` columns)."""
+
+    inbox: bool
+    wecom: bool
+    digest: bool
+    wecom_userid: str
+
+
+def _pref_of(row: Any) -> _Pref:
+    return _Pref(bool(row.pref_inbox), bool(row.pref_wecom), bool(row.pref_digest), row.pref_wecom_userid or "")
 
 
 def _store_id(store: Any) -> int:
@@ -217,15 +249,27 @@ def notify_staff(
         from django.db import connection
 
         since = connection.ops.adapt_datetimefield_value(now - DIGEST_WINDOW)
-        params = [user_id, kind, since, digest_key, since] + ([dedup_key] if dedup_key else [])
-        rows = list(
+        params = [
+            user_id,
+            kind,
+            since,
+            digest_key,
+            since,
+            *([dedup_key] if dedup_key else []),
+            user_id,
+            kind,
+            ALL_KINDS,
+        ]
+        found = list(
             StaffNotification.objects.raw(_sql("inbox_dedup" if dedup_key else "inbox"), params)
-        )  # scoped: own inbox
+        )  # scoped: own inbox and own preferences
+        rows = [n for n in found if n.pk is not None]
+        prefs = {getattr(n, "pref_kind"): _pref_of(n) for n in found if n.pk is None}  # noqa: B009  (a column of the read, not a field)
         if dedup_key:
             earlier = next((n for n in rows if n.dedup_key == dedup_key), None)
             if earlier is not None:
                 return earlier
-        choice = preference_for(user_id, kind)
+        choice = _choice_of(prefs, kind)
         recent = [
             n
             for n in rows
@@ -241,16 +285,21 @@ def notify_staff(
             return _fold(user_id=user_id, store_id=store_id, kind=kind, recent=recent, inbox=choice.inbox)
         if not choice.inbox and not (choice.wecom and choice.wecom_userid):
             return None
-        note = StaffNotification.objects.create(
-            store_id=store_id,
-            user_id=user_id,
-            kind=kind,
-            title=title,
-            body=body,
-            link=link,
-            dedup_key=dedup_key,
-            # Not wanted in the inbox: written read, as the record of the WeCom message.
-            read_at=None if choice.inbox else now,
+        # One INSERT whose text is made once per process (``core.bulk.insert_one``; nobody listens
+        # to this model's signals): the ORM compiled it on every notification.
+        note = insert_one(
+            StaffNotification,
+            {
+                "store_id": store_id,
+                "user_id": user_id,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "link": link,
+                "dedup_key": dedup_key,
+                # Not wanted in the inbox: written read, as the record of the WeCom message.
+                "read_at": None if choice.inbox else now,
+            },
         )
         if choice.wecom and choice.wecom_userid:
             if not hasattr(user, "pk"):

@@ -113,3 +113,27 @@ def test_analyze_counts_the_rows_just_written_and_keeps_the_session_setting(stor
         assert cursor.fetchone()[0] >= 500
         cursor.execute("SHOW default_statistics_target")
         assert cursor.fetchone()[0] == before
+
+
+def test_insert_one_stores_what_create_stores_and_refuses_encrypted_models(store):
+    """The audit trail's INSERT (``insert_one``, one cached text): the row reads back as the ORM's
+    would, JSON and all; a model with encrypted fields is refused rather than stored in clear."""
+    from django.apps import apps
+
+    from autocrm.core import audit
+
+    event_model = apps.get_model("audit", "AuditEvent")
+    changes = {"name": [None, "王芳"], "amount": [None, "12.50"]}
+    event = audit.record("lead.enquired_again", store_id=store.pk, object_type="leads.lead", object_id="7",
+                         changes=changes, extra={"channel": "autohome"})  # fmt: skip
+    stored = event_model.objects.get(pk=event.pk)  # scoped: test
+    assert (stored.action, stored.store_id, stored.object_type, stored.object_id) == (
+        "lead.enquired_again", store.pk, "leads.lead", "7",
+    )  # fmt: skip
+    assert stored.changes == changes and stored.extra == {"channel": "autohome"}
+    assert stored.at == event.at and stored.actor_label == "system" and stored.ip is None
+    assert not event._state.adding
+    with pytest.raises(RuntimeError):
+        event.save()  # still append-only
+    with pytest.raises(TypeError):
+        bulk.insert_one(Ticket, {"store_id": store.pk})

@@ -18,12 +18,13 @@ from .factories import actor_for, make_lead, mobile, on_duty, uid
 
 # Statements a new lead takes: BEGIN, the repeat lookup (the external ID on leads or enquiries, one
 # UNION ALL), open-lead lookup, customer lookup, duty list, duty booking, INSERT, its audit row,
-# notify_staff (inbox read, preference, write), COMMIT — plus the advisory lock on PostgreSQL, or
+# notify_staff (inbox and preference read, write), COMMIT — plus the advisory lock on PostgreSQL, or
 # the savepoint around the INSERT (2) elsewhere. 25 before issue 13's performance work, 14 after
-# its first pass (h/leadperf2: the repeat lookups folded into one).
+# its first pass, 13 after h/leadperf2 (the repeat lookups folded into one), 12 after h/intake
+# (the preference read folded into notify_staff's inbox read).
 PG = connection.vendor == "postgresql"
-NEW_LEAD_QUERIES = 13 if PG else 14
-LINKED_QUERIES = 12 if PG else 11  # the lookups, the enquiry activity and its audit, the update and its audit, the tell
+NEW_LEAD_QUERIES = 12 if PG else 13
+LINKED_QUERIES = 11 if PG else 10  # the lookups, the enquiry activity and its audit, the update and its audit, the tell
 REPEAT_QUERIES = 5 if PG else 4  # BEGIN, the lock, the repeat lookup, the lead it found, COMMIT
 
 

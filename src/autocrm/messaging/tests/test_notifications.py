@@ -146,3 +146,20 @@ def test_digest_task_runs(sales):
 
     _notify(sales, notifications.DIGEST_AFTER + 2)
     assert notification_digests_task.call_local() == 0  # nobody linked WeCom: nothing to send
+
+
+def test_a_notification_is_two_statements_and_reads_the_choice_made_a_moment_ago(sales, django_assert_num_queries):
+    """The inbox read carries the person's preferences (one statement), then the INSERT: a choice
+    saved just before applies to the very next notification."""
+    _notify(sales)  # warms the statement texts
+    with django_assert_num_queries(2):
+        note = notify_staff(user=sales.user_id, kind="escalated", title="升级", store=sales.store_id)
+    assert note is not None and note.pk and note.read_at is None and note.kind == "escalated"
+    stored = StaffNotification.objects.get(pk=note.pk)  # scoped: test
+    assert (stored.title, stored.user_id, stored.store_id) == ("升级", sales.user_id, sales.store_id)
+    assert stored.created_at is not None and stored.created_at == note.created_at
+    notifications.preference_save(actor=sales, kind="escalated", inbox=False, wecom=True, digest=False)
+    assert notify_staff(user=sales.user_id, kind="escalated", title="再升级", store=sales.store_id) is None
+    notifications.preference_save(actor=sales, kind="*", inbox=True, wecom=False, digest=True)
+    folded = notify_staff(user=sales.user_id, kind="leads.assigned", title="新线索", store=sales.store_id)
+    assert folded is not None and folded.dedup_key == "digest:leads.assigned"  # the * row's digest applies
