@@ -315,6 +315,9 @@ LOGGING: dict[str, Any] = {
     },
 }
 
+# Processes a big import's dry run cleans and prepares its rows in (the worker's cores; 1: none).
+AUTOCRM_IMPORT_PROCESSES = int(env("AUTOCRM_IMPORT_PROCESSES", "2"))
+
 # The HTTP benchmark's floor view (benchmarks/http_load.py, docs/benchmarks.md): a bare view at
 # /_bench/floor/<pk> reading one customer row, answering loopback clients only. Never set it in a
 # real deployment.

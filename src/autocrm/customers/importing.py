@@ -265,17 +265,15 @@ class CustomerImporter(Importer):
             data[name] = value
         return data
 
-    def check_batch(self, ctx: _CustomerContext, rows: list[Row]) -> None:
-        for row in rows:
-            data = self._prepare(row.raw)
-            data.setdefault("name", "")
-            staff = {name: data.pop(name) for name in _STAFF_FIELDS if name in data}
-            try:
-                cleaned, warnings = customer_clean_checked(data, today=ctx.today, default_city=ctx.default_city)
-            except ValidationError as exc:
-                for name, messages in exc.fields.items():
-                    for message in messages:
-                        row.fail(name, message)
+    def clean_job(self, ctx: _CustomerContext) -> tuple[Any, Any]:
+        return _clean_rows, _CleanSpec(ctx.today, ctx.default_city)
+
+    def check_batch(self, ctx: _CustomerContext, rows: list[Row], precleaned: list[Any] | None = None) -> None:
+        if precleaned is None:
+            precleaned = _clean_rows(_CleanSpec(ctx.today, ctx.default_city), [r.raw for r in rows])
+        for row, (cleaned, warnings, errors, staff) in zip(rows, precleaned, strict=True):
+            if errors:
+                row.errors += errors
                 continue
             row.cleaned = cleaned
             if warnings:
@@ -502,13 +500,17 @@ class CustomerImporter(Importer):
     def prepare_batch(self, ctx: _CustomerContext, rows: list[Row]) -> _Prepared:
         """The new customers ready to COPY (ids drawn, search keys, blind indexes, encryption) and,
         once their ids are known, their timeline events."""
+        function, spec, payload = self.prepare_job(ctx, rows)
+        return function(spec, payload)  # type: ignore[no-any-return]
+
+    def prepare_job(self, ctx: _CustomerContext, rows: list[Row]) -> tuple[Any, Any, Any]:
         new = [
             _NewRow(r.cleaned or {}, r.extra.get("mobile_index"), r.extra.get("id_number_index"))
             for r in rows
             if _creates(r)
         ]
-        ids = ctx.ids.take(len(new)) if bulk.copy_supported() else None
-        return _prepare_new_customers(self._spec(ctx), new, ids)
+        ids = ctx.ids.take(len(new)) if bulk.copy_supported() else None  # drawn here: the pool has no database
+        return _prepare_job, self._spec(ctx), (new, ids)
 
     @staticmethod
     def _spec(ctx: _CustomerContext) -> _NewCustomers:
@@ -735,6 +737,38 @@ class _NewCustomers:
     now: dt.datetime
     summary: str
     job_id: str
+
+
+@dataclass(frozen=True)
+class _CleanSpec:
+    today: dt.date
+    default_city: str
+
+
+def _clean_rows(
+    spec: _CleanSpec, raws: list[Mapping[str, Any]]
+) -> list[tuple[Any, list[Any], list[Any], dict[str, Any]]]:
+    """Each raw row cleaned as the customer services clean (``customer_clean_checked``), without
+    the database: ``(cleaned or None, warnings, errors, staff cells)`` per row, the messages as
+    text. Runs in the dry run's pool for a big file (``CustomerImporter.clean_job``)."""
+    out: list[tuple[Any, list[Any], list[Any], dict[str, Any]]] = []
+    prepare = CustomerImporter._prepare
+    for raw in raws:
+        data = prepare(raw)
+        data.setdefault("name", "")
+        staff = {name: data.pop(name) for name in _STAFF_FIELDS if name in data}
+        try:
+            cleaned, warnings = customer_clean_checked(data, today=spec.today, default_city=spec.default_city)
+        except ValidationError as exc:
+            errors = [(name, str(message)) for name, messages in exc.fields.items() for message in messages]
+            out.append((None, [], errors, staff))
+            continue
+        out.append((cleaned, warnings, [], staff))
+    return out
+
+
+def _prepare_job(spec: _NewCustomers, payload: tuple[list[_NewRow], list[int] | None]) -> _Prepared:
+    return _prepare_new_customers(spec, *payload)
 
 
 def _prepare_new_customers(spec: _NewCustomers, new: list[_NewRow], ids: list[int] | None) -> _Prepared:

@@ -26,6 +26,7 @@ generic. docs/adr/0006 says more.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -64,6 +65,8 @@ BACKGROUND_ROWS = 2000  # files with more data rows run in the worker
 BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 20_000  # the report keeps this many reasons; the counts are always exact
 PREVIEW_ROWS = 3
+POOL_ROWS = 5000  # a dry run of more rows cleans and prepares them in ``settings.AUTOCRM_IMPORT_PROCESSES`` processes
+POOL_DEPTH = 3  # batches handed to the processes ahead of the one being matched
 ANALYZE_AFTER = 5000  # on PostgreSQL, refresh the table's statistics once an import has added this many rows
 
 
@@ -159,9 +162,23 @@ class Importer:
     def start(self, *, actor: Actor, job: ImportJob, today: dt.date) -> Any:
         raise NotImplementedError
 
-    def check_batch(self, ctx: Any, rows: list[Row]) -> None:
-        """Clean every row and look for duplicates; fill ``row.cleaned``/``row.errors``/``row.target_id``."""
+    def check_batch(self, ctx: Any, rows: list[Row], precleaned: list[Any] | None = None) -> None:
+        """Clean every row and look for duplicates; fill ``row.cleaned``/``row.errors``/``row.target_id``.
+        ``precleaned``: what :meth:`clean_job`'s function returned for these rows, when it ran."""
         raise NotImplementedError
+
+    # Work without the database, for a dry run's process pool (optional). Each returns a
+    # module-level function and its first argument (both picklable) or None; the engine calls
+    # ``function(argument, payload)`` in another process and hands the result back in order.
+    def clean_job(self, ctx: Any) -> tuple[Any, Any] | None:
+        """The per-row cleaning of raw values (payload: the batch's ``[row.raw]``); its result is
+        :meth:`check_batch`'s ``precleaned``."""
+        return None
+
+    def prepare_job(self, ctx: Any, rows: list[Row]) -> tuple[Any, Any, Any] | None:
+        """``(function, argument, payload)`` computing what :meth:`prepare_batch` returns for the
+        valid ``rows`` (anything needing the database — ids — done here, in the caller)."""
+        return None
 
     def prepare_batch(self, ctx: Any, rows: list[Row]) -> Any:
         """Optional work on the valid rows that needs no transaction (building values, encrypting,
@@ -790,6 +807,7 @@ class _Scan:
         self.bad = self.processed = self.new = self.updates = self.merged = self.queued = 0
         self.bad_numbers: list[int] = []
         self.preparing = True  # the dry run stops preparing once its stage is given up
+        self.pool: Any = None  # a multiprocessing pool for the rows' cleaning and preparing (_pool)
 
     def batches(self) -> Iterator[list[Row]]:
         missing = [str(f.label) for f in self.importer.fields if f.required and f.name not in self.columns]
@@ -817,15 +835,46 @@ class _Scan:
                 yield batch
 
     def checked(self) -> Generator[list[Row]]:
+        job = self.importer.clean_job(self.ctx) if self.pool is not None else None
+        if job is None:
+            for rows in self.batches():
+                self.importer.check_batch(self.ctx, rows)
+                yield rows
+            return
+        # The rows' cleaning in the pool, POOL_DEPTH batches ahead; the matching (the database,
+        # the file's memory) here, batch after batch in the file's order.
+        function, argument = job
+        pending: collections.deque[tuple[list[Row], Any]] = collections.deque()
         for rows in self.batches():
-            self.importer.check_batch(self.ctx, rows)
-            yield rows
+            pending.append((rows, self.pool.apply_async(function, (argument, [r.raw for r in rows]))))
+            if len(pending) > POOL_DEPTH:
+                yield self._check_cleaned(*pending.popleft())
+        while pending:
+            yield self._check_cleaned(*pending.popleft())
+
+    def _check_cleaned(self, rows: list[Row], result: Any) -> list[Row]:
+        self.importer.check_batch(self.ctx, rows, precleaned=result.get())
+        return rows
 
     def prepared(self, checked: Generator[list[Row]]) -> Generator[tuple[list[Row], Any]]:
-        """Checked batches with the importer's preparation of their valid rows."""
+        """Checked batches with the importer's preparation of their valid rows (in the pool, when
+        there is one and the importer can: the next batches are checked meanwhile)."""
+        pending: collections.deque[tuple[list[Row], Any]] = collections.deque()
         with contextlib.closing(checked):
             for rows in checked:
-                yield rows, self.importer.prepare_batch(self.ctx, [r for r in rows if r.ok]) if self.preparing else None
+                if not self.preparing:
+                    pending.append((rows, None))
+                elif self.pool is not None and (job := self.importer.prepare_job(self.ctx, [r for r in rows if r.ok])):
+                    function, argument, payload = job
+                    pending.append((rows, self.pool.apply_async(function, (argument, payload))))
+                else:
+                    pending.append((rows, _Ready(self.importer.prepare_batch(self.ctx, [r for r in rows if r.ok]))))
+                if len(pending) > POOL_DEPTH:
+                    rows, result = pending.popleft()
+                    yield rows, result.get() if result is not None and self.preparing else None
+            while pending:
+                rows, result = pending.popleft()
+                yield rows, result.get() if result is not None and self.preparing else None
 
     def collect(self, rows: list[Row]) -> None:
         self.processed += len(rows)
@@ -868,10 +917,67 @@ class _Scan:
         }
 
 
+class _Ready:
+    """A result already computed, read like a pool's ``AsyncResult``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+
+_INHERITED: list[Any] = []  # a pool process's copies of the parent's database connections (kept, never used)
+
+
+def _pool_init(language: str) -> None:
+    """In each pool process (forked from the worker): the job's language for the messages it
+    formats, and no database. The parent's connections are forgotten but kept referenced, so
+    neither a query nor a finaliser here ever speaks on the parent's sockets (the process ends
+    with ``os._exit``)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        _INHERITED.append(conn.connection)
+        conn.connection = None
+    translation.activate(language)
+
+
+@contextlib.contextmanager
+def _pool(job: ImportJob) -> Iterator[Any]:
+    """Processes for a big dry run's per-row work (``settings.AUTOCRM_IMPORT_PROCESSES``, 2 by
+    default: the worker's cores), or None for a small file, one process, or a platform
+    without ``fork``. docs/adr/0041."""
+    import multiprocessing
+
+    from django.conf import settings
+
+    processes = int(getattr(settings, "AUTOCRM_IMPORT_PROCESSES", 1) or 1)
+    if processes < 2 or job.total_rows < POOL_ROWS or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_pool_init,
+                                                    initargs=(translation.get_language() or "zh-hans",))  # fmt: skip
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()  # every task's result was read: the processes end
+    finally:
+        pool.join()
+
+
 def _check(job: ImportJob, actor: Actor) -> None:
     _finish(job, ImportStatus.CHECKING, processed_rows=0, error="")
     stage_discard(job)
     scan = _Scan(job, actor)
+    with _pool(job) as scan.pool:
+        _check_rows(job, actor, scan)
+
+
+def _check_rows(job: ImportJob, actor: Actor, scan: _Scan) -> None:
     progress = _Progress(job, side_connection=False)
     stage = _stage_open(job, actor, scan)
     # One thread: the dry run writes nothing to wait for, and reading ahead in threads made it

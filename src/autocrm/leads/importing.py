@@ -61,7 +61,7 @@ class LeadImporter(Importer):
             data["grade"] = data["grade"][:1].upper()
         return data
 
-    def check_batch(self, ctx: _Context, rows: list[Row]) -> None:
+    def check_batch(self, ctx: _Context, rows: list[Row], precleaned: list[Any] | None = None) -> None:
         for row in rows:
             data = self._data(row.raw)
             try:

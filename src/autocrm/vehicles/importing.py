@@ -173,7 +173,7 @@ class VehicleImporter(Importer):
             data[name] = value
         return data
 
-    def check_batch(self, ctx: _VehicleContext, rows: list[Row]) -> None:
+    def check_batch(self, ctx: _VehicleContext, rows: list[Row], precleaned: list[Any] | None = None) -> None:
         for row in rows:
             data = self._prepare(row.raw)
             data.setdefault("vin", "")
