@@ -22,6 +22,7 @@ from .choices import (
     MobileFlag,
     PageKind,
     RecordKind,
+    lost_reason_label,
 )
 
 
@@ -221,6 +222,11 @@ class LostRequest(TenantModel):
     prior_status = models.CharField(max_length=16, blank=True)  # the lead's status to go back to when returned
 
     scope_owner_field = "lead__consultant"
+
+    @property
+    def reason_label(self) -> str:
+        """The reason as the manager reads it: a built-in code by its Chinese label, a store's own words as written."""
+        return lost_reason_label(self.reason)
 
     class Meta:
         verbose_name = _("lost request")

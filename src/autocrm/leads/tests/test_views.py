@@ -104,6 +104,8 @@ def test_detail_log_activity_request_lost_and_approve(world):
     manager = login("sales_manager_a")
     home = manager.get("/").content.decode()
     assert 'id="panel-leads-board"' in home and lead.name in home
+    board = home.split('id="panel-leads-board"', 1)[1]
+    assert "价格" in board and ">price<" not in board  # the manager reads the reason, not its code
     manager.post(f"/leads/lost-requests/{request.pk}/decide/", {"decision": "approve", "note": "同意"})
     lead.refresh_from_db()
     assert lead.status == "lost"
