@@ -18,5 +18,6 @@ HOSTILE: dict[str, Any] = {
     "emoji": "🚗💥👨‍👩‍👧",
     "fullwidth": "１２３４",
     "sql": "' OR 1=1 --",
+    "offsite": "https://evil.example/x",
     "array": ["1", "2"],
 }

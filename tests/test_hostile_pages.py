@@ -29,6 +29,7 @@ from django.apps import apps
 from django.db import transaction
 from django.test import Client
 from django.urls import get_resolver, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from hostile import HOSTILE
 
 from autocrm.core.permissions import rule_table
@@ -38,7 +39,7 @@ from autocrm.core.testing import ACTOR_OF_ROLE, MultistoreMatrix, Op, expected_s
 APPS = ("care", "loyalty", "voc", "moments", "service", "sales", "leads", "customers")
 
 # Field by field (the others valid), the values most likely to reach a parser.
-PER_FIELD = ("huge", "nan", "feb30", "array")
+PER_FIELD = ("huge", "nan", "feb30", "offsite", "array")
 # Names of query parameters every list page may read (cursor, search, filters).
 COMMON_GET = ("cursor", "page", "q", "store", "status", "sort", "period", "month", "year", "days", "date")
 PREFERRED_ROLES = (
@@ -258,6 +259,9 @@ def test_hostile_input_is_never_a_500_and_changes_nothing(world: World, page: Pa
         if status >= 500:
             problems.append(f"{case}: {status}")
             continue
+        location = response.get("Location", "")
+        if location and not url_has_allowed_host_and_scheme(location, allowed_hosts={"testserver"}):
+            problems.append(f"{case}: redirected off the site to {location[:80]}")
         refused = status in REFUSED or (status == 200 and op.ok != 200)
         if before is not None and refused and app_counts(label) != before:
             problems.append(f"{case}: refused ({status}) yet {label}'s tables changed")
