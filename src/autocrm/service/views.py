@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -142,7 +143,12 @@ def repair_order_receive(request: HttpRequest) -> HttpResponse:
     ro = run_action(request, services.repair_order_receive, actor=actor, customer=customer, vehicle=vehicle,
                     appointment=appointment, data=data)  # fmt: skip
     if ro is REFUSED:
-        return redirect(request.POST.get("next") or reverse("service:repair_order_list"))
+        back = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("service:repair_order_list")  # never off the site (an open redirect)
+        return redirect(back)
     messages.success(request, _("Car received."))
     return redirect(_ro_url(ro))
 
