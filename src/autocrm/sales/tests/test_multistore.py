@@ -93,6 +93,9 @@ class TestSalesMultistore(MultistoreMatrix):
         Op("sales:deal_list", D, "view", record=False),
         Op("sales:deal_detail", D, "view"),
         Op("sales:deal_advance", D, "advance", method="POST", ok=302, fresh=True),
+        # past the checks, an empty form is refused with a message on the deal's page
+        Op("sales:deal_points", D, "change", method="POST", ok=302),
+        Op("sales:deal_cancel", D, "change", method="POST", ok=302, fresh=True),
         # allowed: past the checks, an empty form is refused with a message on the deal's page
         Op("sales:test_drive_book", D, "change", method="POST", ok=302),
         Op("sales:quote_create", D, "view", method="POST", ok=302, also_needs=((Q, "add"),)),
@@ -161,4 +164,6 @@ class TestSalesMultistore(MultistoreMatrix):
         "sales:document_upload": "multipart upload; roles and scope in test_views",
         "sales:document_download": "two records per call (deal, document); test_views",
         "sales:stock_export": "the CSV of sales:stock_prospects (same selector and check)",
+        "POST /api/v1/deals/{deal_id}/points": "the deal read as sales:deal_points reads it (deal_get, change)",
+        "POST /api/v1/deals/{deal_id}/cancel": "the deal read as sales:deal_cancel reads it (deal_get, change)",
     }
