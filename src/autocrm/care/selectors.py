@@ -373,6 +373,8 @@ def won_back_customers(store_id: int, customer_ids: list[int]) -> set[int]:
         .exclude(returned_at=None)
         .values_list("customer_id", flat=True)
     )
+
+
 def customer_care(*, actor: Actor, customer: Any, limit: int = 5) -> dict[str, Any]:
     """One customer's care in the actor's scope, at most three queries (each only with the right
     to read it): open complaints by their step's deadline, the latest calls, the latest answers."""
