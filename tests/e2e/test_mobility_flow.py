@@ -84,6 +84,11 @@ def test_loaner_errand_and_rescue(e2e_db: None, live_server: Any, page: Any, bro
     page.set_input_files("input[name=file]", str(photo))
     _submit(page, "form[action$='/photos/'] button")
     page.wait_for_selector("[data-testid=photos] img")
+    # the element is there before its bytes: wait for the picture itself, then check it is the photo
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('[data-testid=photos] img');"
+        " return i && i.complete && i.naturalWidth > 0; })()"
+    )
     assert page.evaluate("document.querySelector('[data-testid=photos] img').naturalWidth") == 320
     booking.refresh_from_db()
     assert (booking.status, booking.out_level, booking.out_km) == ("out", 80, 15230)
